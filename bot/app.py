@@ -1,0 +1,61 @@
+"""The one place that wires everything: build_application()."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.ext import Application, ApplicationBuilder, TypeHandler
+from telegram.request import BaseRequest
+
+from bot.config import Settings
+from bot.i18n import t
+from bot.services import Services, build_services
+from handlers import common, exporter
+
+log = logging.getLogger(__name__)
+OFFLINE_TOKEN = "123456:OFFLINE-CHAT"
+MENU = ("start", "topics", "lang", "help")
+
+
+def command_menu(lang: str) -> list[BotCommand]:
+    return [BotCommand(name, t(f"cmd_{name}", lang)) for name in MENU]
+
+
+async def post_init(app: Application) -> None:
+    """Command menus in both languages; Indonesian is the default for everyone else."""
+    await app.bot.set_my_commands(command_menu("id"))
+    await app.bot.set_my_commands(command_menu("id"), language_code="id")
+    await app.bot.set_my_commands(command_menu("en"), language_code="en")
+
+
+async def post_shutdown(app: Application) -> None:
+    svc: Services | None = app.bot_data.get("services")
+    if svc is not None:
+        svc.close()
+
+
+def build_application(settings: Settings, request: BaseRequest | None = None,
+                      updates_request: BaseRequest | None = None,
+                      services: Services | None = None, token: str | None = None) -> Application:
+    """The Application production runs; tests pass a fake Bot API as `request`."""
+    builder: ApplicationBuilder = Application.builder().token(
+        token or (settings.telegram.token.value if settings.telegram.token else OFFLINE_TOKEN))
+    if settings.telegram.base_url:
+        builder = builder.base_url(settings.telegram.base_url)
+    if settings.telegram.base_file_url:
+        builder = builder.base_file_url(settings.telegram.base_file_url)
+    if request is not None:
+        builder = builder.request(request)
+        builder = builder.get_updates_request(updates_request or request)
+    builder = builder.post_init(post_init).post_shutdown(post_shutdown)
+    app = builder.build()
+    app.bot_data["services"] = services or build_services(settings)
+
+    # group -1 runs before every handler: refresh who is talking (language, role)
+    app.add_handler(TypeHandler(Update, common.remember_user), group=-1)
+    exporter.register(app)
+    # unknown commands last, so every module's commands are tried first
+    exporter.register_fallbacks(app)
+    app.add_error_handler(common.on_error)
+    return app

@@ -1,0 +1,34 @@
+"""Message catalog: every user-facing string, in Indonesian and English."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LANGS = ("id", "en")
+DEFAULT_LANG = "id"
+_CATALOG = Path(__file__).with_name("messages.yaml")
+
+
+@lru_cache(maxsize=1)
+def catalog() -> dict[str, dict[str, str]]:
+    data: dict[str, Any] = yaml.safe_load(_CATALOG.read_text(encoding="utf-8"))
+    return {key: {lang: str(text) for lang, text in value.items()} for key, value in data.items()}
+
+
+def lang_or_default(lang: str | None) -> str:
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def t(key: str, lang: str | None, **values: Any) -> str:
+    """The text for `key` in `lang`, with {placeholders} filled from `values`."""
+    text = catalog()[key][lang_or_default(lang)]
+    return text.format(**values) if values else text
+
+
+def language_of(telegram_code: str | None) -> str:
+    """Telegram's language_code -> our language: English speakers get English."""
+    return "en" if (telegram_code or "").lower().startswith("en") else DEFAULT_LANG

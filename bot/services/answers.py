@@ -1,0 +1,249 @@
+"""Answers: from a question to a rendered reply, logged for the gap report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import update
+
+from bot.config import Settings
+from bot.db import Database
+from bot.i18n import t
+from bot.models import QueryLog
+from knowledge.loader import CATEGORIES, Knowledge
+from knowledge.matcher import Matcher, Thresholds, Verdict, classify
+
+MAX_QUESTION_CHARS = 1000
+FORM_TOPIC = "form-by-destination"
+ESCALATE_TOPIC = "talk-to-officer"
+SMALLTALK = ("greeting", "thanks")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says to a question, with what its buttons need."""
+
+    outcome: str                  # answer | suggest | no_match | smalltalk | ask_destination
+    topic_id: str | None
+    score: float
+    lang: str
+    text: str                     # Telegram HTML
+    suggestions: tuple[tuple[str, str], ...] = ()    # (topic id, title) for "did you mean"
+    confirm: bool = False         # the answer holds a fact the office must confirm
+    query_id: int | None = None   # query_log row, for the helpful? buttons
+    country: str | None = None
+    candidates: tuple[tuple[str, float], ...] = field(default=())
+
+
+def format_number(value: Decimal, lang: str, places: int = 2) -> str:
+    """240795.83 -> '240.795,83' (id) or '240,795.83' (en)."""
+    text = f"{value:,.{places}f}"
+    if lang == "id":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+class AnswerService:
+    def __init__(self, kb: Knowledge, db: Database | None, settings: Settings,
+                 matcher: Matcher | None = None) -> None:
+        self.kb = kb
+        self.db = db
+        self.settings = settings
+        self.matcher = matcher or Matcher(kb)
+        m = settings.matcher
+        self.limits = Thresholds(m.answer_threshold, m.suggest_threshold, m.min_gap)
+        self._country_by_name = {alias: c for c in kb.countries.values() for alias in c.aliases}
+        self._rendered: dict[tuple[str, str], str] = {}
+
+    # -- questions -----------------------------------------------------------------------
+
+    def classify(self, text: str) -> Verdict:
+        return classify(self.matcher.match(text), self.limits)
+
+    def ask(self, text: str, preferred_lang: str, user_id: int | None = None,
+            log: bool = True) -> Reply:
+        """Answer one question; every question is logged with its outcome."""
+        match = self.matcher.match(text)
+        verdict = classify(match, self.limits)
+        lang = verdict.lang or preferred_lang
+        reply = self._reply(verdict, lang)
+        if log:
+            reply = self._log(reply, text, user_id)
+        return reply
+
+    def _reply(self, v: Verdict, lang: str) -> Reply:
+        cands = tuple((c.id, c.score) for c in v.suggestions)
+        if v.outcome == "smalltalk":
+            return Reply("smalltalk", v.id, v.score, lang, self.topic_text(v.id, lang))
+        if v.outcome == "answer" and v.id == FORM_TOPIC:
+            if v.country is not None:
+                return Reply("answer", FORM_TOPIC, v.score, lang,
+                             self.destination_text(v.country, lang), country=v.country,
+                             confirm=self.kb.countries[v.country].confirm, candidates=cands)
+            return Reply("ask_destination", FORM_TOPIC, v.score, lang,
+                         self.topic_text(FORM_TOPIC, lang), candidates=cands)
+        if v.outcome == "answer":
+            entry = self.kb.entries[v.id]
+            return Reply("answer", v.id, v.score, lang, self.topic_text(v.id, lang),
+                         confirm=entry.confirm, candidates=cands)
+        if v.outcome == "suggest":
+            sugg = tuple((c.id, self.kb.entries[c.id].title[lang]) for c in v.suggestions)
+            return Reply("suggest", None, v.score, lang, t("did_you_mean", lang),
+                         suggestions=sugg, country=v.country, candidates=cands)
+        return Reply("no_match", None, v.score, lang, t("no_match", lang), candidates=cands)
+
+    def _log(self, reply: Reply, text: str, user_id: int | None) -> Reply:
+        if self.db is None:
+            return reply
+        with self.db.session() as s:
+            row = QueryLog(user_id=user_id, text=text[:MAX_QUESTION_CHARS], language=reply.lang,
+                           matched_id=reply.topic_id, score=reply.score, outcome=reply.outcome)
+            s.add(row)
+            s.flush()
+            query_id = row.id
+        return Reply(**{**reply.__dict__, "query_id": query_id})
+
+    def record_feedback(self, query_id: int, user_id: int, helpful: bool) -> bool:
+        """Store 👍/👎 on the user's own query once; False if not theirs or already rated."""
+        assert self.db is not None, "feedback needs a database"
+        with self.db.session() as s:
+            result = s.execute(
+                update(QueryLog)
+                .where(QueryLog.id == query_id, QueryLog.user_id == user_id,
+                       QueryLog.feedback.is_(None))
+                .values(feedback=1 if helpful else -1)
+            )
+            return result.rowcount == 1
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def has_topic(self, topic_id: str) -> bool:
+        return topic_id in self.kb.entries
+
+    def title(self, topic_id: str, lang: str) -> str:
+        return self.kb.entries[topic_id].title[lang]
+
+    def topic_text(self, topic_id: str, lang: str) -> str:
+        """The answer of one entry with its run-time placeholders filled."""
+        key = (topic_id, lang)
+        if key not in self._rendered:
+            text = self.kb.entries[topic_id].answer[lang]
+            if topic_id == "office-contact":
+                text = text.format(**self.office_values(lang))
+            elif topic_id == "export-statistics":
+                text = text.format(**self.export_values(lang))
+            self._rendered[key] = text
+        return self._rendered[key]
+
+    def office_values(self, lang: str) -> dict[str, str]:
+        office = self.settings.office
+        missing = t("office_not_set", lang)
+        return {
+            "office_name": office.name or missing,
+            "office_address": office.address or missing,
+            "office_phone": office.phone or missing,
+            "office_hours": self.office_hours(lang),
+        }
+
+    def office_hours(self, lang: str) -> str:
+        """'Senin-Kamis 07:30-16:00, Jumat 07:30-16:30 WIB' from the configured week."""
+        hours = self.settings.office.hours
+        groups: list[tuple[int, int, str]] = []
+        for day in range(7):
+            if day not in hours:
+                continue
+            span = f"{hours[day][0]:%H:%M}-{hours[day][1]:%H:%M}"
+            if groups and groups[-1][2] == span and groups[-1][1] == day - 1:
+                groups[-1] = (groups[-1][0], day, span)
+            else:
+                groups.append((day, day, span))
+        if not groups:
+            return t("office_hours_closed", lang)
+        parts = []
+        for first, last, span in groups:
+            days = t(f"weekday_{first}", lang)
+            if last != first:
+                days += "-" + t(f"weekday_{last}", lang)
+            parts.append(f"{days} {span}")
+        return ", ".join(parts) + f" {self.zone_label()}"
+
+    def zone_label(self) -> str:
+        key = self.settings.timezone.key
+        if key in ("Asia/Jakarta", "Asia/Pontianak"):
+            return "WIB"
+        return dt.datetime.now(self.settings.timezone).tzname() or key
+
+    def export_values(self, lang: str) -> dict[str, str]:
+        """Figures of the export-statistics answer, computed from the data rows."""
+        entry = self.kb.entries["export-statistics"]
+        rows = self.kb.exports
+        tonnes = sum((r.volume_tonnes for r in rows), Decimal(0))
+        value = sum((r.value_usd for r in rows), Decimal(0))
+        published = Decimal(str(entry.data["published"]["value_usd"]))
+        per_commodity: dict[str, tuple[Decimal, Decimal]] = {}
+        for r in rows:
+            vt, vv = per_commodity.get(r.commodity, (Decimal(0), Decimal(0)))
+            per_commodity[r.commodity] = (vt + r.volume_tonnes, vv + r.value_usd)
+        lines = [
+            t("export_commodity_line", lang, commodity=name, tonnes=format_number(vt, lang),
+              value=format_number(vv, lang))
+            for name, (vt, vv) in sorted(per_commodity.items(), key=lambda kv: -kv[1][1])
+        ]
+        counts = Counter(d for r in rows for d in r.destinations)
+        order = {d: i for i, d in enumerate(dict.fromkeys(d for r in rows for d in r.destinations))}
+        names = [self.country_name(d, lang)
+                 for d in sorted(counts, key=lambda d: (-counts[d], order[d]))]
+        return {
+            "year": str(entry.data.get("year", "")),
+            "total_tonnes": format_number(tonnes, lang),
+            "total_value": format_number(value, lang),
+            "published_value": format_number(published, lang),
+            "value_gap": format_number(abs(published - value), lang),
+            "by_commodity": "\n".join(lines),
+            "destinations": ", ".join(names),
+        }
+
+    def country_name(self, name: str, lang: str) -> str:
+        country = self._country_by_name.get(name.lower())
+        return country.name[lang] if country else name
+
+    def destination_text(self, iso: str, lang: str) -> str:
+        """The forms for one destination, not a list of every form."""
+        c = self.kb.countries[iso]
+        lines = [t("destination_title", lang, country=c.name[lang])]
+        if c.preferential:
+            lines.append(t("destination_preferential", lang, forms=", ".join(c.preferential)))
+        else:
+            lines.append(t("destination_no_preferential", lang))
+        lines.append(t("destination_non_preferential", lang, form=c.non_preferential))
+        if c.note:
+            lines.append("• " + c.note[lang])
+        if c.eu:
+            lines.append(t("destination_eu", lang))
+        lines.append(t("destination_rule", lang))
+        return "\n".join(lines)
+
+    def destination_reply(self, iso: str, lang: str) -> Reply:
+        c = self.kb.countries[iso]
+        return Reply("answer", FORM_TOPIC, 100.0, lang, self.destination_text(iso, lang),
+                     confirm=c.confirm, country=iso)
+
+    def topic_reply(self, topic_id: str, lang: str) -> Reply:
+        """A topic chosen from a button: no matching, the entry as it is."""
+        if topic_id == FORM_TOPIC:
+            return Reply("ask_destination", FORM_TOPIC, 100.0, lang,
+                         self.topic_text(FORM_TOPIC, lang))
+        entry = self.kb.entries[topic_id]
+        return Reply("answer", topic_id, 100.0, lang, self.topic_text(topic_id, lang),
+                     confirm=entry.confirm)
+
+    def categories(self) -> list[str]:
+        used = {e.category for e in self.kb.entries.values() if e.id not in SMALLTALK}
+        return [c for c in CATEGORIES if c in used]
+
+    def topics_in(self, category: str, lang: str) -> list[tuple[str, str]]:
+        return [(e.id, e.title[lang]) for e in self.kb.entries.values()
+                if e.category == category and e.id not in SMALLTALK]

@@ -1,0 +1,103 @@
+"""`kb check`: everything that must hold before a knowledge base goes live."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from bot.config import Settings
+from bot.services.answers import AnswerService
+from knowledge.loader import Knowledge, KnowledgeError, load_knowledge
+from knowledge.matcher import Matcher
+
+MAX_ANSWER_CHARS = 1200
+_ALLOWED_TAGS = {"b", "i", "u", "s", "code", "pre", "a"}
+_TAG = re.compile(r"<(/?)([a-zA-Z0-9-]+)([^>]*)>")
+_ENTITY = re.compile(r"&(amp|lt|gt|quot|#\d+);")
+_CONFIRM = {"id": "konfirmasi", "en": "confirm"}
+
+
+def spec_topics(kb_dir: Path) -> list[str]:
+    spec = yaml.safe_load((kb_dir / "faq-topics.yaml").read_text(encoding="utf-8"))
+    return [topic["id"] for topic in spec["topics"]]
+
+
+def html_problems(text: str) -> list[str]:
+    """Telegram rejects a whole message for one bad tag or a stray '&' or '<'."""
+    problems = []
+    stack: list[str] = []
+    for m in _TAG.finditer(text):
+        closing, tag = m.group(1), m.group(2).lower()
+        if tag not in _ALLOWED_TAGS:
+            problems.append(f"tag <{tag}> is not Telegram HTML")
+        elif closing:
+            if not stack or stack.pop() != tag:
+                problems.append(f"</{tag}> closes nothing open")
+        else:
+            stack.append(tag)
+    if stack:
+        problems.append(f"unclosed <{stack[-1]}>")
+    bare = _TAG.sub("", text)
+    if "<" in bare or ">" in bare:
+        problems.append("a raw '<' or '>' (write &lt; / &gt;)")
+    if "&" in _ENTITY.sub("", bare):
+        problems.append("a raw '&' (write &amp;)")
+    return problems
+
+
+def cross_matches(kb: Knowledge, matcher: Matcher) -> list[tuple[str, str, str]]:
+    """Sample questions whose best match is another entry: (question, own id, winner)."""
+    pairs = []
+    for entry in kb.entries.values():
+        for question in entry.questions:
+            match = matcher.match(question)
+            winner = match.smalltalk or (match.best.id if match.best else None)
+            if winner is None:
+                pairs.append((question, entry.id, "(nothing)"))
+            elif winner != entry.id:
+                pairs.append((question, entry.id, winner))
+    return pairs
+
+
+def check_knowledge(settings: Settings) -> tuple[list[str], str]:
+    """All problems (empty when valid) and a one-line summary."""
+    try:
+        kb = load_knowledge(settings.knowledge_dir)
+    except KnowledgeError as exc:
+        return exc.problems, f"knowledge base not loadable: {len(exc.problems)} problem(s)"
+    problems: list[str] = []
+    wanted = spec_topics(settings.knowledge_dir)
+    for tid in wanted:
+        if tid not in kb.entries:
+            problems.append(f"topic {tid}: in the spec but no entry")
+    for eid in kb.entries:
+        if eid not in wanted:
+            problems.append(f"entry {eid}: not a topic of the spec")
+    answers = AnswerService(kb, None, settings)
+    for entry in kb.entries.values():
+        for lang in ("id", "en"):
+            where = f"{entry.source}:{entry.id}.answer.{lang}"
+            try:
+                text = answers.topic_text(entry.id, lang)
+            except (KeyError, ValueError, IndexError) as exc:
+                problems.append(f"{where}: placeholder cannot be filled ({exc})")
+                continue
+            if len(text) > MAX_ANSWER_CHARS:
+                problems.append(f"{where}: {len(text)} characters, at most {MAX_ANSWER_CHARS}")
+            problems += [f"{where}: {p}" for p in html_problems(text)]
+            if entry.confirm and _CONFIRM[lang] not in text.lower():
+                problems.append(f"{where}: marked confirm but does not say "
+                                f"'{_CONFIRM[lang]}'")
+    for iso in kb.countries:
+        for lang in ("id", "en"):
+            problems += [f"destinations.yaml:{iso} ({lang}): {p}"
+                         for p in html_problems(answers.destination_text(iso, lang))]
+    for question, own, winner in cross_matches(kb, answers.matcher):
+        problems.append(f"sample question {question!r} of {own} matches {winner} better")
+    samples = sum(len(e.questions) for e in kb.entries.values())
+    summary = (f"{len(kb.entries)} entries, {samples} sample questions, "
+               f"{len(kb.countries)} destinations: "
+               + ("OK" if not problems else f"{len(problems)} problem(s)"))
+    return problems, summary

@@ -1,0 +1,154 @@
+"""Shared handler plumbing: who is talking, sending, keyboards, callback data, errors."""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import TYPE_CHECKING
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.i18n import language_of, t
+from bot.services.users import Person
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.services.answers import Reply
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+MAX_CALLBACK_BYTES = 64
+
+
+def services(context: Context) -> Services:
+    return context.application.bot_data["services"]
+
+
+async def remember_user(update: Update, context: Context) -> None:
+    """Runs first for every update: refresh the account and cache who is talking."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    context.user_data["person"] = services(context).users.touch(
+        user.id, user.first_name, user.username, user.language_code)
+
+
+def person(update: Update, context: Context) -> Person:
+    cached = context.user_data.get("person") if context.user_data is not None else None
+    if isinstance(cached, Person):
+        return cached
+    user = update.effective_user
+    lang = language_of(user.language_code if user else None)
+    return Person(user.id if user else 0, lang, "exporter", False)
+
+
+def lang_of(update: Update, context: Context) -> str:
+    return person(update, context).lang
+
+
+def is_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == "private"
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def chunks(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Split at line breaks so no message exceeds Telegram's 4096-character limit."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
+async def send(update: Update, context: Context, text: str,
+               keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """Reply in the chat of the update; the keyboard goes under the last part."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    parts = chunks(text)
+    for i, part in enumerate(parts):
+        await context.bot.send_message(
+            chat.id, part, parse_mode=ParseMode.HTML, disable_web_page_preview=True,
+            reply_markup=keyboard if i == len(parts) - 1 else None,
+        )
+
+
+def button(text: str, data: str) -> InlineKeyboardButton:
+    # Telegram rejects callback data over 64 bytes; fail here, where the bug is
+    if len(data.encode()) > MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback data too long: {data!r}")
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i:i + width] for i in range(0, len(buttons), width)]
+
+
+def reply_keyboard(reply: Reply, svc: Services) -> InlineKeyboardMarkup | None:
+    """Buttons under a reply: helpful?, did-you-mean topics, destinations, topic menu."""
+    lang = reply.lang
+    lines: list[list[InlineKeyboardButton]] = []
+    if reply.outcome == "ask_destination":
+        lines += destination_rows(svc, lang)
+    if reply.outcome == "suggest":
+        lines += [[button(title, f"a:{tid}")] for tid, title in reply.suggestions]
+    if reply.outcome in ("suggest", "no_match"):
+        lines.append([button(t("cmd_topics", lang), "c:")])
+    if reply.outcome == "answer" and reply.query_id is not None:
+        lines.append([button(f"{t('helpful_question', lang)} 👍", f"f:{reply.query_id}:1"),
+                      button("👎", f"f:{reply.query_id}:0")])
+    return InlineKeyboardMarkup(lines) if lines else None
+
+
+def destination_rows(svc: Services, lang: str) -> list[list[InlineKeyboardButton]]:
+    kb = svc.answers.kb
+    buttons = [button(kb.countries[iso].name[lang], f"d:{iso}") for iso in kb.ask_buttons]
+    return rows(buttons, 2)
+
+
+async def send_reply(update: Update, context: Context, reply: Reply) -> None:
+    svc = services(context)
+    text = reply.text
+    if reply.confirm:
+        text += "\n\n" + t("confirm_note", reply.lang)
+    await send(update, context, text, reply_keyboard(reply, svc))
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log every failure; tell the user briefly, never with a traceback."""
+    error = context.error
+    if isinstance(error, Forbidden):
+        log.info("user blocked the bot: %s", error)
+        return
+    log.error("update failed", exc_info=error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await context.bot.send_message(update.effective_chat.id, t("error", lang_of(update, context)))
+    except TelegramError:
+        log.warning("could not tell the user about the error")

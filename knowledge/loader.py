@@ -1,0 +1,255 @@
+"""Read the knowledge YAML into typed objects, collecting every problem found."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LANGS = ("id", "en")
+CATEGORIES = ("basics", "account", "application", "forms", "after", "help")
+MIN_QUESTIONS = 8
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# placeholders each dynamic entry may use; any other brace in an answer is a typo
+ALLOWED_PLACEHOLDERS = {
+    "office-contact": {"office_name", "office_address", "office_phone", "office_hours"},
+    "export-statistics": {"year", "total_tonnes", "total_value", "published_value",
+                          "value_gap", "by_commodity", "destinations"},
+}
+
+
+class KnowledgeError(Exception):
+    """The knowledge base cannot be loaded; `problems` lists every reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    category: str
+    title: dict[str, str]
+    answer: dict[str, str]
+    questions: tuple[str, ...]
+    keywords: tuple[str, ...]
+    confirm: bool
+    source: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Country:
+    iso: str
+    name: dict[str, str]
+    aliases: tuple[str, ...]
+    aliases_exact: tuple[str, ...]
+    preferential: tuple[str, ...]
+    non_preferential: str
+    eu: bool = False
+    asean: bool = False
+    note: dict[str, str] | None = None
+    confirm: bool = False
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    exporter: str
+    commodity: str
+    volume_tonnes: Decimal
+    value_usd: Decimal
+    destinations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    entries: dict[str, Entry]
+    countries: dict[str, Country]
+    ask_buttons: tuple[str, ...]
+    normalize: dict[str, Any]
+    exports: tuple[ExportRow, ...]
+
+
+def _yaml(path: Path, problems: list[str]) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problems.append(f"{path.name}{where}: cannot be read as YAML ({type(exc).__name__})")
+        return None
+
+
+def _bilingual(value: Any, where: str, problems: list[str]) -> dict[str, str]:
+    if not isinstance(value, dict):
+        problems.append(f"{where}: must have 'id' and 'en' texts")
+        return {}
+    out = {}
+    for lang in LANGS:
+        text = value.get(lang)
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"{where}.{lang}: missing or empty")
+        else:
+            out[lang] = text.strip()
+    return out
+
+
+def _entry(raw: Any, source: str, problems: list[str]) -> Entry | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        problems.append(f"{source}: an entry without an 'id'")
+        return None
+    eid = raw["id"]
+    where = f"{source}:{eid}"
+    before = len(problems)
+    category = raw.get("category")
+    if category not in CATEGORIES:
+        problems.append(f"{where}.category: {category!r} is not one of {', '.join(CATEGORIES)}")
+    title = _bilingual(raw.get("title"), f"{where}.title", problems)
+    answer = _bilingual(raw.get("answer"), f"{where}.answer", problems)
+    allowed = ALLOWED_PLACEHOLDERS.get(eid, set())
+    for lang, text in answer.items():
+        unknown = set(_PLACEHOLDER.findall(text)) - allowed
+        if unknown:
+            problems.append(f"{where}.answer.{lang}: unknown placeholders {sorted(unknown)}")
+    questions = raw.get("questions")
+    if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip()
+                                                  for q in questions):
+        problems.append(f"{where}.questions: must be a list of texts")
+        questions = []
+    elif len(questions) < MIN_QUESTIONS:
+        problems.append(f"{where}.questions: {len(questions)} sample questions, "
+                        f"at least {MIN_QUESTIONS} needed")
+    keywords = raw.get("keywords") or []
+    if not isinstance(keywords, list):
+        problems.append(f"{where}.keywords: must be a list")
+        keywords = []
+    confirm = raw.get("confirm", False)
+    if not isinstance(confirm, bool):
+        problems.append(f"{where}.confirm: must be true or false")
+    if len(problems) > before:
+        return None
+    return Entry(
+        id=eid, category=category, title=title, answer=answer,
+        questions=tuple(q.strip() for q in questions),
+        keywords=tuple(str(k).strip() for k in keywords if str(k).strip()),
+        confirm=bool(confirm), source=source, data=raw.get("data") or {},
+    )
+
+
+def _countries(raw: Any, problems: list[str]) -> tuple[dict[str, Country], tuple[str, ...]]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("countries"), list):
+        problems.append("destinations.yaml: needs a 'countries' list")
+        return {}, ()
+    default_np = (raw.get("defaults") or {}).get("non_preferential", "Form B")
+    countries: dict[str, Country] = {}
+    for item in raw["countries"]:
+        iso = item.get("iso") if isinstance(item, dict) else None
+        if not isinstance(iso, str):
+            problems.append("destinations.yaml: a country without 'iso'")
+            continue
+        where = f"destinations.yaml:{iso}"
+        name = _bilingual(item.get("name"), f"{where}.name", problems)
+        aliases = item.get("aliases") or []
+        if not aliases:
+            problems.append(f"{where}.aliases: at least one alias needed")
+        if iso in countries:
+            problems.append(f"{where}: duplicate iso code")
+        note = item.get("note")
+        countries[iso] = Country(
+            iso=iso, name=name,
+            aliases=tuple(str(a).lower() for a in aliases),
+            aliases_exact=tuple(str(a) for a in item.get("aliases_exact") or []),
+            preferential=tuple(item.get("preferential") or []),
+            non_preferential=item.get("non_preferential", default_np),
+            eu=bool(item.get("eu")), asean=bool(item.get("asean")),
+            note=_bilingual(note, f"{where}.note", problems) if note else None,
+            confirm=bool(item.get("confirm")),
+        )
+    seen: dict[str, str] = {}
+    for c in countries.values():
+        for alias in c.aliases:
+            if alias in seen and seen[alias] != c.iso:
+                problems.append(f"destinations.yaml: alias {alias!r} used by {seen[alias]} "
+                                f"and {c.iso}")
+            seen[alias] = c.iso
+    buttons = tuple(raw.get("ask_buttons") or [])
+    for iso in buttons:
+        if iso not in countries:
+            problems.append(f"destinations.yaml.ask_buttons: unknown country {iso}")
+    return countries, buttons
+
+
+def _decimal(text: str, where: str, problems: list[str]) -> Decimal:
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation:
+        problems.append(f"{where}: {text!r} is not a number")
+        return Decimal(0)
+
+
+def read_exports(path: Path, problems: list[str]) -> tuple[ExportRow, ...]:
+    """The office's export realisation table (one row per exporter and commodity)."""
+    rows = []
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            for n, rec in enumerate(csv.DictReader(fh), start=2):
+                where = f"{path.name} line {n}"
+                rows.append(ExportRow(
+                    exporter=rec["exporter"].strip(),
+                    commodity=rec["commodity"].strip(),
+                    volume_tonnes=_decimal(rec["volume_tonnes"], where, problems),
+                    value_usd=_decimal(rec["value_usd"], where, problems),
+                    destinations=tuple(d.strip() for d in rec["destinations"].split(";")
+                                       if d.strip()),
+                ))
+    except (OSError, KeyError) as exc:
+        problems.append(f"{path.name}: cannot be read ({exc})")
+    return tuple(rows)
+
+
+def load_knowledge(directory: Path) -> Knowledge:
+    """Load every file; raise KnowledgeError listing all problems if any."""
+    problems: list[str] = []
+    entries: dict[str, Entry] = {}
+    faq_files = sorted((directory / "faq").glob("*.yaml"))
+    if not faq_files:
+        problems.append(f"{directory / 'faq'}: no *.yaml entry files")
+    for path in faq_files:
+        raw = _yaml(path, problems)
+        if raw is None:
+            continue
+        if not isinstance(raw, dict) or not isinstance(raw.get("entries"), list):
+            problems.append(f"{path.name}: needs a top-level 'entries' list")
+            continue
+        for item in raw["entries"]:
+            entry = _entry(item, path.name, problems)
+            if entry is None:
+                continue
+            if entry.id in entries:
+                problems.append(f"{path.name}:{entry.id}: duplicate id "
+                                f"(also in {entries[entry.id].source})")
+                continue
+            entries[entry.id] = entry
+    countries, buttons = _countries(_yaml(directory / "destinations.yaml", problems), problems)
+    normalize = _yaml(directory / "normalize.yaml", problems) or {}
+    if not isinstance(normalize, dict):
+        problems.append("normalize.yaml: must be a mapping")
+        normalize = {}
+    exports: tuple[ExportRow, ...] = ()
+    stats = entries.get("export-statistics")
+    if stats is not None:
+        csv_name = stats.data.get("csv")
+        if not csv_name:
+            problems.append("export-statistics.data.csv: the data file is not named")
+        else:
+            exports = read_exports(directory / csv_name, problems)
+    if problems:
+        raise KnowledgeError(problems)
+    return Knowledge(entries=entries, countries=countries, ask_buttons=buttons,
+                     normalize=normalize, exports=exports)

@@ -1,0 +1,286 @@
+"""Find the FAQ entry a phone message asks about.
+
+Everything derived from the knowledge base (normalised samples, vocabulary, weights,
+country patterns) is prepared once in Matcher.__init__; a query costs one
+normalisation, a token lookup and one rapidfuzz pass over the candidate samples.
+
+Score of an entry = mean of
+  * fuzzy: best token_set_ratio between the query and one of the entry's samples, and
+  * coverage: the share of the query's information (IDF-weighted words) that the
+    entry's vocabulary explains; words the knowledge base has never seen count against
+    it, which is what keeps out-of-scope messages out.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from knowledge.loader import Knowledge
+
+COUNTRY_TOKEN = "negaratujuan"
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_WORD = re.compile(r"[a-z0-9_]+")
+
+
+@dataclass(frozen=True)
+class Normalized:
+    tokens: tuple[str, ...]        # content words, for matching
+    words: tuple[str, ...]         # every word after the word map, for small talk
+    country: str | None            # ISO code of a destination named in the text
+    lang: str | None               # "id" / "en" when the words tell, else None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Match:
+    """The ranked candidates for one query; bands are decided by the caller's thresholds."""
+
+    candidates: tuple[Candidate, ...]
+    normalized: Normalized
+    smalltalk: str | None = None   # "greeting" / "thanks" when the message is only that
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def gap(self) -> float:
+        if len(self.candidates) < 2:
+            return self.candidates[0].score if self.candidates else 0.0
+        return self.candidates[0].score - self.candidates[1].score
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float = 60.0       # best score needed to answer outright ...
+    suggest: float = 42.0      # ... below it, down to this, "did you mean"
+    min_gap: float = 3.0       # an answer also needs this lead over the runner-up
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the bot will do with a message: one clean, explicit outcome."""
+
+    outcome: str                       # answer | suggest | no_match | smalltalk
+    id: str | None                     # topic answered (or the small-talk kind)
+    score: float
+    suggestions: tuple[Candidate, ...]
+    country: str | None
+    lang: str | None
+
+
+class Normalizer:
+    """Lower-case, protect domain phrases, expand slang, find the destination."""
+
+    def __init__(self, kb: Knowledge) -> None:
+        spec = kb.normalize
+        self.phrases = [(re.compile(p), r) for p, r in (spec.get("phrases") or {}).items()]
+        self.words: dict[str, str] = {str(k): str(v) for k, v in (spec.get("words") or {}).items()}
+        self.stopwords = frozenset(spec.get("stopwords") or ())
+        self.greetings = frozenset(spec.get("greetings") or ())
+        self.thanks = frozenset(spec.get("thanks") or ())
+        markers = spec.get("language_markers") or {}
+        self.markers = {lang: frozenset(markers.get(lang) or ()) for lang in ("id", "en")}
+        alias_to_iso = {}
+        for c in kb.countries.values():
+            for alias in c.aliases:
+                alias_to_iso[alias] = c.iso
+        # longest first so "korea selatan" wins over "korea"
+        ordered = sorted(alias_to_iso, key=len, reverse=True)
+        self._alias_to_iso = alias_to_iso
+        self._country_re = re.compile(
+            r"(?<![a-z0-9])(" + "|".join(re.escape(a) for a in ordered) + r")(?![a-z0-9])"
+        ) if ordered else None
+        exact = {a: c.iso for c in kb.countries.values() for a in c.aliases_exact}
+        self._exact_to_iso = exact
+        self._exact_re = re.compile(
+            r"(?<![A-Za-z0-9])(" + "|".join(re.escape(a) for a in exact) + r")(?![A-Za-z0-9])"
+        ) if exact else None
+
+    def detect_language(self, raw_lower_words: list[str]) -> str | None:
+        en = sum(1 for w in raw_lower_words if w in self.markers["en"])
+        ind = sum(1 for w in raw_lower_words if w in self.markers["id"])
+        if en > ind:
+            return "en"
+        if ind > en:
+            return "id"
+        return None
+
+    def __call__(self, text: str) -> Normalized:
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+        country = None
+        if self._exact_re is not None:
+            m = self._exact_re.search(text)
+            if m:
+                country = self._exact_to_iso[m.group(1)]
+                text = text[:m.start()] + f" {COUNTRY_TOKEN} " + text[m.end():]
+        low = text.lower()
+        lang = self.detect_language(_WORD.findall(low.replace("'", "")))
+        if self._country_re is not None:
+            m = self._country_re.search(low)
+            if m and country is None:
+                country = self._alias_to_iso[m.group(1)]
+            low = self._country_re.sub(f" {COUNTRY_TOKEN} ", low)
+        low = f" {low} "
+        for pattern, repl in self.phrases:
+            low = pattern.sub(repl, low)
+        words = tuple(self.words.get(w, w) for w in _WORD.findall(low))
+        tokens = tuple(w for w in words if w not in self.stopwords)
+        return Normalized(tokens=tokens, words=words, country=country, lang=lang)
+
+    def smalltalk(self, norm: Normalized) -> str | None:
+        """'greeting' or 'thanks' when the message holds nothing but that."""
+        words = [w for w in norm.words if w not in self.stopwords or w in self.greetings
+                 or w in self.thanks]
+        if not words:
+            return None
+        if all(w in self.thanks or w in self.greetings for w in words):
+            if any(w in self.thanks and w not in self.greetings for w in words):
+                return "thanks"
+            return "greeting"
+        return None
+
+
+class Matcher:
+    """Ranks knowledge entries for a query; built once per knowledge base."""
+
+    def __init__(self, kb: Knowledge, normalizer: Normalizer | None = None) -> None:
+        self.kb = kb
+        self.normalize = normalizer or Normalizer(kb)
+        self.sample_text: list[str] = []
+        self.sample_entry: list[str] = []
+        self.sample_tokens: list[frozenset[str]] = []
+        vocab_by_entry: dict[str, set[str]] = defaultdict(set)
+        for entry in kb.entries.values():
+            texts = list(entry.questions) + [entry.title["id"], entry.title["en"]]
+            for text in texts:
+                norm = self.normalize(text)
+                if not norm.tokens:
+                    continue
+                self.sample_text.append(" ".join(norm.tokens))
+                self.sample_entry.append(entry.id)
+                self.sample_tokens.append(frozenset(norm.tokens))
+                vocab_by_entry[entry.id].update(norm.tokens)
+            for keyword in entry.keywords:
+                vocab_by_entry[entry.id].update(self.normalize(keyword).tokens)
+        self.entry_vocab = {k: frozenset(v) for k, v in vocab_by_entry.items()}
+        n = max(len(self.entry_vocab), 1)
+        df: dict[str, int] = defaultdict(int)
+        for vocab in self.entry_vocab.values():
+            for token in vocab:
+                df[token] += 1
+        self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        # a word never seen in the knowledge base weighs like the rarest known word
+        self.unknown_idf = math.log(1 + n)
+        self.vocab = tuple(sorted(self.idf))
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for i, tokens in enumerate(self.sample_tokens):
+            for token in tokens:
+                self._postings[token].append(i)
+        self.sample_norm = [math.sqrt(sum(self.idf[t] ** 2 for t in toks))
+                            for toks in self.sample_tokens]
+        self.weights = (0.3, 0.4, 0.3)
+        self.typo_cutoff = 80.0
+        self.fuzzy_scorer = fuzz.token_set_ratio
+        self.unknown_factor = 1.0
+        # typo correction: a misspelt word is mapped to a known word of the knowledge base
+        # or to a slang/abbreviation key of normalize.yaml (then to its canonical word).
+        # Words only the greeting/thanks entries use are left out: "semalam" is no "salam".
+        talk_only = set()
+        for eid in ("greeting", "thanks"):
+            talk_only |= set(self.entry_vocab.get(eid, ()))
+        for eid, vocab in self.entry_vocab.items():
+            if eid not in ("greeting", "thanks"):
+                talk_only -= vocab
+        targets: dict[str, str] = {t: t for t in self.idf if t not in talk_only}
+        for src, dst in self.normalize.words.items():
+            if dst in targets and src not in targets and len(src) >= 4:
+                targets[src] = dst
+        self._targets = targets
+        by_initial: dict[str, list[str]] = defaultdict(list)
+        for word in sorted(targets):
+            by_initial[word[0]].append(word)
+        self._by_initial = {k: tuple(v) for k, v in by_initial.items()}
+        self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+
+    def _correct_uncached(self, token: str) -> str:
+        """Map a misspelt word to a known one ('registarsi' -> 'daftar', 'statsu' -> 'status').
+
+        Only words of 5+ letters, only towards words with the same first letter (phone
+        typos rarely hit the first letter), and only when the spelling is close."""
+        if token in self.idf or len(token) < 5 or token.isdigit():
+            return token
+        choices = self._by_initial.get(token[0])
+        if not choices:
+            return token
+        hit = process.extractOne(token, choices, scorer=fuzz.ratio, score_cutoff=self.typo_cutoff)
+        return self._targets[hit[0]] if hit else token
+
+    def match(self, text: str, limit: int = 5) -> Match:
+        norm = self.normalize(text)
+        talk = self.normalize.smalltalk(norm)
+        tokens = tuple(dict.fromkeys(self._correct(t) for t in norm.tokens))
+        if talk is not None or not tokens:
+            return Match(candidates=(), normalized=norm, smalltalk=talk)
+        query = " ".join(tokens)
+        unknown = self.unknown_idf * self.unknown_factor
+        weights = {t: self.idf.get(t, unknown) for t in tokens}
+        total = sum(weights.values())
+        rows = sorted({i for t in tokens for i in self._postings.get(t, ())})
+        if not rows:
+            return Match(candidates=(), normalized=norm)
+        fuzzy: dict[str, float] = {}
+        choices = [self.sample_text[i] for i in rows]
+        for _, score, pos in process.extract(query, choices, scorer=self.fuzzy_scorer,
+                                             limit=None):
+            eid = self.sample_entry[rows[pos]]
+            if score > fuzzy.get(eid, -1.0):
+                fuzzy[eid] = score
+        qnorm = math.sqrt(sum(w * w for w in weights.values()))
+        cosine: dict[str, float] = {}
+        for i in rows:
+            shared = sum(weights[t] ** 2 for t in tokens if t in self.sample_tokens[i])
+            cos = shared / (qnorm * self.sample_norm[i])
+            eid = self.sample_entry[i]
+            if cos > cosine.get(eid, -1.0):
+                cosine[eid] = cos
+        wf, wc, wv = self.weights
+        scored = []
+        for eid, fz in fuzzy.items():
+            vocab = self.entry_vocab[eid]
+            coverage = sum(w for t, w in weights.items() if t in vocab) / total
+            score = wf * fz + wc * 100.0 * coverage + wv * 100.0 * cosine.get(eid, 0.0)
+            scored.append(Candidate(eid, round(score, 2)))
+        scored.sort(key=lambda c: (-c.score, c.id))
+        return Match(candidates=tuple(scored[:limit]), normalized=norm)
+
+
+def classify(match: Match, limits: Thresholds) -> Verdict:
+    """Put a ranked match into one of the answer / did-you-mean / no-match bands."""
+    norm = match.normalized
+    if match.smalltalk is not None:
+        return Verdict("smalltalk", match.smalltalk, 100.0, (), norm.country, norm.lang)
+    best = match.best
+    if best is None or best.score < limits.suggest:
+        return Verdict("no_match", None, best.score if best else 0.0, match.candidates[:3],
+                       norm.country, norm.lang)
+    if best.score >= limits.answer and match.gap >= limits.min_gap:
+        return Verdict("answer", best.id, best.score, match.candidates[1:3], norm.country,
+                       norm.lang)
+    # close calls: offer the entries within reach of the best one
+    close = tuple(c for c in match.candidates[:3] if c.score >= limits.suggest
+                  and best.score - c.score <= 15.0)
+    return Verdict("suggest", None, best.score, close, norm.country, norm.lang)

@@ -1,0 +1,142 @@
+"""Fixtures: settings per database backend, and the real Application on a fake Bot API."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application, post_init
+from bot.config import Settings, parse_settings
+from bot.fakeapi import Call, FakeBotAPI, FakeRequest
+from bot.services import Services, build_services
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("SKA_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+OFFICER_ID = 9001
+ADMIN_ID = 9002
+OFFICERS_CHAT = -100777
+
+
+def _postgres_schema_url() -> str:
+    """A fresh schema per test run keeps runs (and developers' data) apart."""
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError:
+        pytest.skip(f"no PostgreSQL reachable at {POSTGRES_URL}")
+    finally:
+        engine.dispose()
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def _drop_schema(url: str) -> None:
+    schema = url.rsplit("%3D", 1)[1]
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every test that stores data runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ska.db'}"
+        return
+    url = _postgres_schema_url()
+    yield url
+    _drop_schema(url)
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    raw: dict[str, Any] = {
+        "database": {"url": database_url},
+        "office": {"name": "IPSKA Disdagperin Kalteng", "address": "Jl. Contoh 1",
+                   "phone": "0536-000000"},
+        "officers": {"chat_id": OFFICERS_CHAT, "user_ids": [OFFICER_ID]},
+        "admins": {"user_ids": [ADMIN_ID]},
+    }
+    raw.update(overrides)
+    return parse_settings(raw, env={})
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    svc = build_services(settings)
+    yield svc
+    svc.close()
+
+
+@dataclass
+class BotHarness:
+    """Drives the real Application: send what a user sends, read what the bot said."""
+
+    app: Application
+    api: FakeBotAPI
+    services: Services
+
+    async def feed(self, update: dict[str, Any]) -> list[Call]:
+        before = len(self.api.calls)
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+        return [c for c in self.api.calls[before:] if c.method.startswith(("send", "edit"))]
+
+    async def say(self, text: str, user_id: int = 1001, **kw: Any) -> list[Call]:
+        return await self.feed(self.api.message(user_id, text, **kw))
+
+    async def press(self, data: str, user_id: int = 1001, message_id: int = 1,
+                    **kw: Any) -> list[Call]:
+        return await self.feed(self.api.callback(user_id, data, message_id=message_id, **kw))
+
+    def answers_to_callbacks(self) -> list[Call]:
+        return [c for c in self.api.calls if c.method == "answerCallbackQuery"]
+
+
+def text_of(calls: list[Call]) -> str:
+    return "\n".join(str(c.params.get("text") or c.params.get("caption") or "") for c in calls)
+
+
+def buttons_of(calls: list[Call]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for call in calls:
+        markup = call.params.get("reply_markup") or {}
+        for row in markup.get("inline_keyboard", []):
+            for b in row:
+                found.append((b["text"], b.get("callback_data") or b.get("url") or ""))
+    return found
+
+
+async def start_harness(settings: Settings, services: Services) -> tuple[Application, FakeBotAPI]:
+    api = FakeBotAPI()
+    app = build_application(settings, request=FakeRequest(api),
+                            updates_request=FakeRequest(api), services=services)
+    await app.initialize()
+    await post_init(app)
+    return app, api
+
+
+@pytest.fixture
+async def bot(settings: Settings, services: Services) -> AsyncIterator[BotHarness]:
+    app, api = await start_harness(settings, services)
+    try:
+        yield BotHarness(app, api, services)
+    finally:
+        await app.shutdown()
