@@ -38,6 +38,7 @@ __all__ = [
     "HTMLParseError",
     "MessageOptions",
     "SimulatedTimeout",
+    "decode_params",
     "parse_html",
     "serve_http",
 ]

@@ -102,8 +102,13 @@ class BotHarness:
     async def say(self, text: str, user_id: int = 1001, **kw: Any) -> list[Call]:
         return await self.feed(self.api.message(user_id, text, **kw))
 
-    async def press(self, data: str, user_id: int = 1001, message_id: int = 1,
+    async def press(self, data: str, user_id: int = 1001, message_id: int | None = None,
                     **kw: Any) -> list[Call]:
+        """Press a button; by default on the bot's last message in that chat."""
+        if message_id is None:
+            chat = kw.get("chat_id", user_id)
+            mine = [c for c in self.api.sent(chat) if isinstance(c.result, dict)]
+            message_id = int(mine[-1].result["message_id"]) if mine else 1
         return await self.feed(self.api.callback(user_id, data, message_id=message_id, **kw))
 
     def answers_to_callbacks(self) -> list[Call]:

@@ -75,9 +75,6 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
 
 
-# ---------------------------------------------------------------- in-process
-
-
 async def test_echo_handler_in_process(api: FakeBotAPI) -> None:
     app = build_app(api)
     async with app:
@@ -272,12 +269,8 @@ async def test_get_updates_long_poll_in_process(api: FakeBotAPI, bot: Bot) -> No
     assert loop.time() - started < 2
     assert [u.message.text for u in updates if u.message] == ["telat"]
     started = loop.time()
-    assert (
-        await bot.get_updates(
-            offset=updates[-1].update_id + 1, timeout=dtm.timedelta(milliseconds=300)
-        )
-        == ()
-    )
+    short = dtm.timedelta(milliseconds=300)
+    assert await bot.get_updates(offset=updates[-1].update_id + 1, timeout=short) == ()
     assert loop.time() - started >= 0.25
 
 
@@ -322,15 +315,11 @@ async def test_in_process_polling_with_push_from_thread(api: FakeBotAPI) -> None
     assert api.pending_updates == 0
 
 
-# ---------------------------------------------------------------- over HTTP
-
-
 async def test_http_get_me_and_send(
     api: FakeBotAPI, server: tuple[FakeTelegramServer, str]
 ) -> None:
-    _, base_url = server
+    srv, base_url = server
     assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/bot")
-    srv, _ = server
     app = (
         Application.builder()
         .token(TOKEN)
@@ -340,11 +329,11 @@ async def test_http_get_me_and_send(
     )
     async with app:
         me = await app.bot.get_me()
+        assert me.username == "ska_helpdesk_bot"
         incoming = Update.de_json(api.document(USER, "form.pdf", content=b"%PDF"), app.bot)
         assert incoming.message is not None and incoming.message.document is not None
         file = await incoming.message.document.get_file()
         assert bytes(await file.download_as_bytearray()) == b"%PDF"
-        assert me.username == "ska_helpdesk_bot"
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Ya", callback_data="ya")]])
         message = await app.bot.send_message(
             USER, "<b>123</b>", parse_mode="HTML", reply_markup=keyboard
@@ -367,7 +356,6 @@ async def test_http_get_me_and_send(
         api.blocked.add(USER)
         with pytest.raises(Forbidden):
             await app.bot.send_message(USER, "x")
-    srv, _ = server
     with urllib.request.urlopen(f"{base_url}{TOKEN}/getMe?x=1") as response:
         assert json.load(response)["result"]["username"] == "ska_helpdesk_bot"
     request = urllib.request.Request(

@@ -1,0 +1,109 @@
+"""Unit tests of normalisation and matching over the real knowledge base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.loader import load_knowledge
+from knowledge.matcher import Candidate, Match, Matcher, Normalized, Thresholds, classify
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher(load_knowledge(ROOT / "knowledge"))
+
+
+def test_domain_phrases_are_protected_from_slang(matcher: Matcher) -> None:
+    norm = matcher.normalize("Gmn cara ajukan SKA di e-SKA, perlu B/L dan V-Legal?")
+    assert "ska" in norm.tokens and "eska" in norm.tokens
+    assert "suka" not in norm.tokens
+    assert "billoflading" in norm.tokens and "vlegal" in norm.tokens
+    assert "bagaimana" in norm.words
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("ekspor ke jepang pakai form apa", "JP"),
+    ("which form for South Korea", "KR"),
+    ("tujuan Korea Selatan", "KR"),
+    ("buyer di Dubai minta form apa", "AE"),
+    ("kirim ke Belanda", "NL"),
+    ("export to the US", "US"),
+    ("ke tiongkok", "CN"),
+    ("ke Malaysia", "MY"),
+])
+def test_destination_is_recognised(matcher: Matcher, text: str, iso: str) -> None:
+    assert matcher.normalize(text).country == iso
+
+
+def test_ordinary_words_are_not_countries(matcher: Matcher) -> None:
+    assert matcher.normalize("can you help us, as soon as possible").country is None
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("How long does issuance take?", "en"),
+    ("berapa lama ska terbit", "id"),
+    ("gmn cara daftar akun eska", "id"),
+    ("what documents do I need", "en"),
+])
+def test_language_of_the_question(matcher: Matcher, text: str, lang: str) -> None:
+    assert matcher.normalize(text).lang == lang
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("gmn cara daftar akun eska", "register-account"),
+    ("dokumen apa aja utk ajukan ska", "application-documents"),
+    ("ekspor plywood ke jepang pakai form apa?", "form-by-destination"),
+    ("How long does issuance take?", "processing-time"),
+    ("lupa pasword eska gmn", "login-problems"),
+    ("sdh daftar tp akun blm aktif", "account-activation"),
+    ("vlegal wajib gak utk plywood", "timber-legality"),
+])
+def test_issue_examples_are_answered(matcher: Matcher, text: str, topic: str) -> None:
+    verdict = classify(matcher.match(text), Thresholds())
+    assert (verdict.outcome, verdict.id) == ("answer", topic)
+
+
+def test_typos_are_corrected_to_known_words(matcher: Matcher) -> None:
+    verdict = classify(matcher.match("brp lama proses penerbitn ska"), Thresholds())
+    assert verdict.id == "processing-time"
+
+
+def test_greetings_and_thanks_are_small_talk(matcher: Matcher) -> None:
+    assert matcher.match("selamat pagi pak").smalltalk == "greeting"
+    assert matcher.match("ok makasih banyak min").smalltalk == "thanks"
+    # a greeting in front of a real question is still a question
+    assert matcher.match("pagi pak, gmn cara daftar akun eska").smalltalk is None
+
+
+def test_empty_and_symbol_only_text_has_no_candidates(matcher: Matcher) -> None:
+    assert matcher.match("").candidates == ()
+    assert classify(matcher.match("?!?! ..."), Thresholds()).outcome == "no_match"
+
+
+def _match(*scores: float) -> Match:
+    cands = tuple(Candidate(f"t{i}", s) for i, s in enumerate(scores))
+    return Match(candidates=cands, normalized=Normalized((), (), None, None))
+
+
+def test_bands() -> None:
+    limits = Thresholds(answer=60, suggest=40, min_gap=5)
+    assert classify(_match(80, 50), limits).outcome == "answer"
+    close = classify(_match(80, 78, 70, 30), limits)
+    assert close.outcome == "suggest" and [c.id for c in close.suggestions] == ["t0", "t1", "t2"]
+    assert classify(_match(50, 20), limits).outcome == "suggest"
+    assert classify(_match(39, 20), limits).outcome == "no_match"
+    assert classify(_match(), limits).outcome == "no_match"
+
+
+def test_matcher_is_built_once_and_reused(matcher: Matcher) -> None:
+    # the prepared samples are what queries run against; nothing is rebuilt per query
+    before = list(matcher.sample_text)
+    matcher.match("berapa biaya ska")
+    assert matcher.sample_text == before and len(before) > 240
+
+
+def test_loads_knowledge_from_a_path(tmp_path: Path) -> None:
+    assert len(load_knowledge(ROOT / "knowledge").entries) == 30

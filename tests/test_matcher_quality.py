@@ -1,0 +1,37 @@
+"""Accuracy on our own realistic questions, with the thresholds the bot ships with."""
+
+from __future__ import annotations
+
+import yaml
+
+from bench.matcher_quality import evaluate
+from bot.config import parse_settings
+from knowledge.loader import load_knowledge
+from knowledge.matcher import Matcher, Thresholds
+from tests.conftest import ROOT
+
+
+def shipped_thresholds() -> Thresholds:
+    raw = yaml.safe_load((ROOT / "config.example.yaml").read_text())
+    m = parse_settings(raw, env={}).matcher
+    return Thresholds(m.answer_threshold, m.suggest_threshold, m.min_gap)
+
+
+def test_top1_accuracy_and_out_of_scope_abstention() -> None:
+    data = yaml.safe_load((ROOT / "tests" / "data" / "questions.yaml").read_text())
+    assert len(data["questions"]) >= 150 and len(data["out_of_scope"]) >= 20
+    matcher = Matcher(load_knowledge(ROOT / "knowledge"))
+    top1, ranked, abstention = evaluate(matcher, shipped_thresholds(), data)
+    print(f"\ntop-1 accuracy {top1:.1%} (ranked first {ranked:.1%}), "
+          f"out-of-scope abstention {abstention:.1%}")
+    assert top1 >= 0.90
+    assert abstention >= 0.90
+
+
+def test_test_questions_are_not_the_sample_questions() -> None:
+    kb = load_knowledge(ROOT / "knowledge")
+    samples = {q.lower().strip(" ?!.") for e in kb.entries.values() for q in e.questions}
+    data = yaml.safe_load((ROOT / "tests" / "data" / "questions.yaml").read_text())
+    copied = [q["q"] for q in data["questions"] if q["q"].lower().strip(" ?!.") in samples
+              and q["id"] not in ("greeting", "thanks")]
+    assert copied == []
