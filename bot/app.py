@@ -5,25 +5,37 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand, Update
-from telegram.ext import Application, ApplicationBuilder, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.i18n import t
 from bot.services import Services, build_services
-from handlers import common, exporter
+from handlers import common, exporter, officer, precheck, status
 
 log = logging.getLogger(__name__)
 OFFLINE_TOKEN = "123456:OFFLINE-CHAT"
-MENU = ("start", "topics", "lang", "help")
+MENU = ("start", "status", "topics", "link", "lang", "help")
+OUTBOX_INTERVAL = 1.0
 
 
 def command_menu(lang: str) -> list[BotCommand]:
     return [BotCommand(name, t(f"cmd_{name}", lang)) for name in MENU]
 
 
+async def send_outbox(context: CallbackContext) -> None:
+    """Job: drain due notifications at the configured rate."""
+    svc: Services = context.application.bot_data["services"]
+    await svc.sender.drain(context.bot, budget_seconds=OUTBOX_INTERVAL * 0.9)
+
+
 async def post_init(app: Application) -> None:
     """Command menus in both languages; Indonesian is the default for everyone else."""
+    svc: Services = app.bot_data["services"]
+    recovered = svc.sender.recover()
+    if recovered:
+        log.info("outbox: %d message(s) interrupted by the last stop will be sent again",
+                 recovered)
     await app.bot.set_my_commands(command_menu("id"))
     await app.bot.set_my_commands(command_menu("id"), language_code="id")
     await app.bot.set_my_commands(command_menu("en"), language_code="en")
@@ -52,10 +64,21 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     app = builder.build()
     app.bot_data["services"] = services or build_services(settings)
 
-    # group -1 runs before every handler: refresh who is talking (language, role)
-    app.add_handler(TypeHandler(Update, common.remember_user), group=-1)
+    # groups -2 and -1 run before every handler: who is talking, then the one role check
+    app.add_handler(TypeHandler(Update, common.remember_user), group=-2)
+    app.add_handler(TypeHandler(Update, common.role_guard), group=-1)
+    common.restrict(app, officer.OFFICER_COMMANDS, common.STAFF)
+    # the /cek flow claims a user's text while a check is open, before FAQ matching
+    precheck.register(app)
+    # before exporter.py: /start with a link code is caught here
+    status.register(app)
+    officer.register(app)
     exporter.register(app)
     # unknown commands last, so every module's commands are tried first
     exporter.register_fallbacks(app)
     app.add_error_handler(common.on_error)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(send_outbox, interval=OUTBOX_INTERVAL, first=OUTBOX_INTERVAL,
+                                    name="outbox", job_kwargs={"max_instances": 1,
+                                                               "coalesce": True})
     return app

@@ -40,6 +40,13 @@ class TelegramSettings:
     token: Secret | None = None
     base_url: str | None = None
     base_file_url: str | None = None
+    bot_username: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    rate_per_second: float = 25.0
+    per_chat_per_second: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -54,9 +61,9 @@ class OfficeSettings:
 
 @dataclass(frozen=True)
 class MatcherSettings:
-    answer_threshold: float = 60.0
+    answer_threshold: float = 57.0
     suggest_threshold: float = 42.0
-    min_gap: float = 3.0
+    min_gap: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,8 @@ class Settings:
     admin_ids: frozenset[int]
     matcher: MatcherSettings
     knowledge_dir: Path
+    outbox: OutboxSettings = OutboxSettings()
+    link_code_days: float = 7.0
     source: Path | None = None
 
     def require_token(self) -> str:
@@ -188,6 +197,8 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
         token=Secret(token_value) if token_value else None,
         base_url=_str(tg.get("base_url"), "telegram.base_url") or None,
         base_file_url=_str(tg.get("base_file_url"), "telegram.base_file_url") or None,
+        bot_username=(_str(tg.get("bot_username"), "telegram.bot_username").lstrip("@")
+                      or None),
     )
 
     db = _section(raw, "database")
@@ -229,6 +240,16 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
     if matcher.suggest_threshold > matcher.answer_threshold:
         raise ConfigError("matcher.suggest_threshold: must not be above matcher.answer_threshold")
 
+    ob = _section(raw, "outbox")
+    outbox = OutboxSettings(
+        rate_per_second=_number(ob.get("rate_per_second"), "outbox.rate_per_second", 25.0,
+                                0.1, 30.0),
+        per_chat_per_second=_number(ob.get("per_chat_per_second"), "outbox.per_chat_per_second",
+                                    1.0, 0.01, 30.0),
+    )
+    link = _section(raw, "linking")
+    link_days = _number(link.get("code_days"), "linking.code_days", 7.0, 0.01, 365.0)
+
     kdir = Path(_str(raw.get("knowledge_dir"), "knowledge_dir") or DEFAULT_KNOWLEDGE)
     if source is not None and not kdir.is_absolute():
         kdir = (source.parent / kdir).resolve()
@@ -245,6 +266,8 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
         admin_ids=_int_list(admins.get("user_ids"), "admins.user_ids"),
         matcher=matcher,
         knowledge_dir=kdir,
+        outbox=outbox,
+        link_code_days=link_days,
         source=source,
     )
 

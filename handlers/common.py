@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
 from bot.i18n import language_of, t
-from bot.services.users import Person
+from bot.services.users import ADMIN, OFFICER, Person
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -34,6 +34,41 @@ async def remember_user(update: Update, context: Context) -> None:
         return
     context.user_data["person"] = services(context).users.touch(
         user.id, user.first_name, user.username, user.language_code)
+
+
+def restrict(app: Application, commands: frozenset[str], roles: tuple[str, ...]) -> None:
+    """Declare commands only these roles may use; role_guard enforces it for all of them."""
+    table: dict[str, tuple[str, ...]] = app.bot_data.setdefault("restricted_commands", {})
+    for name in commands:
+        table[name] = roles
+
+
+def command_of(update: Update) -> str | None:
+    message = update.message
+    text = (message.text or message.caption or "") if message else ""
+    if not text.startswith("/"):
+        return None
+    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else None
+
+
+async def role_guard(update: Update, context: Context) -> None:
+    """The one role check: staff commands from anyone else are refused and stop here."""
+    name = command_of(update)
+    roles = context.bot_data.get("restricted_commands", {}).get(name) if name else None
+    if roles is None:
+        return
+    who = person(update, context)
+    chat = update.effective_chat
+    if who.role not in roles:
+        await send(update, context, t("officer_only", who.lang))
+        raise ApplicationHandlerStop
+    officers_chat = services(context).settings.officers_chat_id
+    if chat is not None and chat.type != "private" and chat.id != officers_chat:
+        # staff work happens in private or in the officers' group, never in other groups
+        raise ApplicationHandlerStop
+
+
+STAFF = (OFFICER, ADMIN)
 
 
 def person(update: Update, context: Context) -> Person:

@@ -207,7 +207,9 @@ class Matcher:
         self.unknown_idf = math.log(1 + n)
         self.vocab = tuple(sorted(self.idf))
         self._postings: dict[str, list[int]] = defaultdict(list)
+        self._entry_rows: dict[str, list[int]] = defaultdict(list)
         for i, tokens in enumerate(self.sample_tokens):
+            self._entry_rows[self.sample_entry[i]].append(i)
             for token in tokens:
                 self._postings[token].append(i)
         self.weights = (0.3, 0.4, 0.3)
@@ -215,7 +217,8 @@ class Matcher:
         self.fuzzy_scorer = fuzz.token_set_ratio
         self.unknown_factor = 0.8
         self.share_floor = 0.6
-        self.fuzzy_cov_power = 0.0
+        # fuzzy and cosine are computed for the entries with the best coverage only
+        self.shortlist = 40
         self.idf_power = 1.0
         self.prepare_weights()
         # typo correction: a misspelt word is mapped to a known word of the knowledge base
@@ -270,7 +273,18 @@ class Matcher:
         query = " ".join(tokens)
         weights = {t: self.weight.get(t, self.unknown_weight) for t in tokens}
         total = sum(weights.values())
-        rows = sorted({i for t in tokens for i in self._postings.get(t, ())})
+        # coverage first (cheap, per word): it also picks the entries worth a closer look
+        floor = self.share_floor
+        covered: dict[str, float] = defaultdict(float)
+        for t, w in weights.items():
+            for eid, share in self._share.get(t, {}).items():
+                covered[eid] += w * (floor + (1.0 - floor) * share)
+        if not covered:
+            return Match(candidates=(), normalized=norm)
+        shortlist = sorted(covered, key=lambda e: (-covered[e], e))[:self.shortlist]
+        token_set = set(tokens)
+        rows = [i for eid in shortlist for i in self._entry_rows.get(eid, ())
+                if not token_set.isdisjoint(self.sample_tokens[i])]
         if not rows:
             return Match(candidates=(), normalized=norm)
         fuzzy: dict[str, float] = {}
@@ -283,24 +297,20 @@ class Matcher:
         qnorm = math.sqrt(sum(w * w for w in weights.values()))
         cosine: dict[str, float] = {}
         for i in rows:
-            shared = sum(weights[t] ** 2 for t in tokens if t in self.sample_tokens[i])
+            shared = sum(weights[t] ** 2 for t in token_set.intersection(self.sample_tokens[i]))
             cos = shared / (qnorm * self.sample_norm[i])
             eid = self.sample_entry[i]
             if cos > cosine.get(eid, -1.0):
                 cosine[eid] = cos
-        floor = self.share_floor
-        covered: dict[str, float] = defaultdict(float)
-        for t, w in weights.items():
-            for eid, share in self._share.get(t, {}).items():
-                covered[eid] += w * (floor + (1.0 - floor) * share)
         wf, wc, wv = self.weights
         scored = []
         for eid, fz in fuzzy.items():
             coverage = covered.get(eid, 0.0) / total
-            score = wf * fz * coverage ** self.fuzzy_cov_power + wc * 100.0 * coverage + wv * 100.0 * cosine.get(eid, 0.0)
+            score = wf * fz + wc * 100.0 * coverage + wv * 100.0 * cosine.get(eid, 0.0)
             scored.append(Candidate(eid, round(score, 2)))
         scored.sort(key=lambda c: (-c.score, c.id))
         return Match(candidates=tuple(scored[:limit]), normalized=norm)
+
 
 def classify(match: Match, limits: Thresholds) -> Verdict:
     """Put a ranked match into one of the answer / did-you-mean / no-match bands."""

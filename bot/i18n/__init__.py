@@ -10,13 +10,20 @@ import yaml
 
 LANGS = ("id", "en")
 DEFAULT_LANG = "id"
-_CATALOG = Path(__file__).with_name("messages.yaml")
+_FOLDER = Path(__file__).parent
 
 
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, dict[str, str]]:
-    data: dict[str, Any] = yaml.safe_load(_CATALOG.read_text(encoding="utf-8"))
-    return {key: {lang: str(text) for lang, text in value.items()} for key, value in data.items()}
+    """All *.yaml catalogs of this folder (one per feature); a key may appear only once."""
+    merged: dict[str, dict[str, str]] = {}
+    for path in sorted(_FOLDER.glob("*.yaml")):
+        data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, value in data.items():
+            if key in merged:
+                raise ValueError(f"{path.name}: message key {key!r} defined twice")
+            merged[key] = {lang: str(text) for lang, text in value.items()}
+    return merged
 
 
 def lang_or_default(lang: str | None) -> str:

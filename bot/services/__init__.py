@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.db import Database
 from bot.services.answers import AnswerService
+from bot.services.applications import ApplicationService
+from bot.services.importer import Importer
+from bot.services.linking import LinkService
+from bot.services.outbox import OutboxSender, RateLimits
+from bot.services.presenters import Presenter
 from bot.services.users import UserService
 from knowledge.loader import load_knowledge
 
@@ -17,6 +23,11 @@ class Services:
     db: Database
     answers: AnswerService
     users: UserService
+    links: LinkService
+    applications: ApplicationService
+    importer: Importer
+    presenter: Presenter
+    sender: OutboxSender
 
     def close(self) -> None:
         self.db.dispose()
@@ -28,5 +39,16 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
     if migrate:
         db.migrate()
     kb = load_knowledge(settings.knowledge_dir)
-    return Services(settings=settings, db=db, answers=AnswerService(kb, db, settings),
-                    users=UserService(db, settings))
+    presenter = Presenter(settings.timezone)
+    applications = ApplicationService(db, presenter.status_change)
+    return Services(
+        settings=settings, db=db,
+        answers=AnswerService(kb, db, settings),
+        users=UserService(db, settings),
+        links=LinkService(db, dt.timedelta(days=settings.link_code_days)),
+        applications=applications,
+        importer=Importer(applications, kb.countries, settings.timezone),
+        presenter=presenter,
+        sender=OutboxSender(db, RateLimits(settings.outbox.rate_per_second,
+                                           settings.outbox.per_chat_per_second)),
+    )

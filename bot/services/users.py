@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+
+from sqlalchemy import select
 
 from bot.config import Settings
 from bot.db import Database
 from bot.i18n import LANGS, language_of
-from bot.models import User, utcnow
+from bot.models import Company, User, utcnow
 
 EXPORTER, OFFICER, ADMIN = "exporter", "officer", "admin"
 
@@ -46,6 +49,7 @@ class UserService:
             user.username = (username or None) and username[:64]
             user.role = role
             user.last_seen_at = utcnow()
+            user.blocked_at = None      # writing to us means they unblocked the bot
             return Person(user.id, user.language, role, user.language_chosen)
 
     def set_language(self, user_id: int, lang: str) -> None:
@@ -58,3 +62,11 @@ class UserService:
                 s.add(user)
             user.language = lang
             user.language_chosen = True
+
+    def blocked(self) -> list[tuple[str, str | None, dt.datetime]]:
+        """(name, company, since) of every account that blocked the bot."""
+        with self.db.session() as s:
+            rows = s.execute(select(User.first_name, Company.name, User.blocked_at)
+                             .outerjoin(Company, User.company_id == Company.id)
+                             .where(User.blocked_at.is_not(None)).order_by(User.blocked_at))
+            return [(name or "?", company, at) for name, company, at in rows]

@@ -1,0 +1,187 @@
+"""SKA applications: statuses and their rules, what exporters may see, status pushes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.i18n import t
+from bot.models import Company, SkaApplication, StatusEvent, User, utcnow
+from bot.services.outbox import enqueue
+
+SUBMITTED, IN_REVIEW, RETURNED = "submitted", "in_review", "returned"
+APPROVED, ISSUED, REJECTED, CANCELLED = "approved", "issued", "rejected", "cancelled"
+STATUSES = (SUBMITTED, IN_REVIEW, RETURNED, APPROVED, ISSUED, REJECTED, CANCELLED)
+OPEN_STATUSES = (SUBMITTED, IN_REVIEW, RETURNED, APPROVED)
+# What e-SKA allows an application to become next; issued, rejected, cancelled are final.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    SUBMITTED: (IN_REVIEW, RETURNED, APPROVED, REJECTED, CANCELLED),
+    IN_REVIEW: (RETURNED, APPROVED, REJECTED, CANCELLED),
+    RETURNED: (SUBMITTED, IN_REVIEW, REJECTED, CANCELLED),
+    APPROVED: (ISSUED, CANCELLED),
+    ISSUED: (),
+    REJECTED: (),
+    CANCELLED: (),
+}
+
+
+class TransitionError(ValueError):
+    """An illegal status change; `key`/`values` render the reason from the catalog."""
+
+    def __init__(self, key: str, **values: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+def label(status: str, lang: str) -> str:
+    return t(f"status_{status}", lang)
+
+
+def parse_status(text: str) -> str | None:
+    """'in_review', 'in-review', 'Disetujui', 'approved' -> the status id."""
+    wanted = text.strip().lower().replace("-", "_")
+    if wanted in STATUSES:
+        return wanted
+    for status in STATUSES:
+        if wanted in (label(status, "id").lower(), label(status, "en").lower()):
+            return status
+    return None
+
+
+@dataclass(frozen=True)
+class AppView:
+    """An application as shown to a person (never the ORM object)."""
+
+    ref: str
+    company: str
+    nib: str
+    commodity: str
+    hs_code: str
+    destination: str
+    form: str
+    status: str
+    note: str
+    volume_tonnes: Decimal | None
+    value_usd: Decimal | None
+    submitted_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class EventView:
+    from_status: str | None
+    to_status: str
+    note: str
+    actor: str
+    at: dt.datetime
+
+
+def _view(app: SkaApplication, company: Company) -> AppView:
+    return AppView(app.ref, company.name, company.nib, app.commodity, app.hs_code,
+                   app.destination, app.form, app.status, app.note, app.volume_tonnes,
+                   app.value_usd, app.submitted_at, app.updated_at)
+
+
+class ApplicationService:
+    def __init__(self, db: Database, render_change) -> None:  # type: ignore[no-untyped-def]
+        self.db = db
+        # render_change(view, old_status, lang) -> text: the notification, in one language
+        self.render_change = render_change
+
+    # -- what exporters may see ----------------------------------------------------------
+
+    def company_of(self, user_id: int) -> Company | None:
+        with self.db.session() as s:
+            user = s.get(User, user_id)
+            if user is None or user.company_id is None:
+                return None
+            return s.get(Company, user.company_id)
+
+    def for_company(self, company_id: int, limit: int = 20) -> list[AppView]:
+        with self.db.session() as s:
+            company = s.get(Company, company_id)
+            rows = s.scalars(select(SkaApplication).where(SkaApplication.company_id == company_id)
+                             .order_by(SkaApplication.submitted_at.desc(),
+                                       SkaApplication.id.desc()).limit(limit))
+            return [_view(a, company) for a in rows] if company else []
+
+    def one_for_company(self, company_id: int, ref: str) -> tuple[AppView, list[EventView]] | None:
+        """One application with its history, only if it belongs to that company."""
+        with self.db.session() as s:
+            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip(),
+                                                        SkaApplication.company_id == company_id))
+            if app is None:
+                return None
+            return _view(app, s.get(Company, app.company_id)), self._history(s, app.id)
+
+    # -- what officers see ---------------------------------------------------------------
+
+    def find(self, ref: str) -> tuple[AppView, list[EventView]] | None:
+        with self.db.session() as s:
+            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip()))
+            if app is None:
+                return None
+            return _view(app, s.get(Company, app.company_id)), self._history(s, app.id)
+
+    def list(self, status: str | None = None, limit: int = 30) -> list[AppView]:
+        with self.db.session() as s:
+            query = select(SkaApplication, Company).join(Company)
+            if status is not None:
+                query = query.where(SkaApplication.status == status)
+            else:
+                query = query.where(SkaApplication.status.in_(OPEN_STATUSES))
+            query = query.order_by(SkaApplication.updated_at.desc()).limit(limit)
+            return [_view(a, c) for a, c in s.execute(query)]
+
+    @staticmethod
+    def _history(s: Session, app_id: int) -> list[EventView]:
+        rows = s.scalars(select(StatusEvent).where(StatusEvent.application_id == app_id)
+                         .order_by(StatusEvent.at, StatusEvent.id))
+        return [EventView(e.from_status, e.to_status, e.note, e.actor, e.at) for e in rows]
+
+    # -- changes -------------------------------------------------------------------------
+
+    def set_status(self, ref: str, status: str, note: str, actor: str) -> AppView:
+        """Validate and apply a status change; every linked exporter is notified."""
+        with self.db.session() as s:
+            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip())
+                           .with_for_update())
+            if app is None:
+                raise TransitionError("app_not_found", ref=ref)
+            return self.change(s, app, status, note, actor)
+
+    def change(self, s: Session, app: SkaApplication, status: str, note: str,
+               actor: str) -> AppView:
+        """Apply a change inside the caller's transaction (officer command or import)."""
+        if status not in STATUSES:
+            raise TransitionError("status_unknown", status=status)
+        old = app.status
+        if status == old:
+            raise TransitionError("status_same", status=status)
+        if status not in TRANSITIONS[old]:
+            allowed = ", ".join(TRANSITIONS[old]) or "-"
+            raise TransitionError("status_illegal", old=old, new=status, allowed=allowed)
+        app.status = status
+        app.note = note
+        app.updated_at = utcnow()
+        s.add(StatusEvent(application_id=app.id, from_status=old, to_status=status, note=note,
+                          actor=actor))
+        s.flush()
+        view = _view(app, s.get(Company, app.company_id))
+        self.notify(s, app.company_id, view, old)
+        return view
+
+    def notify(self, s: Session, company_id: int, view: AppView, old: str | None) -> int:
+        """Queue the change for every linked exporter of the company, each in their language."""
+        users = s.scalars(select(User).where(User.company_id == company_id))
+        count = 0
+        for user in users:
+            enqueue(s, user.id, self.render_change(view, old, user.language), kind="status")
+            count += 1
+        return count

@@ -1,0 +1,193 @@
+"""The persistent outbox: every notification is a row first, then a Telegram message.
+
+Rows are written in the same transaction as the change they announce, so a crash can
+never lose a notification. The sender marks a row `sending` before the Bot API call and
+`sent` after it: a process that dies between the two leaves a `sending` row, which is
+sent again after restart (at most one duplicate per crash, never a loss).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.db import Database
+from bot.models import OutboxMessage, User, utcnow
+
+log = logging.getLogger(__name__)
+PENDING, SENDING, SENT, FAILED, UNREACHABLE = "pending", "sending", "sent", "failed", "unreachable"
+MAX_ATTEMPTS = 8
+
+
+def enqueue(session: Session, chat_id: int, text: str, *, kind: str = "notice",
+            markup: InlineKeyboardMarkup | None = None, dedupe_key: str | None = None,
+            not_before: dt.datetime | None = None) -> OutboxMessage | None:
+    """Queue a message in the caller's transaction; None if dedupe_key was queued before."""
+    if dedupe_key is not None:
+        exists = session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.dedupe_key == dedupe_key))
+        if exists is not None:
+            return None
+    row = OutboxMessage(
+        chat_id=chat_id, text=text, kind=kind, dedupe_key=dedupe_key,
+        reply_markup=json.dumps(markup.to_dict()) if markup is not None else None,
+        next_attempt_at=not_before or utcnow(),
+    )
+    session.add(row)
+    return row
+
+
+@dataclass
+class RateLimits:
+    overall_per_second: float = 25.0
+    per_chat_per_second: float = 1.0
+
+
+@dataclass
+class DrainResult:
+    sent: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    retried: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class OutboxSender:
+    """Drains due rows at the configured rate; safe to call again at any time."""
+
+    def __init__(self, db: Database, limits: RateLimits | None = None,
+                 clock: Callable[[], dt.datetime] = utcnow,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.db = db
+        self.limits = limits or RateLimits()
+        self.clock = clock
+        self.monotonic = monotonic
+        self._last_global = 0.0
+        self._last_by_chat: dict[int, float] = {}
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def recover(self) -> int:
+        """At start-up: rows left `sending` by a dead process go out again."""
+        with self.db.session() as s:
+            result = s.execute(update(OutboxMessage).where(OutboxMessage.status == SENDING)
+                               .values(status=PENDING))
+            return result.rowcount or 0
+
+    def backlog(self) -> int:
+        with self.db.session() as s:
+            return s.scalar(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.status.in_((PENDING, SENDING)))) or 0
+
+    def _due(self, limit: int) -> list[OutboxMessage]:
+        with self.db.session() as s:
+            return list(s.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == PENDING,
+                       OutboxMessage.next_attempt_at <= self.clock())
+                .order_by(OutboxMessage.id).limit(limit)))
+
+    async def _pace(self, chat_id: int) -> None:
+        """Wait until both the overall and the per-chat rate allow one more message."""
+        gap = 1.0 / self.limits.overall_per_second
+        chat_gap = 1.0 / self.limits.per_chat_per_second
+        while True:
+            now = self.monotonic()
+            wait = max(self._paused_until - now, self._last_global + gap - now,
+                       self._last_by_chat.get(chat_id, -1e9) + chat_gap - now)
+            if wait <= 0:
+                self._last_global = now
+                self._last_by_chat[chat_id] = now
+                return
+            await asyncio.sleep(wait)
+
+    async def drain(self, bot: Bot, budget_seconds: float = 5.0, batch: int = 200) -> DrainResult:
+        """Send what is due for up to `budget_seconds`; returns what happened."""
+        result = DrainResult()
+        if self._lock.locked():
+            return result
+        async with self._lock:
+            deadline = self.monotonic() + budget_seconds
+            while self.monotonic() < deadline:
+                rows = self._due(batch)
+                if not rows:
+                    break
+                # a chat that got a message less than a second ago waits its turn, others go
+                rows.sort(key=lambda r: self._last_by_chat.get(r.chat_id, -1e9))
+                for row in rows:
+                    if self.monotonic() >= deadline:
+                        break
+                    await self._pace(row.chat_id)
+                    await self._send_one(bot, row, result)
+        return result
+
+    async def _send_one(self, bot: Bot, row: OutboxMessage, result: DrainResult) -> None:
+        with self.db.session() as s:
+            claimed = s.execute(update(OutboxMessage)
+                                .where(OutboxMessage.id == row.id, OutboxMessage.status == PENDING)
+                                .values(status=SENDING, attempts=OutboxMessage.attempts + 1))
+            if claimed.rowcount != 1:
+                return      # another drain (or process) took it
+        markup = (InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), bot)
+                  if row.reply_markup else None)
+        try:
+            message = await bot.send_message(row.chat_id, row.text, parse_mode=ParseMode.HTML,
+                                             reply_markup=markup, disable_web_page_preview=True)
+        except RetryAfter as exc:
+            delay = _seconds(exc.retry_after)
+            self._paused_until = self.monotonic() + delay
+            self._finish(row.id, PENDING, error=f"retry after {delay:g}s", delay=delay,
+                         count_attempt=False)
+            result.retried += 1
+        except Forbidden as exc:
+            self._finish(row.id, UNREACHABLE, error=str(exc))
+            self._mark_blocked(row.chat_id)
+            result.unreachable += 1
+        except BadRequest as exc:       # before NetworkError: BadRequest subclasses it
+            self._finish(row.id, FAILED, error=str(exc))
+            result.failed += 1
+            result.errors.append(str(exc))
+        except (NetworkError, TelegramError) as exc:
+            attempts = row.attempts + 1
+            if attempts >= MAX_ATTEMPTS:
+                self._finish(row.id, FAILED, error=str(exc))
+                result.failed += 1
+            else:
+                self._finish(row.id, PENDING, error=str(exc), delay=min(2.0 ** attempts, 300.0))
+                result.retried += 1
+        else:
+            with self.db.session() as s:
+                s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                    status=SENT, sent_at=self.clock(), telegram_message_id=message.message_id,
+                    last_error=None))
+            result.sent += 1
+
+    def _finish(self, row_id: int, status: str, *, error: str, delay: float = 0.0,
+                count_attempt: bool = True) -> None:
+        values: dict[str, Any] = {"status": status, "last_error": error[:500],
+                                  "next_attempt_at": self.clock() + dt.timedelta(seconds=delay)}
+        if not count_attempt:
+            values["attempts"] = OutboxMessage.attempts - 1
+        with self.db.session() as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+
+    def _mark_blocked(self, chat_id: int) -> None:
+        with self.db.session() as s:
+            s.execute(update(User).where(User.id == chat_id, User.blocked_at.is_(None))
+                      .values(blocked_at=self.clock()))
+
+
+def _seconds(value: int | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)

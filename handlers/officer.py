@@ -1,0 +1,125 @@
+"""Officers' commands on applications and link codes (role-checked in handlers.common)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.i18n import t
+from bot.services.applications import STATUSES, TransitionError, label, parse_status
+from handlers.common import Context, escape, lang_of, person, send, services
+
+# every command here is refused to non-officers by the guard in handlers.common
+OFFICER_COMMANDS = frozenset({"invite", "setstatus", "app", "apps", "unreachable"})
+
+
+def _statuses() -> str:
+    return ", ".join(STATUSES)
+
+
+async def invite(update: Update, context: Context) -> None:
+    """/invite NIB: a one-time link code and deep link for that company."""
+    svc = services(context)
+    lang = lang_of(update, context)
+    if not context.args or len(context.args) != 1:
+        await send(update, context, t("invite_usage", lang))
+        return
+    nib = context.args[0][:32]
+    made = svc.links.create_code(nib, person(update, context).id)
+    if made is None:
+        await send(update, context, t("invite_unknown_nib", lang, nib=escape(nib)))
+        return
+    code, company = made
+    username = context.bot.username or svc.settings.telegram.bot_username
+    url = t("invite_link_line", lang, url=f"https://t.me/{username}?start={code}") \
+        if username else ""
+    until = dt.datetime.now(dt.UTC) + svc.links.code_ttl
+    await send(update, context, t("invite_ok", lang, company=escape(company.name), code=code,
+                                  until=svc.presenter.when(until), url=url))
+
+
+async def setstatus(update: Update, context: Context) -> None:
+    """/setstatus REF STATUS [note]"""
+    svc = services(context)
+    lang = lang_of(update, context)
+    args = context.args or []
+    status = parse_status(args[1]) if len(args) >= 2 else None
+    if len(args) < 2:
+        await send(update, context, t("setstatus_usage", lang, statuses=_statuses()))
+        return
+    if status is None:
+        await send(update, context, t("status_unknown", lang, status=escape(args[1][:32])) + "\n"
+                   + t("setstatus_usage", lang, statuses=_statuses()))
+        return
+    ref = args[0][:64]
+    note = " ".join(args[2:])[:1000]
+    who = person(update, context)
+    try:
+        view = svc.applications.set_status(ref, status, note, actor=f"officer:{who.id}")
+    except TransitionError as exc:
+        values = {k: escape(v) for k, v in exc.values.items()}
+        await send(update, context, t(exc.key, lang, **values))
+        return
+    count = svc.links.linked_count_by_ref(view.ref)
+    await send(update, context, t("setstatus_ok", lang, ref=escape(view.ref),
+                                  status=label(status, lang), count=count))
+
+
+async def app_command(update: Update, context: Context) -> None:
+    """/app REF: one application with company and history."""
+    svc = services(context)
+    lang = lang_of(update, context)
+    if not context.args:
+        await send(update, context, t("app_usage", lang))
+        return
+    ref = " ".join(context.args)[:64]
+    found = svc.applications.find(ref)
+    if found is None:
+        await send(update, context, t("app_not_found", lang, ref=escape(ref)))
+        return
+    app, history = found
+    await send(update, context, svc.presenter.card(app, lang, company=True) + "\n\n"
+               + svc.presenter.history(history, lang))
+
+
+async def apps(update: Update, context: Context) -> None:
+    """/apps [status]: open applications, or those with one status."""
+    svc = services(context)
+    lang = lang_of(update, context)
+    status = None
+    if context.args:
+        status = parse_status(" ".join(context.args))
+        if status is None:
+            await send(update, context, t("apps_usage", lang, statuses=_statuses()))
+            return
+    rows = svc.applications.list(status)
+    header = t("apps_header", lang, filter=label(status, lang) if status else t("apps_open", lang))
+    if not rows:
+        await send(update, context, f"{header}\n{t('apps_none', lang)}")
+        return
+    lines = [f"• <b>{escape(a.ref)}</b> {escape(a.company)} · {escape(a.commodity)} · "
+             f"{escape(a.destination)} · {label(a.status, lang)}" for a in rows]
+    await send(update, context, header + "\n" + "\n".join(lines))
+
+
+async def unreachable(update: Update, context: Context) -> None:
+    """/unreachable: exporters who blocked the bot (their notifications are skipped)."""
+    svc = services(context)
+    lang = lang_of(update, context)
+    people = svc.users.blocked()
+    if not people:
+        await send(update, context, t("unreachable_none", lang))
+        return
+    lines = [f"• {escape(name)} ({escape(company or '-')}) {svc.presenter.when(at)}"
+             for name, company, at in people]
+    await send(update, context, t("unreachable_header", lang) + "\n" + "\n".join(lines))
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("invite", invite))
+    app.add_handler(CommandHandler("setstatus", setstatus))
+    app.add_handler(CommandHandler("app", app_command))
+    app.add_handler(CommandHandler("apps", apps))
+    app.add_handler(CommandHandler("unreachable", unreachable))
