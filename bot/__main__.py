@@ -82,7 +82,84 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     """Talk to the real bot in the terminal, without Telegram."""
     from bot.console import run_console
 
+    logging.getLogger().setLevel(logging.WARNING)     # the terminal is the chat window
     return asyncio.run(run_console(settings, args.as_user))
+
+
+def _bot_username(settings: Settings) -> str | None:
+    """From config, else asked from Telegram when a token is there."""
+    if settings.telegram.bot_username:
+        return settings.telegram.bot_username
+    if settings.telegram.token is None:
+        return None
+    from telegram import Bot
+
+    async def ask() -> str | None:
+        kwargs = {"base_url": settings.telegram.base_url} if settings.telegram.base_url else {}
+        async with Bot(settings.telegram.token.value, **kwargs) as bot:  # type: ignore[union-attr]
+            return bot.username
+
+    try:
+        return asyncio.run(ask())
+    except Exception as exc:  # noqa: BLE001 - any failure just means "no URL"
+        log.warning("could not ask Telegram for the bot's username: %s", type(exc).__name__)
+        return None
+
+
+def cmd_link_code(settings: Settings, args: argparse.Namespace) -> int:
+    """A one-time code (and deep link) that links an exporter's account to a company."""
+    from bot.services import build_services
+
+    svc = build_services(settings)
+    try:
+        made = svc.links.create_code(args.nib, created_by=None)
+    finally:
+        svc.close()
+    if made is None:
+        print(f"no company with NIB {args.nib}; import its applications first", file=sys.stderr)
+        return 1
+    code, company = made
+    username = _bot_username(settings)
+    url = f"https://t.me/{username}?start={code}" if username else None
+    print(f"company: {company.name} (NIB {company.nib})")
+    print(f"code:    {code}  (single use, valid {settings.link_code_days:g} days)")
+    print(f"link:    {url or '(set telegram.bot_username to get the link)'}")
+    if args.json:
+        print(json.dumps({"code": code, "url": url}))
+    return 0
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Create or update applications from a CSV file; status changes notify exporters."""
+    from bot.services import build_services
+
+    svc = build_services(settings)
+    try:
+        report = svc.importer.import_csv(args.file)
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    finally:
+        svc.close()
+    for line in report.lines():
+        print(line)
+    return 1 if report.errors else 0
+
+
+def cmd_demo_load(settings: Settings, args: argparse.Namespace) -> int:
+    """Demo companies and applications, so a newcomer can link and try /status."""
+    from bot.services import build_services
+    from bot.services.demo import demo_nib, load_demo
+
+    svc = build_services(settings)
+    try:
+        created = load_demo(svc.db, svc.answers.kb.exports)
+    finally:
+        svc.close()
+    print(f"demo data: {created['companies']} companies, {created['applications']} applications "
+          "created (existing ones kept)")
+    print(f"try: python -m bot link-code {demo_nib(1)}   then /link CODE in chat")
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -103,6 +180,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per question")
     p.add_argument("question", nargs="+", help="the question, or - to read one per line")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("link-code", help="make a one-time code linking an exporter to a company")
+    p.add_argument("nib", help="the company's NIB")
+    p.add_argument("--json", action="store_true", help='end with {"code": ..., "url": ...}')
+    p.set_defaults(func=cmd_link_code)
+
+    apps = sub.add_parser("applications", help="application data")
+    appsub = apps.add_subparsers(dest="apps_command", required=True)
+    p = appsub.add_parser("import", help="import applications from CSV (see README)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_import)
+
+    demo = sub.add_parser("demo", help="demo data")
+    demosub = demo.add_subparsers(dest="demo_command", required=True)
+    p = demosub.add_parser("load", help="load the demo companies and applications")
+    p.set_defaults(func=cmd_demo_load)
 
     kb = sub.add_parser("kb", help="knowledge base tools")
     kbsub = kb.add_subparsers(dest="kb_command", required=True)

@@ -49,8 +49,9 @@ def resolve_user(settings: Settings, who: str) -> tuple[Settings, int, str]:
 
 
 class Console:
-    def __init__(self, api: FakeBotAPI, out: TextIO) -> None:
+    def __init__(self, api: FakeBotAPI, out: TextIO, me: int) -> None:
         self.api = api
+        self.me = me
         self.out = out
         self.choices: list[tuple[int, int, str]] = []   # (chat id, message id, data)
 
@@ -64,7 +65,7 @@ class Console:
                 continue
             text = call.params.get("text") or call.params.get("caption") or ""
             chat = call.params.get("chat_id")
-            where = "" if isinstance(chat, int) and chat > 0 else f"[group {chat}] "
+            where = "" if chat == self.me else f"[to {chat}] "
             if text:
                 print(f"{where}bot> " + plain(str(text)).replace("\n", "\n     "), file=self.out)
             message_id = int((call.result or {}).get("message_id", 0)) if isinstance(
@@ -89,7 +90,7 @@ async def run_console(settings: Settings, who: str, stdin: TextIO | None = None,
     services = build_services(settings)
     app = build_application(settings, request=FakeRequest(api),
                             updates_request=FakeRequest(api), services=services)
-    console = Console(api, out)
+    console = Console(api, out, uid)
     group = settings.officers_chat_id or -100
     async with app:
         await post_init(app)
@@ -114,6 +115,8 @@ async def run_console(settings: Settings, who: str, stdin: TextIO | None = None,
                 update = api.message(uid, text)
             before = len(api.calls)
             await app.process_update(Update.de_json(update, app.bot))
+            # notifications queued by this step (status pushes, relays) leave right away
+            await services.sender.drain(app.bot, budget_seconds=2.0)
             console.show(api.calls[before:])
     services.close()
     return 0

@@ -162,3 +162,14 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class PrecheckSession(Base):
+    """An exporter's open /cek check: the question it waits on and the answers so far."""
+
+    __tablename__ = "precheck_sessions"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    step: Mapped[str] = mapped_column(String(32))
+    answers: Mapped[str] = mapped_column(Text, default="{}")       # JSON object
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

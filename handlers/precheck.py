@@ -1,7 +1,207 @@
-"""Pre-submission check (being written)."""
+"""/cek (/check): the pre-submission check, one question at a time, resumable, cancellable."""
 
-from telegram.ext import Application
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.i18n import t
+from bot.services.calendar import OfficeCalendar
+from bot.services.precheck import (
+    CURRENCIES,
+    OTHER,
+    STEPS,
+    SUMMARY,
+    CheckState,
+    Msg,
+    PrecheckKB,
+    PrecheckStore,
+    accept,
+    answer_display,
+    load_precheck_kb,
+    next_step,
+    render_summary,
+    render_value,
+    run_precheck,
+)
+from handlers.common import Context, button, is_private, lang_of, person, rows, send
+
+
+@dataclass(frozen=True)
+class Precheck:
+    """What the flow needs, built once when the handlers are registered."""
+
+    store: PrecheckStore
+    kb: PrecheckKB
+    calendar: OfficeCalendar
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(self.calendar.tz).date()
+
+
+def _pc(context: Context) -> Precheck:
+    return context.application.bot_data["precheck"]
+
+
+class _WaitingForAnswer(filters.MessageFilter):
+    """True while the sender has an open check waiting on a question (read from the DB,
+    so an answer typed after a restart still lands in the check, not in the FAQ)."""
+
+    def __init__(self, app: Application) -> None:
+        super().__init__(name="precheck_waiting")
+        self._app = app
+
+    def filter(self, message: Message) -> bool:
+        user = message.from_user
+        precheck: Precheck = self._app.bot_data["precheck"]
+        return user is not None and precheck.store.waiting_for(user.id) is not None
+
+
+def question_keyboard(step: str, pc: Precheck, lang: str) -> InlineKeyboardMarkup | None:
+    """Buttons where the answer is a choice; None where free text is expected."""
+    def choice(label: str, value: str) -> InlineKeyboardButton:
+        return button(label, f"pc:a:{step}:{value}")
+
+    if step == "commodity":
+        buttons = [choice(c.name[lang], c.id) for c in pc.kb.commodities.values()]
+        buttons.append(choice(t("pc_commodity_other", lang), OTHER))
+        return InlineKeyboardMarkup(rows(buttons, 2))
+    if step == "destination":
+        return InlineKeyboardMarkup(rows([choice(c.name[lang], c.iso)
+                                          for c in pc.kb.countries.values()], 3))
+    if step == "form":
+        return InlineKeyboardMarkup(rows([choice(f, f) for f in pc.kb.forms()], 2))
+    if step == "currency":
+        return InlineKeyboardMarkup(rows([choice(c, c) for c in CURRENCIES], 5))
+    if step == "application_date":
+        return InlineKeyboardMarkup([[choice(t("pc_today", lang), "today")]])
+    return None
+
+
+def summary_keyboard(lang: str) -> InlineKeyboardMarkup:
+    """Under the summary: change one answer. Further actions (ask an officer) go here."""
+    edits = [button(t("pc_edit", lang, label=t(f"pc_label_{step}", lang)), f"pc:e:{step}")
+             for step in STEPS]
+    return InlineKeyboardMarkup(rows(edits, 2))
+
+
+async def ask(update: Update, context: Context, step: str, answers: dict[str, str],
+              prefix: str = "") -> None:
+    """Send one question (with its current answer when the exporter is changing it)."""
+    pc = _pc(context)
+    lang = lang_of(update, context)
+    text = f"{t('pc_progress', lang, n=STEPS.index(step) + 1, count=len(STEPS))} " \
+           f"{t(f'pc_q_{step}', lang)}"
+    if answers.get(step):
+        text += "\n" + t("pc_current", lang,
+                         value=answer_display(step, answers[step], pc.kb, lang))
+    await send(update, context, f"{prefix}\n\n{text}" if prefix else text,
+               question_keyboard(step, pc, lang))
+
+
+async def show_summary(update: Update, context: Context, answers: dict[str, str]) -> None:
+    pc = _pc(context)
+    lang = lang_of(update, context)
+    findings = run_precheck(answers, pc.calendar, pc.kb, today=pc.today())
+    await send(update, context, render_summary(answers, findings, pc.kb, lang),
+               summary_keyboard(lang))
+
+
+async def start_check(update: Update, context: Context) -> None:
+    """Start a check, or resume the one still open."""
+    lang = lang_of(update, context)
+    if not is_private(update):
+        await send(update, context, t("group_private_only", lang))
+        return
+    pc = _pc(context)
+    user_id = person(update, context).id
+    state = pc.store.get(user_id)
+    if state is not None and state.step != SUMMARY:
+        # saving again restarts the idle clock, so typed answers go to the check again
+        pc.store.save(user_id, state.step, state.answers)
+        n = STEPS.index(state.step) + 1
+        await ask(update, context, state.step, state.answers,
+                  t("pc_resume", lang, n=n, count=len(STEPS)))
+        return
+    pc.store.save(user_id, STEPS[0], {})
+    await ask(update, context, STEPS[0], {}, t("pc_intro", lang, count=len(STEPS)))
+
+
+async def cancel(update: Update, context: Context) -> None:
+    """/batal, /cancel: drop the open check."""
+    removed = _pc(context).store.delete(person(update, context).id)
+    await send(update, context,
+               t("pc_cancelled" if removed else "pc_nothing_to_cancel", lang_of(update, context)))
+
+
+async def take_answer(update: Update, context: Context, state: CheckState, text: str) -> None:
+    """Store a valid answer and move on; a bad one is explained and asked again."""
+    pc = _pc(context)
+    result = accept(state.step, text, pc.kb, pc.today())
+    if isinstance(result, Msg):
+        await ask(update, context, state.step, state.answers,
+                  render_value(result, lang_of(update, context)))
+        return
+    answers = {**state.answers, state.step: result}
+    step = next_step(answers)
+    pc.store.save(person(update, context).id, step, answers)
+    if step == SUMMARY:
+        await show_summary(update, context, answers)
+    else:
+        await ask(update, context, step, answers)
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """A message while a check waits on an answer."""
+    state = _pc(context).store.get(person(update, context).id)
+    if state is None or state.step == SUMMARY:
+        return
+    message = update.effective_message
+    if message is None or message.text is None:
+        await ask(update, context, state.step, state.answers,
+                  t("pc_bad_not_text", lang_of(update, context)))
+        return
+    await take_answer(update, context, state, message.text)
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """pc:a:STEP:VALUE answers a choice; pc:e:STEP (summary) asks that one again."""
+    query = update.callback_query
+    pc = _pc(context)
+    lang = lang_of(update, context)
+    user_id = person(update, context).id
+    parts = (query.data or "").split(":", 3) + [""] * 3
+    kind, step, value = parts[1], parts[2], parts[3]
+    state = pc.store.get(user_id)
+    if kind == "a" and state is not None and state.step == step:
+        await query.answer()
+        await take_answer(update, context, state, value)
+    elif kind == "e" and state is not None and step in STEPS:
+        await query.answer()
+        pc.store.save(user_id, step, state.answers)
+        await ask(update, context, step, state.answers)
+    else:
+        # an old button: the check was cancelled or has moved on
+        await query.answer(t("button_invalid", lang), show_alert=True)
 
 
 def register(app: Application) -> None:
-    """Registers the /cek flow."""
+    """Registered before the exporter handlers: an open check claims the user's text."""
+    svc = app.bot_data["services"]
+    settings = svc.settings
+    app.bot_data["precheck"] = Precheck(
+        store=PrecheckStore(svc.db),
+        kb=load_precheck_kb(settings.knowledge_dir, svc.answers.kb.countries),
+        calendar=OfficeCalendar(settings.office, settings.timezone),
+    )
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler(["cek", "check"], start_check))
+    app.add_handler(CommandHandler(["batal", "cancel"], cancel, filters=private))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^pc:"))
+    # the DB lookup comes last so other messages never pay for it
+    app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.COMMAND
+                                   & ~filters.StatusUpdate.ALL & _WaitingForAnswer(app),
+                                   on_text))

@@ -1,0 +1,94 @@
+"""The outbox: nothing lost, RetryAfter honoured, restarts survived, rates respected."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.models import OutboxMessage
+from bot.services.outbox import OutboxSender, RateLimits, enqueue
+from tests.conftest import BotHarness
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def queue(bot: BotHarness, chat_ids: list[int], kind: str = "notice") -> None:
+    with bot.services.db.session() as s:
+        for i, chat in enumerate(chat_ids):
+            enqueue(s, chat, f"pesan <b>{i}</b>", kind=kind)
+
+
+def statuses(bot: BotHarness) -> list[str]:
+    with bot.services.db.session() as s:
+        return list(s.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
+
+
+async def test_retry_after_is_honoured_and_nothing_is_lost(bot: BotHarness) -> None:
+    queue(bot, [1, 2, 3])
+    bot.api.fail_next("sendMessage", 429, retry_after=1)
+    first = await bot.services.sender.drain(bot.app.bot, budget_seconds=0.5)
+    assert first.retried == 1
+    with bot.services.db.session() as s:
+        row = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        assert row.status == "pending" and row.next_attempt_at is not None
+    # the whole sender pauses for retry_after, then everything goes out
+    later = await bot.services.sender.drain(bot.app.bot, budget_seconds=4)
+    assert first.sent + later.sent == 3
+    assert statuses(bot) == ["sent"] * 3
+    assert sorted(bot.api.texts(c)[0] for c in (1, 2, 3)) == ["pesan <b>0</b>", "pesan <b>1</b>", "pesan <b>2</b>"]
+
+
+async def test_network_errors_back_off_then_deliver(bot: BotHarness) -> None:
+    queue(bot, [7])
+    bot.api.fail_next("sendMessage", 500)
+    result = await bot.services.sender.drain(bot.app.bot, budget_seconds=0.3)
+    assert result.retried == 1 and statuses(bot) == ["pending"]
+    with bot.services.db.session() as s:       # the backoff is stored, not slept through
+        s.execute(update(OutboxMessage).values(next_attempt_at=dt.datetime.now(dt.UTC)))
+    await bot.services.sender.drain(bot.app.bot, budget_seconds=1)
+    assert statuses(bot) == ["sent"] and bot.api.texts(7) == ["pesan <b>0</b>"]
+
+
+async def test_restart_during_delivery_sends_again_at_most_once(bot: BotHarness) -> None:
+    queue(bot, [11, 12])
+    # a process died after claiming row 1 (status 'sending') and before recording it
+    with bot.services.db.session() as s:
+        first = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        first.status = "sending"
+    fresh = OutboxSender(bot.services.db)           # the restarted process
+    assert fresh.recover() == 1
+    await fresh.drain(bot.app.bot, budget_seconds=3)
+    assert statuses(bot) == ["sent", "sent"]
+    assert bot.api.texts(11) == ["pesan <b>0</b>"] and bot.api.texts(12) == ["pesan <b>1</b>"]
+
+
+async def test_dedupe_key_queues_once(bot: BotHarness) -> None:
+    with bot.services.db.session() as s:
+        assert enqueue(s, 5, "a", dedupe_key="reminder:1:2026-11-25") is not None
+    with bot.services.db.session() as s:
+        assert enqueue(s, 5, "a", dedupe_key="reminder:1:2026-11-25") is None
+    assert len(statuses(bot)) == 1
+
+
+async def test_rate_limits_overall_and_per_chat(bot: BotHarness) -> None:
+    queue(bot, [100 + i for i in range(12)] + [200, 200, 200])
+    sender = OutboxSender(bot.services.db, RateLimits(overall_per_second=10,
+                                                      per_chat_per_second=1))
+    await sender.drain(bot.app.bot, budget_seconds=10)
+    sends = [c for c in bot.api.calls if c.method == "sendMessage"]
+    assert len(sends) == 15
+    times = [c.time for c in sends]
+    for i in range(len(times)):
+        in_window = [t for t in times if times[i] <= t < times[i] + 1.0]
+        assert len(in_window) <= 10 + 1      # +1: a send exactly on the window edge
+    same_chat = [c.time for c in sends if c.params["chat_id"] == 200]
+    assert all(b - a >= 0.95 for a, b in zip(same_chat, same_chat[1:], strict=False))
+
+
+async def test_bad_request_fails_without_retry(bot: BotHarness) -> None:
+    with bot.services.db.session() as s:
+        enqueue(s, 9, "<b>unclosed")
+    result = await bot.services.sender.drain(bot.app.bot, budget_seconds=1)
+    assert result.failed == 1 and statuses(bot) == ["failed"]

@@ -1,0 +1,167 @@
+"""Linking, /status, officers' status changes and the pushes they cause."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select, update
+
+from bot.models import LinkCode, OutboxMessage, SkaApplication, StatusEvent, User
+from bot.services.linking import hash_code
+from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, text_of
+
+CSV = """ref,company_nib,company_name,commodity,hs_code,destination,form,status,note,submitted_at,volume_tonnes,value_usd
+SKA-001,1111111111111,PT Kayu Lapis Satu,Plywood,4412.31,JP,IJEPA,submitted,,2026-11-20,"1.200,50","250.000,00"
+SKA-002,1111111111111,PT Kayu Lapis Satu,Veneer,4408.39,India,Form AI,returned,Berat bersih beda dengan packing list,2026-11-22,"80,00","9.000,00"
+SKA-900,2222222222222,CV Lain Sekali,Moulding,4409.29,Polandia,Form B,in_review,,2026-11-23,"10,00","7.000,00"
+"""
+
+
+def seed(bot: BotHarness) -> None:
+    report = bot.services.importer.import_text(CSV)
+    assert report.errors == [] and report.created == 3
+
+
+def code_from(calls) -> str:  # type: ignore[no-untyped-def]
+    return re.search(r"<code>([A-Z0-9]{8,})</code>", text_of(calls)).group(1)
+
+
+async def invite(bot: BotHarness, nib: str = "1111111111111") -> str:
+    sent = await bot.say(f"/invite {nib}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    assert "PT Kayu Lapis Satu" in text_of(sent) or "CV Lain Sekali" in text_of(sent)
+    assert f"https://t.me/{bot.api.bot_user['username']}?start=" in text_of(sent)
+    return code_from(sent)
+
+
+async def test_invite_link_and_status_newest_first(bot: BotHarness) -> None:
+    seed(bot)
+    code = await invite(bot)
+    assert "belum terhubung" in text_of(await bot.say("/status"))
+    sent = await bot.say(f"/link {code}")
+    assert "PT Kayu Lapis Satu" in text_of(sent)
+    body = text_of(await bot.say("/status"))
+    assert body.index("SKA-002") < body.index("SKA-001")        # newest first
+    assert "Dikembalikan untuk perbaikan" in body and "Berat bersih beda" in body
+    assert "Perbaiki data/dokumen" in body and "WIB" in body
+    assert "SKA-900" not in body                                # another company's
+    # codes are stored only as hashes and are single use
+    with bot.services.db.session() as s:
+        row = s.scalars(select(LinkCode)).one()
+        assert row.code_hash == hash_code(code) and code not in row.code_hash
+    assert "sudah dipakai" in text_of(await bot.say(f"/link {code}", user_id=1002))
+
+
+async def test_deep_link_start_links_the_account(bot: BotHarness) -> None:
+    seed(bot)
+    code = await invite(bot)
+    sent = await bot.say(f"/start {code}", language_code="en")
+    assert "linked to <b>PT Kayu Lapis Satu</b>" in text_of(sent)
+    sent = await bot.say("/unlink", language_code="en")
+    assert "no longer linked" in text_of(sent)
+
+
+async def test_expired_code_is_refused(bot: BotHarness) -> None:
+    seed(bot)
+    code = await invite(bot)
+    with bot.services.db.session() as s:
+        s.execute(update(LinkCode).values(
+            expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))
+    assert "kedaluwarsa" in text_of(await bot.say(f"/link {code}"))
+    with bot.services.db.session() as s:
+        assert s.get(User, 1001).company_id is None
+
+
+async def test_five_wrong_codes_lock_out_even_a_valid_one(bot: BotHarness) -> None:
+    seed(bot)
+    code = await invite(bot)
+    for _ in range(4):
+        assert "tidak dikenal" in text_of(await bot.say("/link WRONGCODE1"))
+    assert "Terlalu banyak" in text_of(await bot.say("/link WRONGCODE1"))
+    assert "Terlalu banyak" in text_of(await bot.say(f"/link {code}"))
+    with bot.services.db.session() as s:
+        assert s.get(User, 1001).company_id is None
+    # another account is not affected
+    assert "PT Kayu Lapis Satu" in text_of(await bot.say(f"/link {code}", user_id=1003))
+
+
+async def test_other_companies_applications_stay_invisible(bot: BotHarness) -> None:
+    seed(bot)
+    await bot.say(f"/link {await invite(bot)}")
+    theirs = text_of(await bot.say("/status SKA-900"))
+    nobody = text_of(await bot.say("/status SKA-999"))
+    assert theirs.replace("SKA-900", "X") == nobody.replace("SKA-999", "X")
+    assert "Moulding" not in theirs
+    mine = text_of(await bot.say("/status SKA-002"))
+    assert "Riwayat" in mine and "Dikembalikan" in mine
+
+
+async def test_status_change_reaches_every_linked_exporter_in_their_language(
+        bot: BotHarness) -> None:
+    seed(bot)
+    await bot.say(f"/link {await invite(bot)}", user_id=1001)
+    await bot.say(f"/link {await invite(bot)}", user_id=1002, language_code="en")
+    sent = await bot.say("/setstatus SKA-001 approved siap cetak", user_id=OFFICER_ID,
+                         chat_id=OFFICERS_CHAT)
+    assert "2 eksportir" in text_of(sent)
+    await bot.services.sender.drain(bot.app.bot, budget_seconds=5)
+    indo = "\n".join(bot.api.texts(1001))
+    eng = "\n".join(bot.api.texts(1002))
+    assert "Status pengajuan SKA-001 berubah" in indo and "Disetujui" in indo
+    assert "e-Blangko" in indo and "siap cetak" in indo
+    assert "Application SKA-001 has a new status" in eng and "Approved" in eng
+    with bot.services.db.session() as s:
+        event = s.scalars(select(StatusEvent).where(StatusEvent.to_status == "approved")).one()
+        assert (event.from_status, event.actor) == ("submitted", f"officer:{OFFICER_ID}")
+
+
+async def test_illegal_transition_is_refused_with_the_reason(bot: BotHarness) -> None:
+    seed(bot)
+    body = text_of(await bot.say("/setstatus SKA-001 issued", user_id=OFFICER_ID))
+    assert "tidak diizinkan" in body and "approved" in body
+    body = text_of(await bot.say("/setstatus SKA-001 terbang", user_id=OFFICER_ID))
+    assert "tidak dikenal" in body
+    with bot.services.db.session() as s:
+        assert s.scalar(select(SkaApplication.status).where(SkaApplication.ref == "SKA-001")) \
+            == "submitted"
+        assert s.scalars(select(OutboxMessage)).all() == []
+
+
+async def test_non_officers_are_refused_and_nothing_changes(bot: BotHarness) -> None:
+    seed(bot)
+    for command in ("/setstatus SKA-001 approved", "/invite 1111111111111", "/app SKA-001",
+                    "/apps", "/unreachable"):
+        sent = await bot.say(command, user_id=1001)
+        assert "hanya untuk petugas" in text_of(sent), command
+        sent = await bot.say(command, user_id=1001, chat_id=OFFICERS_CHAT)
+        assert "hanya untuk petugas" in text_of(sent), command
+    with bot.services.db.session() as s:
+        assert s.scalar(select(SkaApplication.status).where(SkaApplication.ref == "SKA-001")) \
+            == "submitted"
+        assert s.scalars(select(LinkCode)).all() == []
+
+
+async def test_officer_views(bot: BotHarness) -> None:
+    seed(bot)
+    body = text_of(await bot.say("/app SKA-900", user_id=OFFICER_ID))
+    assert "CV Lain Sekali" in body and "2222222222222" in body and "Riwayat" in body
+    body = text_of(await bot.say("/apps returned", user_id=OFFICER_ID))
+    assert "SKA-002" in body and "SKA-001" not in body
+    body = text_of(await bot.say("/apps", user_id=OFFICER_ID))
+    assert all(ref in body for ref in ("SKA-001", "SKA-002", "SKA-900"))
+    assert "Format" in text_of(await bot.say("/apps nonsense", user_id=OFFICER_ID))
+    assert "Format" in text_of(await bot.say("/setstatus", user_id=OFFICER_ID))
+
+
+async def test_blocked_exporter_is_marked_and_listed(bot: BotHarness) -> None:
+    seed(bot)
+    await bot.say(f"/link {await invite(bot)}", first_name="Dewi")
+    bot.api.blocked.add(1001)
+    await bot.say("/setstatus SKA-001 in_review", user_id=OFFICER_ID)
+    result = await bot.services.sender.drain(bot.app.bot, budget_seconds=3)
+    assert result.unreachable == 1
+    with bot.services.db.session() as s:
+        assert s.get(User, 1001).blocked_at is not None
+        assert s.scalars(select(OutboxMessage.status)).all() == ["unreachable"]
+    body = text_of(await bot.say("/unreachable", user_id=OFFICER_ID))
+    assert "Dewi" in body and "PT Kayu Lapis Satu" in body
