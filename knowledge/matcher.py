@@ -312,6 +312,9 @@ class Matcher:
         return Match(candidates=tuple(scored[:limit]), normalized=norm)
 
 
+SHORT_QUERY_GAP = 5.0
+
+
 def classify(match: Match, limits: Thresholds) -> Verdict:
     """Put a ranked match into one of the answer / did-you-mean / no-match bands."""
     norm = match.normalized
@@ -321,7 +324,10 @@ def classify(match: Match, limits: Thresholds) -> Verdict:
     if best is None or best.score < limits.suggest:
         return Verdict("no_match", None, best.score if best else 0.0, match.candidates[:3],
                        norm.country, norm.lang)
-    if best.score >= limits.answer and match.gap >= limits.min_gap:
+    # one topic word ("akun", "dokumen") rarely says which question is meant: a
+    # runner-up within SHORT_QUERY_GAP makes it a did-you-mean instead of a guess
+    needed_gap = max(limits.min_gap, SHORT_QUERY_GAP) if len(norm.tokens) <= 1 else limits.min_gap
+    if best.score >= limits.answer and match.gap >= needed_gap:
         return Verdict("answer", best.id, best.score, match.candidates[1:3], norm.country,
                        norm.lang)
     # close calls: offer the entries within reach of the best one

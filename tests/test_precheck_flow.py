@@ -1,0 +1,152 @@
+"""/cek through the real Application: one question at a time, summary, change, cancel, resume."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.models import PrecheckSession, QueryLog
+from tests.conftest import BotHarness, buttons_of, start_harness, text_of
+
+TYPED = {
+    "exporter_invoice": "PT. Kayu Jaya Abadi", "exporter_peb": "PT Kayu Jaya Abadl",
+    "consignee_invoice": "Tokyo Wood Co., Ltd.", "consignee_bl": "TOKYO WOOD CO LTD",
+    "quantity": "1.250,5 M3", "gross_weight": "25.400,00 kg", "net_weight": "24.100,00 kg",
+}
+
+
+async def answer_all(bot: BotHarness) -> str:
+    """Answer every question of a fresh check; returns the summary text."""
+    sent = await bot.say("/cek")
+    assert "Cek sebelum mengajukan SKA" in text_of(sent)
+    assert ("Kayu lapis (plywood)", "pc:a:commodity:plywood") in buttons_of(sent)
+    sent = await bot.press("pc:a:commodity:plywood")
+    assert "kode HS" in text_of(sent) and buttons_of(sent) == []
+    sent = await bot.say("4412.31")
+    assert ("Jepang", "pc:a:destination:JP") in buttons_of(sent)
+    sent = await bot.press("pc:a:destination:JP")
+    assert ("Form IJEPA", "pc:a:form:Form IJEPA") in buttons_of(sent)
+    # Form E is offered too: choosing a form that does not fit is what the check catches
+    assert ("Form E (ACFTA)", "pc:a:form:Form E (ACFTA)") in buttons_of(sent)
+    await bot.press("pc:a:form:Form B")
+    for value in TYPED.values():
+        sent = await bot.say(value)
+    assert ("USD", "pc:a:currency:USD") in buttons_of(sent)
+    await bot.press("pc:a:currency:USD")
+    await bot.say("240.795,83")
+    sent = await bot.say("27-03-2025")
+    assert ("Hari ini", "pc:a:application_date:today") in buttons_of(sent)
+    sent = await bot.say("03-04-2025")          # Thursday -> next Thursday: 5 working days
+    return text_of(sent)
+
+
+async def test_whole_check_gives_one_summary_most_serious_first(bot: BotHarness) -> None:
+    summary = await answer_all(bot)
+    assert "Hasil cek sebelum pengajuan SKA" in summary
+    assert "ISSUED RETROACTIVELY" in summary and "konfirmasi ke petugas" in summary
+    assert "ABAD<u><b>I</b></u>" in summary and "ABAD<u><b>L</b></u>" in summary
+    assert "IJEPA" in summary and "AJCEP" in summary and "RCEP" in summary
+    assert "240,795.83" in summary and "V-Legal" in summary and "4412.31" in summary
+    # errors, then warnings, then notes
+    errors, warnings, notes = (summary.index(icon) for icon in ("❌", "⚠️", "ℹ️"))
+    assert errors < warnings < notes
+    assert summary.rindex("❌") < warnings and summary.rindex("⚠️") < notes
+    # the exporter's questions were not taken for FAQ questions
+    with bot.services.db.session() as s:
+        assert s.scalars(select(QueryLog)).all() == []
+
+
+async def test_summary_button_changes_just_one_answer(bot: BotHarness) -> None:
+    await answer_all(bot)
+    last = bot.api.last(1001)
+    assert ("✏️ Form", "pc:e:form") in buttons_of([last])
+    assert ("✏️ Kode HS", "pc:e:hs_code") in buttons_of([last])
+    sent = await bot.press("pc:e:form")
+    assert "Jawaban sekarang: <i>Form B</i>" in text_of(sent)
+    sent = await bot.press("pc:a:form:Form IJEPA")
+    summary = text_of(sent)
+    assert "Hasil cek" in summary and "• Form: Form IJEPA" in summary
+    assert "form preferensi" not in summary          # the Form B tip is gone
+    assert "ISSUED RETROACTIVELY" in summary         # everything else still checked
+    # after the summary, text is a FAQ question again
+    assert "Rp" in text_of(await bot.say("berapa biaya penerbitan ska"))
+
+
+async def test_bad_answers_are_asked_again(bot: BotHarness) -> None:
+    await bot.say("/cek")
+    sent = await bot.say("mebel")
+    assert "tidak ada dalam pilihan" in text_of(sent)
+    assert ("Veneer", "pc:a:commodity:veneer") in buttons_of(sent)
+    await bot.say("veneer")                         # typing a choice works as well
+    sent = await bot.say("4" * 40)
+    assert "bukan kode HS yang valid" in text_of(sent) and "kode HS" in text_of(sent)
+    sent = await bot.say("44")
+    assert "bukan kode HS yang valid" in text_of(sent)
+    assert "Negara tujuan" in text_of(await bot.say("4408.39"))
+    sent = await bot.feed(bot.api.sticker(1001))
+    assert "Mohon jawab dengan teks" in text_of(sent)
+    await bot.say("korea")
+    await bot.say("form ak")
+    for _ in range(4):
+        await bot.say("PT Veneer Indah")
+    sent = await bot.say("PT Veneer Indah")         # a name where the quantity is expected
+    assert "angka dengan satuannya" in text_of(sent) and "Jumlah barang" in text_of(sent)
+    await bot.say("500 M3")
+    sent = await bot.say("tiga ribu kilo")
+    assert "angka dengan satuannya" in text_of(sent) and "Berat kotor" in text_of(sent)
+    with bot.services.db.session() as s:
+        row = s.get(PrecheckSession, 1001)
+        assert row is not None and row.step == "gross_weight"
+
+
+async def test_dates_are_re_asked_until_readable(bot: BotHarness) -> None:
+    await bot.say("/cek")
+    for value in ("plywood", "4412.31", "JP", "Form IJEPA", *TYPED.values(), "USD", "1000"):
+        await bot.say(value)
+    sent = await bot.say("besok pagi")
+    assert "tidak bisa saya baca sebagai tanggal" in text_of(sent)
+    sent = await bot.say("31-02-2025")
+    assert "tidak bisa saya baca sebagai tanggal" in text_of(sent)
+    await bot.say("27-03-2025")
+    sent = await bot.press("pc:a:application_date:today")
+    assert "Hasil cek" in text_of(sent)
+
+
+async def test_cancel_at_any_step_and_old_buttons_refused(bot: BotHarness) -> None:
+    await bot.say("/cek")
+    await bot.press("pc:a:commodity:plywood")
+    assert "dibatalkan" in text_of(await bot.say("/batal"))
+    with bot.services.db.session() as s:
+        assert s.get(PrecheckSession, 1001) is None
+    assert "Tidak ada pemeriksaan" in text_of(await bot.say("/cancel"))
+    await bot.press("pc:a:commodity:veneer")
+    refusals = [c.params.get("text") for c in bot.answers_to_callbacks()]
+    assert "Tombol ini sudah tidak berlaku. Silakan ketik pertanyaan Anda lagi." in refusals
+    # the text goes to the FAQ again
+    assert "e-SKA" in text_of(await bot.say("gmn cara daftar akun eska"))
+
+
+async def test_check_resumes_after_a_restart(bot: BotHarness) -> None:
+    await bot.say("/cek")
+    await bot.press("pc:a:commodity:chopsticks")
+    await bot.say("4419.20")
+    app, api = await start_harness(bot.services.settings, bot.services)
+    try:
+        bot2 = BotHarness(app, api, bot.services)
+        sent = await bot2.say("tiongkok")           # answers the pending destination question
+        assert ("Form E (ACFTA)", "pc:a:form:Form E (ACFTA)") in buttons_of(sent)
+        sent = await bot2.say("/cek")
+        assert "Melanjutkan pemeriksaan Anda (pertanyaan 4 dari 15)" in text_of(sent)
+        sent = await bot2.press("pc:a:form:Form E (ACFTA)")
+        assert "invoice" in text_of(sent)
+    finally:
+        await app.shutdown()
+
+
+async def test_english_and_group_chats(bot: BotHarness) -> None:
+    sent = await bot.say("/check", user_id=1002, language_code="en")
+    assert "What commodity" in text_of(sent) and ("Plywood", "pc:a:commodity:plywood") \
+        in buttons_of(sent)
+    sent = await bot.say("/cek", chat_id=-100123)
+    assert "pesan pribadi" in text_of(sent)
+    # someone else's text is not captured by user 1002's open check
+    assert "e-SKA" in text_of(await bot.say("gmn cara daftar akun eska", user_id=1003))
