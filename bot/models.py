@@ -173,3 +173,69 @@ class PrecheckSession(Base):
     step: Mapped[str] = mapped_column(String(32))
     answers: Mapped[str] = mapped_column(Text, default="{}")       # JSON object
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Ticket(Base):
+    """A question for an officer: opened by an exporter, worked in the officers' group."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
+    question: Mapped[str] = mapped_column(Text)
+    # open -> claimed -> waiting (for the exporter) -> closed; reopen goes back to claimed/open
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_by_name: Mapped[str | None] = mapped_column(String(128))
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    bot_tried: Mapped[str] = mapped_column(Text, default="[]")     # JSON [[topic id, score]]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[int | None] = mapped_column(BigInteger)
+    summary: Mapped[str | None] = mapped_column(Text)
+    # the SLA clock pauses while the ticket waits for the exporter
+    waiting_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    sla_warned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sla_breached_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    first_response_seconds: Mapped[float | None] = mapped_column(Float)   # business hours
+    resolution_seconds: Mapped[float | None] = mapped_column(Float)       # business hours
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class TicketMessage(Base):
+    """One message of a ticket's conversation: exporter in, officer out, or internal note."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
+                                           index=True)
+    direction: Mapped[str] = mapped_column(String(8))      # in | out | note
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    # the copy in the officers' group (replies to it thread back to the ticket)
+    group_message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    outbox_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FaqProposal(Base):
+    """An officer's answer proposed for the knowledge base; changes nothing until approved."""
+
+    __tablename__ = "faq_proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(8))            # new | sample
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    proposed_by: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -11,6 +11,7 @@ import difflib
 import html
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -451,7 +452,9 @@ def check_dates(shipment: dt.date, application: dt.date, form: str, calendar: Of
     if days > RETROACTIVE_AFTER:
         limit, confirm = retroactive_limit(form)
         values = {"days": str(days), "limit": limit, "form": form or "-"}
-        found.append(Finding(ERROR, "retroactive", "pc_f_retroactive", values, confirm=confirm))
+        # Form B grants no preference, so the agreement's limit does not apply as such
+        key = "pc_f_retroactive_form_b" if form == "Form B" else "pc_f_retroactive"
+        found.append(Finding(ERROR, "retroactive", key, values, confirm=confirm))
         if application > _one_year_after(shipment):
             found.append(Finding(ERROR, "beyond_limit", "pc_f_beyond_limit", values,
                                  confirm=confirm))
@@ -723,16 +726,17 @@ def cli_main(settings: Settings, path: str | Path, lang: str = "id") -> int:
         # JSON is YAML, so one reader serves both
         answers = yaml.safe_load(source.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        print(f"precheck: cannot read {source} ({type(exc).__name__})")
+        print(f"precheck: cannot read {source} ({type(exc).__name__})", file=sys.stderr)
         return 2
     if not isinstance(answers, dict):
-        print(f"precheck: {source} must hold a mapping of answers ({', '.join(STEPS)})")
+        print(f"precheck: {source} must hold a mapping of answers ({', '.join(STEPS)})",
+              file=sys.stderr)
         return 2
     calendar = OfficeCalendar(settings.office, settings.timezone)
     kb = load_precheck_kb(settings.knowledge_dir)
     unknown = sorted(set(answers) - set(STEPS))
     if unknown:
-        print(f"precheck: ignored unknown keys: {', '.join(map(str, unknown))}")
+        print(f"precheck: ignored unknown keys: {', '.join(map(str, unknown))}", file=sys.stderr)
     findings = run_precheck(answers, calendar, kb)
     for finding in findings:
         text = render_finding(finding, lang, markup=False).replace("\n", "\n    ")
