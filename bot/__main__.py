@@ -162,6 +162,67 @@ def cmd_demo_load(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Export realisation by SKA issuance: the office's table, totals from the rows."""
+    from bot.services.reports_cli import export_main
+
+    return export_main(settings, year=args.year, start=args.start, end=args.end,
+                       commodity=args.commodity, lang=args.lang, out=args.out, chart=args.chart)
+
+
+def cmd_report_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Compare a published export table's totals with its rows (exit 1 on a difference)."""
+    from bot.services.reports_cli import check_main
+
+    return check_main(settings, file=args.file, published_value=args.published_value,
+                      published_volume=args.published_volume, year=args.year)
+
+
+def cmd_report_stats(settings: Settings, args: argparse.Namespace) -> int:
+    """Help-desk figures of the last days."""
+    from bot.services.reports_cli import stats_main
+
+    return stats_main(settings, days=args.days, lang=args.lang, out=args.out, chart=args.chart)
+
+
+def cmd_precheck(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the /cek pre-submission check on a YAML or JSON file of answers."""
+    from bot.services.precheck import cli_main
+
+    return cli_main(settings, args.file, lang=args.lang)
+
+
+def cmd_kb_gaps(settings: Settings, args: argparse.Namespace) -> int:
+    """Unanswered and low-confidence questions, grouped, most frequent first."""
+    from bot.services import build_services
+
+    svc = build_services(settings)
+    try:
+        groups = svc.answers.gaps(args.days)
+    finally:
+        svc.close()
+    if not groups:
+        print(f"no unanswered questions in the last {args.days} days")
+    for text, count in groups:
+        print(f"{count:5d}  {text}")
+    return 0
+
+
+def cmd_reminders_run(settings: Settings, args: argparse.Namespace) -> int:
+    """One reminder pass now (for cron and tests); the bot's sender delivers what it queues."""
+    from bot.services import build_services
+
+    svc = build_services(settings)
+    try:
+        report = svc.reminders.run_pass(force=args.now)
+    finally:
+        svc.close()
+    for line in report.lines:
+        print(line)
+    print(report.summary())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ska-helpdesk", description="SKA help desk bot")
     ap.add_argument("--config", help="path to config.yaml (default: ./config.yaml if present)")
@@ -197,10 +258,50 @@ def parser() -> argparse.ArgumentParser:
     p = demosub.add_parser("load", help="load the demo companies and applications")
     p.set_defaults(func=cmd_demo_load)
 
+    rep = sub.add_parser("report", help="office reports (export realisation, help-desk figures)")
+    repsub = rep.add_subparsers(dest="report_command", required=True)
+    p = repsub.add_parser("export", help="export realisation by SKA issuance")
+    p.add_argument("--year", type=int, help="calendar year (default: this year)")
+    p.add_argument("--from", dest="start", help="start: YYYY, YYYY-MM or YYYY-MM-DD")
+    p.add_argument("--to", dest="end", help="end: YYYY, YYYY-MM or YYYY-MM-DD")
+    p.add_argument("--commodity", help="only this commodity, e.g. Plywood")
+    p.add_argument("--lang", choices=["id", "en"], default="id")
+    p.add_argument("--out", help="write the Excel workbook to this .xlsx file")
+    p.add_argument("--chart", help="write the chart to this .png file")
+    p.set_defaults(func=cmd_report_export)
+    p = repsub.add_parser("check", help="check a published table's totals against its rows")
+    p.add_argument("file", help="CSV: no,exporter,commodity,volume_tonnes,value_usd,destinations")
+    p.add_argument("--published-value", help="printed USD total (default: the knowledge base's)")
+    p.add_argument("--published-volume",
+                   help="printed tonnes total (default: the knowledge base's)")
+    p.add_argument("--year", type=int, help="also compare each row with the SKAs issued that year")
+    p.set_defaults(func=cmd_report_check)
+    p = repsub.add_parser("stats", help="help-desk figures")
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--lang", choices=["id", "en"], default="id")
+    p.add_argument("--out", help="write the Excel workbook to this .xlsx file")
+    p.add_argument("--chart", help="write the chart to this .png file")
+    p.set_defaults(func=cmd_report_stats)
+
+    rem = sub.add_parser("reminders", help="missing-document reminders")
+    remsub = rem.add_subparsers(dest="reminders_command", required=True)
+    p = remsub.add_parser("run", help="queue today's due reminders now (one pass)")
+    p.add_argument("--now", action="store_true",
+                   help="every application with missing documents is due (opt-outs respected)")
+    p.set_defaults(func=cmd_reminders_run)
+
     kb = sub.add_parser("kb", help="knowledge base tools")
     kbsub = kb.add_subparsers(dest="kb_command", required=True)
     p = kbsub.add_parser("check", help="validate the knowledge base")
     p.set_defaults(func=cmd_kb_check)
+    p = kbsub.add_parser("gaps", help="unanswered questions, grouped by similarity")
+    p.add_argument("--days", type=int, default=30)
+    p.set_defaults(func=cmd_kb_gaps)
+
+    p = sub.add_parser("precheck", help="run the /cek check on a YAML or JSON file of answers")
+    p.add_argument("--lang", choices=["id", "en"], default="id")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_precheck)
     return ap
 
 

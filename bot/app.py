@@ -11,11 +11,21 @@ from telegram.request import BaseRequest
 from bot.config import Settings
 from bot.i18n import t
 from bot.services import Services, build_services
-from handlers import common, exporter, officer, precheck, status
+from handlers import (
+    broadcast,
+    common,
+    documents,
+    exporter,
+    officer,
+    precheck,
+    reports,
+    status,
+    tickets,
+)
 
 log = logging.getLogger(__name__)
 OFFLINE_TOKEN = "123456:OFFLINE-CHAT"
-MENU = ("start", "status", "topics", "link", "lang", "help")
+MENU = ("start", "status", "topics", "officer", "cek", "link", "lang", "help")
 OUTBOX_INTERVAL = 1.0
 
 
@@ -64,15 +74,22 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     app = builder.build()
     app.bot_data["services"] = services or build_services(settings)
 
-    # groups -2 and -1 run before every handler: who is talking, then the one role check
-    app.add_handler(TypeHandler(Update, common.remember_user), group=-2)
-    app.add_handler(TypeHandler(Update, common.role_guard), group=-1)
+    # groups -3..-1 run before every handler, in this order: who is talking, the one role
+    # check, then an exporter's open ticket (or pending ticket question) claims the message
+    app.add_handler(TypeHandler(Update, common.remember_user), group=-3)
+    app.add_handler(TypeHandler(Update, common.role_guard), group=-2)
+    tickets.register_router(app, group=-1)
     common.restrict(app, officer.OFFICER_COMMANDS, common.STAFF)
     # the /cek flow claims a user's text while a check is open, before FAQ matching
     precheck.register(app)
     # before exporter.py: /start with a link code is caught here
     status.register(app)
     officer.register(app)
+    reports.register(app)
+    tickets.register(app)
+    # documents' file handler and buttons must precede exporter.py's catch-alls
+    documents.register(app)
+    broadcast.register(app)
     exporter.register(app)
     # unknown commands last, so every module's commands are tried first
     exporter.register_fallbacks(app)
@@ -81,4 +98,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
         app.job_queue.run_repeating(send_outbox, interval=OUTBOX_INTERVAL, first=OUTBOX_INTERVAL,
                                     name="outbox", job_kwargs={"max_instances": 1,
                                                                "coalesce": True})
+        documents.schedule_jobs(app)
+        broadcast.schedule_jobs(app)
+        app.job_queue.run_repeating(tickets.sla_job, interval=60, first=5, name="ticket-sla",
+                                    job_kwargs={"max_instances": 1, "coalesce": True})
     return app

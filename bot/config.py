@@ -50,6 +50,16 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class ReminderSettings:
+    """Missing-document reminders: daily pass time (office zone) and cadence."""
+
+    time: dt.time = dt.time(9, 0)
+    first_after_hours: float = 24.0
+    every_working_days: int = 2
+    max_times: int = 3
+
+
+@dataclass(frozen=True)
 class OfficeSettings:
     name: str = "IPSKA Disdagperin Provinsi Kalimantan Tengah"
     address: str = ""
@@ -79,6 +89,8 @@ class Settings:
     knowledge_dir: Path
     outbox: OutboxSettings = OutboxSettings()
     link_code_days: float = 7.0
+    reminders: ReminderSettings = ReminderSettings()
+    tickets_first_response_minutes: float = 120.0
     source: Path | None = None
 
     def require_token(self) -> str:
@@ -178,6 +190,26 @@ def _number(value: Any, key: str, default: float, lo: float, hi: float) -> float
     return float(value)
 
 
+def _reminders(raw: dict[str, Any]) -> ReminderSettings:
+    text = _str(raw.get("time"), "reminders.time", "09:00")
+    m = re.match(r"^(\d{1,2}):(\d{2})$", text.strip())
+    when = dt.time(int(m[1]), int(m[2])) if m and int(m[1]) < 24 and int(m[2]) < 60 else None
+    # reminders never go out between 20:00 and 07:00 (office time)
+    if when is None or not dt.time(7, 0) <= when < dt.time(20, 0):
+        raise ConfigError(f"reminders.time: expected 'HH:MM' between 07:00 and 19:59, got {text!r}")
+    whole = {}
+    for key, default, hi in (("every_working_days", 2, 60), ("max_times", 3, 50)):
+        value = _number(raw.get(key), f"reminders.{key}", default, 1, hi)
+        if value != int(value):
+            raise ConfigError(f"reminders.{key}: must be a whole number, got {value:g}")
+        whole[key] = int(value)
+    return ReminderSettings(
+        time=when,
+        first_after_hours=_number(raw.get("first_after_hours"), "reminders.first_after_hours",
+                                  24.0, 0.0, 24.0 * 60),
+        every_working_days=whole["every_working_days"], max_times=whole["max_times"])
+
+
 def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None,
                    source: Path | None = None) -> Settings:
     """Validate a raw mapping (from YAML) and the environment into Settings."""
@@ -250,6 +282,12 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
     link = _section(raw, "linking")
     link_days = _number(link.get("code_days"), "linking.code_days", 7.0, 0.01, 365.0)
 
+    tickets = _section(raw, "tickets")
+    first_response = _number(tickets.get("first_response_minutes"),
+                             "tickets.first_response_minutes", 120.0, 1.0, 10080.0)
+
+    reminders = _reminders(_section(raw, "reminders"))
+
     kdir = Path(_str(raw.get("knowledge_dir"), "knowledge_dir") or DEFAULT_KNOWLEDGE)
     if source is not None and not kdir.is_absolute():
         kdir = (source.parent / kdir).resolve()
@@ -268,6 +306,8 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
         knowledge_dir=kdir,
         outbox=outbox,
         link_code_days=link_days,
+        reminders=reminders,
+        tickets_first_response_minutes=first_response,
         source=source,
     )
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -45,6 +46,7 @@ class User(Base):
     linked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # set when Telegram says the user blocked the bot; cleared when they write again
     blocked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reminders_enabled: Mapped[bool] = mapped_column(default=True)   # /reminders off|on
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -189,6 +191,8 @@ class Ticket(Base):
     claimed_by: Mapped[int | None] = mapped_column(BigInteger)
     claimed_by_name: Mapped[str | None] = mapped_column(String(128))
     card_message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # False after "Back to the bot": the exporter's messages go to the FAQ again
+    exporter_attached: Mapped[bool] = mapped_column(default=True)
     bot_tried: Mapped[str] = mapped_column(Text, default="[]")     # JSON [[topic id, score]]
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -239,3 +243,93 @@ class FaqProposal(Base):
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ChecklistItem(Base):
+    """One document an application needs, and where it stands with the office."""
+
+    __tablename__ = "application_documents"
+    __table_args__ = (UniqueConstraint("application_id", "doc_id",
+                                       name="uq_application_documents_app_doc"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    doc_id: Mapped[str] = mapped_column(String(32))        # an id of knowledge/documents.yaml
+    # missing | received (awaiting the officer's check) | accepted | rejected
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_by: Mapped[str] = mapped_column(String(64), default="")
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DocumentUpload(Base):
+    """A file an exporter sent for an application; the bytes stay on Telegram's servers."""
+
+    __tablename__ = "document_uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    doc_id: Mapped[str | None] = mapped_column(String(32))     # None until the exporter picks
+    file_id: Mapped[str] = mapped_column(String(256))
+    file_unique_id: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    mime_type: Mapped[str] = mapped_column(String(64))
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    # choosing -> received -> accepted | rejected; discarded when the exporter cancels
+    status: Mapped[str] = mapped_column(String(16), default="choosing", index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    group_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UploadIntent(Base):
+    """After /upload REF (or the reminder's button): the next file is for that application."""
+
+    __tablename__ = "upload_intents"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Reminder(Base):
+    """A missing-document reminder queued for one chat (exporter, or `alert` to officers)."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("application_id", "chat_id", "local_date",
+                                       name="uq_reminders_app_chat_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16), default="exporter")     # exporter | alert
+    local_date: Mapped[dt.date] = mapped_column(Date)                     # office calendar day
+    outbox_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Broadcast(Base):
+    """An officer's announcement: drafted, previewed, then queued to its audience."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)          # the preview and the summary
+    text: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(16), default="all")     # all | open | commodity
+    commodity: Mapped[str | None] = mapped_column(String(120))
+    commodities: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the preview's buttons
+    # draft -> queued -> done; or draft -> cancelled
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_blocked: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    queued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

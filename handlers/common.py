@@ -60,7 +60,8 @@ async def role_guard(update: Update, context: Context) -> None:
     who = person(update, context)
     chat = update.effective_chat
     if who.role not in roles:
-        await send(update, context, t("officer_only", who.lang))
+        key = "admin_only" if roles == (ADMIN,) else "officer_only"
+        await send(update, context, t(key, who.lang))
         raise ApplicationHandlerStop
     officers_chat = services(context).settings.officers_chat_id
     if chat is not None and chat.type != "private" and chat.id != officers_chat:
@@ -150,6 +151,8 @@ def reply_keyboard(reply: Reply, svc: Services) -> InlineKeyboardMarkup | None:
         lines += destination_rows(svc, lang)
     if reply.outcome == "suggest":
         lines += [[button(title, f"a:{tid}")] for tid, title in reply.suggestions]
+    if reply.outcome in ("suggest", "no_match") or reply.confirm:
+        lines.append([button(t("tk_ask_officer", lang), "o:ask")])
     if reply.outcome in ("suggest", "no_match"):
         lines.append([button(t("cmd_topics", lang), "c:")])
     if reply.outcome == "answer" and reply.query_id is not None:

@@ -12,7 +12,7 @@ from telegram.ext import (
 )
 
 from bot.i18n import LANGS, t
-from bot.services.answers import MAX_QUESTION_CHARS
+from bot.services.answers import ESCALATE_TOPIC, MAX_QUESTION_CHARS
 from handlers.common import (
     Context,
     button,
@@ -25,6 +25,7 @@ from handlers.common import (
     send_reply,
     services,
 )
+from handlers.tickets import escalate
 
 
 async def start(update: Update, context: Context) -> None:
@@ -95,6 +96,10 @@ async def question(update: Update, context: Context) -> None:
     who = person(update, context)
     # a language picked with /lang wins over detection only when the text gives no clue
     reply = services(context).answers.ask(text, who.lang, user_id=who.id)
+    if reply.topic_id == ESCALATE_TOPIC:
+        # "I want to talk to a person" is not an FAQ answer: it opens a ticket
+        await escalate(update, context)
+        return
     await send_reply(update, context, reply)
 
 
@@ -162,6 +167,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler(["topics", "topik"], topics))
     app.add_handler(CommandHandler(["lang", "bahasa"], lang_command))
+    # last among the callback handlers: anything not claimed before is refused politely
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE & filters.TEXT
                                    & ~filters.COMMAND, question))

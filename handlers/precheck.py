@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -27,6 +28,7 @@ from bot.services.precheck import (
     render_value,
     run_precheck,
 )
+from bot.services.tickets import GROUP_LANG
 from handlers.common import Context, button, is_private, lang_of, person, rows, send
 
 
@@ -82,10 +84,29 @@ def question_keyboard(step: str, pc: Precheck, lang: str) -> InlineKeyboardMarku
 
 
 def summary_keyboard(lang: str) -> InlineKeyboardMarkup:
-    """Under the summary: change one answer. Further actions (ask an officer) go here."""
+    """Under the summary: change one answer, or hand the answers to an officer."""
     edits = [button(t("pc_edit", lang, label=t(f"pc_label_{step}", lang)), f"pc:e:{step}")
              for step in STEPS]
-    return InlineKeyboardMarkup(rows(edits, 2))
+    return InlineKeyboardMarkup(rows(edits, 2) + [[button(t("tk_ask_officer", lang), "o:cek")]])
+
+
+def answers_for_officer(context: Context, user_id: int) -> str | None:
+    """The exporter's check answers as plain lines, so an officer sees what was entered."""
+    pc = _pc(context)
+    state = pc.store.get(user_id)
+    if state is None or not state.answers:
+        return None
+    lines = [t("pc_for_officer", GROUP_LANG)]
+    for step in STEPS:
+        if step in state.answers:
+            value = html.unescape(answer_display(step, state.answers[step], pc.kb, GROUP_LANG))
+            lines.append(f"{html.unescape(t(f'pc_label_{step}', GROUP_LANG))}: {value}")
+    return "\n".join(lines)
+
+
+def is_waiting(context: Context, user_id: int) -> bool:
+    """An open check claims the user's next text before an open ticket does."""
+    return _pc(context).store.waiting_for(user_id) is not None
 
 
 async def ask(update: Update, context: Context, step: str, answers: dict[str, str],

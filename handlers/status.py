@@ -59,14 +59,18 @@ async def status(update: Update, context: Context) -> None:
             await send(update, context, t("status_not_found", lang, ref=escape(ref)))
             return
         app, history = found
-        await send(update, context, svc.presenter.card(app, lang) + "\n\n"
+        missing = svc.documents.outstanding_for_company(company.id).get(app.ref, ())
+        documents = svc.documents.card_lines(missing, lang)
+        await send(update, context, svc.presenter.card(app, lang, documents=documents) + "\n\n"
                    + svc.presenter.history(history, lang))
         return
     apps = svc.applications.for_company(company.id)
     if not apps:
         await send(update, context, t("status_none", lang, company=escape(company.name)))
         return
-    cards = [svc.presenter.card(a, lang) for a in apps]
+    missing = svc.documents.outstanding_for_company(company.id)
+    cards = [svc.presenter.card(a, lang, documents=svc.documents.card_lines(
+        missing.get(a.ref, ()), lang)) for a in apps]
     await send(update, context, t("status_header", lang, company=escape(company.name)) + "\n\n"
                + "\n\n".join(cards))
 

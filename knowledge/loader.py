@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -100,7 +100,8 @@ def _bilingual(value: Any, where: str, problems: list[str]) -> dict[str, str]:
     return out
 
 
-def _entry(raw: Any, source: str, problems: list[str]) -> Entry | None:
+def _entry(raw: Any, source: str, problems: list[str],
+           min_questions: int = MIN_QUESTIONS) -> Entry | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
         problems.append(f"{source}: an entry without an 'id'")
         return None
@@ -122,9 +123,9 @@ def _entry(raw: Any, source: str, problems: list[str]) -> Entry | None:
                                                   for q in questions):
         problems.append(f"{where}.questions: must be a list of texts")
         questions = []
-    elif len(questions) < MIN_QUESTIONS:
+    elif len(questions) < min_questions:
         problems.append(f"{where}.questions: {len(questions)} sample questions, "
-                        f"at least {MIN_QUESTIONS} needed")
+                        f"at least {min_questions} needed")
     keywords = raw.get("keywords") or []
     if not isinstance(keywords, list):
         problems.append(f"{where}.keywords: must be a list")
@@ -213,7 +214,38 @@ def read_exports(path: Path, problems: list[str]) -> tuple[ExportRow, ...]:
     return tuple(rows)
 
 
-def load_knowledge(directory: Path) -> Knowledge:
+LEARNED_FILE = "learned.yaml"
+LEARNED_PREFIX = "learned-"
+
+
+def _learned(path: Path, entries: dict[str, Entry], problems: list[str]) -> None:
+    """Officers' answers approved by an admin: extra samples and small new entries."""
+    raw = _yaml(path, problems) if path.is_file() else None
+    if raw is None:
+        return
+    if not isinstance(raw, dict):
+        problems.append(f"{path.name}: must be a mapping with 'samples' and 'entries'")
+        return
+    for item in raw.get("entries") or []:
+        entry = _entry(item, path.name, problems, min_questions=1)
+        if entry is None:
+            continue
+        if not entry.id.startswith(LEARNED_PREFIX) or entry.id in entries:
+            problems.append(f"{path.name}:{entry.id}: learned ids start with "
+                            f"'{LEARNED_PREFIX}' and are unique")
+            continue
+        entries[entry.id] = entry
+    for item in raw.get("samples") or []:
+        target = item.get("id") if isinstance(item, dict) else None
+        question = item.get("question") if isinstance(item, dict) else None
+        if target not in entries or not isinstance(question, str) or not question.strip():
+            problems.append(f"{path.name}: sample {item!r} needs a known 'id' and a 'question'")
+            continue
+        old = entries[target]
+        entries[target] = replace(old, questions=(*old.questions, question.strip()))
+
+
+def load_knowledge(directory: Path, learned: Path | None = None) -> Knowledge:
     """Load every file; raise KnowledgeError listing all problems if any."""
     problems: list[str] = []
     entries: dict[str, Entry] = {}
@@ -236,6 +268,7 @@ def load_knowledge(directory: Path) -> Knowledge:
                                 f"(also in {entries[entry.id].source})")
                 continue
             entries[entry.id] = entry
+    _learned(learned or directory / LEARNED_FILE, entries, problems)
     countries, buttons = _countries(_yaml(directory / "destinations.yaml", problems), problems)
     normalize = _yaml(directory / "normalize.yaml", problems) or {}
     if not isinstance(normalize, dict):

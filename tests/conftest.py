@@ -129,8 +129,9 @@ def buttons_of(calls: list[Call]) -> list[tuple[str, str]]:
     return found
 
 
-async def start_harness(settings: Settings, services: Services) -> tuple[Application, FakeBotAPI]:
-    api = FakeBotAPI()
+async def start_harness(settings: Settings, services: Services,
+                        api: FakeBotAPI | None = None) -> tuple[Application, FakeBotAPI]:
+    api = api or FakeBotAPI()
     app = build_application(settings, request=FakeRequest(api),
                             updates_request=FakeRequest(api), services=services)
     await app.initialize()
@@ -145,3 +146,12 @@ async def bot(settings: Settings, services: Services) -> AsyncIterator[BotHarnes
         yield BotHarness(app, api, services)
     finally:
         await app.shutdown()
+
+
+async def restarted(bot: BotHarness) -> BotHarness:
+    """The same database and Telegram, a new process: new services, new Application."""
+    await bot.app.shutdown()
+    bot.services.close()
+    services = build_services(bot.services.settings)
+    app, api = await start_harness(services.settings, services, bot.api)
+    return BotHarness(app, api, services)

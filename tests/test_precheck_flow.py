@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from bot.models import PrecheckSession, QueryLog
@@ -150,3 +152,17 @@ async def test_english_and_group_chats(bot: BotHarness) -> None:
     assert "pesan pribadi" in text_of(sent)
     # someone else's text is not captured by user 1002's open check
     assert "e-SKA" in text_of(await bot.say("gmn cara daftar akun eska", user_id=1003))
+
+
+async def test_a_check_left_for_a_day_stops_claiming_text_but_resumes(bot: BotHarness) -> None:
+    await bot.say("/cek")
+    await bot.press("pc:a:commodity:veneer")
+    with bot.services.db.session() as s:
+        row = s.get(PrecheckSession, 1001)
+        assert row is not None
+        row.updated_at = row.updated_at - timedelta(hours=25)
+    # a day later the exporter asks a question: the FAQ answers, not the HS-code question
+    assert "e-SKA" in text_of(await bot.say("gmn cara daftar akun eska"))
+    sent = await bot.say("/cek")
+    assert "pertanyaan 2 dari 15" in text_of(sent)
+    assert "Negara tujuan" in text_of(await bot.say("4408.39"))

@@ -9,10 +9,17 @@ from bot.config import Settings
 from bot.db import Database
 from bot.services.answers import AnswerService
 from bot.services.applications import ApplicationService
+from bot.services.broadcasts import BroadcastService
+from bot.services.calendar import OfficeCalendar
+from bot.services.documents import DocumentCatalog, DocumentService
 from bot.services.importer import Importer
 from bot.services.linking import LinkService
 from bot.services.outbox import OutboxSender, RateLimits
 from bot.services.presenters import Presenter
+from bot.services.proposals import ProposalService
+from bot.services.reminders import ReminderService
+from bot.services.reports import ReportService, published_totals
+from bot.services.tickets import TicketService
 from bot.services.users import UserService
 from knowledge.loader import load_knowledge
 
@@ -28,6 +35,13 @@ class Services:
     importer: Importer
     presenter: Presenter
     sender: OutboxSender
+    calendar: OfficeCalendar
+    tickets: TicketService
+    proposals: ProposalService
+    reports: ReportService
+    documents: DocumentService
+    reminders: ReminderService
+    broadcasts: BroadcastService
 
     def close(self) -> None:
         self.db.dispose()
@@ -41,14 +55,29 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
     kb = load_knowledge(settings.knowledge_dir)
     presenter = Presenter(settings.timezone)
     applications = ApplicationService(db, presenter.status_change)
+    answers = AnswerService(kb, db, settings)
+    calendar = OfficeCalendar(settings.office, settings.timezone)
+    documents = DocumentService(db, DocumentCatalog.load(settings.knowledge_dir))
+    tickets = TicketService(db, settings, calendar, presenter, answers.title)
+    sender = OutboxSender(db, RateLimits(settings.outbox.rate_per_second,
+                                         settings.outbox.per_chat_per_second))
+    sender.listeners.append(tickets.undelivered_reply)
     return Services(
         settings=settings, db=db,
-        answers=AnswerService(kb, db, settings),
+        answers=answers,
         users=UserService(db, settings),
         links=LinkService(db, dt.timedelta(days=settings.link_code_days)),
         applications=applications,
-        importer=Importer(applications, kb.countries, settings.timezone),
+        importer=Importer(applications, kb.countries, settings.timezone, documents),
         presenter=presenter,
-        sender=OutboxSender(db, RateLimits(settings.outbox.rate_per_second,
-                                           settings.outbox.per_chat_per_second)),
+        sender=sender,
+        calendar=calendar,
+        tickets=tickets,
+        proposals=ProposalService(db, settings.knowledge_dir, answers.reload),
+        reports=ReportService(db, settings.timezone, answers.country_name,
+                              published_totals(kb), answers.title),
+        documents=documents,
+        reminders=ReminderService(db, documents, calendar, settings.reminders,
+                                  settings.timezone, settings.officers_chat_id),
+        broadcasts=BroadcastService(db),
     )

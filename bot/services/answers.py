@@ -7,7 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import update
+from rapidfuzz import fuzz
+from sqlalchemy import or_, select, update
 
 from bot.config import Settings
 from bot.db import Database
@@ -57,6 +58,13 @@ class AnswerService:
         self.limits = Thresholds(m.answer_threshold, m.suggest_threshold, m.min_gap)
         self._country_by_name = {alias: c for c in kb.countries.values() for alias in c.aliases}
         self._rendered: dict[tuple[str, str], str] = {}
+
+    def reload(self, kb: Knowledge) -> None:
+        """Swap in an updated knowledge base (approved FAQ proposals) without a restart."""
+        self.kb = kb
+        self.matcher = Matcher(kb)
+        self._country_by_name = {alias: c for c in kb.countries.values() for alias in c.aliases}
+        self._rendered = {}
 
     # -- questions -----------------------------------------------------------------------
 
@@ -118,13 +126,49 @@ class AnswerService:
             )
             return result.rowcount == 1
 
+    def last_question(self, user_id: int, minutes: int) -> tuple[str, list[tuple[str, float]]] | None:
+        """The user's latest real question of the last minutes, with what the bot tried."""
+        assert self.db is not None
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
+        with self.db.session() as s:
+            row = s.scalars(select(QueryLog).where(
+                QueryLog.user_id == user_id, QueryLog.created_at >= since,
+                QueryLog.outcome.in_(("answer", "suggest", "no_match", "ask_destination")),
+                or_(QueryLog.matched_id.is_(None), QueryLog.matched_id != ESCALATE_TOPIC))
+                .order_by(QueryLog.id.desc())).first()
+            if row is None:
+                return None
+            text = row.text
+        return text, [(tid, score) for tid, score in self.ask(text, "id", log=False).candidates]
+
+    def gaps(self, days: int, limit: int = 50) -> list[tuple[str, int]]:
+        """Unanswered and low-confidence questions, grouped by similarity, most frequent first."""
+        assert self.db is not None
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        with self.db.session() as s:
+            texts = list(s.scalars(select(QueryLog.text).where(
+                QueryLog.created_at >= since,
+                QueryLog.outcome.in_(("no_match", "suggest"))).order_by(QueryLog.id)))
+        groups: list[tuple[str, str, int]] = []      # (first text, normalised, count)
+        for text in texts:
+            key = " ".join(self.matcher.normalize(text).tokens) or text.lower()
+            for i, (first, norm, count) in enumerate(groups):
+                if fuzz.token_set_ratio(key, norm) >= 80:
+                    groups[i] = (first, norm, count + 1)
+                    break
+            else:
+                groups.append((text, key, 1))
+        groups.sort(key=lambda g: -g[2])
+        return [(first, count) for first, _, count in groups[:limit]]
+
     # -- rendering -----------------------------------------------------------------------
 
     def has_topic(self, topic_id: str) -> bool:
         return topic_id in self.kb.entries
 
     def title(self, topic_id: str, lang: str) -> str:
-        return self.kb.entries[topic_id].title[lang]
+        entry = self.kb.entries.get(topic_id)
+        return entry.title[lang] if entry else topic_id
 
     def topic_text(self, topic_id: str, lang: str) -> str:
         """The answer of one entry with its run-time placeholders filled."""

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -17,6 +18,9 @@ from sqlalchemy.orm import Session
 from bot.models import Company, SkaApplication, StatusEvent
 from bot.services.applications import STATUSES, ApplicationService, TransitionError, parse_status
 from knowledge.loader import Country
+
+if TYPE_CHECKING:
+    from bot.services.documents import DocumentService
 
 REQUIRED = ("ref", "company_nib", "company_name", "commodity", "hs_code", "destination", "form",
             "status", "note", "submitted_at", "volume_tonnes", "value_usd")
@@ -111,9 +115,11 @@ def parse_when(text: str, tz: ZoneInfo) -> dt.datetime:
 
 class Importer:
     def __init__(self, applications: ApplicationService, countries: dict[str, Country],
-                 tz: ZoneInfo) -> None:
+                 tz: ZoneInfo, documents: DocumentService | None = None) -> None:
         self.applications = applications
         self.tz = tz
+        # optional column missing_documents: ids (';'-separated) that start missing
+        self.documents = documents
         self._country = {}
         for c in countries.values():
             for name in (*c.aliases, c.iso.lower(), c.name["en"].lower(), c.name["id"].lower()):
@@ -176,6 +182,8 @@ class Importer:
         }
         submitted = parse_when(row.get("submitted_at") or "", self.tz)
         note = (row.get("note") or "").strip()
+        missing = self.documents.catalog.parse_ids(row.get("missing_documents") or "") \
+            if self.documents is not None else []
         company = s.scalar(select(Company).where(Company.nib == nib))
         if company is None:
             name = (row.get("company_name") or "").strip()
@@ -192,6 +200,8 @@ class Importer:
             s.flush()
             s.add(StatusEvent(application_id=app.id, from_status=None, to_status=status,
                               note=note, actor=actor, at=submitted))
+            if self.documents is not None:
+                self.documents.create_checklist(s, app, missing, actor)
             report.created += 1
             return
         if app.company_id != company.id:
@@ -199,6 +209,9 @@ class Importer:
         changed = any(getattr(app, k) != v for k, v in fields.items())
         for key, value in fields.items():
             setattr(app, key, value)
+        # an application imported before checklists existed gets its checklist now
+        if self.documents is not None and not self.documents.has_checklist(s, app.id):
+            self.documents.create_checklist(s, app, missing, actor)
         if status != app.status:
             self.applications.change(s, app, status, note, actor)
             report.status_changes += 1

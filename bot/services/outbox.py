@@ -78,6 +78,9 @@ class OutboxSender:
         self._last_by_chat: dict[int, float] = {}
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        # called as (session, row, final status) when a row ends unreachable or failed,
+        # so features can react (e.g. tell officers a ticket reply was not delivered)
+        self.listeners: list[Callable[[Session, OutboxMessage, str], None]] = []
 
     def recover(self) -> int:
         """At start-up: rows left `sending` by a dead process go out again."""
@@ -182,6 +185,10 @@ class OutboxSender:
             values["attempts"] = OutboxMessage.attempts - 1
         with self.db.session() as s:
             s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+            if status in (FAILED, UNREACHABLE) and self.listeners:
+                row = s.get(OutboxMessage, row_id)
+                for listener in self.listeners:
+                    listener(s, row, status)
 
     def _mark_blocked(self, chat_id: int) -> None:
         with self.db.session() as s:

@@ -35,7 +35,8 @@ class Presenter:
     def next_step(self, status: str, lang: str) -> str:
         return t(f"next_{status}", lang)
 
-    def card(self, app: AppView, lang: str, *, company: bool = False) -> str:
+    def card(self, app: AppView, lang: str, *, company: bool = False,
+             documents: list[tuple[str, str, str]] | None = None) -> str:
         """One application: what it is, where it stands, what to do next."""
         lines = [f"<b>{esc(app.ref)}</b> - {label(app.status, lang)}"]
         if company:
@@ -51,6 +52,11 @@ class Presenter:
         lines.append(t("app_updated", lang, when=self.when(app.updated_at)))
         if app.note:
             lines.append(t("app_note", lang, note=esc(app.note)))
+        if documents:       # (name, status, reason) of what is still missing or rejected
+            lines.append(t("doc_outstanding", lang))
+            lines += [f"• {esc(name)} - {t(f'doc_status_{status}', lang)}"
+                      + (f": {esc(reason)}" if reason else "") for name, status, reason in documents]
+            lines.append(t("doc_outstanding_hint", lang, ref=esc(app.ref)))
         lines.append(t("app_next", lang, step=self.next_step(app.status, lang)))
         return "\n".join(lines)
 

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("claimed_by", sa.BigInteger()),
         sa.Column("claimed_by_name", sa.String(128)),
         sa.Column("card_message_id", sa.BigInteger()),
+        sa.Column("exporter_attached", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.Column("bot_tried", sa.Text(), nullable=False, server_default="[]"),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("first_response_at", TS),

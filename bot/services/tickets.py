@@ -1,0 +1,426 @@
+"""The officer queue: tickets from exporters, worked by officers, nothing lost.
+
+Every message to an exporter (replies, closing, rating) leaves through the outbox in the
+same transaction as the ticket change. Cards in the officers' group are posted and edited
+directly by the handlers; a ticket whose card could not be posted is re-posted by the
+SLA job, and /queue always lists it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.config import Settings
+from bot.db import Database
+from bot.i18n import t
+from bot.models import Company, OutboxMessage, SkaApplication, Ticket, TicketMessage, User, utcnow
+from bot.services.applications import OPEN_STATUSES, label
+from bot.services.calendar import OfficeCalendar
+from bot.services.outbox import UNREACHABLE, enqueue
+from bot.services.presenters import Presenter, esc
+
+OPEN, CLAIMED, WAITING, CLOSED = "open", "claimed", "waiting", "closed"
+ACTIVE = (OPEN, CLAIMED, WAITING)
+GROUP_LANG = "id"      # the officers' group works in Indonesian
+SLA_WARN_SHARE = 0.75
+
+
+class TicketError(Exception):
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass(frozen=True)
+class TicketView:
+    id: int
+    user_id: int
+    exporter: str
+    company: str | None
+    question: str
+    status: str
+    claimed_by: int | None
+    claimed_by_name: str | None
+    card_message_id: int | None
+    bot_tried: list[tuple[str, float]]
+    created_at: dt.datetime
+    summary: str | None
+    rating: int | None
+    attached: bool
+    open_apps: list[str]
+    exporter_lang: str
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def back_keyboard(lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t("tk_back", lang), callback_data="o:back")]])
+
+
+def rating_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("⭐" * n, callback_data=f"r:{ticket_id}:{n}")
+                                  for n in range(1, 6)]])
+
+
+class TicketService:
+    def __init__(self, db: Database, settings: Settings, calendar: OfficeCalendar,
+                 presenter: Presenter, titles: Callable[[str, str], str],
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.db = db
+        self.settings = settings
+        self.calendar = calendar
+        self.presenter = presenter
+        self.titles = titles            # topic id, lang -> title, for "what the bot tried"
+        self.clock = clock
+        self.sla = dt.timedelta(minutes=settings.tickets_first_response_minutes)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _view(self, s: Session, ticket: Ticket) -> TicketView:
+        user = s.get(User, ticket.user_id)
+        company = s.get(Company, ticket.company_id) if ticket.company_id else None
+        apps: list[str] = []
+        if company is not None:
+            rows = s.scalars(select(SkaApplication).where(
+                SkaApplication.company_id == company.id,
+                SkaApplication.status.in_(OPEN_STATUSES)).order_by(SkaApplication.id.desc())
+                .limit(5))
+            apps = [f"{a.ref} ({label(a.status, GROUP_LANG)})" for a in rows]
+        name = (user.first_name if user else "") or "?"
+        if user is not None and user.username:
+            name += f" (@{user.username})"
+        return TicketView(
+            id=ticket.id, user_id=ticket.user_id, exporter=name,
+            company=company.name if company else None, question=ticket.question,
+            status=ticket.status, claimed_by=ticket.claimed_by,
+            claimed_by_name=ticket.claimed_by_name, card_message_id=ticket.card_message_id,
+            bot_tried=[(tid, score) for tid, score in json.loads(ticket.bot_tried or "[]")],
+            created_at=_aware(ticket.created_at), summary=ticket.summary, rating=ticket.rating,
+            attached=ticket.exporter_attached, open_apps=apps,
+            exporter_lang=user.language if user else "id")
+
+    def get(self, ticket_id: int) -> TicketView | None:
+        with self.db.session() as s:
+            ticket = s.get(Ticket, ticket_id)
+            return self._view(s, ticket) if ticket else None
+
+    def active_for(self, user_id: int, attached_only: bool = True) -> TicketView | None:
+        with self.db.session() as s:
+            query = select(Ticket).where(Ticket.user_id == user_id, Ticket.status.in_(ACTIVE))
+            if attached_only:
+                query = query.where(Ticket.exporter_attached.is_(True))
+            ticket = s.scalars(query.order_by(Ticket.id.desc())).first()
+            return self._view(s, ticket) if ticket else None
+
+    def by_group_message(self, message_id: int) -> int | None:
+        """The ticket a message in the officers' group belongs to (its card or a relay)."""
+        with self.db.session() as s:
+            found = s.scalar(select(Ticket.id).where(Ticket.card_message_id == message_id))
+            if found is None:
+                found = s.scalar(select(TicketMessage.ticket_id).where(
+                    TicketMessage.group_message_id == message_id))
+            return found
+
+    def queue(self) -> list[TicketView]:
+        """Open tickets, unclaimed first, oldest first within each group."""
+        with self.db.session() as s:
+            rows = s.scalars(select(Ticket).where(Ticket.status.in_(ACTIVE)).order_by(Ticket.id))
+            views = [self._view(s, r) for r in rows]
+        return sorted(views, key=lambda v: (v.claimed_by is not None, v.id))
+
+    def mine(self, officer_id: int) -> list[TicketView]:
+        with self.db.session() as s:
+            rows = s.scalars(select(Ticket).where(Ticket.status.in_(ACTIVE),
+                                                  Ticket.claimed_by == officer_id)
+                             .order_by(Ticket.id))
+            return [self._view(s, r) for r in rows]
+
+    def age(self, view: TicketView) -> str:
+        minutes = int((self.clock() - view.created_at).total_seconds() // 60)
+        return f"{minutes // 60}j{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+    # -- rendering for the officers' group --------------------------------------------------
+
+    def card_text(self, v: TicketView) -> str:
+        lang = GROUP_LANG
+        lines = [t("tk_card_title", lang, id=v.id, status=self.status_line(v))]
+        who = esc(v.exporter) + (f" · {esc(v.company)}" if v.company else
+                                 " · " + t("tk_card_unlinked", lang))
+        lines.append(t("tk_card_exporter", lang, who=who))
+        lines.append(t("tk_card_question", lang, question=esc(v.question)))
+        if v.bot_tried:
+            tried = ", ".join(f"{esc(self.titles(tid, lang))} ({score:.0f})"
+                              for tid, score in v.bot_tried[:3])
+            lines.append(t("tk_card_tried", lang, tried=tried))
+        else:
+            lines.append(t("tk_card_tried", lang, tried="-"))
+        if v.open_apps:
+            lines.append(t("tk_card_apps", lang, apps=esc(", ".join(v.open_apps))))
+        lines.append(t("tk_card_opened", lang, when=self.presenter.when(v.created_at)))
+        if v.summary:
+            lines.append(t("tk_card_summary", lang, summary=esc(v.summary)))
+        if v.status != CLOSED:
+            lines.append(t("tk_card_howto", lang, id=v.id))
+        return "\n".join(lines)
+
+    def status_line(self, v: TicketView) -> str:
+        lang = GROUP_LANG
+        if v.status == CLAIMED:
+            return t("tk_state_claimed", lang, name=esc(v.claimed_by_name or "?"))
+        if v.status == WAITING:
+            return t("tk_state_waiting", lang, name=esc(v.claimed_by_name or "?"))
+        if v.status == CLOSED:
+            stars = f" ⭐{v.rating}" if v.rating else ""
+            return t("tk_state_closed", lang) + stars
+        return t("tk_state_open", lang)
+
+    def card_keyboard(self, v: TicketView) -> InlineKeyboardMarkup:
+        lang = GROUP_LANG
+        if v.status == CLOSED:
+            return InlineKeyboardMarkup([[
+                InlineKeyboardButton(t("tk_btn_reopen", lang), callback_data=f"tk:r:{v.id}"),
+                InlineKeyboardButton(t("tk_btn_faq", lang), callback_data=f"tk:f:{v.id}")]])
+        row = [InlineKeyboardButton(t("tk_btn_close", lang), callback_data=f"tk:x:{v.id}")]
+        if v.claimed_by is None:
+            row.insert(0, InlineKeyboardButton(t("tk_btn_claim", lang), callback_data=f"tk:c:{v.id}"))
+        return InlineKeyboardMarkup([row])
+
+    # -- the exporter's side ---------------------------------------------------------------
+
+    def open(self, user_id: int, question: str,
+             bot_tried: list[tuple[str, float]]) -> tuple[TicketView, bool]:
+        """A new ticket, or the exporter's active one with the question added to it."""
+        with self.db.session() as s:
+            ticket = s.scalars(select(Ticket).where(Ticket.user_id == user_id,
+                                                    Ticket.status.in_(ACTIVE))
+                               .order_by(Ticket.id.desc())).first()
+            if ticket is not None:
+                ticket.exporter_attached = True
+                self._resume(ticket)
+                s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id,
+                                    text=question))
+                return self._view(s, ticket), False
+            user = s.get(User, user_id)
+            ticket = Ticket(user_id=user_id, company_id=user.company_id if user else None,
+                            question=question, created_at=self.clock(),
+                            bot_tried=json.dumps([[tid, round(sc, 1)] for tid, sc in bot_tried]))
+            s.add(ticket)
+            s.flush()
+            s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id,
+                                text=question, created_at=self.clock()))
+            return self._view(s, ticket), True
+
+    def expectation(self, lang: str) -> str:
+        """Honest: soon inside office hours, else the next opening time."""
+        now = self.clock()
+        if self.calendar.is_open(now):
+            return t("tk_expect_open", lang)
+        return t("tk_expect_closed", lang, when=self.presenter.when(self.calendar.next_opening(now)))
+
+    def _resume(self, ticket: Ticket) -> None:
+        """The exporter wrote again: a waiting ticket's clock runs again."""
+        if ticket.status == WAITING and ticket.waiting_since is not None:
+            ticket.paused_seconds = (ticket.paused_seconds or 0.0) + \
+                self.calendar.business_seconds_between(_aware(ticket.waiting_since), self.clock())
+            ticket.waiting_since = None
+            ticket.status = CLAIMED if ticket.claimed_by else OPEN
+
+    def add_exporter_message(self, ticket_id: int, user_id: int, text: str) -> TicketView:
+        with self.db.session() as s:
+            ticket = s.get(Ticket, ticket_id)
+            if ticket is None or ticket.user_id != user_id or ticket.status == CLOSED:
+                raise TicketError("tk_not_yours")
+            self._resume(ticket)
+            s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id, text=text,
+                                created_at=self.clock()))
+            return self._view(s, ticket)
+
+    def record_group_copy(self, ticket_id: int, group_message_id: int) -> None:
+        """Remember the group copy of the last exporter message, so replies to it thread."""
+        with self.db.session() as s:
+            last = s.scalars(select(TicketMessage).where(
+                TicketMessage.ticket_id == ticket_id, TicketMessage.direction == "in")
+                .order_by(TicketMessage.id.desc())).first()
+            if last is not None:
+                last.group_message_id = group_message_id
+
+    def detach(self, user_id: int) -> bool:
+        with self.db.session() as s:
+            tickets = list(s.scalars(select(Ticket).where(Ticket.user_id == user_id,
+                                                          Ticket.status.in_(ACTIVE))))
+            for ticket in tickets:
+                ticket.exporter_attached = False
+            return bool(tickets)
+
+    def rate(self, ticket_id: int, user_id: int, stars: int) -> bool:
+        with self.db.session() as s:
+            ticket = s.get(Ticket, ticket_id)
+            if ticket is None or ticket.user_id != user_id or ticket.status != CLOSED \
+                    or not 1 <= stars <= 5 or ticket.rating is not None:
+                return False
+            ticket.rating = stars
+            return True
+
+    def start_comment(self, ticket_id: int, user_id: int) -> bool:
+        with self.db.session() as s:
+            ticket = s.get(Ticket, ticket_id)
+            if ticket is None or ticket.user_id != user_id or ticket.rating is None \
+                    or ticket.rating_comment:
+                return False
+            ticket.rating_comment = ""      # empty: the next text is the comment
+            return True
+
+    def take_comment(self, user_id: int, text: str) -> bool:
+        """Store text as the comment of a ticket waiting for one; False if none waits."""
+        with self.db.session() as s:
+            ticket = s.scalars(select(Ticket).where(Ticket.user_id == user_id,
+                                                    Ticket.rating_comment == "")).first()
+            if ticket is None:
+                return False
+            ticket.rating_comment = text[:2000]
+            return True
+
+    # -- the officers' side ----------------------------------------------------------------
+
+    def set_card(self, ticket_id: int, message_id: int) -> None:
+        with self.db.session() as s:
+            ticket = s.get(Ticket, ticket_id)
+            if ticket is not None:
+                ticket.card_message_id = message_id
+
+    def _get_active(self, s: Session, ticket_id: int) -> Ticket:
+        ticket = s.get(Ticket, ticket_id, with_for_update=True)
+        if ticket is None:
+            raise TicketError("tk_unknown", id=ticket_id)
+        if ticket.status == CLOSED:
+            raise TicketError("tk_already_closed", id=ticket_id)
+        return ticket
+
+    def claim(self, ticket_id: int, officer_id: int, name: str) -> TicketView:
+        with self.db.session() as s:
+            ticket = self._get_active(s, ticket_id)
+            if ticket.claimed_by is not None and ticket.claimed_by != officer_id:
+                raise TicketError("tk_claimed_by_other", id=ticket_id,
+                                  name=ticket.claimed_by_name or "?")
+            ticket.claimed_by, ticket.claimed_by_name = officer_id, name[:128]
+            if ticket.status == OPEN:
+                ticket.status = CLAIMED
+            return self._view(s, ticket)
+
+    def reply(self, ticket_id: int, officer_id: int, name: str, text: str) -> TicketView:
+        """Relay an officer's answer, signed by role, through the outbox."""
+        now = self.clock()
+        with self.db.session() as s:
+            ticket = self._get_active(s, ticket_id)
+            if ticket.claimed_by is None:
+                ticket.claimed_by, ticket.claimed_by_name = officer_id, name[:128]
+            user = s.get(User, ticket.user_id)
+            lang = user.language if user else "id"
+            body = t("tk_relay", lang, id=ticket.id, text=esc(text))
+            row = enqueue(s, ticket.user_id, body, kind="ticket_reply",
+                          markup=back_keyboard(lang))
+            s.flush()
+            s.add(TicketMessage(ticket_id=ticket.id, direction="out", author_id=officer_id,
+                                text=text, outbox_id=row.id if row else None, created_at=now))
+            if ticket.first_response_at is None:
+                ticket.first_response_at = now
+                ticket.first_response_seconds = self.calendar.business_seconds_between(
+                    _aware(ticket.created_at), now)
+            ticket.status = WAITING
+            ticket.waiting_since = now
+            ticket.exporter_attached = True
+            return self._view(s, ticket)
+
+    def note(self, ticket_id: int, officer_id: int, text: str) -> TicketView:
+        with self.db.session() as s:
+            ticket = s.get(Ticket, ticket_id)
+            if ticket is None:
+                raise TicketError("tk_unknown", id=ticket_id)
+            s.add(TicketMessage(ticket_id=ticket.id, direction="note", author_id=officer_id,
+                                text=text, created_at=self.clock()))
+            return self._view(s, ticket)
+
+    def close(self, ticket_id: int, officer_id: int, summary: str) -> TicketView:
+        now = self.clock()
+        with self.db.session() as s:
+            ticket = self._get_active(s, ticket_id)
+            self._resume(ticket)
+            ticket.status = CLOSED
+            ticket.closed_at, ticket.closed_by = now, officer_id
+            ticket.summary = summary[:1000] or None
+            ticket.resolution_seconds = max(0.0, self.calendar.business_seconds_between(
+                _aware(ticket.created_at), now) - (ticket.paused_seconds or 0.0))
+            user = s.get(User, ticket.user_id)
+            lang = user.language if user else "id"
+            enqueue(s, ticket.user_id, t("tk_closed_exporter", lang, id=ticket.id),
+                    kind="ticket_closed", markup=rating_keyboard(ticket.id))
+            return self._view(s, ticket)
+
+    def reopen(self, ticket_id: int, officer_id: int) -> TicketView:
+        with self.db.session() as s:
+            ticket = s.get(Ticket, ticket_id, with_for_update=True)
+            if ticket is None:
+                raise TicketError("tk_unknown", id=ticket_id)
+            if ticket.status != CLOSED:
+                raise TicketError("tk_not_closed", id=ticket_id)
+            ticket.status = CLAIMED if ticket.claimed_by else OPEN
+            ticket.closed_at = ticket.closed_by = None
+            ticket.exporter_attached = True
+            return self._view(s, ticket)
+
+    def last_officer_answer(self, ticket_id: int) -> str:
+        with self.db.session() as s:
+            last = s.scalars(select(TicketMessage.text).where(
+                TicketMessage.ticket_id == ticket_id, TicketMessage.direction == "out")
+                .order_by(TicketMessage.id.desc())).first()
+            return last or ""
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def sla_pass(self) -> list[tuple[TicketView, str]]:
+        """Tickets that just reached 75 % of the first-response target ('warn') or passed
+        it ('breach'); each is reported once."""
+        now = self.clock()
+        target = self.sla.total_seconds()
+        out: list[tuple[TicketView, str]] = []
+        with self.db.session() as s:
+            rows = s.scalars(select(Ticket).where(Ticket.status.in_(ACTIVE),
+                                                  Ticket.first_response_at.is_(None),
+                                                  Ticket.sla_breached_at.is_(None)))
+            for ticket in rows:
+                elapsed = self.calendar.business_seconds_between(_aware(ticket.created_at), now)
+                if elapsed >= target:
+                    ticket.sla_breached_at = now
+                    out.append((self._view(s, ticket), "breach"))
+                elif elapsed >= SLA_WARN_SHARE * target and ticket.sla_warned_at is None:
+                    ticket.sla_warned_at = now
+                    out.append((self._view(s, ticket), "warn"))
+        return out
+
+    def without_card(self) -> list[TicketView]:
+        with self.db.session() as s:
+            rows = s.scalars(select(Ticket).where(Ticket.status.in_(ACTIVE),
+                                                  Ticket.card_message_id.is_(None)))
+            return [self._view(s, r) for r in rows]
+
+    def undelivered_reply(self, s: Session, row: OutboxMessage, status: str) -> None:
+        """Outbox listener: tell the group when an officer's reply cannot be delivered."""
+        if status != UNREACHABLE or row.kind != "ticket_reply":
+            return
+        ticket_id = s.scalar(select(TicketMessage.ticket_id).where(
+            TicketMessage.outbox_id == row.id))
+        group = self.settings.officers_chat_id
+        if ticket_id is not None and group is not None:
+            enqueue(s, group, t("tk_undelivered", GROUP_LANG, id=ticket_id), kind="group_notice")

@@ -1,0 +1,345 @@
+"""Document checklists (/docs, /doc), exporters' uploads, reminder settings and jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.i18n import t
+from bot.services.documents import (
+    ACCEPTED,
+    CHOOSE_CB,
+    MAX_BYTES,
+    OUTSTANDING,
+    REJECT_REASONS,
+    REJECTED,
+    UPLOAD_CB,
+    VERDICT_CB,
+    ChecklistView,
+    DocError,
+    FileInfo,
+    UploadView,
+    parse_item_status,
+)
+from handlers.common import (
+    STAFF,
+    Context,
+    button,
+    escape,
+    lang_of,
+    person,
+    restrict,
+    send,
+    services,
+)
+
+log = logging.getLogger(__name__)
+STAFF_COMMANDS = frozenset({"docs", "doc"})
+_MB = str(MAX_BYTES // (1024 * 1024))
+_EXTENSIONS = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+               "png": "image/png"}
+_ICONS = {"missing": "⬜", "received": "🕓", "accepted": "✅", "rejected": "❌"}
+
+
+async def _refuse(update: Update, context: Context, exc: DocError) -> None:
+    lang = lang_of(update, context)
+    values = {k: escape(v) for k, v in exc.values.items()}
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(exc.key, lang, **values), show_alert=True)
+    else:
+        await send(update, context, t(exc.key, lang, **values))
+
+
+def _checklist_text(context: Context, view: ChecklistView, lang: str) -> str:
+    svc = services(context)
+    lines = [t("doc_checklist_header", lang, ref=escape(view.ref), company=escape(view.company),
+               nib=escape(view.nib))]
+    if not view.items:
+        lines.append(t("doc_checklist_empty", lang))
+    for item in view.items:
+        why = svc.documents.reason_text(item.reason, lang)
+        lines.append(f"{_ICONS[item.status]} {escape(svc.documents.catalog.name(item.doc_id, lang))}"
+                     f" <code>{item.doc_id}</code> - {t(f'doc_status_{item.status}', lang)}"
+                     + (f": {escape(why)}" if why else "")
+                     + f" · {svc.presenter.when(item.changed_at)}")
+    return "\n".join(lines)
+
+
+async def docs_command(update: Update, context: Context) -> None:
+    """/docs REF: the checklist of one application (officers)."""
+    lang = lang_of(update, context)
+    if not context.args:
+        await send(update, context, t("doc_docs_usage", lang))
+        return
+    ref = " ".join(context.args)[:64]
+    view = services(context).documents.checklist(ref)
+    if view is None:
+        await send(update, context, t("doc_app_not_found", lang, ref=escape(ref)))
+        return
+    await send(update, context, _checklist_text(context, view, lang))
+
+
+async def doc_command(update: Update, context: Context) -> None:
+    """/doc REF DOC accepted|rejected|missing [reason] (officers)."""
+    svc = services(context)
+    lang = lang_of(update, context)
+    args = context.args or []
+    status = parse_item_status(args[2]) if len(args) >= 3 else None
+    if status is None:
+        await send(update, context, t("doc_doc_usage", lang,
+                                      docs=", ".join(svc.documents.catalog.specs)))
+        return
+    try:
+        view, count = svc.documents.set_item(args[0][:64], args[1][:32], status,
+                                             " ".join(args[3:])[:1000], person(update, context).id)
+    except DocError as exc:
+        await _refuse(update, context, exc)
+        return
+    await send(update, context, t("doc_set_ok", lang, ref=escape(view.ref), doc=escape(args[1]),
+                                  status=t(f"doc_status_{status}", lang), count=count)
+               + "\n\n" + _checklist_text(context, view, lang))
+
+
+async def _ready(update: Update, context: Context, view: ChecklistView) -> None:
+    lang = lang_of(update, context)
+    text = t("doc_upload_ready", lang, ref=escape(view.ref), mb=_MB)
+    names = [escape(services(context).documents.catalog.name(i.doc_id, lang))
+             for i in view.outstanding]
+    if names:
+        text += "\n" + t("doc_outstanding", lang) + "\n" + "\n".join(f"• {n}" for n in names)
+    await send(update, context, text)
+
+
+async def upload_command(update: Update, context: Context) -> None:
+    """/upload REF: the next file the exporter sends is for this application."""
+    lang = lang_of(update, context)
+    if not context.args:
+        await send(update, context, t("doc_upload_usage", lang))
+        return
+    try:
+        view = services(context).documents.start_upload(person(update, context).id,
+                                                        ref=" ".join(context.args)[:64])
+    except DocError as exc:
+        await _refuse(update, context, exc)
+        return
+    await _ready(update, context, view)
+
+
+async def upload_button(update: Update, context: Context) -> None:
+    """The reminder's [Send a document] button: up:<application id>."""
+    query = update.callback_query
+    arg = (query.data or "").partition(":")[2]
+    if not arg.isdigit() or len(arg) > 12:
+        await _refuse(update, context, DocError("doc_button_invalid"))
+        return
+    try:
+        view = services(context).documents.start_upload(person(update, context).id,
+                                                        app_id=int(arg))
+    except DocError as exc:
+        await _refuse(update, context, exc)
+        return
+    await query.answer()
+    await _ready(update, context, view)
+
+
+def _file_info(message: Message) -> FileInfo:
+    if message.photo:
+        # Telegram re-encodes photos as JPEG; the last size is the largest
+        photo = message.photo[-1]
+        return FileInfo(photo.file_id, photo.file_unique_id, "photo.jpg", "image/jpeg",
+                        photo.file_size)
+    doc = message.document
+    name = doc.file_name or ""
+    mime = doc.mime_type or ""
+    if mime in ("", "application/octet-stream") and "." in name:
+        # some clients send no type: the extension is then all there is to go by
+        mime = _EXTENSIONS.get(name.rsplit(".", 1)[-1].lower(), mime)
+    return FileInfo(doc.file_id, doc.file_unique_id, name, mime, doc.file_size)
+
+
+async def on_file(update: Update, context: Context) -> None:
+    """A PDF/JPG/PNG from an exporter: validate, store, ask which document it is."""
+    message = update.effective_message
+    lang = lang_of(update, context)
+    svc = services(context)
+    reply = message.reply_to_message
+    reply_to = reply.message_id if reply is not None and reply.from_user is not None \
+        and reply.from_user.id == context.bot.id else None
+    try:
+        upload_id, view = svc.documents.receive(person(update, context).id, _file_info(message),
+                                                reply_to)
+    except DocError as exc:
+        await _refuse(update, context, exc)
+        return
+    # what is still needed first, then the rest (a replacement for an accepted copy)
+    items = sorted(view.items, key=lambda i: i.status not in OUTSTANDING)
+    lines = [[button(f"{_ICONS[i.status]} {svc.documents.catalog.name(i.doc_id, lang)}",
+                     f"{CHOOSE_CB}:{upload_id}:{i.doc_id}")] for i in items]
+    lines.append([button(t("doc_cancel_button", lang), f"{CHOOSE_CB}:{upload_id}:-")])
+    await send(update, context, t("doc_choose", lang, ref=escape(view.ref)),
+               InlineKeyboardMarkup(lines))
+
+
+def _verdict_keyboard(upload_id: int, lang: str = "id") -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(t("doc_accept_button", lang), f"{VERDICT_CB}:{upload_id}:a"),
+                                  button(t("doc_reject_button", lang), f"{VERDICT_CB}:{upload_id}:r")]])
+
+
+def _reasons_keyboard(upload_id: int, lang: str = "id") -> InlineKeyboardMarkup:
+    lines = [[button(t(f"doc_reason_{code}", lang), f"{VERDICT_CB}:{upload_id}:r:{code}")]
+             for code in REJECT_REASONS]
+    lines.append([button(t("doc_back_button", lang), f"{VERDICT_CB}:{upload_id}:b")])
+    return InlineKeyboardMarkup(lines)
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{max(n // 1024, 1)} KB"
+
+
+async def _post_to_officers(context: Context, upload: UploadView, view: ChecklistView) -> None:
+    """The file with [Accept] [Reject] in the officers' group (in the office's language)."""
+    svc = services(context)
+    chat_id = svc.settings.officers_chat_id
+    if chat_id is None:
+        return      # officers still see it with /docs
+    caption = t("doc_group_card", "id", doc=escape(svc.documents.catalog.name(upload.doc_id or "",
+                                                                             "id")),
+                ref=escape(view.ref), company=escape(view.company), nib=escape(view.nib),
+                who=escape(upload.uploader), file=escape(upload.file_name or "-"),
+                size=_size(upload.file_size))
+    kwargs = {"caption": caption, "parse_mode": ParseMode.HTML,
+              "reply_markup": _verdict_keyboard(upload.id)}
+    try:
+        if upload.file_name == "photo.jpg" and upload.mime_type == "image/jpeg":
+            sent = await context.bot.send_photo(chat_id, upload.file_id, **kwargs)
+        else:
+            sent = await context.bot.send_document(chat_id, upload.file_id, **kwargs)
+    except TelegramError as exc:
+        log.warning("could not post upload %d to the officers' group: %s", upload.id, exc)
+        return
+    svc.documents.posted(upload.id, sent.message_id)
+
+
+async def choose_button(update: Update, context: Context) -> None:
+    """dk:<upload id>:<doc id> (or '-' to cancel): which document the file is."""
+    query = update.callback_query
+    lang = lang_of(update, context)
+    svc = services(context)
+    _, upload_arg, doc_id = ((query.data or "").split(":", 2) + ["", ""])[:3]
+    if not upload_arg.isdigit() or len(upload_arg) > 12:
+        await _refuse(update, context, DocError("doc_button_invalid"))
+        return
+    who = person(update, context).id
+    try:
+        if doc_id == "-":
+            svc.documents.discard(who, int(upload_arg))
+            await query.answer()
+            await query.edit_message_reply_markup(reply_markup=None)
+            await send(update, context, t("doc_discarded", lang))
+            return
+        upload, view = svc.documents.choose(who, int(upload_arg), doc_id)
+    except DocError as exc:
+        await _refuse(update, context, exc)
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(reply_markup=None)
+    await send(update, context, t("doc_sent_to_office", lang, ref=escape(view.ref),
+                                  doc=escape(svc.documents.catalog.name(doc_id, lang))))
+    await _post_to_officers(context, upload, view)
+
+
+async def verdict_button(update: Update, context: Context) -> None:
+    """dv:<upload id>:a | r | r:<reason> | b under a document in the officers' group."""
+    query = update.callback_query
+    lang = lang_of(update, context)
+    svc = services(context)
+    parts = (query.data or "").split(":")
+    if len(parts) not in (3, 4) or not parts[1].isdigit() or len(parts[1]) > 12:
+        await _refuse(update, context, DocError("doc_button_invalid"))
+        return
+    upload_id, action = int(parts[1]), parts[2]
+    if action in ("r", "b") and len(parts) == 3:
+        # only the keyboard changes: the reasons, or back to [Accept] [Reject]
+        await query.answer()
+        keyboard = _reasons_keyboard(upload_id) if action == "r" else _verdict_keyboard(upload_id)
+        await query.edit_message_reply_markup(reply_markup=keyboard)
+        return
+    verdict = {"a": ACCEPTED, "r": REJECTED}.get(action, "")
+    who = person(update, context)
+    try:
+        upload, _ = svc.documents.decide(upload_id, verdict, parts[3] if len(parts) == 4 else None,
+                                         who.id, who.role)
+    except DocError as exc:
+        await _refuse(update, context, exc)
+        return
+    await query.answer(t("doc_decided", lang))
+    name = escape(update.effective_user.first_name if update.effective_user else "?")
+    when = svc.presenter.when(upload.decided_at) if upload.decided_at else ""
+    line = t("doc_group_accepted", "id", who=name, when=when) if verdict == ACCEPTED else \
+        t("doc_group_rejected", "id", who=name, when=when,
+          reason=escape(svc.documents.reason_text(upload.reason, "id")))
+    message = query.message
+    try:
+        if isinstance(message, Message) and message.caption is not None:
+            await query.edit_message_caption(caption=f"{message.caption_html}\n{line}",
+                                             parse_mode=ParseMode.HTML, reply_markup=None)
+        else:
+            await query.edit_message_reply_markup(reply_markup=None)
+            await send(update, context, line)
+    except TelegramError as exc:
+        log.warning("could not update the document card: %s", exc)
+
+
+async def reminders_command(update: Update, context: Context) -> None:
+    """/reminders off|on: this person's missing-document reminders."""
+    lang = lang_of(update, context)
+    arg = (context.args or [""])[0].lower() if context.args else ""
+    choice = {"off": False, "mati": False, "on": True, "nyala": True}.get(arg)
+    if choice is None:
+        await send(update, context, t("rem_usage", lang))
+        return
+    services(context).reminders.set_enabled(person(update, context).id, choice)
+    await send(update, context, t("rem_on" if choice else "rem_off", lang))
+
+
+async def remind_daily(context: Context) -> None:
+    """Job at reminders.time: today's pass (the service skips non-working days)."""
+    svc = services(context)
+    # thousands of applications take a few seconds of DB work: keep the event loop free
+    report = await asyncio.to_thread(svc.reminders.run_pass)
+    log.info("reminders: %s", report.summary())
+
+
+async def remind_catch_up(context: Context) -> None:
+    """At start-up: a process that was down at reminders.time runs today's pass now."""
+    if services(context).reminders.missed_today():
+        await remind_daily(context)
+
+
+def schedule_jobs(app: Application) -> None:
+    """PTB keeps no jobs across restarts: the schedule comes from config, the state from the DB."""
+    svc = app.bot_data["services"]
+    when = svc.settings.reminders.time.replace(tzinfo=svc.settings.timezone)
+    app.job_queue.run_daily(remind_daily, time=when, name="reminders",
+                            job_kwargs={"max_instances": 1, "coalesce": True})
+    app.job_queue.run_once(remind_catch_up, when=10, name="reminders-catch-up")
+
+
+def register(app: Application) -> None:
+    restrict(app, STAFF_COMMANDS, STAFF)
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("docs", docs_command))
+    app.add_handler(CommandHandler("doc", doc_command))
+    app.add_handler(CommandHandler(["upload", "unggah"], upload_command, filters=private))
+    app.add_handler(CommandHandler(["reminders", "pengingat"], reminders_command, filters=private))
+    app.add_handler(CallbackQueryHandler(upload_button, pattern=rf"^{UPLOAD_CB}:"))
+    app.add_handler(CallbackQueryHandler(choose_button, pattern=rf"^{CHOOSE_CB}:"))
+    app.add_handler(CallbackQueryHandler(verdict_button, pattern=rf"^{VERDICT_CB}:"))
+    # before exporter.py, whose catch-all answers files with "please type"
+    app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE
+                                   & (filters.Document.ALL | filters.PHOTO), on_file))

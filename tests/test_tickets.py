@@ -1,0 +1,249 @@
+"""The officer queue, end to end through the real Application, with restarts between steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import FaqProposal, Ticket, TicketMessage
+from tests.conftest import (
+    ADMIN_ID,
+    OFFICER_ID,
+    OFFICERS_CHAT,
+    BotHarness,
+    buttons_of,
+    restarted,
+    text_of,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+EXPORTER = 1001
+UNANSWERABLE = "apakah kontainer saya bisa dititipkan di gudang dinas selama seminggu"
+
+
+async def drain(bot: BotHarness) -> None:
+    await bot.services.sender.drain(bot.app.bot, budget_seconds=5)
+
+
+def card_id(bot: BotHarness, ticket_id: int) -> int:
+    with bot.services.db.session() as s:
+        return s.get(Ticket, ticket_id).card_message_id
+
+
+def group_texts(bot: BotHarness) -> str:
+    return "\n".join(bot.api.texts(OFFICERS_CHAT))
+
+
+async def open_ticket(bot: BotHarness, user_id: int = EXPORTER, question: str = UNANSWERABLE,
+                      name: str = "Budi") -> int:
+    sent = await bot.say(question, user_id=user_id, first_name=name)
+    assert ("🙋 Tanya petugas", "o:ask") in buttons_of(sent)
+    sent = await bot.press("o:ask", user_id=user_id)
+    assert "tiket #" in text_of(sent)
+    with bot.services.db.session() as s:
+        return s.scalars(select(Ticket.id).where(Ticket.user_id == user_id)
+                         .order_by(Ticket.id.desc())).first()
+
+
+async def test_the_whole_loop_survives_a_restart_between_every_step(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    card = bot.api.last(OFFICERS_CHAT)
+    assert f"Tiket #{ticket}" in card.params["text"] and "kontainer" in card.params["text"]
+    assert "Budi" in card.params["text"] and "terbuka" in card.params["text"]
+    assert ("Ambil", f"tk:c:{ticket}") in bot.api.buttons(card)
+
+    bot = await restarted(bot)
+    await bot.press(f"tk:c:{ticket}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT,
+                    message_id=card_id(bot, ticket), first_name="Sari")
+    assert "ditangani Sari" in bot.api.last(OFFICERS_CHAT).params["text"]
+
+    bot = await restarted(bot)
+    await bot.say("Bisa, silakan hubungi bagian umum.", user_id=OFFICER_ID,
+                  chat_id=OFFICERS_CHAT, reply_to_message_id=card_id(bot, ticket))
+    await drain(bot)
+    relay = bot.api.texts(EXPORTER)[-1]
+    assert "Petugas IPSKA" in relay and "bagian umum" in relay
+    assert "Sari" not in relay                      # signed by role, not by person
+
+    bot = await restarted(bot)
+    await bot.say("// eksportir ini sering tanya hal serupa", user_id=OFFICER_ID,
+                  chat_id=OFFICERS_CHAT, reply_to_message_id=card_id(bot, ticket))
+    await drain(bot)
+    assert not any("sering tanya" in text for text in bot.api.texts(EXPORTER))
+
+    bot = await restarted(bot)
+    sent = await bot.say("terima kasih, nomor telepon bagian umum berapa?", user_id=EXPORTER)
+    assert "Diteruskan ke petugas" in text_of(sent)
+    assert "nomor telepon bagian umum" in group_texts(bot)
+
+    bot = await restarted(bot)
+    await bot.say(f"/close {ticket} dijawab", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await drain(bot)
+    assert "ditutup" in bot.api.texts(EXPORTER)[-1]
+    rating = [d for _, d in bot.api.buttons(bot.api.last(EXPORTER))]
+    assert rating == [f"r:{ticket}:{n}" for n in range(1, 6)]
+
+    bot = await restarted(bot)
+    await bot.press(f"r:{ticket}:5", user_id=EXPORTER)
+    await bot.press(f"o:comment:{ticket}", user_id=EXPORTER)
+    bot = await restarted(bot)
+    await bot.say("cepat dan jelas", user_id=EXPORTER)
+    with bot.services.db.session() as s:
+        row = s.get(Ticket, ticket)
+        assert (row.status, row.rating, row.rating_comment) == ("closed", 5, "cepat dan jelas")
+        assert row.first_response_at is not None and row.closed_at is not None
+        kinds = [m.direction for m in s.scalars(select(TicketMessage).where(
+            TicketMessage.ticket_id == ticket).order_by(TicketMessage.id))]
+        assert kinds == ["in", "out", "note", "in"]
+    # after closing, questions go to the FAQ again
+    sent = await bot.say("berapa lama ska terbit", user_id=EXPORTER)
+    assert "hari kerja" in text_of(sent)
+    await bot.app.shutdown()
+
+
+async def test_back_to_the_bot_detaches_but_replies_still_arrive(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    await bot.press("o:back")
+    sent = await bot.say("berapa biaya ska")
+    assert "gratis" in text_of(sent).lower()
+    await bot.say(f"/reply {ticket} Sudah kami cek.", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await drain(bot)
+    assert "Sudah kami cek." in bot.api.texts(EXPORTER)[-1]
+
+
+async def test_talk_to_officer_topic_and_command_open_tickets(bot: BotHarness) -> None:
+    sent = await bot.say("saya mau bicara dengan petugas")
+    assert "Tulis pertanyaan" in text_of(sent)
+    sent = await bot.say("kapan loket buka hari sabtu")
+    assert "tiket #" in text_of(sent)
+    sent = await bot.say("/petugas", user_id=1005)
+    assert "Tulis pertanyaan" in text_of(sent)
+    sent = await bot.say("/officer apakah bisa ambil form diwakilkan", user_id=1006,
+                         language_code="en")
+    assert "ticket #" in text_of(sent)
+
+
+async def test_non_officers_cannot_act_and_forged_buttons_are_refused(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    for command in (f"/claim {ticket}", f"/close {ticket}", "/queue", f"/reply {ticket} hai"):
+        sent = await bot.say(command, user_id=4444, chat_id=OFFICERS_CHAT)
+        assert "hanya untuk petugas" in text_of(sent)
+    await bot.press(f"tk:x:{ticket}", user_id=4444, chat_id=OFFICERS_CHAT,
+                    message_id=card_id(bot, ticket))
+    await bot.press("tk:x:notanumber", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await bot.press(f"r:{ticket}:9", user_id=EXPORTER)
+    await bot.press("r:99999:5", user_id=2222)
+    with bot.services.db.session() as s:
+        row = s.get(Ticket, ticket)
+        assert (row.status, row.claimed_by, row.rating) == ("open", None, None)
+    alerts = [c.params.get("text") for c in bot.answers_to_callbacks() if c.params.get("show_alert")]
+    assert len(alerts) == 4
+
+
+async def test_reply_to_something_that_is_not_a_card(bot: BotHarness) -> None:
+    sent = await bot.say("/help", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    help_id = sent[-1].result["message_id"]
+    sent = await bot.say("ini jawaban", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT,
+                         reply_to_message_id=help_id)
+    assert "bukan kartu tiket" in text_of(sent)
+    with bot.services.db.session() as s:
+        assert s.scalars(select(TicketMessage)).all() == []
+
+
+async def test_blocked_exporter_officer_is_told(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    bot.api.blocked.add(EXPORTER)
+    await bot.say(f"/reply {ticket} jawaban", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await drain(bot)
+    await drain(bot)
+    assert f"tiket #{ticket} tidak terkirim" in group_texts(bot)
+
+
+async def test_two_exporters_tickets_never_mix(bot: BotHarness) -> None:
+    first = await open_ticket(bot, user_id=1001, name="Ani")
+    second = await open_ticket(bot, user_id=1002, name="Beni",
+                               question="apakah dinas menerima titipan sampel kayu")
+    await bot.say("jawaban untuk Ani", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT,
+                  reply_to_message_id=card_id(bot, first))
+    await bot.say(f"/reply {second} jawaban untuk Beni", user_id=OFFICER_ID,
+                  chat_id=OFFICERS_CHAT)
+    await drain(bot)
+    assert "jawaban untuk Ani" in bot.api.texts(1001)[-1]
+    assert "jawaban untuk Beni" in bot.api.texts(1002)[-1]
+    assert not any("Beni" in x for x in bot.api.texts(1001))
+    await bot.say("tambahan dari Beni", user_id=1002)
+    with bot.services.db.session() as s:
+        last = s.scalars(select(TicketMessage).order_by(TicketMessage.id.desc())).first()
+        assert (last.ticket_id, last.text) == (second, "tambahan dari Beni")
+
+
+async def test_queue_lists_unclaimed_first(bot: BotHarness) -> None:
+    first = await open_ticket(bot, user_id=1001)
+    second = await open_ticket(bot, user_id=1002, question="apakah dinas buka saat cuti bersama")
+    await bot.say(f"/claim {first}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    body = text_of(await bot.say("/queue", user_id=OFFICER_ID))
+    assert body.index(f"#{second}") < body.index(f"#{first}")
+    assert f"#{first}" in text_of(await bot.say("/mine", user_id=OFFICER_ID))
+    await bot.say(f"/close {second}", user_id=OFFICER_ID)
+    assert "sudah ditutup" in text_of(await bot.say(f"/close {second}", user_id=OFFICER_ID))
+    await bot.say(f"/reopen {second}", user_id=OFFICER_ID)
+    assert f"#{second}" in text_of(await bot.say("/queue", user_id=OFFICER_ID))
+
+
+async def test_sla_warns_then_reports_breach_once(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    tickets = bot.services.tickets
+    created = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)      # Monday 08:00 WIB
+    with bot.services.db.session() as s:
+        s.get(Ticket, ticket).created_at = created
+    tickets.clock = lambda: created + dt.timedelta(minutes=95)     # 79 % of 120 min
+    assert [kind for _, kind in tickets.sla_pass()] == ["warn"]
+    assert tickets.sla_pass() == []
+    tickets.clock = lambda: created + dt.timedelta(minutes=125)
+    assert [kind for _, kind in tickets.sla_pass()] == ["breach"]
+    assert tickets.sla_pass() == []
+
+
+async def test_saved_as_faq_after_admin_approval_only(bot: BotHarness, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    kb_dir = tmp_path / "knowledge"
+    shutil.copytree(bot.services.settings.knowledge_dir, kb_dir,
+                    ignore=shutil.ignore_patterns("*.py", "__pycache__", "learned.yaml"))
+    bot.services.proposals.path = kb_dir / "learned.yaml"
+    bot.services.proposals.knowledge_dir = kb_dir
+    question = "apakah loket ipska melayani pada hari sabtu pagi"
+    ticket = await open_ticket(bot, question=question)
+    await bot.say(f"/reply {ticket} Loket tutup pada hari Sabtu.", user_id=OFFICER_ID)
+    await bot.say(f"/close {ticket}", user_id=OFFICER_ID)
+    await bot.press(f"tk:f:{ticket}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    choices = [d for _, d in bot.api.buttons(bot.api.last(OFFICERS_CHAT))]
+    assert f"pf:{ticket}:new" in choices
+    await bot.press(f"pf:{ticket}:new", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    # proposed, not approved: the knowledge base is unchanged
+    assert not (bot.services.answers.classify(question).id or "").startswith("learned-")
+    assert "hanya untuk admin" in text_of(await bot.say("/proposals", user_id=OFFICER_ID))
+    sent = await bot.say("/proposals", user_id=ADMIN_ID)
+    approve = next(d for _, d in buttons_of(sent) if d.startswith("pa:"))
+    await bot.press(approve, user_id=OFFICER_ID)          # not an admin: refused
+    with bot.services.db.session() as s:
+        assert s.scalars(select(FaqProposal.status)).one() == "pending"
+    await bot.press(approve, user_id=ADMIN_ID)
+    with bot.services.db.session() as s:
+        assert s.scalars(select(FaqProposal.status)).one() == "approved"
+    assert (kb_dir / "learned.yaml").is_file()
+    verdict = bot.services.answers.classify(question)
+    assert verdict.outcome == "answer" and verdict.id.startswith("learned-")
+    sent = await bot.say(question, user_id=3003)
+    assert "Loket tutup pada hari Sabtu." in text_of(sent)
+
+
+async def test_gaps_group_similar_unanswered_questions(bot: BotHarness) -> None:
+    for text in ("apakah kontainer bisa dititipkan di gudang dinas",
+                 "kontainer bisa dititipkan di gudang dinas gak",
+                 "siapa juara piala dunia 2022"):
+        await bot.say(text)
+    body = text_of(await bot.say("/gaps 7", user_id=OFFICER_ID))
+    assert "2× <i>apakah kontainer" in body and "1× <i>siapa juara" in body
