@@ -168,6 +168,7 @@ class Matcher:
         self.sample_text: list[str] = []
         self.sample_entry: list[str] = []
         self.sample_tokens: list[frozenset[str]] = []
+        self.sample_source: list[str] = []     # the text as written in the knowledge base
         vocab_by_entry: dict[str, set[str]] = defaultdict(set)
         # how many of an entry's samples (and its keyword list) use a word
         uses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -178,6 +179,7 @@ class Matcher:
                 if not norm.tokens:
                     continue
                 self.sample_text.append(" ".join(norm.tokens))
+                self.sample_source.append(text)
                 self.sample_entry.append(entry.id)
                 self.sample_tokens.append(frozenset(norm.tokens))
                 vocab_by_entry[entry.id].update(norm.tokens)
@@ -264,7 +266,9 @@ class Matcher:
         hit = process.extractOne(token, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
         return self._targets[hit[0]] if hit else token
 
-    def match(self, text: str, limit: int = 5) -> Match:
+    def match(self, text: str, limit: int = 5, exclude: int | None = None) -> Match:
+        """Rank entries for `text`; `exclude` leaves one sample row out (kb check uses it
+        to ask whether a sample question would still find its own entry without itself)."""
         norm = self.normalize(text)
         talk = self.normalize.smalltalk(norm)
         tokens = tuple(dict.fromkeys(self._correct(t) for t in norm.tokens))
@@ -284,7 +288,7 @@ class Matcher:
         shortlist = sorted(covered, key=lambda e: (-covered[e], e))[:self.shortlist]
         token_set = set(tokens)
         rows = [i for eid in shortlist for i in self._entry_rows.get(eid, ())
-                if not token_set.isdisjoint(self.sample_tokens[i])]
+                if i != exclude and not token_set.isdisjoint(self.sample_tokens[i])]
         if not rows:
             return Match(candidates=(), normalized=norm)
         fuzzy: dict[str, float] = {}

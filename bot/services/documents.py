@@ -346,7 +346,7 @@ class DocumentService:
         with self.db.session() as s:
             user = s.get(User, user_id)
             if user is None or user.company_id is None:
-                raise DocError("not_linked")
+                raise DocError("doc_not_linked")
             if info.mime_type not in MIME_TYPES:
                 raise DocError("doc_bad_type")
             if info.file_size is None or info.file_size > MAX_BYTES:

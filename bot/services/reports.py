@@ -22,10 +22,21 @@ from sqlalchemy import func, select
 
 from bot.db import Database
 from bot.i18n import t
-from bot.models import Company, OutboxMessage, QueryLog, SkaApplication, StatusEvent, Ticket
+from bot.models import (
+    Company,
+    DocumentUpload,
+    OutboxMessage,
+    QueryLog,
+    Reminder,
+    SkaApplication,
+    StatusEvent,
+    Ticket,
+)
 from bot.services.answers import format_number
 from bot.services.applications import ISSUED
+from bot.services.documents import ACCEPTED, RECEIVED, REJECTED
 from bot.services.presenters import ZONE_LABELS, esc
+from bot.services.reminders import EXPORTER
 from knowledge.loader import ExportRow, Knowledge
 
 ZERO = Decimal(0)
@@ -34,8 +45,8 @@ TOP = 5
 ESCALATION_WINDOW = dt.timedelta(hours=1)
 ANSWERED = ("answer", "ask_destination")
 MAX_DAYS = 366
-# the reminders feature queues its messages with this outbox kind
-REMINDER_KIND = "reminder"
+# uploads that reached the office (not abandoned while choosing the document type)
+SENT_DOCUMENTS = (RECEIVED, ACCEPTED, REJECTED)
 
 CountryName = Callable[[str, str], str]     # (stored name, lang) -> name in that language
 
@@ -522,11 +533,25 @@ class ReportService:
                        Ticket.first_response_seconds, Ticket.resolution_seconds,
                        Ticket.sla_breached_at, Ticket.rating)
                 .where(Ticket.created_at >= since, Ticket.created_at < until)).all()
+            # a reminder counts once Telegram took it (its outbox row was sent)
             reminders = s.scalar(
-                select(func.count(OutboxMessage.id))
-                .where(OutboxMessage.kind == REMINDER_KIND, OutboxMessage.sent_at.is_not(None),
-                       OutboxMessage.sent_at >= since, OutboxMessage.sent_at < until)) or 0
-        return helpdesk_stats(queries, tickets, reminders, days, since, until)
+                select(func.count(Reminder.id))
+                .join(OutboxMessage, OutboxMessage.id == Reminder.outbox_id)
+                .where(Reminder.kind == EXPORTER, OutboxMessage.sent_at >= since,
+                       OutboxMessage.sent_at < until)) or 0
+            reminded = (select(Reminder.application_id,
+                               func.min(OutboxMessage.sent_at).label("at"))
+                        .join(OutboxMessage, OutboxMessage.id == Reminder.outbox_id)
+                        .where(Reminder.kind == EXPORTER, OutboxMessage.sent_at.is_not(None))
+                        .group_by(Reminder.application_id).subquery())
+            # files sent for an application after its first reminder reached the exporter
+            documents = s.scalar(
+                select(func.count(DocumentUpload.id))
+                .join(reminded, reminded.c.application_id == DocumentUpload.application_id)
+                .where(DocumentUpload.status.in_(SENT_DOCUMENTS),
+                       DocumentUpload.created_at > reminded.c.at,
+                       DocumentUpload.created_at >= since, DocumentUpload.created_at < until)) or 0
+        return helpdesk_stats(queries, tickets, reminders, days, since, until, documents)
 
     # -- what a command sends ---------------------------------------------------------------
 
