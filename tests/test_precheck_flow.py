@@ -166,3 +166,14 @@ async def test_a_check_left_for_a_day_stops_claiming_text_but_resumes(bot: BotHa
     sent = await bot.say("/cek")
     assert "pertanyaan 2 dari 15" in text_of(sent)
     assert "Negara tujuan" in text_of(await bot.say("4408.39"))
+
+
+async def test_summary_hands_the_answers_to_an_officer(bot: BotHarness) -> None:
+    from tests.conftest import OFFICERS_CHAT
+
+    await answer_all(bot)
+    assert ("🙋 Tanya petugas", "o:cek") in buttons_of([bot.api.last(1001)])
+    sent = await bot.press("o:cek")
+    assert "tiket #" in text_of(sent)
+    card = bot.api.last(OFFICERS_CHAT).params["text"]
+    assert "Kode HS: 4412.31" in card and "PT. Kayu Jaya Abadi" in card

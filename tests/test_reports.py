@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from bot.models import OutboxMessage, QueryLog, Ticket
+from bot.models import (
+    Company,
+    DocumentUpload,
+    OutboxMessage,
+    QueryLog,
+    Reminder,
+    SkaApplication,
+    Ticket,
+)
 from bot.services import Services
 from bot.services.demo import load_demo
 from bot.services.reports import (
@@ -212,10 +220,37 @@ def seed_helpdesk(services: Services) -> None:
             s.add(Ticket(user_id=user, question="?", status=status, created_at=created,
                          first_response_seconds=first, resolution_seconds=res,
                          sla_breached_at=breached, rating=rating))
-        for i, (kind, sent) in enumerate([("reminder", t0), ("reminder", t0),
-                                          ("reminder", None), ("status", t0)]):
-            s.add(OutboxMessage(chat_id=100 + i, text="x", kind=kind, sent_at=sent,
-                                status="sent" if sent else "pending"))
+        company = Company(nib="9911111111111", name="PT Uji")
+        s.add(company)
+        s.flush()
+        apps = []
+        for i in range(3):
+            app = SkaApplication(ref=f"R-{i}", company_id=company.id, status="returned")
+            s.add(app)
+            apps.append(app)
+        s.flush()
+        # (application, reminder kind, sent at): two reached exporters in the window
+        for i, (app, kind, sent) in enumerate([(apps[0], "exporter", t0),
+                                               (apps[1], "exporter", t0),
+                                               (apps[0], "exporter", None),     # not sent yet
+                                               (apps[0], "alert", t0)]):        # to officers
+            row = OutboxMessage(chat_id=100 + i, text="x", kind=f"reminder_{kind}",
+                                sent_at=sent, status="sent" if sent else "pending")
+            s.add(row)
+            s.flush()
+            s.add(Reminder(application_id=app.id, chat_id=100 + i, kind=kind,
+                           local_date=dt.date(2026, 3, 1 + i), outbox_id=row.id))
+        s.add(OutboxMessage(chat_id=1, text="x", kind="status", sent_at=t0, status="sent"))
+        # uploads after a reminder: app 0 at +1 h and app 1 at +2 h count; one before the
+        # reminder, one abandoned and one for an application never reminded do not
+        for app, status, at in [(apps[0], "received", t0 + dt.timedelta(hours=1)),
+                                (apps[1], "accepted", t0 + dt.timedelta(hours=2)),
+                                (apps[0], "accepted", t0 - dt.timedelta(hours=1)),
+                                (apps[0], "discarded", t0 + dt.timedelta(hours=3)),
+                                (apps[2], "received", t0 + dt.timedelta(hours=1))]:
+            s.add(DocumentUpload(application_id=app.id, user_id=1, doc_id="invoice",
+                                 file_id="f", file_unique_id="u", mime_type="application/pdf",
+                                 file_size=10, status=status, created_at=at))
 
 
 def test_helpdesk_figures_by_hand(services: Services) -> None:
@@ -232,14 +267,14 @@ def test_helpdesk_figures_by_hand(services: Services) -> None:
     assert st.top_topics == (("office-contact", 2), ("export-statistics", 1),
                              ("form-by-destination", 1))
     assert st.top_unanswered == (("bisa kirim pakai kapal laut", 2),)
-    assert st.reminders_sent == 2
+    assert (st.reminders_sent, st.documents_after_reminder) == (2, 2)
     titles = {tid: services.answers.title(tid, "id") for tid, _ in st.top_topics}
     text = services.reports.stats_summary(st, "id", titles)
     assert "Pertanyaan: 7" in text and "Selesai oleh bot tanpa petugas: 2 (28,6%)" in text
     assert "median 0 j 20 m, P90 0 j 50 m (n=3)" in text
     assert "median 1 j 30 m, P90 2 j 0 m (n=2)" in text
     assert "Rata-rata penilaian: 4,5 / 5 (2 penilaian)" in text
-    assert "Pengingat terkirim: 2" in text and "Melewati SLA: 1 tiket" in text
+    assert "Pengingat terkirim: 2; dokumen diterima setelah pengingat: 2" in text and "Melewati SLA: 1 tiket" in text
     assert f"{titles['office-contact']}: 2" in text
     assert "<i>bisa kirim pakai kapal laut</i>: 2" in text
     english = services.reports.stats_summary(st, "en", titles)
@@ -259,3 +294,4 @@ def test_stats_workbook_sheets(services: Services) -> None:
     assert figures["Tingkat penyelesaian oleh bot"] == pytest.approx(0.2857)
     assert figures["Penyelesaian, median (jam kerja)"] == "1 j 30 m"
     assert figures["Pengingat terkirim"] == 2
+    assert figures["Dokumen diterima setelah pengingat"] == 2

@@ -45,7 +45,7 @@ def test_check_with_overrides_and_a_bad_file(tmp_path: Path) -> None:
                   "--published-volume", "240795.83")
     assert out.returncode == 0 and "equal the sums of the rows" in out.stdout
     out = run_cli("report", "check", str(TABLE), "--published-volume", "240000")
-    assert out.returncode == 1 and "t 795.83 lower" in out.stdout
+    assert out.returncode == 1 and "795.83 t lower" in out.stdout
     bad = tmp_path / "bad.csv"
     bad.write_text("no,exporter,commodity,volume_tonnes,value_usd,destinations\n"
                    "1,PT X,Plywood,abc,10,Japan\n", encoding="utf-8")

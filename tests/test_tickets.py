@@ -247,3 +247,21 @@ async def test_gaps_group_similar_unanswered_questions(bot: BotHarness) -> None:
         await bot.say(text)
     body = text_of(await bot.say("/gaps 7", user_id=OFFICER_ID))
     assert "2× <i>apakah kontainer" in body and "1× <i>siapa juara" in body
+
+
+async def test_photos_and_documents_of_an_open_ticket_reach_the_group(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    sent = await bot.feed(bot.api.photo(EXPORTER, caption="foto error e-SKA"))
+    assert "Diteruskan ke petugas" in text_of(sent)
+    copies = [c for c in bot.api.calls if c.method == "copyMessage"]
+    assert len(copies) == 1 and copies[0].params["chat_id"] == OFFICERS_CHAT
+    # the copy threads under the card, and a reply to the copy answers the same ticket
+    copy_id = copies[0].result["message_id"]
+    await bot.say("Itu karena sesi habis, silakan login ulang.", user_id=OFFICER_ID,
+                  chat_id=OFFICERS_CHAT, reply_to_message_id=copy_id)
+    await drain(bot)
+    assert "login ulang" in bot.api.texts(EXPORTER)[-1]
+    with bot.services.db.session() as s:
+        texts = [m.text for m in s.scalars(select(TicketMessage).where(
+            TicketMessage.ticket_id == ticket).order_by(TicketMessage.id))]
+    assert texts[1] == "foto error e-SKA"

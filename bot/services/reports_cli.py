@@ -122,9 +122,10 @@ def check_main(settings: Settings, *, file: str, published_value: str | None,
           f"{'USD ' + en(value) if value is not None else '(none given)'}")
     diffs = check.differences()
     for what, pub, ours in diffs:
-        unit = "t" if what == "volume_tonnes" else "USD"
+        gap = en(abs(pub - ours))
+        amount = f"{gap} t" if what == "volume_tonnes" else f"USD {gap}"
         side = "higher" if pub > ours else "lower"
-        print(f"DIFFERENCE {what}: the published total is {unit} {en(abs(pub - ours))} {side} "
+        print(f"DIFFERENCE {what}: the published total is {amount} {side} "
               f"than the sum of its rows ({en(pub)} vs {en(ours)})")
     if not diffs:
         print("the published totals equal the sums of the rows")
