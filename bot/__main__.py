@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import TOKEN_ENV, ConfigError, Settings, load_settings
 from knowledge.loader import KnowledgeError
 
 log = logging.getLogger("bot")
@@ -24,15 +24,52 @@ def setup_logging(level: str = "INFO") -> None:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    """Long polling until SIGINT/SIGTERM."""
+    """Long polling, or a webhook when telegram.webhook is set, until SIGINT/SIGTERM."""
+    from telegram.error import InvalidToken, TelegramError
+
     from bot.app import build_application
+    from bot.health import HealthServer
 
     settings.require_token()
     app = build_application(settings)
-    log.info("starting long polling (database %s)", settings.database_url.split("://")[0])
-    # run_polling stops cleanly on SIGINT, SIGTERM and SIGABRT
-    app.run_polling(allowed_updates=["message", "edited_message", "callback_query"],
-                    drop_pending_updates=False)
+    allowed = ["message", "edited_message", "callback_query"]
+    health = None
+    if settings.health.port is not None:
+        try:
+            health = HealthServer(app.bot_data["services"], settings.health.listen,
+                                  settings.health.port).start()
+        except OSError as exc:
+            raise ConfigError(f"health.port: cannot listen on {settings.health.listen}:"
+                              f"{settings.health.port} ({exc.strerror})") from None
+    database = settings.database_url.split("://")[0]
+    webhook = settings.telegram.webhook
+    try:
+        # both stop cleanly on SIGINT, SIGTERM and SIGABRT
+        if webhook is not None:
+            log.info("starting webhook on %s:%d/%s (database %s)", webhook.listen, webhook.port,
+                     webhook.path, database)
+            # PTB registers the URL with Telegram and answers 403 to a request whose
+            # X-Telegram-Bot-Api-Secret-Token header is missing or wrong
+            try:
+                app.run_webhook(listen=webhook.listen, port=webhook.port, url_path=webhook.path,
+                                webhook_url=webhook.url, secret_token=webhook.secret_token.value,
+                                allowed_updates=allowed, drop_pending_updates=False)
+            except InvalidToken:
+                raise
+            except TelegramError as exc:
+                # e.g. Telegram refuses the URL (not https, no valid certificate)
+                print(f"webhook: Telegram refused telegram.webhook.url: {exc}", file=sys.stderr)
+                return 1
+        else:
+            log.info("starting long polling (database %s)", database)
+            app.run_polling(allowed_updates=allowed, drop_pending_updates=False)
+    except InvalidToken:
+        # PTB's message quotes the token; say which setting is wrong, never its value
+        raise ConfigError(f"telegram.token: Telegram rejected the bot token (revoked or "
+                          f"mistyped); check {TOKEN_ENV}") from None
+    finally:
+        if health is not None:
+            health.stop()
     log.info("stopped")
     return 0
 
@@ -208,6 +245,32 @@ def cmd_kb_gaps(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """SQLite: a consistent snapshot while the bot runs; PostgreSQL: the pg_dump command."""
+    from bot.backup import BackupError, backup
+
+    try:
+        path = backup(settings.database_url, args.file)
+    except BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"backup written to {path} ({path.stat().st_size // 1024} KiB)")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """SQLite: replace the database by a backup (stop the bot first)."""
+    from bot.backup import BackupError, restore
+
+    try:
+        path = restore(settings.database_url, args.file)
+    except BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"restored {args.file} into {path}; start the bot again")
+    return 0
+
+
 def cmd_reminders_run(settings: Settings, args: argparse.Namespace) -> int:
     """One reminder pass now (for cron and tests); the bot's sender delivers what it queues."""
     from bot.services import build_services
@@ -282,6 +345,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the Excel workbook to this .xlsx file")
     p.add_argument("--chart", help="write the chart to this .png file")
     p.set_defaults(func=cmd_report_stats)
+
+    p = sub.add_parser("backup", help="back up the SQLite database to FILE (online)")
+    p.add_argument("file", help="new file for the backup")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="replace the SQLite database by the backup FILE "
+                                       "(stop the bot first)")
+    p.add_argument("file", help="a file written by `backup`")
+    p.set_defaults(func=cmd_restore)
 
     rem = sub.add_parser("reminders", help="missing-document reminders")
     remsub = rem.add_subparsers(dest="reminders_command", required=True)

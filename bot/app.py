@@ -5,12 +5,21 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand, Update
-from telegram.ext import Application, ApplicationBuilder, CallbackContext, TypeHandler
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackContext,
+    TypeHandler,
+)
 from telegram.request import BaseRequest
 
+from bot import logsafe
 from bot.config import Settings
 from bot.i18n import t
 from bot.services import Services, build_services
+from bot.services.leases import once_per_period
+from bot.services.updates import UpdateLog
 from handlers import (
     broadcast,
     common,
@@ -27,6 +36,8 @@ log = logging.getLogger(__name__)
 OFFLINE_TOKEN = "123456:OFFLINE-CHAT"
 MENU = ("start", "status", "topics", "officer", "cek", "link", "lang", "help")
 OUTBOX_INTERVAL = 1.0
+SLA_INTERVAL = 60
+PRUNE_INTERVAL = 3600
 
 
 def command_menu(lang: str) -> list[BotCommand]:
@@ -37,6 +48,20 @@ async def send_outbox(context: CallbackContext) -> None:
     """Job: drain due notifications at the configured rate."""
     svc: Services = context.application.bot_data["services"]
     await svc.sender.drain(context.bot, budget_seconds=OUTBOX_INTERVAL * 0.9)
+
+
+async def skip_duplicate(update: Update, context: CallbackContext) -> None:
+    """Telegram may deliver an update twice (retries, a restart): handle it once."""
+    log_: UpdateLog = context.application.bot_data["update_log"]
+    if not log_.first_time(update.update_id):
+        log.info("update %d was delivered again; skipped", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def prune_updates(context: CallbackContext) -> None:
+    """Job: forget update ids older than Telegram's redelivery window."""
+    log_: UpdateLog = context.application.bot_data["update_log"]
+    log_.prune()
 
 
 async def post_init(app: Application) -> None:
@@ -59,10 +84,18 @@ async def post_shutdown(app: Application) -> None:
 
 def build_application(settings: Settings, request: BaseRequest | None = None,
                       updates_request: BaseRequest | None = None,
-                      services: Services | None = None, token: str | None = None) -> Application:
-    """The Application production runs; tests pass a fake Bot API as `request`."""
-    builder: ApplicationBuilder = Application.builder().token(
-        token or (settings.telegram.token.value if settings.telegram.token else OFFLINE_TOKEN))
+                      services: Services | None = None, token: str | None = None,
+                      dedupe_updates: bool | None = None) -> Application:
+    """The Application production runs; tests pass a fake Bot API as `request`.
+
+    `dedupe_updates` defaults to on for real Telegram only: the in-process fake (terminal
+    chat, flow tests) numbers its updates from 1 again in every session on the same DB.
+    """
+    token = token or (settings.telegram.token.value if settings.telegram.token else None)
+    # before the first request: httpx logs URLs, and every Bot API URL carries the token
+    webhook = settings.telegram.webhook
+    logsafe.protect(token, webhook.secret_token.value if webhook else None)
+    builder: ApplicationBuilder = Application.builder().token(token or OFFLINE_TOKEN)
     if settings.telegram.base_url:
         builder = builder.base_url(settings.telegram.base_url)
     if settings.telegram.base_file_url:
@@ -73,9 +106,20 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     builder = builder.post_init(post_init).post_shutdown(post_shutdown)
     app = builder.build()
     app.bot_data["services"] = services or build_services(settings)
+    if dedupe_updates if dedupe_updates is not None else request is None:
+        app.bot_data["update_log"] = UpdateLog(app.bot_data["services"].db)
+        # the earliest group, before anything that counts or remembers: a second copy of an
+        # update changes nothing (one indexed insert; the flood throttle comes after it)
+        app.add_handler(TypeHandler(Update, skip_duplicate), group=-6)
 
-    # groups -3..-1 run before every handler, in this order: who is talking, the one role
-    # check, then an exporter's open ticket (or pending ticket question) claims the message
+    # groups -5..-1 run before every handler, in this order: drop what the bot must not act
+    # on (channels, other groups, edits), the flood throttle (both before any database
+    # work), who is talking, the one role check, then an exporter's open ticket (or pending
+    # ticket question) claims the message
+    app.bot_data["throttle"] = common.Throttle(settings.throttle.messages,
+                                               settings.throttle.window_seconds)
+    app.add_handler(TypeHandler(Update, common.ignore_foreign), group=-5)
+    app.add_handler(TypeHandler(Update, common.throttle), group=-4)
     app.add_handler(TypeHandler(Update, common.remember_user), group=-3)
     app.add_handler(TypeHandler(Update, common.role_guard), group=-2)
     tickets.register_router(app, group=-1)
@@ -100,6 +144,11 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
                                                                "coalesce": True})
         documents.schedule_jobs(app)
         broadcast.schedule_jobs(app)
-        app.job_queue.run_repeating(tickets.sla_job, interval=60, first=5, name="ticket-sla",
+        # with several processes on one database, only the lease holder runs the pass
+        app.job_queue.run_repeating(once_per_period("ticket-sla", SLA_INTERVAL - 5)(tickets.sla_job),
+                                    interval=SLA_INTERVAL, first=5, name="ticket-sla",
                                     job_kwargs={"max_instances": 1, "coalesce": True})
+        if "update_log" in app.bot_data:
+            app.job_queue.run_repeating(prune_updates, interval=PRUNE_INTERVAL, first=60,
+                                        name="prune-updates")
     return app

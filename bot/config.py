@@ -8,12 +8,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 DATABASE_ENV = "SKA_DATABASE_URL"
+WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
+# what Telegram accepts as X-Telegram-Bot-Api-Secret-Token
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{2,}$")
 _HOURS_RE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
@@ -36,17 +40,43 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    """Telegram posts updates to `url`; the bot listens on listen:port at `path`."""
+
+    url: str
+    secret_token: Secret
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    listen: str = "127.0.0.1"
+    port: int | None = None          # None: no health endpoint
+
+
+@dataclass(frozen=True)
 class TelegramSettings:
     token: Secret | None = None
     base_url: str | None = None
     base_file_url: str | None = None
     bot_username: str | None = None
+    webhook: WebhookSettings | None = None
 
 
 @dataclass(frozen=True)
 class OutboxSettings:
     rate_per_second: float = 25.0
     per_chat_per_second: float = 1.0
+
+
+@dataclass(frozen=True)
+class ThrottleSettings:
+    """Flood control per user: at most `messages` updates in any `window_seconds`."""
+
+    messages: int = 20
+    window_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +121,8 @@ class Settings:
     link_code_days: float = 7.0
     reminders: ReminderSettings = ReminderSettings()
     tickets_first_response_minutes: float = 120.0
+    throttle: ThrottleSettings = ThrottleSettings()
+    health: HealthSettings = HealthSettings()
     source: Path | None = None
 
     def require_token(self) -> str:
@@ -210,6 +242,48 @@ def _reminders(raw: dict[str, Any]) -> ReminderSettings:
         every_working_days=whole["every_working_days"], max_times=whole["max_times"])
 
 
+def _port(value: Any, key: str, default: int | None) -> int | None:
+    port = _number(value, key, default or 0, 1, 65535) if value is not None else default
+    if port is not None and port != int(port):
+        raise ConfigError(f"{key}: must be a whole number")
+    return None if port is None else int(port)
+
+
+def _health(raw: dict[str, Any]) -> HealthSettings:
+    return HealthSettings(listen=_str(raw.get("listen"), "health.listen", "127.0.0.1"),
+                          port=_port(raw.get("port"), "health.port", None))
+
+
+def _webhook(raw: Any, env: dict[str, str]) -> WebhookSettings | None:
+    """telegram.webhook: absent or without url = long polling."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError("telegram.webhook: must be a mapping (url, listen, port, path, ...)")
+    url = _str(raw.get("url"), "telegram.webhook.url").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ConfigError(f"telegram.webhook.url: {url!r} is not an http(s) URL")
+    secret = env.get(WEBHOOK_SECRET_ENV) or _str(raw.get("secret_token"),
+                                                  "telegram.webhook.secret_token")
+    where = WEBHOOK_SECRET_ENV if env.get(WEBHOOK_SECRET_ENV) else "telegram.webhook.secret_token"
+    if not secret:
+        # without it anyone who finds the URL could post fake updates
+        raise ConfigError(f"telegram.webhook.secret_token: required in webhook mode; set "
+                          f"{WEBHOOK_SECRET_ENV}")
+    if not _SECRET_RE.match(secret):
+        raise ConfigError(f"{where}: 1-256 characters of A-Z, a-z, 0-9, _ and - only")
+    path = _str(raw.get("path"), "telegram.webhook.path") or parts.path
+    return WebhookSettings(
+        url=url, secret_token=Secret(secret),
+        listen=_str(raw.get("listen"), "telegram.webhook.listen", "127.0.0.1"),
+        port=_port(raw.get("port"), "telegram.webhook.port", 8443) or 8443,
+        path=path.strip("/"),
+    )
+
+
 def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None,
                    source: Path | None = None) -> Settings:
     """Validate a raw mapping (from YAML) and the environment into Settings."""
@@ -231,6 +305,7 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
         base_file_url=_str(tg.get("base_file_url"), "telegram.base_file_url") or None,
         bot_username=(_str(tg.get("bot_username"), "telegram.bot_username").lstrip("@")
                       or None),
+        webhook=_webhook(tg.get("webhook"), env),
     )
 
     db = _section(raw, "database")
@@ -288,6 +363,15 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
 
     reminders = _reminders(_section(raw, "reminders"))
 
+    th = _section(raw, "throttle")
+    messages = _number(th.get("messages"), "throttle.messages", 20, 1, 1000)
+    if messages != int(messages):
+        raise ConfigError(f"throttle.messages: must be a whole number, got {messages:g}")
+    throttle = ThrottleSettings(
+        messages=int(messages),
+        window_seconds=_number(th.get("window_seconds"), "throttle.window_seconds", 10.0,
+                               0.1, 3600.0))
+
     kdir = Path(_str(raw.get("knowledge_dir"), "knowledge_dir") or DEFAULT_KNOWLEDGE)
     if source is not None and not kdir.is_absolute():
         kdir = (source.parent / kdir).resolve()
@@ -308,6 +392,8 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
         link_code_days=link_days,
         reminders=reminders,
         tickets_first_response_minutes=first_response,
+        throttle=throttle,
+        health=_health(_section(raw, "health")),
         source=source,
     )
 

@@ -59,7 +59,7 @@ async def broadcast_button(update: Update, context: Context) -> None:
     svc = services(context).broadcasts
     parts = (query.data or "").split(":")
     who = person(update, context).id
-    if len(parts) != 3 or not parts[1].isdigit() or len(parts[1]) > 12:
+    if len(parts) != 3 or not parts[1].isdecimal() or len(parts[1]) > 9:
         await query.answer(t("bc_button_invalid", lang), show_alert=True)
         return
     bid, action = int(parts[1]), parts[2]

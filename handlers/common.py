@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import html
 import logging
+import time
+from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -27,6 +30,83 @@ def services(context: Context) -> Services:
     return context.application.bot_data["services"]
 
 
+async def ignore_foreign(update: Update, context: Context) -> None:
+    """Runs before everything: what the bot must not act on stops here, in silence.
+
+    Channel posts, and anything from a group other than the officers' group, would make
+    the bot talk where nobody asked it to (and store who wrote there). An edited message
+    is not a new request: answering it again would repeat an answer or, for a command,
+    re-run it past the role guard, which reads only new messages.
+    """
+    if update.channel_post or update.edited_channel_post or update.edited_message:
+        raise ApplicationHandlerStop
+    chat = update.effective_chat
+    if chat is None or chat.type == "private" \
+            or chat.id == services(context).settings.officers_chat_id:
+        return
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()    # only stops the button's spinner
+        except TelegramError:
+            pass
+    raise ApplicationHandlerStop
+
+
+class Throttle:
+    """At most `limit` updates per user in any `window` seconds (a sliding window).
+
+    Kept in memory: a restart forgets it, which only lets a flooder start afresh.
+    """
+
+    def __init__(self, limit: int, window: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._seen: dict[int, deque[float]] = {}
+        self._warned: set[int] = set()
+
+    def check(self, user_id: int) -> str:
+        """'ok' (count it and go on), 'warn' (first one over the limit) or 'drop'."""
+        now = self.clock()
+        if len(self._seen) > 10_000:
+            self._forget(now)
+        seen = self._seen.setdefault(user_id, deque())
+        while seen and seen[0] <= now - self.window:
+            seen.popleft()
+        if len(seen) < self.limit:
+            seen.append(now)
+            self._warned.discard(user_id)
+            return "ok"
+        if user_id in self._warned:
+            return "drop"
+        self._warned.add(user_id)
+        return "warn"
+
+    def _forget(self, now: float) -> None:
+        for user_id in [u for u, seen in self._seen.items() if not seen or seen[-1] <= now - self.window]:
+            del self._seen[user_id]
+            self._warned.discard(user_id)
+
+
+async def throttle(update: Update, context: Context) -> None:
+    """Flood control, before any database work: one polite "slow down", then silence."""
+    user = update.effective_user
+    limiter: Throttle | None = context.bot_data.get("throttle")
+    if user is None or limiter is None or services(context).users.role_of(user.id) in STAFF:
+        return
+    verdict = limiter.check(user.id)
+    if verdict == "ok":
+        return
+    if verdict == "warn":
+        text = t("hd_slow_down", lang_of(update, context))
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await send(update, context, text)
+    raise ApplicationHandlerStop
+
+
 async def remember_user(update: Update, context: Context) -> None:
     """Runs first for every update: refresh the account and cache who is talking."""
     user = update.effective_user
@@ -44,7 +124,8 @@ def restrict(app: Application, commands: frozenset[str], roles: tuple[str, ...])
 
 
 def command_of(update: Update) -> str | None:
-    message = update.message
+    # every kind of message: PTB's CommandHandler also runs commands in edited messages
+    message = None if update.callback_query else update.effective_message
     text = (message.text or message.caption or "") if message else ""
     if not text.startswith("/"):
         return None

@@ -26,6 +26,7 @@ from bot.services.documents import (
     UploadView,
     parse_item_status,
 )
+from bot.services.leases import once_per_period
 from handlers.common import (
     STAFF,
     Context,
@@ -40,6 +41,7 @@ from handlers.common import (
 
 log = logging.getLogger(__name__)
 STAFF_COMMANDS = frozenset({"docs", "doc"})
+REMINDER_LEASE_SECONDS = 120.0     # a pass takes seconds; a crashed holder's lease lapses soon
 _MB = str(MAX_BYTES // (1024 * 1024))
 _EXTENSIONS = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg",
                "png": "image/png"}
@@ -134,7 +136,8 @@ async def upload_button(update: Update, context: Context) -> None:
     """The reminder's [Send a document] button: up:<application id>."""
     query = update.callback_query
     arg = (query.data or "").partition(":")[2]
-    if not arg.isdigit() or len(arg) > 12:
+    # ids are 32-bit integer columns: ten digits could overflow PostgreSQL's integer
+    if not arg.isdecimal() or len(arg) > 9:
         await _refuse(update, context, DocError("doc_button_invalid"))
         return
     try:
@@ -231,7 +234,7 @@ async def choose_button(update: Update, context: Context) -> None:
     lang = lang_of(update, context)
     svc = services(context)
     _, upload_arg, doc_id = ((query.data or "").split(":", 2) + ["", ""])[:3]
-    if not upload_arg.isdigit() or len(upload_arg) > 12:
+    if not upload_arg.isdecimal() or len(upload_arg) > 9:
         await _refuse(update, context, DocError("doc_button_invalid"))
         return
     who = person(update, context).id
@@ -259,7 +262,7 @@ async def verdict_button(update: Update, context: Context) -> None:
     lang = lang_of(update, context)
     svc = services(context)
     parts = (query.data or "").split(":")
-    if len(parts) not in (3, 4) or not parts[1].isdigit() or len(parts[1]) > 12:
+    if len(parts) not in (3, 4) or not parts[1].isdecimal() or len(parts[1]) > 9:
         await _refuse(update, context, DocError("doc_button_invalid"))
         return
     upload_id, action = int(parts[1]), parts[2]
@@ -325,9 +328,11 @@ def schedule_jobs(app: Application) -> None:
     """PTB keeps no jobs across restarts: the schedule comes from config, the state from the DB."""
     svc = app.bot_data["services"]
     when = svc.settings.reminders.time.replace(tzinfo=svc.settings.timezone)
-    app.job_queue.run_daily(remind_daily, time=when, name="reminders",
+    # one process per pass when several share a database; the lease outlasts the pass only
+    leased = once_per_period("reminders", REMINDER_LEASE_SECONDS)
+    app.job_queue.run_daily(leased(remind_daily), time=when, name="reminders",
                             job_kwargs={"max_instances": 1, "coalesce": True})
-    app.job_queue.run_once(remind_catch_up, when=10, name="reminders-catch-up")
+    app.job_queue.run_once(leased(remind_catch_up), when=10, name="reminders-catch-up")
 
 
 def register(app: Application) -> None:

@@ -155,7 +155,8 @@ async def on_button(update: Update, context: Context) -> None:
 
 def _feedback(arg: str) -> tuple[int, bool] | None:
     qid, _, value = arg.partition(":")
-    if not qid.isdigit() or value not in ("0", "1") or len(qid) > 12:
+    # query ids are 32-bit integers: ten digits could overflow PostgreSQL's integer
+    if not qid.isdecimal() or value not in ("0", "1") or len(qid) > 9:
         return None
     return int(qid), value == "1"
 

@@ -57,7 +57,7 @@ def parse_stats_args(args: list[str]) -> tuple[int, bool, bool] | None:
     """`[days] [chart|excel]` -> (days, chart?, workbook?), None when unreadable."""
     days, chart, workbook = DEFAULT_DAYS, False, False
     for word in (a.casefold() for a in args):
-        if word.isdigit() and 1 <= int(word) <= MAX_DAYS:
+        if word.isdecimal() and 1 <= int(word) <= MAX_DAYS:
             days = int(word)
         elif word in CHART_WORDS:
             chart = True

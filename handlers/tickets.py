@@ -121,7 +121,8 @@ async def escalate(update: Update, context: Context, question: str | None = None
 async def officer_command(update: Update, context: Context) -> None:
     """/officer, /petugas: talk to a human."""
     text = " ".join(context.args or []).strip()
-    await escalate(update, context, text or None)
+    # zero-width or symbol-only "questions" would open a ticket no officer can read
+    await escalate(update, context, text if any(ch.isalnum() for ch in text) else None)
 
 
 async def relay_to_group(update: Update, context: Context, view: TicketView,
@@ -230,7 +231,7 @@ async def on_exporter_button(update: Update, context: Context) -> None:
 
 def _ints(text: str, count: int) -> tuple[int, ...] | None:
     parts = text.split(":")
-    if len(parts) != count or not all(p.isdigit() and len(p) <= 9 for p in parts):
+    if len(parts) != count or not all(p.isdecimal() and len(p) <= 9 for p in parts):
         return None
     return tuple(int(p) for p in parts)
 
@@ -300,7 +301,8 @@ async def reply_in_group(update: Update, context: Context) -> None:
 async def reply_command(update: Update, context: Context) -> None:
     """/reply N text"""
     args = context.args or []
-    if len(args) < 2 or not args[0].lstrip("#").isdigit() or len(args[0]) > 10:
+    # ticket ids are 32-bit integers, as in the buttons: at most 9 digits
+    if len(args) < 2 or not args[0].lstrip("#").isdecimal() or len(args[0].lstrip("#")) > 9:
         await send(update, context, t("tk_reply_usage", lang_of(update, context)))
         return
     await act(update, context, "reply", int(args[0].lstrip("#")), " ".join(args[1:]))
@@ -309,7 +311,7 @@ async def reply_command(update: Update, context: Context) -> None:
 def numbered(action: str):  # type: ignore[no-untyped-def]
     async def handler(update: Update, context: Context) -> None:
         args = context.args or []
-        if not args or not args[0].lstrip("#").isdigit() or len(args[0]) > 10:
+        if not args or not args[0].lstrip("#").isdecimal() or len(args[0].lstrip("#")) > 9:
             await send(update, context, t("tk_number_usage", lang_of(update, context),
                                           command=action))
             return
@@ -355,17 +357,17 @@ async def on_card_button(update: Update, context: Context) -> None:
     if kind == "tk":
         action, _, number = rest.partition(":")
         actions = {"c": "claim", "x": "close", "r": "reopen"}
-        if number.isdigit() and len(number) <= 9 and action in actions:
+        if number.isdecimal() and len(number) <= 9 and action in actions:
             await query.answer()
             await act(update, context, actions[action], int(number))
             return
-        if number.isdigit() and len(number) <= 9 and action == "f":
+        if number.isdecimal() and len(number) <= 9 and action == "f":
             await query.answer()
             await offer_faq(update, context, int(number))
             return
     elif kind == "pf":
         number, _, choice = rest.partition(":")
-        if number.isdigit() and len(number) <= 9 and (choice == "new"
+        if number.isdecimal() and len(number) <= 9 and (choice == "new"
                                                       or svc.answers.has_topic(choice)):
             await query.answer()
             proposal = svc.proposals.propose(int(number), who.id,
@@ -421,7 +423,7 @@ async def on_proposal_button(update: Update, context: Context) -> None:
     if who.role != ADMIN:
         await query.answer(t("admin_only", who.lang), show_alert=True)
         return
-    if not number.isdigit() or len(number) > 9:
+    if not number.isdecimal() or len(number) > 9:
         await query.answer(t("button_invalid", who.lang), show_alert=True)
         return
     await query.answer()
@@ -436,7 +438,7 @@ async def gaps(update: Update, context: Context) -> None:
     svc = services(context)
     lang = lang_of(update, context)
     args = context.args or []
-    if args and (not args[0].isdigit() or not 1 <= int(args[0]) <= 3650):
+    if args and (not args[0].isdecimal() or not 1 <= int(args[0]) <= 3650):
         await send(update, context, t("gaps_usage", lang))
         return
     days = int(args[0]) if args else 30

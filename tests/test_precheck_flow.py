@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.models import PrecheckSession, QueryLog
-from tests.conftest import BotHarness, buttons_of, start_harness, text_of
+from tests.conftest import OFFICERS_CHAT, BotHarness, buttons_of, start_harness, text_of
 
 TYPED = {
     "exporter_invoice": "PT. Kayu Jaya Abadi", "exporter_peb": "PT Kayu Jaya Abadl",
@@ -148,8 +148,10 @@ async def test_english_and_group_chats(bot: BotHarness) -> None:
     sent = await bot.say("/check", user_id=1002, language_code="en")
     assert "What commodity" in text_of(sent) and ("Plywood", "pc:a:commodity:plywood") \
         in buttons_of(sent)
-    sent = await bot.say("/cek", chat_id=-100123)
+    # the officers' group is the one group the bot talks in; others get silence (issue 7)
+    sent = await bot.say("/cek", chat_id=OFFICERS_CHAT)
     assert "pesan pribadi" in text_of(sent)
+    assert await bot.say("/cek", chat_id=-100123) == []
     # someone else's text is not captured by user 1002's open check
     assert "e-SKA" in text_of(await bot.say("gmn cara daftar akun eska", user_id=1003))
 

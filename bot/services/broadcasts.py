@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -94,7 +95,8 @@ class BroadcastService:
 
     def draft(self, author_id: int, chat_id: int, text: str) -> BroadcastView:
         text = text.strip()
-        if not text:
+        # invisible characters alone (zero-width, direction marks) would go out as a blank
+        if not any(unicodedata.category(ch)[0] in "LNPS" for ch in text):
             raise BroadcastError("bc_usage")
         if len(text) > MAX_TEXT:
             raise BroadcastError("bc_too_long", limit=str(MAX_TEXT), length=str(len(text)))
@@ -119,7 +121,7 @@ class BroadcastService:
             commodities = json.loads(b.commodities)
             if choice in (ALL, OPEN):
                 b.audience, b.commodity = choice, None
-            elif choice[:1] == "c" and choice[1:].isdigit() and int(choice[1:]) < len(commodities):
+            elif choice[:1] == "c" and choice[1:].isdecimal() and int(choice[1:]) < len(commodities):
                 b.audience, b.commodity = COMMODITY, commodities[int(choice[1:])]
             else:
                 raise BroadcastError("bc_button_invalid")

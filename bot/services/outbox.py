@@ -4,6 +4,12 @@ Rows are written in the same transaction as the change they announce, so a crash
 never lose a notification. The sender marks a row `sending` before the Bot API call and
 `sent` after it: a process that dies between the two leaves a `sending` row, which is
 sent again after restart (at most one duplicate per crash, never a loss).
+
+Several processes may drain one PostgreSQL outbox: each claims a small batch with
+`SELECT ... FOR UPDATE SKIP LOCKED`, so a row is claimed by exactly one of them. A claim
+lasts CLAIM_SECONDS (stored in next_attempt_at); a claim that outlives it belongs to a
+dead process and any process takes the row again. SQLite has no SKIP LOCKED: there the
+claim's conditional UPDATE ... RETURNING is what keeps two drains apart.
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -29,6 +36,8 @@ from bot.models import OutboxMessage, User, utcnow
 log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, FAILED, UNREACHABLE = "pending", "sending", "sent", "failed", "unreachable"
 MAX_ATTEMPTS = 8
+# longer than any one send with PTB's timeouts, so a live process never loses its claim
+CLAIM_SECONDS = 60.0
 
 
 def enqueue(session: Session, chat_id: int, text: str, *, kind: str = "notice",
@@ -83,10 +92,14 @@ class OutboxSender:
         self.listeners: list[Callable[[Session, OutboxMessage, str], None]] = []
 
     def recover(self) -> int:
-        """At start-up: rows left `sending` by a dead process go out again."""
+        """At start-up: rows left `sending` by a dead process go out again.
+
+        Only expired claims: another live process may be sending the others right now.
+        """
         with self.db.session() as s:
-            result = s.execute(update(OutboxMessage).where(OutboxMessage.status == SENDING)
-                               .values(status=PENDING))
+            result = s.execute(update(OutboxMessage).where(
+                OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= self.clock())
+                .values(status=PENDING))
             return result.rowcount or 0
 
     def backlog(self) -> int:
@@ -94,13 +107,36 @@ class OutboxSender:
             return s.scalar(select(func.count()).select_from(OutboxMessage).where(
                 OutboxMessage.status.in_((PENDING, SENDING)))) or 0
 
-    def _due(self, limit: int) -> list[OutboxMessage]:
+    def _claim(self, limit: int) -> list[OutboxMessage]:
+        """Take up to `limit` due rows for this process (status `sending`, claim expiry)."""
+        now = self.clock()
+        due = and_(or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING),
+                   OutboxMessage.next_attempt_at <= now)
         with self.db.session() as s:
-            return list(s.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.status == PENDING,
-                       OutboxMessage.next_attempt_at <= self.clock())
-                .order_by(OutboxMessage.id).limit(limit)))
+            pick = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
+            if s.get_bind().dialect.name == "postgresql":
+                # rows another process is claiming right now are skipped, not waited for
+                pick = pick.with_for_update(skip_locked=True)
+            ids = list(s.scalars(pick))
+            if not ids:
+                return []
+            claimed = list(s.scalars(
+                update(OutboxMessage).where(OutboxMessage.id.in_(ids), due)
+                .values(status=SENDING, attempts=OutboxMessage.attempts + 1,
+                        next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS))
+                .returning(OutboxMessage.id)))
+            return list(s.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+                                  .order_by(OutboxMessage.id)))
+
+    def _release(self, row_ids: list[int]) -> None:
+        """Claimed rows the budget did not reach go back, as if never tried."""
+        if not row_ids:
+            return
+        with self.db.session() as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.id.in_(row_ids),
+                                                  OutboxMessage.status == SENDING)
+                      .values(status=PENDING, attempts=OutboxMessage.attempts - 1,
+                              next_attempt_at=self.clock()))
 
     async def _pace(self, chat_id: int) -> None:
         """Wait until both the overall and the per-chat rate allow one more message."""
@@ -124,25 +160,24 @@ class OutboxSender:
         async with self._lock:
             deadline = self.monotonic() + budget_seconds
             while self.monotonic() < deadline:
-                rows = self._due(batch)
+                # claim no more than the rate lets out before the deadline: the rest stays
+                # free for other processes
+                room = math.ceil(self.limits.overall_per_second
+                                 * (deadline - self.monotonic()))
+                rows = self._claim(max(1, min(batch, room)))
                 if not rows:
                     break
                 # a chat that got a message less than a second ago waits its turn, others go
                 rows.sort(key=lambda r: self._last_by_chat.get(r.chat_id, -1e9))
-                for row in rows:
+                for index, row in enumerate(rows):
                     if self.monotonic() >= deadline:
+                        self._release([r.id for r in rows[index:]])
                         break
                     await self._pace(row.chat_id)
                     await self._send_one(bot, row, result)
         return result
 
     async def _send_one(self, bot: Bot, row: OutboxMessage, result: DrainResult) -> None:
-        with self.db.session() as s:
-            claimed = s.execute(update(OutboxMessage)
-                                .where(OutboxMessage.id == row.id, OutboxMessage.status == PENDING)
-                                .values(status=SENDING, attempts=OutboxMessage.attempts + 1))
-            if claimed.rowcount != 1:
-                return      # another drain (or process) took it
         markup = (InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), bot)
                   if row.reply_markup else None)
         try:
@@ -163,7 +198,7 @@ class OutboxSender:
             result.failed += 1
             result.errors.append(str(exc))
         except (NetworkError, TelegramError) as exc:
-            attempts = row.attempts + 1
+            attempts = row.attempts         # the claim counted this one
             if attempts >= MAX_ATTEMPTS:
                 self._finish(row.id, FAILED, error=str(exc))
                 result.failed += 1

@@ -184,7 +184,7 @@ class ReminderService:
         while chunk := list(islice(it, CHUNK)):
             try:
                 with self.db.session() as s:
-                    done = [self._one(s, job, today, now, not_before, texts) for job in chunk]
+                    done = self._chunk(s, chunk, today, now, not_before, texts)
             except IntegrityError:
                 # another process queued some of these at the same moment: go one by one,
                 # and whatever it already queued is skipped silently
@@ -192,11 +192,10 @@ class ReminderService:
                 for job in chunk:
                     try:
                         with self.db.session() as s:
-                            done.append(self._one(s, job, today, now, not_before, texts))
+                            done += self._chunk(s, [job], today, now, not_before, texts)
                     except IntegrityError:
-                        done.append(None)
-            for job, queued in zip(chunk, done, strict=True):
-                app, chat_id, _, kind = job
+                        done.append(False)
+            for (app, chat_id, _, kind), queued in zip(chunk, done, strict=True):
                 if not queued:
                     report.already += 1
                     continue
@@ -207,25 +206,32 @@ class ReminderService:
                 docs = ", ".join(d for d, _, _ in app.items)
                 report.lines.append(f"{kind} {app.ref} -> {chat_id}: {docs}")
 
-    def _one(self, s: Session, job: tuple[_Due, int, str, str], today: dt.date,
-             now: dt.datetime, not_before: dt.datetime | None,
-             texts: dict[tuple[int, str, str], str]) -> bool:
-        app, chat_id, lang, kind = job
-        key = (app.app_id, lang, kind)
-        if key not in texts:
-            texts[key] = self._alert_text(s, app) if kind == ALERT else self._text(app, lang)
-        prefix = "reminder" if kind == EXPORTER else "reminder-alert"
-        row = enqueue(s, chat_id, texts[key], kind=f"reminder_{kind}",
-                      markup=upload_markup(app.app_id, lang) if kind == EXPORTER else None,
-                      dedupe_key=f"{prefix}:{app.app_id}:{chat_id}:{today.isoformat()}",
-                      not_before=not_before if kind == EXPORTER else None)
-        if row is None:
-            return False
-        s.flush()           # the outbox id ties a reply to this reminder back to the application
-        s.add(Reminder(application_id=app.app_id, chat_id=chat_id, kind=kind, local_date=today,
-                       outbox_id=row.id, created_at=now))
+    def _chunk(self, s: Session, jobs: list[tuple[_Due, int, str, str]], today: dt.date,
+               now: dt.datetime, not_before: dt.datetime | None,
+               texts: dict[tuple[int, str, str], str]) -> list[bool]:
+        """Outbox rows and their reminder rows in the caller's transaction; two flushes."""
+        rows = []
+        # without autoflush each enqueue's lookup would flush the row before it: one
+        # INSERT per reminder instead of one batch (the keys of one pass never repeat)
+        with s.no_autoflush:
+            for app, chat_id, lang, kind in jobs:
+                key = (app.app_id, lang, kind)
+                if key not in texts:
+                    texts[key] = self._alert_text(s, app) if kind == ALERT \
+                        else self._text(app, lang)
+                prefix = "reminder" if kind == EXPORTER else "reminder-alert"
+                rows.append(enqueue(
+                    s, chat_id, texts[key], kind=f"reminder_{kind}",
+                    markup=upload_markup(app.app_id, lang) if kind == EXPORTER else None,
+                    dedupe_key=f"{prefix}:{app.app_id}:{chat_id}:{today.isoformat()}",
+                    not_before=not_before if kind == EXPORTER else None))
+        s.flush()           # outbox ids: a reply to a reminder leads back to its application
+        for (app, chat_id, _, kind), row in zip(jobs, rows, strict=True):
+            if row is not None:
+                s.add(Reminder(application_id=app.app_id, chat_id=chat_id, kind=kind,
+                               local_date=today, outbox_id=row.id, created_at=now))
         s.flush()
-        return True
+        return [row is not None for row in rows]
 
     def _text(self, app: _Due, lang: str) -> str:
         catalog = self.documents.catalog

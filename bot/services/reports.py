@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import re
 import statistics
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -235,6 +235,11 @@ def aggregate(records: Iterable[Issued], period: Period, tz: ZoneInfo,
     by_destination: dict[str, _Sum] = defaultdict(_Sum)
     by_month: dict[str, _Sum] = defaultdict(_Sum)
     names: dict[str, str] = {}
+    countries: dict[str, str] = {}
+    # month starts as UTC moments: a bisect per record instead of a time-zone conversion
+    months = period.months()
+    starts = [dt.datetime(int(k[:4]), int(k[5:]), 1, tzinfo=tz).astimezone(dt.UTC)
+              for k in months]
     missing = 0
     for r in records:
         if r.volume_tonnes is None or r.value_usd is None:
@@ -248,9 +253,15 @@ def aggregate(records: Iterable[Issued], period: Period, tz: ZoneInfo,
         dests = line_dest[key]
         dests[r.destination] = dests.get(r.destination, ZERO) + value
         by_commodity[name].add(volume, value)
-        by_destination[canonical(r.destination) if r.destination else "-"].add(volume, value)
+        country = countries.get(r.destination)
+        if country is None:
+            country = countries[r.destination] = \
+                canonical(r.destination) if r.destination else "-"
+        by_destination[country].add(volume, value)
         when = r.issued_at if r.issued_at.tzinfo else r.issued_at.replace(tzinfo=dt.UTC)
-        by_month[f"{when.astimezone(tz):%Y-%m}"].add(volume, value)
+        index = bisect_right(starts, when) - 1
+        if 0 <= index:
+            by_month[months[index]].add(volume, value)
     rows = [
         ExportLine(exporter, name, s.volume, s.value,
                    tuple(d for d, _ in sorted(line_dest[(exporter, name)].items(),
@@ -260,7 +271,7 @@ def aggregate(records: Iterable[Issued], period: Period, tz: ZoneInfo,
     ]
     rows.sort(key=lambda x: (-x.value_usd, -x.volume_tonnes, x.exporter, x.commodity))
     return ExportReport(period, commodity, tuple(rows), _buckets(by_commodity),
-                        _buckets(by_destination), _buckets(by_month, period.months()), missing)
+                        _buckets(by_destination), _buckets(by_month, months), missing)
 
 
 # -- help-desk figures --------------------------------------------------------------------

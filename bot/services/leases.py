@@ -1,0 +1,86 @@
+"""Job leases: a periodic job runs in one process per period, whichever process wins.
+
+Several bot processes may share one PostgreSQL database. Each job asks for a named lease
+before it works; the lease is a row (name, holder, expires_at) taken with one atomic
+INSERT ... ON CONFLICT DO NOTHING or a conditional UPDATE, so exactly one process gets
+it until it expires. A lease is not released at the end of a run: keeping it until it
+expires is what makes the job run once per period. A dead holder's lease simply expires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.db import Database
+from bot.models import JobLease, utcnow
+
+log = logging.getLogger(__name__)
+# one identity per process: a restarted process is a new holder and waits for expiry
+HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Leases:
+    def __init__(self, db: Database, holder: str = HOLDER,
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.db = db
+        self.holder = holder
+        self.clock = clock
+
+    def acquire(self, name: str, seconds: float) -> bool:
+        """True if this holder now has the lease `name` for `seconds` from now."""
+        now = self.clock()
+        until = now + dt.timedelta(seconds=seconds)
+        insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
+        with self.db.session() as s:
+            created = s.scalar(insert(JobLease).values(name=name, holder=self.holder,
+                                                       expires_at=until)
+                               .on_conflict_do_nothing(index_elements=["name"])
+                               .returning(JobLease.name))
+            if created is not None:
+                return True
+            # PostgreSQL re-checks this WHERE after waiting for a concurrent taker's row
+            # lock, so two processes cannot both see the old lease as expired
+            taken = s.execute(update(JobLease).where(
+                JobLease.name == name,
+                or_(JobLease.expires_at <= now, JobLease.holder == self.holder))
+                .values(holder=self.holder, expires_at=until))
+            return taken.rowcount == 1
+
+    def holder_of(self, name: str) -> str | None:
+        with self.db.session() as s:
+            lease = s.get(JobLease, name)
+            if lease is None or _aware(lease.expires_at) <= self.clock():
+                return None
+            return lease.holder
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def once_per_period(name: str, seconds: float) -> Callable[
+        [Callable[[Any], Awaitable[None]]], Callable[[Any], Awaitable[None]]]:
+    """Wrap a job callback so that only the process holding lease `name` runs it."""
+
+    def wrap(job: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
+        @functools.wraps(job)
+        async def leased(context: Any) -> None:
+            db: Database = context.application.bot_data["services"].db
+            if not Leases(db).acquire(name, seconds):
+                log.debug("job %s: another process holds the lease", name)
+                return
+            await job(context)
+        return leased
+
+    return wrap

@@ -1,0 +1,75 @@
+"""Telegram's at-least-once delivery: the same update processed twice is processed once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+from telegram import Update
+
+from bot.app import build_application, post_init
+from bot.config import Settings
+from bot.fakeapi import FakeBotAPI, FakeRequest
+from bot.models import ProcessedUpdate, QueryLog
+from bot.services import Services
+from bot.services.updates import UpdateLog
+from tests.conftest import BotHarness
+
+
+@pytest.fixture
+async def live_bot(settings: Settings, services: Services) -> AsyncIterator[BotHarness]:
+    """The Application as `run` builds it: duplicate updates are filtered."""
+    api = FakeBotAPI()
+    app = build_application(settings, request=FakeRequest(api), services=services,
+                            dedupe_updates=True)
+    await app.initialize()
+    await post_init(app)
+    try:
+        yield BotHarness(app, api, services)
+    finally:
+        await app.shutdown()
+
+
+def questions(bot: BotHarness) -> int:
+    with bot.services.db.session() as s:
+        return s.scalar(select(func.count()).select_from(QueryLog)) or 0
+
+
+async def test_a_redelivered_update_is_answered_once(live_bot: BotHarness) -> None:
+    update = live_bot.api.message(3003, "dokumen apa aja utk ajukan ska")
+    first = await live_bot.feed(dict(update))
+    again = await live_bot.feed(dict(update))
+    assert len(first) == 1 and "PEB" in str(first[0].params["text"])
+    assert again == [] and questions(live_bot) == 1
+    # a new update with the same text is a new question
+    assert len(await live_bot.say("dokumen apa aja utk ajukan ska", user_id=3003)) == 1
+    assert questions(live_bot) == 2
+
+
+async def test_a_redelivered_button_press_acts_once(live_bot: BotHarness) -> None:
+    await live_bot.say("/start", user_id=3004)
+    press = live_bot.api.callback(3004, "lang:en", message_id=1)
+    await live_bot.feed(dict(press))
+    await live_bot.feed(dict(press))
+    assert len(live_bot.answers_to_callbacks()) == 1
+
+
+def test_old_ids_are_pruned(services: Services) -> None:
+    now = [dt.datetime(2026, 11, 25, tzinfo=dt.UTC)]
+    log = UpdateLog(services.db, clock=lambda: now[0])
+    assert log.first_time(10) and log.first_time(11) and not log.first_time(10)
+    now[0] += dt.timedelta(hours=49)
+    assert log.first_time(12)
+    assert log.prune() == 2
+    with services.db.session() as s:
+        assert list(s.scalars(select(ProcessedUpdate.update_id))) == [12]
+
+
+async def test_fake_transports_do_not_dedupe_by_default(bot: BotHarness) -> None:
+    # the terminal chat numbers updates from 1 in every session on one database
+    assert "update_log" not in bot.app.bot_data
+    update = bot.api.message(3005, "/start")
+    await bot.app.process_update(Update.de_json(dict(update), bot.app.bot))
+    assert len(await bot.feed(dict(update))) == 1

@@ -1,0 +1,246 @@
+"""Reminders: office calendar and time zone (injected clock), cadence, opt-out, dedupe."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from bot.__main__ import main
+from bot.config import Settings
+from bot.db import Database
+from bot.models import Company, OutboxMessage, Reminder, User, utcnow
+from bot.services import Services
+from bot.services.reminders import ReminderService
+from tests.conftest import OFFICERS_CHAT, BotHarness, make_settings
+from tests.test_documents import CSV
+
+WIB = dt.timezone(dt.timedelta(hours=7))
+HOLIDAY = "2026-12-09"          # a Wednesday
+
+
+class Clock:
+    def __init__(self, local: str) -> None:
+        self.set(local)
+
+    def set(self, local: str) -> None:
+        self.now = dt.datetime.fromisoformat(local).replace(tzinfo=WIB).astimezone(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url, office={"hours": {"mon": "07:30-16:00", "tue": "07:30-16:00",
+                                                         "wed": "07:30-16:00", "thu": "07:30-16:00",
+                                                         "fri": "07:30-16:30"},
+                                               "holidays": [HOLIDAY]},
+                         reminders={"time": "09:00", "first_after_hours": 24,
+                                    "every_working_days": 2, "max_times": 3})
+
+
+def prepare(services: Services, clock: Clock, extra_users: dict[int, bool] | None = None) -> None:
+    """SKA-001 misses invoice + packing list; exporter 1001 (and others) linked to its company."""
+    services.documents.clock = services.reminders.clock = clock
+    assert services.importer.import_text(CSV).errors == []
+    with services.db.session() as s:
+        company = s.scalar(select(Company).where(Company.nib == "1111111111111"))
+        for uid, enabled in {1001: True, **(extra_users or {})}.items():
+            s.add(User(id=uid, first_name="Eks", company_id=company.id, linked_at=utcnow(),
+                       reminders_enabled=enabled))
+
+
+def outbox(services: Services, kind: str | None = None) -> list[OutboxMessage]:
+    with services.db.session() as s:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if kind:
+            query = query.where(OutboxMessage.kind == kind)
+        return list(s.scalars(query))
+
+
+def run_at(services: Services, clock: Clock, local: str, **kw: Any) -> tuple[int, int]:
+    clock.set(local)
+    report = services.reminders.run_pass(**kw)
+    return report.queued, report.alerts
+
+
+def test_cadence_follows_the_office_calendar(services: Services) -> None:
+    clock = Clock("2026-12-07 08:00")             # Monday; SKA-001's documents become missing
+    prepare(services, clock)
+    assert run_at(services, clock, "2026-12-07 09:00") == (0, 0)      # not 24 hours yet
+    assert run_at(services, clock, "2026-12-08 09:00") == (1, 0)      # Tuesday: first
+    assert run_at(services, clock, "2026-12-08 15:00") == (0, 0)      # once a day
+    assert not services.reminders.calendar.is_working_day(dt.date(2026, 12, 9))
+    assert run_at(services, clock, "2026-12-09 09:00") == (0, 0)      # holiday
+    assert run_at(services, clock, "2026-12-10 09:00") == (0, 0)      # 1 working day later
+    assert run_at(services, clock, "2026-12-11 09:00") == (1, 0)      # 2 working days: second
+    assert run_at(services, clock, "2026-12-12 09:00") == (0, 0)      # Saturday
+    assert run_at(services, clock, "2026-12-14 09:00") == (0, 0)
+    assert run_at(services, clock, "2026-12-15 09:00") == (1, 0)      # third and last
+    assert run_at(services, clock, "2026-12-17 09:00") == (0, 1)      # officers alerted
+    assert run_at(services, clock, "2026-12-21 09:00") == (0, 0)      # and only once
+    rows = outbox(services, "reminder_exporter")
+    assert [r.chat_id for r in rows] == [1001] * 3
+    text = rows[0].text
+    assert "SKA-001" in text and "Commercial invoice" in text and "Packing list" in text
+    assert "Ditandatangani" in text                                   # the hint
+    assert rows[0].reply_markup and '"up:' in rows[0].reply_markup
+    alert = outbox(services, "reminder_alert")[0]
+    assert alert.chat_id == OFFICERS_CHAT and "setelah 3 pengingat" in alert.text
+    # a new rejection starts a new cycle: first reminder again after 24 hours
+    services.documents.set_item("SKA-001", "invoice", "accepted", "", 9001)
+    clock.set("2026-12-21 10:00")
+    services.documents.set_item("SKA-001", "packing-list", "rejected", "buram", 9001)
+    assert run_at(services, clock, "2026-12-22 09:00") == (0, 0)
+    assert run_at(services, clock, "2026-12-22 10:30") == (1, 0)
+    assert "buram" in outbox(services, "reminder_exporter")[-1].text
+    assert "Commercial invoice" not in outbox(services, "reminder_exporter")[-1].text
+
+
+def test_quiet_hours_and_now_flag(services: Services) -> None:
+    clock = Clock("2026-12-07 21:30")
+    prepare(services, clock)
+    # --now: cadence ignored, but nothing is delivered before 07:00 WIB
+    assert run_at(services, clock, "2026-12-07 21:30", force=True) == (1, 0)
+    row = outbox(services, "reminder_exporter")[0]
+    due = row.next_attempt_at.replace(tzinfo=row.next_attempt_at.tzinfo or dt.UTC)
+    assert due.astimezone(WIB) == dt.datetime(2026, 12, 8, 7, 0, tzinfo=WIB)
+    assert run_at(services, clock, "2026-12-08 06:10", force=True) == (1, 0)
+    row = outbox(services, "reminder_exporter")[1]
+    due = row.next_attempt_at.replace(tzinfo=row.next_attempt_at.tzinfo or dt.UTC)
+    assert due.astimezone(WIB) == dt.datetime(2026, 12, 8, 7, 0, tzinfo=WIB)
+    # a weekend pass without --now queues nothing at all
+    clock.set("2026-12-12 09:00")
+    report = services.reminders.run_pass()
+    assert not report.working_day and report.queued == 0
+    reminders = services.reminders
+    clock.set("2026-12-12 12:00")
+    assert reminders.not_before(clock()) is None
+    assert not reminders.missed_today()
+    clock.set("2026-12-14 10:00")
+    assert reminders.missed_today()
+    clock.set("2026-12-14 08:00")
+    assert not reminders.missed_today()
+
+
+def test_opt_out_is_respected_even_with_now(services: Services) -> None:
+    clock = Clock("2026-12-07 10:00")
+    prepare(services, clock, extra_users={1002: False})
+    report = services.reminders.run_pass(force=True)
+    assert (report.queued, report.opted_out) == (1, 1)
+    services.reminders.set_enabled(1002, True)
+    services.reminders.set_enabled(1001, False)
+    clock.set("2026-12-08 10:00")
+    report = services.reminders.run_pass(force=True)
+    assert (report.queued, report.opted_out) == (1, 1)
+    assert [r.chat_id for r in outbox(services, "reminder_exporter")] == [1001, 1002]
+
+
+def test_no_duplicates_across_a_restart_and_a_racing_second_process(
+        services: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock("2026-12-07 10:00")
+    prepare(services, clock, extra_users={1002: True})
+    # the second process read the database before the first one committed its reminders
+    other_db = Database(settings.database_url)
+    other = ReminderService(other_db, services.documents, services.reminders.calendar,
+                            settings.reminders, settings.timezone, OFFICERS_CHAT, clock)
+    with other_db.session() as s:
+        stale = other._load(s)
+    assert services.reminders.run_pass(force=True).queued == 2
+    # ... and its existence check passed too: only the unique constraint stops it
+    import bot.services.reminders as module
+
+    def racing_enqueue(session, chat_id, text, *, kind="notice", markup=None,  # type: ignore[no-untyped-def]
+                       dedupe_key=None, not_before=None):
+        row = OutboxMessage(chat_id=chat_id, text=text, kind=kind, dedupe_key=dedupe_key,
+                            next_attempt_at=not_before or utcnow())
+        session.add(row)
+        return row
+
+    monkeypatch.setattr(module, "enqueue", racing_enqueue)
+    monkeypatch.setattr(other, "_load", lambda s: stale)
+    report = other.run_pass(force=True)
+    assert (report.queued, report.already) == (0, 2)
+    monkeypatch.undo()
+    # a restarted process (fresh service, same database, same day) queues nothing either
+    restarted = ReminderService(other_db, services.documents, services.reminders.calendar,
+                                settings.reminders, settings.timezone, OFFICERS_CHAT, clock)
+    assert restarted.run_pass(force=True).queued == 0
+    other_db.dispose()
+    with services.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+        assert s.scalar(select(func.count()).select_from(Reminder)) == 2
+
+
+def test_two_processes_at_the_same_moment(services: Services, settings: Settings) -> None:
+    clock = Clock("2026-12-07 10:00")
+    prepare(services, clock, extra_users={1000 + i: True for i in range(2, 30)})
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def process() -> None:
+        db = Database(settings.database_url)
+        svc = ReminderService(db, services.documents, services.reminders.calendar,
+                              settings.reminders, settings.timezone, OFFICERS_CHAT, clock)
+        barrier.wait()
+        reports.append(svc.run_pass(force=True))
+        db.dispose()
+
+    threads = [threading.Thread(target=process) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert sum(r.queued for r in reports) == 29
+    with services.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 29
+
+
+def test_cli_run_now_prints_what_it_queued(services: Services, settings: Settings,
+                                           tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    prepare(services, Clock("2026-12-07 10:00"))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"database": {"url": settings.database_url},
+                                      "officers": {"chat_id": OFFICERS_CHAT}}))
+    assert main(["--config", str(config), "reminders", "run", "--now"]) == 0
+    out = capsys.readouterr().out
+    assert "exporter SKA-001 -> 1001: invoice, packing-list" in out and "queued 1 reminder" in out
+    assert main(["--config", str(config), "reminders", "run", "--now"]) == 0
+    assert "queued 0 reminder" in capsys.readouterr().out
+
+
+async def test_reply_to_a_reminder_with_a_file(bot: BotHarness) -> None:
+    clock = Clock("2026-12-07 10:00")
+    prepare(bot.services, clock)
+    bot.services.reminders.run_pass(force=True)
+    bot.services.sender.clock = clock
+    await bot.services.sender.drain(bot.app.bot, budget_seconds=3)
+    reminder = bot.api.last(1001, "sendMessage")
+    assert "belum lengkap" in reminder.params["text"]
+    sent = await bot.feed(bot.api.document(1001, "pl.pdf", "application/pdf", 4000,
+                                           reply_to_message_id=reminder.result["message_id"]))
+    assert "SKA-001" in " ".join(str(c.params.get("text")) for c in sent)
+    assert any(data.endswith(":packing-list") for _, data in bot.api.buttons(sent[-1]))
+    # opting out by command
+    sent = await bot.say("/reminders off")
+    assert "dimatikan" in sent[-1].params["text"]
+    with bot.services.db.session() as s:
+        assert s.get(User, 1001).reminders_enabled is False
+    assert bot.app.job_queue.get_jobs_by_name("reminders")
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ({"time": "21:00"}, "reminders.time"), ({"time": "9"}, "reminders.time"),
+    ({"max_times": 0}, "reminders.max_times"), ({"every_working_days": 1.5}, "whole number"),
+    ({"first_after_hours": -1}, "reminders.first_after_hours")])
+def test_reminder_settings_are_validated(raw: dict, message: str) -> None:
+    from bot.config import ConfigError, parse_settings
+
+    with pytest.raises(ConfigError, match=message):
+        parse_settings({"reminders": raw}, env={})
