@@ -163,6 +163,9 @@ async def route_exporter_message(update: Update, context: Context) -> None:
     text = message.text or message.caption
     if precheck.is_waiting(context, who.id):
         return      # the /cek flow is asking this user something
+    if (message.document or message.photo) and svc.documents.expects_file(
+            who.id, message.reply_to_message.message_id if message.reply_to_message else None):
+        return      # an upload for an application's checklist, not a ticket attachment
     if context.user_data.pop("ticket_question_pending", False) and message.text:
         await escalate(update, context, message.text.strip())
         raise ApplicationHandlerStop

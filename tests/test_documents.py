@@ -189,3 +189,14 @@ async def test_forged_choice_buttons_are_refused(bot: BotHarness) -> None:
     # cancel keeps nothing for the officers
     await bot.press(f"dk:{upload_id}:-")
     assert bot.api.sent(OFFICERS_CHAT, "sendDocument") == []
+
+
+async def test_upload_wins_over_an_open_ticket_for_files(bot: BotHarness) -> None:
+    await linked(bot)
+    await bot.say("/petugas apakah invoice boleh hasil scan berwarna")
+    # without an open /upload a file belongs to the ticket's conversation
+    sent = await bot.feed(bot.api.photo(1001, caption="contoh scan"))
+    assert "Diteruskan ke petugas" in text_of(sent) and uploads(bot) == 0
+    await bot.say("/upload SKA-001")
+    sent = await bot.feed(bot.api.document(1001, "invoice.pdf", "application/pdf", 200_000))
+    assert "SKA-001" in text_of(sent) and uploads(bot) == 1

@@ -20,7 +20,7 @@ from telegram.ext import CommandHandler
 
 from bot.fakeapi import Call
 from bot.i18n import catalog, language_of, t
-from bot.models import Base, Company, User
+from bot.models import Base, Company, QueryLog, User
 from tests.conftest import ADMIN_ID, OFFICER_ID, OFFICERS_CHAT, ROOT, BotHarness
 
 CORPUS = ROOT / "tests" / "data" / "hostile.yaml"
@@ -270,3 +270,53 @@ async def test_every_hostile_input_is_handled(bot: BotHarness,
         if problems:
             failures[case["name"]] = problems
     assert failures == {}, "\n".join(f"{name}: {'; '.join(p)}" for name, p in failures.items())
+
+
+async def test_a_flood_is_throttled_politely(bot: BotHarness) -> None:
+    """100 messages in 10 s from one exporter: the first N answered, one "slow down",
+    then silence until the window has passed; officers are never throttled."""
+    limit = bot.services.settings.throttle.messages
+    window = bot.services.settings.throttle.window_seconds
+    now = [1000.0]
+    bot.app.bot_data["throttle"].clock = lambda: now[0]
+    replies = []
+    for i in range(100):
+        now[0] = 1000.0 + i * 0.1
+        replies.append([c.params["text"] for c in await bot.say("😀", first_name="Banjir")])
+    please_type = t("please_type", "id")
+    assert replies[:limit] == [[please_type]] * limit
+    assert replies[limit] == [t("hd_slow_down", "id")]
+    assert all(r == [] for r in replies[limit + 1:])
+    # the window has passed since the first message: answered again, and warned again later
+    now[0] = 1000.0 + window + 0.05
+    assert [c.params["text"] for c in await bot.say("😀")] == [please_type]
+    # button presses count too, and the warning comes as the button's alert
+    for _ in range(limit):
+        await bot.press("x:flood")
+    pressed = await bot.feed(bot.api.callback(EXPORTER, "x:flood", message_id=1))
+    assert pressed == []
+    alerts = [c.params.get("text") for c in bot.answers_to_callbacks()]
+    assert alerts[-1] == t("hd_slow_down", "id")
+    # another exporter is not held back by someone else's flood
+    assert [c.params["text"] for c in await bot.say("😀", user_id=1002)] == [please_type]
+    # officers are exempt: 3 x the limit in one second, all answered
+    for i in range(3 * limit):
+        now[0] += 0.01
+        sent = await bot.say("/mine", user_id=OFFICER_ID)
+        assert len(sent) == 1, f"officer's message {i} was throttled"
+
+
+async def test_dropped_messages_touch_no_data(bot: BotHarness) -> None:
+    """The throttle runs before the database is used: a flood costs no writes."""
+    now = [0.0]
+    bot.app.bot_data["throttle"].clock = lambda: now[0]
+    limit = bot.services.settings.throttle.messages
+    for _ in range(limit + 1):
+        await bot.say("😀")
+    with bot.services.db.session() as s:
+        seen = s.get(User, EXPORTER).last_seen_at
+    now[0] += 1
+    await bot.say("berapa lama ska terbit")
+    with bot.services.db.session() as s:
+        assert s.get(User, EXPORTER).last_seen_at == seen
+        assert s.scalars(select(QueryLog)).all() == []

@@ -366,6 +366,12 @@ class DocumentService:
             s.flush()
             return upload.id, self._view(s, app)
 
+    def expects_file(self, user_id: int, reply_to_message_id: int | None) -> bool:
+        """True when a file from this user is an upload (an open /upload or a reply to a
+        reminder): it then goes to the checklist even while a ticket is open."""
+        with self.db.session() as s:
+            return self._target(s, user_id, reply_to_message_id) is not None
+
     def _target(self, s: Session, user_id: int, reply_to: int | None) -> int | None:
         """The application a file is for: the reminder it replies to, else the open /upload."""
         if reply_to is not None:
