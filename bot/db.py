@@ -22,6 +22,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor = dbapi_connection.cursor()
     # WAL lets the sender job read while a handler writes; FKs are off by default in SQLite
     cursor.execute("PRAGMA journal_mode=WAL")
+    # with WAL, NORMAL never corrupts and survives a process crash (SIGKILL); only a power
+    # cut can undo the last commits. It halves the cost of every commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()

@@ -7,6 +7,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -107,13 +108,32 @@ async def throttle(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+TOUCH_EVERY_SECONDS = 60.0
+
+
 async def remember_user(update: Update, context: Context) -> None:
-    """Runs first for every update: refresh the account and cache who is talking."""
+    """Runs first for every update: refresh the account and cache who is talking.
+
+    The database row is refreshed at most once a minute per user (the row write was the
+    largest cost of a busy chat); the role is re-read from config on every update, so
+    removing an officer's id takes effect at once."""
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    context.user_data["person"] = services(context).users.touch(
+    svc = services(context)
+    cached = context.user_data.get("person")
+    seen = (user.first_name, user.username)
+    now = time.monotonic()
+    if isinstance(cached, Person) and context.user_data.get("seen") == seen \
+            and now - context.user_data.get("touched", -1e9) < TOUCH_EVERY_SECONDS:
+        role = svc.users.role_of(user.id)
+        if role != cached.role:
+            context.user_data["person"] = replace(cached, role=role)
+        return
+    context.user_data["person"] = svc.users.touch(
         user.id, user.first_name, user.username, user.language_code)
+    context.user_data["seen"] = seen
+    context.user_data["touched"] = now
 
 
 def restrict(app: Application, commands: frozenset[str], roles: tuple[str, ...]) -> None:

@@ -161,18 +161,25 @@ async def route_exporter_message(update: Update, context: Context) -> None:
     who = person(update, context)
     lang = who.lang
     text = message.text or message.caption
+    pending_question = bool(context.user_data.get("ticket_question_pending")) and message.text
+    # one cheap query decides; most messages are FAQ questions and leave right here
+    active_id, comment_pending = svc.tickets.routing(who.id)
+    if not (pending_question or comment_pending or active_id):
+        return
     if precheck.is_waiting(context, who.id):
         return      # the /cek flow is asking this user something
     if (message.document or message.photo) and svc.documents.expects_file(
             who.id, message.reply_to_message.message_id if message.reply_to_message else None):
         return      # an upload for an application's checklist, not a ticket attachment
-    if context.user_data.pop("ticket_question_pending", False) and message.text:
+    if pending_question:
+        context.user_data.pop("ticket_question_pending", None)
         await escalate(update, context, message.text.strip())
         raise ApplicationHandlerStop
-    if message.text and svc.tickets.take_comment(who.id, message.text.strip()):
+    if comment_pending and message.text and svc.tickets.take_comment(who.id,
+                                                                     message.text.strip()):
         await send(update, context, t("tk_comment_saved", lang))
         raise ApplicationHandlerStop
-    view = svc.tickets.active_for(who.id)
+    view = svc.tickets.get(active_id) if active_id else None
     if view is None:
         return
     label = text or f"[{_kind(message)}]"
