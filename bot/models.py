@@ -16,13 +16,32 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """Aware UTC, whatever the driver returned (SQLite hands back naive UTC)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """TIMESTAMP WITH TIME ZONE that always comes back aware, on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        return as_utc(value)
 
 
 class Base(DeclarativeBase):
@@ -43,12 +62,12 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="exporter")
     company_id: Mapped[int | None] = mapped_column(
         ForeignKey("companies.id", ondelete="SET NULL"), index=True)
-    linked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    linked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # set when Telegram says the user blocked the bot; cleared when they write again
-    blocked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    blocked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     reminders_enabled: Mapped[bool] = mapped_column(default=True)   # /reminders off|on
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class QueryLog(Base):
@@ -67,7 +86,7 @@ class QueryLog(Base):
     outcome: Mapped[str] = mapped_column(String(16), index=True)
     feedback: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        UTCDateTime(), default=utcnow, index=True
     )
 
 
@@ -80,7 +99,7 @@ class Company(Base):
     nib: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     npwp: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class LinkCode(Base):
@@ -92,9 +111,9 @@ class LinkCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     created_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     used_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
@@ -105,7 +124,7 @@ class LinkAttempt(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class SkaApplication(Base):
@@ -125,8 +144,8 @@ class SkaApplication(Base):
     volume_tonnes: Mapped[Decimal | None] = mapped_column(Numeric(14, 3))
     value_usd: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     shipment_date: Mapped[dt.date | None] = mapped_column(Date)
-    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class StatusEvent(Base):
@@ -141,7 +160,7 @@ class StatusEvent(Base):
     to_status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(64))
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class OutboxMessage(Base):
@@ -158,10 +177,10 @@ class OutboxMessage(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow,
                                                          index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
 
@@ -174,7 +193,7 @@ class PrecheckSession(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     step: Mapped[str] = mapped_column(String(32))
     answers: Mapped[str] = mapped_column(Text, default="{}")       # JSON object
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Ticket(Base):
@@ -194,16 +213,16 @@ class Ticket(Base):
     # False after "Back to the bot": the exporter's messages go to the FAQ again
     exporter_attached: Mapped[bool] = mapped_column(default=True)
     bot_tried: Mapped[str] = mapped_column(Text, default="[]")     # JSON [[topic id, score]]
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     closed_by: Mapped[int | None] = mapped_column(BigInteger)
     summary: Mapped[str | None] = mapped_column(Text)
     # the SLA clock pauses while the ticket waits for the exporter
-    waiting_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    waiting_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     paused_seconds: Mapped[float] = mapped_column(Float, default=0.0)
-    sla_warned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    sla_breached_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sla_warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    sla_breached_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     first_response_seconds: Mapped[float | None] = mapped_column(Float)   # business hours
     resolution_seconds: Mapped[float | None] = mapped_column(Float)       # business hours
     rating: Mapped[int | None] = mapped_column(SmallInteger)
@@ -224,7 +243,7 @@ class TicketMessage(Base):
     # the copy in the officers' group (replies to it thread back to the ticket)
     group_message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     outbox_id: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class FaqProposal(Base):
@@ -241,8 +260,8 @@ class FaqProposal(Base):
     proposed_by: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
-    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ChecklistItem(Base):
@@ -260,7 +279,7 @@ class ChecklistItem(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     changed_by: Mapped[str] = mapped_column(String(64), default="")
-    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class DocumentUpload(Base):
@@ -283,8 +302,8 @@ class DocumentUpload(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     group_message_id: Mapped[int | None] = mapped_column(BigInteger)
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
-    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class UploadIntent(Base):
@@ -294,7 +313,7 @@ class UploadIntent(Base):
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class Reminder(Base):
@@ -311,7 +330,7 @@ class Reminder(Base):
     kind: Mapped[str] = mapped_column(String(16), default="exporter")     # exporter | alert
     local_date: Mapped[dt.date] = mapped_column(Date)                     # office calendar day
     outbox_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Broadcast(Base):
@@ -330,9 +349,9 @@ class Broadcast(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     skipped_blocked: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    queued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    queued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class JobLease(Base):
@@ -342,7 +361,7 @@ class JobLease(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class ProcessedUpdate(Base):
@@ -351,4 +370,4 @@ class ProcessedUpdate(Base):
     __tablename__ = "processed_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -26,6 +26,7 @@ from bot.models import (
     User,
     utcnow,
 )
+from bot.models import as_utc as _aware
 from bot.services.outbox import enqueue
 from bot.services.presenters import esc
 from bot.services.users import ADMIN, OFFICER
@@ -463,9 +464,6 @@ def _upload_view(upload: DocumentUpload, user: User | None) -> UploadView:
                       upload.decided_at)
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive UTC
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def parse_item_status(text: str) -> str | None:

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.db import Database
 from bot.models import JobLease, utcnow
+from bot.models import as_utc as _aware
 
 log = logging.getLogger(__name__)
 # one identity per process: a restarted process is a new holder and waits for expiry
@@ -65,8 +66,6 @@ class Leases:
             return lease.holder
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def once_per_period(name: str, seconds: float) -> Callable[

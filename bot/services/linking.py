@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 
 from bot.db import Database
 from bot.models import Company, LinkAttempt, LinkCode, SkaApplication, User, utcnow
+from bot.models import as_utc as _aware
 
 # no 0/O, 1/I/L: codes are read aloud on the phone and typed on small keyboards
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -105,5 +106,3 @@ class LinkService:
                             .where(User.company_id == company_id)) or 0
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

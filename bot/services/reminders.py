@@ -21,6 +21,7 @@ from bot.config import ReminderSettings
 from bot.db import Database
 from bot.i18n import t
 from bot.models import ChecklistItem, Company, Reminder, SkaApplication, User, utcnow
+from bot.models import as_utc as _aware
 from bot.services.applications import IN_REVIEW, RETURNED, SUBMITTED
 from bot.services.calendar import OfficeCalendar
 from bot.services.documents import OUTSTANDING, DocumentService, upload_markup
@@ -259,5 +260,3 @@ class ReminderService:
                  times=self.settings.max_times, docs=docs)
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

@@ -32,6 +32,7 @@ from bot.models import (
     StatusEvent,
     Ticket,
 )
+from bot.models import as_utc as _aware
 from bot.services.answers import format_number
 from bot.services.applications import ISSUED
 from bot.services.documents import ACCEPTED, RECEIVED, REJECTED
@@ -330,8 +331,6 @@ def normalise_question(text: str) -> str:
     return _SPACES.sub(" ", text.casefold()).strip(" ?!.,")
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def helpdesk_stats(queries: Iterable[tuple[int | None, str, str | None, str, int | None,

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.i18n import t
 from bot.models import Company, OutboxMessage, SkaApplication, Ticket, TicketMessage, User, utcnow
+from bot.models import as_utc as _aware
 from bot.services.applications import OPEN_STATUSES, label
 from bot.services.calendar import OfficeCalendar
 from bot.services.outbox import UNREACHABLE, enqueue
@@ -59,10 +60,6 @@ class TicketView:
     exporter_lang: str
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def back_keyboard(lang: str) -> InlineKeyboardMarkup:
