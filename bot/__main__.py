@@ -376,8 +376,27 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+def hoist_config(argv: list[str]) -> list[str]:
+    """`--config PATH` works before or after the sub-command (`run --config x.yaml`)."""
+    rest: list[str] = []
+    front: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--config" and i + 1 < len(argv):
+            front = [arg, argv[i + 1]]
+            i += 2
+            continue
+        if arg.startswith("--config="):
+            front = [arg]
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parser().parse_args(hoist_config(sys.argv[1:] if argv is None else argv))
     setup_logging()
     func: Callable[[Settings, argparse.Namespace], int] = args.func
     try:

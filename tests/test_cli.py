@@ -96,3 +96,11 @@ def test_chat_runs_the_real_bot_in_the_terminal(tmp_path: Path) -> None:
     assert "[1] Membantu? 👍" in out.stdout
     assert "Terima kasih atas masukannya" in out.stdout
     assert "Registrasi akun e-SKA" in out.stdout   # category 2 opened by its number
+
+
+def test_config_option_works_after_the_sub_command(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("timezone: Mars/Olympus")
+    assert main(["ask", "--config", str(path), "halo"]) == 2
+    assert "timezone" in capsys.readouterr().err
