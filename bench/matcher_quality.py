@@ -25,8 +25,15 @@ from knowledge.matcher import Matcher, Thresholds, classify  # noqa: E402
 def evaluate(matcher: Matcher, limits: Thresholds, data: dict, verbose: bool = False
              ) -> tuple[float, float, float]:
     right = ranked = 0
+    countries = country_right = 0
     for item in data["questions"]:
         match = matcher.match(item["q"])
+        if "country" in item:
+            countries += 1
+            country_right += match.normalized.country == item["country"]
+            if verbose and match.normalized.country != item["country"]:
+                print(f"COUNTRY {item['q']!r}: want {item['country']}, "
+                      f"got {match.normalized.country}")
         verdict = classify(match, limits)
         got = verdict.id if verdict.outcome in ("answer", "smalltalk") else None
         top = match.smalltalk or (match.best.id if match.best else None)
@@ -41,6 +48,8 @@ def evaluate(matcher: Matcher, limits: Thresholds, data: dict, verbose: bool = F
         abstained += verdict.outcome != "answer"
         if verbose and verdict.outcome == "answer":
             print(f"OUT-OF-SCOPE ANSWERED {text!r}: {verdict.id} {verdict.score}")
+    if countries and verbose:
+        print(f"countries recognised: {country_right}/{countries}")
     n = len(data["questions"])
     return right / n, ranked / n, abstained / len(data["out_of_scope"])
 

@@ -101,7 +101,7 @@ class OfficeSettings:
 
 @dataclass(frozen=True)
 class MatcherSettings:
-    answer_threshold: float = 57.0
+    answer_threshold: float = 58.5
     suggest_threshold: float = 42.0
     min_gap: float = 1.0
 

@@ -9,7 +9,7 @@ Score of an entry = 0.3 fuzzy + 0.4 coverage + 0.3 cosine, where
   * coverage: the share of the query's information (IDF-weighted words) that the
     entry's vocabulary explains, each word counted by how strongly the entry uses it
     relative to the entry using it most (share_floor 0.6 .. 1.0); words the knowledge
-    base has never seen count against it (0.8 x the rarest word's weight), which is
+    base has never seen count against it (1.0 x the rarest word's weight), which is
     what keeps out-of-scope messages out,
   * cosine: best IDF-weighted cosine between the query and one sample.
 Misspelt words (5+ letters, same first letter) are first corrected towards the
@@ -32,6 +32,15 @@ from knowledge.loader import Knowledge
 COUNTRY_TOKEN = "negaratujuan"
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _WORD = re.compile(r"[a-z0-9_]+")
+# Light affix stripping for words the knowledge base does not know ("diterbitkannya",
+# "pengecekan", "uploaded"): a stem is accepted only when it is a known word, so an
+# unknown word never turns into an unrelated one. Prefixes carry the initial consonant
+# they swallow (meN-/peN- drop k/p/t/s: "mengirim" -> "kirim", "menerbitkan" -> "terbit").
+_SUFFIXES = ("nya", "kan", "lah", "kah", "an", "in", "i", "s", "es", "ed", "ing")
+_PREFIXES = (("meng", ("", "k")), ("meny", ("s",)), ("mem", ("", "p")), ("men", ("", "t")),
+             ("me", ("",)), ("peng", ("", "k")), ("peny", ("s",)), ("pem", ("", "p")),
+             ("pen", ("", "t")), ("pe", ("",)), ("per", ("",)), ("di", ("",)),
+             ("ter", ("",)), ("ber", ("",)), ("ke", ("",)), ("nge", ("",)), ("ng", ("",)))
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,7 @@ class Match:
 
 @dataclass(frozen=True)
 class Thresholds:
-    answer: float = 57.0       # best score needed to answer outright ...
+    answer: float = 58.5       # best score needed to answer outright ...
     suggest: float = 42.0      # ... below it, down to this, "did you mean"
     min_gap: float = 1.0       # an answer also needs this lead over the runner-up
 
@@ -94,7 +103,8 @@ class Normalizer:
         spec = kb.normalize
         self.phrases = [(re.compile(p), r) for p, r in (spec.get("phrases") or {}).items()]
         self.words: dict[str, str] = {str(k): str(v) for k, v in (spec.get("words") or {}).items()}
-        self.stopwords = frozenset(spec.get("stopwords") or ())
+        self.stopwords = frozenset(spec.get("stopwords") or ()) | frozenset(
+            spec.get("filler") or ())
         self.greetings = frozenset(spec.get("greetings") or ())
         self.thanks = frozenset(spec.get("thanks") or ())
         markers = spec.get("language_markers") or {}
@@ -109,6 +119,13 @@ class Normalizer:
         self._country_re = re.compile(
             r"(?<![a-z0-9])(" + "|".join(re.escape(a) for a in ordered) + r")(?![a-z0-9])"
         ) if ordered else None
+        # misspelt one-word names ("flipina", "jepangg") are found by spelling when no
+        # alias matched: 6+ letters, same first letter, close spelling
+        by_initial: dict[str, list[str]] = defaultdict(list)
+        for alias in ordered:
+            if " " not in alias and len(alias) >= 5 and alias.isalpha():
+                by_initial[alias[0]].append(alias)
+        self._fuzzy_aliases = {k: tuple(v) for k, v in by_initial.items()}
         exact = {a: c.iso for c in kb.countries.values() for a in c.aliases_exact}
         self._exact_to_iso = exact
         self._exact_re = re.compile(
@@ -139,12 +156,25 @@ class Normalizer:
             if m and country is None:
                 country = self._alias_to_iso[m.group(1)]
             low = self._country_re.sub(f" {COUNTRY_TOKEN} ", low)
+        if country is None and self._fuzzy_aliases:
+            country, low = self._fuzzy_country(low)
         low = f" {low} "
         for pattern, repl in self.phrases:
             low = pattern.sub(repl, low)
         words = tuple(self.words.get(w, w) for w in _WORD.findall(low))
         tokens = tuple(w for w in words if w not in self.stopwords)
         return Normalized(tokens=tokens, words=words, country=country, lang=lang)
+
+    def _fuzzy_country(self, low: str) -> tuple[str | None, str]:
+        for word in set(_WORD.findall(low)):
+            if len(word) < 6 or word in self.words or word in self.stopwords:
+                continue
+            hit = process.extractOne(word, self._fuzzy_aliases.get(word[0], ()),
+                                     scorer=fuzz.ratio, score_cutoff=85.0)
+            if hit:
+                low = re.sub(rf"(?<![a-z0-9]){word}(?![a-z0-9])", f" {COUNTRY_TOKEN} ", low)
+                return self._alias_to_iso[hit[0]], low
+        return None, low
 
     def smalltalk(self, norm: Normalized) -> str | None:
         """'greeting' or 'thanks' when the message holds nothing but that."""
@@ -217,7 +247,7 @@ class Matcher:
         self.weights = (0.3, 0.4, 0.3)
         self.typo_cutoff = 80.0
         self.fuzzy_scorer = fuzz.token_set_ratio
-        self.unknown_factor = 0.8
+        self.unknown_factor = 1.0
         self.share_floor = 0.6
         # fuzzy and cosine are computed for the entries with the best coverage only
         self.shortlist = 40
@@ -256,7 +286,12 @@ class Matcher:
 
         Only words of 5+ letters, only towards words with the same first letter (phone
         typos rarely hit the first letter), and only when the spelling is close."""
-        if token in self.idf or len(token) < 5 or token.isdigit():
+        if token in self.idf or len(token) < 4 or token.isdigit():
+            return token
+        stem = self._strip_affixes(token)
+        if stem is not None:
+            return stem
+        if len(token) < 5:
             return token
         choices = self._by_initial.get(token[0])
         if not choices:
@@ -264,7 +299,30 @@ class Matcher:
         # one wrong letter in a 5-letter word ("hujan"/"human") is another word, not a typo
         cutoff = 88.0 if len(token) == 5 else 82.0 if len(token) < 8 else self.typo_cutoff
         hit = process.extractOne(token, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
-        return self._targets[hit[0]] if hit else token
+        if hit is None:
+            return token
+        # a longer or shorter word is another word, not a typo ("keluarga" is no "keluar")
+        short, long_ = sorted((token, hit[0]), key=len)
+        if long_.startswith(short) and len(long_) - len(short) >= 2:
+            return token
+        return self._targets[hit[0]]
+
+    def _strip_affixes(self, token: str) -> str | None:
+        """The known stem of an affixed word, or None."""
+        targets = self._targets
+        stems = [token] + [token[:-len(s)] for s in _SUFFIXES if token.endswith(s)]
+        for stem in stems:
+            if len(stem) >= 4 and stem != token and stem in targets:
+                return targets[stem]
+        for stem in stems:
+            for prefix, restore in _PREFIXES:
+                if not stem.startswith(prefix):
+                    continue
+                for head in restore:
+                    cand = head + stem[len(prefix):]
+                    if len(cand) >= 4 and cand in targets:
+                        return targets[cand]
+        return None
 
     def match(self, text: str, limit: int = 5, exclude: int | None = None) -> Match:
         """Rank entries for `text`; `exclude` leaves one sample row out (kb check uses it
