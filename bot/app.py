@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import BotCommand, Update
+from telegram._utils.types import ODVInput
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    ApplicationHandlerStop,
     CallbackContext,
     TypeHandler,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot import logsafe
 from bot.config import Settings
@@ -50,12 +51,63 @@ async def send_outbox(context: CallbackContext) -> None:
     await svc.sender.drain(context.bot, budget_seconds=OUTBOX_INTERVAL * 0.9)
 
 
-async def skip_duplicate(update: Update, context: CallbackContext) -> None:
-    """Telegram may deliver an update twice (retries, a restart): handle it once."""
-    log_: UpdateLog = context.application.bot_data["update_log"]
-    if not log_.first_time(update.update_id):
-        log.info("update %d was delivered again; skipped", update.update_id)
-        raise ApplicationHandlerStop
+class HelpDeskApplication(Application):  # type: ignore[type-arg]
+    """Telegram may deliver an update twice (retries, a restart): handle it once.
+
+    Long polling records an update id after its handlers ran: getUpdates confirms a batch
+    only once it was handled (:class:`ConfirmWhenHandled`), so after a crash Telegram
+    delivers the batch again, the handled ones are skipped and the one cut off is handled
+    again (at most one duplicate per crash, never a loss). A webhook answers Telegram on
+    receipt, so there the id is recorded first, which keeps a redelivery racing the first
+    copy in another process from handling it too.
+    """
+
+    record_first = False
+
+    async def process_update(self, update: object) -> None:
+        log_: UpdateLog | None = self.bot_data.get("update_log")
+        if log_ is None or not isinstance(update, Update):
+            await super().process_update(update)
+            return
+        seen = (not log_.first_time(update.update_id)) if self.record_first \
+            else log_.seen(update.update_id)
+        if seen:
+            log.info("update %d was delivered again; skipped", update.update_id)
+            return
+        await super().process_update(update)
+        if not self.record_first:
+            log_.first_time(update.update_id)
+
+
+class ConfirmWhenHandled(BaseRequest):
+    """getUpdates with a new offset confirms the previous batch to Telegram: wait until
+    that batch has been handled, so a crash cannot lose updates fetched but not handled
+    (PTB asks for the next batch as soon as the last one is queued)."""
+
+    def __init__(self, inner: BaseRequest) -> None:
+        self.inner = inner
+        self.queue: asyncio.Queue[object] | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+                         write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+                         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+                         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+                         ) -> tuple[int, bytes]:
+        if self.queue is not None and url.endswith("/getUpdates"):
+            await self.queue.join()
+        return await self.inner.do_request(url, method, request_data, read_timeout,
+                                           write_timeout, connect_timeout, pool_timeout)
 
 
 async def prune_updates(context: CallbackContext) -> None:
@@ -102,15 +154,20 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
         builder = builder.base_file_url(settings.telegram.base_file_url)
     if request is not None:
         builder = builder.request(request)
-        builder = builder.get_updates_request(updates_request or request)
+    # PTB's own default for getUpdates: one connection
+    confirm = ConfirmWhenHandled(updates_request or request
+                                 or HTTPXRequest(connection_pool_size=1))
+    builder = builder.get_updates_request(confirm)
+    builder = builder.application_class(HelpDeskApplication)
     builder = builder.post_init(post_init).post_shutdown(post_shutdown)
     app = builder.build()
+    confirm.queue = app.update_queue
     app.bot_data["services"] = services or build_services(settings)
     if dedupe_updates if dedupe_updates is not None else request is None:
+        # checked before any handler group: a second copy of an update changes nothing
+        # (one indexed lookup; the flood throttle comes after it)
         app.bot_data["update_log"] = UpdateLog(app.bot_data["services"].db)
-        # the earliest group, before anything that counts or remembers: a second copy of an
-        # update changes nothing (one indexed insert; the flood throttle comes after it)
-        app.add_handler(TypeHandler(Update, skip_duplicate), group=-6)
+        app.record_first = webhook is not None
 
     # groups -5..-1 run before every handler, in this order: drop what the bot must not act
     # on (channels, other groups, edits), the flood throttle (both before any database

@@ -17,6 +17,7 @@ import json
 import logging
 import random
 import re
+import sys
 import threading
 import time
 import zlib
@@ -427,7 +428,9 @@ def _norm_chat_id(value: Any) -> int | str | None:
 class FakeBotAPI:
     """State of one fake Telegram bot; shared by FakeRequest objects and the HTTP server.
 
-    All public methods are thread-safe.
+    All public methods are thread-safe.  As on Telegram, getUpdates hands out an update
+    again until a later call confirms it with ``offset``: a bot process killed after
+    fetching gets the unconfirmed updates again when it restarts.
     """
 
     def __init__(
@@ -442,6 +445,12 @@ class FakeBotAPI:
         self.calls: list[Call] = []
         self.blocked: set[int] = set()
         self.failure_rate: float = 0.0
+        # what a random failure is: an HTTP status (429 carries retry_after 1) or "timeout"
+        # (the request is dropped unanswered after timeout_delay seconds, without effect)
+        self.failure_kinds: tuple[int | str, ...] = (429, 500)
+        self.failure_edits: bool = False  # random failures hit edit* calls too
+        self.updates_failure_rate: float = 0.0  # getUpdates answers 502 at this rate
+        self.timeout_delay: float = 0.05
         self.rng: random.Random = random.Random(0)
         self.users: dict[int, JSONDict] = {}
         self.member_status: dict[int, str] = {}
@@ -608,10 +617,19 @@ class FakeBotAPI:
         with self._lock:
             self.calls.append(call)
             fault = self._take_fault(method)
-            if fault is None and self._is_send(method) and self.failure_rate:
+            if fault is None and self.failure_rate and (
+                self._is_send(method) or (self.failure_edits and method.startswith("edit"))
+            ):
                 if self.rng.random() < self.failure_rate:
-                    status = self.rng.choice((429, 500))
-                    fault = _Fault(method, status, 1 if status == 429 else None)
+                    kind = self.rng.choice(self.failure_kinds)
+                    if kind == "timeout":
+                        fault = _Fault(method, timeout=True, delay=self.timeout_delay)
+                    else:
+                        status = int(kind)
+                        fault = _Fault(method, status, 1 if status == 429 else None)
+            elif fault is None and method == "getUpdates" and self.updates_failure_rate:
+                if self.rng.random() < self.updates_failure_rate:
+                    fault = _Fault(method, 502)
         if fault is not None and fault.timeout and not fault.delivered:
             self._finish(call, 0, {})
             raise SimulatedTimeout(fault.delay)
@@ -1653,6 +1671,12 @@ class FakeTelegramServer(ThreadingHTTPServer):
     def base_file_url(self) -> str:
         """Value for ``ApplicationBuilder.base_file_url``, needed to download files."""
         return f"http://{self.server_address[0]!s}:{self.server_address[1]}/file/bot"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (e.g. a killed bot process) is no error worth a trace."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
     def stop(self) -> None:
         """Release waiting long polls, stop serving and close the socket."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import html
 import logging
 import time
@@ -12,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
 from bot.i18n import language_of, t
+from bot.models import utcnow
+from bot.services.outbox import enqueue
 from bot.services.users import ADMIN, OFFICER, Person
 
 if TYPE_CHECKING:
@@ -25,6 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 MAX_CALLBACK_BYTES = 64
+SEND_ATTEMPTS = 3
+RETRY_PAUSE = 0.1
 
 
 def services(context: Context) -> Services:
@@ -227,10 +233,35 @@ async def send(update: Update, context: Context, text: str,
         return
     parts = chunks(text)
     for i, part in enumerate(parts):
-        await context.bot.send_message(
-            chat.id, part, parse_mode=ParseMode.HTML, disable_web_page_preview=True,
-            reply_markup=keyboard if i == len(parts) - 1 else None,
-        )
+        await send_or_queue(context, chat.id, part, keyboard if i == len(parts) - 1 else None)
+
+
+async def send_or_queue(context: Context, chat_id: int, text: str,
+                        keyboard: InlineKeyboardMarkup | None) -> None:
+    """A direct reply that Telegram refuses for now is not lost: a server error or a lost
+    connection is retried at once (SEND_ATTEMPTS in all), then the reply goes to the
+    outbox, which also takes it right away on 429 (its pacing honours retry_after, and
+    the handler does not hold up the updates behind it). Only a reply Telegram rejects
+    for good (400, 403) raises."""
+    delay = 0.0
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
+                                           disable_web_page_preview=True, reply_markup=keyboard)
+            return
+        except RetryAfter as exc:
+            retry = exc.retry_after
+            delay = retry.total_seconds() if isinstance(retry, dt.timedelta) else float(retry)
+            break
+        except BadRequest:              # before NetworkError: BadRequest subclasses it
+            raise
+        except NetworkError as exc:     # 5xx, timeouts, connection errors
+            log.warning("reply to %s failed (%s), attempt %d", chat_id, exc, attempt + 1)
+            await asyncio.sleep(RETRY_PAUSE * attempt)
+    with services(context).db.session() as s:
+        enqueue(s, chat_id, text, kind="reply", markup=keyboard,
+                not_before=utcnow() + dt.timedelta(seconds=delay))
+    log.info("reply to %s queued in the outbox", chat_id)
 
 
 def button(text: str, data: str) -> InlineKeyboardButton:
@@ -281,6 +312,10 @@ async def on_error(update: object, context: Context) -> None:
     error = context.error
     if isinstance(error, Forbidden):
         log.info("user blocked the bot: %s", error)
+        return
+    if update is None and isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        # getUpdates failed for now (5xx, a lost connection): PTB polls again by itself
+        log.warning("polling: %s; trying again", error)
         return
     log.error("update failed", exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:

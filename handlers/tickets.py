@@ -6,7 +6,7 @@ import logging
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -21,6 +21,7 @@ from bot.services.tickets import GROUP_LANG, TicketError, TicketView
 from bot.services.users import ADMIN
 from handlers import precheck
 from handlers.common import (
+    SEND_ATTEMPTS,
     STAFF,
     Context,
     button,
@@ -52,14 +53,20 @@ async def post_card(context: Context, view: TicketView) -> None:
     group = svc.settings.officers_chat_id
     if group is None:
         return
-    try:
-        message = await context.bot.send_message(
-            group, svc.tickets.card_text(view), parse_mode=ParseMode.HTML,
-            reply_markup=svc.tickets.card_keyboard(view))
-    except TelegramError as exc:
-        log.warning("ticket %s: card not posted (%s); the SLA job retries", view.id, exc)
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            message = await context.bot.send_message(
+                group, svc.tickets.card_text(view), parse_mode=ParseMode.HTML,
+                reply_markup=svc.tickets.card_keyboard(view))
+        except (BadRequest, Forbidden, RetryAfter) as exc:
+            log.warning("ticket %s: card not posted (%s); the SLA job retries", view.id, exc)
+            return
+        except TelegramError as exc:    # 5xx, a lost connection: try again at once
+            log.warning("ticket %s: card not posted (%s), attempt %d", view.id, exc,
+                        attempt + 1)
+            continue
+        svc.tickets.set_card(view.id, message.message_id)
         return
-    svc.tickets.set_card(view.id, message.message_id)
 
 
 async def refresh_card(context: Context, view: TicketView) -> None:
@@ -75,6 +82,10 @@ async def refresh_card(context: Context, view: TicketView) -> None:
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             log.warning("ticket %s: card not updated (%s)", view.id, exc)
+    except TelegramError as exc:
+        # the card is only a view of the ticket: the action itself is done, and the next
+        # change edits it again
+        log.warning("ticket %s: card not updated (%s)", view.id, exc)
 
 
 async def tell_group(context: Context, text: str, reply_to: int | None = None) -> Message | None:

@@ -57,8 +57,9 @@ async def test_no_token_in_debug_logs_while_polling_and_replying(
         await app.start()
         api.push_update(api.message(5005, "/start", first_name="Rina"))
         api.push_update(api.message(5005, "berapa lama ska terbit"))
-        # a failing request takes the error path, which logs a traceback
-        api.fail_next("sendMessage", 500, description="Internal Server Error")
+        # a rejected request takes the error path, which logs a traceback (a 500 would be
+        # retried, then queued in the outbox)
+        api.fail_next("sendMessage", 400, description="Bad Request: injected")
         api.push_update(api.message(5006, "/help"))
         await api.await_sent(5005, count=2, timeout=15)
         await api.await_sent(5006, count=1, timeout=15)

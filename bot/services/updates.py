@@ -1,9 +1,10 @@
 """Telegram delivers updates at least once: remember handled update ids for a while.
 
-The id is recorded before the handlers run, not after: PTB confirms a polled batch to
-Telegram as soon as it fetched it (and a webhook answers 200 on receipt), so an update
-cut off by a crash is not delivered again anyway; recording first is what stops two
-processes (or a redelivery racing the first copy) from both handling it.
+With long polling the id is recorded after the handlers ran (`seen` before them): the bot
+confirms a polled batch only once it was handled, so an update cut off by a crash comes
+again and is handled again. A webhook answers 200 on receipt, so there the id is recorded
+before the handlers (`first_time`), which stops two processes (or a redelivery racing
+the first copy) from both handling it. See bot.app.HelpDeskApplication.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ class UpdateLog:
                                 .on_conflict_do_nothing(index_elements=["update_id"])
                                 .returning(ProcessedUpdate.update_id))
             return inserted is not None
+
+    def seen(self, update_id: int) -> bool:
+        """Whether the id was recorded (handled) before."""
+        with self.db.session() as s:
+            return s.get(ProcessedUpdate, update_id) is not None
 
     def prune(self, keep: dt.timedelta = KEEP) -> int:
         with self.db.session() as s:
