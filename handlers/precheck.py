@@ -6,8 +6,8 @@ import datetime as dt
 import html
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import t
 from bot.services.calendar import OfficeCalendar
@@ -46,20 +46,6 @@ class Precheck:
 
 def _pc(context: Context) -> Precheck:
     return context.application.bot_data["precheck"]
-
-
-class _WaitingForAnswer(filters.MessageFilter):
-    """True while the sender has an open check waiting on a question (read from the DB,
-    so an answer typed after a restart still lands in the check, not in the FAQ)."""
-
-    def __init__(self, app: Application) -> None:
-        super().__init__(name="precheck_waiting")
-        self._app = app
-
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        precheck: Precheck = self._app.bot_data["precheck"]
-        return user is not None and precheck.store.waiting_for(user.id) is not None
 
 
 def question_keyboard(step: str, pc: Precheck, lang: str) -> InlineKeyboardMarkup | None:
@@ -102,11 +88,6 @@ def answers_for_officer(context: Context, user_id: int) -> str | None:
             value = html.unescape(answer_display(step, state.answers[step], pc.kb, GROUP_LANG))
             lines.append(f"{html.unescape(t(f'pc_label_{step}', GROUP_LANG))}: {value}")
     return "\n".join(lines)
-
-
-def is_waiting(context: Context, user_id: int) -> bool:
-    """An open check claims the user's next text before an open ticket does."""
-    return _pc(context).store.waiting_for(user_id) is not None
 
 
 async def ask(update: Update, context: Context, step: str, answers: dict[str, str],
@@ -210,7 +191,9 @@ async def on_button(update: Update, context: Context) -> None:
 
 
 def register(app: Application) -> None:
-    """Registered before the exporter handlers: an open check claims the user's text."""
+    """An open check claims the user's next message through the exporter router
+    (handlers.tickets.route_exporter_message), which reads the check's state together with
+    the user's tickets in one query."""
     svc = app.bot_data["services"]
     settings = svc.settings
     app.bot_data["precheck"] = Precheck(
@@ -222,7 +205,3 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(["cek", "check"], start_check))
     app.add_handler(CommandHandler(["batal", "cancel"], cancel, filters=private))
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^pc:"))
-    # the DB lookup comes last so other messages never pay for it
-    app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.COMMAND
-                                   & ~filters.StatusUpdate.ALL & _WaitingForAnswer(app),
-                                   on_text))

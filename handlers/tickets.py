@@ -162,7 +162,8 @@ async def relay_to_group(update: Update, context: Context, view: TicketView,
 
 
 async def route_exporter_message(update: Update, context: Context) -> None:
-    """Runs before the FAQ: pending ticket question, rating comment, or an open ticket."""
+    """Runs before the FAQ: an open /cek check, a pending ticket question, a rating
+    comment, or an open ticket claims the message, in that order."""
     if not is_private(update) or update.message is None:
         return
     message = update.message
@@ -173,12 +174,17 @@ async def route_exporter_message(update: Update, context: Context) -> None:
     lang = who.lang
     text = message.text or message.caption
     pending_question = bool(context.user_data.get("ticket_question_pending")) and message.text
-    # one cheap query decides; most messages are FAQ questions and leave right here
-    active_id, comment_pending = svc.tickets.routing(who.id)
+    # one query decides; most messages are FAQ questions and leave right here
+    state = svc.conversations.of(who.id)
+    if state.check_step is not None:
+        # the /cek flow is asking this user something: it claims the message first
+        if not filters.StatusUpdate.ALL.check_update(update):
+            await precheck.on_text(update, context)
+            raise ApplicationHandlerStop
+        return
+    active_id, comment_pending = state.open_ticket, state.comment_pending
     if not (pending_question or comment_pending or active_id):
         return
-    if precheck.is_waiting(context, who.id):
-        return      # the /cek flow is asking this user something
     if (message.document or message.photo) and svc.documents.expects_file(
             who.id, message.reply_to_message.message_id if message.reply_to_message else None):
         return      # an upload for an application's checklist, not a ticket attachment

@@ -11,6 +11,7 @@ from bot.services.answers import AnswerService
 from bot.services.applications import ApplicationService
 from bot.services.broadcasts import BroadcastService
 from bot.services.calendar import OfficeCalendar
+from bot.services.conversations import ConversationLookup
 from bot.services.documents import DocumentCatalog, DocumentService
 from bot.services.importer import Importer
 from bot.services.linking import LinkService
@@ -42,6 +43,7 @@ class Services:
     documents: DocumentService
     reminders: ReminderService
     broadcasts: BroadcastService
+    conversations: ConversationLookup
 
     def close(self) -> None:
         self.db.dispose()
@@ -80,4 +82,5 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
         reminders=ReminderService(db, documents, calendar, settings.reminders,
                                   settings.timezone, settings.officers_chat_id),
         broadcasts=BroadcastService(db),
+        conversations=ConversationLookup(db),
     )

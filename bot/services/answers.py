@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from rapidfuzz import fuzz
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 
 from bot.config import Settings
 from bot.db import Database
@@ -52,6 +52,7 @@ class AnswerService:
                  matcher: Matcher | None = None) -> None:
         self.kb = kb
         self.db = db
+        self._insert_log = insert(QueryLog)     # built once: every question is logged
         self.settings = settings
         self.matcher = matcher or Matcher(kb)
         m = settings.matcher
@@ -106,12 +107,12 @@ class AnswerService:
     def _log(self, reply: Reply, text: str, user_id: int | None) -> Reply:
         if self.db is None:
             return reply
-        with self.db.session() as s:
-            row = QueryLog(user_id=user_id, text=text[:MAX_QUESTION_CHARS], language=reply.lang,
-                           matched_id=reply.topic_id, score=reply.score, outcome=reply.outcome)
-            s.add(row)
-            s.flush()
-            query_id = row.id
+        # one statement on its own: every question pays for this write
+        with self.db.statement() as connection:
+            query_id = connection.execute(self._insert_log, {
+                "user_id": user_id, "text": text[:MAX_QUESTION_CHARS], "language": reply.lang,
+                "matched_id": reply.topic_id, "score": reply.score, "outcome": reply.outcome,
+            }).inserted_primary_key[0]
         return Reply(**{**reply.__dict__, "query_id": query_id})
 
     def record_feedback(self, query_id: int, user_id: int, helpful: bool) -> bool:

@@ -668,6 +668,14 @@ def accept(step: str, text: str, kb: PrecheckKB, today: dt.date) -> str | Msg:
 # -- state: one open check per user ------------------------------------------------------
 
 
+def waiting_step(step: str, updated_at: dt.datetime, now: dt.datetime) -> str | None:
+    """The question a check waits on: none once it reached the summary or went idle
+    (then the user's text is a question for the FAQ again)."""
+    if step == SUMMARY or now - updated_at > IDLE_LIMIT:
+        return None
+    return step
+
+
 @dataclass(frozen=True)
 class CheckState:
     step: str
@@ -705,15 +713,6 @@ class PrecheckStore:
         with self.db.session() as s:
             return s.execute(delete(PrecheckSession)
                              .where(PrecheckSession.user_id == user_id)).rowcount > 0
-
-    def waiting_for(self, user_id: int, now: dt.datetime | None = None) -> str | None:
-        """The question a recent open check waits on, or None (then text is a question)."""
-        state = self.get(user_id)
-        if state is None or state.step == SUMMARY:
-            return None
-        if (now or utcnow()) - state.updated_at > IDLE_LIMIT:
-            return None
-        return state.step
 
 
 # -- command line ------------------------------------------------------------------------

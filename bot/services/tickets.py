@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -120,18 +120,6 @@ class TicketService:
                 query = query.where(Ticket.exporter_attached.is_(True))
             ticket = s.scalars(query.order_by(Ticket.id.desc())).first()
             return self._view(s, ticket) if ticket else None
-
-    def routing(self, user_id: int) -> tuple[int | None, bool]:
-        """(the exporter's attached open ticket, whether a rating comment is awaited), in
-        one query: it runs for every private message."""
-        with self.db.session() as s:
-            rows = s.execute(select(Ticket.id, Ticket.status, Ticket.exporter_attached,
-                                    Ticket.rating_comment)
-                             .where(Ticket.user_id == user_id,
-                                    or_(Ticket.status.in_(ACTIVE), Ticket.rating_comment == ""))
-                             .order_by(Ticket.id.desc())).all()
-        active = next((r.id for r in rows if r.status in ACTIVE and r.exporter_attached), None)
-        return active, any(r.rating_comment == "" for r in rows)
 
     def by_group_message(self, message_id: int) -> int | None:
         """The ticket a message in the officers' group belongs to (its card or a relay)."""

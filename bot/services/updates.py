@@ -27,19 +27,21 @@ class UpdateLog:
     def __init__(self, db: Database, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.db = db
         self.clock = clock
-        self._insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        # built once, run for every update (building it cost more than running it)
+        self._record = (insert(ProcessedUpdate)
+                        .on_conflict_do_nothing(index_elements=["update_id"])
+                        .returning(ProcessedUpdate.update_id))
         # Telegram's update ids only grow: an id above the highest this process has seen
         # recorded cannot be a duplicate, which spares one query for nearly every update
         self._highest: int | None = None
 
     def first_time(self, update_id: int) -> bool:
         """Record the id; False if it was recorded before (a duplicate delivery)."""
-        with self.db.session() as s:
+        with self.db.statement() as connection:
             # RETURNING, not rowcount: psycopg reports -1 for this INSERT on PostgreSQL
-            inserted = s.scalar(self._insert(ProcessedUpdate)
-                                .values(update_id=update_id, at=self.clock())
-                                .on_conflict_do_nothing(index_elements=["update_id"])
-                                .returning(ProcessedUpdate.update_id))
+            inserted = connection.scalar(self._record,
+                                         {"update_id": update_id, "at": self.clock()})
         if inserted is not None and self._highest is not None:
             self._highest = max(self._highest, update_id)
         return inserted is not None
