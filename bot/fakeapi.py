@@ -8,13 +8,13 @@ HTTP so a real bot process can be started with ``base_url`` pointing at it.
 from __future__ import annotations
 
 import asyncio
-import copy
 import email.parser
 import functools
 import html
 import itertools
 import json
 import logging
+import pickle
 import random
 import re
 import sys
@@ -243,6 +243,15 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON-like data; a pickle round trip is several times faster than
+    copy.deepcopy, which was a large share of every fake call in the throughput bench."""
+    return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+
+
+_PLAIN_RUN = re.compile(r"[^<&]+")
+
+
 def parse_html(text: str) -> tuple[str, list[JSONDict]]:
     """Parse Telegram-flavoured HTML into plain text and MessageEntity dicts.
 
@@ -304,9 +313,12 @@ def parse_html(text: str) -> tuple[str, list[JSONDict]]:
             pos += _utf16_len(decoded)
             i = match.end()
         else:
-            out.append(char)
-            pos += 2 if ord(char) > 0xFFFF else 1
-            i += 1
+            # a run of plain text at once, not char by char: most of a message is plain
+            plain = _PLAIN_RUN.match(text, i)
+            chunk = plain.group(0) if plain else char
+            out.append(chunk)
+            pos += _utf16_len(chunk) if not chunk.isascii() else len(chunk)
+            i += len(chunk)
     if stack:
         raise HTMLParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"')
     # Outer entities first when they start at the same place, as Telegram orders them.
@@ -649,7 +661,7 @@ class FakeBotAPI:
     def _finish(self, call: Call, status: int, body: JSONDict) -> tuple[int, JSONDict]:
         with self._lock:
             call.status = status
-            call.result = copy.deepcopy(body.get("result") if body.get("ok") else body)
+            call.result = _copy(body.get("result") if body.get("ok") else body)
             self._cond.notify_all()
             listeners = list(self.listeners)
         for listener in listeners:
@@ -749,7 +761,7 @@ class FakeBotAPI:
         if release != self._release_generation:
             return 200, {"ok": True, "result": []}
         if self._updates:
-            return 200, {"ok": True, "result": copy.deepcopy(self._updates[:limit])}
+            return 200, {"ok": True, "result": _copy(self._updates[:limit])}
         return None
 
     def _poll_sync(self, params: dict[str, Any]) -> tuple[int, JSONDict]:
@@ -845,7 +857,7 @@ class FakeBotAPI:
         }
         message.update({key: value for key, value in content.items() if value is not None})
         self._messages[(chat_id, message["message_id"])] = message
-        return copy.deepcopy(message)
+        return _copy(message)
 
     def _target_chat(self, params: dict[str, Any], key: str = "chat_id") -> int | str:
         chat_id = _norm_chat_id(params.get(key))
@@ -868,7 +880,7 @@ class FakeBotAPI:
         stored = self._messages.get((reply_chat, int(message_id)))
         if stored is None:
             return self._stub_message(reply_chat, int(message_id), None)
-        original = copy.deepcopy(stored)
+        original = _copy(stored)
         original.pop("reply_to_message", None)
         return original
 
@@ -964,7 +976,7 @@ class FakeBotAPI:
                 raise _bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise _bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-        self.commands[self._commands_key(params)] = copy.deepcopy(commands)
+        self.commands[self._commands_key(params)] = _copy(commands)
         return True
 
     def _delete_my_commands(self, params: dict[str, Any], uploads: dict[str, bytes]) -> bool:
@@ -972,7 +984,7 @@ class FakeBotAPI:
         return True
 
     def _get_my_commands(self, params: dict[str, Any], uploads: dict[str, bytes]) -> list[Any]:
-        return copy.deepcopy(self.commands.get(self._commands_key(params), []))
+        return _copy(self.commands.get(self._commands_key(params), []))
 
     def _set_chat_menu_button(self, params: dict[str, Any], uploads: dict[str, bytes]) -> bool:
         chat_id = _norm_chat_id(params.get("chat_id"))
@@ -1129,7 +1141,7 @@ class FakeBotAPI:
 
     def _copy_message(self, params: dict[str, Any], uploads: dict[str, bytes]) -> JSONDict:
         source = self._source_message(params, "copy")
-        content = {key: copy.deepcopy(source[key]) for key in _CONTENT_FIELDS if key in source}
+        content = {key: _copy(source[key]) for key in _CONTENT_FIELDS if key in source}
         if "caption" in params:
             caption, entities = self._caption(params)
             content["caption"] = caption
@@ -1139,11 +1151,11 @@ class FakeBotAPI:
 
     def _forward_message(self, params: dict[str, Any], uploads: dict[str, bytes]) -> JSONDict:
         source = self._source_message(params, "forward")
-        content = {key: copy.deepcopy(source[key]) for key in _CONTENT_FIELDS if key in source}
+        content = {key: _copy(source[key]) for key in _CONTENT_FIELDS if key in source}
         content["forward_origin"] = {
             "type": "user",
             "date": source["date"],
-            "sender_user": copy.deepcopy(source.get("from", self.bot_user)),
+            "sender_user": _copy(source.get("from", self.bot_user)),
         }
         chat_id = self._target_chat(params)
         return self._store(chat_id, self.bot_user, content)
@@ -1180,7 +1192,7 @@ class FakeBotAPI:
             else:
                 stored[key] = value
         stored["edit_date"] = int(time.time())
-        return copy.deepcopy(stored)
+        return _copy(stored)
 
     def _edit_message_text(self, params: dict[str, Any], uploads: dict[str, bytes]) -> Any:
         text, entities = self._message_text(params)
@@ -1379,7 +1391,7 @@ class FakeBotAPI:
                 stored = self._stub_message(target, message_id, sender)
             stored["text"] = text
             stored["edit_date"] = int(time.time())
-            return {"update_id": self._next_update_id(), "edited_message": copy.deepcopy(stored)}
+            return {"update_id": self._next_update_id(), "edited_message": _copy(stored)}
 
     def callback(
         self,
@@ -1410,7 +1422,7 @@ class FakeBotAPI:
                 "from": sender,
                 "chat_instance": str(zlib.crc32(f"{self.bot_id}:{target}".encode())),
                 "data": data,
-                "message": copy.deepcopy(stored),
+                "message": _copy(stored),
             }
             return {"update_id": self._next_update_id(), "callback_query": query}
 

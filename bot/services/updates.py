@@ -48,6 +48,8 @@ class UpdateLog:
 
     def seen(self, update_id: int) -> bool:
         """Whether the id was recorded (handled) before."""
+        if self._highest is not None and update_id > self._highest:
+            return False        # no connection needed: nearly every update leaves here
         with self.db.session() as s:
             if self._highest is None:
                 self._highest = s.scalar(select(func.max(ProcessedUpdate.update_id))) or 0
