@@ -343,25 +343,32 @@ class Matcher:
                 covered[eid] += w * (floor + (1.0 - floor) * share)
         if not covered:
             return Match(candidates=(), normalized=norm)
-        shortlist = sorted(covered, key=lambda e: (-covered[e], e))[:self.shortlist]
-        token_set = set(tokens)
-        rows = [i for eid in shortlist for i in self._entry_rows.get(eid, ())
-                if i != exclude and not token_set.isdisjoint(self.sample_tokens[i])]
+        shortlist = set(sorted(covered, key=lambda e: (-covered[e], e))[:self.shortlist])
+        # the samples sharing a word with the query, from the postings, and the weight they
+        # share with it (the cosine's numerator) in the same pass: per-sample set
+        # intersections were a third of the time of a match
+        shared: dict[int, float] = defaultdict(float)
+        for t in tokens:
+            w2 = weights[t] * weights[t]
+            for i in self._postings.get(t, ()):
+                shared[i] += w2
+        entry_of = self.sample_entry
+        rows = [i for i in shared if i != exclude and entry_of[i] in shortlist]
         if not rows:
             return Match(candidates=(), normalized=norm)
         fuzzy: dict[str, float] = {}
         choices = [self.sample_text[i] for i in rows]
         for _, score, pos in process.extract(query, choices, scorer=self.fuzzy_scorer,
                                              limit=None):
-            eid = self.sample_entry[rows[pos]]
+            eid = entry_of[rows[pos]]
             if score > fuzzy.get(eid, -1.0):
                 fuzzy[eid] = score
         qnorm = math.sqrt(sum(w * w for w in weights.values()))
         cosine: dict[str, float] = {}
+        sample_norm = self.sample_norm
         for i in rows:
-            shared = sum(weights[t] ** 2 for t in token_set.intersection(self.sample_tokens[i]))
-            cos = shared / (qnorm * self.sample_norm[i])
-            eid = self.sample_entry[i]
+            cos = shared[i] / (qnorm * sample_norm[i])
+            eid = entry_of[i]
             if cos > cosine.get(eid, -1.0):
                 cosine[eid] = cos
         wf, wc, wv = self.weights
