@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+from collections.abc import Awaitable
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram._utils.types import ODVInput
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseUpdateProcessor,
     CallbackContext,
     TypeHandler,
 )
@@ -38,6 +42,8 @@ OFFLINE_TOKEN = "123456:OFFLINE-CHAT"
 MENU = ("start", "status", "topics", "officer", "cek", "link", "lang", "help")
 OUTBOX_INTERVAL = 1.0
 SLA_INTERVAL = 60
+# a ticket whose card was never posted (Telegram failed, the process died) gets it soon
+CARD_INTERVAL = 15
 PRUNE_INTERVAL = 3600
 
 
@@ -49,6 +55,67 @@ async def send_outbox(context: CallbackContext) -> None:
     """Job: drain due notifications at the configured rate."""
     svc: Services = context.application.bot_data["services"]
     await svc.sender.drain(context.bot, budget_seconds=OUTBOX_INTERVAL * 0.9)
+
+
+class PerSenderUpdates(BaseUpdateProcessor):
+    """`telegram.concurrent_updates` > 1: updates from different people are handled at the
+    same time, one person's in the order they came. While one exporter's answer waits on
+    Telegram or on PostgreSQL, the next exporter's question is already being matched; a
+    person's second message never overtakes the first (a /cek answer, a ticket follow-up).
+
+    The price: a crash may repeat the reply of every update that was in flight (answered
+    but not yet recorded), up to that many duplicates instead of at most one. Off (1) by
+    default; see README "Running in production"."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._last: dict[int, asyncio.Future[None]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _sender(update)
+        if key is None:
+            await coroutine
+            return
+        before = self._last.get(key)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._last[key] = mine
+        try:
+            if before is not None:
+                # shielded: a cancelled waiter must not cancel the turn of the one before
+                await asyncio.shield(before)
+        except BaseException:
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()       # cancelled while waiting its turn: never started
+            if before is not None and not before.done():
+                # the next in line still waits for the one before this
+                before.add_done_callback(lambda _: self._done(key, mine))
+            else:
+                self._done(key, mine)
+            raise
+        try:
+            await coroutine
+        finally:
+            self._done(key, mine)
+
+    def _done(self, key: int, mine: asyncio.Future[None]) -> None:
+        if not mine.done():
+            mine.set_result(None)
+        if self._last.get(key) is mine:
+            del self._last[key]
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def _sender(update: object) -> int | None:
+    if not isinstance(update, Update):
+        return None
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return update.effective_chat.id if update.effective_chat is not None else None
 
 
 class HelpDeskApplication(Application):  # type: ignore[type-arg]
@@ -69,14 +136,14 @@ class HelpDeskApplication(Application):  # type: ignore[type-arg]
         if log_ is None or not isinstance(update, Update):
             await super().process_update(update)
             return
-        seen = (not log_.first_time(update.update_id)) if self.record_first \
-            else log_.seen(update.update_id)
+        seen = (not await log_.db.run(log_.first_time, update.update_id)) \
+            if self.record_first else log_.seen(update.update_id)
         if seen:
             log.info("update %d was delivered again; skipped", update.update_id)
             return
         await super().process_update(update)
         if not self.record_first:
-            log_.first_time(update.update_id)
+            await log_.db.run(log_.first_time, update.update_id)
 
 
 class ConfirmWhenHandled(BaseRequest):
@@ -159,10 +226,15 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
                                  or HTTPXRequest(connection_pool_size=1))
     builder = builder.get_updates_request(confirm)
     builder = builder.application_class(HelpDeskApplication)
+    if settings.telegram.concurrent_updates > 1:
+        builder = builder.concurrent_updates(
+            PerSenderUpdates(settings.telegram.concurrent_updates))
     builder = builder.post_init(post_init).post_shutdown(post_shutdown)
     app = builder.build()
     confirm.queue = app.update_queue
     app.bot_data["services"] = services or build_services(settings)
+    db = app.bot_data["services"].db
+    db.offload = settings.telegram.concurrent_updates > 1 and not db.local
     if dedupe_updates if dedupe_updates is not None else request is None:
         # checked before any handler group: a second copy of an update changes nothing
         # (one indexed lookup; the flood throttle comes after it)
@@ -204,6 +276,10 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
         # with several processes on one database, only the lease holder runs the pass
         app.job_queue.run_repeating(once_per_period("ticket-sla", SLA_INTERVAL - 5)(tickets.sla_job),
                                     interval=SLA_INTERVAL, first=5, name="ticket-sla",
+                                    job_kwargs={"max_instances": 1, "coalesce": True})
+        app.job_queue.run_repeating(once_per_period("ticket-cards", CARD_INTERVAL - 2)(
+                                        tickets.card_job),
+                                    interval=CARD_INTERVAL, first=5, name="ticket-cards",
                                     job_kwargs={"max_instances": 1, "coalesce": True})
         if "update_log" in app.bot_data:
             app.job_queue.run_repeating(prune_updates, interval=PRUNE_INTERVAL, first=60,

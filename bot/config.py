@@ -63,6 +63,8 @@ class TelegramSettings:
     base_file_url: str | None = None
     bot_username: str | None = None
     webhook: WebhookSettings | None = None
+    # updates handled at the same time (different senders; one sender's stay in order)
+    concurrent_updates: int = 1
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,13 @@ def _number(value: Any, key: str, default: float, lo: float, hi: float) -> float
     return float(value)
 
 
+def _whole(value: Any, key: str, default: int, lo: int, hi: int) -> int:
+    number = _number(value, key, default, lo, hi)
+    if number != int(number):
+        raise ConfigError(f"{key}: must be a whole number, got {number:g}")
+    return int(number)
+
+
 def _reminders(raw: dict[str, Any]) -> ReminderSettings:
     text = _str(raw.get("time"), "reminders.time", "09:00")
     m = re.match(r"^(\d{1,2}):(\d{2})$", text.strip())
@@ -306,6 +315,8 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
         bot_username=(_str(tg.get("bot_username"), "telegram.bot_username").lstrip("@")
                       or None),
         webhook=_webhook(tg.get("webhook"), env),
+        concurrent_updates=_whole(tg.get("concurrent_updates"), "telegram.concurrent_updates",
+                                  1, 1, 256),
     )
 
     db = _section(raw, "database")

@@ -95,7 +95,8 @@ async def question(update: Update, context: Context) -> None:
         return
     who = person(update, context)
     # a language picked with /lang wins over detection only when the text gives no clue
-    reply = services(context).answers.ask(text, who.lang, user_id=who.id)
+    reply = await services(context).db.run(services(context).answers.ask, text, who.lang,
+                                             user_id=who.id)
     if reply.topic_id == ESCALATE_TOPIC:
         # "I want to talk to a person" is not an FAQ answer: it opens a ticket
         await escalate(update, context)

@@ -48,7 +48,7 @@ def officer_name(update: Update) -> str:
 # -- the officers' group: cards ----------------------------------------------------------
 
 async def post_card(context: Context, view: TicketView) -> None:
-    """Post the card of a new ticket; a failure leaves it for the SLA job to re-post."""
+    """Post the card of a new ticket; a failure leaves it for card_job to post."""
     svc = services(context)
     group = svc.settings.officers_chat_id
     if group is None:
@@ -59,7 +59,7 @@ async def post_card(context: Context, view: TicketView) -> None:
                 group, svc.tickets.card_text(view), parse_mode=ParseMode.HTML,
                 reply_markup=svc.tickets.card_keyboard(view))
         except (BadRequest, Forbidden, RetryAfter) as exc:
-            log.warning("ticket %s: card not posted (%s); the SLA job retries", view.id, exc)
+            log.warning("ticket %s: card not posted (%s); posted later", view.id, exc)
             return
         except TelegramError as exc:    # 5xx, a lost connection: try again at once
             log.warning("ticket %s: card not posted (%s), attempt %d", view.id, exc,
@@ -175,7 +175,7 @@ async def route_exporter_message(update: Update, context: Context) -> None:
     text = message.text or message.caption
     pending_question = bool(context.user_data.get("ticket_question_pending")) and message.text
     # one query decides; most messages are FAQ questions and leave right here
-    state = svc.conversations.of(who.id)
+    state = await svc.db.run(svc.conversations.of, who.id)
     if state.check_step is not None:
         # the /cek flow is asking this user something: it claims the message first
         if not filters.StatusUpdate.ALL.check_update(update):
@@ -481,15 +481,20 @@ async def gaps(update: Update, context: Context) -> None:
 # -- jobs ------------------------------------------------------------------------------------
 
 async def sla_job(context: Context) -> None:
-    """Every minute: warn before the first-response target, say when it is breached,
-    and post cards that could not be posted before."""
+    """Every minute: warn before the first-response target, say when it is breached."""
     svc = services(context)
     minutes = f"{svc.settings.tickets_first_response_minutes:g}"
     for view, kind in svc.tickets.sla_pass():
         key = "tk_sla_warn" if kind == "warn" else "tk_sla_breach"
         await tell_group(context, t(key, GROUP_LANG, id=view.id, minutes=minutes),
                          reply_to=view.card_message_id)
-    for view in svc.tickets.without_card():
+
+
+async def card_job(context: Context) -> None:
+    """Post the cards that could not be posted when their tickets were opened: Telegram
+    refused, or the process died in between. Closed tickets get theirs too, so the group
+    holds every ticket."""
+    for view in services(context).tickets.without_card():
         await post_card(context, view)
 
 

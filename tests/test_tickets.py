@@ -206,6 +206,31 @@ async def test_sla_warns_then_reports_breach_once(bot: BotHarness) -> None:
     assert tickets.sla_pass() == []
 
 
+async def test_a_card_the_group_refused_is_posted_later_even_once_closed(
+        bot: BotHarness) -> None:
+    from telegram.ext import CallbackContext
+
+    from handlers.tickets import card_job
+
+    bot.api.blocked.add(OFFICERS_CHAT)          # Telegram refuses the card
+    ticket = await open_ticket(bot)
+    assert card_id(bot, ticket) is None
+    await bot.say(f"/close {ticket}", user_id=OFFICER_ID)
+    bot.api.blocked.discard(OFFICERS_CHAT)
+    context = CallbackContext(bot.app)
+    await card_job(context)
+    # a ticket this fresh may still have its card on the way from the handler
+    assert card_id(bot, ticket) is None
+    now = dt.datetime.now(dt.UTC)
+    bot.services.tickets.clock = lambda: now + dt.timedelta(minutes=1)
+    await card_job(context)
+    card = bot.api.last(OFFICERS_CHAT)
+    assert card_id(bot, ticket) == card.result["message_id"]
+    assert f"Tiket #{ticket}" in card.params["text"] and "ditutup" in card.params["text"]
+    await card_job(context)                     # posted once, not again
+    assert bot.api.last(OFFICERS_CHAT).result["message_id"] == card.result["message_id"]
+
+
 async def test_saved_as_faq_after_admin_approval_only(bot: BotHarness, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import shutil
 

@@ -29,6 +29,8 @@ from bot.services.presenters import Presenter, esc
 
 OPEN, CLAIMED, WAITING, CLOSED = "open", "claimed", "waiting", "closed"
 ACTIVE = (OPEN, CLAIMED, WAITING)
+# longer than the opening handler's own attempts to post a card (three, with timeouts)
+CARD_GRACE = dt.timedelta(seconds=30)
 GROUP_LANG = "id"      # the officers' group works in Indonesian
 SLA_WARN_SHARE = 0.75
 
@@ -406,10 +408,13 @@ class TicketService:
                     out.append((self._view(s, ticket), "warn"))
         return out
 
-    def without_card(self) -> list[TicketView]:
+    def without_card(self, settled: dt.timedelta = CARD_GRACE) -> list[TicketView]:
+        """Tickets of any status whose card is missing, once `settled` has passed since
+        they were opened (until then the handler that opened one may still be posting it)."""
         with self.db.session() as s:
-            rows = s.scalars(select(Ticket).where(Ticket.status.in_(ACTIVE),
-                                                  Ticket.card_message_id.is_(None)))
+            rows = s.scalars(select(Ticket).where(Ticket.card_message_id.is_(None),
+                                                  Ticket.created_at < self.clock() - settled)
+                             .order_by(Ticket.id))
             return [self._view(s, r) for r in rows]
 
     def undelivered_reply(self, s: Session, row: OutboxMessage, status: str) -> None:
