@@ -244,3 +244,26 @@ def test_reminder_settings_are_validated(raw: dict, message: str) -> None:
 
     with pytest.raises(ConfigError, match=message):
         parse_settings({"reminders": raw}, env={})
+
+
+async def test_a_reminder_delayed_into_the_night_waits_for_07_00(bot: BotHarness) -> None:
+    """Queued in the day, but the outbox was backed up (or the bot was down) until 21:30:
+    the reminder is held until 07:00, while other notifications still go out."""
+    from bot.services.outbox import enqueue
+    from bot.services.reminders import REMINDER_KIND
+
+    sender = bot.services.sender
+    with bot.services.db.session() as s:
+        enqueue(s, 1001, "Pengingat: packing list SKA-001 belum diunggah", kind=REMINDER_KIND)
+        enqueue(s, 1002, "Status SKA-002: disetujui", kind="status")
+    tomorrow = utcnow().date() + dt.timedelta(days=1)             # after the rows were queued
+    night = dt.datetime.combine(tomorrow, dt.time(14, 30), tzinfo=dt.UTC)      # 21:30 WIB
+    sender.clock = lambda: night
+    result = await sender.drain(bot.app.bot, budget_seconds=2)
+    assert (result.held, result.sent) == (1, 1)
+    assert bot.api.sent(1001) == [] and len(bot.api.sent(1002)) == 1
+    sender.clock = lambda: night + dt.timedelta(hours=9, minutes=29)   # 06:59 WIB
+    assert (await sender.drain(bot.app.bot, budget_seconds=2)).sent == 0
+    sender.clock = lambda: night + dt.timedelta(hours=9, minutes=30)   # 07:00 WIB
+    assert (await sender.drain(bot.app.bot, budget_seconds=2)).sent == 1
+    assert "packing list" in bot.api.sent(1001)[-1].params["text"]

@@ -18,7 +18,7 @@ from bot.services.linking import LinkService
 from bot.services.outbox import OutboxSender, RateLimits
 from bot.services.presenters import Presenter
 from bot.services.proposals import ProposalService
-from bot.services.reminders import ReminderService
+from bot.services.reminders import REMINDER_KIND, ReminderService
 from bot.services.reports import ReportService, published_totals
 from bot.services.tickets import TicketService
 from bot.services.users import UserService
@@ -64,6 +64,9 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
     sender = OutboxSender(db, RateLimits(settings.outbox.rate_per_second,
                                          settings.outbox.per_chat_per_second))
     sender.listeners.append(tickets.undelivered_reply)
+    reminders = ReminderService(db, documents, calendar, settings.reminders,
+                                settings.timezone, settings.officers_chat_id)
+    sender.holds[REMINDER_KIND] = reminders.not_before
     return Services(
         settings=settings, db=db,
         answers=answers,
@@ -79,8 +82,7 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
         reports=ReportService(db, settings.timezone, answers.country_name,
                               published_totals(kb), answers.title),
         documents=documents,
-        reminders=ReminderService(db, documents, calendar, settings.reminders,
-                                  settings.timezone, settings.officers_chat_id),
+        reminders=reminders,
         broadcasts=BroadcastService(db),
         conversations=ConversationLookup(db),
     )

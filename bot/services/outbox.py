@@ -70,6 +70,7 @@ class DrainResult:
     failed: int = 0
     unreachable: int = 0
     retried: int = 0
+    held: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -90,6 +91,10 @@ class OutboxSender:
         # called as (session, row, final status) when a row ends unreachable or failed,
         # so features can react (e.g. tell officers a ticket reply was not delivered)
         self.listeners: list[Callable[[Session, OutboxMessage, str], None]] = []
+        # per kind: given now, the time a row of that kind must wait for, or None. Checked
+        # when the row is sent, not only when queued: a backlog must not carry a reminder
+        # into the exporters' night
+        self.holds: dict[str, Callable[[dt.datetime], dt.datetime | None]] = {}
 
     def recover(self) -> int:
         """At start-up: rows left `sending` by a dead process go out again.
@@ -173,6 +178,14 @@ class OutboxSender:
                     if self.monotonic() >= deadline:
                         self._release([r.id for r in rows[index:]])
                         break
+                    hold = self.holds.get(row.kind)
+                    until = hold(self.clock()) if hold is not None else None
+                    if until is not None:
+                        self._finish(row.id, PENDING, error=f"held until {until:%Y-%m-%d %H:%M}Z",
+                                     delay=(until - self.clock()).total_seconds(),
+                                     count_attempt=False)
+                        result.held += 1
+                        continue
                     await self._pace(row.chat_id)
                     await self._send_one(bot, row, result)
         return result

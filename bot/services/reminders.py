@@ -32,6 +32,7 @@ from bot.services.presenters import esc
 REMIND_STATUSES = (SUBMITTED, IN_REVIEW, RETURNED)
 QUIET_FROM, QUIET_UNTIL = dt.time(20, 0), dt.time(7, 0)
 EXPORTER, ALERT = "exporter", "alert"
+REMINDER_KIND = f"reminder_{EXPORTER}"      # the outbox kind of an exporter's reminder
 CHUNK = 500
 
 
