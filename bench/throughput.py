@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app import build_application, post_init  # noqa: E402
-from bot.config import parse_settings  # noqa: E402
+from bot.config import Settings, parse_settings  # noqa: E402
 from bot.fakeapi import FakeBotAPI, FakeRequest  # noqa: E402
 from bot.services import build_services  # noqa: E402
 
@@ -61,7 +61,7 @@ def replies(api: FakeBotAPI) -> int:
     return sum(1 for c in api.calls if c.method == "sendMessage")
 
 
-def settings_for(url: str, concurrent: int):  # type: ignore[no-untyped-def]
+def settings_for(url: str, concurrent: int) -> Settings:
     return parse_settings({"database": {"url": url},
                            "telegram": {"concurrent_updates": concurrent}}, env={})
 

@@ -94,9 +94,9 @@ async def question(update: Update, context: Context) -> None:
         await send(update, context, t("please_type", lang))
         return
     who = person(update, context)
+    svc = services(context)
     # a language picked with /lang wins over detection only when the text gives no clue
-    reply = await services(context).db.run(services(context).answers.ask, text, who.lang,
-                                             user_id=who.id)
+    reply = await svc.db.run(svc.answers.ask, text, who.lang, user_id=who.id)
     if reply.topic_id == ESCALATE_TOPIC:
         # "I want to talk to a person" is not an FAQ answer: it opens a ticket
         await escalate(update, context)
