@@ -33,14 +33,15 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from telegram import Update
+from telegram.ext import Application
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app import build_application, post_init  # noqa: E402
-from bot.config import Settings, parse_settings  # noqa: E402
+from bot.config import parse_settings  # noqa: E402
 from bot.fakeapi import FakeBotAPI, FakeRequest  # noqa: E402
-from bot.services import build_services  # noqa: E402
+from bot.services import Services, build_services  # noqa: E402
 
 QUESTIONS = [
     "dokumen apa aja utk ajukan ska", "berapa lama proses ska", "biaya ska berapa",
@@ -61,20 +62,21 @@ def replies(api: FakeBotAPI) -> int:
     return sum(1 for c in api.calls if c.method == "sendMessage")
 
 
-def settings_for(url: str, concurrent: int) -> Settings:
-    return parse_settings({"database": {"url": url},
-                           "telegram": {"concurrent_updates": concurrent}}, env={})
-
-
-async def sequential(url: str, updates: int, concurrent: int) -> tuple[float, float]:
-    settings = settings_for(url, concurrent)
+async def initialized(url: str, concurrent: int) -> tuple[Application, FakeBotAPI, Services]:
+    """The Application as `run` builds it (duplicate-update filter on), on a fake Bot API."""
+    settings = parse_settings({"database": {"url": url},
+                               "telegram": {"concurrent_updates": concurrent}}, env={})
     services = build_services(settings)
     api = FakeBotAPI()
-    # as `run` builds it: duplicate-update filter on
     app = build_application(settings, request=FakeRequest(api), services=services,
                             dedupe_updates=True)
     await app.initialize()
     await post_init(app)
+    return app, api, services
+
+
+async def sequential(url: str, updates: int, concurrent: int) -> tuple[float, float]:
+    app, api, services = await initialized(url, concurrent)
     try:
         for i in range(USERS):      # warm-up: every user exists, caches are filled
             await app.process_update(Update.de_json(question(api, i), app.bot))
@@ -91,18 +93,12 @@ async def sequential(url: str, updates: int, concurrent: int) -> tuple[float, fl
 
 
 async def polling(url: str, updates: int, concurrent: int) -> tuple[float, float]:
-    settings = settings_for(url, concurrent)
-    services = build_services(settings)
-    api = FakeBotAPI()
-    app = build_application(settings, request=FakeRequest(api), services=services,
-                            dedupe_updates=True)
+    app, api, services = await initialized(url, concurrent)
 
     async def answered(count: int) -> None:
         while replies(api) < count:
             await asyncio.sleep(0.002)
 
-    await app.initialize()
-    await post_init(app)
     try:
         await app.start()
         await app.updater.start_polling(poll_interval=0.0, timeout=1)
