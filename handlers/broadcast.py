@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import t
 from bot.services.broadcasts import ALL, COMMODITY, OPEN, BroadcastError, BroadcastView
 from handlers.common import STAFF, Context, button, escape, lang_of, person, restrict, send, services
+
+log = logging.getLogger(__name__)
 
 STAFF_COMMANDS = frozenset({"broadcast"})
 FINISH_INTERVAL = 5.0
@@ -74,15 +79,23 @@ async def broadcast_button(update: Update, context: Context) -> None:
         await query.answer(t(exc.key, lang, **exc.values), show_alert=True)
         return
     await query.answer()
+    keyboard = None
     if action == "send":
-        await query.edit_message_text(_preview(view, lang) + "\n\n" + t(
-            "bc_queued", lang, id=view.id, count=view.reachable), parse_mode=ParseMode.HTML)
+        text = _preview(view, lang) + "\n\n" + t("bc_queued", lang, id=view.id,
+                                                   count=view.reachable)
     elif action == "cancel":
-        await query.edit_message_text(t("bc_cancelled", lang, id=view.id),
-                                      parse_mode=ParseMode.HTML)
+        text = t("bc_cancelled", lang, id=view.id)
     else:
-        await query.edit_message_text(_preview(view, lang), parse_mode=ParseMode.HTML,
-                                      reply_markup=_keyboard(view, lang))
+        text, keyboard = _preview(view, lang), _keyboard(view, lang)
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            await send(update, context, text, keyboard)
+    except TelegramError as exc:
+        # the draft already changed: when the preview cannot show it, a new message does
+        log.warning("broadcast %s: preview not updated (%s)", view.id, exc)
+        await send(update, context, text, keyboard)
 
 
 async def finish_job(context: Context) -> None:

@@ -111,3 +111,16 @@ async def test_nothing_lost_when_the_process_dies_mid_broadcast(bot: BotHarness)
     for uid in range(2001, 2011):
         assert len([t for t in bot.api.texts(uid) if "e-SKA" in t]) == 1, uid
     assert bot.services.broadcasts.summary(bid).sent == 10
+
+
+async def test_sent_even_when_the_preview_cannot_be_edited(bot: BotHarness) -> None:
+    """Telegram refuses the preview's edit (flood control): the officer is told in a new
+    message that the broadcast was queued; nothing fails, nothing is queued twice."""
+    people(bot)
+    bid, _ = await draft(bot)
+    bot.api.fail_next("editMessageText", 429, retry_after=1)
+    sent = await bot.press(f"bc:{bid}:send", user_id=OFFICER_ID)
+    assert [c.method for c in sent] == ["editMessageText", "sendMessage"]
+    assert "antrean untuk 10 eksportir" in text_of(sent[1:])
+    with bot.services.db.session() as s:
+        assert len(s.scalars(select(OutboxMessage)).all()) == 10
