@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import logging
-
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import t
 from bot.services.broadcasts import ALL, COMMODITY, OPEN, BroadcastError, BroadcastView
-from handlers.common import STAFF, Context, button, escape, lang_of, person, restrict, send, services
-
-log = logging.getLogger(__name__)
+from handlers.common import (
+    STAFF,
+    Context,
+    button,
+    escape,
+    lang_of,
+    person,
+    restrict,
+    send,
+    services,
+    show_result,
+)
 
 STAFF_COMMANDS = frozenset({"broadcast"})
 FINISH_INTERVAL = 5.0
@@ -87,15 +92,7 @@ async def broadcast_button(update: Update, context: Context) -> None:
         text = t("bc_cancelled", lang, id=view.id)
     else:
         text, keyboard = _preview(view, lang), _keyboard(view, lang)
-    try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            await send(update, context, text, keyboard)
-    except TelegramError as exc:
-        # the draft already changed: when the preview cannot show it, a new message does
-        log.warning("broadcast %s: preview not updated (%s)", view.id, exc)
-        await send(update, context, text, keyboard)
+    await show_result(update, context, text, keyboard)
 
 
 async def finish_job(context: Context) -> None:

@@ -236,6 +236,35 @@ async def send(update: Update, context: Context, text: str,
         await send_or_queue(context, chat.id, part, keyboard if i == len(parts) - 1 else None)
 
 
+async def set_keyboard(update: Update, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Swap (or, with None, remove) the buttons under the pressed message. The action
+    behind the button is already done, so a refusal from Telegram is logged, not shown."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    try:
+        await query.edit_message_reply_markup(reply_markup=keyboard)
+    except TelegramError as exc:
+        if "not modified" not in str(exc).lower():
+            log.warning("buttons not updated: %s", exc)
+
+
+async def show_result(update: Update, context: Context, text: str,
+                      keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """Show what a button did in the pressed message; when Telegram refuses the edit, in a
+    new message, so the user still learns that it happened."""
+    query = update.callback_query
+    try:
+        if query is None or query.message is None:
+            raise BadRequest("message to edit not found")
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    except TelegramError as exc:
+        if "not modified" in str(exc).lower():
+            return
+        log.warning("message not edited (%s); sent anew", exc)
+        await send(update, context, text, keyboard)
+
+
 async def send_or_queue(context: Context, chat_id: int, text: str,
                         keyboard: InlineKeyboardMarkup | None) -> None:
     """A direct reply that Telegram refuses for now is not lost: a server error or a lost

@@ -37,6 +37,7 @@ from handlers.common import (
     restrict,
     send,
     services,
+    set_keyboard,
 )
 
 log = logging.getLogger(__name__)
@@ -242,7 +243,7 @@ async def choose_button(update: Update, context: Context) -> None:
         if doc_id == "-":
             svc.documents.discard(who, int(upload_arg))
             await query.answer()
-            await query.edit_message_reply_markup(reply_markup=None)
+            await set_keyboard(update, None)
             await send(update, context, t("doc_discarded", lang))
             return
         upload, view = svc.documents.choose(who, int(upload_arg), doc_id)
@@ -250,7 +251,7 @@ async def choose_button(update: Update, context: Context) -> None:
         await _refuse(update, context, exc)
         return
     await query.answer()
-    await query.edit_message_reply_markup(reply_markup=None)
+    await set_keyboard(update, None)
     await send(update, context, t("doc_sent_to_office", lang, ref=escape(view.ref),
                                   doc=escape(svc.documents.catalog.name(doc_id, lang))))
     await _post_to_officers(context, upload, view)
@@ -270,7 +271,7 @@ async def verdict_button(update: Update, context: Context) -> None:
         # only the keyboard changes: the reasons, or back to [Accept] [Reject]
         await query.answer()
         keyboard = _reasons_keyboard(upload_id) if action == "r" else _verdict_keyboard(upload_id)
-        await query.edit_message_reply_markup(reply_markup=keyboard)
+        await set_keyboard(update, keyboard)
         return
     verdict = {"a": ACCEPTED, "r": REJECTED}.get(action, "")
     who = person(update, context)
@@ -292,7 +293,7 @@ async def verdict_button(update: Update, context: Context) -> None:
             await query.edit_message_caption(caption=f"{message.caption_html}\n{line}",
                                              parse_mode=ParseMode.HTML, reply_markup=None)
         else:
-            await query.edit_message_reply_markup(reply_markup=None)
+            await set_keyboard(update, None)
             await send(update, context, line)
     except TelegramError as exc:
         log.warning("could not update the document card: %s", exc)

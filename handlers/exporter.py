@@ -24,6 +24,7 @@ from handlers.common import (
     send,
     send_reply,
     services,
+    set_keyboard,
 )
 from handlers.tickets import escalate
 
@@ -148,8 +149,8 @@ async def on_button(update: Update, context: Context) -> None:
         key = ("feedback_thanks_up" if helpful else "feedback_thanks_down") if stored \
             else "feedback_already"
         await query.answer(t(key, lang))
-        if stored and query.message is not None:
-            await query.edit_message_reply_markup(reply_markup=None)
+        if stored:
+            await set_keyboard(update, None)
     else:
         await query.answer(t("button_invalid", lang), show_alert=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.models import QueryLog, User
@@ -53,6 +54,20 @@ async def test_feedback_is_recorded_once_and_only_for_the_asker(bot: BotHarness)
     answers = [c.params.get("text") for c in bot.answers_to_callbacks()]
     assert "Terima kasih atas masukannya! 👍" in answers
     assert answers.count("Masukan Anda sudah tercatat.") == 2
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")    # PTB's retry_after type notice
+async def test_feedback_counts_even_when_telegram_refuses_to_remove_the_buttons(
+        bot: BotHarness) -> None:
+    sent = await bot.say("berapa biaya penerbitan ska")
+    up = next(d for _, d in buttons_of(sent) if d.startswith("f:") and d.endswith(":1"))
+    bot.api.fail_next("editMessageReplyMarkup", 429, retry_after=1)
+    reply = await bot.press(up)
+    assert [c.method for c in reply] == ["editMessageReplyMarkup"]      # no error message
+    assert "Terima kasih atas masukannya! 👍" in [c.params.get("text")
+                                                  for c in bot.answers_to_callbacks()]
+    with bot.services.db.session() as s:
+        assert s.scalars(select(QueryLog)).one().feedback == 1
 
 
 async def test_destination_question_names_only_that_country(bot: BotHarness) -> None:

@@ -179,11 +179,11 @@ class OutboxSender:
                         self._release([r.id for r in rows[index:]])
                         break
                     hold = self.holds.get(row.kind)
-                    until = hold(self.clock()) if hold is not None else None
+                    now = self.clock()
+                    until = hold(now) if hold is not None else None
                     if until is not None:
                         self._finish(row.id, PENDING, error=f"held until {until:%Y-%m-%d %H:%M}Z",
-                                     delay=(until - self.clock()).total_seconds(),
-                                     count_attempt=False)
+                                     delay=(until - now).total_seconds(), count_attempt=False)
                         result.held += 1
                         continue
                     await self._pace(row.chat_id)
