@@ -252,6 +252,12 @@ class Matcher:
         # fuzzy and cosine are computed for the entries with the best coverage only
         self.shortlist = 40
         self.idf_power = 1.0
+        # A named destination is strong evidence of "which form for this country": its
+        # token is shared by a few entries, so plain IDF rated it below one form name
+        # ("form b" took "ke saudi pakai form b?" to the SKA-types answer). 1.6-2.0 gave
+        # the same rankings on the three question sets; 2.5 began answering out-of-scope
+        # messages that name a country.
+        self.country_weight = 1.8
         self.prepare_weights()
         # typo correction: a misspelt word is mapped to a known word of the knowledge base
         # or to a slang/abbreviation key of normalize.yaml (then to its canonical word).
@@ -272,11 +278,16 @@ class Matcher:
             by_initial[word[0]].append(word)
         self._by_initial = {k: tuple(v) for k, v in by_initial.items()}
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+        topic_words = set().union(*(v for e, v in self.entry_vocab.items()
+                                    if e not in ("greeting", "thanks")))
+        self._courtesy = (self.normalize.greetings | self.normalize.thanks) - topic_words
 
     def prepare_weights(self) -> None:
         """Word weights (IDF ** power) and the samples' vector norms."""
         p = self.idf_power
         self.weight = {t: v ** p for t, v in self.idf.items()}
+        if COUNTRY_TOKEN in self.weight:
+            self.weight[COUNTRY_TOKEN] *= self.country_weight
         self.unknown_weight = (self.unknown_idf ** p) * self.unknown_factor
         self.sample_norm = [math.sqrt(sum(self.weight[t] ** 2 for t in toks))
                             for toks in self.sample_tokens]
@@ -330,6 +341,11 @@ class Matcher:
         norm = self.normalize(text)
         talk = self.normalize.smalltalk(norm)
         tokens = tuple(dict.fromkeys(self._correct(t) for t in norm.tokens))
+        # a question that opens or closes politely ("selamat pagi ... terima kasih") is
+        # about its question, not about thanking: the courtesy words leave the query
+        content = tuple(t for t in tokens if t not in self._courtesy)
+        if len(content) >= 2:
+            tokens = content
         if talk is not None or not tokens:
             return Match(candidates=(), normalized=norm, smalltalk=talk)
         query = " ".join(tokens)
