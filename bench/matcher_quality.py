@@ -1,6 +1,7 @@
-"""Print the matcher's accuracy on tests/data/questions.yaml (a figure, not a test).
+"""Print the matcher's accuracy on the question sets of tests/data/ (figures, not a test).
 
-    python bench/matcher_quality.py [--verbose] [--answer 60 --suggest 42 --gap 3]
+    python bench/matcher_quality.py [--verbose] [--data FILE ...] [--answer 60 --suggest 42
+                                    --gap 3 --anchored 50 --anchored-gap 6]
 
 top-1 = share of in-scope questions answered confidently with the right topic;
 abstention = share of out-of-scope messages not answered. The pass marks are asserted
@@ -54,20 +55,29 @@ def evaluate(matcher: Matcher, limits: Thresholds, data: dict, verbose: bool = F
     return right / n, ranked / n, abstained / len(data["out_of_scope"])
 
 
+DATA_SETS = ("questions", "questions_dev", "questions_holdout", "questions_fresh")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--verbose", "-v", action="store_true")
     ap.add_argument("--answer", type=float, default=Thresholds.answer)
     ap.add_argument("--suggest", type=float, default=Thresholds.suggest)
     ap.add_argument("--gap", type=float, default=Thresholds.min_gap)
-    ap.add_argument("--data", default=str(ROOT / "tests" / "data" / "questions.yaml"))
+    ap.add_argument("--anchored", type=float, default=Thresholds.anchored)
+    ap.add_argument("--anchored-gap", type=float, default=Thresholds.anchored_gap)
+    ap.add_argument("--data", action="append",
+                    help="a questions file (repeatable); default: every set in tests/data")
     args = ap.parse_args()
     matcher = Matcher(load_knowledge(ROOT / "knowledge"))
-    data = yaml.safe_load(Path(args.data).read_text(encoding="utf-8"))
-    top1, ranked, abst = evaluate(matcher, Thresholds(args.answer, args.suggest, args.gap),
-                                  data, args.verbose)
-    print(f"questions={len(data['questions'])} out_of_scope={len(data['out_of_scope'])}")
-    print(f"top1_answered={top1:.1%} top1_ranked={ranked:.1%} abstention={abst:.1%}")
+    limits = Thresholds(args.answer, args.suggest, args.gap, args.anchored, args.anchored_gap)
+    files = args.data or [str(ROOT / "tests" / "data" / f"{n}.yaml") for n in DATA_SETS]
+    for file in files:
+        data = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+        top1, ranked, abst = evaluate(matcher, limits, data, args.verbose)
+        print(f"{Path(file).name:<24} questions={len(data['questions'])} "
+              f"out_of_scope={len(data['out_of_scope'])} top1_answered={top1:.1%} "
+              f"top1_ranked={ranked:.1%} abstention={abst:.1%}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from knowledge.matcher import Thresholds
+
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 DATABASE_ENV = "SKA_DATABASE_URL"
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
@@ -106,6 +108,12 @@ class MatcherSettings:
     answer_threshold: float = 58.5
     suggest_threshold: float = 42.0
     min_gap: float = 1.0
+    anchored_threshold: float = 50.0
+    anchored_gap: float = 6.0
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.answer_threshold, self.suggest_threshold, self.min_gap,
+                          self.anchored_threshold, self.anchored_gap)
 
 
 @dataclass(frozen=True)
@@ -354,9 +362,16 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
         suggest_threshold=_number(m.get("suggest_threshold"), "matcher.suggest_threshold",
                                   MatcherSettings.suggest_threshold, 0, 100),
         min_gap=_number(m.get("min_gap"), "matcher.min_gap", MatcherSettings.min_gap, 0, 100),
+        anchored_threshold=_number(m.get("anchored_threshold"), "matcher.anchored_threshold",
+                                   MatcherSettings.anchored_threshold, 0, 100),
+        anchored_gap=_number(m.get("anchored_gap"), "matcher.anchored_gap",
+                             MatcherSettings.anchored_gap, 0, 100),
     )
     if matcher.suggest_threshold > matcher.answer_threshold:
         raise ConfigError("matcher.suggest_threshold: must not be above matcher.answer_threshold")
+    if not matcher.suggest_threshold <= matcher.anchored_threshold <= matcher.answer_threshold:
+        raise ConfigError("matcher.anchored_threshold: must lie between "
+                          "matcher.suggest_threshold and matcher.answer_threshold")
 
     ob = _section(raw, "outbox")
     outbox = OutboxSettings(

@@ -64,6 +64,7 @@ class Match:
     candidates: tuple[Candidate, ...]
     normalized: Normalized
     smalltalk: str | None = None   # "greeting" / "thanks" when the message is only that
+    anchored: bool = False         # names the SKA service (see Thresholds.anchored)
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -82,6 +83,12 @@ class Thresholds:
     answer: float = 58.5       # best score needed to answer outright ...
     suggest: float = 42.0      # ... below it, down to this, "did you mean"
     min_gap: float = 1.0       # an answer also needs this lead over the runner-up
+    # A message naming the SKA service itself (an anchor word of normalize.yaml: ska,
+    # e-SKA, IPSKA, a form) is in scope, so a clear lead answers it at a lower score:
+    # long, chatty questions dilute the score, and out-of-scope messages that borrow
+    # domain words ("harga plywood", "reset password wifi") name no anchor.
+    anchored: float = 50.0
+    anchored_gap: float = 6.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,7 @@ class Normalizer:
             spec.get("filler") or ())
         self.greetings = frozenset(spec.get("greetings") or ())
         self.thanks = frozenset(spec.get("thanks") or ())
+        self.anchors = frozenset(spec.get("anchors") or ())
         markers = spec.get("language_markers") or {}
         self.markers = {lang: frozenset(markers.get(lang) or ()) for lang in ("id", "en")}
         alias_to_iso = {}
@@ -394,7 +402,8 @@ class Matcher:
             score = wf * fz + wc * 100.0 * coverage + wv * 100.0 * cosine.get(eid, 0.0)
             scored.append(Candidate(eid, round(score, 2)))
         scored.sort(key=lambda c: (-c.score, c.id))
-        return Match(candidates=tuple(scored[:limit]), normalized=norm)
+        return Match(candidates=tuple(scored[:limit]), normalized=norm,
+                     anchored=not self.normalize.anchors.isdisjoint(tokens))
 
 
 SHORT_QUERY_GAP = 5.0
@@ -412,7 +421,9 @@ def classify(match: Match, limits: Thresholds) -> Verdict:
     # one topic word ("akun", "dokumen") rarely says which question is meant: a
     # runner-up within SHORT_QUERY_GAP makes it a did-you-mean instead of a guess
     needed_gap = max(limits.min_gap, SHORT_QUERY_GAP) if len(norm.tokens) <= 1 else limits.min_gap
-    if best.score >= limits.answer and match.gap >= needed_gap:
+    if (best.score >= limits.answer and match.gap >= needed_gap) or (
+            match.anchored and len(norm.tokens) > 1 and best.score >= limits.anchored
+            and match.gap >= max(needed_gap, limits.anchored_gap)):
         return Verdict("answer", best.id, best.score, match.candidates[1:3], norm.country,
                        norm.lang)
     # close calls: offer the entries within reach of the best one

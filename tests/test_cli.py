@@ -69,6 +69,7 @@ def test_run_without_token_says_which_key_in_one_line(tmp_path: Path) -> None:
     ("office: {hours: {mon: '9-5'}}", "office.hours.mon"),
     ("officers: {user_ids: [abc]}", "officers.user_ids"),
     ("matcher: {answer_threshold: 300}", "matcher.answer_threshold"),
+    ("matcher: {anchored_threshold: 70}", "matcher.anchored_threshold"),
     ("telegram: [1, 2", "config"),
 ])
 def test_invalid_setting_is_named_in_one_line(tmp_path: Path, content: str, key: str,

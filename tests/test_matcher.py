@@ -98,6 +98,44 @@ def test_bands() -> None:
     assert classify(_match(), limits).outcome == "no_match"
 
 
+def test_a_chatty_question_naming_the_ska_is_answered_below_the_answer_threshold(
+        matcher: Matcher) -> None:
+    match = matcher.match("form E bisa terbit belakangan sampai brp bulan?")
+    assert match.anchored and match.best is not None and match.best.id == "retroactive"
+    assert match.best.score < Thresholds.answer        # the plain band would not answer it
+    assert classify(match, Thresholds()).outcome == "answer"
+    # without the anchor rule the same match is only a did-you-mean
+    plain = Thresholds(anchored=Thresholds.answer)
+    assert classify(match, plain).outcome == "suggest"
+
+
+@pytest.mark.parametrize("text", [
+    "harga plywood hari ini berapa", "cara reset password wifi indihome",
+    "ongkir kontainer ke jepang berapa", "lowongan kerja di pabrik veneer",
+])
+def test_out_of_scope_messages_borrowing_domain_words_name_no_anchor(
+        matcher: Matcher, text: str) -> None:
+    match = matcher.match(text)
+    assert not match.anchored
+    assert classify(match, Thresholds()).outcome != "answer" or match.best.score >= 58.5
+
+
+def test_a_named_destination_outweighs_a_form_name(matcher: Matcher) -> None:
+    # "form b" alone points at the SKA-types answer; with a destination the question is
+    # which form that country takes
+    verdict = classify(matcher.match("ke saudi arabia pake form b ya pak?"), Thresholds())
+    assert (verdict.outcome, verdict.id, verdict.country) == (
+        "answer", "form-by-destination", "SA")
+
+
+def test_courtesy_around_a_question_does_not_make_it_thanks(matcher: Matcher) -> None:
+    text = ("Pengajuan SKA kami sudah dikirim tadi pagi dan dokumen sudah lengkap. "
+            "Biasanya berapa lama sampai SKA terbit? terima kasih")
+    assert matcher.match(text).best.id == "processing-time"
+    assert classify(matcher.match("terima kasih banyak pak"), Thresholds()).outcome == "smalltalk"
+    assert classify(matcher.match("halo, apa kabar hari ini?"), Thresholds()).id == "greeting"
+
+
 def test_matcher_is_built_once_and_reused(matcher: Matcher) -> None:
     # the prepared samples are what queries run against; nothing is rebuilt per query
     before = list(matcher.sample_text)

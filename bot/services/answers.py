@@ -15,7 +15,7 @@ from bot.db import Database
 from bot.i18n import t
 from bot.models import QueryLog
 from knowledge.loader import CATEGORIES, Knowledge
-from knowledge.matcher import Matcher, Thresholds, Verdict, classify
+from knowledge.matcher import Matcher, Verdict, classify
 
 MAX_QUESTION_CHARS = 1000
 FORM_TOPIC = "form-by-destination"
@@ -55,8 +55,7 @@ class AnswerService:
         self._insert_log = insert(QueryLog)     # built once: every question is logged
         self.settings = settings
         self.matcher = matcher or Matcher(kb)
-        m = settings.matcher
-        self.limits = Thresholds(m.answer_threshold, m.suggest_threshold, m.min_gap)
+        self.limits = settings.matcher.thresholds()
         self._country_by_name = {alias: c for c in kb.countries.values() for alias in c.aliases}
         self._rendered: dict[tuple[str, str], str] = {}
 
