@@ -55,7 +55,8 @@ def evaluate(matcher: Matcher, limits: Thresholds, data: dict, verbose: bool = F
     return right / n, ranked / n, abstained / len(data["out_of_scope"])
 
 
-DATA_SETS = ("questions", "questions_dev", "questions_holdout", "questions_fresh")
+DATA_SETS = ("questions", "questions_dev", "questions_holdout", "questions_fresh",
+             "questions_final")
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ def shipped_thresholds() -> Thresholds:
     return parse_settings(raw, env={}).matcher.thresholds()
 
 
-@pytest.mark.parametrize("name", ["questions", "questions_holdout"])
+@pytest.mark.parametrize("name", ["questions", "questions_holdout", "questions_fresh"])
 def test_top1_accuracy_and_out_of_scope_abstention(name: str) -> None:
     # every set here steered some tuning (their headers say how); the pass marks are
     # the floors a knowledge-base or matcher change must not break
