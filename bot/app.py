@@ -118,32 +118,83 @@ def _sender(update: object) -> int | None:
     return update.effective_chat.id if update.effective_chat is not None else None
 
 
+class HandledQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """The update queue. In webhook mode put() returns only once the update was handled.
+
+    PTB's webhook handler answers Telegram 200 when put() returns. Returning on receipt
+    would let a crash lose the updates received but not yet handled; waiting means
+    Telegram delivers them again, and the duplicate filter handles each id once. Long
+    polling feeds the queue without waiting (:class:`ConfirmWhenHandled` does the same job
+    there), so the updater keeps the queue full for concurrent handling.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wait_for_handling = False
+        self._waiting: dict[int, list[asyncio.Future[None]]] = {}
+
+    async def put(self, item: object) -> None:
+        if not self.wait_for_handling or not isinstance(item, Update):
+            await super().put(item)
+            return
+        handled = asyncio.get_running_loop().create_future()
+        # a redelivery can arrive while the first copy is handled: both wait for it
+        self._waiting.setdefault(item.update_id, []).append(handled)
+        try:
+            await super().put(item)
+            await handled
+        finally:
+            waiters = self._waiting.get(item.update_id)
+            if waiters is not None and handled in waiters:
+                waiters.remove(handled)
+                if not waiters:
+                    del self._waiting[item.update_id]
+
+    def handled(self, update: Update, error: BaseException | None = None) -> None:
+        """Release the webhook requests waiting for this update; an error fails them
+        (Telegram then retries) instead of confirming an update that was not handled."""
+        for waiter in self._waiting.pop(update.update_id, ()):
+            if waiter.done():
+                continue
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+
+
 class HelpDeskApplication(Application):  # type: ignore[type-arg]
     """Telegram may deliver an update twice (retries, a restart): handle it once.
 
-    Long polling records an update id after its handlers ran: getUpdates confirms a batch
-    only once it was handled (:class:`ConfirmWhenHandled`), so after a crash Telegram
-    delivers the batch again, the handled ones are skipped and the one cut off is handled
-    again (at most one duplicate per crash, never a loss). A webhook answers Telegram on
-    receipt, so there the id is recorded first, which keeps a redelivery racing the first
-    copy in another process from handling it too.
+    An update id is recorded after its handlers ran, and Telegram learns that an update
+    arrived only once it was handled: getUpdates confirms a batch then
+    (:class:`ConfirmWhenHandled`), a webhook request is answered then
+    (:class:`HandledQueue`). After a crash Telegram delivers the unconfirmed updates
+    again, the handled ones are skipped and the one cut off is handled again: at most one
+    duplicate per update in flight, never a loss.
     """
 
-    record_first = False
-
     async def process_update(self, update: object) -> None:
+        try:
+            await self._process_once(update)
+        except BaseException as exc:
+            self._acknowledge(update, exc)
+            raise
+        self._acknowledge(update)
+
+    def _acknowledge(self, update: object, error: BaseException | None = None) -> None:
+        if isinstance(update, Update) and isinstance(self.update_queue, HandledQueue):
+            self.update_queue.handled(update, error)
+
+    async def _process_once(self, update: object) -> None:
         log_: UpdateLog | None = self.bot_data.get("update_log")
         if log_ is None or not isinstance(update, Update):
             await super().process_update(update)
             return
-        seen = (not await log_.db.run(log_.first_time, update.update_id)) \
-            if self.record_first else log_.seen(update.update_id)
-        if seen:
+        if log_.seen(update.update_id):
             log.info("update %d was delivered again; skipped", update.update_id)
             return
         await super().process_update(update)
-        if not self.record_first:
-            await log_.db.run(log_.first_time, update.update_id)
+        await log_.db.run(log_.first_time, update.update_id)
 
 
 class ConfirmWhenHandled(BaseRequest):
@@ -226,6 +277,9 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
                                  or HTTPXRequest(connection_pool_size=1))
     builder = builder.get_updates_request(confirm)
     builder = builder.application_class(HelpDeskApplication)
+    queue = HandledQueue()
+    queue.wait_for_handling = webhook is not None
+    builder = builder.update_queue(queue)
     if settings.telegram.concurrent_updates > 1:
         builder = builder.concurrent_updates(
             PerSenderUpdates(settings.telegram.concurrent_updates))
@@ -239,7 +293,6 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
         # checked before any handler group: a second copy of an update changes nothing
         # (one indexed lookup; the flood throttle comes after it)
         app.bot_data["update_log"] = UpdateLog(app.bot_data["services"].db)
-        app.record_first = webhook is not None
 
     # groups -5..-1 run before every handler, in this order: drop what the bot must not act
     # on (channels, other groups, edits), the flood throttle (both before any database

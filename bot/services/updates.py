@@ -1,10 +1,10 @@
 """Telegram delivers updates at least once: remember handled update ids for a while.
 
-With long polling the id is recorded after the handlers ran (`seen` before them): the bot
-confirms a polled batch only once it was handled, so an update cut off by a crash comes
-again and is handled again. A webhook answers 200 on receipt, so there the id is recorded
-before the handlers (`first_time`), which stops two processes (or a redelivery racing
-the first copy) from both handling it. See bot.app.HelpDeskApplication.
+An id is checked before the handlers (`seen`) and recorded after them (`first_time`).
+Telegram learns that an update arrived only once it was handled (a polled batch is
+confirmed then, a webhook request answered then), so an update cut off by a crash comes
+again and is handled again, and a copy of a handled one is skipped. See
+bot.app.HelpDeskApplication.
 """
 
 from __future__ import annotations
