@@ -176,7 +176,7 @@ class HelpDeskApplication(Application):  # type: ignore[type-arg]
     async def process_update(self, update: object) -> None:
         try:
             await self._process_once(update)
-        except BaseException as exc:
+        except BaseException as exc:   # cancelled at shutdown: Telegram must deliver again
             self._acknowledge(update, exc)
             raise
         self._acknowledge(update)
@@ -190,11 +190,23 @@ class HelpDeskApplication(Application):  # type: ignore[type-arg]
         if log_ is None or not isinstance(update, Update):
             await super().process_update(update)
             return
-        if log_.seen(update.update_id):
+        # The duplicate filter must not stop the bot: an exception leaving process_update
+        # ends PTB's update fetcher for good. When the database fails the check, the update
+        # is handled anyway (a possible duplicate, never a loss; its handlers report the
+        # failure to the user themselves).
+        try:
+            seen = log_.seen(update.update_id)
+        except Exception:
+            log.exception("duplicate check failed for update %d; handling it", update.update_id)
+            seen = False
+        if seen:
             log.info("update %d was delivered again; skipped", update.update_id)
             return
         await super().process_update(update)
-        await log_.db.run(log_.first_time, update.update_id)
+        try:
+            await log_.db.run(log_.first_time, update.update_id)
+        except Exception:
+            log.exception("update %d was handled but could not be recorded", update.update_id)
 
 
 class ConfirmWhenHandled(BaseRequest):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from telegram import Update
 
 from bot.app import build_application, post_init
@@ -15,7 +16,7 @@ from bot.fakeapi import FakeBotAPI, FakeRequest
 from bot.models import ProcessedUpdate, QueryLog
 from bot.services import Services
 from bot.services.updates import UpdateLog
-from tests.conftest import BotHarness
+from tests.conftest import BotHarness, make_settings
 
 
 @pytest.fixture
@@ -73,3 +74,38 @@ async def test_fake_transports_do_not_dedupe_by_default(bot: BotHarness) -> None
     update = bot.api.message(3005, "/start")
     await bot.app.process_update(Update.de_json(dict(update), bot.app.bot))
     assert len(await bot.feed(dict(update))) == 1
+
+
+async def test_a_webhook_update_is_confirmed_only_once_handled(database_url: str,
+                                                               services: Services) -> None:
+    settings = make_settings(database_url, telegram={"webhook": {
+        "url": "https://bot.example.org/hook", "secret_token": "s3cret"}})
+    api = FakeBotAPI()
+    app = build_application(settings, request=FakeRequest(api), services=services,
+                            dedupe_updates=True)
+    await app.initialize()
+    await app.start()
+    try:
+        # what PTB's webhook handler awaits before it answers 200: the reply is already out
+        first = Update.de_json(api.message(3006, "biaya ska berapa"), app.bot)
+        await asyncio.wait_for(app.update_queue.put(first), timeout=10)
+        assert len(api.texts(3006)) == 1
+    finally:
+        await app.stop()
+        await app.shutdown()
+
+
+async def test_a_failing_duplicate_check_neither_loses_the_update_nor_stops_the_bot(
+        live_bot: BotHarness) -> None:
+    with live_bot.services.db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE processed_updates"))
+    app, api = live_bot.app, live_bot.api
+    await app.start()       # PTB's update fetcher, which an escaping exception would end
+    try:
+        for n, question in enumerate(("biaya ska berapa", "berapa lama proses ska"), 1):
+            update = Update.de_json(api.message(3007, question), app.bot)
+            await app.update_queue.put(update)
+            await asyncio.wait_for(app.update_queue.join(), timeout=10)
+            assert len(api.texts(3007)) == n
+    finally:
+        await app.stop()
