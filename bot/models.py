@@ -173,6 +173,9 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     reply_markup: Mapped[str | None] = mapped_column(Text)      # JSON of an inline keyboard
     kind: Mapped[str] = mapped_column(String(32), default="notice")
+    # 0 first; 1 for bulk (broadcasts, reminders), so a large broadcast does not hold up
+    # the status changes and officers' replies queued after it
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     # unique when set: the same notice (e.g. one reminder per application per day) once
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select, update
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import select, text, update
 
+from bot.db import MIGRATIONS, Database
 from bot.models import OutboxMessage
 from bot.services.outbox import OutboxSender, RateLimits, enqueue
 from tests.conftest import BotHarness
@@ -92,3 +95,37 @@ async def test_bad_request_fails_without_retry(bot: BotHarness) -> None:
         enqueue(s, 9, "<b>unclosed")
     result = await bot.services.sender.drain(bot.app.bot, budget_seconds=1)
     assert result.failed == 1 and statuses(bot) == ["failed"]
+
+
+async def test_a_status_change_overtakes_a_queued_broadcast(bot: BotHarness) -> None:
+    queue(bot, [300 + i for i in range(40)], kind="broadcast")
+    queue(bot, [300 + i for i in range(40, 60)], kind="reminder_exporter")
+    queue(bot, [400], kind="status")
+    queue(bot, [401], kind="ticket_reply")
+    sender = OutboxSender(bot.services.db, RateLimits(overall_per_second=20,
+                                                      per_chat_per_second=1))
+    await sender.drain(bot.app.bot, budget_seconds=0.5)
+    sent = [c.params["chat_id"] for c in bot.api.calls if c.method == "sendMessage"]
+    # queued last, sent first; the bulk rows keep their own order behind them
+    assert sent[:2] == [400, 401] and sent[2:] == list(range(300, 300 + len(sent) - 2))
+    await sender.drain(bot.app.bot, budget_seconds=5)
+    assert statuses(bot) == ["sent"] * 62
+
+
+def test_upgrading_a_database_ranks_its_queued_broadcasts_behind(database_url: str) -> None:
+    db = Database(database_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as connection:        # a database of the previous release
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0006")
+        for chat, kind in ((1, "broadcast"), (2, "reminder_exporter"), (3, "status")):
+            connection.execute(text(
+                "INSERT INTO outbox (chat_id, text, kind, status, attempts, next_attempt_at, "
+                "created_at) VALUES (:c, 'x', :k, 'pending', 0, :t, :t)"),
+                {"c": chat, "k": kind, "t": dt.datetime.now(dt.UTC)})
+    db.migrate()
+    with db.session() as s:
+        assert [(m.chat_id, m.priority) for m in s.scalars(
+            select(OutboxMessage).order_by(OutboxMessage.id))] == [(1, 1), (2, 1), (3, 0)]
+    db.dispose()

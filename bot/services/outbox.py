@@ -40,6 +40,12 @@ MAX_ATTEMPTS = 8
 CLAIM_SECONDS = 60.0
 
 
+def priority_of(kind: str) -> int:
+    """Bulk messages go after everything else: an exporter waiting for a status change or
+    an officer's reply must not wait behind a broadcast to every exporter."""
+    return 1 if kind == "broadcast" or kind.startswith("reminder_") else 0
+
+
 def enqueue(session: Session, chat_id: int, text: str, *, kind: str = "notice",
             markup: InlineKeyboardMarkup | None = None, dedupe_key: str | None = None,
             not_before: dt.datetime | None = None) -> OutboxMessage | None:
@@ -50,7 +56,8 @@ def enqueue(session: Session, chat_id: int, text: str, *, kind: str = "notice",
         if exists is not None:
             return None
     row = OutboxMessage(
-        chat_id=chat_id, text=text, kind=kind, dedupe_key=dedupe_key,
+        chat_id=chat_id, text=text, kind=kind, priority=priority_of(kind),
+        dedupe_key=dedupe_key,
         reply_markup=json.dumps(markup.to_dict()) if markup is not None else None,
         next_attempt_at=not_before or utcnow(),
     )
@@ -118,7 +125,8 @@ class OutboxSender:
         due = and_(or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING),
                    OutboxMessage.next_attempt_at <= now)
         with self.db.session() as s:
-            pick = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
+            pick = (select(OutboxMessage.id).where(due)
+                    .order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit))
             if s.get_bind().dialect.name == "postgresql":
                 # rows another process is claiming right now are skipped, not waited for
                 pick = pick.with_for_update(skip_locked=True)
@@ -131,7 +139,7 @@ class OutboxSender:
                         next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS))
                 .returning(OutboxMessage.id)))
             return list(s.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
-                                  .order_by(OutboxMessage.id)))
+                                  .order_by(OutboxMessage.priority, OutboxMessage.id)))
 
     def _release(self, row_ids: list[int]) -> None:
         """Claimed rows the budget did not reach go back, as if never tried."""
@@ -173,7 +181,7 @@ class OutboxSender:
                 if not rows:
                     break
                 # a chat that got a message less than a second ago waits its turn, others go
-                rows.sort(key=lambda r: self._last_by_chat.get(r.chat_id, -1e9))
+                rows.sort(key=lambda r: (r.priority, self._last_by_chat.get(r.chat_id, -1e9)))
                 for index, row in enumerate(rows):
                     if self.monotonic() >= deadline:
                         self._release([r.id for r in rows[index:]])
