@@ -158,6 +158,8 @@ class HandledQueue(asyncio.Queue):  # type: ignore[type-arg]
                 continue
             if error is None:
                 waiter.set_result(None)
+            elif isinstance(error, asyncio.CancelledError):
+                waiter.cancel()
             else:
                 waiter.set_exception(error)
 

@@ -41,7 +41,7 @@ from bot.models import (
 )
 from bot.services import Services, build_services
 from tests.conftest import OFFICER_ID, OFFICERS_CHAT, ROOT, make_settings
-from tests.test_e2e import TOKEN
+from tests.processes import TOKEN, start_bot
 
 SEED = 7
 EXPORTERS = 50
@@ -84,13 +84,9 @@ class Bot:
     starts: int = 0
 
     def start(self) -> None:
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
-        env.pop("SKA_DATABASE_URL", None)
         self.starts += 1
-        log = (self.logs / f"bot{self.starts}.log").open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--config", str(self.config), "run"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        with (self.logs / f"bot{self.starts}.log").open("w") as log:
+            self.proc = start_bot(self.config, output=log)   # the child keeps its own copy
 
     def kill(self) -> None:
         assert self.proc is not None and self.proc.poll() is None, self.output()

@@ -4,15 +4,11 @@ the SLA pass runs in one process per period."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import func, select, update
 
 from bot.db import Database
@@ -21,8 +17,8 @@ from bot.models import OutboxMessage, Ticket
 from bot.services import build_services
 from bot.services.leases import Leases
 from bot.services.outbox import enqueue
-from tests.conftest import OFFICERS_CHAT, ROOT, _drop_schema, _postgres_schema_url, make_settings
-from tests.test_e2e import TOKEN, wait_for
+from tests.conftest import OFFICERS_CHAT, _drop_schema, _postgres_schema_url, make_settings
+from tests.processes import TOKEN, start_bot, wait_for, write_config
 
 
 def test_a_lease_has_one_holder_until_it_expires(database_url: str) -> None:
@@ -44,14 +40,6 @@ def test_a_lease_has_one_holder_until_it_expires(database_url: str) -> None:
         db.dispose()
 
 
-def _start(config: Path, log: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
-    env.pop("SKA_DATABASE_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "run"],
-                            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            text=True)
-
-
 def test_two_processes_deliver_every_notification_exactly_once(tmp_path: Path) -> None:
     url = _postgres_schema_url()
     api = FakeBotAPI()
@@ -64,14 +52,14 @@ def test_two_processes_deliver_every_notification_exactly_once(tmp_path: Path) -
         svc.tickets.open(user, f"question from {user}", [])
     with svc.db.session() as s:
         s.execute(update(Ticket).values(created_at=long_ago))
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({
+    config = write_config(tmp_path / "config.yaml", {
         "telegram": {"base_url": base_url},
         "database": {"url": url},
         "officers": {"chat_id": OFFICERS_CHAT, "user_ids": [9001]},
         "outbox": {"rate_per_second": 15},
-    }))
-    procs = [_start(config, tmp_path / f"bot{i}.log") for i in (1, 2)]
+    })
+    logs = [(tmp_path / f"bot{i}.log").open("w") for i in (1, 2)]
+    procs = [start_bot(config, output=log) for log in logs]
     try:
         # the SLA pass runs 5 s after start in both processes; the lease lets one of them
         assert wait_for(lambda: len(api.texts(OFFICERS_CHAT)) >= 6, timeout=40)
@@ -95,6 +83,8 @@ def test_two_processes_deliver_every_notification_exactly_once(tmp_path: Path) -
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        for log in logs:
+            log.close()
         server.stop()
         svc.close()
         _drop_schema(url)

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.config import ConfigError, parse_settings
 from bot.fakeapi import FakeBotAPI, serve_http
 from bot.services import build_services
 from bot.services.outbox import enqueue
-from tests.conftest import ROOT, make_settings
-from tests.test_e2e import TOKEN, wait_for
+from tests.conftest import make_settings
+from tests.processes import TOKEN, start_bot, wait_for, write_config
 
 SECRET = "s3cret_Token-42"
 
@@ -78,20 +74,13 @@ def test_bot_process_in_webhook_mode(tmp_path: Path) -> None:
         for chat in (1, 2):
             enqueue(s, chat, "later", not_before=dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
     svc.close()
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({
+    proc = start_bot(write_config(tmp_path / "config.yaml", {
         "telegram": {"base_url": base_url, "webhook": {
             # the public URL is the reverse proxy's; it forwards to listen:port/path
             "url": "https://bot.example.org/tg-hook", "listen": "127.0.0.1", "port": port}},
         "database": {"url": db_url},
         "health": {"port": health_port},
-    }))
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1",
-           "TELEGRAM_WEBHOOK_SECRET": SECRET}
-    env.pop("SKA_DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "run"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    }), env={"TELEGRAM_WEBHOOK_SECRET": SECRET})
     hook = f"http://127.0.0.1:{port}/tg-hook"
     try:
         assert wait_for(lambda: api.webhook_url == "https://bot.example.org/tg-hook"
@@ -146,21 +135,6 @@ def test_bot_process_in_webhook_mode(tmp_path: Path) -> None:
     assert "Traceback" not in output
 
 
-def start_webhook_bot(tmp_path: Path, base_url: str, db_url: str, port: int
-                      ) -> subprocess.Popen[str]:
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({
-        "telegram": {"base_url": base_url, "webhook": {
-            "url": "https://bot.example.org/tg-hook", "listen": "127.0.0.1", "port": port}},
-        "database": {"url": db_url}}))
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1",
-           "TELEGRAM_WEBHOOK_SECRET": SECRET}
-    env.pop("SKA_DATABASE_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "run"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-
-
 def test_a_webhook_update_cut_off_by_a_crash_is_delivered_again_and_answered_once(
         tmp_path: Path) -> None:
     api = FakeBotAPI()
@@ -176,9 +150,14 @@ def test_a_webhook_update_cut_off_by_a_crash_is_delivered_again_and_answered_onc
         except OSError:
             return None
 
+    config = write_config(tmp_path / "config.yaml", {
+        "telegram": {"base_url": base_url, "webhook": {
+            "url": "https://bot.example.org/tg-hook", "listen": "127.0.0.1", "port": port}},
+        "database": {"url": db_url}})
+    secret = {"TELEGRAM_WEBHOOK_SECRET": SECRET}
     procs = []
     try:
-        procs.append(start_webhook_bot(tmp_path, base_url, db_url, port))
+        procs.append(start_bot(config, env=secret))
         assert wait_for(lambda: api.webhook_url != "", timeout=30), "setWebhook never called"
         # the reply hangs on its way to Telegram; the process dies meanwhile
         api.timeout_next(method="sendMessage", delay=15)
@@ -192,7 +171,7 @@ def test_a_webhook_update_cut_off_by_a_crash_is_delivered_again_and_answered_onc
         delivery.join(timeout=20)
         # Telegram never heard 200, so it keeps the update; nothing was answered yet
         assert first != [200] and api.texts(7007) == []
-        procs.append(start_webhook_bot(tmp_path, base_url, db_url, port))
+        procs.append(start_bot(config, env=secret))
         assert wait_for(lambda: deliver() == 200, timeout=30)
         answers = api.texts(7007)
         assert len(answers) == 1 and "hari kerja" in answers[0]
