@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -75,7 +75,21 @@ def make_engine(url: str, autocommit: bool = False) -> Engine:
     engine = create_engine(url, pool_size=5, max_overflow=5, **options)
     event.listen(engine.pool, "checkin", _mark_checkin)
     event.listen(engine.pool, "checkout", _ping_if_idle)
+    if autocommit:
+        event.listen(engine, "connect", _asynchronous_commit)
     return engine
+
+
+def _asynchronous_commit(dbapi_connection: Any, _record: Any) -> None:
+    """The hot path's writes (the question log, handled update ids) do not wait for the
+    WAL to reach the disk: each autocommitted INSERT otherwise waits for an fsync, the
+    larger part of its round trip. A PostgreSQL crash (not a bot crash) can then forget
+    the last fraction of a second of them: a few log rows, or an update id whose copy
+    would be answered once more. Everything else commits synchronously."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    dbapi_connection.execute("SET synchronous_commit TO off")
+    dbapi_connection.autocommit = autocommit
 
 
 class Database:
