@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
+from bench._harness import pg_schema  # noqa: E402
 from bot.config import parse_settings  # noqa: E402
 from bot.models import ChecklistItem, Company, SkaApplication, User  # noqa: E402
 from bot.services import build_services  # noqa: E402
@@ -53,26 +54,36 @@ def main() -> None:
     ap.add_argument("--trace", action="store_true", help="also measure Python allocations")
     args = ap.parse_args()
     url = args.database or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    if url.startswith("postgresql"):
+        with pg_schema(url) as scratch:
+            if scratch is None:
+                sys.exit(f"no PostgreSQL answers at {url}")
+            measure(scratch, args.applications, args.trace)
+        return
+    measure(url, args.applications, args.trace)
+
+
+def measure(url: str, applications: int, trace: bool) -> None:
     svc = build_services(parse_settings({"database": {"url": url}}, env={}))
-    seed(svc, args.applications)
+    seed(svc, applications)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if args.trace:          # tracemalloc slows Python down 2-3x: time without it by default
+    if trace:          # tracemalloc slows Python down 2-3x: time without it by default
         tracemalloc.start()
     started = time.perf_counter()
     report = svc.reminders.run_pass(force=True)
     elapsed = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1] if args.trace else 0
+    peak = tracemalloc.get_traced_memory()[1] if trace else 0
     tracemalloc.stop()
     again_started = time.perf_counter()
     again = svc.reminders.run_pass(force=True)
     again_s = time.perf_counter() - again_started
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"database          {url.split('://')[0]}")
-    print(f"applications      {args.applications} (2 documents missing each, 1 exporter each)")
+    print(f"applications      {applications} (2 documents missing each, 1 exporter each)")
     print(f"first pass        {elapsed:.2f} s, queued {report.queued} "
           f"({report.queued / elapsed:.0f}/s)")
     traced = f"{peak / 1e6:.1f} MB traced (Python allocations in the pass); " \
-        if args.trace else ""
+        if trace else ""
     print(f"peak memory       {traced}max RSS {rss_before / 1024:.0f} -> "
           f"{rss_after / 1024:.0f} MB (whole process)")
     print(f"second pass       {again_s:.2f} s, queued {again.queued}, already {again.already}")

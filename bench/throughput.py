@@ -25,19 +25,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 from telegram import Update
 from telegram.ext import Application
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._harness import pg_schema  # noqa: E402
 from bot.app import build_application, post_init  # noqa: E402
 from bot.config import parse_settings  # noqa: E402
 from bot.fakeapi import FakeBotAPI, FakeRequest  # noqa: E402
@@ -120,27 +116,6 @@ async def polling(url: str, updates: int, concurrent: int) -> tuple[float, float
         await app.shutdown()
         services.close()
     return updates / elapsed, cpu / updates
-
-
-@contextmanager
-def pg_schema(base: str) -> Iterator[str | None]:
-    """A fresh schema for one run, dropped afterwards; None when no server answers."""
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(base)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError:
-        engine.dispose()
-        yield None
-        return
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def main() -> int:

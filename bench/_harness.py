@@ -1,0 +1,32 @@
+"""What several bench scripts share: a throwaway PostgreSQL schema per run."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+
+@contextmanager
+def pg_schema(base: str) -> Iterator[str | None]:
+    """`base` with a fresh schema on its search path, dropped afterwards (the database's
+    own tables are never touched); None when no server answers."""
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(base)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError:
+        engine.dispose()
+        yield None
+        return
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
