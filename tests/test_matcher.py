@@ -145,3 +145,13 @@ def test_matcher_is_built_once_and_reused(matcher: Matcher) -> None:
 
 def test_loads_knowledge_from_a_path(tmp_path: Path) -> None:
     assert len(load_knowledge(ROOT / "knowledge").entries) == 30
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("kapal berangkat lusa, ska bisa jadi hari ini?", "processing-time"),
+    ("kapalnya berangkat besok pak, ska bisa selesai hari ini ga", "processing-time"),
+    ("kapal sudah berangkat, ska masih bisa diajukan?", "retroactive"),
+])
+def test_a_ship_leaving_soon_is_a_deadline_not_a_late_application(
+        matcher: Matcher, text: str, topic: str) -> None:
+    assert classify(matcher.match(text), Thresholds()).id == topic
