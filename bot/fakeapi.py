@@ -20,6 +20,7 @@ import re
 import sys
 import threading
 import time
+import urllib.request
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -710,6 +711,45 @@ class FakeBotAPI:
         """How many updates have not been confirmed yet."""
         with self._lock:
             return len(self._updates)
+
+    def deliver_to_webhook(self, target: str, secret: str,
+                           retry_delay: float = 0.2) -> Callable[[], None]:
+        """Act as Telegram does once a webhook is set: POST the pending updates to
+        ``target`` (where the reverse proxy would forward them) one at a time, in order,
+        each until it is answered 200; a refused or broken request is retried after
+        ``retry_delay``. Returns a function that stops the delivery."""
+        stop = threading.Event()
+
+        def deliver() -> None:
+            while not stop.is_set():
+                with self._cond:
+                    update = self._updates[0] if self.webhook_url and self._updates else None
+                    if update is None:
+                        self._cond.wait(0.05)
+                        continue
+                    body = json.dumps(update).encode()
+                request = urllib.request.Request(
+                    target, body, {"Content-Type": "application/json",
+                                   "X-Telegram-Bot-Api-Secret-Token": secret}, method="POST")
+                try:
+                    with urllib.request.urlopen(request, timeout=60) as response:
+                        delivered = response.status == 200
+                except OSError:         # refused, reset, or an HTTP error status
+                    delivered = False
+                if not delivered:
+                    stop.wait(retry_delay)
+                    continue
+                with self._lock:        # by identity: a second copy of the id stays queued
+                    if self._updates and self._updates[0] is update:
+                        self._updates.pop(0)
+
+        thread = threading.Thread(target=deliver, daemon=True, name="fake-webhook-delivery")
+        thread.start()
+
+        def halt() -> None:
+            stop.set()
+            thread.join(timeout=70)
+        return halt
 
     def release_polls(self) -> None:
         """Make every waiting getUpdates return an empty list now (use before shutdown)."""

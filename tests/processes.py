@@ -4,6 +4,7 @@ restarted, several at once), all started the same way."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +17,12 @@ import yaml
 from tests.conftest import ROOT
 
 TOKEN = "424242:E2E-secret-token-value"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> bool:

@@ -1,6 +1,8 @@
 """Faults survived: 1,000 exporter messages to a real `python -m bot run` process while a
 fifth of the Bot API calls fail (429, 500/502, dropped connections, 403 for blocked
-exporters), getUpdates fails now and then, and the process is SIGKILLed three times.
+exporters), getUpdates fails now and then, and the process is SIGKILLed three times. Once
+with long polling, once in webhook mode (the fake delivers updates as Telegram does, each
+until it is answered 200).
 
 Afterwards every message got its reply (or went to an officer), every ticket has its card
 and its officer reply reached the exporter, every notification left at least once, and
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from sqlalchemy import func, select
 
@@ -41,7 +44,7 @@ from bot.models import (
 )
 from bot.services import Services, build_services
 from tests.conftest import OFFICER_ID, OFFICERS_CHAT, ROOT, make_settings
-from tests.processes import TOKEN, start_bot
+from tests.processes import TOKEN, free_port, start_bot
 
 SEED = 7
 EXPORTERS = 50
@@ -50,6 +53,7 @@ BLOCKED = (47, 48, 49)                  # these exporters blocked the bot
 ESCALATING = range(0, 20)               # open a ticket at step 5
 CLOSED_EARLY = range(0, 10)             # their tickets are closed at step 12
 CRASHES = 3
+HOOK_SECRET = "fault-suite-secret"
 BACKLOG = 40                            # updates waiting in the fake before pushing more
 
 
@@ -189,7 +193,9 @@ def questions() -> list[str]:
     return [q["q"] for q in data["questions"] if q.get("id")]
 
 
-def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path,
+                                                              mode: str) -> None:
     started = time.monotonic()
     rng = random.Random(SEED)
     api = FakeBotAPI()
@@ -206,6 +212,11 @@ def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path) ->
         "outbox": {"rate_per_second": 30, "per_chat_per_second": 30},
         "throttle": {"messages": 1000},
     }
+    hook_port = free_port()
+    if mode == "webhook":
+        raw["telegram"]["webhook"] = {"url": "https://bot.example.org/hook",
+                                      "listen": "127.0.0.1", "port": hook_port,
+                                      "secret_token": HOOK_SECRET}
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(raw))
     settings = make_settings(db_url, **{k: v for k, v in raw.items() if k != "database"})
@@ -228,8 +239,14 @@ def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path) ->
     api.updates_failure_rate = 0.03
     api.blocked.update(exporter_id(i) for i in BLOCKED)
     bot.start()
+    stop_delivery = None
     try:
-        wait_for(lambda: any(c.method == "getUpdates" for c in api.calls), 30, "polling")
+        if mode == "webhook":
+            wait_for(lambda: api.webhook_url != "", 30, "the webhook to be set")
+            stop_delivery = api.deliver_to_webhook(f"http://127.0.0.1:{hook_port}/hook",
+                                                   HOOK_SECRET)
+        else:
+            wait_for(lambda: any(c.method == "getUpdates" for c in api.calls), 30, "polling")
         asked = 0
         for step in range(PER_EXPORTER):
             # officers' side, between the exporters' rounds
@@ -289,6 +306,8 @@ def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path) ->
         api.failure_rate = 0.0
         assert bot.stop() == 0, bot.output()[-3000:]
     finally:
+        if stop_delivery is not None:
+            stop_delivery()
         if bot.proc is not None and bot.proc.poll() is None:
             bot.proc.kill()
             bot.proc.wait()
@@ -301,7 +320,7 @@ def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path) ->
     output = bot.output()
     assert "Traceback" not in output, output[output.index("Traceback") - 500:][:5000]
     assert TOKEN.split(":")[1] not in output
-    print(f"\nfaults: {figures} in {elapsed:.0f}s")
+    print(f"\nfaults ({mode}): {figures} in {elapsed:.0f}s")
 
 
 def _wait_preview(api: FakeBotAPI) -> tuple[int, int]:

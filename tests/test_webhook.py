@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import signal
-import socket
 import threading
 import urllib.error
 import urllib.request
@@ -18,15 +17,9 @@ from bot.fakeapi import FakeBotAPI, serve_http
 from bot.services import build_services
 from bot.services.outbox import enqueue
 from tests.conftest import make_settings
-from tests.processes import TOKEN, start_bot, wait_for, write_config
+from tests.processes import TOKEN, free_port, start_bot, wait_for, write_config
 
 SECRET = "s3cret_Token-42"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def post(url: str, body: dict, secret: str | None) -> int:
