@@ -8,6 +8,7 @@ import json
 import threading
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
@@ -30,6 +31,7 @@ from telegram.ext import (
 )
 
 from bot.fakeapi import FakeBotAPI, FakeRequest, FakeTelegramServer, parse_html, serve_http
+from tests.processes import wait_for
 
 TOKEN = "123:TEST"
 USER = 4242
@@ -390,3 +392,35 @@ async def test_http_long_polling_echo(
         await app.stop()
     assert api.texts(USER) == ["apa itu SKA?"]
     assert api.pending_updates == 0  # the cleanup getUpdates confirmed it
+
+
+def test_webhook_delivery_retries_until_answered_200(api: FakeBotAPI) -> None:
+    received: list[tuple[int, str | None]] = []
+    answers = iter([500, 200, 200])
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append((body["update_id"],
+                             self.headers.get("X-Telegram-Bot-Api-Secret-Token")))
+            self.send_response(next(answers))
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    api.webhook_url = "https://bot.example.org/hook"
+    first = api.push_update(api.message(1, "a"))
+    second = api.push_update(api.message(1, "b"))
+    stop = api.deliver_to_webhook(f"http://127.0.0.1:{server.server_port}/", "s3cret",
+                                  retry_delay=0.01)
+    try:
+        wait_for(lambda: api.pending_updates == 0, timeout=5)
+    finally:
+        stop()
+        server.shutdown()
+    # refused once, so delivered again; in order; confirmed only when answered 200
+    assert received == [(first, "s3cret"), (first, "s3cret"), (second, "s3cret")]
+    assert api.pending_updates == 0
