@@ -76,13 +76,31 @@ class Knowledge:
     exports: tuple[ExportRow, ...]
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML keeps the last of two equal keys without a word; in a word map that silently
+    drops a mapping someone added, so here a repeated key is an error."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} appears twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _yaml(path: Path, problems: list[str]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506
     except (OSError, yaml.YAMLError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        problems.append(f"{path.name}{where}: cannot be read as YAML ({type(exc).__name__})")
+        detail = getattr(exc, "problem", None)
+        reason = detail if isinstance(exc, yaml.constructor.ConstructorError) and detail \
+            else f"cannot be read as YAML ({type(exc).__name__})"
+        problems.append(f"{path.name}{where}: {reason}")
         return None
 
 

@@ -69,3 +69,13 @@ def test_html_checker() -> None:
     assert html_problems("<b>open") == ["unclosed <b>"]
     assert "a raw '&' (write &amp;)" in html_problems("PT & CV")
     assert html_problems("<div>x</div>")
+
+
+def test_a_word_mapped_twice_is_named_not_silently_overwritten(tmp_path: Path) -> None:
+    kb_dir = _broken_copy(tmp_path, lambda entries: None)
+    path = kb_dir / "normalize.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("words:\n", "words:\n  sesudah: sebelum\n", 1))
+    problems, _ = check_knowledge(settings_for(kb_dir))
+    assert any("normalize.yaml line" in p and "'sesudah' appears twice" in p
+               for p in problems), problems
