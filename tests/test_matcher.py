@@ -155,3 +155,14 @@ def test_loads_knowledge_from_a_path(tmp_path: Path) -> None:
 def test_a_ship_leaving_soon_is_a_deadline_not_a_late_application(
         matcher: Matcher, text: str, topic: str) -> None:
     assert classify(matcher.match(text), Thresholds()).id == topic
+
+
+@pytest.mark.parametrize("text, outcome, topic", [
+    ("bot ini bisa bantu apa saja?", "smalltalk", "greeting"),
+    ("what can you do", "smalltalk", "greeting"),
+    ("bisa bantu apa saja untuk pengajuan ska?", "answer", "apply-steps"),
+])
+def test_asking_what_the_bot_can_do_gets_its_introduction(
+        matcher: Matcher, text: str, outcome: str, topic: str) -> None:
+    verdict = classify(matcher.match(text), Thresholds())
+    assert (verdict.outcome, verdict.id) == (outcome, topic)
