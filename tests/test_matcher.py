@@ -166,3 +166,14 @@ def test_asking_what_the_bot_can_do_gets_its_introduction(
         matcher: Matcher, text: str, outcome: str, topic: str) -> None:
     verdict = classify(matcher.match(text), Thresholds())
     assert (verdict.outcome, verdict.id) == (outcome, topic)
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("isi header, data barang, struktur biaya... abis itu apa lg min?", "apply-steps"),
+    ("halo bot", "greeting"),
+    ("what is an SKA?", "what-is-ska"),
+    ("jumat buka sampe jam brp", "office-contact"),
+])
+def test_everyday_phrasings(matcher: Matcher, text: str, topic: str) -> None:
+    match = matcher.match(text)
+    assert (match.smalltalk or (match.best.id if match.best else None)) == topic
