@@ -28,5 +28,5 @@ def pg_schema(base: str) -> Iterator[str | None]:
         yield f"{base}{sep}options=-csearch_path%3D{schema}"
     finally:
         with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 from telegram import Update
 from telegram.ext import Application
 
+from bench._harness import pg_schema
 from bot.app import build_application, post_init
 from bot.config import Settings, parse_settings
 from bot.fakeapi import Call, FakeBotAPI, FakeRequest
@@ -28,27 +27,20 @@ ADMIN_ID = 9002
 OFFICERS_CHAT = -100777
 
 
-def _postgres_schema_url() -> str:
-    """A fresh schema per test run keeps runs (and developers' data) apart."""
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(POSTGRES_URL)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError:
-        pytest.skip(f"no PostgreSQL reachable at {POSTGRES_URL}")
-    finally:
-        engine.dispose()
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema per test keeps runs (and developers' data) apart."""
+    with pg_schema(POSTGRES_URL) as url:
+        if url is None:
+            pytest.skip(f"no PostgreSQL reachable at {POSTGRES_URL}")
+        yield url
 
 
-def _drop_schema(url: str) -> None:
-    schema = url.rsplit("%3D", 1)[1]
-    engine = create_engine(POSTGRES_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """For the tests only PostgreSQL can run (several processes on one database)."""
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -57,9 +49,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ska.db'}"
         return
-    url = _postgres_schema_url()
-    yield url
-    _drop_schema(url)
+    with postgres_schema() as url:
+        yield url
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:

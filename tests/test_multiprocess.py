@@ -17,7 +17,7 @@ from bot.models import OutboxMessage, Ticket
 from bot.services import build_services
 from bot.services.leases import Leases
 from bot.services.outbox import enqueue
-from tests.conftest import OFFICERS_CHAT, _drop_schema, _postgres_schema_url, make_settings
+from tests.conftest import OFFICERS_CHAT, make_settings
 from tests.processes import TOKEN, start_bot, wait_for, write_config
 
 
@@ -40,8 +40,9 @@ def test_a_lease_has_one_holder_until_it_expires(database_url: str) -> None:
         db.dispose()
 
 
-def test_two_processes_deliver_every_notification_exactly_once(tmp_path: Path) -> None:
-    url = _postgres_schema_url()
+def test_two_processes_deliver_every_notification_exactly_once(tmp_path: Path,
+                                                               postgres_url: str) -> None:
+    url = postgres_url
     api = FakeBotAPI()
     server, base_url = serve_http(api)
     settings = make_settings(url)
@@ -87,7 +88,6 @@ def test_two_processes_deliver_every_notification_exactly_once(tmp_path: Path) -
             log.close()
         server.stop()
         svc.close()
-        _drop_schema(url)
     delivered = Counter(c.params["text"] for c in api.calls
                         if c.method == "sendMessage" and c.ok and c.params["chat_id"] != OFFICERS_CHAT)
     assert delivered == Counter(f"notice {i}" for i in range(n))
