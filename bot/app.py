@@ -128,9 +128,9 @@ class HandledQueue(asyncio.Queue):  # type: ignore[type-arg]
     there), so the updater keeps the queue full for concurrent handling.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, wait_for_handling: bool = False) -> None:
         super().__init__()
-        self.wait_for_handling = False
+        self.wait_for_handling = wait_for_handling
         self._waiting: dict[int, list[asyncio.Future[None]]] = {}
 
     async def put(self, item: object) -> None:
@@ -291,9 +291,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
                                  or HTTPXRequest(connection_pool_size=1))
     builder = builder.get_updates_request(confirm)
     builder = builder.application_class(HelpDeskApplication)
-    queue = HandledQueue()
-    queue.wait_for_handling = webhook is not None
-    builder = builder.update_queue(queue)
+    builder = builder.update_queue(HandledQueue(wait_for_handling=webhook is not None))
     if settings.telegram.concurrent_updates > 1:
         builder = builder.concurrent_updates(
             PerSenderUpdates(settings.telegram.concurrent_updates))
