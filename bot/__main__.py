@@ -27,10 +27,16 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Long polling, or a webhook when telegram.webhook is set, until SIGINT/SIGTERM."""
     from telegram.error import InvalidToken, TelegramError
 
-    from bot.app import build_application
+    from bot.app import StartupError, build_application
+    from bot.db import AlreadyRunning, single_process_lock
     from bot.health import HealthServer
 
     settings.require_token()
+    try:
+        lock = single_process_lock(settings.database_url)
+    except AlreadyRunning as exc:
+        print(f"run: {exc}", file=sys.stderr)
+        return 1
     app = build_application(settings)
     allowed = ["message", "edited_message", "callback_query"]
     health = None
@@ -53,7 +59,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             try:
                 app.run_webhook(listen=webhook.listen, port=webhook.port, url_path=webhook.path,
                                 webhook_url=webhook.url, secret_token=webhook.secret_token.value,
-                                allowed_updates=allowed, drop_pending_updates=False)
+                                allowed_updates=allowed, drop_pending_updates=False,
+                                bootstrap_retries=3)
             except InvalidToken:
                 raise
             except TelegramError as exc:
@@ -62,7 +69,13 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                 return 1
         else:
             log.info("starting long polling (database %s)", database)
-            app.run_polling(allowed_updates=allowed, drop_pending_updates=False)
+            # getMe has answered by now (initialize retries it): deleteWebhook is retried
+            # until it goes through, and getUpdates is retried by PTB for as long as it runs
+            app.run_polling(allowed_updates=allowed, drop_pending_updates=False,
+                            bootstrap_retries=-1)
+    except StartupError as exc:
+        print(f"run: {exc}; check the network and telegram.base_url", file=sys.stderr)
+        return 1
     except InvalidToken:
         # PTB's message quotes the token; say which setting is wrong, never its value
         raise ConfigError(f"telegram.token: Telegram rejected the bot token (revoked or "
@@ -70,6 +83,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         if health is not None:
             health.stop()
+        lock.release()
     log.info("stopped")
     return 0
 

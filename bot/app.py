@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import inspect
 import logging
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import BotCommand, Update
 from telegram._utils.types import ODVInput
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -40,7 +43,6 @@ from handlers import (
 log = logging.getLogger(__name__)
 OFFLINE_TOKEN = "123456:OFFLINE-CHAT"
 MENU = ("start", "status", "topics", "officer", "cek", "link", "lang", "help")
-OUTBOX_INTERVAL = 1.0
 SLA_INTERVAL = 60
 # a ticket whose card was never posted (Telegram failed, the process died) gets it soon
 CARD_INTERVAL = 15
@@ -52,9 +54,11 @@ def command_menu(lang: str) -> list[BotCommand]:
 
 
 async def send_outbox(context: CallbackContext) -> None:
-    """Job: drain due notifications at the configured rate."""
+    """Job, started once: the outbox sender runs until the Application stops (it sleeps
+    while nothing is due and wakes when a row is committed)."""
     svc: Services = context.application.bot_data["services"]
-    await svc.sender.drain(context.bot, budget_seconds=OUTBOX_INTERVAL * 0.9)
+    app = context.application
+    await svc.sender.run(context.bot, running=lambda: app.running)
 
 
 class PerSenderUpdates(BaseUpdateProcessor):
@@ -164,6 +168,36 @@ class HandledQueue(asyncio.Queue):  # type: ignore[type-arg]
                 waiter.set_exception(error)
 
 
+class StartupError(Exception):
+    """Telegram could not be reached within telegram.startup_retry_seconds."""
+
+
+async def retry_startup(what: str, call: Callable[[], Awaitable[Any]], budget: float) -> Any:
+    """Telegram unreachable at start-up (a network blip, a 5xx) is retried with backoff,
+    one log line per retry, for `budget` seconds; a refused token is not retried."""
+    deadline = time.monotonic() + budget
+    delay = 1.0
+    while True:
+        try:
+            return await call()
+        except (InvalidToken, BadRequest):
+            raise
+        except RetryAfter as exc:
+            retry = exc.retry_after
+            wait = retry.total_seconds() if isinstance(retry, dt.timedelta) else float(retry)
+            error: TelegramError = exc
+        except (NetworkError, TelegramError) as exc:
+            wait, error = delay, exc
+            delay = min(delay * 2, 30.0)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise StartupError(f"Telegram did not answer {what} for {budget:g} s "
+                               f"(last error: {error})") from None
+        wait = min(wait, left)
+        log.warning("start-up: %s failed (%s); retrying in %.0f s", what, error, wait)
+        await asyncio.sleep(wait)
+
+
 class HelpDeskApplication(Application):  # type: ignore[type-arg]
     """Telegram may deliver an update twice (retries, a restart): handle it once.
 
@@ -174,6 +208,12 @@ class HelpDeskApplication(Application):  # type: ignore[type-arg]
     again, the handled ones are skipped and the one cut off is handled again: at most one
     duplicate per update in flight, never a loss.
     """
+
+    startup_retry_seconds: float = 0.0
+
+    async def initialize(self) -> None:
+        # getMe: Telegram may be unreachable for a moment while the server boots
+        await retry_startup("getMe", super().initialize, self.startup_retry_seconds)
 
     async def process_update(self, update: object) -> None:
         try:
@@ -255,9 +295,10 @@ async def post_init(app: Application) -> None:
     if recovered:
         log.info("outbox: %d message(s) interrupted by the last stop will be sent again",
                  recovered)
-    await app.bot.set_my_commands(command_menu("id"))
-    await app.bot.set_my_commands(command_menu("id"), language_code="id")
-    await app.bot.set_my_commands(command_menu("en"), language_code="en")
+    budget = getattr(app, "startup_retry_seconds", 0.0)
+    for lang, code in (("id", None), ("id", "id"), ("en", "en")):
+        await retry_startup("setMyCommands", lambda lang=lang, code=code: app.bot.set_my_commands(
+            command_menu(lang), language_code=code), budget)
 
 
 async def post_shutdown(app: Application) -> None:
@@ -297,6 +338,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
             PerSenderUpdates(settings.telegram.concurrent_updates))
     builder = builder.post_init(post_init).post_shutdown(post_shutdown)
     app = builder.build()
+    app.startup_retry_seconds = settings.telegram.startup_retry_seconds
     confirm.queue = app.update_queue
     app.bot_data["services"] = services or build_services(settings)
     db = app.bot_data["services"].db
@@ -333,9 +375,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     exporter.register_fallbacks(app)
     app.add_error_handler(common.on_error)
     if app.job_queue is not None:
-        app.job_queue.run_repeating(send_outbox, interval=OUTBOX_INTERVAL, first=OUTBOX_INTERVAL,
-                                    name="outbox", job_kwargs={"max_instances": 1,
-                                                               "coalesce": True})
+        app.job_queue.run_once(send_outbox, when=0, name="outbox")
         documents.schedule_jobs(app)
         broadcast.schedule_jobs(app)
         # with several processes on one database, only the lease holder runs the pass

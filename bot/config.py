@@ -67,12 +67,17 @@ class TelegramSettings:
     webhook: WebhookSettings | None = None
     # updates handled at the same time (different senders; one sender's stay in order)
     concurrent_updates: int = 1
+    # how long start-up keeps retrying Telegram (getMe, setMyCommands, the first
+    # getUpdates) before it gives up
+    startup_retry_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
 class OutboxSettings:
     rate_per_second: float = 25.0
     per_chat_per_second: float = 1.0
+    # Telegram allows about 20 messages a minute in one group
+    group_per_minute: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -325,6 +330,8 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
         webhook=_webhook(tg.get("webhook"), env),
         concurrent_updates=_whole(tg.get("concurrent_updates"), "telegram.concurrent_updates",
                                   1, 1, 256),
+        startup_retry_seconds=_number(tg.get("startup_retry_seconds"),
+                                      "telegram.startup_retry_seconds", 300.0, 0.0, 86400.0),
     )
 
     db = _section(raw, "database")
@@ -379,6 +386,8 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
                                 0.1, 30.0),
         per_chat_per_second=_number(ob.get("per_chat_per_second"), "outbox.per_chat_per_second",
                                     1.0, 0.01, 30.0),
+        group_per_minute=_number(ob.get("group_per_minute"), "outbox.group_per_minute",
+                                 20.0, 1.0, 600.0),
     )
     link = _section(raw, "linking")
     link_days = _number(link.get("code_days"), "linking.code_days", 7.0, 0.01, 365.0)

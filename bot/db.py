@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import IO, Any, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -142,3 +143,39 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
         self._autocommit.dispose()
+
+
+class AlreadyRunning(Exception):
+    """Another bot process holds this SQLite database."""
+
+
+class ProcessLock:
+    """An exclusive lock on a file beside the SQLite database, held while the bot runs.
+
+    SQLite is for one bot process: two would both poll Telegram and answer every
+    question twice. The operating system drops the lock when the process dies, however
+    it dies, so a crash never leaves a stale lock behind."""
+
+    def __init__(self, handle: IO[str] | None) -> None:
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def single_process_lock(url: str) -> ProcessLock:
+    """Lock the SQLite file of `url` for this process; PostgreSQL needs no lock."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return ProcessLock(None)
+    path = Path(parsed.database).resolve()
+    handle = open(f"{path}.lock", "a+", encoding="utf-8")  # noqa: SIM115 (held while running)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise AlreadyRunning(f"another bot process is already using {path}; SQLite is for "
+                             "one process (use PostgreSQL to run several)") from None
+    return ProcessLock(handle)

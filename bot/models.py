@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     SmallInteger,
@@ -186,6 +187,19 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # the Bot API method (sendMessage, sendDocument, sendPhoto, copyMessage,
+    # editMessageText) and its other arguments as JSON
+    method: Mapped[str] = mapped_column(String(32), default="sendMessage",
+                                        server_default="sendMessage")
+    payload: Mapped[str | None] = mapped_column(Text)
+    # rows with one key that are still pending are one message: a newer one replaces the
+    # text of the older (the card of a ticket edited three times is edited once)
+    coalesce_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # what the message is about ("ticket:12"): an officer's reply to any message about a
+    # ticket answers that ticket
+    ref: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_outbox_chat_message", "chat_id", "telegram_message_id"),)
 
 
 class PrecheckSession(Base):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import html
 import logging
@@ -21,6 +20,7 @@ from bot.i18n import language_of, t
 from bot.models import utcnow
 from bot.services.outbox import enqueue
 from bot.services.users import ADMIN, OFFICER, Person
+from bot.textsplit import split_html
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 MAX_CALLBACK_BYTES = 64
-SEND_ATTEMPTS = 3
-RETRY_PAUSE = 0.1
 
 
 def services(context: Context) -> Services:
@@ -130,7 +128,12 @@ async def remember_user(update: Update, context: Context) -> None:
     cached = context.user_data.get("person")
     seen = (user.first_name, user.username)
     now = time.monotonic()
-    if isinstance(cached, Person) and context.user_data.get("seen") == seen \
+    # on Telegram a user who blocked the bot cannot write to it: a message from someone
+    # just found blocked means they unblocked it, and the account must say so now
+    unblocked = user.id in svc.sender.marked_blocked
+    if unblocked:
+        svc.sender.marked_blocked.discard(user.id)
+    if isinstance(cached, Person) and context.user_data.get("seen") == seen and not unblocked \
             and now - context.user_data.get("touched", -1e9) < TOUCH_EVERY_SECONDS:
         role = svc.users.role_of(user.id)
         if role != cached.role:
@@ -185,7 +188,10 @@ def person(update: Update, context: Context) -> Person:
         return cached
     user = update.effective_user
     lang = language_of(user.language_code if user else None)
-    return Person(user.id if user else 0, lang, "exporter", False)
+    # the account could not be read (the database is down): the role still comes from
+    # the configuration, so an officer stays an officer
+    role = services(context).users.role_of(user.id) if user else "exporter"
+    return Person(user.id if user else 0, lang, role, False)
 
 
 def lang_of(update: Update, context: Context) -> str:
@@ -202,27 +208,8 @@ def escape(text: str) -> str:
 
 
 def chunks(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Split at line breaks so no message exceeds Telegram's 4096-character limit."""
-    if len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return parts
+    """Parts that fit Telegram's limit, each valid HTML (the one splitter of the bot)."""
+    return split_html(text, limit)
 
 
 async def send(update: Update, context: Context, text: str,
@@ -267,13 +254,14 @@ async def show_result(update: Update, context: Context, text: str,
 
 async def send_or_queue(context: Context, chat_id: int, text: str,
                         keyboard: InlineKeyboardMarkup | None) -> None:
-    """A direct reply that Telegram refuses for now is not lost: a server error or a lost
-    connection is retried at once (SEND_ATTEMPTS in all), then the reply goes to the
-    outbox, which also takes it right away on 429 (its pacing honours retry_after, and
-    the handler does not hold up the updates behind it). Only a reply Telegram rejects
-    for good (400, 403) raises."""
+    """A direct reply gets one try; what Telegram does not take now (429, a server error,
+    a lost connection) goes to the outbox, which paces and retries it. One try, not
+    several: a reply whose answer was lost on the way back is sent at most twice.
+    In a group, a reply waits its turn in the outbox when the group's allowance is
+    spent. Only a reply Telegram rejects for good (400, 403) raises."""
+    svc = services(context)
     delay = 0.0
-    for attempt in range(SEND_ATTEMPTS):
+    if chat_id >= 0 or svc.sender.pacer.try_take(chat_id, time.monotonic(), overall=False):
         try:
             await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
                                            disable_web_page_preview=True, reply_markup=keyboard)
@@ -281,13 +269,11 @@ async def send_or_queue(context: Context, chat_id: int, text: str,
         except RetryAfter as exc:
             retry = exc.retry_after
             delay = retry.total_seconds() if isinstance(retry, dt.timedelta) else float(retry)
-            break
         except BadRequest:              # before NetworkError: BadRequest subclasses it
             raise
         except NetworkError as exc:     # 5xx, timeouts, connection errors
-            log.warning("reply to %s failed (%s), attempt %d", chat_id, exc, attempt + 1)
-            await asyncio.sleep(RETRY_PAUSE * attempt)
-    with services(context).db.session() as s:
+            log.warning("reply to %s failed (%s); queued in the outbox", chat_id, exc)
+    with svc.db.session() as s:
         enqueue(s, chat_id, text, kind="reply", markup=keyboard,
                 not_before=utcnow() + dt.timedelta(seconds=delay))
     log.info("reply to %s queued in the outbox", chat_id)
@@ -347,11 +333,16 @@ async def on_error(update: object, context: Context) -> None:
         log.warning("polling: %s; trying again", error)
         return
     log.error("update failed", exc_info=error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update):
         return
-    try:
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-        await context.bot.send_message(update.effective_chat.id, t("error", lang_of(update, context)))
-    except TelegramError:
-        log.warning("could not tell the user about the error")
+    if update.effective_chat is not None:
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer()
+            await context.bot.send_message(update.effective_chat.id,
+                                           t("error", lang_of(update, context)))
+        except TelegramError:
+            log.warning("could not tell the user about the error")
+    # one apology per message: the handler groups after this one would fail the same way
+    # (the database is down, say) and each would apologise again
+    raise ApplicationHandlerStop

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -205,28 +206,19 @@ def _size(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{max(n // 1024, 1)} KB"
 
 
-async def _post_to_officers(context: Context, upload: UploadView, view: ChecklistView) -> None:
-    """The file with [Accept] [Reject] in the officers' group (in the office's language)."""
+def _officer_card(context: Context) -> Callable[[UploadView, ChecklistView],
+                                               tuple[str, InlineKeyboardMarkup]]:
+    """Renders the file's card for the officers (in the office's language)."""
     svc = services(context)
-    chat_id = svc.settings.officers_chat_id
-    if chat_id is None:
-        return      # officers still see it with /docs
-    caption = t("doc_group_card", "id", doc=escape(svc.documents.catalog.name(upload.doc_id or "",
-                                                                             "id")),
-                ref=escape(view.ref), company=escape(view.company), nib=escape(view.nib),
-                who=escape(upload.uploader), file=escape(upload.file_name or "-"),
-                size=_size(upload.file_size))
-    kwargs = {"caption": caption, "parse_mode": ParseMode.HTML,
-              "reply_markup": _verdict_keyboard(upload.id)}
-    try:
-        if upload.file_name == "photo.jpg" and upload.mime_type == "image/jpeg":
-            sent = await context.bot.send_photo(chat_id, upload.file_id, **kwargs)
-        else:
-            sent = await context.bot.send_document(chat_id, upload.file_id, **kwargs)
-    except TelegramError as exc:
-        log.warning("could not post upload %d to the officers' group: %s", upload.id, exc)
-        return
-    svc.documents.posted(upload.id, sent.message_id)
+
+    def render(upload: UploadView, view: ChecklistView) -> tuple[str, InlineKeyboardMarkup]:
+        caption = t("doc_group_card", "id",
+                    doc=escape(svc.documents.catalog.name(upload.doc_id or "", "id")),
+                    ref=escape(view.ref), company=escape(view.company), nib=escape(view.nib),
+                    who=escape(upload.uploader), file=escape(upload.file_name or "-"),
+                    size=_size(upload.file_size))
+        return caption, _verdict_keyboard(upload.id)
+    return render
 
 
 async def choose_button(update: Update, context: Context) -> None:
@@ -246,15 +238,18 @@ async def choose_button(update: Update, context: Context) -> None:
             await set_keyboard(update, None)
             await send(update, context, t("doc_discarded", lang))
             return
-        upload, view = svc.documents.choose(who, int(upload_arg), doc_id)
+        # the card for the officers is queued with the choice, then tried at once
+        officers = svc.tickets.officer_chats()
+        upload, view = svc.documents.choose(who, int(upload_arg), doc_id,
+                                            _officer_card(context), officers)
     except DocError as exc:
         await _refuse(update, context, exc)
         return
     await query.answer()
     await set_keyboard(update, None)
+    await svc.sender.flush(context.bot, officers)
     await send(update, context, t("doc_sent_to_office", lang, ref=escape(view.ref),
                                   doc=escape(svc.documents.catalog.name(doc_id, lang))))
-    await _post_to_officers(context, upload, view)
 
 
 async def verdict_button(update: Update, context: Context) -> None:
@@ -267,6 +262,11 @@ async def verdict_button(update: Update, context: Context) -> None:
         await _refuse(update, context, DocError("doc_button_invalid"))
         return
     upload_id, action = int(parts[1]), parts[2]
+    who = person(update, context)
+    if who.role not in STAFF:
+        # not even the keyboard changes for someone else in the group
+        await query.answer(t("officer_only", who.lang), show_alert=True)
+        return
     if action in ("r", "b") and len(parts) == 3:
         # only the keyboard changes: the reasons, or back to [Accept] [Reject]
         await query.answer()
@@ -274,7 +274,6 @@ async def verdict_button(update: Update, context: Context) -> None:
         await set_keyboard(update, keyboard)
         return
     verdict = {"a": ACCEPTED, "r": REJECTED}.get(action, "")
-    who = person(update, context)
     try:
         upload, _ = svc.documents.decide(upload_id, verdict, parts[3] if len(parts) == 4 else None,
                                          who.id, who.role)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -17,11 +15,10 @@ from telegram.ext import (
 )
 
 from bot.i18n import t
-from bot.services.tickets import GROUP_LANG, TicketError, TicketView
+from bot.services.tickets import TicketError, TicketView, internal_note
 from bot.services.users import ADMIN
 from handlers import precheck
 from handlers.common import (
-    SEND_ATTEMPTS,
     STAFF,
     Context,
     button,
@@ -35,7 +32,8 @@ from handlers.common import (
 )
 
 log = logging.getLogger(__name__)
-OFFICER_COMMANDS = frozenset({"reply", "queue", "mine", "claim", "close", "reopen", "gaps"})
+OFFICER_COMMANDS = frozenset({"reply", "note", "queue", "mine", "claim", "close", "reopen",
+                              "gaps"})
 ADMIN_COMMANDS = frozenset({"proposals"})
 RECENT_QUESTION_MINUTES = 30
 
@@ -45,59 +43,13 @@ def officer_name(update: Update) -> str:
     return (user.full_name if user else "") or "Petugas"
 
 
-# -- the officers' group: cards ----------------------------------------------------------
+# -- messages to the officers ---------------------------------------------------------------
 
-async def post_card(context: Context, view: TicketView) -> None:
-    """Post the card of a new ticket; a failure leaves it for card_job to post."""
+async def flush(context: Context, *chats: int) -> None:
+    """One direct try for what a ticket change queued for the officers (and these chats);
+    what the pace does not allow now leaves with the outbox sender."""
     svc = services(context)
-    group = svc.settings.officers_chat_id
-    if group is None:
-        return
-    for attempt in range(SEND_ATTEMPTS):
-        try:
-            message = await context.bot.send_message(
-                group, svc.tickets.card_text(view), parse_mode=ParseMode.HTML,
-                reply_markup=svc.tickets.card_keyboard(view))
-        except (BadRequest, Forbidden, RetryAfter) as exc:
-            log.warning("ticket %s: card not posted (%s); posted later", view.id, exc)
-            return
-        except TelegramError as exc:    # 5xx, a lost connection: try again at once
-            log.warning("ticket %s: card not posted (%s), attempt %d", view.id, exc,
-                        attempt + 1)
-            continue
-        svc.tickets.set_card(view.id, message.message_id)
-        return
-
-
-async def refresh_card(context: Context, view: TicketView) -> None:
-    """Edit the card so the group sees where the ticket stands."""
-    svc = services(context)
-    group = svc.settings.officers_chat_id
-    if group is None or view.card_message_id is None:
-        return
-    try:
-        await context.bot.edit_message_text(
-            svc.tickets.card_text(view), chat_id=group, message_id=view.card_message_id,
-            parse_mode=ParseMode.HTML, reply_markup=svc.tickets.card_keyboard(view))
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            log.warning("ticket %s: card not updated (%s)", view.id, exc)
-    except TelegramError as exc:
-        # the card is only a view of the ticket: the action itself is done, and the next
-        # change edits it again
-        log.warning("ticket %s: card not updated (%s)", view.id, exc)
-
-
-async def tell_group(context: Context, text: str, reply_to: int | None = None) -> Message | None:
-    group = services(context).settings.officers_chat_id
-    if group is None:
-        return None
-    try:
-        return await context.bot.send_message(group, text, parse_mode=ParseMode.HTML,
-                                              reply_to_message_id=reply_to)
-    except TelegramError as exc:
-        log.warning("officers' group not reached: %s", exc)
-        return None
+    await svc.sender.flush(context.bot, [*svc.tickets.officer_chats(), *chats])
 
 
 # -- the exporter's side -------------------------------------------------------------------
@@ -118,15 +70,18 @@ async def escalate(update: Update, context: Context, question: str | None = None
     else:
         tried = [(tid, score) for tid, score in svc.answers.ask(
             question, lang, log=False).candidates]
-    view, created = svc.tickets.open(who.id, question[:2000], tried)
-    expect = svc.tickets.expectation(lang)
+    # the whole question is kept: the card shows its start, the rest follows the card
+    view, created = svc.tickets.open(who.id, question, tried)
     keyboard = InlineKeyboardMarkup([[button(t("tk_back", lang), "o:back")]])
-    if created:
-        await send(update, context, t("tk_opened", lang, id=view.id, expect=expect), keyboard)
-        await post_card(context, view)
-    else:
-        await send(update, context, t("tk_added", lang, id=view.id, expect=expect), keyboard)
-        await relay_to_group(update, context, view, question)
+    if not svc.tickets.officer_chats():
+        # stored for /queue, but no officer is reachable through the bot: say so
+        await send(update, context, t("tk_no_officers", lang, id=view.id,
+                                      phone=escape(svc.settings.office.phone or "-")), keyboard)
+        return
+    expect = svc.tickets.expectation(lang)
+    await flush(context)
+    key = "tk_opened" if created else "tk_added"
+    await send(update, context, t(key, lang, id=view.id, expect=expect), keyboard)
 
 
 async def officer_command(update: Update, context: Context) -> None:
@@ -134,31 +89,6 @@ async def officer_command(update: Update, context: Context) -> None:
     text = " ".join(context.args or []).strip()
     # zero-width or symbol-only "questions" would open a ticket no officer can read
     await escalate(update, context, text if any(ch.isalnum() for ch in text) else None)
-
-
-async def relay_to_group(update: Update, context: Context, view: TicketView,
-                         text: str | None) -> None:
-    """An exporter's follow-up appears in the group as a reply to the ticket's card."""
-    svc = services(context)
-    group = svc.settings.officers_chat_id
-    if group is None:
-        return
-    message = update.effective_message
-    try:
-        if text is not None:
-            sent = await tell_group(context, t("tk_followup_in_group", GROUP_LANG, id=view.id,
-                                               name=escape(view.exporter), text=escape(text)),
-                                    reply_to=view.card_message_id)
-            message_id = sent.message_id if sent else None
-        else:
-            copy = await context.bot.copy_message(group, message.chat_id, message.message_id,
-                                                  reply_to_message_id=view.card_message_id)
-            message_id = copy.message_id
-    except TelegramError as exc:
-        log.warning("ticket %s: follow-up not copied to the group (%s)", view.id, exc)
-        return
-    if message_id is not None:
-        svc.tickets.record_group_copy(view.id, message_id)
 
 
 async def route_exporter_message(update: Update, context: Context) -> None:
@@ -200,11 +130,13 @@ async def route_exporter_message(update: Update, context: Context) -> None:
     if view is None:
         return
     label = text or f"[{_kind(message)}]"
-    view = svc.tickets.add_exporter_message(view.id, who.id, label[:4000])
-    # text is re-rendered (escaped) for the group; media is copied as it is
-    await relay_to_group(update, context, view, text if message.text else None)
-    await refresh_card(context, view)
-    await send(update, context, t("tk_followup_ok", lang, id=view.id),
+    # stored and queued for the officers in one transaction before the exporter hears
+    # "forwarded": text is re-rendered (escaped) for them, media is copied as it is
+    media = None if message.text else (message.chat_id, message.message_id)
+    view = svc.tickets.add_exporter_message(view.id, who.id, label, media)
+    await flush(context)
+    key = "tk_followup_ok" if svc.tickets.officer_chats() else "tk_followup_stored"
+    await send(update, context, t(key, lang, id=view.id),
                InlineKeyboardMarkup([[button(t("tk_back", lang), "o:back")]]))
     raise ApplicationHandlerStop
 
@@ -242,9 +174,7 @@ async def on_exporter_button(update: Update, context: Context) -> None:
         await query.answer(t("tk_rated", lang))
         await send(update, context, t("tk_rated", lang), InlineKeyboardMarkup(
             [[button(t("tk_add_comment", lang), f"o:comment:{ticket_id}")]]))
-        view = svc.tickets.get(ticket_id)
-        if view is not None:
-            await refresh_card(context, view)
+        await flush(context)
     elif data.startswith("o:comment:") and _ints(data[10:], 1):
         (ticket_id,) = _ints(data[10:], 1)  # type: ignore[misc]
         if svc.tickets.start_comment(ticket_id, who.id):
@@ -272,13 +202,22 @@ async def act(update: Update, context: Context, action: str, ticket_id: int,
     who = person(update, context)
     lang = lang_of(update, context)
     name = officer_name(update)
+    if action == "reply":
+        note = internal_note(text)
+        if note is not None:
+            # // and /note keep it inside the office, on every way an officer answers
+            action, text = "note", note
+    if action in ("reply", "note") and not text.strip():
+        await send(update, context, t("tk_reply_usage", lang))
+        return
     try:
         if action == "claim":
             view = svc.tickets.claim(ticket_id, who.id, name)
             note = t("tk_claimed", lang, id=view.id, name=escape(name))
         elif action == "reply":
             view = svc.tickets.reply(ticket_id, who.id, name, text)
-            note = t("tk_reply_sent", lang, id=view.id)
+            note = t("tk_reply_sent", lang, id=view.id) if view.reply_parts == 1 else \
+                t("tk_reply_sent_parts", lang, id=view.id, parts=view.reply_parts)
         elif action == "note":
             view = svc.tickets.note(ticket_id, who.id, text)
             note = t("tk_note_saved", lang, id=view.id)
@@ -292,13 +231,14 @@ async def act(update: Update, context: Context, action: str, ticket_id: int,
         values = {k: escape(str(v)) for k, v in exc.values.items()}
         await send(update, context, t(exc.key, lang, **values))
         return
-    await refresh_card(context, view)
+    await flush(context, view.user_id)
     if update.callback_query is None:
         await send(update, context, note)
 
 
 async def reply_in_group(update: Update, context: Context) -> None:
-    """A Telegram reply to a card (or a relayed message) answers the ticket."""
+    """A Telegram reply to a card, a relayed follow-up or a notice answers the ticket, in
+    the officers' group or, without a group, in an officer's private chat."""
     message = update.message
     svc = services(context)
     if message is None or message.reply_to_message is None:
@@ -306,10 +246,10 @@ async def reply_in_group(update: Update, context: Context) -> None:
     target = message.reply_to_message
     if target.from_user is None or target.from_user.id != context.bot.id:
         return      # officers talking to each other
-    ticket_id = svc.tickets.by_group_message(target.message_id)
     who = person(update, context)
+    ticket_id = svc.tickets.by_group_message(target.message_id, message.chat_id)
     if ticket_id is None:
-        if who.role in STAFF:
+        if who.role in STAFF and not is_private(update):
             await send(update, context, t("tk_not_a_card", who.lang))
         return
     if who.role not in STAFF:
@@ -317,12 +257,11 @@ async def reply_in_group(update: Update, context: Context) -> None:
         return
     text = (message.text or "").strip()
     if not text:
+        if message.effective_attachment is not None:
+            await send(update, context, t("tk_reply_text_only", who.lang))
         return
-    if text.startswith("//") or text.lower().startswith("/note"):
-        body = text[2:] if text.startswith("//") else text[5:]
-        await act(update, context, "note", ticket_id, body.strip())
-    else:
-        await act(update, context, "reply", ticket_id, text)
+    await act(update, context, "reply", ticket_id, text)
+    raise ApplicationHandlerStop
 
 
 async def reply_command(update: Update, context: Context) -> None:
@@ -332,7 +271,32 @@ async def reply_command(update: Update, context: Context) -> None:
     if len(args) < 2 or not args[0].lstrip("#").isdecimal() or len(args[0].lstrip("#")) > 9:
         await send(update, context, t("tk_reply_usage", lang_of(update, context)))
         return
-    await act(update, context, "reply", int(args[0].lstrip("#")), " ".join(args[1:]))
+    await act(update, context, "reply", int(args[0].lstrip("#")), _rest(update, 2))
+
+
+async def note_command(update: Update, context: Context) -> None:
+    """/note N text, or /note text as a reply to a ticket's message: an internal note,
+    never sent to the exporter."""
+    args = context.args or []
+    message = update.effective_message
+    target = message.reply_to_message if message is not None else None
+    if target is not None and message is not None:
+        ticket_id = services(context).tickets.by_group_message(target.message_id,
+                                                               message.chat_id)
+        if ticket_id is not None and not (args and args[0].lstrip("#").isdecimal()):
+            await act(update, context, "note", ticket_id, _rest(update, 1))
+            return
+    if len(args) < 2 or not args[0].lstrip("#").isdecimal() or len(args[0].lstrip("#")) > 9:
+        await send(update, context, t("tk_note_usage", lang_of(update, context)))
+        return
+    await act(update, context, "note", int(args[0].lstrip("#")), _rest(update, 2))
+
+
+def _rest(update: Update, skip: int) -> str:
+    """The command's text after `skip` words, line breaks kept (context.args loses them)."""
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    parts = text.split(maxsplit=skip)
+    return parts[skip] if len(parts) > skip else ""
 
 
 def numbered(action: str):  # type: ignore[no-untyped-def]
@@ -481,21 +445,17 @@ async def gaps(update: Update, context: Context) -> None:
 # -- jobs ------------------------------------------------------------------------------------
 
 async def sla_job(context: Context) -> None:
-    """Every minute: warn before the first-response target, say when it is breached."""
-    svc = services(context)
-    minutes = f"{svc.settings.tickets_first_response_minutes:g}"
-    for view, kind in svc.tickets.sla_pass():
-        key = "tk_sla_warn" if kind == "warn" else "tk_sla_breach"
-        await tell_group(context, t(key, GROUP_LANG, id=view.id, minutes=minutes),
-                         reply_to=view.card_message_id)
+    """Every minute: warn before the first-response target, say when it is breached (the
+    notices are queued with the change that marks them, so each is sent once)."""
+    if services(context).tickets.sla_pass():
+        await flush(context)
 
 
 async def card_job(context: Context) -> None:
-    """Post the cards that could not be posted when their tickets were opened: Telegram
-    refused, or the process died in between. Closed tickets get theirs too, so the group
-    holds every ticket."""
-    for view in services(context).tickets.without_card():
-        await post_card(context, view)
+    """Queue a card for tickets whose card is neither posted nor on its way (Telegram
+    refused it for good, say), so the officers' chat holds every ticket."""
+    if services(context).tickets.repost_missing_cards():
+        await flush(context)
 
 
 def register(app: Application) -> None:
@@ -503,6 +463,7 @@ def register(app: Application) -> None:
     restrict(app, ADMIN_COMMANDS, (ADMIN,))
     app.add_handler(CommandHandler(["officer", "petugas"], officer_command))
     app.add_handler(CommandHandler("reply", reply_command))
+    app.add_handler(CommandHandler("note", note_command))
     app.add_handler(CommandHandler("queue", queue))
     app.add_handler(CommandHandler("mine", mine))
     for action in ("claim", "close", "reopen"):
@@ -514,6 +475,14 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(on_proposal_button, pattern=r"^p[ar]:"))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.REPLY
                                    & filters.UpdateType.MESSAGE, reply_in_group))
+    # without a group, officers get the cards in private and answer them there; an
+    # exporter's reply to one of the bot's messages stays a question for the FAQ
+    settings = app.bot_data["services"].settings
+    staff = set(settings.officer_ids) | set(settings.admin_ids)
+    if staff:
+        app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.REPLY
+                                       & filters.UpdateType.MESSAGE & filters.User(staff),
+                                       reply_in_group))
 
 
 def register_router(app: Application, group: int) -> None:

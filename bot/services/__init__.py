@@ -62,8 +62,13 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
     documents = DocumentService(db, DocumentCatalog.load(settings.knowledge_dir))
     tickets = TicketService(db, settings, calendar, presenter, answers.title)
     sender = OutboxSender(db, RateLimits(settings.outbox.rate_per_second,
-                                         settings.outbox.per_chat_per_second))
+                                         settings.outbox.per_chat_per_second,
+                                         settings.outbox.group_per_minute))
     sender.listeners.append(tickets.undelivered_reply)
+    # messages queued before the card they reply to (or edit) was posted find it when sent
+    sender.resolvers["card"] = tickets.card_message
+    sender.on_sent["card"] = tickets.card_posted
+    sender.on_sent["upload"] = documents.card_posted
     reminders = ReminderService(db, documents, calendar, settings.reminders,
                                 settings.timezone, settings.officers_chat_id)
     sender.holds[REMINDER_KIND] = reminders.not_before

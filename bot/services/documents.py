@@ -32,6 +32,9 @@ from bot.services.presenters import esc
 from bot.services.users import ADMIN, OFFICER
 from knowledge.loader import KnowledgeError
 
+# (upload, checklist) -> the caption and buttons of a file's card for the officers
+CardRenderer = Callable[["UploadView", "ChecklistView"], tuple[str, InlineKeyboardMarkup]]
+
 MISSING, RECEIVED, ACCEPTED, REJECTED = "missing", "received", "accepted", "rejected"
 ITEM_STATUSES = (MISSING, RECEIVED, ACCEPTED, REJECTED)
 OUTSTANDING = (MISSING, REJECTED)
@@ -392,9 +395,13 @@ class DocumentService:
             raise DocError("doc_button_invalid")
         return upload
 
-    def choose(self, user_id: int, upload_id: int, doc_id: str) -> tuple[UploadView,
-                                                                        ChecklistView]:
-        """The exporter says which document the file is: it now waits for an officer."""
+    def choose(self, user_id: int, upload_id: int, doc_id: str,
+               card: CardRenderer | None = None,
+               officer_chats: list[int] | None = None) -> tuple[UploadView, ChecklistView]:
+        """The exporter says which document the file is: it now waits for an officer.
+
+        The file's card for the officers (`card` renders its caption and buttons) is
+        queued in the same transaction, so a stored upload always reaches them."""
         with self.db.session() as s:
             upload = self._own_upload(s, user_id, upload_id)
             user, app = self._company_app(s, user_id, app_id=upload.application_id)
@@ -405,7 +412,24 @@ class DocumentService:
             upload.doc_id, upload.status = doc_id, RECEIVED
             self._apply(s, item, RECEIVED, "", f"exporter:{user_id}")
             s.flush()
-            return _upload_view(upload, user), self._view(s, app)
+            views = _upload_view(upload, user), self._view(s, app)
+            if card is not None:
+                caption, markup = card(*views)
+                photo = upload.file_name == "photo.jpg" and upload.mime_type == "image/jpeg"
+                for chat_id in officer_chats or []:
+                    enqueue(s, chat_id, caption, kind="document_card", markup=markup,
+                            method="sendPhoto" if photo else "sendDocument",
+                            payload={"file_id": upload.file_id,
+                                     "on_sent": ["upload", upload.id]},
+                            ref=f"upload:{upload.id}")
+            return views
+
+    def card_posted(self, s: Session, row: OutboxMessage, upload_id: int,
+                    message_id: int) -> None:
+        """Outbox hook: remember the card, so its buttons can be traced back."""
+        upload = s.get(DocumentUpload, upload_id)
+        if upload is not None and upload.group_message_id is None:
+            upload.group_message_id = message_id
 
     def discard(self, user_id: int, upload_id: int) -> None:
         with self.db.session() as s:

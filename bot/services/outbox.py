@@ -1,15 +1,25 @@
-"""The persistent outbox: every notification is a row first, then a Telegram message.
+"""The persistent outbox: every message that is not the direct answer to an update is a
+row first, then a Telegram message.
 
 Rows are written in the same transaction as the change they announce, so a crash can
 never lose a notification. The sender marks a row `sending` before the Bot API call and
 `sent` after it: a process that dies between the two leaves a `sending` row, which is
 sent again after restart (at most one duplicate per crash, never a loss).
 
-Several processes may drain one PostgreSQL outbox: each claims a small batch with
-`SELECT ... FOR UPDATE SKIP LOCKED`, so a row is claimed by exactly one of them. A claim
-lasts CLAIM_SECONDS (stored in next_attempt_at); a claim that outlives it belongs to a
-dead process and any process takes the row again. SQLite has no SKIP LOCKED: there the
-claim's conditional UPDATE ... RETURNING is what keeps two drains apart.
+A row is any Bot API call the bot makes on its own: a text (split into parts that fit
+Telegram's limits when it is queued), a document or photo with its caption, a copy of an
+exporter's message, or the edit of a ticket card. Rows with the same `coalesce_key` that
+are still pending are one message: the newest text replaces the older.
+
+Fairness: a claim takes at most one row per chat, the oldest of its highest priority,
+and skips the chats that may not receive a message yet. One chat's backlog therefore
+never holds up another chat's message, and the pace is Telegram's: overall
+`rate_per_second`, one message a second per chat, `group_per_minute` in a group.
+
+Several processes may drain one PostgreSQL outbox: a claim is a conditional UPDATE of
+rows still due, so a row is claimed by exactly one of them. A claim lasts CLAIM_SECONDS
+(stored in next_attempt_at); a claim that outlives it belongs to a dead process and any
+process takes the row again.
 """
 
 from __future__ import annotations
@@ -19,25 +29,35 @@ import datetime as dt
 import json
 import logging
 import math
+import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, event, exists, func, or_, select, update
 from sqlalchemy.orm import Session
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.db import Database
 from bot.models import OutboxMessage, User, utcnow
+from bot.textsplit import TEXT_LIMIT, fit_caption, split_html
 
 log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, FAILED, UNREACHABLE = "pending", "sending", "sent", "failed", "unreachable"
 MAX_ATTEMPTS = 8
 # longer than any one send with PTB's timeouts, so a live process never loses its claim
 CLAIM_SECONDS = 60.0
+# a claim takes about a second's worth of rows: a reply queued meanwhile waits at most that
+CLAIM_SLICE_SECONDS = 1.0
+# how often an idle sender looks for rows queued by other processes or due for a retry
+IDLE_POLL_SECONDS = 1.0
+# an edit whose card is still on its way waits this long before it looks again
+UNRESOLVED_DELAY = 3.0
+MEDIA_METHODS = ("sendDocument", "sendPhoto")
 
 
 def priority_of(kind: str) -> int:
@@ -46,29 +66,204 @@ def priority_of(kind: str) -> int:
     return 1 if kind == "broadcast" or kind.startswith("reminder_") else 0
 
 
+class _Wakeups:
+    """Senders waiting for new rows; rows queued in any thread wake them on commit."""
+
+    def __init__(self) -> None:
+        self._senders: list[OutboxSender] = []
+        self._lock = threading.Lock()
+
+    def add(self, sender: OutboxSender) -> None:
+        with self._lock:
+            self._senders.append(sender)
+
+    def remove(self, sender: OutboxSender) -> None:
+        with self._lock:
+            if sender in self._senders:
+                self._senders.remove(sender)
+
+    def notify(self, _session: Session | None = None) -> None:
+        with self._lock:
+            senders = list(self._senders)
+        for sender in senders:
+            sender.wake()
+
+
+WAKEUPS = _Wakeups()
+
+
+def _on_commit(session: Session) -> None:
+    if not event.contains(session, "after_commit", WAKEUPS.notify):
+        event.listen(session, "after_commit", WAKEUPS.notify, once=True)
+
+
 def enqueue(session: Session, chat_id: int, text: str, *, kind: str = "notice",
             markup: InlineKeyboardMarkup | None = None, dedupe_key: str | None = None,
-            not_before: dt.datetime | None = None) -> OutboxMessage | None:
-    """Queue a message in the caller's transaction; None if dedupe_key was queued before."""
+            not_before: dt.datetime | None = None, method: str = "sendMessage",
+            payload: dict[str, Any] | None = None, coalesce_key: str | None = None,
+            ref: str | None = None) -> OutboxMessage | None:
+    """Queue a message in the caller's transaction; None if dedupe_key was queued before.
+
+    A text longer than Telegram allows becomes several rows, each valid HTML; the
+    keyboard goes under the last, which is returned. A caption that does not fit keeps
+    its first part and the rest follows as texts. A pending row with the same
+    `coalesce_key` is updated instead of queueing another.
+    """
     if dedupe_key is not None:
-        exists = session.scalar(select(OutboxMessage.id).where(
+        found = session.scalar(select(OutboxMessage.id).where(
             OutboxMessage.dedupe_key == dedupe_key))
-        if exists is not None:
+        if found is not None:
             return None
-    row = OutboxMessage(
-        chat_id=chat_id, text=text, kind=kind, priority=priority_of(kind),
-        dedupe_key=dedupe_key,
-        reply_markup=json.dumps(markup.to_dict()) if markup is not None else None,
-        next_attempt_at=not_before or utcnow(),
-    )
-    session.add(row)
-    return row
+    _on_commit(session)
+    markup_json = json.dumps(markup.to_dict()) if markup is not None else None
+    if coalesce_key is not None:
+        query = select(OutboxMessage).where(OutboxMessage.coalesce_key == coalesce_key,
+                                            OutboxMessage.status == PENDING,
+                                            OutboxMessage.method == method)
+        if session.get_bind().dialect.name == "postgresql":
+            # a drain that claims it meanwhile waits for this transaction, then sends the
+            # new text; one that claimed it first makes this query find nothing
+            query = query.with_for_update()
+        pending = session.scalars(query.order_by(OutboxMessage.id.desc())).first()
+        if pending is not None:
+            pending.text = split_html(text)[0] if method == "editMessageText" else text
+            pending.reply_markup = markup_json
+            return pending
+    texts: list[str]
+    if method == "sendMessage":
+        texts = split_html(text)
+    elif method in MEDIA_METHODS:
+        caption, extra = fit_caption(text)
+        texts = [caption] + extra
+    elif method == "editMessageText":
+        # an edit cannot grow into two messages: whoever renders a card keeps it short
+        texts = [split_html(text, TEXT_LIMIT)[0]]
+    else:
+        texts = [text]
+    # the part that carries the keyboard, the keys and the hooks: a text's last part, a
+    # document's caption
+    main = 0 if method in MEDIA_METHODS else len(texts) - 1
+    follow = {"reply_to": payload["reply_to"]} if payload and "reply_to" in payload else None
+    due = not_before or utcnow()
+    rows: list[OutboxMessage] = []
+    for index, part in enumerate(texts):
+        is_main = index == main
+        part_payload = payload if is_main else follow
+        row = OutboxMessage(
+            chat_id=chat_id, text=part, kind=kind, priority=priority_of(kind),
+            method=method if is_main or method == "sendMessage" else "sendMessage",
+            dedupe_key=dedupe_key if is_main else None,
+            reply_markup=markup_json if is_main else None,
+            payload=json.dumps(part_payload) if part_payload else None,
+            coalesce_key=coalesce_key if is_main else None,
+            ref=ref, next_attempt_at=due)
+        session.add(row)
+        rows.append(row)
+    return rows[main]
 
 
 @dataclass
 class RateLimits:
     overall_per_second: float = 25.0
     per_chat_per_second: float = 1.0
+    group_per_minute: float = 20.0
+
+
+class _Window:
+    """At most `count` events in any `period` seconds (a sliding window)."""
+
+    def __init__(self, count: int, period: float) -> None:
+        self.count = count
+        self.period = period
+        self.times: deque[float] = deque()
+
+    def ready_at(self, now: float) -> float:
+        while self.times and self.times[0] <= now - self.period:
+            self.times.popleft()
+        return now if len(self.times) < self.count else self.times[0] + self.period
+
+    def record(self, now: float) -> None:
+        self.times.append(now)
+
+
+class Pacer:
+    """Telegram's limits, in this process: overall, per private chat, per group.
+
+    Group chats have negative ids on Telegram: a private chat gets one message every
+    1/per_chat_per_second seconds, a group `group_per_minute` in any minute.
+    """
+
+    def __init__(self, limits: RateLimits) -> None:
+        self.limits = limits
+        rate = limits.overall_per_second
+        count = max(1, math.floor(rate))
+        # the window is the guarantee (never more than the rate in any second); the gap
+        # spreads the messages over the second instead of sending them in one burst
+        self._global = _Window(count, count / rate)
+        self._gap = 1.0 / rate
+        self._next = 0.0
+        self._chats: dict[int, list[_Window]] = {}
+        self.paused_until = 0.0
+
+    def _windows(self, chat_id: int) -> list[_Window]:
+        windows = self._chats.get(chat_id)
+        if windows is None:
+            if chat_id < 0:
+                per_minute = self.limits.group_per_minute
+                count = max(1, math.floor(per_minute))
+                windows = [_Window(count, 60.0 * count / per_minute)]
+            else:
+                windows = [_Window(1, 1.0 / self.limits.per_chat_per_second)]
+            self._chats[chat_id] = windows
+        return windows
+
+    def chat_ready_at(self, chat_id: int, now: float) -> float:
+        windows = self._chats.get(chat_id)
+        if windows is None:
+            return now
+        return max(w.ready_at(now) for w in windows)
+
+    def ready_at(self, chat_id: int, now: float) -> float:
+        return max(self.paused_until, self._next, self._global.ready_at(now),
+                   self.chat_ready_at(chat_id, now))
+
+    def record(self, chat_id: int, now: float) -> None:
+        # a send a little late lets the next one catch up by one gap, no more: the rate
+        # is kept on average without drifting below it
+        self._next = max(self._next, now - self._gap) + self._gap
+        self._global.record(now)
+        for window in self._windows(chat_id):
+            window.record(now)
+
+    def try_take(self, chat_id: int, now: float, overall: bool = True) -> bool:
+        """Count one message now if the limits allow it; never waits.
+
+        A handler's own message skips the smoothing gap (it is never held for a
+        fraction of a second); `overall=False` is for direct replies, which Telegram
+        counts per chat only.
+        """
+        limits = [self.chat_ready_at(chat_id, now), self.paused_until]
+        if overall:
+            limits.append(self._global.ready_at(now))
+        if max(limits) > now:
+            return False
+        if overall:
+            self.record(chat_id, now)
+        else:
+            for window in self._windows(chat_id):
+                window.record(now)
+        return True
+
+    def busy_chats(self, now: float) -> dict[int, float]:
+        """Chats that may not get a message yet, with the time they may."""
+        busy: dict[int, float] = {}
+        for chat_id in list(self._chats):
+            at = self.chat_ready_at(chat_id, now)
+            if at > now:
+                busy[chat_id] = at
+            elif all(not w.times for w in self._chats[chat_id]):
+                del self._chats[chat_id]        # forgotten once idle: memory stays flat
+        return busy
 
 
 @dataclass
@@ -81,8 +276,12 @@ class DrainResult:
     errors: list[str] = field(default_factory=list)
 
 
+Resolver = Callable[[Session, OutboxMessage, int], int | None]
+SentHook = Callable[[Session, OutboxMessage, int, int], None]
+
+
 class OutboxSender:
-    """Drains due rows at the configured rate; safe to call again at any time."""
+    """Drains due rows at the configured pace; safe to call again at any time."""
 
     def __init__(self, db: Database, limits: RateLimits | None = None,
                  clock: Callable[[], dt.datetime] = utcnow,
@@ -91,10 +290,10 @@ class OutboxSender:
         self.limits = limits or RateLimits()
         self.clock = clock
         self.monotonic = monotonic
-        self._last_global = 0.0
-        self._last_by_chat: dict[int, float] = {}
-        self._paused_until = 0.0
+        self.pacer = Pacer(self.limits)
         self._lock = asyncio.Lock()
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         # called as (session, row, final status) when a row ends unreachable or failed,
         # so features can react (e.g. tell officers a ticket reply was not delivered)
         self.listeners: list[Callable[[Session, OutboxMessage, str], None]] = []
@@ -102,6 +301,52 @@ class OutboxSender:
         # when the row is sent, not only when queued: a backlog must not carry a reminder
         # into the exporters' night
         self.holds: dict[str, Callable[[dt.datetime], dt.datetime | None]] = {}
+        # payload {"reply_to": {name: value}} / {"edit": {name: value}}: name -> the
+        # message id in the row's chat, found when the row is sent (a card posted after
+        # the row was queued)
+        self.resolvers: dict[str, Resolver] = {}
+        # payload {"on_sent": [name, value]}: name -> hook(session, row, value, message id)
+        self.on_sent: dict[str, SentHook] = {}
+        # users this process just found blocked: their next message (which means they
+        # unblocked the bot) refreshes their account at once
+        self.marked_blocked: set[int] = set()
+
+    # -- waking ----------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New rows were committed (in any thread): the running sender looks at once."""
+        loop, event_ = self._loop, self._wake
+        if loop is None or event_ is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(event_.set)
+        except RuntimeError:
+            pass        # the loop is shutting down
+
+    async def run(self, bot: Bot, running: Callable[[], bool]) -> None:
+        """The sender of a running bot: sends whatever is due, sleeps when nothing is."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        WAKEUPS.add(self)
+        try:
+            while running():
+                self._wake.clear()
+                try:
+                    result = await self.drain(bot, budget_seconds=1.0)
+                except Exception:
+                    log.exception("outbox: drain failed; trying again")
+                    result = DrainResult()
+                if result.sent or result.retried or result.failed or result.unreachable:
+                    continue
+                try:
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                except TimeoutError:
+                    pass
+        finally:
+            WAKEUPS.remove(self)
+            self._wake = None
+
+    # -- the table -------------------------------------------------------------------------
 
     def recover(self) -> int:
         """At start-up: rows left `sending` by a dead process go out again.
@@ -119,27 +364,46 @@ class OutboxSender:
             return s.scalar(select(func.count()).select_from(OutboxMessage).where(
                 OutboxMessage.status.in_((PENDING, SENDING)))) or 0
 
-    def _claim(self, limit: int) -> list[OutboxMessage]:
-        """Take up to `limit` due rows for this process (status `sending`, claim expiry)."""
+    def _due(self, now: dt.datetime) -> Any:
+        return and_(or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING),
+                    OutboxMessage.next_attempt_at <= now)
+
+    def _claim(self, limit: int, exclude: Iterable[int] = (),
+               only: Iterable[int] | None = None) -> list[OutboxMessage]:
+        """Take up to `limit` due rows, at most one per chat (its first in line)."""
         now = self.clock()
-        due = and_(or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING),
-                   OutboxMessage.next_attempt_at <= now)
+        due = self._due(now)
+        where = [due]
+        excluded = list(exclude)
+        if excluded:
+            where.append(OutboxMessage.chat_id.not_in(excluded))
+        if only is not None:
+            where.append(OutboxMessage.chat_id.in_(list(only)))
+        place = func.row_number().over(partition_by=OutboxMessage.chat_id,
+                                       order_by=(OutboxMessage.priority, OutboxMessage.id))
+        lined = (select(OutboxMessage.id, OutboxMessage.priority, place.label("place"))
+                 .where(*where).subquery())
+        pick = (select(lined.c.id).where(lined.c.place == 1)
+                .order_by(lined.c.priority, lined.c.id).limit(limit))
         with self.db.session() as s:
-            pick = (select(OutboxMessage.id).where(due)
-                    .order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit))
-            if s.get_bind().dialect.name == "postgresql":
-                # rows another process is claiming right now are skipped, not waited for
-                pick = pick.with_for_update(skip_locked=True)
             ids = list(s.scalars(pick))
             if not ids:
                 return []
+            # still due: another process may have claimed some of them since
             claimed = list(s.scalars(
                 update(OutboxMessage).where(OutboxMessage.id.in_(ids), due)
                 .values(status=SENDING, attempts=OutboxMessage.attempts + 1,
                         next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS))
                 .returning(OutboxMessage.id)))
-            return list(s.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+            rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
                                   .order_by(OutboxMessage.priority, OutboxMessage.id)))
+            s.expunge_all()
+            return rows
+
+    def _waiting_in(self, chats: Iterable[int]) -> bool:
+        with self.db.session() as s:
+            return bool(s.scalar(select(exists().where(
+                self._due(self.clock()), OutboxMessage.chat_id.in_(list(chats))))))
 
     def _release(self, row_ids: list[int]) -> None:
         """Claimed rows the budget did not reach go back, as if never tried."""
@@ -151,19 +415,17 @@ class OutboxSender:
                       .values(status=PENDING, attempts=OutboxMessage.attempts - 1,
                               next_attempt_at=self.clock()))
 
+    # -- sending ---------------------------------------------------------------------------
+
     async def _pace(self, chat_id: int) -> None:
-        """Wait until both the overall and the per-chat rate allow one more message."""
-        gap = 1.0 / self.limits.overall_per_second
-        chat_gap = 1.0 / self.limits.per_chat_per_second
+        """Wait until the overall and the chat's limits allow one more message."""
         while True:
             now = self.monotonic()
-            wait = max(self._paused_until - now, self._last_global + gap - now,
-                       self._last_by_chat.get(chat_id, -1e9) + chat_gap - now)
-            if wait <= 0:
-                self._last_global = now
-                self._last_by_chat[chat_id] = now
+            at = self.pacer.ready_at(chat_id, now)
+            if at <= now:
+                self.pacer.record(chat_id, now)
                 return
-            await asyncio.sleep(wait)
+            await asyncio.sleep(at - now)
 
     async def drain(self, bot: Bot, budget_seconds: float = 5.0, batch: int = 200) -> DrainResult:
         """Send what is due for up to `budget_seconds`; returns what happened."""
@@ -172,41 +434,118 @@ class OutboxSender:
             return result
         async with self._lock:
             deadline = self.monotonic() + budget_seconds
-            while self.monotonic() < deadline:
-                # claim no more than the rate lets out before the deadline: the rest stays
-                # free for other processes
-                room = math.ceil(self.limits.overall_per_second
-                                 * (deadline - self.monotonic()))
-                rows = self._claim(max(1, min(batch, room)))
-                if not rows:
+            while True:
+                now = self.monotonic()
+                if now >= deadline:
                     break
-                # a chat that got a message less than a second ago waits its turn, others go
-                rows.sort(key=lambda r: (r.priority, self._last_by_chat.get(r.chat_id, -1e9)))
+                busy = self.pacer.busy_chats(now)
+                room = math.ceil(self.limits.overall_per_second
+                                 * min(CLAIM_SLICE_SECONDS, deadline - now))
+                rows = self._claim(max(1, min(batch, room)), exclude=busy)
+                if not rows:
+                    if not busy or not self._waiting_in(busy):
+                        break
+                    # only chats that must wait have rows: sleep until the first may go
+                    await asyncio.sleep(max(0.0, min(min(busy.values()), deadline) - now))
+                    continue
                 for index, row in enumerate(rows):
                     if self.monotonic() >= deadline:
                         self._release([r.id for r in rows[index:]])
                         break
-                    hold = self.holds.get(row.kind)
-                    now = self.clock()
-                    until = hold(now) if hold is not None else None
-                    if until is not None:
-                        self._finish(row.id, PENDING, error=f"held until {until:%Y-%m-%d %H:%M}Z",
-                                     delay=(until - now).total_seconds(), count_attempt=False)
-                        result.held += 1
+                    if self._held(row, result):
                         continue
                     await self._pace(row.chat_id)
                     await self._send_one(bot, row, result)
         return result
 
-    async def _send_one(self, bot: Bot, row: OutboxMessage, result: DrainResult) -> None:
+    async def flush(self, bot: Bot, chat_ids: Iterable[int]) -> DrainResult:
+        """One direct try for what is due in these chats, as far as the pace allows right
+        now: a handler's own notices leave at once; what must wait stays for the sender."""
+        result = DrainResult()
+        now = self.monotonic()
+        ready = [c for c in set(chat_ids) if self.pacer.ready_at(c, now) <= now]
+        if not ready:
+            return result
+        for row in self._claim(len(ready), only=ready):
+            if self._held(row, result):
+                continue
+            if not self.pacer.try_take(row.chat_id, self.monotonic()):
+                self._release([row.id])
+                continue
+            await self._send_one(bot, row, result)
+        return result
+
+    def _held(self, row: OutboxMessage, result: DrainResult) -> bool:
+        hold = self.holds.get(row.kind)
+        now = self.clock()
+        until = hold(now) if hold is not None else None
+        if until is None:
+            return False
+        self._finish(row.id, PENDING, error=f"held until {until:%Y-%m-%d %H:%M}Z",
+                     delay=(until - now).total_seconds(), count_attempt=False)
+        result.held += 1
+        return True
+
+    def _resolve(self, s: Session, row: OutboxMessage, spec: Any) -> int | None:
+        if isinstance(spec, int):
+            return spec
+        if isinstance(spec, dict) and len(spec) == 1:
+            ((name, value),) = spec.items()
+            resolver = self.resolvers.get(name)
+            if resolver is not None and isinstance(value, int):
+                return resolver(s, row, value)
+        return None
+
+    async def _call(self, bot: Bot, row: OutboxMessage, payload: dict[str, Any]) -> int | None:
+        """The Bot API call of one row; the message id it made (None: nothing to do)."""
         markup = (InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), bot)
                   if row.reply_markup else None)
+        with self.db.session() as s:
+            reply_to = self._resolve(s, row, payload.get("reply_to"))
+            target = self._resolve(s, row, payload["edit"]) if "edit" in payload else None
+        reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+                 if reply_to is not None else None)
+        if row.method == "editMessageText":
+            if target is None:
+                raise _Unresolved()
+            try:
+                await bot.edit_message_text(row.text, chat_id=row.chat_id, message_id=target,
+                                            parse_mode=ParseMode.HTML, reply_markup=markup,
+                                            disable_web_page_preview=True)
+            except BadRequest as exc:
+                if "not modified" not in str(exc).lower():
+                    raise
+            return target
+        if row.method in MEDIA_METHODS:
+            send = bot.send_photo if row.method == "sendPhoto" else bot.send_document
+            message = await send(row.chat_id, payload["file_id"], caption=row.text or None,
+                                 parse_mode=ParseMode.HTML, reply_markup=markup,
+                                 reply_parameters=reply)
+            return message.message_id
+        if row.method == "copyMessage":
+            copied = await bot.copy_message(row.chat_id, payload["from_chat_id"],
+                                            payload["message_id"], reply_parameters=reply)
+            return copied.message_id
+        message = await bot.send_message(row.chat_id, row.text, parse_mode=ParseMode.HTML,
+                                         reply_markup=markup, disable_web_page_preview=True,
+                                         reply_parameters=reply)
+        return message.message_id
+
+    async def _send_one(self, bot: Bot, row: OutboxMessage, result: DrainResult) -> None:
+        payload: dict[str, Any] = json.loads(row.payload) if row.payload else {}
         try:
-            message = await bot.send_message(row.chat_id, row.text, parse_mode=ParseMode.HTML,
-                                             reply_markup=markup, disable_web_page_preview=True)
+            message_id = await self._call(bot, row, payload)
+        except _Unresolved:
+            if row.attempts >= MAX_ATTEMPTS:
+                self._finish(row.id, FAILED, error="the message to edit was never posted")
+                result.failed += 1
+            else:
+                self._finish(row.id, PENDING, error="waiting for the message to edit",
+                             delay=UNRESOLVED_DELAY)
+                result.held += 1
         except RetryAfter as exc:
             delay = _seconds(exc.retry_after)
-            self._paused_until = self.monotonic() + delay
+            self.pacer.paused_until = self.monotonic() + delay
             self._finish(row.id, PENDING, error=f"retry after {delay:g}s", delay=delay,
                          count_attempt=False)
             result.retried += 1
@@ -229,8 +568,13 @@ class OutboxSender:
         else:
             with self.db.session() as s:
                 s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                    status=SENT, sent_at=self.clock(), telegram_message_id=message.message_id,
+                    status=SENT, sent_at=self.clock(), telegram_message_id=message_id,
                     last_error=None))
+                hook = payload.get("on_sent")
+                if message_id is not None and isinstance(hook, list) and len(hook) == 2:
+                    found = self.on_sent.get(hook[0])
+                    if found is not None:
+                        found(s, row, hook[1], message_id)
             result.sent += 1
 
     def _finish(self, row_id: int, status: str, *, error: str, delay: float = 0.0,
@@ -247,9 +591,15 @@ class OutboxSender:
                     listener(s, row, status)
 
     def _mark_blocked(self, chat_id: int) -> None:
+        if chat_id > 0 and len(self.marked_blocked) < 100_000:
+            self.marked_blocked.add(chat_id)
         with self.db.session() as s:
             s.execute(update(User).where(User.id == chat_id, User.blocked_at.is_(None))
                       .values(blocked_at=self.clock()))
+
+
+class _Unresolved(Exception):
+    """The message a row edits is not known yet (its card is still on its way)."""
 
 
 def _seconds(value: int | dt.timedelta) -> float:

@@ -1,9 +1,10 @@
 """The officer queue: tickets from exporters, worked by officers, nothing lost.
 
-Every message to an exporter (replies, closing, rating) leaves through the outbox in the
-same transaction as the ticket change. Cards in the officers' group are posted and edited
-directly by the handlers; a ticket whose card could not be posted is re-posted by the
-SLA job, and /queue always lists it.
+Every message a ticket change causes leaves through the outbox in the same transaction
+as the change: replies, closing and rating to the exporter; the card, its edits, the
+exporter's follow-ups and the SLA notices to the officers (their group, or each officer
+in private when no group is configured). A change is therefore never announced without
+being stored, nor stored without being announced.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, exists, select
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -24,8 +25,9 @@ from bot.models import Company, OutboxMessage, SkaApplication, Ticket, TicketMes
 from bot.models import as_utc as _aware
 from bot.services.applications import OPEN_STATUSES, label
 from bot.services.calendar import OfficeCalendar
-from bot.services.outbox import UNREACHABLE, enqueue
+from bot.services.outbox import PENDING, SENDING, SENT, UNREACHABLE, enqueue
 from bot.services.presenters import Presenter, esc
+from bot.textsplit import split_html
 
 OPEN, CLAIMED, WAITING, CLOSED = "open", "claimed", "waiting", "closed"
 ACTIVE = (OPEN, CLAIMED, WAITING)
@@ -33,6 +35,24 @@ ACTIVE = (OPEN, CLAIMED, WAITING)
 CARD_GRACE = dt.timedelta(seconds=30)
 GROUP_LANG = "id"      # the officers' group works in Indonesian
 SLA_WARN_SHARE = 0.75
+# the card shows this much of the question; a longer one follows the card in full
+CARD_QUESTION_CHARS = 1500
+NOTE_PREFIXES = ("//", "/note")
+
+
+def internal_note(text: str) -> str | None:
+    """The note of an officer's answer that starts with // or /note, else None."""
+    stripped = text.strip()
+    for prefix in NOTE_PREFIXES:
+        if stripped[:len(prefix)].lower() == prefix:
+            rest = stripped[len(prefix):]
+            if prefix == "/note" and rest[:1] not in ("", " ", "\n", "@"):
+                continue        # /notes..., some other command
+            if prefix == "/note" and rest[:1] == "@":
+                rest = rest.partition(" ")[2]
+            return rest.strip()
+    return None
+
 
 
 class TicketError(Exception):
@@ -60,6 +80,8 @@ class TicketView:
     attached: bool
     open_apps: list[str]
     exporter_lang: str
+    # how many messages an officer's reply became (a long one is split)
+    reply_parts: int = 1
 
 
 
@@ -123,9 +145,17 @@ class TicketService:
             ticket = s.scalars(query.order_by(Ticket.id.desc())).first()
             return self._view(s, ticket) if ticket else None
 
-    def by_group_message(self, message_id: int) -> int | None:
-        """The ticket a message in the officers' group belongs to (its card or a relay)."""
+    def by_group_message(self, message_id: int, chat_id: int | None = None) -> int | None:
+        """The ticket a message of the bot's in an officers' chat is about: its card, a
+        relayed follow-up, any part of either, an SLA notice."""
+        chat_id = self.settings.officers_chat_id if chat_id is None else chat_id
         with self.db.session() as s:
+            ref = s.scalar(select(OutboxMessage.ref).where(
+                OutboxMessage.chat_id == chat_id, OutboxMessage.telegram_message_id == message_id,
+                OutboxMessage.ref.like("ticket:%")).limit(1))
+            if ref is not None:
+                return int(ref.partition(":")[2])
+            # cards and copies recorded before every group message went through the outbox
             found = s.scalar(select(Ticket.id).where(Ticket.card_message_id == message_id))
             if found is None:
                 found = s.scalar(select(TicketMessage.ticket_id).where(
@@ -158,7 +188,10 @@ class TicketService:
         who = esc(v.exporter) + (f" · {esc(v.company)}" if v.company else
                                  " · " + t("tk_card_unlinked", lang))
         lines.append(t("tk_card_exporter", lang, who=who))
-        lines.append(t("tk_card_question", lang, question=esc(v.question)))
+        question = v.question
+        if len(question) > CARD_QUESTION_CHARS:
+            question = question[:CARD_QUESTION_CHARS].rstrip() + "…"
+        lines.append(t("tk_card_question", lang, question=esc(question)))
         if v.bot_tried:
             tried = ", ".join(f"{esc(self.titles(tid, lang))} ({score:.0f})"
                               for tid, score in v.bot_tried[:3])
@@ -210,7 +243,10 @@ class TicketService:
                 self._resume(ticket)
                 s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id,
                                     text=question))
-                return self._view(s, ticket), False
+                view = self._view(s, ticket)
+                self._relay(s, view, question)
+                self._queue_card(s, view)
+                return view, False
             user = s.get(User, user_id)
             ticket = Ticket(user_id=user_id, company_id=user.company_id if user else None,
                             question=question, created_at=self.clock(),
@@ -219,7 +255,11 @@ class TicketService:
             s.flush()
             s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id,
                                 text=question, created_at=self.clock()))
-            return self._view(s, ticket), True
+            view = self._view(s, ticket)
+            self._queue_card(s, view)
+            if len(question) > CARD_QUESTION_CHARS:
+                self._relay(s, view, question)
+            return view, True
 
     def expectation(self, lang: str) -> str:
         """Honest: soon inside office hours, else the next opening time."""
@@ -236,7 +276,10 @@ class TicketService:
             ticket.waiting_since = None
             ticket.status = CLAIMED if ticket.claimed_by else OPEN
 
-    def add_exporter_message(self, ticket_id: int, user_id: int, text: str) -> TicketView:
+    def add_exporter_message(self, ticket_id: int, user_id: int, text: str,
+                             media: tuple[int, int] | None = None) -> TicketView:
+        """A follow-up: stored, and queued for the officers in the same transaction (a
+        text re-rendered and escaped; media, given as (chat id, message id), copied)."""
         with self.db.session() as s:
             ticket = s.get(Ticket, ticket_id)
             if ticket is None or ticket.user_id != user_id or ticket.status == CLOSED:
@@ -244,16 +287,80 @@ class TicketService:
             self._resume(ticket)
             s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id, text=text,
                                 created_at=self.clock()))
-            return self._view(s, ticket)
+            view = self._view(s, ticket)
+            self._relay(s, view, None if media else text, media)
+            self._queue_card(s, view)
+            return view
 
-    def record_group_copy(self, ticket_id: int, group_message_id: int) -> None:
-        """Remember the group copy of the last exporter message, so replies to it thread."""
-        with self.db.session() as s:
-            last = s.scalars(select(TicketMessage).where(
-                TicketMessage.ticket_id == ticket_id, TicketMessage.direction == "in")
-                .order_by(TicketMessage.id.desc())).first()
-            if last is not None:
-                last.group_message_id = group_message_id
+    # -- messages to the officers ------------------------------------------------------------
+
+    def officer_chats(self) -> list[int]:
+        """Where officers see tickets: their group, or each officer in private."""
+        if self.settings.officers_chat_id is not None:
+            return [self.settings.officers_chat_id]
+        return sorted(self.settings.officer_ids)
+
+    def _card_key(self, ticket_id: int, chat_id: int) -> str:
+        return f"card:{ticket_id}:{chat_id}"
+
+    def _queue_card(self, s: Session, view: TicketView) -> None:
+        """The card shows the ticket as it is now: posted once, then edited; edits still
+        waiting in the outbox are replaced, so a busy ticket costs one edit, not ten."""
+        text, markup = self.card_text(view), self.card_keyboard(view)
+        ref = f"ticket:{view.id}"
+        for chat_id in self.officer_chats():
+            key = self._card_key(view.id, chat_id)
+            pending = s.scalars(select(OutboxMessage).where(
+                OutboxMessage.coalesce_key == key, OutboxMessage.status == PENDING)
+                .order_by(OutboxMessage.id.desc())).first()
+            if pending is not None:
+                pending.text = split_html(text)[0]
+                pending.reply_markup = json.dumps(markup.to_dict())
+                continue
+            posted = s.scalar(select(exists().where(
+                OutboxMessage.coalesce_key == key, OutboxMessage.method == "sendMessage",
+                OutboxMessage.status.in_((SENDING, SENT)))))
+            if posted:
+                enqueue(s, chat_id, text, kind="card", markup=markup, method="editMessageText",
+                        payload={"edit": {"card": view.id}}, coalesce_key=key, ref=ref)
+            else:
+                enqueue(s, chat_id, text, kind="card", markup=markup,
+                        payload={"on_sent": ["card", view.id]}, coalesce_key=key, ref=ref)
+
+    def _relay(self, s: Session, view: TicketView, text: str | None,
+               media: tuple[int, int] | None = None) -> None:
+        ref = f"ticket:{view.id}"
+        for chat_id in self.officer_chats():
+            if media is not None:
+                enqueue(s, chat_id, "", kind="relay", method="copyMessage", ref=ref,
+                        payload={"from_chat_id": media[0], "message_id": media[1],
+                                 "reply_to": {"card": view.id}})
+            elif text is not None:
+                enqueue(s, chat_id, t("tk_followup_in_group", GROUP_LANG, id=view.id,
+                                      name=esc(view.exporter), text=esc(text)),
+                        kind="relay", ref=ref, payload={"reply_to": {"card": view.id}})
+
+    def tell_officers(self, s: Session, view: TicketView, text: str, kind: str) -> None:
+        for chat_id in self.officer_chats():
+            enqueue(s, chat_id, text, kind=kind, ref=f"ticket:{view.id}",
+                    payload={"reply_to": {"card": view.id}})
+
+    def card_message(self, s: Session, row: OutboxMessage, ticket_id: int) -> int | None:
+        """Outbox resolver: the card of this ticket in the row's chat, once posted."""
+        found = s.scalar(select(OutboxMessage.telegram_message_id).where(
+            OutboxMessage.coalesce_key == self._card_key(ticket_id, row.chat_id),
+            OutboxMessage.method == "sendMessage", OutboxMessage.status == SENT)
+            .order_by(OutboxMessage.id.desc()).limit(1))
+        if found is None and row.chat_id == self.settings.officers_chat_id:
+            found = s.scalar(select(Ticket.card_message_id).where(Ticket.id == ticket_id))
+        return found
+
+    def card_posted(self, s: Session, row: OutboxMessage, ticket_id: int, message_id: int) -> None:
+        """Outbox hook: the first card posted is the ticket's card."""
+        ticket = s.get(Ticket, ticket_id)
+        if ticket is not None and (ticket.card_message_id is None
+                                   or row.chat_id == self.settings.officers_chat_id):
+            ticket.card_message_id = message_id
 
     def detach(self, user_id: int) -> bool:
         with self.db.session() as s:
@@ -270,6 +377,7 @@ class TicketService:
                     or not 1 <= stars <= 5 or ticket.rating is not None:
                 return False
             ticket.rating = stars
+            self._changed(s, ticket)
             return True
 
     def start_comment(self, ticket_id: int, user_id: int) -> bool:
@@ -293,11 +401,11 @@ class TicketService:
 
     # -- the officers' side ----------------------------------------------------------------
 
-    def set_card(self, ticket_id: int, message_id: int) -> None:
-        with self.db.session() as s:
-            ticket = s.get(Ticket, ticket_id)
-            if ticket is not None:
-                ticket.card_message_id = message_id
+    def _changed(self, s: Session, ticket: Ticket) -> TicketView:
+        s.flush()
+        view = self._view(s, ticket)
+        self._queue_card(s, view)
+        return view
 
     def _get_active(self, s: Session, ticket_id: int) -> Ticket:
         ticket = s.get(Ticket, ticket_id, with_for_update=True)
@@ -316,7 +424,7 @@ class TicketService:
             ticket.claimed_by, ticket.claimed_by_name = officer_id, name[:128]
             if ticket.status == OPEN:
                 ticket.status = CLAIMED
-            return self._view(s, ticket)
+            return self._changed(s, ticket)
 
     def reply(self, ticket_id: int, officer_id: int, name: str, text: str) -> TicketView:
         """Relay an officer's answer, signed by role, through the outbox."""
@@ -328,6 +436,7 @@ class TicketService:
             user = s.get(User, ticket.user_id)
             lang = user.language if user else "id"
             body = t("tk_relay", lang, id=ticket.id, text=esc(text))
+            parts = len(split_html(body))
             row = enqueue(s, ticket.user_id, body, kind="ticket_reply",
                           markup=back_keyboard(lang))
             s.flush()
@@ -340,7 +449,7 @@ class TicketService:
             ticket.status = WAITING
             ticket.waiting_since = now
             ticket.exporter_attached = True
-            return self._view(s, ticket)
+            return replace(self._changed(s, ticket), reply_parts=parts)
 
     def note(self, ticket_id: int, officer_id: int, text: str) -> TicketView:
         with self.db.session() as s:
@@ -365,7 +474,7 @@ class TicketService:
             lang = user.language if user else "id"
             enqueue(s, ticket.user_id, t("tk_closed_exporter", lang, id=ticket.id),
                     kind="ticket_closed", markup=rating_keyboard(ticket.id))
-            return self._view(s, ticket)
+            return self._changed(s, ticket)
 
     def reopen(self, ticket_id: int, officer_id: int) -> TicketView:
         with self.db.session() as s:
@@ -377,7 +486,7 @@ class TicketService:
             ticket.status = CLAIMED if ticket.claimed_by else OPEN
             ticket.closed_at = ticket.closed_by = None
             ticket.exporter_attached = True
-            return self._view(s, ticket)
+            return self._changed(s, ticket)
 
     def last_officer_answer(self, ticket_id: int) -> str:
         with self.db.session() as s:
@@ -406,16 +515,28 @@ class TicketService:
                 elif elapsed >= SLA_WARN_SHARE * target and ticket.sla_warned_at is None:
                     ticket.sla_warned_at = now
                     out.append((self._view(s, ticket), "warn"))
+            minutes = f"{self.settings.tickets_first_response_minutes:g}"
+            for view, kind in out:
+                key = "tk_sla_warn" if kind == "warn" else "tk_sla_breach"
+                self.tell_officers(s, view, t(key, GROUP_LANG, id=view.id, minutes=minutes),
+                                   kind="sla")
         return out
 
-    def without_card(self, settled: dt.timedelta = CARD_GRACE) -> list[TicketView]:
-        """Tickets of any status whose card is missing, once `settled` has passed since
-        they were opened (until then the handler that opened one may still be posting it)."""
+    def repost_missing_cards(self, settled: dt.timedelta = CARD_GRACE) -> list[int]:
+        """Tickets of any status whose card is neither posted nor on its way (Telegram
+        refused it for good, or the ticket predates the card's outbox row) get a new
+        card queued; returns their ids."""
         with self.db.session() as s:
-            rows = s.scalars(select(Ticket).where(Ticket.card_message_id.is_(None),
-                                                  Ticket.created_at < self.clock() - settled)
-                             .order_by(Ticket.id))
-            return [self._view(s, r) for r in rows]
+            on_the_way = exists().where(
+                OutboxMessage.ref == "ticket:" + cast(Ticket.id, String),
+                OutboxMessage.kind == "card",
+                OutboxMessage.status.in_((PENDING, SENDING)))
+            rows = list(s.scalars(select(Ticket).where(
+                Ticket.card_message_id.is_(None), Ticket.created_at < self.clock() - settled,
+                ~on_the_way).order_by(Ticket.id).limit(100)))
+            for ticket in rows:
+                self._queue_card(s, self._view(s, ticket))
+            return [r.id for r in rows]
 
     def undelivered_reply(self, s: Session, row: OutboxMessage, status: str) -> None:
         """Outbox listener: tell the group when an officer's reply cannot be delivered."""
@@ -423,6 +544,7 @@ class TicketService:
             return
         ticket_id = s.scalar(select(TicketMessage.ticket_id).where(
             TicketMessage.outbox_id == row.id))
-        group = self.settings.officers_chat_id
-        if ticket_id is not None and group is not None:
-            enqueue(s, group, t("tk_undelivered", GROUP_LANG, id=ticket_id), kind="group_notice")
+        ticket = s.get(Ticket, ticket_id) if ticket_id is not None else None
+        if ticket is not None:
+            self.tell_officers(s, self._view(s, ticket),
+                               t("tk_undelivered", GROUP_LANG, id=ticket.id), kind="group_notice")
