@@ -58,6 +58,7 @@ IDLE_POLL_SECONDS = 1.0
 # an edit whose card is still on its way waits this long before it looks again
 UNRESOLVED_DELAY = 3.0
 MEDIA_METHODS = ("sendDocument", "sendPhoto")
+WINDOW_SLACK = 0.03
 
 
 def priority_of(kind: str) -> int:
@@ -199,7 +200,9 @@ class Pacer:
         count = max(1, math.floor(rate))
         # the window is the guarantee (never more than the rate in any second); the gap
         # spreads the messages over the second instead of sending them in one burst
-        self._global = _Window(count, count / rate)
+        # 30 ms more per window: Telegram counts when a message arrives, and arrival
+        # times jitter by a few milliseconds around our send times
+        self._global = _Window(count, count / rate + WINDOW_SLACK)
         self._gap = 1.0 / rate
         self._next = 0.0
         self._chats: dict[int, list[_Window]] = {}
@@ -211,9 +214,9 @@ class Pacer:
             if chat_id < 0:
                 per_minute = self.limits.group_per_minute
                 count = max(1, math.floor(per_minute))
-                windows = [_Window(count, 60.0 * count / per_minute)]
+                windows = [_Window(count, 60.0 * count / per_minute + WINDOW_SLACK)]
             else:
-                windows = [_Window(1, 1.0 / self.limits.per_chat_per_second)]
+                windows = [_Window(1, 1.0 / self.limits.per_chat_per_second + WINDOW_SLACK)]
             self._chats[chat_id] = windows
         return windows
 
@@ -235,17 +238,18 @@ class Pacer:
         for window in self._windows(chat_id):
             window.record(now)
 
-    def try_take(self, chat_id: int, now: float, overall: bool = True) -> bool:
-        """Count one message now if the limits allow it; never waits.
-
-        A handler's own message skips the smoothing gap (it is never held for a
-        fraction of a second); `overall=False` is for direct replies, which Telegram
-        counts per chat only.
-        """
+    def can_take(self, chat_id: int, now: float, overall: bool = True) -> bool:
+        """Whether one message may go now, without the smoothing gap (a handler's own
+        message is never held for a fraction of a second); `overall=False` is for direct
+        replies, which Telegram counts per chat only."""
         limits = [self.chat_ready_at(chat_id, now), self.paused_until]
         if overall:
             limits.append(self._global.ready_at(now))
-        if max(limits) > now:
+        return max(limits) <= now
+
+    def try_take(self, chat_id: int, now: float, overall: bool = True) -> bool:
+        """Count one message now if can_take allows it; never waits."""
+        if not self.can_take(chat_id, now, overall):
             return False
         if overall:
             self.record(chat_id, now)
@@ -463,7 +467,7 @@ class OutboxSender:
         now: a handler's own notices leave at once; what must wait stays for the sender."""
         result = DrainResult()
         now = self.monotonic()
-        ready = [c for c in set(chat_ids) if self.pacer.ready_at(c, now) <= now]
+        ready = [c for c in set(chat_ids) if self.pacer.can_take(c, now)]
         if not ready:
             return result
         for row in self._claim(len(ready), only=ready):

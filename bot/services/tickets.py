@@ -240,12 +240,14 @@ class TicketService:
                                .order_by(Ticket.id.desc())).first()
             if ticket is not None:
                 ticket.exporter_attached = True
+                before = ticket.status
                 self._resume(ticket)
                 s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id,
                                     text=question))
                 view = self._view(s, ticket)
                 self._relay(s, view, question)
-                self._queue_card(s, view)
+                if ticket.status != before:
+                    self._queue_card(s, view)
                 return view, False
             user = s.get(User, user_id)
             ticket = Ticket(user_id=user_id, company_id=user.company_id if user else None,
@@ -284,12 +286,14 @@ class TicketService:
             ticket = s.get(Ticket, ticket_id)
             if ticket is None or ticket.user_id != user_id or ticket.status == CLOSED:
                 raise TicketError("tk_not_yours")
+            before = ticket.status
             self._resume(ticket)
             s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id, text=text,
                                 created_at=self.clock()))
             view = self._view(s, ticket)
             self._relay(s, view, None if media else text, media)
-            self._queue_card(s, view)
+            if ticket.status != before:     # the card shows the status, not the messages
+                self._queue_card(s, view)
             return view
 
     # -- messages to the officers ------------------------------------------------------------

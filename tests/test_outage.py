@@ -1,0 +1,69 @@
+"""A database outage on the real Application: one apology per message, roles from the
+configuration, and the bot back by itself once the database is."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.i18n import t
+from bot.services import build_services
+from tests.conftest import OFFICER_ID, POSTGRES_URL, BotHarness, make_settings, start_harness
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def outage_db() -> Iterator[tuple[str, psycopg.Connection]]:
+    """A database of its own, which the test can close to every connection."""
+    url = make_url(POSTGRES_URL)
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        admin = psycopg.connect(dsn, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError:
+        pytest.skip(f"no PostgreSQL reachable at {POSTGRES_URL}")
+    name = f"ska_outage_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False), admin
+    finally:
+        admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def _down(admin: psycopg.Connection, url: str, down: bool) -> None:
+    name = make_url(url).database
+    admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {"false" if down else "true"}')
+    if down:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+
+
+async def test_an_outage_gets_one_apology_keeps_roles_and_heals(
+        outage_db: tuple[str, psycopg.Connection]) -> None:
+    url, admin = outage_db
+    settings = make_settings(url)
+    services = build_services(settings)
+    app, api = await start_harness(settings, services)
+    bot = BotHarness(app, api, services)
+    try:
+        assert "PEB" in "".join(c.params["text"] for c in await bot.say(
+            "dokumen apa aja utk ajukan ska", user_id=1001))
+        _down(admin, url, True)
+        sent = await bot.say("berapa lama ska terbit", user_id=1001)
+        assert [c.params["text"] for c in sent] == [t("error", "id")]
+        sent = await bot.say("/setstatus SKA-001 approved", user_id=OFFICER_ID)
+        texts = [c.params["text"] for c in sent]
+        assert texts == [t("error", "id")], texts          # not "only for officers"
+        _down(admin, url, False)
+        sent = await bot.say("berapa lama ska terbit", user_id=1001)
+        assert t("error", "id") not in [c.params["text"] for c in sent]
+        assert sent and "hari kerja" in sent[0].params["text"]
+    finally:
+        await app.shutdown()
+        services.close()
