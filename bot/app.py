@@ -291,6 +291,14 @@ async def prune_updates(context: CallbackContext) -> None:
 async def post_init(app: Application) -> None:
     """Command menus in both languages; Indonesian is the default for everyone else."""
     svc: Services = app.bot_data["services"]
+    if svc.settings.officers_chat_id is None:
+        officers = len(svc.settings.officer_ids)
+        if officers:
+            log.warning("officers.chat_id is not set: ticket and document cards go to each of "
+                        "the %d officer(s) of officers.user_ids in private", officers)
+        else:
+            log.warning("officers.chat_id and officers.user_ids are not set: questions for "
+                        "officers are stored, and exporters are told no officer is connected")
     recovered = svc.sender.recover()
     if recovered:
         log.info("outbox: %d message(s) interrupted by the last stop will be sent again",

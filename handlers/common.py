@@ -244,6 +244,8 @@ async def show_result(update: Update, context: Context, text: str,
     try:
         if query is None or query.message is None:
             raise BadRequest("message to edit not found")
+        if len(chunks(text)) > 1:
+            raise BadRequest("text too long for one message")   # sent anew, in parts
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
     except TelegramError as exc:
         if "not modified" in str(exc).lower():

@@ -28,6 +28,7 @@ from bot.services.documents import (
     parse_item_status,
 )
 from bot.services.leases import once_per_period
+from bot.textsplit import CAPTION_LIMIT, split_html, utf16_len
 from handlers.common import (
     STAFF,
     Context,
@@ -289,7 +290,11 @@ async def verdict_button(update: Update, context: Context) -> None:
     message = query.message
     try:
         if isinstance(message, Message) and message.caption is not None:
-            await query.edit_message_caption(caption=f"{message.caption_html}\n{line}",
+            # the decision must show: the old caption gives way if both do not fit
+            room = CAPTION_LIMIT - utf16_len(line) - 2
+            kept = split_html(message.caption_html, max(room, 1))
+            caption = kept[0] + ("…" if len(kept) > 1 else "")
+            await query.edit_message_caption(caption=f"{caption}\n{line}",
                                              parse_mode=ParseMode.HTML, reply_markup=None)
         else:
             await set_keyboard(update, None)

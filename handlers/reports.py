@@ -15,6 +15,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.i18n import t
 from bot.services.reports import MAX_DAYS, Rendered, ReportArgsError, parse_report_args
+from bot.textsplit import fit_caption
 from handlers.common import STAFF, Context, lang_of, restrict, send, services
 
 REPORT_COMMANDS = frozenset({"report", "stats"})
@@ -27,11 +28,17 @@ async def _send_files(update: Update, context: Context, out: Rendered, photo_cap
                       doc_caption: str) -> None:
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     if out.png is not None:
+        caption, rest = fit_caption(photo_caption)
         await context.bot.send_photo(chat_id, InputFile(out.png, filename="chart.png"),
-                                     caption=photo_caption, parse_mode=ParseMode.HTML)
+                                     caption=caption, parse_mode=ParseMode.HTML)
+        for part in rest:
+            await send(update, context, part)
     if out.xlsx is not None:
+        caption, rest = fit_caption(doc_caption)
         await context.bot.send_document(chat_id, InputFile(out.xlsx, filename=out.filename),
-                                        caption=doc_caption, parse_mode=ParseMode.HTML)
+                                        caption=caption, parse_mode=ParseMode.HTML)
+        for part in rest:
+            await send(update, context, part)
 
 
 async def report(update: Update, context: Context) -> None:

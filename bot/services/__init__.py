@@ -70,7 +70,7 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
     sender.on_sent["card"] = tickets.card_posted
     sender.on_sent["upload"] = documents.card_posted
     reminders = ReminderService(db, documents, calendar, settings.reminders,
-                                settings.timezone, settings.officers_chat_id)
+                                settings.timezone, tickets.officer_chats())
     sender.holds[REMINDER_KIND] = reminders.not_before
     return Services(
         settings=settings, db=db,

@@ -64,14 +64,16 @@ class PassReport:
 
 class ReminderService:
     def __init__(self, db: Database, documents: DocumentService, calendar: OfficeCalendar,
-                 settings: ReminderSettings, tz: ZoneInfo, officers_chat_id: int | None,
+                 settings: ReminderSettings, tz: ZoneInfo, officers_chat_id: int | list[int] | None,
                  clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.db = db
         self.documents = documents
         self.calendar = calendar
         self.settings = settings
         self.tz = tz
-        self.officers_chat_id = officers_chat_id
+        # the officers' group, or (without one) each officer in private
+        self.officer_chats = ([] if officers_chat_id is None else [officers_chat_id]
+                              if isinstance(officers_chat_id, int) else list(officers_chat_id))
         self.clock = clock
 
     # -- settings per person -------------------------------------------------------------
@@ -136,8 +138,8 @@ class ReminderService:
                         report.already += 1
                     else:
                         jobs.append((app, user_id, lang, EXPORTER))
-            if alert and self.officers_chat_id is not None:
-                jobs.append((app, self.officers_chat_id, "id", ALERT))
+            if alert:
+                jobs.extend((app, chat_id, "id", ALERT) for chat_id in self.officer_chats)
         self._queue(jobs, today, now, report)
         return report
 
