@@ -314,9 +314,12 @@ class TicketService:
         ref = f"ticket:{view.id}"
         for chat_id in self.officer_chats():
             key = self._card_key(view.id, chat_id)
-            pending = s.scalars(select(OutboxMessage).where(
+            query = select(OutboxMessage).where(
                 OutboxMessage.coalesce_key == key, OutboxMessage.status == PENDING)
-                .order_by(OutboxMessage.id.desc())).first()
+            if s.get_bind().dialect.name == "postgresql":
+                # a drain claiming it meanwhile waits, then sends this text (see enqueue)
+                query = query.with_for_update()
+            pending = s.scalars(query.order_by(OutboxMessage.id.desc())).first()
             if pending is not None:
                 pending.text = split_html(text)[0]
                 pending.reply_markup = json.dumps(markup.to_dict())
