@@ -11,6 +11,7 @@ from handlers.common import (
     STAFF,
     Context,
     button,
+    chunks,
     escape,
     lang_of,
     person,
@@ -27,8 +28,13 @@ FINISH_INTERVAL = 5.0
 def _preview(view: BroadcastView, lang: str) -> str:
     audience = t(f"bc_audience_{view.audience}", lang, **(
         {"commodity": escape(view.commodity or "")} if view.audience == COMMODITY else {}))
-    return t("bc_preview", lang, id=view.id, audience=audience, count=view.reachable,
+    text = t("bc_preview", lang, id=view.id, audience=audience, count=view.reachable,
              blocked=view.blocked, text=escape(view.text))
+    # what each exporter gets: the header and the escaped text, split where it must be
+    parts = len(chunks(f"{t('bc_header', lang)}\n\n{escape(view.text)}"))
+    if parts > 1:
+        text += "\n\n" + t("bc_parts", lang, parts=parts)
+    return text
 
 
 def _keyboard(view: BroadcastView, lang: str) -> InlineKeyboardMarkup:

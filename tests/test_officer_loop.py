@@ -249,6 +249,7 @@ async def test_a_broadcast_of_entities_previews_and_sends(bot: BotHarness) -> No
     sent = await bot.say("/broadcast " + "&" * 1000, user_id=OFFICER_ID)
     assert sent and all(c.ok for c in sent)
     assert "gangguan" not in text_of(sent)
+    assert "dalam 2 pesan" in text_of(sent)                 # the officer is told
 
 
 # -- the outbox: fair, paced, coalesced --------------------------------------------------------
