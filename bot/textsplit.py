@@ -29,7 +29,8 @@ def split_html(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Parts of at most `limit` UTF-16 units, each valid HTML on its own.
 
     A cut prefers a blank line, then a line break, then a space, in the later half of a
-    part; only a run with none of them is cut between two characters.
+    part, else the latest of them past a quarter; only a run with none of them is cut
+    between two characters (tokens: a tag or an entity is never cut).
     """
     if utf16_len(text) <= limit:
         return [text]
@@ -58,11 +59,12 @@ def split_html(text: str, limit: int = TEXT_LIMIT) -> list[str]:
             if size <= floor:
                 break       # nothing but reopened tags: the token goes in as it is
             late = [r for r, (_, _, at_size) in breaks.items() if at_size * 2 >= limit]
+            fair = [b for b in breaks.values() if b[2] * 4 >= limit]
             if late:
                 at, tags, _ = breaks[max(late)]
-            elif breaks:
-                at, tags, _ = max(breaks.values(), key=lambda b: b[2])
-            else:
+            elif fair:
+                at, tags, _ = max(fair, key=lambda b: b[2])
+            else:       # a break this early would leave a stub: cut the run instead
                 at, tags = len(current), stack
             cut(at, tags)
         current.append(token)
