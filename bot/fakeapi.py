@@ -189,6 +189,7 @@ class _Fault:
     timeout: bool = False
     delay: float = 0.0
     delivered: bool = False
+    chat_id: int | None = None          # only calls to this chat
 
 
 @dataclass
@@ -535,8 +536,10 @@ class FakeBotAPI:
         retry_after: int | None = None,
         count: int = 1,
         description: str | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next ``count`` calls of ``method`` fail with ``status``.
+        """Make the next ``count`` calls of ``method`` (to ``chat_id``, if given) fail with
+        ``status``.
 
         ``method=None`` matches any method except getUpdates (a polling updater would
         otherwise swallow the fault).
@@ -545,7 +548,8 @@ class FakeBotAPI:
             retry_after = 1
         with self._lock:
             for _ in range(count):
-                self._faults.append(_Fault(method, status, retry_after, description))
+                self._faults.append(_Fault(method, status, retry_after, description,
+                                           chat_id=chat_id))
 
     def timeout_next(
         self,
@@ -565,8 +569,10 @@ class FakeBotAPI:
             for _ in range(count):
                 self._faults.append(_Fault(method, timeout=True, delay=delay, delivered=delivered))
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str, params: dict[str, Any]) -> _Fault | None:
         for index, fault in enumerate(self._faults):
+            if fault.chat_id is not None and _norm_chat_id(params.get("chat_id")) != fault.chat_id:
+                continue
             if fault.method == method or (fault.method is None and method != "getUpdates"):
                 return self._faults.pop(index)
         return None
@@ -629,7 +635,7 @@ class FakeBotAPI:
         call = Call(method, decode_params(params), time.time())
         with self._lock:
             self.calls.append(call)
-            fault = self._take_fault(method)
+            fault = self._take_fault(method, call.params)
             if fault is None and self.failure_rate and (
                 self._is_send(method) or (self.failure_edits and method.startswith("edit"))
             ):

@@ -79,9 +79,10 @@ async def escalate(update: Update, context: Context, question: str | None = None
                                       phone=escape(svc.settings.office.phone or "-")), keyboard)
         return
     expect = svc.tickets.expectation(lang)
-    await flush(context)
     key = "tk_opened" if created else "tk_added"
+    # stored with its card already: the exporter hears it first, then the card goes
     await send(update, context, t(key, lang, id=view.id, expect=expect), keyboard)
+    await flush(context)
 
 
 async def officer_command(update: Update, context: Context) -> None:
@@ -134,10 +135,10 @@ async def route_exporter_message(update: Update, context: Context) -> None:
     # "forwarded": text is re-rendered (escaped) for them, media is copied as it is
     media = None if message.text else (message.chat_id, message.message_id)
     view = svc.tickets.add_exporter_message(view.id, who.id, label, media)
-    await flush(context)
     key = "tk_followup_ok" if svc.tickets.officer_chats() else "tk_followup_stored"
     await send(update, context, t(key, lang, id=view.id),
                InlineKeyboardMarkup([[button(t("tk_back", lang), "o:back")]]))
+    await flush(context)
     raise ApplicationHandlerStop
 
 

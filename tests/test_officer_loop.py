@@ -57,7 +57,8 @@ def card_of(bot: BotHarness, ticket: int) -> int:
 @pytest.mark.parametrize("status", [429, 500])
 async def test_a_follow_up_refused_by_the_group_arrives_later(bot: BotHarness, status: int) -> None:
     await open_ticket(bot)
-    bot.api.fail_next("sendMessage", status, retry_after=1 if status == 429 else None)
+    bot.api.fail_next("sendMessage", status, retry_after=1 if status == 429 else None,
+                      chat_id=OFFICERS_CHAT)
     sent = await bot.say("nomor PEB saya 123456, mohon dicek", user_id=EXPORTER)
     assert "Diteruskan ke petugas" in text_of(sent)
     assert not any("123456" in t for t in group(bot))          # refused for now ...
@@ -79,7 +80,7 @@ async def upload(bot: BotHarness) -> int:
 
 async def test_a_document_card_refused_by_the_group_arrives_later(bot: BotHarness) -> None:
     upload_id = await upload(bot)
-    bot.api.fail_next("sendDocument", 500)
+    bot.api.fail_next("sendDocument", 500, chat_id=OFFICERS_CHAT)
     sent = await bot.press(f"dk:{upload_id}:invoice", user_id=EXPORTER)
     assert "diteruskan ke petugas" in text_of(sent)
     assert bot.api.sent(OFFICERS_CHAT, "sendDocument") == [] or \
