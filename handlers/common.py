@@ -263,7 +263,8 @@ async def send_or_queue(context: Context, chat_id: int, text: str,
     spent. Only a reply Telegram rejects for good (400, 403) raises."""
     svc = services(context)
     delay = 0.0
-    if chat_id >= 0 or svc.sender.pacer.try_take(chat_id, time.monotonic(), overall=False):
+    stamp = time.monotonic()
+    if chat_id >= 0 or svc.sender.pacer.try_take(chat_id, stamp, overall=False):
         try:
             await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
                                            disable_web_page_preview=True, reply_markup=keyboard)
@@ -275,6 +276,9 @@ async def send_or_queue(context: Context, chat_id: int, text: str,
             raise
         except NetworkError as exc:     # 5xx, timeouts, connection errors
             log.warning("reply to %s failed (%s); queued in the outbox", chat_id, exc)
+        finally:
+            if chat_id < 0:
+                svc.sender.pacer.settle(chat_id, stamp, time.monotonic())
     with svc.db.session() as s:
         enqueue(s, chat_id, text, kind="reply", markup=keyboard,
                 not_before=utcnow() + dt.timedelta(seconds=delay))

@@ -186,6 +186,14 @@ class _Window:
     def record(self, now: float) -> None:
         self.times.append(now)
 
+    def settle(self, stamp: float, done: float) -> None:
+        """The send counted at `stamp` finished at `done`: count it from then. Telegram
+        counts a message when it arrives, which is between the two."""
+        for i in range(len(self.times) - 1, -1, -1):
+            if self.times[i] == stamp:
+                self.times[i] = max(stamp, done)
+                return
+
 
 class Pacer:
     """Telegram's limits, in this process: overall, per private chat, per group.
@@ -229,6 +237,11 @@ class Pacer:
     def ready_at(self, chat_id: int, now: float) -> float:
         return max(self.paused_until, self._next, self._global.ready_at(now),
                    self.chat_ready_at(chat_id, now))
+
+    def settle(self, chat_id: int, stamp: float, done: float) -> None:
+        self._global.settle(stamp, done)
+        for window in self._chats.get(chat_id, ()):
+            window.settle(stamp, done)
 
     def record(self, chat_id: int, now: float) -> None:
         # a send a little late lets the next one catch up by one gap, no more: the rate
@@ -421,14 +434,15 @@ class OutboxSender:
 
     # -- sending ---------------------------------------------------------------------------
 
-    async def _pace(self, chat_id: int) -> None:
-        """Wait until the overall and the chat's limits allow one more message."""
+    async def _pace(self, chat_id: int) -> float:
+        """Wait until the overall and the chat's limits allow one more message; the time
+        it was counted at."""
         while True:
             now = self.monotonic()
             at = self.pacer.ready_at(chat_id, now)
             if at <= now:
                 self.pacer.record(chat_id, now)
-                return
+                return now
             await asyncio.sleep(at - now)
 
     async def drain(self, bot: Bot, budget_seconds: float = 5.0, batch: int = 200) -> DrainResult:
@@ -458,8 +472,8 @@ class OutboxSender:
                         break
                     if self._held(row, result):
                         continue
-                    await self._pace(row.chat_id)
-                    await self._send_one(bot, row, result)
+                    stamp = await self._pace(row.chat_id)
+                    await self._send_one(bot, row, result, stamp)
         return result
 
     async def flush(self, bot: Bot, chat_ids: Iterable[int]) -> DrainResult:
@@ -473,10 +487,11 @@ class OutboxSender:
         for row in self._claim(len(ready), only=ready):
             if self._held(row, result):
                 continue
-            if not self.pacer.try_take(row.chat_id, self.monotonic()):
+            stamp = self.monotonic()
+            if not self.pacer.try_take(row.chat_id, stamp):
                 self._release([row.id])
                 continue
-            await self._send_one(bot, row, result)
+            await self._send_one(bot, row, result, stamp)
         return result
 
     def _held(self, row: OutboxMessage, result: DrainResult) -> bool:
@@ -535,10 +550,14 @@ class OutboxSender:
                                          reply_parameters=reply)
         return message.message_id
 
-    async def _send_one(self, bot: Bot, row: OutboxMessage, result: DrainResult) -> None:
+    async def _send_one(self, bot: Bot, row: OutboxMessage, result: DrainResult,
+                        stamp: float) -> None:
         payload: dict[str, Any] = json.loads(row.payload) if row.payload else {}
         try:
-            message_id = await self._call(bot, row, payload)
+            try:
+                message_id = await self._call(bot, row, payload)
+            finally:
+                self.pacer.settle(row.chat_id, stamp, self.monotonic())
         except _Unresolved:
             if row.attempts >= MAX_ATTEMPTS:
                 self._finish(row.id, FAILED, error="the message to edit was never posted")
