@@ -90,7 +90,7 @@ async def test_polling_with_concurrency_answers_everyone_in_their_own_order(
         async def settled() -> None:
             while any(len(api.sent(user)) < 4 for user in exporters) or api.pending_updates:
                 await asyncio.sleep(0.01)
-        await asyncio.wait_for(settled(), timeout=30)
+        await asyncio.wait_for(settled(), timeout=120)
     finally:
         api.release_polls()
         await app.updater.stop()

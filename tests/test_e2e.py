@@ -26,7 +26,7 @@ def test_bot_process_answers_over_http_and_stops_on_sigterm(tmp_path: Path) -> N
         assert "Halo Rina" in greeting
         assert "PEB" in answer and "packing list" in answer.lower()
         proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=20)
+        output, _ = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()

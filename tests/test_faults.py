@@ -130,7 +130,7 @@ class Driver:
     blocked_from: int = 0               # index in api.calls where BLOCKED blocked the bot
 
     def push(self, update: dict[str, Any]) -> None:
-        wait_for(lambda: self.api.pending_updates < BACKLOG, 90, "the bot to catch up")
+        wait_for(lambda: self.api.pending_updates < BACKLOG, 240, "the bot to catch up")
         self.api.push_update(update)
 
     def exporter_says(self, i: int, text: str, twice: bool = False) -> None:
@@ -156,7 +156,7 @@ class Driver:
             with self.svc.db.session() as s:
                 return s.scalars(select(Ticket).where(Ticket.user_id == exporter_id(i))
                                  .order_by(Ticket.id.desc())).first()
-        wait_for(lambda: found() is not None, 90, f"the ticket of exporter {i}")
+        wait_for(lambda: found() is not None, 240, f"the ticket of exporter {i}")
         ticket = found()
         assert ticket is not None
         return ticket
@@ -245,11 +245,11 @@ def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path,
     stop_delivery = None
     try:
         if mode == "webhook":
-            wait_for(lambda: api.webhook_url != "", 30, "the webhook to be set")
+            wait_for(lambda: api.webhook_url != "", 120, "the webhook to be set")
             stop_delivery = api.deliver_to_webhook(f"http://127.0.0.1:{hook_port}/hook",
                                                    HOOK_SECRET)
         else:
-            wait_for(lambda: any(c.method == "getUpdates" for c in api.calls), 30, "polling")
+            wait_for(lambda: any(c.method == "getUpdates" for c in api.calls), 120, "polling")
         asked = 0
         for step in range(PER_EXPORTER):
             # officers' side, between the exporters' rounds
@@ -301,7 +301,7 @@ def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path,
         assert driver.pushed == EXPORTERS * PER_EXPORTER - len(BLOCKED) * (PER_EXPORTER - BLOCK_STEP)
         assert driver.crashes == CRASHES
 
-        wait_for(lambda: api.pending_updates == 0, 90, "every update to be handled")
+        wait_for(lambda: api.pending_updates == 0, 240, "every update to be handled")
 
         def settled() -> bool:
             with svc.db.session() as s:
@@ -310,7 +310,7 @@ def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path,
                 cardless = s.scalar(select(func.count()).select_from(Ticket).where(
                     Ticket.card_message_id.is_(None)))
             return backlog == 0 and cardless == 0
-        wait_for(settled, 90, "the outbox to drain and every card to be posted")
+        wait_for(settled, 240, "the outbox to drain and every card to be posted")
         api.failure_rate = 0.0
         assert bot.stop() == 0, bot.output()[-3000:]
     finally:
@@ -342,7 +342,7 @@ def _wait_preview(api: FakeBotAPI) -> tuple[int, int]:
                     found.append((int(data.split(":")[1]), int(call.result["message_id"])))
                     return True
         return False
-    wait_for(preview, 90, "the broadcast preview")
+    wait_for(preview, 240, "the broadcast preview")
     return found[0]
 
 

@@ -63,7 +63,7 @@ def test_two_processes_deliver_every_notification_exactly_once(tmp_path: Path,
     procs = [start_bot(config, output=log) for log in logs]
     try:
         # the SLA pass runs 5 s after start in both processes; the lease lets one of them
-        assert wait_for(lambda: len(api.texts(OFFICERS_CHAT)) >= 6, timeout=40)
+        assert wait_for(lambda: len(api.texts(OFFICERS_CHAT)) >= 6, timeout=120)
         api.failure_rate = 0.1          # retries must not turn into duplicates either
         n = 120
         with svc.db.session() as s:
@@ -74,7 +74,7 @@ def test_two_processes_deliver_every_notification_exactly_once(tmp_path: Path,
             with svc.db.session() as s:
                 return s.scalar(select(func.count()).select_from(OutboxMessage).where(
                     OutboxMessage.status != "sent")) == 0
-        assert wait_for(all_sent, timeout=90), "outbox not drained"
+        assert wait_for(all_sent, timeout=180), "outbox not drained"
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
         for proc in procs:

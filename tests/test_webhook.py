@@ -77,7 +77,7 @@ def test_bot_process_in_webhook_mode(tmp_path: Path) -> None:
     hook = f"http://127.0.0.1:{port}/tg-hook"
     try:
         assert wait_for(lambda: api.webhook_url == "https://bot.example.org/tg-hook"
-                        or proc.poll() is not None, timeout=30), "setWebhook never called"
+                        or proc.poll() is not None, timeout=90), "setWebhook never called"
         assert proc.poll() is None, proc.communicate()[0]
         set_hook = [c for c in api.calls if c.method == "setWebhook"][-1]
         assert set_hook.params.get("secret_token") == SECRET
@@ -87,7 +87,7 @@ def test_bot_process_in_webhook_mode(tmp_path: Path) -> None:
                 return get_json(f"http://127.0.0.1:{health_port}/health")[0] == 200
             except OSError:
                 return False
-        assert wait_for(health_up, timeout=20)
+        assert wait_for(health_up, timeout=90)
         assert get_json(f"http://127.0.0.1:{health_port}/health") == (
             200, {"database": "ok", "outbox_backlog": 2})
 
@@ -101,7 +101,7 @@ def test_bot_process_in_webhook_mode(tmp_path: Path) -> None:
                 except OSError:     # the webhook server may start a moment after setWebhook
                     return False
                 return True
-            assert wait_for(answered, timeout=20)
+            assert wait_for(answered, timeout=90)
             return status
 
         assert accepted(None, {**api.message(6006, "/start"), "update_id": 900}) == 403
@@ -117,7 +117,7 @@ def test_bot_process_in_webhook_mode(tmp_path: Path) -> None:
         texts = api.texts(6006)
         assert len(texts) == 2 and "Halo Sari" in texts[0] and "PEB" in texts[1]
         proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=30)
+        output, _ = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -151,27 +151,27 @@ def test_a_webhook_update_cut_off_by_a_crash_is_delivered_again_and_answered_onc
     procs = []
     try:
         procs.append(start_bot(config, env=secret))
-        assert wait_for(lambda: api.webhook_url != "", timeout=30), "setWebhook never called"
+        assert wait_for(lambda: api.webhook_url != "", timeout=90), "setWebhook never called"
         # the reply hangs on its way to Telegram; the process dies meanwhile
         api.timeout_next(method="sendMessage", delay=15)
         first: list[int | None] = []
         delivery = threading.Thread(target=lambda: first.append(deliver()))
-        assert wait_for(lambda: deliver_ready(hook), timeout=20)
+        assert wait_for(lambda: deliver_ready(hook), timeout=90)
         delivery.start()
-        assert wait_for(lambda: any(c.method == "sendMessage" for c in api.calls), timeout=20)
+        assert wait_for(lambda: any(c.method == "sendMessage" for c in api.calls), timeout=90)
         procs[0].kill()
         procs[0].communicate()
-        delivery.join(timeout=20)
+        delivery.join(timeout=90)
         # Telegram never heard 200, so it keeps the update; nothing was answered yet
         assert first != [200] and api.texts(7007) == []
         procs.append(start_bot(config, env=secret))
-        assert wait_for(lambda: deliver() == 200, timeout=30)
+        assert wait_for(lambda: deliver() == 200, timeout=90)
         answers = api.texts(7007)
         assert len(answers) == 1 and "hari kerja" in answers[0]
         # a further retry of the same update is skipped
         assert deliver() == 200 and len(api.texts(7007)) == 1
         procs[1].send_signal(signal.SIGTERM)
-        output, _ = procs[1].communicate(timeout=30)
+        output, _ = procs[1].communicate(timeout=90)
         assert procs[1].returncode == 0 and "Traceback" not in output, output
     finally:
         for proc in procs:
