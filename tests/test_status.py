@@ -118,7 +118,7 @@ async def test_status_change_reaches_every_linked_exporter_in_their_language(
 async def test_illegal_transition_is_refused_with_the_reason(bot: BotHarness) -> None:
     seed(bot)
     body = text_of(await bot.say("/setstatus SKA-001 issued", user_id=OFFICER_ID))
-    assert "tidak diizinkan" in body and "approved" in body
+    assert "tidak diizinkan" in body and "Disetujui" in body and "approved" not in body
     body = text_of(await bot.say("/setstatus SKA-001 terbang", user_id=OFFICER_ID))
     assert "tidak dikenal" in body
     with bot.services.db.session() as s:
