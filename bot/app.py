@@ -21,7 +21,6 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot import logsafe
 from bot.config import Settings
-from bot.i18n import t
 from bot.services import Services, build_services
 from bot.services.leases import once_per_period
 from bot.services.updates import UpdateLog
@@ -30,6 +29,7 @@ from handlers import (
     common,
     documents,
     exporter,
+    menus,
     officer,
     precheck,
     reports,
@@ -39,7 +39,6 @@ from handlers import (
 
 log = logging.getLogger(__name__)
 OFFLINE_TOKEN = "123456:OFFLINE-CHAT"
-MENU = ("start", "status", "topics", "officer", "cek", "link", "lang", "help")
 OUTBOX_INTERVAL = 1.0
 SLA_INTERVAL = 60
 # a ticket whose card was never posted (Telegram failed, the process died) gets it soon
@@ -48,7 +47,8 @@ PRUNE_INTERVAL = 3600
 
 
 def command_menu(lang: str) -> list[BotCommand]:
-    return [BotCommand(name, t(f"cmd_{name}", lang)) for name in MENU]
+    """The exporters' menu (what everyone sees outside the staff's chats)."""
+    return menus.exporter_menu(lang)
 
 
 async def send_outbox(context: CallbackContext) -> None:
@@ -249,15 +249,13 @@ async def prune_updates(context: CallbackContext) -> None:
 
 
 async def post_init(app: Application) -> None:
-    """Command menus in both languages; Indonesian is the default for everyone else."""
+    """Command menus by role, in both languages; Indonesian is the default."""
     svc: Services = app.bot_data["services"]
     recovered = svc.sender.recover()
     if recovered:
         log.info("outbox: %d message(s) interrupted by the last stop will be sent again",
                  recovered)
-    await app.bot.set_my_commands(command_menu("id"))
-    await app.bot.set_my_commands(command_menu("id"), language_code="id")
-    await app.bot.set_my_commands(command_menu("en"), language_code="en")
+    await menus.set_menus(app)
 
 
 async def post_shutdown(app: Application) -> None:

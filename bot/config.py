@@ -232,7 +232,7 @@ def _holidays(raw: Any) -> frozenset[dt.date]:
 
 def _national(off: dict[str, Any]) -> dict[str, Any]:
     """office.national_holidays: a country code of the `holidays` library, or false."""
-    import holidays as holiday_lib     # imported here: only the office calendar needs it
+    import holidays as holiday_lib  # imported here: only the office calendar needs it
 
     value = off.get("national_holidays", "ID")
     if value in (None, False, ""):

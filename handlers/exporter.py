@@ -26,6 +26,7 @@ from handlers.common import (
     services,
     set_keyboard,
 )
+from handlers.menus import help_command
 from handlers.tickets import escalate
 
 
@@ -42,11 +43,6 @@ async def start(update: Update, context: Context) -> None:
                                       button(t("cmd_lang", lang), "l:")]])
     await send(update, context, t("start", lang, name=name, office=escape(svc.settings.office.name)),
                keyboard)
-
-
-async def help_command(update: Update, context: Context) -> None:
-    """List what the bot understands."""
-    await send(update, context, t("help", lang_of(update, context)))
 
 
 def category_keyboard(context: Context, lang: str) -> InlineKeyboardMarkup:
@@ -167,6 +163,7 @@ def register(app: Application) -> None:
     """Exporter handlers, in the order they must be tried."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("start", start))
+    # by role: officers and admins get their own commands (handlers/menus.py)
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler(["topics", "topik"], topics))
     app.add_handler(CommandHandler(["lang", "bahasa"], lang_command))

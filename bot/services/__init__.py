@@ -18,9 +18,9 @@ from bot.services.documents import DocumentCatalog, DocumentService
 from bot.services.importer import Importer
 from bot.services.linking import LinkService
 from bot.services.outbox import OutboxSender, RateLimits
+from bot.services.precheck import load_precheck_kb
 from bot.services.presenters import Presenter
 from bot.services.proposals import ProposalService
-from bot.services.precheck import load_precheck_kb
 from bot.services.reminders import REMINDER_KIND, ReminderService
 from bot.services.report_args import CommodityGroup, CommodityNames
 from bot.services.reports import ReportService, published_totals
