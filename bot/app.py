@@ -32,6 +32,7 @@ from handlers import (
     menus,
     officer,
     precheck,
+    proposals,
     reports,
     status,
     tickets,
@@ -44,6 +45,8 @@ SLA_INTERVAL = 60
 # a ticket whose card was never posted (Telegram failed, the process died) gets it soon
 CARD_INTERVAL = 15
 PRUNE_INTERVAL = 3600
+# FAQ entries approved in another process are answered with within this many seconds
+LEARNED_INTERVAL = 30
 
 
 def command_menu(lang: str) -> list[BotCommand]:
@@ -242,6 +245,15 @@ class ConfirmWhenHandled(BaseRequest):
                                            write_timeout, connect_timeout, pool_timeout)
 
 
+async def reload_learned(context: CallbackContext) -> None:
+    """Job: entries an admin approved through another process sharing the database."""
+    svc: Services = context.application.bot_data["services"]
+    # the load runs in a thread; the swap on the event loop, between two updates
+    kb = await asyncio.to_thread(svc.proposals.changed)
+    if kb is not None:
+        svc.proposals.on_reload(kb)
+
+
 async def prune_updates(context: CallbackContext) -> None:
     """Job: forget update ids older than Telegram's redelivery window."""
     log_: UpdateLog = context.application.bot_data["update_log"]
@@ -314,6 +326,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     app.add_handler(TypeHandler(Update, common.throttle), group=-4)
     app.add_handler(TypeHandler(Update, common.remember_user), group=-3)
     app.add_handler(TypeHandler(Update, common.role_guard), group=-2)
+    # an admin's reply to an FAQ edit prompt, before the exporter router of the same group
+    proposals.register_edit_replies(app, group=-1)
     tickets.register_router(app, group=-1)
     common.restrict(app, officer.OFFICER_COMMANDS, common.STAFF)
     # the /cek flow claims a user's text while a check is open, before FAQ matching
@@ -323,6 +337,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     officer.register(app)
     reports.register(app)
     tickets.register(app)
+    proposals.register(app)
     # documents' file handler and buttons must precede exporter.py's catch-alls
     documents.register(app)
     broadcast.register(app)
@@ -343,6 +358,9 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
         app.job_queue.run_repeating(once_per_period("ticket-cards", CARD_INTERVAL - 2)(
                                         tickets.card_job),
                                     interval=CARD_INTERVAL, first=5, name="ticket-cards",
+                                    job_kwargs={"max_instances": 1, "coalesce": True})
+        app.job_queue.run_repeating(reload_learned, interval=LEARNED_INTERVAL,
+                                    first=LEARNED_INTERVAL, name="learned-faq",
                                     job_kwargs={"max_instances": 1, "coalesce": True})
         if "update_log" in app.bot_data:
             app.job_queue.run_repeating(prune_updates, interval=PRUNE_INTERVAL, first=60,

@@ -64,8 +64,13 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
     db = Database(settings.database_url)
     if migrate:
         db.migrate()
-    kb = load_knowledge(settings.knowledge_dir)
+    # approved FAQ additions live in the database (learned_faq), loaded with the curated files
+    proposals = ProposalService(db, settings.knowledge_dir, lambda _kb: None)
+    kb = proposals.load() if migrate else load_knowledge(settings.knowledge_dir)
     answers = AnswerService(kb, db, settings)
+    proposals.on_reload = answers.reload
+    proposals.words = dict(kb.normalize.get("words") or {})
+    proposals.detect = lambda text: answers.classify(text).lang
     countries = CountryNames(answers.country_name)
     presenter = Presenter(settings.timezone, countries)
     applications = ApplicationService(db, presenter.status_change)
@@ -89,7 +94,7 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
         sender=sender,
         calendar=calendar,
         tickets=tickets,
-        proposals=ProposalService(db, settings.knowledge_dir, answers.reload),
+        proposals=proposals,
         reports=ReportService(db, settings.timezone, countries,
                               published_totals(kb), answers.title,
                               commodity_groups(settings.knowledge_dir, kb)),
