@@ -7,7 +7,7 @@ import html
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -159,6 +159,39 @@ class ApplicationService:
             rows = s.scalars(select(SkaApplication).where(SkaApplication.company_id == company_id)
                              .order_by(SkaApplication.submitted_at.desc(),
                                        SkaApplication.id.desc()).limit(limit))
+            return [_view(a, company) for a in rows] if company else []
+
+    def open_for_company(self, company_id: int, limit: int = 20) -> list[AppView]:
+        """The applications still in progress, the ones waiting on the exporter first."""
+        with self.db.session() as s:
+            company = s.get(Company, company_id)
+            rows = list(s.scalars(select(SkaApplication).where(
+                SkaApplication.company_id == company_id,
+                SkaApplication.status.in_(OPEN_STATUSES))
+                .order_by(SkaApplication.submitted_at.desc(), SkaApplication.id.desc())
+                .limit(limit)))
+            # "returned" needs the exporter's action: it leads
+            rows.sort(key=lambda a: a.status != RETURNED)
+            return [_view(a, company) for a in rows] if company else []
+
+    def closed_counts(self, company_id: int) -> dict[str, int]:
+        """How many applications ended in each final status (issued, rejected, cancelled)."""
+        with self.db.session() as s:
+            rows = s.execute(select(SkaApplication.status, func.count(SkaApplication.id))
+                             .where(SkaApplication.company_id == company_id,
+                                    SkaApplication.status.not_in(OPEN_STATUSES))
+                             .group_by(SkaApplication.status))
+            return {status: int(n) for status, n in rows}
+
+    def closed_for_company(self, company_id: int, status: str, offset: int = 0,
+                           limit: int = 10) -> list[AppView]:
+        """One page of the applications with a final status, newest change first."""
+        with self.db.session() as s:
+            company = s.get(Company, company_id)
+            rows = s.scalars(select(SkaApplication).where(
+                SkaApplication.company_id == company_id, SkaApplication.status == status)
+                .order_by(SkaApplication.updated_at.desc(), SkaApplication.id.desc())
+                .offset(offset).limit(limit))
             return [_view(a, company) for a in rows] if company else []
 
     def one_for_company(self, company_id: int, ref: str) -> tuple[AppView, list[EventView]] | None:

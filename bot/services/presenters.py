@@ -64,6 +64,15 @@ class Presenter:
         lines.append(t("app_next", lang, step=self.next_step(app.status, lang)))
         return "\n".join(lines)
 
+    def line(self, app: AppView, lang: str) -> str:
+        """One application on one short line (the list of issued ones)."""
+        what = " · ".join(esc(x) for x in (
+            app.commodity, self.country(app.destination, lang) if app.destination else "")
+            if x)
+        moment = app.updated_at if app.updated_at.tzinfo else app.updated_at.replace(
+            tzinfo=dt.UTC)
+        return f"• <b>{esc(app.ref)}</b> {what} · {moment.astimezone(self.tz):%d-%m-%Y}"
+
     def history(self, events: list[EventView], lang: str) -> str:
         lines = [t("app_history", lang)]
         for e in events:
