@@ -112,6 +112,13 @@ class OfficeSettings:
 
 
 @dataclass(frozen=True)
+class ChatSettings:
+    """`python -m bot chat`: where the charts and workbooks the bot sends are saved."""
+
+    files_dir: Path = Path("chat-files")
+
+
+@dataclass(frozen=True)
 class MatcherSettings:
     answer_threshold: float = 58.5
     suggest_threshold: float = 42.0
@@ -141,6 +148,7 @@ class Settings:
     tickets_first_response_minutes: float = 120.0
     throttle: ThrottleSettings = ThrottleSettings()
     health: HealthSettings = HealthSettings()
+    chat: ChatSettings = ChatSettings()
     source: Path | None = None
 
     def require_token(self) -> str:
@@ -475,6 +483,8 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
         tickets_first_response_minutes=first_response,
         throttle=throttle,
         health=_health(_section(raw, "health")),
+        chat=ChatSettings(files_dir=Path(_str(_section(raw, "chat").get("files_dir"),
+                                              "chat.files_dir", "chat-files") or "chat-files")),
         source=source,
     )
 
