@@ -34,6 +34,7 @@ from handlers import (
     precheck,
     proposals,
     reports,
+    spikes,
     status,
     tickets,
 )
@@ -341,6 +342,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     # documents' file handler and buttons must precede exporter.py's catch-alls
     documents.register(app)
     broadcast.register(app)
+    spikes.register(app)
     exporter.register(app)
     # unknown commands last, so every module's commands are tried first
     exporter.register_fallbacks(app)
@@ -351,6 +353,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
                                                                "coalesce": True})
         documents.schedule_jobs(app)
         broadcast.schedule_jobs(app)
+        spikes.schedule_jobs(app)
         # with several processes on one database, only the lease holder runs the pass
         app.job_queue.run_repeating(once_per_period("ticket-sla", SLA_INTERVAL - 5)(tickets.sla_job),
                                     interval=SLA_INTERVAL, first=5, name="ticket-sla",

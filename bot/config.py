@@ -112,6 +112,18 @@ class OfficeSettings:
 
 
 @dataclass(frozen=True)
+class SpikeSettings:
+    """One alert when `people` exporters ask about the same thing within `window_minutes`."""
+
+    people: int = 5
+    window_minutes: float = 15.0
+    # how alike two unanswered questions must be (rapidfuzz token_set_ratio, 0-100)
+    similarity: float = 75.0
+    # the same trouble after this long without such questions is a new spike
+    quiet_minutes: float = 120.0
+
+
+@dataclass(frozen=True)
 class ChatSettings:
     """`python -m bot chat`: where the charts and workbooks the bot sends are saved."""
 
@@ -149,6 +161,7 @@ class Settings:
     throttle: ThrottleSettings = ThrottleSettings()
     health: HealthSettings = HealthSettings()
     chat: ChatSettings = ChatSettings()
+    spikes: SpikeSettings = SpikeSettings()
     source: Path | None = None
 
     def require_token(self) -> str:
@@ -321,6 +334,16 @@ def _reminders(raw: dict[str, Any]) -> ReminderSettings:
         quiet_from=quiet_from, quiet_until=quiet_until)
 
 
+def _spikes(raw: dict[str, Any]) -> SpikeSettings:
+    return SpikeSettings(
+        people=_whole(raw.get("people"), "spikes.people", 5, 2, 1000),
+        window_minutes=_number(raw.get("window_minutes"), "spikes.window_minutes", 15.0,
+                               1.0, 1440.0),
+        similarity=_number(raw.get("similarity"), "spikes.similarity", 75.0, 50.0, 100.0),
+        quiet_minutes=_number(raw.get("quiet_minutes"), "spikes.quiet_minutes", 120.0,
+                              1.0, 10080.0))
+
+
 def _port(value: Any, key: str, default: int | None) -> int | None:
     port = _number(value, key, default or 0, 1, 65535) if value is not None else default
     if port is not None and port != int(port):
@@ -483,6 +506,7 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
         tickets_first_response_minutes=first_response,
         throttle=throttle,
         health=_health(_section(raw, "health")),
+        spikes=_spikes(_section(raw, "spikes")),
         chat=ChatSettings(files_dir=Path(_str(_section(raw, "chat").get("files_dir"),
                                               "chat.files_dir", "chat-files") or "chat-files")),
         source=source,

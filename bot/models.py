@@ -303,6 +303,20 @@ class LearnedFaq(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class SpikeAlert(Base):
+    """One alert to the officers' group: many exporters asked about the same thing at once."""
+
+    __tablename__ = "spike_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[str | None] = mapped_column(String(64))
+    tokens: Mapped[str] = mapped_column(Text, default="")       # the questions' words
+    people: Mapped[int] = mapped_column(Integer)
+    samples: Mapped[str] = mapped_column(Text, default="[]")    # JSON list of questions
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
 class ChecklistItem(Base):
     """One document an application needs, and where it stands with the office."""
 

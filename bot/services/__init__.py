@@ -24,6 +24,7 @@ from bot.services.proposals import ProposalService
 from bot.services.reminders import REMINDER_KIND, ReminderService
 from bot.services.report_args import CommodityGroup, CommodityNames
 from bot.services.reports import ReportService, published_totals
+from bot.services.spikes import SpikeService
 from bot.services.tickets import TicketService
 from bot.services.users import UserService
 from knowledge.loader import Knowledge, load_knowledge
@@ -48,6 +49,7 @@ class Services:
     reminders: ReminderService
     broadcasts: BroadcastService
     conversations: ConversationLookup
+    spikes: SpikeService
 
     def close(self) -> None:
         self.db.dispose()
@@ -102,4 +104,7 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
         reminders=reminders,
         broadcasts=BroadcastService(db),
         conversations=ConversationLookup(db),
+        spikes=SpikeService(db, settings.spikes, settings.officer_ids | settings.admin_ids,
+                            settings.officers_chat_id,
+                            lambda text: answers.matcher.normalize(text).tokens, answers.title),
     )
