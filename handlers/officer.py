@@ -105,8 +105,9 @@ async def apps(update: Update, context: Context) -> None:
     if not rows:
         await send(update, context, f"{header}\n{t('apps_none', lang)}")
         return
+    country = svc.presenter.country
     lines = [f"• <b>{escape(a.ref)}</b> {escape(a.company)} · {escape(a.commodity)} · "
-             f"{escape(a.destination)} · {label(a.status, lang)}" for a in rows]
+             f"{escape(country(a.destination, lang))} · {label(a.status, lang)}" for a in rows]
     await send(update, context, header + "\n" + "\n".join(lines))
 
 
