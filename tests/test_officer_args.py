@@ -137,3 +137,12 @@ async def test_stats_for_a_named_period(bot: BotHarness) -> None:
     assert "Layanan help desk:" in body and "hari terakhir" not in body.split("\n")[0]
     body = text_of(await bot.say("/stats minggu depan", user_id=OFFICER_ID))
     assert "tidak mengerti «minggu depan»" in body and "/stats" in body
+
+
+def test_period_labels_in_the_readers_language() -> None:
+    from bot.services.reports import Period
+    assert Period(dt.date(2026, 11, 30), dt.date(2026, 11, 30)).label("id") == "30 November 2026"
+    assert Period(dt.date(2026, 8, 17), dt.date(2026, 8, 17)).label("id") == "17 Agustus 2026"
+    assert Period(dt.date(2026, 8, 17), dt.date(2026, 8, 17)).label("en") == "17 August 2026"
+    assert Period(dt.date(2025, 1, 1), dt.date(2025, 3, 31)).label("id") == "Triwulan 1 2025"
+    assert Period(dt.date(2025, 10, 1), dt.date(2025, 12, 31)).label("en") == "Q4 2025"

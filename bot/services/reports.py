@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from sqlalchemy import func, select
 
 from bot.db import Database
@@ -88,6 +89,11 @@ class Period:
             return str(s.year)
         if s.day == 1 and (s.year, s.month) == (e.year, e.month) and _month_end(s) == e:
             return month_name(f"{s.year:04d}-{s.month:02d}", lang)
+        if s == e:      # "kemarin": one day, its month named in the reader's language
+            return format_date(s, "d MMMM y", locale=lang)
+        if s.day == 1 and s.year == e.year and s.month % 3 == 1 and e.month == s.month + 2 \
+                and _month_end(e) == e:
+            return t("rep_quarter", lang, q=(s.month + 2) // 3, year=s.year)
         return t("rep_period_range", lang, start=f"{s:%d-%m-%Y}", end=f"{e:%d-%m-%Y}")
 
     @classmethod
