@@ -123,3 +123,17 @@ async def test_every_process_answers_with_it_and_kb_check_validates_it(
         row.title_id = ""
     problems, _ = check_knowledge(dataclasses.replace(bot.services.settings))
     assert any("database" in p and "title.id" in p for p in problems)
+
+
+async def test_only_admins_edit_and_bad_buttons_change_nothing(bot: BotHarness) -> None:
+    proposal = await propose(bot)
+    before = bot.services.proposals.get(proposal)
+    await bot.press(f"pe:{proposal}:ti", user_id=OFFICER_ID)
+    assert bot.answers_to_callbacks()[-1].params.get("text") == "Maaf, perintah ini hanya untuk admin."
+    for data in (f"pe:{proposal}:xx", "pe:99999:ti", f"pe:{proposal}"):
+        await bot.press(data, user_id=ADMIN_ID)
+        assert bot.answers_to_callbacks()[-1].params.get("show_alert")
+    # an admin's reply to some other message is an ordinary question
+    sent = await bot.say("berapa biaya ska", user_id=ADMIN_ID, reply_to_message_id=1)
+    assert "Biaya" in text_of(sent) or "biaya" in text_of(sent)
+    assert bot.services.proposals.get(proposal) == before
