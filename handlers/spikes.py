@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 
 from telegram import Update
@@ -14,13 +15,17 @@ from bot.services.leases import once_per_period
 from handlers.broadcast import _keyboard, _preview
 from handlers.common import STAFF, Context, person, send, services
 
+log = logging.getLogger(__name__)
 SPIKE_INTERVAL = 60
 _DATA = re.compile(r"^sp:(\d{1,9})$")
 
 
 async def spike_job(context: Context) -> None:
     """Every minute (one process: a lease): look for many exporters asking the same."""
-    await asyncio.to_thread(services(context).spikes.check)
+    svc = services(context)
+    for alert in await asyncio.to_thread(svc.spikes.check):
+        log.info("spike alert #%d: %d exporters about %s", alert.id, alert.people,
+                 alert.topic_id or "an unanswered question")
 
 
 async def on_draft_button(update: Update, context: Context) -> None:
