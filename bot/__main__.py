@@ -21,13 +21,16 @@ def setup_logging(level: str = "INFO") -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler logs every run of every job at INFO: two lines a second at idle
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Long polling, or a webhook when telegram.webhook is set, until SIGINT/SIGTERM."""
     from telegram.error import InvalidToken, TelegramError
 
-    from bot.app import StartupError, build_application
+    from bot.app import build_application
+    from bot.startup import StartupError
     from bot.db import AlreadyRunning, single_process_lock
     from bot.health import HealthServer
 

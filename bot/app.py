@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import inspect
 import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 from telegram import BotCommand, Update
 from telegram._utils.types import ODVInput
-from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,33 +21,38 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot import logsafe
 from bot.config import Settings
-from bot.i18n import t
 from bot.services import Services, build_services
 from bot.services.leases import once_per_period
 from bot.services.updates import UpdateLog
+from bot.startup import retry_startup
 from handlers import (
     broadcast,
     common,
     documents,
     exporter,
+    menus,
     officer,
     precheck,
+    proposals,
     reports,
+    spikes,
     status,
     tickets,
 )
 
 log = logging.getLogger(__name__)
 OFFLINE_TOKEN = "123456:OFFLINE-CHAT"
-MENU = ("start", "status", "topics", "officer", "cek", "link", "lang", "help")
 SLA_INTERVAL = 60
 # a ticket whose card was never posted (Telegram failed, the process died) gets it soon
 CARD_INTERVAL = 15
 PRUNE_INTERVAL = 3600
+# FAQ entries approved in another process are answered with within this many seconds
+LEARNED_INTERVAL = 30
 
 
 def command_menu(lang: str) -> list[BotCommand]:
-    return [BotCommand(name, t(f"cmd_{name}", lang)) for name in MENU]
+    """The exporters' menu (what everyone sees outside the staff's chats)."""
+    return menus.exporter_menu(lang)
 
 
 async def send_outbox(context: CallbackContext) -> None:
@@ -168,36 +170,6 @@ class HandledQueue(asyncio.Queue):  # type: ignore[type-arg]
                 waiter.set_exception(error)
 
 
-class StartupError(Exception):
-    """Telegram could not be reached within telegram.startup_retry_seconds."""
-
-
-async def retry_startup(what: str, call: Callable[[], Awaitable[Any]], budget: float) -> Any:
-    """Telegram unreachable at start-up (a network blip, a 5xx) is retried with backoff,
-    one log line per retry, for `budget` seconds; a refused token is not retried."""
-    deadline = time.monotonic() + budget
-    delay = 1.0
-    while True:
-        try:
-            return await call()
-        except (InvalidToken, BadRequest):
-            raise
-        except RetryAfter as exc:
-            retry = exc.retry_after
-            wait = retry.total_seconds() if isinstance(retry, dt.timedelta) else float(retry)
-            error: TelegramError = exc
-        except (NetworkError, TelegramError) as exc:
-            wait, error = delay, exc
-            delay = min(delay * 2, 30.0)
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise StartupError(f"Telegram did not answer {what} for {budget:g} s "
-                               f"(last error: {error})") from None
-        wait = min(wait, left)
-        log.warning("start-up: %s failed (%s); retrying in %.0f s", what, error, wait)
-        await asyncio.sleep(wait)
-
-
 class HelpDeskApplication(Application):  # type: ignore[type-arg]
     """Telegram may deliver an update twice (retries, a restart): handle it once.
 
@@ -282,6 +254,15 @@ class ConfirmWhenHandled(BaseRequest):
                                            write_timeout, connect_timeout, pool_timeout)
 
 
+async def reload_learned(context: CallbackContext) -> None:
+    """Job: entries an admin approved through another process sharing the database."""
+    svc: Services = context.application.bot_data["services"]
+    # the load runs in a thread; the swap on the event loop, between two updates
+    kb = await asyncio.to_thread(svc.proposals.changed)
+    if kb is not None:
+        svc.proposals.on_reload(kb)
+
+
 async def prune_updates(context: CallbackContext) -> None:
     """Job: forget update ids older than Telegram's redelivery window."""
     log_: UpdateLog = context.application.bot_data["update_log"]
@@ -289,7 +270,7 @@ async def prune_updates(context: CallbackContext) -> None:
 
 
 async def post_init(app: Application) -> None:
-    """Command menus in both languages; Indonesian is the default for everyone else."""
+    """Command menus by role, in both languages; Indonesian is the default."""
     svc: Services = app.bot_data["services"]
     if svc.settings.officers_chat_id is None:
         officers = len(svc.settings.officer_ids)
@@ -303,10 +284,7 @@ async def post_init(app: Application) -> None:
     if recovered:
         log.info("outbox: %d message(s) interrupted by the last stop will be sent again",
                  recovered)
-    budget = getattr(app, "startup_retry_seconds", 0.0)
-    for lang, code in (("id", None), ("id", "id"), ("en", "en")):
-        await retry_startup("setMyCommands", lambda lang=lang, code=code: app.bot.set_my_commands(
-            command_menu(lang), language_code=code), budget)
+    await menus.set_menus(app, getattr(app, "startup_retry_seconds", 0.0))
 
 
 async def post_shutdown(app: Application) -> None:
@@ -366,6 +344,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     app.add_handler(TypeHandler(Update, common.throttle), group=-4)
     app.add_handler(TypeHandler(Update, common.remember_user), group=-3)
     app.add_handler(TypeHandler(Update, common.role_guard), group=-2)
+    # an admin's reply to an FAQ edit prompt, before the exporter router of the same group
+    proposals.register_edit_replies(app, group=-1)
     tickets.register_router(app, group=-1)
     common.restrict(app, officer.OFFICER_COMMANDS, common.STAFF)
     # the /cek flow claims a user's text while a check is open, before FAQ matching
@@ -375,9 +355,11 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     officer.register(app)
     reports.register(app)
     tickets.register(app)
+    proposals.register(app)
     # documents' file handler and buttons must precede exporter.py's catch-alls
     documents.register(app)
     broadcast.register(app)
+    spikes.register(app)
     exporter.register(app)
     # unknown commands last, so every module's commands are tried first
     exporter.register_fallbacks(app)
@@ -386,6 +368,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
         app.job_queue.run_once(send_outbox, when=0, name="outbox")
         documents.schedule_jobs(app)
         broadcast.schedule_jobs(app)
+        spikes.schedule_jobs(app)
         # with several processes on one database, only the lease holder runs the pass
         app.job_queue.run_repeating(once_per_period("ticket-sla", SLA_INTERVAL - 5)(tickets.sla_job),
                                     interval=SLA_INTERVAL, first=5, name="ticket-sla",
@@ -393,6 +376,9 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
         app.job_queue.run_repeating(once_per_period("ticket-cards", CARD_INTERVAL - 2)(
                                         tickets.card_job),
                                     interval=CARD_INTERVAL, first=5, name="ticket-cards",
+                                    job_kwargs={"max_instances": 1, "coalesce": True})
+        app.job_queue.run_repeating(reload_learned, interval=LEARNED_INTERVAL,
+                                    first=LEARNED_INTERVAL, name="learned-faq",
                                     job_kwargs={"max_instances": 1, "coalesce": True})
         if "update_log" in app.bot_data:
             app.job_queue.run_repeating(prune_updates, interval=PRUNE_INTERVAL, first=60,

@@ -96,6 +96,9 @@ class ReminderSettings:
     first_after_hours: float = 24.0
     every_working_days: int = 2
     max_times: int = 3
+    # nothing reaches an exporter between these (office time); may cross midnight
+    quiet_from: dt.time = dt.time(20, 0)
+    quiet_until: dt.time = dt.time(7, 0)
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,31 @@ class OfficeSettings:
     phone: str = ""
     # weekday index (0 = Monday) -> (open, close); days absent are closed
     hours: dict[int, tuple[dt.time, dt.time]] = field(default_factory=dict)
+    # the office's own closures, on top of the national calendar below
     holidays: frozenset[dt.date] = frozenset()
+    # national holidays from the `holidays` library: country code (None: none) and the
+    # categories ("public"; "government" adds Indonesia's cuti bersama)
+    holiday_country: str | None = "ID"
+    holiday_categories: tuple[str, ...] = ("public", "government")
+
+
+@dataclass(frozen=True)
+class SpikeSettings:
+    """One alert when `people` exporters ask about the same thing within `window_minutes`."""
+
+    people: int = 5
+    window_minutes: float = 15.0
+    # how alike two unanswered questions must be (rapidfuzz token_set_ratio, 0-100)
+    similarity: float = 75.0
+    # the same trouble after this long without such questions is a new spike
+    quiet_minutes: float = 120.0
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """`python -m bot chat`: where the charts and workbooks the bot sends are saved."""
+
+    files_dir: Path = Path("chat-files")
 
 
 @dataclass(frozen=True)
@@ -138,6 +165,8 @@ class Settings:
     tickets_first_response_minutes: float = 120.0
     throttle: ThrottleSettings = ThrottleSettings()
     health: HealthSettings = HealthSettings()
+    chat: ChatSettings = ChatSettings()
+    spikes: SpikeSettings = SpikeSettings()
     source: Path | None = None
 
     def require_token(self) -> str:
@@ -227,6 +256,29 @@ def _holidays(raw: Any) -> frozenset[dt.date]:
     return frozenset(days)
 
 
+def _national(off: dict[str, Any]) -> dict[str, Any]:
+    """office.national_holidays: a country code of the `holidays` library, or false."""
+    import holidays as holiday_lib  # imported here: only the office calendar needs it
+
+    value = off.get("national_holidays", "ID")
+    if value in (None, False, ""):
+        return {"holiday_country": None}
+    country = _str(value, "office.national_holidays").upper()
+    supported = holiday_lib.list_supported_countries()
+    if country not in supported:
+        raise ConfigError(f"office.national_holidays: {country!r} is not a country code of the "
+                          "holidays library (e.g. ID), or false for none")
+    raw = off.get("holiday_categories", ["public", "government"])
+    if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
+        raise ConfigError("office.holiday_categories: must be a list such as [public, government]")
+    known = set(holiday_lib.country_holidays(country).supported_categories)
+    unknown = [c for c in raw if c not in known]
+    if unknown:
+        raise ConfigError(f"office.holiday_categories: {unknown[0]!r} is not offered for "
+                          f"{country}; choose from {', '.join(sorted(known))}")
+    return {"holiday_country": country, "holiday_categories": tuple(raw)}
+
+
 def _number(value: Any, key: str, default: float, lo: float, hi: float) -> float:
     if value is None:
         return default
@@ -244,13 +296,35 @@ def _whole(value: Any, key: str, default: int, lo: int, hi: int) -> int:
     return int(number)
 
 
-def _reminders(raw: dict[str, Any]) -> ReminderSettings:
-    text = _str(raw.get("time"), "reminders.time", "09:00")
+def _clock(text: str) -> dt.time | None:
     m = re.match(r"^(\d{1,2}):(\d{2})$", text.strip())
-    when = dt.time(int(m[1]), int(m[2])) if m and int(m[1]) < 24 and int(m[2]) < 60 else None
-    # reminders never go out between 20:00 and 07:00 (office time)
-    if when is None or not dt.time(7, 0) <= when < dt.time(20, 0):
-        raise ConfigError(f"reminders.time: expected 'HH:MM' between 07:00 and 19:59, got {text!r}")
+    return dt.time(int(m[1]), int(m[2])) if m and int(m[1]) < 24 and int(m[2]) < 60 else None
+
+
+def _quiet(raw: Any) -> tuple[dt.time, dt.time]:
+    text = _str(raw, "reminders.quiet_hours", "20:00-07:00")
+    start, _, end = text.partition("-")
+    span = (_clock(start), _clock(end)) if end else (None, None)
+    if span[0] is None or span[1] is None:
+        raise ConfigError(f"reminders.quiet_hours: expected 'HH:MM-HH:MM' (e.g. 20:00-07:00), "
+                          f"got {text!r}")
+    return span[0], span[1]
+
+
+def _in_span(moment: dt.time, start: dt.time, end: dt.time) -> bool:
+    if start > end:
+        return moment >= start or moment < end
+    return start <= moment < end
+
+
+def _reminders(raw: dict[str, Any]) -> ReminderSettings:
+    quiet_from, quiet_until = _quiet(raw.get("quiet_hours"))
+    text = _str(raw.get("time"), "reminders.time", "09:00")
+    when = _clock(text)
+    # the daily pass must fall outside the quiet hours, or nothing would ever go out then
+    if when is None or _in_span(when, quiet_from, quiet_until):
+        raise ConfigError(f"reminders.time: expected 'HH:MM' outside the quiet hours "
+                          f"({quiet_from:%H:%M}-{quiet_until:%H:%M}), got {text!r}")
     whole = {}
     for key, default, hi in (("every_working_days", 2, 60), ("max_times", 3, 50)):
         value = _number(raw.get(key), f"reminders.{key}", default, 1, hi)
@@ -261,7 +335,18 @@ def _reminders(raw: dict[str, Any]) -> ReminderSettings:
         time=when,
         first_after_hours=_number(raw.get("first_after_hours"), "reminders.first_after_hours",
                                   24.0, 0.0, 24.0 * 60),
-        every_working_days=whole["every_working_days"], max_times=whole["max_times"])
+        every_working_days=whole["every_working_days"], max_times=whole["max_times"],
+        quiet_from=quiet_from, quiet_until=quiet_until)
+
+
+def _spikes(raw: dict[str, Any]) -> SpikeSettings:
+    return SpikeSettings(
+        people=_whole(raw.get("people"), "spikes.people", 5, 2, 1000),
+        window_minutes=_number(raw.get("window_minutes"), "spikes.window_minutes", 15.0,
+                               1.0, 1440.0),
+        similarity=_number(raw.get("similarity"), "spikes.similarity", 75.0, 50.0, 100.0),
+        quiet_minutes=_number(raw.get("quiet_minutes"), "spikes.quiet_minutes", 120.0,
+                              1.0, 10080.0))
 
 
 def _port(value: Any, key: str, default: int | None) -> int | None:
@@ -354,6 +439,7 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
         phone=_str(off.get("phone"), "office.phone"),
         hours=_hours(off.get("hours")),
         holidays=_holidays(off.get("holidays")),
+        **_national(off),
     )
 
     officers = _section(raw, "officers")
@@ -429,6 +515,9 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
         tickets_first_response_minutes=first_response,
         throttle=throttle,
         health=_health(_section(raw, "health")),
+        spikes=_spikes(_section(raw, "spikes")),
+        chat=ChatSettings(files_dir=Path(_str(_section(raw, "chat").get("files_dir"),
+                                              "chat.files_dir", "chat-files") or "chat-files")),
         source=source,
     )
 

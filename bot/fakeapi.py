@@ -478,6 +478,9 @@ class FakeBotAPI:
         self._updates: list[JSONDict] = []
         self._last_update_id = 0
         self._message_ids: dict[int | str, int] = {}
+        # where each chat's message ids start: the terminal chat sets it so a new session
+        # never reuses the ids an earlier one stored (ticket cards, FAQ edit prompts)
+        self.message_id_base: int = 0
         self._messages: dict[tuple[int | str, int], JSONDict] = {}
         self._chat_types: dict[int | str, str] = {}
         self._deleted: set[tuple[int | str, int]] = set()
@@ -891,7 +894,7 @@ class FakeBotAPI:
         return self._messages.get((chat_id, int(message_id)))
 
     def _next_message_id(self, chat_id: int | str) -> int:
-        self._message_ids[chat_id] = self._message_ids.get(chat_id, 0) + 1
+        self._message_ids[chat_id] = self._message_ids.get(chat_id, self.message_id_base) + 1
         return self._message_ids[chat_id]
 
     def _store(self, chat_id: int | str, sender: JSONDict, content: JSONDict) -> JSONDict:
@@ -1344,6 +1347,12 @@ class FakeBotAPI:
             "file_size": stored.file_size,
             "file_path": stored.file_path,
         }
+
+    def file_bytes(self, file_id: str) -> bytes | None:
+        """What was uploaded under a file id (a photo or document the bot sent), or None."""
+        with self._lock:
+            stored = self._files.get(file_id)
+            return stored.content if stored is not None else None
 
     def file_content(self, file_path: str) -> bytes | None:
         """Bytes served for a file path returned by getFile, or None if unknown."""

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -279,6 +280,55 @@ class FaqProposal(Base):
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # the draft the admin reviews: cleaned of names and greetings, edited in chat
+    draft_question: Mapped[str | None] = mapped_column(Text)
+    title_id: Mapped[str | None] = mapped_column(Text)
+    title_en: Mapped[str | None] = mapped_column(Text)
+    answer_id: Mapped[str | None] = mapped_column(Text)
+    answer_en: Mapped[str | None] = mapped_column(Text)
+    id_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    flags: Mapped[str] = mapped_column(Text, default="")       # JSON list of [kind, text]
+    edit_field: Mapped[str | None] = mapped_column(String(16))
+    edit_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    edit_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LearnedFaq(Base):
+    """An approved FAQ addition: a new entry or a sample question for an existing one.
+
+    Kept in the database, not in the code checkout, so every process sharing the database
+    answers with it (each reloads within a minute of a change)."""
+
+    __tablename__ = "learned_faq"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))                # entry | sample
+    entry_id: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str] = mapped_column(String(16), default="help")
+    question: Mapped[str] = mapped_column(Text)
+    title_id: Mapped[str] = mapped_column(Text, default="")
+    title_en: Mapped[str] = mapped_column(Text, default="")
+    answer_id: Mapped[str] = mapped_column(Text, default="")
+    answer_en: Mapped[str] = mapped_column(Text, default="")
+    id_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    proposal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("faq_proposals.id", name="fk_learned_faq_proposal", ondelete="SET NULL"))
+    approved_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SpikeAlert(Base):
+    """One alert to the officers' group: many exporters asked about the same thing at once."""
+
+    __tablename__ = "spike_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[str | None] = mapped_column(String(64))
+    tokens: Mapped[str] = mapped_column(Text, default="")       # the questions' words
+    people: Mapped[int] = mapped_column(Integer)
+    samples: Mapped[str] = mapped_column(Text, default="[]")    # JSON list of questions
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class ChecklistItem(Base):

@@ -13,6 +13,7 @@ from telegram.ext import (
 
 from bot.i18n import LANGS, t
 from bot.services.answers import ESCALATE_TOPIC, MAX_QUESTION_CHARS
+from bot.services.feedback import alternatives
 from handlers.common import (
     Context,
     button,
@@ -26,6 +27,7 @@ from handlers.common import (
     services,
     set_keyboard,
 )
+from handlers.menus import help_command
 from handlers.tickets import escalate
 
 
@@ -42,11 +44,6 @@ async def start(update: Update, context: Context) -> None:
                                       button(t("cmd_lang", lang), "l:")]])
     await send(update, context, t("start", lang, name=name, office=escape(svc.settings.office.name)),
                keyboard)
-
-
-async def help_command(update: Update, context: Context) -> None:
-    """List what the bot understands."""
-    await send(update, context, t("help", lang_of(update, context)))
 
 
 def category_keyboard(context: Context, lang: str) -> InlineKeyboardMarkup:
@@ -151,8 +148,21 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer(t(key, lang))
         if stored:
             await set_keyboard(update, None)
+        if stored and not helpful:
+            await offer_after_thumbs_down(update, context, query_id)
     else:
         await query.answer(t("button_invalid", lang), show_alert=True)
+
+
+async def offer_after_thumbs_down(update: Update, context: Context, query_id: int) -> None:
+    """👎: the topics the question was also close to, and the way to an officer."""
+    svc = services(context)
+    who = person(update, context)
+    others = await svc.db.run(alternatives, svc.db, svc.answers, query_id, who.id, who.lang)
+    lines = [[button(title, f"a:{tid}")] for tid, title in others]
+    lines.append([button(t("tk_ask_officer", who.lang), "o:ask")])
+    key = "feedback_down_offer" if others else "feedback_down_officer"
+    await send(update, context, t(key, who.lang), InlineKeyboardMarkup(lines))
 
 
 def _feedback(arg: str) -> tuple[int, bool] | None:
@@ -167,6 +177,7 @@ def register(app: Application) -> None:
     """Exporter handlers, in the order they must be tried."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("start", start))
+    # by role: officers and admins get their own commands (handlers/menus.py)
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler(["topics", "topik"], topics))
     app.add_handler(CommandHandler(["lang", "bahasa"], lang_command))

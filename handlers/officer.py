@@ -8,15 +8,22 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.i18n import t
-from bot.services.applications import STATUSES, TransitionError, label, parse_status
+from bot.services.applications import (
+    TransitionError,
+    label,
+    parse_status,
+    split_status,
+    status_list,
+    transition_text,
+)
 from handlers.common import Context, escape, lang_of, person, send, services
 
 # every command here is refused to non-officers by the guard in handlers.common
 OFFICER_COMMANDS = frozenset({"invite", "setstatus", "app", "apps", "unreachable"})
 
 
-def _statuses() -> str:
-    return ", ".join(STATUSES)
+def _statuses(lang: str) -> str:
+    return status_list(lang)
 
 
 async def invite(update: Update, context: Context) -> None:
@@ -45,22 +52,21 @@ async def setstatus(update: Update, context: Context) -> None:
     svc = services(context)
     lang = lang_of(update, context)
     args = context.args or []
-    status = parse_status(args[1]) if len(args) >= 2 else None
     if len(args) < 2:
-        await send(update, context, t("setstatus_usage", lang, statuses=_statuses()))
+        await send(update, context, t("setstatus_usage", lang, statuses=_statuses(lang)))
         return
+    status, taken = split_status(args[1:])
     if status is None:
         await send(update, context, t("status_unknown", lang, status=escape(args[1][:32])) + "\n"
-                   + t("setstatus_usage", lang, statuses=_statuses()))
+                   + t("setstatus_usage", lang, statuses=_statuses(lang)))
         return
     ref = args[0][:64]
-    note = " ".join(args[2:])[:1000]
+    note = " ".join(args[1 + taken:])[:1000]
     who = person(update, context)
     try:
         view = svc.applications.set_status(ref, status, note, actor=f"officer:{who.id}")
     except TransitionError as exc:
-        values = {k: escape(v) for k, v in exc.values.items()}
-        await send(update, context, t(exc.key, lang, **values))
+        await send(update, context, transition_text(exc, lang))
         return
     count = svc.links.linked_count_by_ref(view.ref)
     await send(update, context, t("setstatus_ok", lang, ref=escape(view.ref),
@@ -92,15 +98,16 @@ async def apps(update: Update, context: Context) -> None:
     if context.args:
         status = parse_status(" ".join(context.args))
         if status is None:
-            await send(update, context, t("apps_usage", lang, statuses=_statuses()))
+            await send(update, context, t("apps_usage", lang, statuses=_statuses(lang)))
             return
     rows = svc.applications.list(status)
     header = t("apps_header", lang, filter=label(status, lang) if status else t("apps_open", lang))
     if not rows:
         await send(update, context, f"{header}\n{t('apps_none', lang)}")
         return
+    country = svc.presenter.country
     lines = [f"• <b>{escape(a.ref)}</b> {escape(a.company)} · {escape(a.commodity)} · "
-             f"{escape(a.destination)} · {label(a.status, lang)}" for a in rows]
+             f"{escape(country(a.destination, lang))} · {label(a.status, lang)}" for a in rows]
     await send(update, context, header + "\n" + "\n".join(lines))
 
 

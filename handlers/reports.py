@@ -8,20 +8,20 @@ bot keeps answering other chats meanwhile.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 from telegram import InputFile, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import Application, CommandHandler
 
 from bot.i18n import t
-from bot.services.reports import MAX_DAYS, Rendered, ReportArgsError, parse_report_args
+from bot.services.report_args import ArgsError, read_report, read_stats
+from bot.services.reports import MAX_DAYS, Period, Rendered
 from bot.textsplit import fit_caption
-from handlers.common import STAFF, Context, lang_of, restrict, send, services
+from handlers.common import STAFF, Context, escape, lang_of, restrict, send, services
 
 REPORT_COMMANDS = frozenset({"report", "stats"})
 DEFAULT_DAYS = 30
-CHART_WORDS = frozenset({"chart", "grafik", "png", "gambar"})
-EXCEL_WORDS = frozenset({"excel", "xlsx"})
 
 
 async def _send_files(update: Update, context: Context, out: Rendered, photo_caption: str,
@@ -45,53 +45,59 @@ async def report(update: Update, context: Context) -> None:
     """/report [year|from to] [commodity]: summary, chart and Excel table."""
     svc = services(context)
     lang = lang_of(update, context)
+    today = svc.reports.today()
     try:
-        period, commodity = parse_report_args(context.args or [], svc.reports.today())
-    except ReportArgsError as exc:
-        await send(update, context, t(exc.key, lang) + "\n\n" + t("rep_usage", lang))
+        query = read_report(context.args or [], today, svc.reports.commodity_names,
+                            svc.reports.commodities())
+    except ArgsError as exc:
+        names = ", ".join(svc.reports.commodity_names.examples(lang))
+        await send(update, context, _not_understood(exc, lang) + "\n\n"
+                   + t("rep_usage", lang) + "\n" + t("rep_commodities", lang, names=escape(names)))
         return
+    period = Period(query.span.start, query.span.end) if query.span else Period.year(today.year)
     await context.bot.send_chat_action(update.effective_chat.id,  # type: ignore[union-attr]
                                        ChatAction.UPLOAD_DOCUMENT)
-    out = await asyncio.to_thread(svc.reports.export_files, period, commodity, lang,
-                                  svc.settings.office.name)
+    out = await asyncio.to_thread(svc.reports.export_files, period, query.commodity, lang,
+                                  svc.settings.office.name, query.names)
     await send(update, context, out.summary)
     label = period.label(lang)
     await _send_files(update, context, out, t("rep_photo_caption", lang, period=label),
                       t("rep_doc_caption", lang, period=label))
 
 
-def parse_stats_args(args: list[str]) -> tuple[int, bool, bool] | None:
-    """`[days] [chart|excel]` -> (days, chart?, workbook?), None when unreadable."""
-    days, chart, workbook = DEFAULT_DAYS, False, False
-    for word in (a.casefold() for a in args):
-        if word.isdecimal() and 1 <= int(word) <= MAX_DAYS:
-            days = int(word)
-        elif word in CHART_WORDS:
-            chart = True
-        elif word in EXCEL_WORDS:
-            workbook = True
-        else:
-            return None
-    return days, chart, workbook
+def _not_understood(exc: ArgsError, lang: str) -> str:
+    if exc.key == "args_not_understood":
+        return t("args_not_understood", lang, word=escape(exc.word[:60]))
+    return t(exc.key, lang, word=escape(exc.word[:60]))
 
 
 async def stats(update: Update, context: Context) -> None:
     """/stats [days] [chart|excel]: help-desk figures of the last days."""
     svc = services(context)
     lang = lang_of(update, context)
-    parsed = parse_stats_args(context.args or [])
-    if parsed is None:
-        await send(update, context, t("stats_usage", lang))
+    try:
+        query = read_stats(context.args or [], svc.reports.today(), DEFAULT_DAYS, MAX_DAYS)
+    except ArgsError as exc:
+        await send(update, context, _not_understood(exc, lang) + "\n\n" + t("stats_usage", lang))
         return
-    days, chart, workbook = parsed
+    days, chart, workbook = query.days, query.chart, query.workbook
+    label = since = until = None
+    if query.span is not None:
+        period = Period(query.span.start, query.span.end)
+        since, until = period.bounds(svc.reports.tz)
+        until = min(until, dt.datetime.now(dt.UTC))
+        label = period.label(lang)
+        days = max(1, (query.span.end - query.span.start).days + 1)
     out = await asyncio.to_thread(svc.reports.stats_files, days, lang,
-                                  svc.settings.office.name, chart, workbook)
+                                  svc.settings.office.name, chart, workbook, until, label,
+                                  since)
     text = out.summary
     if out.empty and (chart or workbook):
         text += "\n\n" + t("stats_empty", lang)
     await send(update, context, text)
-    await _send_files(update, context, out, t("stats_photo_caption", lang, days=days),
-                      t("stats_doc_caption", lang, days=days))
+    caption = label or t("stats_last_days", lang, days=days)
+    await _send_files(update, context, out, t("stats_photo_caption", lang, period=caption),
+                      t("stats_doc_caption", lang, period=caption))
 
 
 def register(app: Application) -> None:

@@ -16,7 +16,6 @@ from telegram.ext import (
 
 from bot.i18n import t
 from bot.services.tickets import TicketError, TicketView, internal_note
-from bot.services.users import ADMIN
 from handlers import precheck
 from handlers.common import (
     STAFF,
@@ -34,7 +33,6 @@ from handlers.common import (
 log = logging.getLogger(__name__)
 OFFICER_COMMANDS = frozenset({"reply", "note", "queue", "mine", "claim", "close", "reopen",
                               "gaps"})
-ADMIN_COMMANDS = frozenset({"proposals"})
 RECENT_QUESTION_MINUTES = 30
 
 
@@ -364,6 +362,7 @@ async def on_card_button(update: Update, context: Context) -> None:
             await query.answer()
             proposal = svc.proposals.propose(int(number), who.id,
                                              None if choice == "new" else choice)
+            # the admin reviews (and edits) the cleaned draft with /proposals
             if proposal is not None:
                 await send(update, context, t("tk_faq_proposed", who.lang, id=proposal))
                 return
@@ -383,47 +382,7 @@ async def offer_faq(update: Update, context: Context, ticket_id: int) -> None:
     await send(update, context, t("tk_faq_choose", lang, id=ticket_id), InlineKeyboardMarkup(rows))
 
 
-# -- admin: proposals; officers: gaps -----------------------------------------------------------
-
-async def proposals(update: Update, context: Context) -> None:
-    """/proposals: pending FAQ proposals with approve/reject buttons."""
-    svc = services(context)
-    lang = lang_of(update, context)
-    pending = svc.proposals.pending()
-    if not pending:
-        await send(update, context, t("prop_none", lang))
-        return
-    await send(update, context, t("prop_header", lang))
-    for p in pending:
-        if p.kind == "new":
-            text = t("prop_line_new", lang, id=p.id, question=escape(p.question),
-                     answer=escape(p.answer))
-        else:
-            text = t("prop_line_sample", lang, id=p.id, question=escape(p.question),
-                     target=escape(p.target_id or ""))
-        await send(update, context, text, InlineKeyboardMarkup([[
-            button(t("prop_approve", lang), f"pa:{p.id}"),
-            button(t("prop_reject", lang), f"pr:{p.id}")]]))
-
-
-async def on_proposal_button(update: Update, context: Context) -> None:
-    query = update.callback_query
-    svc = services(context)
-    who = person(update, context)
-    data = query.data or ""
-    number = data[3:]
-    if who.role != ADMIN:
-        await query.answer(t("admin_only", who.lang), show_alert=True)
-        return
-    if not number.isdecimal() or len(number) > 9:
-        await query.answer(t("button_invalid", who.lang), show_alert=True)
-        return
-    await query.answer()
-    outcome, problem = svc.proposals.decide(int(number), who.id, data.startswith("pa:"))
-    key = {"approved": "prop_approved", "rejected": "prop_rejected", "invalid": "prop_invalid",
-           "decided": "prop_decided"}.get(outcome, "button_invalid")
-    await send(update, context, t(key, who.lang, id=int(number), problem=escape(problem or "")))
-
+# -- officers: gaps ----------------------------------------------------------------------------
 
 async def gaps(update: Update, context: Context) -> None:
     """/gaps [days]: unanswered questions grouped by similarity, most frequent first."""
@@ -461,7 +420,6 @@ async def card_job(context: Context) -> None:
 
 def register(app: Application) -> None:
     restrict(app, OFFICER_COMMANDS, STAFF)
-    restrict(app, ADMIN_COMMANDS, (ADMIN,))
     app.add_handler(CommandHandler(["officer", "petugas"], officer_command))
     app.add_handler(CommandHandler("reply", reply_command))
     app.add_handler(CommandHandler("note", note_command))
@@ -469,11 +427,9 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("mine", mine))
     for action in ("claim", "close", "reopen"):
         app.add_handler(CommandHandler(action, numbered(action)))
-    app.add_handler(CommandHandler("proposals", proposals))
     app.add_handler(CommandHandler("gaps", gaps))
     app.add_handler(CallbackQueryHandler(on_exporter_button, pattern=r"^(o:|r:)"))
     app.add_handler(CallbackQueryHandler(on_card_button, pattern=r"^(tk|pf):"))
-    app.add_handler(CallbackQueryHandler(on_proposal_button, pattern=r"^p[ar]:"))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.REPLY
                                    & filters.UpdateType.MESSAGE, reply_in_group))
     # without a group, officers get the cards in private and answer them there; an

@@ -239,17 +239,21 @@ LEARNED_PREFIX = "learned-"
 def _learned(path: Path, entries: dict[str, Entry], problems: list[str]) -> None:
     """Officers' answers approved by an admin: extra samples and small new entries."""
     raw = _yaml(path, problems) if path.is_file() else None
-    if raw is None:
-        return
+    if raw is not None:
+        _learned_data(raw, path.name, entries, problems)
+
+
+def _learned_data(raw: Any, name: str, entries: dict[str, Entry], problems: list[str]) -> None:
+    """The same shape from a file or from the database (`learned_faq`, see bot.services)."""
     if not isinstance(raw, dict):
-        problems.append(f"{path.name}: must be a mapping with 'samples' and 'entries'")
+        problems.append(f"{name}: must be a mapping with 'samples' and 'entries'")
         return
     for item in raw.get("entries") or []:
-        entry = _entry(item, path.name, problems, min_questions=1)
+        entry = _entry(item, name, problems, min_questions=1)
         if entry is None:
             continue
         if not entry.id.startswith(LEARNED_PREFIX) or entry.id in entries:
-            problems.append(f"{path.name}:{entry.id}: learned ids start with "
+            problems.append(f"{name}:{entry.id}: learned ids start with "
                             f"'{LEARNED_PREFIX}' and are unique")
             continue
         entries[entry.id] = entry
@@ -257,14 +261,18 @@ def _learned(path: Path, entries: dict[str, Entry], problems: list[str]) -> None
         target = item.get("id") if isinstance(item, dict) else None
         question = item.get("question") if isinstance(item, dict) else None
         if target not in entries or not isinstance(question, str) or not question.strip():
-            problems.append(f"{path.name}: sample {item!r} needs a known 'id' and a 'question'")
+            problems.append(f"{name}: sample {item!r} needs a known 'id' and a 'question'")
             continue
         old = entries[target]
         entries[target] = replace(old, questions=(*old.questions, question.strip()))
 
 
-def load_knowledge(directory: Path, learned: Path | None = None) -> Knowledge:
-    """Load every file; raise KnowledgeError listing all problems if any."""
+def load_knowledge(directory: Path, learned: Path | None = None,
+                   extra: dict[str, Any] | None = None) -> Knowledge:
+    """Load every file; raise KnowledgeError listing all problems if any.
+
+    `extra`: approved additions from the database, {"entries": [...], "samples": [...]}
+    in the shape of learned.yaml, validated like the curated entries."""
     problems: list[str] = []
     entries: dict[str, Entry] = {}
     faq_files = sorted((directory / "faq").glob("*.yaml"))
@@ -287,6 +295,8 @@ def load_knowledge(directory: Path, learned: Path | None = None) -> Knowledge:
                 continue
             entries[entry.id] = entry
     _learned(learned or directory / LEARNED_FILE, entries, problems)
+    if extra is not None:
+        _learned_data(extra, "database", entries, problems)
     countries, buttons = _countries(_yaml(directory / "destinations.yaml", problems), problems)
     normalize = _yaml(directory / "normalize.yaml", problems) or {}
     if not isinstance(normalize, dict):

@@ -15,6 +15,9 @@ HOLIDAY = dt.date(2025, 3, 31)          # a Monday (Idul Fitri 1446 H)
 
 
 def calendar(**office: object) -> OfficeCalendar:
+    # the arithmetic below is checked on the office's own closures alone; the national
+    # calendar has tests of its own at the end
+    office = {"national_holidays": False, **office}
     settings = parse_settings({"office": {"holidays": [HOLIDAY.isoformat()], **office}}, env={})
     return OfficeCalendar(settings.office, settings.timezone)
 
@@ -96,3 +99,34 @@ def test_configured_hours_are_used_and_an_office_never_open_is_refused() -> None
     assert cal.is_working_day(SAT) and not cal.is_working_day(THU)
     with pytest.raises(ValueError):
         calendar(hours={"mon": "closed"})
+
+
+def test_national_holidays_and_cuti_bersama_are_closed_days() -> None:
+    cal = OfficeCalendar(parse_settings({}, env={}).office, WIB)
+    assert not cal.is_working_day(dt.date(2026, 3, 20))        # cuti bersama Idul Fitri
+    assert not cal.is_working_day(dt.date(2026, 8, 17))        # Hari Kemerdekaan (a Monday)
+    assert not cal.is_working_day(dt.date(2026, 12, 24))       # cuti bersama Natal
+    assert cal.is_working_day(dt.date(2026, 12, 23))
+    assert "Natal" in (cal.holiday(dt.date(2026, 12, 24)) or "")
+    # Lebaran week 2026: Fri 20 March to Tue 24 March closed; Wed 25 is the next working day
+    assert cal.add_working_days(dt.date(2026, 3, 19) - dt.timedelta(days=1), 1) \
+        == dt.date(2026, 3, 25)
+
+
+def test_public_only_keeps_cuti_bersama_open_and_office_closures_add_up() -> None:
+    office = parse_settings({"office": {"holiday_categories": ["public"],
+                                        "holidays": ["2026-12-23"]}}, env={}).office
+    cal = OfficeCalendar(office, WIB)
+    assert cal.is_working_day(dt.date(2026, 12, 24))
+    assert not cal.is_working_day(dt.date(2026, 12, 23))
+    assert not cal.is_working_day(dt.date(2026, 12, 25))
+
+
+@pytest.mark.parametrize(("office", "key"), [
+    ({"national_holidays": "XX"}, "office.national_holidays"),
+    ({"holiday_categories": ["bank"]}, "office.holiday_categories"),
+])
+def test_bad_holiday_settings_name_the_key(office: dict[str, object], key: str) -> None:
+    from bot.config import ConfigError
+    with pytest.raises(ConfigError, match=key):
+        parse_settings({"office": office}, env={})

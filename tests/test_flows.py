@@ -180,3 +180,21 @@ async def test_group_text_is_ignored_but_commands_answer(bot: BotHarness) -> Non
 
 async def test_edited_message_is_not_answered_twice(bot: BotHarness) -> None:
     assert await bot.feed(bot.api.edited_message(1001, "berapa lama ska terbit", message_id=1)) == []
+
+
+async def test_thumbs_down_offers_close_topics_and_an_officer(bot: BotHarness) -> None:
+    sent = await bot.say("berapa biaya ska")
+    down = next(d for _, d in buttons_of(sent) if d.startswith("f:") and d.endswith(":0"))
+    offer = await bot.press(down)
+    buttons = buttons_of(offer)
+    assert "Maksud Anda" in text_of(offer)
+    topics = [d for _, d in buttons if d.startswith("a:")]
+    assert topics and "a:fees" not in topics            # not the answer that did not help
+    assert ("🙋 Tanya petugas", "o:ask") in buttons
+    # the officer button opens a ticket with that question
+    opened = await bot.press("o:ask")
+    assert "tiket #" in text_of(opened)
+    # a thumbs-up offers nothing more
+    sent = await bot.say("gimana cara login eska", user_id=1077)
+    up = next(d for _, d in buttons_of(sent) if d.startswith("f:") and d.endswith(":1"))
+    assert not buttons_of(await bot.press(up, user_id=1077))

@@ -10,7 +10,8 @@ import pytest
 from bot.config import parse_settings
 from bot.services.precheck import cli_main
 
-SETTINGS = parse_settings({"office": {"holidays": ["2025-03-31"]}}, env={})
+SETTINGS = parse_settings({"office": {"holidays": ["2025-03-31"], "national_holidays": False}},
+                   env={})
 
 ANSWERS_YAML = """\
 commodity: wood pellets

@@ -41,7 +41,8 @@ from bot.services.precheck import (
 from tests.conftest import ROOT
 
 KB = load_precheck_kb(ROOT / "knowledge")
-_S = parse_settings({"office": {"holidays": ["2025-03-31"]}}, env={})
+_S = parse_settings({"office": {"holidays": ["2025-03-31"], "national_holidays": False}},
+                   env={})
 CAL = OfficeCalendar(_S.office, _S.timezone)
 TODAY = dt.date(2025, 4, 10)
 THU, FRI, TUE = dt.date(2025, 3, 27), dt.date(2025, 3, 28), dt.date(2025, 4, 1)

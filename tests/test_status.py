@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from bot.models import LinkCode, OutboxMessage, SkaApplication, StatusEvent, User
 from bot.services.linking import hash_code
-from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, text_of
+from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, buttons_of, text_of
 
 CSV = """ref,company_nib,company_name,commodity,hs_code,destination,form,status,note,submitted_at,volume_tonnes,value_usd
 SKA-001,1111111111111,PT Kayu Lapis Satu,Plywood,4412.31,JP,IJEPA,submitted,,2026-11-20,"1.200,50","250.000,00"
@@ -118,7 +118,7 @@ async def test_status_change_reaches_every_linked_exporter_in_their_language(
 async def test_illegal_transition_is_refused_with_the_reason(bot: BotHarness) -> None:
     seed(bot)
     body = text_of(await bot.say("/setstatus SKA-001 issued", user_id=OFFICER_ID))
-    assert "tidak diizinkan" in body and "approved" in body
+    assert "tidak diizinkan" in body and "Disetujui" in body and "approved" not in body
     body = text_of(await bot.say("/setstatus SKA-001 terbang", user_id=OFFICER_ID))
     assert "tidak dikenal" in body
     with bot.services.db.session() as s:
@@ -165,3 +165,30 @@ async def test_blocked_exporter_is_marked_and_listed(bot: BotHarness) -> None:
         assert s.scalars(select(OutboxMessage.status)).all() == ["unreachable"]
     body = text_of(await bot.say("/unreachable", user_id=OFFICER_ID))
     assert "Dewi" in body and "PT Kayu Lapis Satu" in body
+
+
+async def test_status_on_a_phone_open_first_issued_summarised(bot: BotHarness) -> None:
+    header = CSV.splitlines()[0]
+    rows = [f"SKA-1{n:02d},1111111111111,PT Kayu Lapis Satu,Plywood,4412.31,KR,Form AK,issued,,"
+            f"2026-10-{n + 1:02d},\"10,00\",\"1.000,00\"" for n in range(12)]
+    report = bot.services.importer.import_text(header + "\n" + "\n".join(rows) + "\n"
+                                               + "\n".join(CSV.splitlines()[1:3]) + "\n")
+    assert report.errors == []
+    await bot.say(f"/link {await invite(bot)}")
+    sent = await bot.say("/status")
+    texts = [str(c.params["text"]) for c in sent]
+    # the open ones come first, as cards; the issued ones are one line with a button
+    assert "SKA-002" in texts[0] and "SKA-001" in texts[0] and "SKA-100" not in texts[0]
+    assert texts[0].index("SKA-002") < texts[0].index("SKA-001")     # returned: act first
+    assert "Terbit: 12 pengajuan" in texts[-1]
+    assert all(len(text) < 1200 for text in texts)
+    assert ("📄 Lihat 12 Terbit", "st:i:0") in buttons_of(sent)
+    page = await bot.press("st:i:0")
+    body = text_of(page)
+    assert body.count("• <b>SKA-1") == 10 and "Korea Selatan" in body and "1-10 dari 12" in body
+    assert ("Berikutnya ▶", "st:i:10") in buttons_of(page)
+    body = text_of(await bot.press("st:i:10"))
+    assert body.count("• <b>SKA-1") == 2
+    # another company's exporter sees only their own
+    assert "belum terhubung" in text_of(await bot.press("st:i:0", user_id=4444)) or \
+        bot.answers_to_callbacks()[-1].params.get("show_alert")

@@ -231,14 +231,9 @@ async def test_a_card_the_group_refused_is_posted_later_even_once_closed(
     assert bot.api.last(OFFICERS_CHAT).result["message_id"] == card.result["message_id"]
 
 
-async def test_saved_as_faq_after_admin_approval_only(bot: BotHarness, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import shutil
-
-    kb_dir = tmp_path / "knowledge"
-    shutil.copytree(bot.services.settings.knowledge_dir, kb_dir,
-                    ignore=shutil.ignore_patterns("*.py", "__pycache__", "learned.yaml"))
-    bot.services.proposals.path = kb_dir / "learned.yaml"
-    bot.services.proposals.knowledge_dir = kb_dir
+async def test_saved_as_faq_after_admin_approval_only(bot: BotHarness) -> None:
+    # the approved entry lives in the database: nothing is written into knowledge/
+    before = sorted(p.name for p in bot.services.settings.knowledge_dir.iterdir())
     question = "apakah loket ipska melayani pada hari sabtu pagi"
     ticket = await open_ticket(bot, question=question)
     await bot.say(f"/reply {ticket} Loket tutup pada hari Sabtu.", user_id=OFFICER_ID)
@@ -255,10 +250,11 @@ async def test_saved_as_faq_after_admin_approval_only(bot: BotHarness, tmp_path)
     await bot.press(approve, user_id=OFFICER_ID)          # not an admin: refused
     with bot.services.db.session() as s:
         assert s.scalars(select(FaqProposal.status)).one() == "pending"
+    await bot.press(f"pe:{approve[3:]}:io", user_id=ADMIN_ID)   # no English answer written
     await bot.press(approve, user_id=ADMIN_ID)
     with bot.services.db.session() as s:
         assert s.scalars(select(FaqProposal.status)).one() == "approved"
-    assert (kb_dir / "learned.yaml").is_file()
+    assert sorted(p.name for p in bot.services.settings.knowledge_dir.iterdir()) == before
     verdict = bot.services.answers.classify(question)
     assert verdict.outcome == "answer" and verdict.id.startswith("learned-")
     sent = await bot.say(question, user_id=3003)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.config import Settings
 from bot.db import Database
@@ -12,17 +13,21 @@ from bot.services.applications import ApplicationService
 from bot.services.broadcasts import BroadcastService
 from bot.services.calendar import OfficeCalendar
 from bot.services.conversations import ConversationLookup
+from bot.services.countries import CountryNames
 from bot.services.documents import DocumentCatalog, DocumentService
 from bot.services.importer import Importer
 from bot.services.linking import LinkService
 from bot.services.outbox import OutboxSender, RateLimits
+from bot.services.precheck import load_precheck_kb
 from bot.services.presenters import Presenter
 from bot.services.proposals import ProposalService
 from bot.services.reminders import REMINDER_KIND, ReminderService
+from bot.services.report_args import CommodityGroup, CommodityNames
 from bot.services.reports import ReportService, published_totals
+from bot.services.spikes import SpikeService
 from bot.services.tickets import TicketService
 from bot.services.users import UserService
-from knowledge.loader import load_knowledge
+from knowledge.loader import Knowledge, load_knowledge
 
 
 @dataclass
@@ -44,9 +49,16 @@ class Services:
     reminders: ReminderService
     broadcasts: BroadcastService
     conversations: ConversationLookup
+    spikes: SpikeService
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def commodity_groups(directory: Path, kb: Knowledge) -> CommodityNames:
+    """The commodities of knowledge/hs_codes.yaml, for what officers type in /report."""
+    commodities = load_precheck_kb(directory, kb.countries).commodities.values()
+    return CommodityNames(CommodityGroup(c.id, c.name, c.aliases) for c in commodities)
 
 
 def build_services(settings: Settings, migrate: bool = True) -> Services:
@@ -54,10 +66,16 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
     db = Database(settings.database_url)
     if migrate:
         db.migrate()
-    kb = load_knowledge(settings.knowledge_dir)
-    presenter = Presenter(settings.timezone)
-    applications = ApplicationService(db, presenter.status_change)
+    # approved FAQ additions live in the database (learned_faq), loaded with the curated files
+    proposals = ProposalService(db, settings.knowledge_dir, lambda _kb: None)
+    kb = proposals.load() if migrate else load_knowledge(settings.knowledge_dir)
     answers = AnswerService(kb, db, settings)
+    proposals.on_reload = answers.reload
+    proposals.words = dict(kb.normalize.get("words") or {})
+    proposals.detect = lambda text: answers.classify(text).lang
+    countries = CountryNames(answers.country_name)
+    presenter = Presenter(settings.timezone, countries)
+    applications = ApplicationService(db, presenter.status_change)
     calendar = OfficeCalendar(settings.office, settings.timezone)
     documents = DocumentService(db, DocumentCatalog.load(settings.knowledge_dir))
     tickets = TicketService(db, settings, calendar, presenter, answers.title)
@@ -83,11 +101,15 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
         sender=sender,
         calendar=calendar,
         tickets=tickets,
-        proposals=ProposalService(db, settings.knowledge_dir, answers.reload),
-        reports=ReportService(db, settings.timezone, answers.country_name,
-                              published_totals(kb), answers.title),
+        proposals=proposals,
+        reports=ReportService(db, settings.timezone, countries,
+                              published_totals(kb), answers.title,
+                              commodity_groups(settings.knowledge_dir, kb)),
         documents=documents,
         reminders=reminders,
         broadcasts=BroadcastService(db),
         conversations=ConversationLookup(db),
+        spikes=SpikeService(db, settings.spikes, settings.officer_ids | settings.admin_ids,
+                            tickets.officer_chats(),
+                            lambda text: answers.matcher.normalize(text).tokens, answers.title),
     )

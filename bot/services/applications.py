@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -39,19 +40,68 @@ class TransitionError(ValueError):
         self.values = values
 
 
+# What officers type besides the codes and the two labels: the Indonesian words of the
+# office (the CSV import reads the same), one word each so `/setstatus REF kata note` works
+STATUS_WORDS: dict[str, str] = {
+    "diajukan": SUBMITTED, "ajukan": SUBMITTED, "baru": SUBMITTED,
+    "diverifikasi": IN_REVIEW, "verifikasi": IN_REVIEW, "diperiksa": IN_REVIEW,
+    "review": IN_REVIEW, "dikembalikan": RETURNED, "kembali": RETURNED, "revisi": RETURNED,
+    "perbaikan": RETURNED, "disetujui": APPROVED, "setuju": APPROVED,
+    "terbit": ISSUED, "diterbitkan": ISSUED, "ditolak": REJECTED, "tolak": REJECTED,
+    "dibatalkan": CANCELLED, "batal": CANCELLED, "canceled": CANCELLED,
+}
+
+
 def label(status: str, lang: str) -> str:
     return t(f"status_{status}", lang)
 
 
 def parse_status(text: str) -> str | None:
-    """'in_review', 'in-review', 'Disetujui', 'approved' -> the status id."""
-    wanted = text.strip().lower().replace("-", "_")
+    """'in_review', 'in-review', 'Disetujui', 'dikembalikan', 'approved' -> the status id."""
+    wanted = " ".join(text.strip().lower().replace("-", "_").split())
     if wanted in STATUSES:
         return wanted
+    if wanted.replace(" ", "_") in STATUSES:
+        return wanted.replace(" ", "_")
+    if wanted in STATUS_WORDS:
+        return STATUS_WORDS[wanted]
     for status in STATUSES:
         if wanted in (label(status, "id").lower(), label(status, "en").lower()):
             return status
     return None
+
+
+def split_status(words: list[str]) -> tuple[str | None, int]:
+    """The status at the start of `words` (a label may be several words, e.g.
+    'Dikembalikan untuk perbaikan') and how many words it took; (None, 0) if none."""
+    for n in range(min(len(words), 4), 0, -1):
+        status = parse_status(" ".join(words[:n]))
+        if status is not None:
+            return status, n
+    return None, 0
+
+
+def status_list(lang: str) -> str:
+    """The statuses as an officer may type them, in the reader's language."""
+    return ", ".join(s if lang == "en" else STATUS_HINTS[s] for s in STATUSES)
+
+
+# the one-word Indonesian form shown in usage lines
+STATUS_HINTS = {SUBMITTED: "diajukan", IN_REVIEW: "diverifikasi", RETURNED: "dikembalikan",
+                APPROVED: "disetujui", ISSUED: "terbit", REJECTED: "ditolak",
+                CANCELLED: "dibatalkan"}
+
+
+def transition_text(exc: TransitionError, lang: str) -> str:
+    """The refusal in the reader's language: status codes become their labels."""
+    values = {k: html.escape(v, quote=False) for k, v in exc.values.items()}
+    for key in ("old", "new", "status"):
+        if exc.values.get(key) in STATUSES:
+            values[key] = label(exc.values[key], lang)
+    if "allowed" in exc.values:
+        codes = [c for c in exc.values["allowed"].split(", ") if c in STATUSES]
+        values["allowed"] = ", ".join(label(c, lang) for c in codes) or "-"
+    return t(exc.key, lang, **values)
 
 
 @dataclass(frozen=True)
@@ -109,6 +159,39 @@ class ApplicationService:
             rows = s.scalars(select(SkaApplication).where(SkaApplication.company_id == company_id)
                              .order_by(SkaApplication.submitted_at.desc(),
                                        SkaApplication.id.desc()).limit(limit))
+            return [_view(a, company) for a in rows] if company else []
+
+    def open_for_company(self, company_id: int, limit: int = 20) -> list[AppView]:
+        """The applications still in progress, the ones waiting on the exporter first."""
+        with self.db.session() as s:
+            company = s.get(Company, company_id)
+            rows = list(s.scalars(select(SkaApplication).where(
+                SkaApplication.company_id == company_id,
+                SkaApplication.status.in_(OPEN_STATUSES))
+                .order_by(SkaApplication.submitted_at.desc(), SkaApplication.id.desc())
+                .limit(limit)))
+            # "returned" needs the exporter's action: it leads
+            rows.sort(key=lambda a: a.status != RETURNED)
+            return [_view(a, company) for a in rows] if company else []
+
+    def closed_counts(self, company_id: int) -> dict[str, int]:
+        """How many applications ended in each final status (issued, rejected, cancelled)."""
+        with self.db.session() as s:
+            rows = s.execute(select(SkaApplication.status, func.count(SkaApplication.id))
+                             .where(SkaApplication.company_id == company_id,
+                                    SkaApplication.status.not_in(OPEN_STATUSES))
+                             .group_by(SkaApplication.status))
+            return {status: int(n) for status, n in rows}
+
+    def closed_for_company(self, company_id: int, status: str, offset: int = 0,
+                           limit: int = 10) -> list[AppView]:
+        """One page of the applications with a final status, newest change first."""
+        with self.db.session() as s:
+            company = s.get(Company, company_id)
+            rows = s.scalars(select(SkaApplication).where(
+                SkaApplication.company_id == company_id, SkaApplication.status == status)
+                .order_by(SkaApplication.updated_at.desc(), SkaApplication.id.desc())
+                .offset(offset).limit(limit))
             return [_view(a, company) for a in rows] if company else []
 
     def one_for_company(self, company_id: int, ref: str) -> tuple[AppView, list[EventView]] | None:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import holidays
+
 from bot.config import OfficeSettings
 
 _ONE_DAY = dt.timedelta(days=1)
 
 
 class OfficeCalendar:
-    """Working days are weekdays with counter hours in the config that are not holidays."""
+    """Working days are weekdays with counter hours in the config that are neither national
+    holidays (with Indonesia's cuti bersama, from the `holidays` library) nor the office's
+    own closures (office.holidays)."""
 
     def __init__(self, office: OfficeSettings, tz: ZoneInfo) -> None:
         if not office.hours:
@@ -19,9 +23,21 @@ class OfficeCalendar:
             raise ValueError("office.hours: the office has no opening hours on any weekday")
         self.office = office
         self.tz = tz
+        # filled year by year on first use (expand), so no year is ever missing
+        self.national: holidays.HolidayBase | None = holidays.country_holidays(
+            office.holiday_country, categories=office.holiday_categories, language="id"
+        ) if office.holiday_country else None
+
+    def holiday(self, day: dt.date) -> str | None:
+        """Why the office is closed that day (the holiday's name), or None."""
+        if day in self.office.holidays:
+            return "office"
+        if self.national is not None:
+            return self.national.get(day)
+        return None
 
     def is_working_day(self, day: dt.date) -> bool:
-        return day.weekday() in self.office.hours and day not in self.office.holidays
+        return day.weekday() in self.office.hours and self.holiday(day) is None
 
     def add_working_days(self, day: dt.date, n: int) -> dt.date:
         """The n-th working day after `day` (before it when n < 0); n == 0 returns `day`."""

@@ -69,10 +69,29 @@ def cross_matches(kb: Knowledge, matcher: Matcher) -> list[tuple[str, str, str]]
     return pairs
 
 
-def check_knowledge(settings: Settings) -> tuple[list[str], str]:
-    """All problems (empty when valid) and a one-line summary."""
+def _approved(settings: Settings) -> tuple[dict | None, str]:  # type: ignore[type-arg]
+    """The admins' approved additions from the configured database, if it can be read."""
+    from bot.db import Database
+    from bot.services.proposals import learned_from_database
+
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        return None, ""     # no database yet, so nothing approved (and none is created)
+    db = Database(url)
     try:
-        kb = load_knowledge(settings.knowledge_dir)
+        return learned_from_database(db), ""
+    except Exception as exc:  # noqa: BLE001 - any failure: check the files alone, say so
+        return None, f" (approved entries in the database not checked: {type(exc).__name__})"
+    finally:
+        db.dispose()
+
+
+def check_knowledge(settings: Settings, with_database: bool = True) -> tuple[list[str], str]:
+    """All problems (empty when valid) and a one-line summary. The entries admins approved
+    (in the database) are checked like the curated ones."""
+    extra, note = _approved(settings) if with_database else (None, "")
+    try:
+        kb = load_knowledge(settings.knowledge_dir, extra=extra)
     except KnowledgeError as exc:
         return exc.problems, f"knowledge base not loadable: {len(exc.problems)} problem(s)"
     problems: list[str] = []
@@ -105,7 +124,8 @@ def check_knowledge(settings: Settings) -> tuple[list[str], str]:
     for question, own, winner in cross_matches(kb, answers.matcher):
         problems.append(f"sample question {question!r} of {own} matches {winner} better")
     samples = sum(len(e.questions) for e in kb.entries.values())
-    summary = (f"{len(kb.entries)} entries, {samples} sample questions, "
-               f"{len(kb.countries)} destinations: "
-               + ("OK" if not problems else f"{len(problems)} problem(s)"))
+    learned = sum(1 for e in kb.entries if e.startswith(LEARNED_PREFIX))
+    summary = (f"{len(kb.entries)} entries ({learned} approved by admins), {samples} sample "
+               f"questions, {len(kb.countries)} destinations: "
+               + ("OK" if not problems else f"{len(problems)} problem(s)") + note)
     return problems, summary

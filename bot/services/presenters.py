@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import t
 from bot.services.answers import format_number
 from bot.services.applications import AppView, EventView, label
+from bot.services.countries import CountryNames
 
 ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
                "Asia/Jayapura": "WIT"}
@@ -23,9 +24,11 @@ def esc(text: str) -> str:
 
 
 class Presenter:
-    def __init__(self, tz: ZoneInfo) -> None:
+    def __init__(self, tz: ZoneInfo, country: CountryNames | None = None) -> None:
         self.tz = tz
         self.zone = ZONE_LABELS.get(tz.key, tz.key)
+        # destinations are stored in English; shown in the reader's language
+        self.country = country or CountryNames()
 
     def when(self, moment: dt.datetime) -> str:
         if moment.tzinfo is None:       # SQLite hands back naive UTC
@@ -41,7 +44,8 @@ class Presenter:
         lines = [f"<b>{esc(app.ref)}</b> - {label(app.status, lang)}"]
         if company:
             lines.append(f"{esc(app.company)} (NIB {esc(app.nib)})")
-        what = " · ".join(esc(x) for x in (app.commodity, app.destination, app.form) if x)
+        destination = self.country(app.destination, lang) if app.destination else ""
+        what = " · ".join(esc(x) for x in (app.commodity, destination, app.form) if x)
         if what:
             lines.append(what)
         if app.hs_code:
@@ -59,6 +63,15 @@ class Presenter:
             lines.append(t("doc_outstanding_hint", lang, ref=esc(app.ref)))
         lines.append(t("app_next", lang, step=self.next_step(app.status, lang)))
         return "\n".join(lines)
+
+    def line(self, app: AppView, lang: str) -> str:
+        """One application on one short line (the list of issued ones)."""
+        what = " · ".join(esc(x) for x in (
+            app.commodity, self.country(app.destination, lang) if app.destination else "")
+            if x)
+        moment = app.updated_at if app.updated_at.tzinfo else app.updated_at.replace(
+            tzinfo=dt.UTC)
+        return f"• <b>{esc(app.ref)}</b> {what} · {moment.astimezone(self.tz):%d-%m-%Y}"
 
     def history(self, events: list[EventView], lang: str) -> str:
         lines = [t("app_history", lang)]

@@ -30,7 +30,6 @@ from bot.services.presenters import esc
 
 # approved, issued, rejected and cancelled applications need no more documents
 REMIND_STATUSES = (SUBMITTED, IN_REVIEW, RETURNED)
-QUIET_FROM, QUIET_UNTIL = dt.time(20, 0), dt.time(7, 0)
 EXPORTER, ALERT = "exporter", "alert"
 REMINDER_KIND = f"reminder_{EXPORTER}"      # the outbox kind of an exporter's reminder
 CHUNK = 500
@@ -88,19 +87,29 @@ class ReminderService:
 
     # -- time ----------------------------------------------------------------------------
 
+    def quiet(self, moment: dt.time) -> bool:
+        """Inside the quiet hours (reminders.quiet_hours, default 20:00-07:00 office time)."""
+        start, end = self.settings.quiet_from, self.settings.quiet_until
+        if start == end:
+            return False
+        if start > end:             # across midnight, the usual case
+            return moment >= start or moment < end
+        return start <= moment < end
+
     def not_before(self, now: dt.datetime) -> dt.datetime | None:
-        """Queued during the quiet hours (20:00-07:00 office time): deliver at 07:00."""
+        """Queued during the quiet hours: delivered when they end (07:00 by default)."""
         local = now.astimezone(self.tz)
-        if QUIET_UNTIL <= local.time() < QUIET_FROM:
+        if not self.quiet(local.time()):
             return None
-        day = local.date() + dt.timedelta(days=1 if local.time() >= QUIET_FROM else 0)
-        return dt.datetime.combine(day, QUIET_UNTIL, tzinfo=self.tz).astimezone(dt.UTC)
+        end = self.settings.quiet_until
+        day = local.date() + dt.timedelta(days=1 if local.time() >= end else 0)
+        return dt.datetime.combine(day, end, tzinfo=self.tz).astimezone(dt.UTC)
 
     def missed_today(self) -> bool:
         """At start-up: today's pass time has passed on a working day (the pass is idempotent)."""
         local = self.clock().astimezone(self.tz)
         return (self.calendar.is_working_day(local.date())
-                and self.settings.time <= local.time() < QUIET_FROM)
+                and self.settings.time <= local.time() and not self.quiet(local.time()))
 
     # -- the pass ------------------------------------------------------------------------
 

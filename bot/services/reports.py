@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from sqlalchemy import func, select
 
 from bot.db import Database
@@ -38,6 +39,7 @@ from bot.services.applications import ISSUED
 from bot.services.documents import ACCEPTED, RECEIVED, REJECTED
 from bot.services.presenters import ZONE_LABELS, esc
 from bot.services.reminders import EXPORTER
+from bot.services.report_args import CommodityNames
 from knowledge.loader import ExportRow, Knowledge
 
 ZERO = Decimal(0)
@@ -87,6 +89,11 @@ class Period:
             return str(s.year)
         if s.day == 1 and (s.year, s.month) == (e.year, e.month) and _month_end(s) == e:
             return month_name(f"{s.year:04d}-{s.month:02d}", lang)
+        if s == e:      # "kemarin": one day, its month named in the reader's language
+            return format_date(s, "d MMMM y", locale=lang)
+        if s.day == 1 and s.year == e.year and s.month % 3 == 1 and e.month == s.month + 2 \
+                and _month_end(e) == e:
+            return t("rep_quarter", lang, q=(s.month + 2) // 3, year=s.year)
         return t("rep_period_range", lang, start=f"{s:%d-%m-%Y}", end=f"{e:%d-%m-%Y}")
 
     @classmethod
@@ -481,9 +488,12 @@ def period_slug(period: Period) -> str:
 class ReportService:
     def __init__(self, db: Database, tz: ZoneInfo, country_name: CountryName,
                  published: Published | None = None,
-                 topic_title: Callable[[str, str], str] = lambda tid, _lang: tid) -> None:
+                 topic_title: Callable[[str, str], str] = lambda tid, _lang: tid,
+                 commodity_names: CommodityNames | None = None) -> None:
         self.db = db
         self.tz = tz
+        # what officers may type for a commodity (knowledge/hs_codes.yaml)
+        self.commodity_names = commodity_names or CommodityNames(())
         self._country_name = country_name
         self.published = published
         self.topic_title = topic_title
@@ -501,7 +511,8 @@ class ReportService:
     def today(self) -> dt.date:
         return dt.datetime.now(self.tz).date()
 
-    def issued(self, period: Period, commodity: str | None = None) -> list[Issued]:
+    def issued(self, period: Period, commodity: str | Sequence[str] | None = None
+               ) -> list[Issued]:
         """Issued SKAs whose issuance (the 'issued' status event) falls in the period."""
         lo, hi = period.bounds(self.tz)
         issued_at = (select(StatusEvent.application_id, func.max(StatusEvent.at).label("at"))
@@ -514,14 +525,30 @@ class ReportService:
                  .join(Company, Company.id == SkaApplication.company_id)
                  .outerjoin(issued_at, issued_at.c.application_id == SkaApplication.id)
                  .where(SkaApplication.status == ISSUED, when >= lo, when < hi))
-        if commodity:
+        if isinstance(commodity, str):
             query = query.where(func.lower(SkaApplication.commodity) == commodity.casefold())
+        elif commodity is not None:
+            # the recorded spellings of one commodity (report_args.CommodityNames)
+            query = query.where(func.lower(SkaApplication.commodity).in_(
+                [name.casefold() for name in commodity] or [""]))
         with self.db.session() as s:
             return [Issued(*row) for row in s.execute(query)]
 
-    def export(self, period: Period, commodity: str | None = None) -> ExportReport:
-        report = aggregate(self.issued(period, commodity), period, self.tz, self.canonical,
-                           commodity)
+    def commodities(self) -> list[str]:
+        """Every commodity name recorded in the applications, once each."""
+        with self.db.session() as s:
+            names = s.scalars(select(SkaApplication.commodity).distinct())
+            seen: dict[str, str] = {}
+            for name in names:
+                if name and name.strip():
+                    seen.setdefault(name.strip().casefold(), name.strip())
+            return sorted(seen.values())
+
+    def export(self, period: Period, commodity: str | None = None,
+               names: Sequence[str] | None = None) -> ExportReport:
+        """`names`: the recorded names that `commodity` (then only a label) stands for."""
+        report = aggregate(self.issued(period, commodity if names is None else names), period,
+                           self.tz, self.canonical, commodity)
         if commodity and len(report.by_commodity) == 1:
             # show the commodity as recorded, not as typed
             report = replace(report, commodity=report.by_commodity[0].key)
@@ -530,9 +557,11 @@ class ReportService:
             report = replace(report, published=pub)
         return report
 
-    def stats(self, days: int, now: dt.datetime | None = None) -> HelpdeskStats:
+    def stats(self, days: int, now: dt.datetime | None = None,
+              since: dt.datetime | None = None) -> HelpdeskStats:
+        """The last `days` up to `now`, or from `since` (a named period) up to `now`."""
         until = now or dt.datetime.now(dt.UTC)
-        since = until - dt.timedelta(days=days)
+        since = since or until - dt.timedelta(days=days)
         with self.db.session() as s:
             queries = s.execute(
                 select(QueryLog.user_id, QueryLog.text, QueryLog.matched_id, QueryLog.outcome,
@@ -566,13 +595,13 @@ class ReportService:
     # -- what a command sends ---------------------------------------------------------------
 
     def export_files(self, period: Period, commodity: str | None, lang: str,
-                     office: str) -> Rendered:
+                     office: str, names: Sequence[str] | None = None) -> Rendered:
         """Summary, chart and workbook of one export report (blocking: run it in a thread)."""
         # imported here: matplotlib takes a moment to load and only reports need it
         from bot.services.reports_charts import export_chart
         from bot.services.reports_xlsx import export_workbook
 
-        report = self.export(period, commodity)
+        report = self.export(period, commodity, names)
         summary = self.export_summary(report, lang)
         if not report.lines:
             return Rendered(summary, report=report)
@@ -585,14 +614,15 @@ class ReportService:
                         stem + ".xlsx", report)
 
     def stats_files(self, days: int, lang: str, office: str, chart: bool = False,
-                    workbook: bool = False, now: dt.datetime | None = None) -> Rendered:
+                    workbook: bool = False, now: dt.datetime | None = None,
+                    period: str | None = None, since: dt.datetime | None = None) -> Rendered:
         """Summary of the help-desk figures, with the chart or workbook when asked for."""
         from bot.services.reports_charts import stats_chart
         from bot.services.reports_xlsx import stats_workbook
 
-        st = self.stats(days, now)
+        st = self.stats(days, now, since)
         titles = {tid: self.topic_title(tid, lang) for tid, _ in st.top_topics}
-        summary = self.stats_summary(st, lang, titles)
+        summary = self.stats_summary(st, lang, titles, period)
         empty = not st.questions and not st.tickets
         png = stats_chart(st, lang, titles) if chart and not empty else None
         period = t("rep_period_range", lang, start=self.when(st.since), end=self.when(st.until))
@@ -638,12 +668,16 @@ class ReportService:
             lines.append(t("rep_missing_figures", lang, count=report.missing_figures))
         return "\n".join(lines)
 
-    def stats_summary(self, st: HelpdeskStats, lang: str, titles: dict[str, str]) -> str:
+    def stats_summary(self, st: HelpdeskStats, lang: str, titles: dict[str, str],
+                      period: str | None = None) -> str:
         rate = "-" if st.deflection_rate is None else \
             format_number(Decimal(st.deflection_rate * 100), lang, 1) + "%"
+        title = t("stats_title", lang, days=st.days, since=self.when(st.since),
+                  until=self.when(st.until)) if period is None else \
+            t("stats_title_period", lang, period=period, since=self.when(st.since),
+              until=self.when(st.until))
         lines = [
-            t("stats_title", lang, days=st.days, since=self.when(st.since),
-              until=self.when(st.until)),
+            title,
             t("stats_questions", lang, count=st.questions, answered=st.answered,
               suggested=st.suggested, no_match=st.no_match),
             t("stats_deflection", lang, count=st.deflected, rate=rate),
@@ -666,7 +700,8 @@ class ReportService:
         if st.top_unanswered:
             lines.append(t("stats_top_unanswered", lang))
             lines += [f"• <i>{esc(text[:80])}</i>: {n}" for text, n in st.top_unanswered]
-        lines.append(t("stats_more", lang, days=st.days))
+        if period is None:
+            lines.append(t("stats_more", lang, days=st.days))
         return "\n".join(lines)
 
 

@@ -107,7 +107,7 @@ def stats_chart(st: HelpdeskStats, lang: str, titles: dict[str, str]) -> bytes:
     panels = [len(outcomes), len(times), max(len(topics), 1)]
     heights = [n * BAR_IN + 0.9 for n in panels]
     fig = Figure(figsize=(WIDTH_IN, sum(heights) + 1.0), layout="constrained")
-    fig.suptitle(t("stats_photo_caption", lang, days=st.days), fontsize=14)
+    fig.suptitle(t("stats_photo_caption", lang, period=t("stats_last_days", lang, days=st.days)), fontsize=14)
     axes = fig.subplots(3, 1, height_ratios=heights)
     _hbars(axes[0], [a for a, _ in outcomes], [float(n) for _, n in outcomes], COLOURS[0],
            [str(n) for _, n in outcomes], t("stats_chart_outcomes", lang))

@@ -123,7 +123,7 @@ def export_workbook(report: ExportReport, lang: str, office: str, country_name: 
 def stats_workbook(st: HelpdeskStats, lang: str, titles: dict[str, str], office: str,
                    period: str) -> bytes:
     """Sheets: the figures (one per row), the top topics, the top unanswered questions."""
-    head = [t("stats_photo_caption", lang, days=st.days), office, period]
+    head = [t("stats_photo_caption", lang, period=t("stats_last_days", lang, days=st.days)), office, period]
     wb = Workbook()
     ws = wb.active
     ws.title = t("stats_sheet_summary", lang)
