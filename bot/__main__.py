@@ -30,9 +30,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, TelegramError
 
     from bot.app import build_application
-    from bot.startup import StartupError
     from bot.db import AlreadyRunning, single_process_lock
     from bot.health import HealthServer
+    from bot.startup import StartupError
 
     settings.require_token()
     try:
