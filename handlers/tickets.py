@@ -58,18 +58,17 @@ async def escalate(update: Update, context: Context, question: str | None = None
     who = person(update, context)
     lang = who.lang
     tried: list[tuple[str, float]] = []
+    outcome = "direct"          # /petugas TEXT: the bot showed nothing for it
     if question is None:
         last = svc.answers.last_question(who.id, RECENT_QUESTION_MINUTES)
         if last is None:
             context.user_data["ticket_question_pending"] = True
             await send(update, context, t("tk_need_question", lang))
             return
-        question, tried = last
-    else:
-        tried = [(tid, score) for tid, score in svc.answers.ask(
-            question, lang, log=False).candidates]
+        # the card tells officers exactly what the exporter was shown
+        question, outcome, tried = last
     # the whole question is kept: the card shows its start, the rest follows the card
-    view, created = svc.tickets.open(who.id, question, tried)
+    view, created = svc.tickets.open(who.id, question, tried, outcome)
     keyboard = InlineKeyboardMarkup([[button(t("tk_back", lang), "o:back")]])
     if not svc.tickets.officer_chats():
         # stored for /queue, but no officer is reachable through the bot: say so

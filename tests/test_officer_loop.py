@@ -301,3 +301,24 @@ async def test_a_lost_response_means_one_duplicate_at_most(bot: BotHarness) -> N
     await drain(bot, 2.0)
     answers = [t for t in exporter_texts(bot) if "biaya" in t.lower() or "gratis" in t.lower()]
     assert len(answers) == 2                    # the lost one, and the outbox's one
+
+
+# -- the card shows what the exporter saw --------------------------------------------------
+
+async def test_the_card_shows_what_the_exporter_was_shown(bot: BotHarness) -> None:
+    sent = await bot.say("berapa biaya penerbitan ska", user_id=EXPORTER, first_name="Budi")
+    assert ("🙋 Tanya petugas", "o:ask") in buttons_of(sent)     # an answer to confirm
+    topic = bot.services.answers.ask("berapa biaya penerbitan ska", "id", log=False).topic_id
+    await bot.press("o:ask", user_id=EXPORTER)
+    card = bot.api.last(OFFICERS_CHAT)
+    title = bot.services.answers.title(topic, "id")
+    assert f"Bot menjawab: «{title}»" in card.params["text"]
+
+    ticket = await open_ticket(bot, user_id=1002)       # a question with no answer
+    card = next(c for c in reversed(bot.api.sent(OFFICERS_CHAT, "sendMessage"))
+                if f"Tiket #{ticket}" in c.params["text"])
+    assert "Bot tidak menemukan jawaban" in card.params["text"]
+
+    await bot.say("/petugas tolong telepon saya", user_id=1003)
+    card = bot.api.last(OFFICERS_CHAT)
+    assert "Langsung ke petugas" in card.params["text"]

@@ -126,8 +126,10 @@ class AnswerService:
             )
             return result.rowcount == 1
 
-    def last_question(self, user_id: int, minutes: int) -> tuple[str, list[tuple[str, float]]] | None:
-        """The user's latest real question of the last minutes, with what the bot tried."""
+    def last_question(self, user_id: int, minutes: int
+                      ) -> tuple[str, str, list[tuple[str, float]]] | None:
+        """The user's latest real question of the last minutes: its text, the outcome
+        and what the exporter was shown (the answer's topic, or each suggestion)."""
         assert self.db is not None
         since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
         with self.db.session() as s:
@@ -138,8 +140,16 @@ class AnswerService:
                 .order_by(QueryLog.id.desc())).first()
             if row is None:
                 return None
-            text = row.text
-        return text, [(tid, score) for tid, score in self.ask(text, "id", log=False).candidates]
+            text, lang, outcome = row.text, row.language, row.outcome
+            matched, score = row.matched_id, row.score
+        if outcome == "answer" and matched:
+            return text, outcome, [(matched, score)]
+        if outcome == "suggest":
+            # the suggestions were not stored: the same question gives the same buttons
+            reply = self.ask(text, lang, log=False)
+            scores = dict(reply.candidates)
+            return text, outcome, [(tid, scores.get(tid, 0.0)) for tid, _ in reply.suggestions]
+        return text, outcome, []
 
     def gaps(self, days: int, limit: int = 50) -> list[tuple[str, int]]:
         """Unanswered and low-confidence questions, grouped by similarity, most frequent first."""

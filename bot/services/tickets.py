@@ -74,6 +74,9 @@ class TicketView:
     claimed_by_name: str | None
     card_message_id: int | None
     bot_tried: list[tuple[str, float]]
+    # what the exporter was shown before asking: answer, suggest, no_match,
+    # ask_destination, direct (asked an officer straight away); None for old tickets
+    bot_outcome: str | None
     created_at: dt.datetime
     summary: str | None
     rating: int | None
@@ -110,6 +113,12 @@ class TicketService:
     # -- reading -------------------------------------------------------------------------
 
     def _view(self, s: Session, ticket: Ticket) -> TicketView:
+        stored = json.loads(ticket.bot_tried or "[]")
+        if isinstance(stored, dict):
+            outcome, shown = stored.get("outcome"), stored.get("shown", [])
+        else:       # tickets opened before the outcome was kept
+            outcome, shown = None, stored
+        shown = [(tid, score) for tid, score in shown]
         user = s.get(User, ticket.user_id)
         company = s.get(Company, ticket.company_id) if ticket.company_id else None
         apps: list[str] = []
@@ -127,7 +136,7 @@ class TicketService:
             company=company.name if company else None, question=ticket.question,
             status=ticket.status, claimed_by=ticket.claimed_by,
             claimed_by_name=ticket.claimed_by_name, card_message_id=ticket.card_message_id,
-            bot_tried=[(tid, score) for tid, score in json.loads(ticket.bot_tried or "[]")],
+            bot_tried=shown, bot_outcome=outcome,
             created_at=_aware(ticket.created_at), summary=ticket.summary, rating=ticket.rating,
             attached=ticket.exporter_attached, open_apps=apps,
             exporter_lang=user.language if user else "id")
@@ -192,12 +201,13 @@ class TicketService:
         if len(question) > CARD_QUESTION_CHARS:
             question = question[:CARD_QUESTION_CHARS].rstrip() + "…"
         lines.append(t("tk_card_question", lang, question=esc(question)))
-        if v.bot_tried:
-            tried = ", ".join(f"{esc(self.titles(tid, lang))} ({score:.0f})"
-                              for tid, score in v.bot_tried[:3])
-            lines.append(t("tk_card_tried", lang, tried=tried))
+        titles = ", ".join(f"«{esc(self.titles(tid, lang))}»" for tid, _ in v.bot_tried[:3])
+        if v.bot_outcome in ("answer", "suggest") and titles:
+            lines.append(t(f"tk_card_shown_{v.bot_outcome}", lang, titles=titles))
+        elif v.bot_outcome in ("no_match", "ask_destination", "direct"):
+            lines.append(t(f"tk_card_shown_{v.bot_outcome}", lang))
         else:
-            lines.append(t("tk_card_tried", lang, tried="-"))
+            lines.append(t("tk_card_tried", lang, tried=titles or "-"))
         if v.open_apps:
             lines.append(t("tk_card_apps", lang, apps=esc(", ".join(v.open_apps))))
         lines.append(t("tk_card_opened", lang, when=self.presenter.when(v.created_at)))
@@ -232,7 +242,8 @@ class TicketService:
     # -- the exporter's side ---------------------------------------------------------------
 
     def open(self, user_id: int, question: str,
-             bot_tried: list[tuple[str, float]]) -> tuple[TicketView, bool]:
+             bot_tried: list[tuple[str, float]], outcome: str = "direct"
+             ) -> tuple[TicketView, bool]:
         """A new ticket, or the exporter's active one with the question added to it."""
         with self.db.session() as s:
             ticket = s.scalars(select(Ticket).where(Ticket.user_id == user_id,
@@ -252,7 +263,8 @@ class TicketService:
             user = s.get(User, user_id)
             ticket = Ticket(user_id=user_id, company_id=user.company_id if user else None,
                             question=question, created_at=self.clock(),
-                            bot_tried=json.dumps([[tid, round(sc, 1)] for tid, sc in bot_tried]))
+                            bot_tried=json.dumps({"outcome": outcome, "shown": [
+                                [tid, round(sc, 1)] for tid, sc in bot_tried]}))
             s.add(ticket)
             s.flush()
             s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id,
