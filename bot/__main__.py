@@ -403,7 +403,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config)
         return func(settings, args)
     except ConfigError as exc:
-        print(f"config error: {exc}", file=sys.stderr)
+        for problem in exc.problems or [str(exc)]:
+            print(f"config error: {problem}", file=sys.stderr)
         return 2
     except KnowledgeError as exc:
         print(f"knowledge base error: {len(exc.problems)} problem(s); "
