@@ -167,12 +167,18 @@ def cmd_link_code(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    """Create or update applications from a CSV file; status changes notify exporters."""
+    """Create or update applications from a CSV or .xlsx file; status changes notify
+    exporters. --check reports the same and writes nothing."""
+    from pathlib import Path
+
     from bot.services import build_services
 
+    if not Path(args.file).is_file():
+        print(f"cannot read {args.file}: no such file", file=sys.stderr)
+        return 2
     svc = build_services(settings)
     try:
-        report = svc.importer.import_csv(args.file)
+        report = svc.importer.import_file(args.file, check=args.check)
     except OSError as exc:
         print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
@@ -312,8 +318,10 @@ def parser() -> argparse.ArgumentParser:
 
     apps = sub.add_parser("applications", help="application data")
     appsub = apps.add_subparsers(dest="apps_command", required=True)
-    p = appsub.add_parser("import", help="import applications from CSV (see README)")
-    p.add_argument("file")
+    p = appsub.add_parser("import", help="import applications from CSV or .xlsx (see README)")
+    p.add_argument("file", help="a .csv (UTF-8) or .xlsx file with the columns of the README")
+    p.add_argument("--check", action="store_true",
+                   help="validate every row and print the report; write nothing")
     p.set_defaults(func=cmd_import)
 
     demo = sub.add_parser("demo", help="demo data")
