@@ -6,13 +6,20 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.clierrors import database_problem, unexpected
 from bot.config import TOKEN_ENV, ConfigError, Settings, load_settings
+from bot.logsafe import redact
 from knowledge.loader import KnowledgeError
 
 log = logging.getLogger("bot")
+# DEBUG shows the traceback behind a one-line failure
+LOG_LEVEL_ENV = "SKA_LOG_LEVEL"
 
 
 def setup_logging(level: str = "INFO") -> None:
@@ -117,9 +124,15 @@ def cmd_kb_check(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     """Talk to the real bot in the terminal, without Telegram."""
-    from bot.console import run_console
+    from bot.console import resolve_user, run_console
 
-    logging.getLogger().setLevel(logging.WARNING)     # the terminal is the chat window
+    try:
+        resolve_user(settings, args.as_user)
+    except ValueError as exc:
+        print(f"chat: {exc}", file=sys.stderr)
+        return 2
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger().setLevel(logging.WARNING)     # the terminal is the chat window
     return asyncio.run(run_console(settings, args.as_user))
 
 
@@ -405,8 +418,10 @@ def hoist_config(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(hoist_config(sys.argv[1:] if argv is None else argv))
-    setup_logging()
+    level = os.environ.get(LOG_LEVEL_ENV, "INFO").upper()
+    setup_logging(level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO")
     func: Callable[[Settings, argparse.Namespace], int] = args.func
+    settings: Settings | None = None
     try:
         settings = load_settings(args.config)
         return func(settings, args)
@@ -422,6 +437,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except SQLAlchemyError as exc:
+        # unreachable or refusing server, unwritable SQLite file: one line, no password
+        log.debug("database failure", exc_info=exc)
+        url = settings.database_url if settings is not None else "?"
+        print(database_problem(exc, url), file=sys.stderr)
+        return 2
+    except OSError as exc:
+        log.debug("file failure", exc_info=exc)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or type(exc).__name__}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a command's last word is one line, not a trace
+        print(redact(unexpected(exc, args.command)), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
