@@ -67,12 +67,17 @@ class TelegramSettings:
     webhook: WebhookSettings | None = None
     # updates handled at the same time (different senders; one sender's stay in order)
     concurrent_updates: int = 1
+    # how long start-up keeps retrying Telegram (getMe, setMyCommands, the first
+    # getUpdates) before it gives up
+    startup_retry_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
 class OutboxSettings:
     rate_per_second: float = 25.0
     per_chat_per_second: float = 1.0
+    # Telegram allows about 20 messages a minute in one group
+    group_per_minute: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -213,7 +218,8 @@ def _settings(f: schema.ConfigFile, kdir: Path, source: Path | None) -> Settings
             token=Secret(token) if token else None,
             base_url=tg.base_url or None, base_file_url=tg.base_file_url or None,
             bot_username=tg.bot_username.lstrip("@") or None, webhook=_webhook(tg.webhook),
-            concurrent_updates=tg.concurrent_updates),
+            concurrent_updates=tg.concurrent_updates,
+            startup_retry_seconds=tg.startup_retry_seconds),
         database_url=f.database.url or "sqlite:///ska-helpdesk.db",
         timezone=ZoneInfo(f.timezone),
         office=OfficeSettings(name=f.office.name, address=f.office.address,
@@ -225,7 +231,8 @@ def _settings(f: schema.ConfigFile, kdir: Path, source: Path | None) -> Settings
         matcher=MatcherSettings(m.answer_threshold, m.suggest_threshold, m.min_gap,
                                 m.anchored_threshold, m.anchored_gap),
         knowledge_dir=kdir,
-        outbox=OutboxSettings(f.outbox.rate_per_second, f.outbox.per_chat_per_second),
+        outbox=OutboxSettings(f.outbox.rate_per_second, f.outbox.per_chat_per_second,
+                              f.outbox.group_per_minute),
         link_code_days=f.linking.code_days,
         reminders=ReminderSettings(time=r.time, first_after_hours=r.first_after_hours,
                                    every_working_days=r.every_working_days,

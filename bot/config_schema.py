@@ -121,6 +121,7 @@ class TelegramFile(Section):
     bot_username: Text = ""
     webhook: WebhookFile = WebhookFile()
     concurrent_updates: Annotated[Whole, between(1, 256)] = 1
+    startup_retry_seconds: Annotated[Number, between(0, 86400)] = 300.0
 
 
 class DatabaseFile(Section):
@@ -238,6 +239,7 @@ class MatcherFile(Section):
 class OutboxFile(Section):
     rate_per_second: Annotated[Number, between(0.1, 30)] = 25.0
     per_chat_per_second: Annotated[Number, between(0.01, 30)] = 1.0
+    group_per_minute: Annotated[Number, between(1, 600)] = 20.0
 
 
 class LinkingFile(Section):

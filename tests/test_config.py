@@ -29,6 +29,7 @@ def test_the_example_config_loads_with_its_documented_defaults() -> None:
     assert dt.date(2026, 12, 25) in settings.office.holidays
     assert settings.matcher.answer_threshold == 58.5 and settings.throttle.messages == 20
     assert settings.reminders.time == dt.time(9, 0)
+    assert settings.telegram.startup_retry_seconds == 300 and settings.outbox.group_per_minute == 20
 
 
 def test_misspelt_keys_are_refused_with_the_nearest_key_all_at_once() -> None:
