@@ -203,3 +203,21 @@ def test_cli_check_prints_the_report_and_writes_nothing(tmp_path: Path,
     assert out[-1] == "line 3, submitted_at: 0001-01-01 is before 2000-01-01"
     assert main(["--config", str(config), "applications", "import", str(tmp_path / "nope.csv")]) == 2
     assert "nope.csv: no such file" in capsys.readouterr().err
+
+
+def test_the_row_by_row_path_gives_the_same_result(services: Services) -> None:
+    """The path taken when the database refuses something in a batch: each row in a
+    savepoint. Same rows in, same report and data out as the batched path."""
+    from bot.services.import_files import read_csv_text
+    from bot.services.importer import ImportReport
+
+    text = HEADER + GOOD + "A-2,124,PT Dua,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,NaN\n" \
+        + "A-3,124,PT Dua,Veneer,4408,CN,ACFTA,submitted,,2026-11-01,1,2\n"
+    importer = services.importer
+    report = ImportReport()
+    clean = importer._validate(read_csv_text(text), "en", report)
+    importer._batch(clean, "import", report, check=False, savepoints=True)
+    assert (report.created, report.errors) == (2, [(3, "value_usd: 'NaN' is not a number")])
+    assert set(_apps(services)) == {"A-1", "A-3"}
+    again = importer.import_text(text.replace(",submitted,,2026-11-01,1,2", ",in_review,,2026-11-01,1,2"))
+    assert (again.unchanged, again.status_changes) == (1, 1)

@@ -189,14 +189,16 @@ class DocumentService:
     # -- checklists ----------------------------------------------------------------------
 
     def create_checklist(self, s: Session, app: SkaApplication, missing: Iterable[str] = (),
-                         actor: str = "import") -> int:
+                         actor: str = "import", fresh: bool = False) -> int:
         """In the caller's transaction: the listed documents start missing, the rest accepted.
 
-        Idempotent: documents already on the checklist keep their state.
+        Idempotent: documents already on the checklist keep their state. `fresh`: the
+        application was created in this transaction, so it has none yet (an import of
+        thousands saves a query each).
         """
         missing = list(missing)
-        have = set(s.scalars(select(ChecklistItem.doc_id)
-                             .where(ChecklistItem.application_id == app.id)))
+        have = set() if fresh else set(s.scalars(
+            select(ChecklistItem.doc_id).where(ChecklistItem.application_id == app.id)))
         wanted = dict.fromkeys([*self.catalog.required(app.hs_code, app.form), *missing])
         now = self.clock()
         added = 0
