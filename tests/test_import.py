@@ -221,3 +221,14 @@ def test_the_row_by_row_path_gives_the_same_result(services: Services) -> None:
     assert set(_apps(services)) == {"A-1", "A-3"}
     again = importer.import_text(text.replace(",submitted,,2026-11-01,1,2", ",in_review,,2026-11-01,1,2"))
     assert (again.unchanged, again.status_changes) == (1, 1)
+
+
+def test_one_row_in_the_other_number_style_is_refused_alone(services: Services) -> None:
+    report = services.importer.import_text(
+        HEADER + "A-1,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,\"1.000,5\",\"20.000,00\"\n"
+        + "A-2,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,\"12,5\",\"7.000,00\"\n"
+        + "A-3,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,\"1,234.56\"\n")
+    assert report.created == 2 and report.number_style == "id"
+    assert report.errors == [(4, "value_usd: '1,234.56' is written in the other number style; "
+                                 "this file uses 1.234,56")]
+    assert "read as 1.234,56 (most numbers)" in report.notes[0]

@@ -294,14 +294,20 @@ class Importer:
         unknown = [c for c in table.header if c and c not in REQUIRED + OPTIONAL]
         if unknown:
             report.notes.append(f"ignored columns: {', '.join(unknown)}")
-        style, note = detect_number_style([v for _, r, _ in table.rows for c in NUMBER_COLUMNS
-                                           if isinstance(v := r.get(c) or "", str)])
+        texts = [v for _, r, _ in table.rows for c in NUMBER_COLUMNS
+                 if isinstance(v := r.get(c) or "", str)]
+        style, note = detect_number_style(texts)
+        if style == "mixed":
+            # one row typed the other way must not cost the whole file: the style most
+            # numbers use wins, the rows written the other way are refused
+            styles = [_cell_style(v) for v in texts]
+            style = "id" if styles.count("id") >= styles.count("en") else "en"
+            note = (f"numbers mix 1.234,56 and 1,234.56 styles; read as "
+                    f"{'1.234,56' if style == 'id' else '1,234.56'} (most numbers), rows "
+                    "written the other way are refused")
         report.number_style = style
         if note:
             report.notes.append(note)
-        if style == "mixed":
-            report.problems.append(RowProblem(1, None, note or "mixed number formats"))
-            return report
         clean = self._validate(table, style, report)
         self._write(clean, actor, report, check)
         return report
@@ -341,6 +347,10 @@ class Importer:
         numbers = {}
         for column in NUMBER_COLUMNS:
             cell = row.get(column) or ""
+            written = _cell_style(cell) if isinstance(cell, str) else None
+            if written in ("id", "en") and written != style:
+                raise RowError(column, f"{cell[:40]!r} is written in the other number style; "
+                               f"this file uses {'1.234,56' if style == 'id' else '1,234.56'}")
             try:
                 numbers[column] = parse_number(cell if isinstance(cell, Decimal) else str(cell),
                                                style, NUMBER_LIMITS[column])
