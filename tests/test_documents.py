@@ -269,3 +269,16 @@ def test_file_types_unit() -> None:
     assert safe_name("evil.exe", pdf) == "evil.pdf"
     assert safe_name("a\u202eexe.pdf", pdf) == "aexe.pdf"       # no bidi override tricks
     assert safe_name("", pdf) == "dokumen.pdf" and safe_name("...", pdf) == "dokumen.pdf"
+
+
+async def test_a_file_telegram_cannot_hand_over_is_asked_again(bot: BotHarness) -> None:
+    await linked(bot)
+    await bot.say("/upload SKA-001")
+    bot.api.fail_next("getFile", 400, description="Bad Request: file is temporarily unavailable")
+    sent = await bot.feed(bot.api.document(1001, "inv.pdf", "application/pdf",
+                                           content=samples.PDF))
+    assert "File belum bisa diambil dari Telegram" in text_of(sent) and uploads(bot) == 0
+    # the /upload is still open: sending it again works
+    sent = await bot.feed(bot.api.document(1001, "inv.pdf", "application/pdf",
+                                           content=samples.PDF))
+    assert "Dokumen apa ini?" in text_of(sent) and uploads(bot) == 1
