@@ -186,7 +186,9 @@ def _with_environment(raw: dict[str, Any], env: dict[str, str]) -> tuple[dict[st
 
 def _knowledge_dir(raw: dict[str, Any], source: Path | None) -> tuple[Path, str | None]:
     value = raw.get("knowledge_dir")
-    kdir = Path(value) if isinstance(value, str) and value else DEFAULT_KNOWLEDGE
+    text = str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) \
+        else ""
+    kdir = Path(text) if text else DEFAULT_KNOWLEDGE
     if source is not None and not kdir.is_absolute():
         kdir = (source.parent / kdir).resolve()
     if not kdir.is_dir():

@@ -150,6 +150,10 @@ def _span(value: Any) -> Any:
 
 def _clock(value: Any) -> Any:
     """reminders.time: 'HH:MM' between 07:00 and 19:59 (nothing goes out 20:00-07:00)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 09:00 as the number 540 (base 60)
+        raise PydanticCustomError("clock", "write the time in quotes, e.g. \"09:00\" (YAML "
+                                  "read {got} as a number)", {"got": str(value)})
     text = str(value).strip()
     m = re.match(r"^(\d{1,2}):(\d{2})$", text)
     when = dt.time(int(m[1]), int(m[2])) if m and int(m[1]) < 24 and int(m[2]) < 60 else None
