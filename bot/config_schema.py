@@ -151,7 +151,7 @@ def _span(value: Any) -> Any:
 def _clock(value: Any) -> Any:
     """reminders.time: 'HH:MM' between 07:00 and 19:59 (nothing goes out 20:00-07:00)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        # YAML 1.1 reads an unquoted 09:00 as the number 540 (base 60)
+        # YAML 1.1 reads an unquoted 9:30 as the number 570 (base 60)
         raise PydanticCustomError("clock", "write the time in quotes, e.g. \"09:00\" (YAML "
                                   "read {got} as a number)", {"got": str(value)})
     text = str(value).strip()

@@ -69,11 +69,11 @@ def test_every_type_and_range_problem_is_listed_with_its_path() -> None:
 
 def test_an_unquoted_time_gets_a_hint(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text("reminders:\n  time: 09:00\n")       # YAML 1.1: 9 * 60 + 0 = 540
+    path.write_text("reminders:\n  time: 9:30\n")        # YAML 1.1: 9 * 60 + 30 = 570
     with pytest.raises(ConfigError) as caught:
         load_settings(path, env={})
     assert caught.value.problems == [
-        'reminders.time: write the time in quotes, e.g. "09:00" (YAML read 540 as a number)']
+        'reminders.time: write the time in quotes, e.g. "09:00" (YAML read 570 as a number)']
 
 
 def test_booleans_are_not_numbers_and_empty_keys_mean_the_default() -> None:
