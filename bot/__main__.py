@@ -6,13 +6,20 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.clierrors import database_problem, unexpected
 from bot.config import TOKEN_ENV, ConfigError, Settings, load_settings
+from bot.logsafe import redact
 from knowledge.loader import KnowledgeError
 
 log = logging.getLogger("bot")
+# DEBUG shows the traceback behind a one-line failure
+LOG_LEVEL_ENV = "SKA_LOG_LEVEL"
 
 
 def setup_logging(level: str = "INFO") -> None:
@@ -134,9 +141,15 @@ def cmd_kb_check(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     """Talk to the real bot in the terminal, without Telegram."""
-    from bot.console import run_console
+    from bot.console import resolve_user, run_console
 
-    logging.getLogger().setLevel(logging.WARNING)     # the terminal is the chat window
+    try:
+        resolve_user(settings, args.as_user)
+    except ValueError as exc:
+        print(f"chat: {exc}", file=sys.stderr)
+        return 2
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger().setLevel(logging.WARNING)     # the terminal is the chat window
     return asyncio.run(run_console(settings, args.as_user))
 
 
@@ -184,12 +197,18 @@ def cmd_link_code(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    """Create or update applications from a CSV file; status changes notify exporters."""
+    """Create or update applications from a CSV or .xlsx file; status changes notify
+    exporters. --check reports the same and writes nothing."""
+    from pathlib import Path
+
     from bot.services import build_services
 
+    if not Path(args.file).is_file():
+        print(f"cannot read {args.file}: no such file", file=sys.stderr)
+        return 2
     svc = build_services(settings)
     try:
-        report = svc.importer.import_csv(args.file)
+        report = svc.importer.import_file(args.file, check=args.check)
     except OSError as exc:
         print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
@@ -329,8 +348,10 @@ def parser() -> argparse.ArgumentParser:
 
     apps = sub.add_parser("applications", help="application data")
     appsub = apps.add_subparsers(dest="apps_command", required=True)
-    p = appsub.add_parser("import", help="import applications from CSV (see README)")
-    p.add_argument("file")
+    p = appsub.add_parser("import", help="import applications from CSV or .xlsx (see README)")
+    p.add_argument("file", help="a .csv (UTF-8) or .xlsx file with the columns of the README")
+    p.add_argument("--check", action="store_true",
+                   help="validate every row and print the report; write nothing")
     p.set_defaults(func=cmd_import)
 
     demo = sub.add_parser("demo", help="demo data")
@@ -414,13 +435,16 @@ def hoist_config(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(hoist_config(sys.argv[1:] if argv is None else argv))
-    setup_logging()
+    level = os.environ.get(LOG_LEVEL_ENV, "INFO").upper()
+    setup_logging(level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO")
     func: Callable[[Settings, argparse.Namespace], int] = args.func
+    settings: Settings | None = None
     try:
         settings = load_settings(args.config)
         return func(settings, args)
     except ConfigError as exc:
-        print(f"config error: {exc}", file=sys.stderr)
+        for problem in exc.problems or [str(exc)]:
+            print(f"config error: {problem}", file=sys.stderr)
         return 2
     except KnowledgeError as exc:
         print(f"knowledge base error: {len(exc.problems)} problem(s); "
@@ -430,6 +454,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except SQLAlchemyError as exc:
+        # unreachable or refusing server, unwritable SQLite file: one line, no password
+        log.debug("database failure", exc_info=exc)
+        url = settings.database_url if settings is not None else "?"
+        print(database_problem(exc, url), file=sys.stderr)
+        return 2
+    except OSError as exc:
+        log.debug("file failure", exc_info=exc)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or type(exc).__name__}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a command's last word is one line, not a trace
+        print(redact(unexpected(exc, args.command)), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

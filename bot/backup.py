@@ -42,6 +42,8 @@ def backup(url: str, target: str | Path) -> Path:
         raise BackupError(f"backup: database file {source} does not exist")
     if target.exists():
         raise BackupError(f"backup: {target} exists; choose a new file name")
+    if not target.parent.is_dir():
+        raise BackupError(f"backup: folder {target.parent} does not exist")
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     dst.close()

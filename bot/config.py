@@ -2,43 +2,43 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-import yaml
+from pydantic import SecretStr, ValidationError
 
+from bot import config_schema as schema
+from bot.safeload import InputFileError, load_file
 from knowledge.matcher import Thresholds
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 DATABASE_ENV = "SKA_DATABASE_URL"
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
-# what Telegram accepts as X-Telegram-Bot-Api-Secret-Token
-_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{2,}$")
-_HOURS_RE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+# a config file is a few KB; anything near this is not one
+MAX_CONFIG_BYTES = 256 * 1024
 
 
 class ConfigError(Exception):
-    """A setting is missing or invalid; the message names the key."""
+    """Settings are missing or invalid: one line per problem, each naming its key."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
 
 
-@dataclass(frozen=True)
-class Secret:
-    """Keeps the token out of reprs, tracebacks and logs."""
+class Secret(SecretStr):
+    """pydantic's SecretStr (masked in reprs, tracebacks and logs) with `.value`."""
 
-    value: str
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
+    @property
+    def value(self) -> str:
+        return self.get_secret_value()
 
 
 @dataclass(frozen=True)
@@ -186,345 +186,128 @@ DEFAULT_HOURS = {
     "fri": "07:30-16:30",
 }
 DEFAULT_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+# where a value came from when the environment overrides the file
+_ENV_KEYS = {TOKEN_ENV: ("telegram", "token"), DATABASE_ENV: ("database", "url"),
+             WEBHOOK_SECRET_ENV: ("telegram", "webhook", "secret_token")}
 
 
-def _section(raw: dict[str, Any], key: str) -> dict[str, Any]:
-    value = raw.get(key) or {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"{key}: must be a mapping of settings, got {type(value).__name__}")
-    return value
-
-
-def _int_list(value: Any, key: str) -> frozenset[int]:
-    if value is None:
-        return frozenset()
-    if not isinstance(value, list) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
-    ):
-        raise ConfigError(f"{key}: must be a list of numeric Telegram user ids")
-    return frozenset(value)
-
-
-def _str(value: Any, key: str, default: str = "") -> str:
-    if value is None:
-        return default
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise ConfigError(f"{key}: must be text")
-    return str(value)
-
-
-def _hours(raw: Any) -> dict[int, tuple[dt.time, dt.time]]:
-    if raw is None:
-        raw = DEFAULT_HOURS
-    if not isinstance(raw, dict):
-        raise ConfigError("office.hours: must map weekdays (mon..sun) to 'HH:MM-HH:MM'")
-    hours: dict[int, tuple[dt.time, dt.time]] = {}
-    for day, span in raw.items():
-        key = f"office.hours.{day}"
-        if day not in WEEKDAYS:
-            raise ConfigError(f"{key}: unknown weekday; use one of {', '.join(WEEKDAYS)}")
-        if span in (None, "", "closed"):
+def _with_environment(raw: dict[str, Any], env: dict[str, str]) -> tuple[dict[str, Any],
+                                                                         dict[str, str]]:
+    """The file's mapping with the environment's overrides put in; path -> variable name."""
+    merged = copy.deepcopy(raw)
+    renamed: dict[str, str] = {}
+    for name, path in _ENV_KEYS.items():
+        value = env.get(name)
+        if not value:
             continue
-        m = _HOURS_RE.match(str(span))
-        if not m:
-            raise ConfigError(f"{key}: expected 'HH:MM-HH:MM', got {span!r}")
-        try:
-            start = dt.time(int(m[1]), int(m[2]))
-            end = dt.time(int(m[3]), int(m[4]))
-        except ValueError as exc:
-            raise ConfigError(f"{key}: {exc}") from None
-        if end <= start:
-            raise ConfigError(f"{key}: closing time must be after opening time")
-        hours[WEEKDAYS.index(day)] = (start, end)
-    return hours
+        node = merged
+        for key in path[:-1]:
+            if node.get(key) is None:
+                node[key] = {}
+            node = node[key]
+            if not isinstance(node, dict):
+                break        # the file's own shape error is reported instead
+        else:
+            node[path[-1]] = value
+            renamed[".".join(path)] = name
+    return merged, renamed
 
 
-def _holidays(raw: Any) -> frozenset[dt.date]:
-    if raw is None:
-        return frozenset()
-    if not isinstance(raw, list):
-        raise ConfigError("office.holidays: must be a list of dates (YYYY-MM-DD)")
-    days = set()
-    for item in raw:
-        if isinstance(item, dt.date):
-            days.add(item)
-            continue
-        try:
-            days.add(dt.date.fromisoformat(str(item)))
-        except ValueError:
-            raise ConfigError(f"office.holidays: {item!r} is not a date (YYYY-MM-DD)") from None
-    return frozenset(days)
+def _knowledge_dir(raw: dict[str, Any], source: Path | None) -> tuple[Path, str | None]:
+    value = raw.get("knowledge_dir")
+    text = str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) \
+        else ""
+    kdir = Path(text) if text else DEFAULT_KNOWLEDGE
+    if source is not None and not kdir.is_absolute():
+        kdir = (source.parent / kdir).resolve()
+    if not kdir.is_dir():
+        return kdir, f"knowledge_dir: {kdir} is not a directory"
+    return kdir, None
 
 
-def _national(off: dict[str, Any]) -> dict[str, Any]:
-    """office.national_holidays: a country code of the `holidays` library, or false."""
-    import holidays as holiday_lib  # imported here: only the office calendar needs it
-
-    value = off.get("national_holidays", "ID")
-    if value in (None, False, ""):
-        return {"holiday_country": None}
-    country = _str(value, "office.national_holidays").upper()
-    supported = holiday_lib.list_supported_countries()
-    if country not in supported:
-        raise ConfigError(f"office.national_holidays: {country!r} is not a country code of the "
-                          "holidays library (e.g. ID), or false for none")
-    raw = off.get("holiday_categories", ["public", "government"])
-    if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
-        raise ConfigError("office.holiday_categories: must be a list such as [public, government]")
-    known = set(holiday_lib.country_holidays(country).supported_categories)
-    unknown = [c for c in raw if c not in known]
-    if unknown:
-        raise ConfigError(f"office.holiday_categories: {unknown[0]!r} is not offered for "
-                          f"{country}; choose from {', '.join(sorted(known))}")
-    return {"holiday_country": country, "holiday_categories": tuple(raw)}
-
-
-def _number(value: Any, key: str, default: float, lo: float, hi: float) -> float:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{key}: must be a number")
-    if not lo <= value <= hi:
-        raise ConfigError(f"{key}: must be between {lo:g} and {hi:g}, got {value}")
-    return float(value)
-
-
-def _whole(value: Any, key: str, default: int, lo: int, hi: int) -> int:
-    number = _number(value, key, default, lo, hi)
-    if number != int(number):
-        raise ConfigError(f"{key}: must be a whole number, got {number:g}")
-    return int(number)
-
-
-def _clock(text: str) -> dt.time | None:
-    m = re.match(r"^(\d{1,2}):(\d{2})$", text.strip())
-    return dt.time(int(m[1]), int(m[2])) if m and int(m[1]) < 24 and int(m[2]) < 60 else None
-
-
-def _quiet(raw: Any) -> tuple[dt.time, dt.time]:
-    text = _str(raw, "reminders.quiet_hours", "20:00-07:00")
-    start, _, end = text.partition("-")
-    span = (_clock(start), _clock(end)) if end else (None, None)
-    if span[0] is None or span[1] is None:
-        raise ConfigError(f"reminders.quiet_hours: expected 'HH:MM-HH:MM' (e.g. 20:00-07:00), "
-                          f"got {text!r}")
-    return span[0], span[1]
-
-
-def _in_span(moment: dt.time, start: dt.time, end: dt.time) -> bool:
-    if start > end:
-        return moment >= start or moment < end
-    return start <= moment < end
-
-
-def _reminders(raw: dict[str, Any]) -> ReminderSettings:
-    quiet_from, quiet_until = _quiet(raw.get("quiet_hours"))
-    text = _str(raw.get("time"), "reminders.time", "09:00")
-    when = _clock(text)
-    # the daily pass must fall outside the quiet hours, or nothing would ever go out then
-    if when is None or _in_span(when, quiet_from, quiet_until):
-        raise ConfigError(f"reminders.time: expected 'HH:MM' outside the quiet hours "
-                          f"({quiet_from:%H:%M}-{quiet_until:%H:%M}), got {text!r}")
-    whole = {}
-    for key, default, hi in (("every_working_days", 2, 60), ("max_times", 3, 50)):
-        value = _number(raw.get(key), f"reminders.{key}", default, 1, hi)
-        if value != int(value):
-            raise ConfigError(f"reminders.{key}: must be a whole number, got {value:g}")
-        whole[key] = int(value)
-    return ReminderSettings(
-        time=when,
-        first_after_hours=_number(raw.get("first_after_hours"), "reminders.first_after_hours",
-                                  24.0, 0.0, 24.0 * 60),
-        every_working_days=whole["every_working_days"], max_times=whole["max_times"],
-        quiet_from=quiet_from, quiet_until=quiet_until)
-
-
-def _spikes(raw: dict[str, Any]) -> SpikeSettings:
-    return SpikeSettings(
-        people=_whole(raw.get("people"), "spikes.people", 5, 2, 1000),
-        window_minutes=_number(raw.get("window_minutes"), "spikes.window_minutes", 15.0,
-                               1.0, 1440.0),
-        similarity=_number(raw.get("similarity"), "spikes.similarity", 75.0, 50.0, 100.0),
-        quiet_minutes=_number(raw.get("quiet_minutes"), "spikes.quiet_minutes", 120.0,
-                              1.0, 10080.0))
-
-
-def _port(value: Any, key: str, default: int | None) -> int | None:
-    port = _number(value, key, default or 0, 1, 65535) if value is not None else default
-    if port is not None and port != int(port):
-        raise ConfigError(f"{key}: must be a whole number")
-    return None if port is None else int(port)
-
-
-def _health(raw: dict[str, Any]) -> HealthSettings:
-    return HealthSettings(listen=_str(raw.get("listen"), "health.listen", "127.0.0.1"),
-                          port=_port(raw.get("port"), "health.port", None))
-
-
-def _webhook(raw: Any, env: dict[str, str]) -> WebhookSettings | None:
-    """telegram.webhook: absent or without url = long polling."""
-    if raw is None:
+def _webhook(f: schema.WebhookFile) -> WebhookSettings | None:
+    url = f.url.strip()
+    if not url or f.secret_token is None:
         return None
-    if not isinstance(raw, dict):
-        raise ConfigError("telegram.webhook: must be a mapping (url, listen, port, path, ...)")
-    url = _str(raw.get("url"), "telegram.webhook.url").strip()
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ConfigError(f"telegram.webhook.url: {url!r} is not an http(s) URL")
-    secret = env.get(WEBHOOK_SECRET_ENV) or _str(raw.get("secret_token"),
-                                                  "telegram.webhook.secret_token")
-    where = WEBHOOK_SECRET_ENV if env.get(WEBHOOK_SECRET_ENV) else "telegram.webhook.secret_token"
-    if not secret:
-        # without it anyone who finds the URL could post fake updates
-        raise ConfigError(f"telegram.webhook.secret_token: required in webhook mode; set "
-                          f"{WEBHOOK_SECRET_ENV}")
-    if not _SECRET_RE.match(secret):
-        raise ConfigError(f"{where}: 1-256 characters of A-Z, a-z, 0-9, _ and - only")
-    path = _str(raw.get("path"), "telegram.webhook.path") or parts.path
-    return WebhookSettings(
-        url=url, secret_token=Secret(secret),
-        listen=_str(raw.get("listen"), "telegram.webhook.listen", "127.0.0.1"),
-        port=_port(raw.get("port"), "telegram.webhook.port", 8443) or 8443,
-        path=path.strip("/"),
+    path = f.path or urlsplit(url).path
+    return WebhookSettings(url=url, secret_token=Secret(f.secret_token.get_secret_value()),
+                           listen=f.listen, port=f.port, path=path.strip("/"))
+
+
+def _hours(f: schema.HoursFile | None) -> dict[int, tuple[dt.time, dt.time]]:
+    if f is None:
+        f = schema.HoursFile.model_validate(DEFAULT_HOURS)
+    return {i: span for i, day in enumerate(WEEKDAYS)
+            if (span := getattr(f, day)) is not None}
+
+
+def _settings(f: schema.ConfigFile, kdir: Path, source: Path | None) -> Settings:
+    tg, m, r = f.telegram, f.matcher, f.reminders
+    token = tg.token.get_secret_value() if tg.token is not None else None
+    return Settings(
+        telegram=TelegramSettings(
+            token=Secret(token) if token else None,
+            base_url=tg.base_url or None, base_file_url=tg.base_file_url or None,
+            bot_username=tg.bot_username.lstrip("@") or None, webhook=_webhook(tg.webhook),
+            concurrent_updates=tg.concurrent_updates,
+            startup_retry_seconds=tg.startup_retry_seconds),
+        database_url=f.database.url or "sqlite:///ska-helpdesk.db",
+        timezone=ZoneInfo(f.timezone),
+        office=OfficeSettings(name=f.office.name, address=f.office.address,
+                              phone=f.office.phone, hours=_hours(f.office.hours),
+                              holidays=frozenset(f.office.holidays),
+                              holiday_country=f.office.national_holidays,
+                              holiday_categories=tuple(f.office.holiday_categories)),
+        officers_chat_id=f.officers.chat_id,
+        officer_ids=frozenset(f.officers.user_ids),
+        admin_ids=frozenset(f.admins.user_ids),
+        matcher=MatcherSettings(m.answer_threshold, m.suggest_threshold, m.min_gap,
+                                m.anchored_threshold, m.anchored_gap),
+        knowledge_dir=kdir,
+        outbox=OutboxSettings(f.outbox.rate_per_second, f.outbox.per_chat_per_second,
+                              f.outbox.group_per_minute),
+        link_code_days=f.linking.code_days,
+        reminders=ReminderSettings(time=r.time, first_after_hours=r.first_after_hours,
+                                   every_working_days=r.every_working_days,
+                                   max_times=r.max_times, quiet_from=r.quiet_hours[0],
+                                   quiet_until=r.quiet_hours[1]),
+        tickets_first_response_minutes=f.tickets.first_response_minutes,
+        throttle=ThrottleSettings(f.throttle.messages, f.throttle.window_seconds),
+        health=HealthSettings(f.health.listen, f.health.port),
+        spikes=SpikeSettings(people=f.spikes.people, window_minutes=f.spikes.window_minutes,
+                             similarity=f.spikes.similarity,
+                             quiet_minutes=f.spikes.quiet_minutes),
+        chat=ChatSettings(files_dir=Path(f.chat.files_dir or "chat-files")),
+        source=source,
     )
 
 
 def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None,
                    source: Path | None = None) -> Settings:
-    """Validate a raw mapping (from YAML) and the environment into Settings."""
+    """Validate a raw mapping (from YAML) and the environment into Settings.
+
+    Every problem is collected before anything is refused, so one run names them all."""
     env = dict(os.environ) if env is None else env
     raw = raw or {}
     if not isinstance(raw, dict):
         raise ConfigError("config: the file must contain a mapping of sections")
-
-    tg = _section(raw, "telegram")
-    token_value = env.get(TOKEN_ENV) or _str(tg.get("token"), "telegram.token") or None
-    if token_value is not None:
-        token_value = token_value.strip()
-        if not _TOKEN_RE.match(token_value):
-            where = TOKEN_ENV if env.get(TOKEN_ENV) else "telegram.token"
-            raise ConfigError(f"{where}: does not look like a bot token (digits:letters)")
-    telegram = TelegramSettings(
-        token=Secret(token_value) if token_value else None,
-        base_url=_str(tg.get("base_url"), "telegram.base_url") or None,
-        base_file_url=_str(tg.get("base_file_url"), "telegram.base_file_url") or None,
-        bot_username=(_str(tg.get("bot_username"), "telegram.bot_username").lstrip("@")
-                      or None),
-        webhook=_webhook(tg.get("webhook"), env),
-        concurrent_updates=_whole(tg.get("concurrent_updates"), "telegram.concurrent_updates",
-                                  1, 1, 256),
-        startup_retry_seconds=_number(tg.get("startup_retry_seconds"),
-                                      "telegram.startup_retry_seconds", 300.0, 0.0, 86400.0),
-    )
-
-    db = _section(raw, "database")
-    database_url = env.get(DATABASE_ENV) or _str(db.get("url"), "database.url")
-    database_url = database_url or "sqlite:///ska-helpdesk.db"
-    if "://" not in database_url:
-        raise ConfigError(f"database.url: {database_url!r} is not a database URL "
-                          "(e.g. sqlite:///ska.db or postgresql+psycopg://user@host/db)")
-
-    tz_name = _str(raw.get("timezone"), "timezone", "Asia/Jakarta")
+    merged, renamed = _with_environment(raw, env)
+    kdir, kdir_problem = _knowledge_dir(raw, source)
+    found: list[str] = []
     try:
-        timezone = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"timezone: unknown time zone {tz_name!r}") from None
-
-    off = _section(raw, "office")
-    office = OfficeSettings(
-        name=_str(off.get("name"), "office.name", OfficeSettings.name),
-        address=_str(off.get("address"), "office.address"),
-        phone=_str(off.get("phone"), "office.phone"),
-        hours=_hours(off.get("hours")),
-        holidays=_holidays(off.get("holidays")),
-        **_national(off),
-    )
-
-    officers = _section(raw, "officers")
-    chat_id = officers.get("chat_id")
-    if chat_id is not None and (isinstance(chat_id, bool) or not isinstance(chat_id, int)):
-        raise ConfigError("officers.chat_id: must be the numeric id of the officers' group")
-    admins = _section(raw, "admins")
-
-    m = _section(raw, "matcher")
-    matcher = MatcherSettings(
-        answer_threshold=_number(m.get("answer_threshold"), "matcher.answer_threshold",
-                                 MatcherSettings.answer_threshold, 0, 100),
-        suggest_threshold=_number(m.get("suggest_threshold"), "matcher.suggest_threshold",
-                                  MatcherSettings.suggest_threshold, 0, 100),
-        min_gap=_number(m.get("min_gap"), "matcher.min_gap", MatcherSettings.min_gap, 0, 100),
-        anchored_threshold=_number(m.get("anchored_threshold"), "matcher.anchored_threshold",
-                                   MatcherSettings.anchored_threshold, 0, 100),
-        anchored_gap=_number(m.get("anchored_gap"), "matcher.anchored_gap",
-                             MatcherSettings.anchored_gap, 0, 100),
-    )
-    if matcher.suggest_threshold > matcher.answer_threshold:
-        raise ConfigError("matcher.suggest_threshold: must not be above matcher.answer_threshold")
-    if not matcher.suggest_threshold <= matcher.anchored_threshold <= matcher.answer_threshold:
-        raise ConfigError("matcher.anchored_threshold: must lie between "
-                          "matcher.suggest_threshold and matcher.answer_threshold")
-
-    ob = _section(raw, "outbox")
-    outbox = OutboxSettings(
-        rate_per_second=_number(ob.get("rate_per_second"), "outbox.rate_per_second", 25.0,
-                                0.1, 30.0),
-        per_chat_per_second=_number(ob.get("per_chat_per_second"), "outbox.per_chat_per_second",
-                                    1.0, 0.01, 30.0),
-        group_per_minute=_number(ob.get("group_per_minute"), "outbox.group_per_minute",
-                                 20.0, 1.0, 600.0),
-    )
-    link = _section(raw, "linking")
-    link_days = _number(link.get("code_days"), "linking.code_days", 7.0, 0.01, 365.0)
-
-    tickets = _section(raw, "tickets")
-    first_response = _number(tickets.get("first_response_minutes"),
-                             "tickets.first_response_minutes", 120.0, 1.0, 10080.0)
-
-    reminders = _reminders(_section(raw, "reminders"))
-
-    th = _section(raw, "throttle")
-    messages = _number(th.get("messages"), "throttle.messages", 20, 1, 1000)
-    if messages != int(messages):
-        raise ConfigError(f"throttle.messages: must be a whole number, got {messages:g}")
-    throttle = ThrottleSettings(
-        messages=int(messages),
-        window_seconds=_number(th.get("window_seconds"), "throttle.window_seconds", 10.0,
-                               0.1, 3600.0))
-
-    kdir = Path(_str(raw.get("knowledge_dir"), "knowledge_dir") or DEFAULT_KNOWLEDGE)
-    if source is not None and not kdir.is_absolute():
-        kdir = (source.parent / kdir).resolve()
-    if not kdir.is_dir():
-        raise ConfigError(f"knowledge_dir: {kdir} is not a directory")
-
-    return Settings(
-        telegram=telegram,
-        database_url=database_url,
-        timezone=timezone,
-        office=office,
-        officers_chat_id=chat_id,
-        officer_ids=_int_list(officers.get("user_ids"), "officers.user_ids"),
-        admin_ids=_int_list(admins.get("user_ids"), "admins.user_ids"),
-        matcher=matcher,
-        knowledge_dir=kdir,
-        outbox=outbox,
-        link_code_days=link_days,
-        reminders=reminders,
-        tickets_first_response_minutes=first_response,
-        throttle=throttle,
-        health=_health(_section(raw, "health")),
-        spikes=_spikes(_section(raw, "spikes")),
-        chat=ChatSettings(files_dir=Path(_str(_section(raw, "chat").get("files_dir"),
-                                              "chat.files_dir", "chat-files") or "chat-files")),
-        source=source,
-    )
+        parsed = schema.ConfigFile.model_validate(merged)
+    except ValidationError as exc:
+        found = schema.problems(exc, renamed)
+    if kdir_problem and not any(p.startswith("knowledge_dir") for p in found):
+        found.append(kdir_problem)
+    if found:
+        raise ConfigError(*found)
+    return _settings(parsed, kdir, source)
 
 
 def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
     """Read the YAML file (if any) and validate it; a missing default file is fine."""
-    raw: dict[str, Any] | None = None
+    raw: Any = None
     source: Path | None = None
     if path is not None:
         source = Path(path)
@@ -534,9 +317,7 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         source = Path("config.yaml")
     if source is not None:
         try:
-            raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark else ""
-            raise ConfigError(f"config: {source} is not valid YAML{where}") from None
+            raw = load_file(source, MAX_CONFIG_BYTES)
+        except InputFileError as exc:
+            raise ConfigError(f"config: {exc}") from None
     return parse_settings(raw, env, source)

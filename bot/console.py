@@ -58,9 +58,11 @@ def resolve_user(settings: Settings, who: str) -> tuple[Settings, int, str]:
         return dataclasses.replace(settings, admin_ids=settings.admin_ids | {uid}), uid, who
     if who == "exporter":
         return settings, CONSOLE_EXPORTER_ID, who
-    if who.isdigit():
+    # Telegram user ids are positive and below 2**52
+    if who.isdigit() and 0 < int(who) < 2**52:
         return settings, int(who), f"user {who}"
-    raise ValueError(f"--as: expected exporter, officer, admin or a numeric user id, not {who!r}")
+    raise ValueError(f"--as: expected exporter, officer, admin or a Telegram user id "
+                     f"(a positive number), not {who[:40]!r}")
 
 
 class Console:

@@ -362,7 +362,7 @@ class DocumentUpload(Base):
     file_id: Mapped[str] = mapped_column(String(256))
     file_unique_id: Mapped[str] = mapped_column(String(64))
     file_name: Mapped[str] = mapped_column(String(255), default="")
-    mime_type: Mapped[str] = mapped_column(String(64))
+    mime_type: Mapped[str] = mapped_column(String(128))
     file_size: Mapped[int] = mapped_column(BigInteger)
     # choosing -> received -> accepted | rejected; discarded when the exporter cancels
     status: Mapped[str] = mapped_column(String(16), default="choosing", index=True)

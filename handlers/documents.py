@@ -46,8 +46,6 @@ log = logging.getLogger(__name__)
 STAFF_COMMANDS = frozenset({"docs", "doc"})
 REMINDER_LEASE_SECONDS = 120.0     # a pass takes seconds; a crashed holder's lease lapses soon
 _MB = str(MAX_BYTES // (1024 * 1024))
-_EXTENSIONS = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg",
-               "png": "image/png"}
 _ICONS = {"missing": "⬜", "received": "🕓", "accepted": "✅", "rejected": "❌"}
 
 
@@ -160,25 +158,36 @@ def _file_info(message: Message) -> FileInfo:
         return FileInfo(photo.file_id, photo.file_unique_id, "photo.jpg", "image/jpeg",
                         photo.file_size)
     doc = message.document
-    name = doc.file_name or ""
-    mime = doc.mime_type or ""
-    if mime in ("", "application/octet-stream") and "." in name:
-        # some clients send no type: the extension is then all there is to go by
-        mime = _EXTENSIONS.get(name.rsplit(".", 1)[-1].lower(), mime)
-    return FileInfo(doc.file_id, doc.file_unique_id, name, mime, doc.file_size)
+    # the declared name and type are the client's word only: the content decides later
+    return FileInfo(doc.file_id, doc.file_unique_id, doc.file_name or "", doc.mime_type or "",
+                    doc.file_size)
+
+
+async def _content(context: Context, file_id: str) -> bytes:
+    """The file's bytes from Telegram (at most MAX_BYTES: checked before)."""
+    try:
+        file = await context.bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        log.warning("could not fetch an uploaded file: %s", exc)
+        raise DocError("doc_fetch_failed") from None
 
 
 async def on_file(update: Update, context: Context) -> None:
-    """A PDF/JPG/PNG from an exporter: validate, store, ask which document it is."""
+    """A document or photo from an exporter: checked, its type read from its content,
+    stored, then the exporter says which document it is."""
     message = update.effective_message
     lang = lang_of(update, context)
     svc = services(context)
     reply = message.reply_to_message
     reply_to = reply.message_id if reply is not None and reply.from_user is not None \
         and reply.from_user.id == context.bot.id else None
+    who = person(update, context).id
     try:
-        upload_id, view = svc.documents.receive(person(update, context).id, _file_info(message),
-                                                reply_to)
+        declared = _file_info(message)
+        svc.documents.check_upload(who, declared, reply_to)
+        info = svc.documents.identify(declared, await _content(context, declared.file_id))
+        upload_id, view = svc.documents.receive(who, info, reply_to)
     except DocError as exc:
         await _refuse(update, context, exc)
         return

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from bot.models import ChecklistItem, DocumentUpload, OutboxMessage, SkaApplication
 from bot.services import Services
 from bot.services.documents import DocumentCatalog
+from tests import samples
 from tests.conftest import OFFICER_ID, OFFICERS_CHAT, ROOT, BotHarness, buttons_of, text_of
 from tests.test_status import invite
 
@@ -102,7 +103,8 @@ async def test_upload_choose_and_officer_reject_then_accept(bot: BotHarness) -> 
     await linked(bot)
     body = text_of(await bot.say("/upload SKA-001"))
     assert "SKA-001" in body and "Commercial invoice" in body
-    sent = await bot.feed(bot.api.document(1001, "inv.pdf", "application/pdf", 300_000))
+    sent = await bot.feed(bot.api.document(1001, "inv.pdf", "application/pdf", 300_000,
+                                            content=samples.PDF))
     assert "Dokumen apa ini?" in text_of(sent)
     choices = [data for _, data in buttons_of(sent)]
     upload_id = int(choices[0].split(":")[1])
@@ -138,7 +140,7 @@ async def test_upload_choose_and_officer_reject_then_accept(bot: BotHarness) -> 
     assert bot.api.buttons(notice)[0][1].startswith("up:")
     # the exporter sends a better copy (a photo this time) through the notice's button
     await bot.press(bot.api.buttons(notice)[0][1], message_id=notice.result["message_id"])
-    sent = await bot.feed(bot.api.photo(1001, file_size=900_000))
+    sent = await bot.feed(bot.api.photo(1001, content=samples.JPEG))
     second = int(buttons_of(sent)[0][1].split(":")[1])
     await bot.press(f"dk:{second}:invoice")
     photo = bot.api.last(OFFICERS_CHAT, "sendPhoto")
@@ -153,7 +155,7 @@ async def test_upload_choose_and_officer_reject_then_accept(bot: BotHarness) -> 
 async def test_bad_uploads_get_a_clear_message_and_nothing_is_stored(
         bot: BotHarness, case: str) -> None:
     await linked(bot)
-    expected = {"type": "PDF, JPG atau PNG", "size": "maksimal 20 MB",
+    expected = {"type": "isinya bukan PDF", "size": "maksimal 20 MB",
                 "unlinked": "terhubung ke perusahaan", "other_company": "tidak ditemukan",
                 "no_target": "/upload NOMOR"}[case]
     user = 1005 if case == "unlinked" else 1001
@@ -173,7 +175,8 @@ async def test_bad_uploads_get_a_clear_message_and_nothing_is_stored(
 async def test_forged_choice_buttons_are_refused(bot: BotHarness) -> None:
     await linked(bot)
     await bot.say("/upload SKA-001")
-    sent = await bot.feed(bot.api.document(1001, "a.pdf", "application/pdf", 5000))
+    sent = await bot.feed(bot.api.document(1001, "a.pdf", "application/pdf", 5000,
+                                           content=samples.PDF))
     upload_id = int(buttons_of(sent)[0][1].split(":")[1])
     for data in (f"dk:{upload_id}:passport", f"dk:{upload_id + 50}:invoice", "dk:x:invoice",
                  "up:99999", "up:notanumber", "dv:1:zz:yy:zz"):
@@ -198,5 +201,84 @@ async def test_upload_wins_over_an_open_ticket_for_files(bot: BotHarness) -> Non
     sent = await bot.feed(bot.api.photo(1001, caption="contoh scan"))
     assert "Diteruskan ke petugas" in text_of(sent) and uploads(bot) == 0
     await bot.say("/upload SKA-001")
-    sent = await bot.feed(bot.api.document(1001, "invoice.pdf", "application/pdf", 200_000))
+    sent = await bot.feed(bot.api.document(1001, "invoice.pdf", "application/pdf", 200_000,
+                                           content=samples.PDF))
     assert "SKA-001" in text_of(sent) and uploads(bot) == 1
+
+
+@pytest.mark.parametrize(("name", "declared", "content"), [
+    ("evil.exe", "application/pdf", samples.EXE),          # the reported attack
+    ("invoice.pdf", "application/pdf", samples.EXE),
+    ("scan.pdf", "application/pdf", samples.plain_zip()),
+    ("scan.pdf", "application/pdf", b"<html><script>alert(1)</script></html>"),
+])
+async def test_an_upload_that_is_not_a_document_by_content_is_refused_and_never_posted(
+        bot: BotHarness, name: str, declared: str, content: bytes) -> None:
+    await linked(bot)
+    await bot.say("/upload SKA-001")
+    sent = await bot.feed(bot.api.document(1001, name, declared, content=content))
+    assert "isinya bukan PDF, JPG, PNG, Excel (.xlsx) atau Word (.docx)" in text_of(sent)
+    assert buttons_of(sent) == [] and uploads(bot) == 0
+    assert bot.api.sent(OFFICERS_CHAT, "sendDocument") == []
+    assert checklist(bot.services, "SKA-001")["invoice"] == "missing"
+
+
+@pytest.mark.parametrize(("name", "declared", "content", "mime", "stored_name"), [
+    ("evil.exe", "application/x-msdownload", samples.PDF, "application/pdf", "evil.pdf"),
+    ("scan.pdf", "application/pdf", samples.PNG, "image/png", "scan.png"),
+    ("biaya", "application/octet-stream", samples.xlsx(),
+     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "biaya.xlsx"),
+    ("../../packing list.docx", "application/msword", samples.docx(),
+     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+     "packing list.docx"),
+])
+async def test_an_uploads_type_and_name_come_from_its_content(
+        bot: BotHarness, name: str, declared: str, content: bytes, mime: str,
+        stored_name: str) -> None:
+    await linked(bot)
+    await bot.say("/upload SKA-001")
+    sent = await bot.feed(bot.api.document(1001, name, declared, content=content))
+    assert "Dokumen apa ini?" in text_of(sent)
+    upload_id = int(buttons_of(sent)[0][1].split(":")[1])
+    await bot.press(f"dk:{upload_id}:invoice")
+    with bot.services.db.session() as s:
+        upload = s.get(DocumentUpload, upload_id)
+        assert (upload.mime_type, upload.file_name, upload.file_size) == (mime, stored_name,
+                                                                          len(content))
+    card = bot.api.last(OFFICERS_CHAT, "sendDocument")
+    caption = card.params["caption"]
+    assert f"· {stored_name} ·" in caption and f"· {name} ·" not in caption
+
+
+async def test_a_strangers_file_is_refused_without_being_fetched(bot: BotHarness) -> None:
+    seed(bot.services)
+    sent = await bot.feed(bot.api.document(1009, "x.pdf", "application/pdf",
+                                           content=samples.PDF))
+    assert "terhubung ke perusahaan" in text_of(sent)
+    assert [c for c in bot.api.calls if c.method == "getFile"] == []
+
+
+def test_file_types_unit() -> None:
+    from bot.services.filetypes import detect, safe_name
+
+    assert detect(samples.PDF).mime_type == "application/pdf"
+    assert detect(samples.JPEG).extension == ".jpg" and detect(samples.PNG).extension == ".png"
+    assert detect(samples.EXE) is None and detect(samples.plain_zip()) is None
+    assert detect(b"") is None and detect(b"\x00" * 4096) is None
+    pdf = detect(samples.PDF)
+    assert safe_name("evil.exe", pdf) == "evil.pdf"
+    assert safe_name("a\u202eexe.pdf", pdf) == "aexe.pdf"       # no bidi override tricks
+    assert safe_name("", pdf) == "dokumen.pdf" and safe_name("...", pdf) == "dokumen.pdf"
+
+
+async def test_a_file_telegram_cannot_hand_over_is_asked_again(bot: BotHarness) -> None:
+    await linked(bot)
+    await bot.say("/upload SKA-001")
+    bot.api.fail_next("getFile", 400, description="Bad Request: file is temporarily unavailable")
+    sent = await bot.feed(bot.api.document(1001, "inv.pdf", "application/pdf",
+                                           content=samples.PDF))
+    assert "File belum bisa diambil dari Telegram" in text_of(sent) and uploads(bot) == 0
+    # the /upload is still open: sending it again works
+    sent = await bot.feed(bot.api.document(1001, "inv.pdf", "application/pdf",
+                                           content=samples.PDF))
+    assert "Dokumen apa ini?" in text_of(sent) and uploads(bot) == 1

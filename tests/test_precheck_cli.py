@@ -81,8 +81,43 @@ def test_unreadable_files_are_reported(tmp_path: Path,
     code, lines = run(tmp_path, "list.yaml", "- just\n- a list\n", capsys)
     assert code == 2 and "must hold a mapping" in lines[0]
     code, lines = run(tmp_path, "broken.json", "{not json", capsys)
-    assert code == 2 and "cannot read" in lines[0]
+    assert code == 2 and "broken.json is not valid YAML (line 1)" in lines[0]
     assert cli_main(SETTINGS, tmp_path / "missing.yaml") == 2
     assert "missing.yaml" in capsys.readouterr().err
     code, lines = run(tmp_path, "extra.yaml", "commodity: veneer\ncolour: red\n", capsys)
     assert code == 0 and "ignored unknown keys: colour" in lines[0]
+
+
+def test_billion_laughs_is_refused_quickly_in_one_line(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [{','.join(['*' + prev] * 9)}]")
+    lines.append("commodity: *i")
+    started = time.monotonic()
+    code, printed = run(tmp_path, "laughs.yaml", "\n".join(lines) + "\n", capsys)
+    assert time.monotonic() - started < 2
+    assert code == 2 and len(printed) == 1
+    assert printed[0].startswith("precheck: ") and "aliases (*name) are not allowed (line 2)" in printed[0]
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("commodity: " + "x" * 70_000, "is too large"),
+    (b"commodity: kayu \xe9", "not UTF-8"),
+    ("[" * 5000 + "]" * 5000, "precheck: "),
+])
+def test_oversized_binary_or_deep_files_get_one_line(tmp_path: Path, content: str | bytes,
+                                                     expected: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "answers.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert cli_main(SETTINGS, path) == 2
+    err = capsys.readouterr().err.strip()
+    assert expected in err and "\n" not in err and "Traceback" not in err
+
+
+def test_a_missing_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(SETTINGS, tmp_path / "nope.yaml") == 2
+    assert capsys.readouterr().err.strip() == f"precheck: {tmp_path / 'nope.yaml'}: file not found"

@@ -17,6 +17,7 @@ from bot.db import Database
 from bot.models import Company, OutboxMessage, Reminder, User, utcnow
 from bot.services import Services
 from bot.services.reminders import ReminderService
+from tests import samples
 from tests.conftest import OFFICERS_CHAT, BotHarness, make_settings
 from tests.test_documents import CSV
 
@@ -224,6 +225,7 @@ async def test_reply_to_a_reminder_with_a_file(bot: BotHarness) -> None:
     reminder = bot.api.last(1001, "sendMessage")
     assert "belum lengkap" in reminder.params["text"]
     sent = await bot.feed(bot.api.document(1001, "pl.pdf", "application/pdf", 4000,
+                                           content=samples.PDF,
                                            reply_to_message_id=reminder.result["message_id"]))
     assert "SKA-001" in " ".join(str(c.params.get("text")) for c in sent)
     assert any(data.endswith(":packing-list") for _, data in bot.api.buttons(sent[-1]))

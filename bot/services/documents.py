@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -27,6 +27,7 @@ from bot.models import (
     utcnow,
 )
 from bot.models import as_utc as _aware
+from bot.services.filetypes import ALLOWED, detect, safe_name
 from bot.services.outbox import enqueue
 from bot.services.presenters import esc
 from bot.services.users import ADMIN, OFFICER
@@ -43,7 +44,8 @@ OFFICER_STATUSES = (ACCEPTED, REJECTED, MISSING)
 CHOOSING, DISCARDED = "choosing", "discarded"
 # Telegram bots can download files up to 20 MB, so officers could not open larger ones
 MAX_BYTES = 20 * 1024 * 1024
-MIME_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+# decided from the content (bot/services/filetypes.py), never from the name or the client
+MIME_TYPES = ALLOWED
 INTENT_TTL = dt.timedelta(hours=24)
 # the rejection reasons offered as buttons under a document in the officers' group
 REJECT_REASONS = ("unreadable", "wrong", "mismatch", "incomplete")
@@ -190,14 +192,16 @@ class DocumentService:
     # -- checklists ----------------------------------------------------------------------
 
     def create_checklist(self, s: Session, app: SkaApplication, missing: Iterable[str] = (),
-                         actor: str = "import") -> int:
+                         actor: str = "import", fresh: bool = False) -> int:
         """In the caller's transaction: the listed documents start missing, the rest accepted.
 
-        Idempotent: documents already on the checklist keep their state.
+        Idempotent: documents already on the checklist keep their state. `fresh`: the
+        application was created in this transaction, so it has none yet (an import of
+        thousands saves a query each).
         """
         missing = list(missing)
-        have = set(s.scalars(select(ChecklistItem.doc_id)
-                             .where(ChecklistItem.application_id == app.id)))
+        have = set() if fresh else set(s.scalars(
+            select(ChecklistItem.doc_id).where(ChecklistItem.application_id == app.id)))
         wanted = dict.fromkeys([*self.catalog.required(app.hs_code, app.form), *missing])
         now = self.clock()
         added = 0
@@ -343,6 +347,32 @@ class DocumentService:
             intent.application_id = app.id
             intent.expires_at = self.clock() + INTENT_TTL
             return self._view(s, app)
+
+    def check_upload(self, user_id: int, info: FileInfo,
+                     reply_to_message_id: int | None = None) -> None:
+        """What can be refused before the file is fetched from Telegram: a stranger's or an
+        oversized file is never downloaded. DocError when refused."""
+        with self.db.session() as s:
+            user = s.get(User, user_id)
+            if user is None or user.company_id is None:
+                raise DocError("doc_not_linked")
+            if info.file_size is None or info.file_size > MAX_BYTES:
+                raise DocError("doc_too_large", mb=str(MAX_BYTES // (1024 * 1024)))
+            if self._target(s, user_id, reply_to_message_id) is None:
+                raise DocError("doc_no_target")
+
+    @staticmethod
+    def identify(info: FileInfo, content: bytes) -> FileInfo:
+        """The file as its bytes say it is: type, size and a name with the right extension.
+        DocError doc_bad_type for anything that is not an allowed document."""
+        found = detect(content)
+        if found is None:
+            raise DocError("doc_bad_type")
+        if info.file_name == "photo.jpg" and found.mime_type == "image/jpeg":
+            name = info.file_name          # Telegram's own re-encoded photo
+        else:
+            name = safe_name(info.file_name, found)
+        return replace(info, file_name=name, mime_type=found.mime_type, file_size=len(content))
 
     def receive(self, user_id: int, info: FileInfo,
                 reply_to_message_id: int | None = None) -> tuple[int, ChecklistView]:

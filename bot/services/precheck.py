@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.i18n import t
 from bot.models import PrecheckSession, utcnow
+from bot.safeload import InputFileError, load_file
 from bot.services.calendar import OfficeCalendar
 from knowledge.loader import Country, KnowledgeError, load_knowledge
 
@@ -718,14 +719,17 @@ class PrecheckStore:
 # -- command line ------------------------------------------------------------------------
 
 
+# a file of answers to fifteen questions is under 2 KB
+MAX_ANSWERS_BYTES = 64 * 1024
+
 def cli_main(settings: Settings, path: str | Path, lang: str = "id") -> int:
     """`python -m bot precheck FILE`: the findings for a YAML or JSON file of answers."""
     source = Path(path)
     try:
-        # JSON is YAML, so one reader serves both
-        answers = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        print(f"precheck: cannot read {source} ({type(exc).__name__})", file=sys.stderr)
+        # JSON is YAML, so one reader serves both; no aliases ("billion laughs"), bounded
+        answers = load_file(source, MAX_ANSWERS_BYTES)
+    except InputFileError as exc:
+        print(f"precheck: {exc}", file=sys.stderr)
         return 2
     if not isinstance(answers, dict):
         print(f"precheck: {source} must hold a mapping of answers ({', '.join(STEPS)})",

@@ -2,6 +2,10 @@
 
 No pyplot: its global figure state is not thread-safe, and handlers render in a worker
 thread (asyncio.to_thread) so the event loop keeps serving other chats meanwhile.
+
+Labels are commodity names, countries and topic titles from imports and the knowledge
+base: every text is drawn with parse_math=False, so '$...$' is shown as written instead
+of being parsed as mathtext (a bad macro there made the whole report fail).
 """
 
 from __future__ import annotations
@@ -56,13 +60,13 @@ def _hbars(ax, labels: list[str], values: list[float], colour: str,  # type: ign
            texts: list[str], title: str) -> None:
     y = list(range(len(labels)))
     ax.barh(y, values, color=colour, height=0.65)
-    ax.set_yticks(y, labels, fontsize=12)
+    ax.set_yticks(y, labels, fontsize=12, parse_math=False)
     ax.invert_yaxis()                     # largest on top, as people read a ranking
-    ax.set_title(title, fontsize=14, loc="left", fontweight="bold")
+    ax.set_title(title, fontsize=14, loc="left", fontweight="bold", parse_math=False)
     top = max(values) if values and max(values) > 0 else 1.0
     ax.set_xlim(0, top * 1.45)            # room for the value written after each bar
     for i, (v, text) in enumerate(zip(values, texts, strict=True)):
-        ax.text(v + top * 0.02, i, text, va="center", fontsize=11)
+        ax.text(v + top * 0.02, i, text, va="center", fontsize=11, parse_math=False)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.grid(axis="x", alpha=0.3)
@@ -78,7 +82,8 @@ def export_chart(report: ExportReport, lang: str, country_name: CountryName) -> 
                                     lang)
     heights = [max(len(com_labels), 1) * BAR_IN + 0.9, max(len(dest_labels), 1) * BAR_IN + 0.9]
     fig = Figure(figsize=(WIDTH_IN, sum(heights) + 1.2), layout="constrained")
-    fig.suptitle(t("rep_chart_title", lang, period=report.period.label(lang)), fontsize=14)
+    fig.suptitle(t("rep_chart_title", lang, period=report.period.label(lang)), fontsize=14,
+                 parse_math=False)
     axes = fig.subplots(2, 1, height_ratios=heights)
     millions = FuncFormatter(lambda x, _pos: format_number(Decimal(str(x)), lang, 0)
                              if abs(x) >= 1 or x == 0 else format_number(Decimal(str(x)), lang, 1))
@@ -88,7 +93,7 @@ def export_chart(report: ExportReport, lang: str, country_name: CountryName) -> 
         _hbars(ax, labels, [float(v) / 1e6 for v in values], colour,
                [short_usd(v, lang) for v in values], title)
         ax.xaxis.set_major_formatter(millions)
-        ax.set_xlabel(t("rep_chart_axis", lang), fontsize=11)
+        ax.set_xlabel(t("rep_chart_axis", lang), fontsize=11, parse_math=False)
     return _png(fig)
 
 
@@ -107,7 +112,8 @@ def stats_chart(st: HelpdeskStats, lang: str, titles: dict[str, str]) -> bytes:
     panels = [len(outcomes), len(times), max(len(topics), 1)]
     heights = [n * BAR_IN + 0.9 for n in panels]
     fig = Figure(figsize=(WIDTH_IN, sum(heights) + 1.0), layout="constrained")
-    fig.suptitle(t("stats_photo_caption", lang, period=t("stats_last_days", lang, days=st.days)), fontsize=14)
+    fig.suptitle(t("stats_photo_caption", lang, period=t("stats_last_days", lang, days=st.days)),
+                 fontsize=14, parse_math=False)
     axes = fig.subplots(3, 1, height_ratios=heights)
     _hbars(axes[0], [a for a, _ in outcomes], [float(n) for _, n in outcomes], COLOURS[0],
            [str(n) for _, n in outcomes], t("stats_chart_outcomes", lang))

@@ -3,6 +3,9 @@
 Numbers are stored as numbers with the format code '#,##0.00', so the office can still
 sum and filter them: Excel shows them with the separators of the reader's locale, which
 on the office's Indonesian Windows is 240.795,83. Titles and headers follow `lang`.
+
+Text comes from exporters (questions) and imports (company names, commodities): every
+text cell is written as text, never as a formula, whatever it starts with.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -34,12 +38,26 @@ TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 THIN = Side(style="thin", color="808080")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 BOLD = Font(bold=True)
+# what Excel (or LibreOffice) reads as the start of a formula when a cell is typed or
+# edited; tab and carriage return start one in CSV exports of the sheet
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """ws.cell(), but a string is always a string: openpyxl stores '=...' as a formula."""
+    cell = ws.cell(row, column, value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(FORMULA_STARTS):
+            # Excel keeps it text even when someone edits the cell later
+            cell.quotePrefix = True
+    return cell
 
 
 def _title(ws: Worksheet, lines: Sequence[str], width: int) -> int:
     """Title lines merged across the table; returns the first free row."""
     for i, text in enumerate(lines, start=1):
-        ws.cell(i, 1, text).font = Font(bold=i == 1, size=13 if i == 1 else 11)
+        text_cell(ws, i, 1, text).font = Font(bold=i == 1, size=13 if i == 1 else 11)
         ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=width)
     return len(lines) + 2
 
@@ -48,13 +66,13 @@ def _table(ws: Worksheet, top: int, headers: Sequence[str], rows: Sequence[Seque
            total: Sequence[Any] | None, formats: Sequence[str | None],
            widths: Sequence[int]) -> None:
     for col, text in enumerate(headers, start=1):
-        cell = ws.cell(top, col, text)
+        cell = text_cell(ws, top, col, text)
         cell.font, cell.fill, cell.border = BOLD, HEADER_FILL, BOX
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     body = [*rows, total] if total is not None else list(rows)
     for r, values in enumerate(body, start=top + 1):
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(r, col, float(value) if isinstance(value, Decimal) else value)
+            cell = text_cell(ws, r, col, float(value) if isinstance(value, Decimal) else value)
             cell.border = BOX
             fmt = formats[col - 1]
             if fmt and isinstance(value, (int, float, Decimal)):

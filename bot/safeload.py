@@ -1,0 +1,67 @@
+"""YAML and JSON files from outside (config, /cek answers): bounded in size, no aliases.
+
+yaml.safe_load is safe against code execution, not against size: nine nested levels of
+aliases ("billion laughs") expand to a billion nodes the moment anything walks the data.
+Nothing we read needs an alias, so the loader refuses the first one it meets, and a file
+over the size limit is refused before it is parsed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# a generous config is about 6 KB, a /cek answer file under 2 KB
+DEFAULT_MAX_BYTES = 1024 * 1024
+
+
+class InputFileError(Exception):
+    """A file cannot be read as data; the message is one line that says why."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases (*name) instead of expanding them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def loads(text: str, name: str = "input") -> Any:
+    """Parse YAML (or JSON, which is YAML) text; InputFileError with the line on failure."""
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None)
+        if problem == "aliases (*name) are not allowed":
+            raise InputFileError(f"{name}: YAML aliases (*name) are not allowed{where}") from None
+        raise InputFileError(f"{name} is not valid YAML{where}") from None
+    except RecursionError:
+        raise InputFileError(f"{name}: nested too deeply") from None
+
+
+def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+    """Read and parse one YAML/JSON file, refusing what is too large, not UTF-8 or aliased."""
+    source = Path(path)
+    try:
+        size = source.stat().st_size
+        if size > max_bytes:
+            raise InputFileError(f"{source}: {size:,} bytes is too large "
+                                 f"(at most {max_bytes:,})")
+        text = source.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputFileError(f"{source}: file not found") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{source}: is a folder, not a file") from None
+    except UnicodeDecodeError:
+        raise InputFileError(f"{source}: not UTF-8 text; save the file as UTF-8") from None
+    except OSError as exc:
+        raise InputFileError(f"{source}: cannot read ({exc.strerror})") from None
+    return loads(text, str(source))

@@ -1,0 +1,159 @@
+"""Reading an import file (CSV or Excel .xlsx) into a header and numbered rows.
+
+Nothing here knows what the columns mean; it only turns a file into cells and refuses,
+with one clear line, a file it cannot read (not UTF-8, too large, not a table).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+# what an officer exports from e-SKA for a year is a few MB; far beyond that is not one
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 200_000
+# cells longer than any column are reported per row; the csv module's own limit (128 KB)
+# would otherwise abort the whole file at the first such cell
+MAX_CELL_CHARS = 1024 * 1024
+_ZIP_MAGIC = b"PK\x03\x04"
+
+Cell = str | Decimal | dt.datetime | dt.date
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read; `line` is where the problem is (0: the file)."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[tuple[int, dict[str, Cell], int]]     # (line, cells, number of cells)
+    kind: str                                        # csv | xlsx
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode Text" export
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ImportFileError(
+            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x}); in Excel use "
+            "Save As > 'CSV UTF-8 (Comma delimited)', or send the .xlsx workbook itself",
+            line) from None
+
+
+def _delimiter(first_line: str) -> str:
+    """Excel in an Indonesian locale writes ';' (the comma is the decimal mark there)."""
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_csv_text(text: str) -> Table:
+    first = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first))
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, MAX_CELL_CHARS))
+    try:
+        rows = list(_numbered(reader))
+    except csv.Error as exc:
+        raise ImportFileError(f"not a readable CSV table ({exc})", reader.line_num) from None
+    finally:
+        csv.field_size_limit(previous)
+    if not rows:
+        raise ImportFileError("the file is empty", 1)
+    _, header = rows[0]
+    names = [h.strip().lower() for h in header]
+    body = [(line, dict(zip(names, cells, strict=False)), len(cells)) for line, cells in rows[1:]
+            if any(c.strip() for c in cells)]
+    return Table(names, body, "csv")
+
+
+def _numbered(reader: csv._reader) -> Iterator[tuple[int, list[str]]]:  # type: ignore[name-defined]
+    """Rows with the line they start on (a quoted cell may span several lines)."""
+    last = 0
+    for count, cells in enumerate(reader):
+        if count > MAX_ROWS:
+            raise ImportFileError(f"more than {MAX_ROWS:,} rows; split the file", last + 1)
+        yield last + 1, cells
+        last = reader.line_num
+
+
+def _xlsx_cell(value: object) -> Cell:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        # repr is the shortest text that reads back as the same float: 12.5, not 12.4999...
+        return Decimal(repr(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        # read-only streams the sheet; data_only gives what Excel last computed for a
+        # formula cell, never the formula itself
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ImportFileError(f"not a readable Excel workbook ({type(exc).__name__})") from None
+    try:
+        ws = wb.worksheets[0] if wb.worksheets else None
+        if ws is None:
+            raise ImportFileError("the workbook has no sheet")
+        header: list[str] | None = None
+        body: list[tuple[int, dict[str, Cell], int]] = []
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = [_xlsx_cell(v) for v in values]
+            while cells and cells[-1] == "":
+                cells.pop()
+            if header is None:
+                if not cells:
+                    continue       # blank rows above the header
+                header = [str(c).strip().lower() for c in cells]
+                continue
+            if not any(c != "" and not (isinstance(c, str) and not c.strip()) for c in cells):
+                continue
+            if len(body) >= MAX_ROWS:
+                raise ImportFileError(f"more than {MAX_ROWS:,} rows; split the file", number)
+            body.append((number, dict(zip(header, cells, strict=False)), len(cells)))
+    finally:
+        wb.close()
+    if header is None:
+        raise ImportFileError("the sheet is empty", 1)
+    return Table(header, body, "xlsx")
+
+
+def read_table(path: Path | str) -> Table:
+    """A CSV or .xlsx file, told apart by content (an .xlsx is a zip), not by the name."""
+    source = Path(path)
+    size = source.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ImportFileError(f"the file has {size:,} bytes, at most {MAX_FILE_BYTES:,}; "
+                              "split it")
+    data = source.read_bytes()
+    if data.startswith(_ZIP_MAGIC):
+        return read_xlsx(data)
+    return read_csv_text(_decode(data))
