@@ -455,7 +455,7 @@ def problems(exc: ValidationError, renamed: dict[str, str]) -> list[str]:
             lines.append(f"{_dotted(loc)}: unknown key{_suggest(loc)}")
             continue
         if msg.startswith(("url: ", "secret_token: ", "suggest_threshold: ",
-                           "anchored_threshold: ")):
+                           "anchored_threshold: ", "holiday_categories: ", "time: ")):
             # a check across keys names the key itself
             key, _, msg = msg.partition(": ")
             loc = (*loc, key)

@@ -26,7 +26,8 @@ def test_the_example_config_loads_with_its_documented_defaults() -> None:
     assert settings.database_url == "sqlite:///ska-helpdesk.db"
     assert settings.telegram.token is None and settings.telegram.webhook is None
     assert settings.office.hours[4] == (dt.time(7, 30), dt.time(16, 30))
-    assert dt.date(2026, 12, 25) in settings.office.holidays
+    assert dt.date(2026, 5, 20) in settings.office.holidays      # an office closure
+    assert settings.office.holiday_country == "ID"              # national days from the library
     assert settings.matcher.answer_threshold == 58.5 and settings.throttle.messages == 20
     assert settings.reminders.time == dt.time(9, 0)
     assert settings.telegram.startup_retry_seconds == 300 and settings.outbox.group_per_minute == 20
