@@ -101,6 +101,9 @@ class OfficeSettings:
     # weekday index (0 = Monday) -> (open, close); days absent are closed
     hours: dict[int, tuple[dt.time, dt.time]] = field(default_factory=dict)
     holidays: frozenset[dt.date] = frozenset()
+    # False while `hours` are the built-in default: the calendar needs some week, but
+    # the bot must not tell exporters unconfirmed counter hours as the office's own
+    hours_set: bool = False
 
 
 @dataclass(frozen=True)
@@ -347,6 +350,7 @@ def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None
         phone=_str(off.get("phone"), "office.phone"),
         hours=_hours(off.get("hours")),
         holidays=_holidays(off.get("holidays")),
+        hours_set=off.get("hours") is not None,
     )
 
     officers = _section(raw, "officers")

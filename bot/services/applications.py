@@ -39,6 +39,10 @@ class TransitionError(ValueError):
         self.values = values
 
 
+# labels the catalog used before, still read in imports and commands written with them
+_FORMER_LABELS = {"diverifikasi": IN_REVIEW, "in review": IN_REVIEW}
+
+
 def label(status: str, lang: str) -> str:
     return t(f"status_{status}", lang)
 
@@ -51,7 +55,7 @@ def parse_status(text: str) -> str | None:
     for status in STATUSES:
         if wanted in (label(status, "id").lower(), label(status, "en").lower()):
             return status
-    return None
+    return _FORMER_LABELS.get(wanted)
 
 
 @dataclass(frozen=True)

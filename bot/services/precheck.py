@@ -327,19 +327,25 @@ def note_hs(commodity: Commodity | None, species: Mapping[str, str]) -> list[Fin
     return notes
 
 
+def _in_sentence(country: Country) -> dict[str, str]:
+    """The country's name as it reads inside a sentence ("for the Netherlands")."""
+    return {lang: country.name_in_sentence(lang) for lang in country.name}
+
+
 def check_form_valid(form: str, country: Country) -> Finding | None:
     options = (*country.preferential, country.non_preferential)
     if form in options:
         return None
     return Finding(ERROR, "form_invalid", "pc_f_form_invalid",
-                   {"form": form, "country": Local(country.name), "options": ", ".join(options)})
+                   {"form": form, "country": Local(_in_sentence(country)),
+                    "options": ", ".join(options)})
 
 
 def check_form_alternatives(form: str, country: Country) -> Finding | None:
     if form != country.non_preferential or not country.preferential:
         return None
     return Finding(WARNING, "form_alternatives", "pc_f_form_alternatives",
-                   {"form": form, "country": Local(country.name),
+                   {"form": form, "country": Local(_in_sentence(country)),
                     "options": ", ".join(country.preferential)})
 
 
