@@ -131,13 +131,14 @@ async def test_statistics_name_destinations_per_commodity_without_a_ranking(bot:
 
 
 @pytest.mark.parametrize("topic_id, confirm_text", [
-    ("ska-types", "IUAE-CEPA (nama formnya: konfirmasi ke petugas)"),
+    ("ska-types", "IUAE-CEPA (nama formnya mohon konfirmasi ke petugas)"),
     ("account-activation", "standar layanan di provinsi lain <b>1 hari kerja</b> setelah dokumen "
                            "lengkap; untuk Kalimantan Tengah mohon konfirmasi ke petugas"),
     ("application-documents", "dokumen <b>V-Legal</b> (SVLK) wajib untuk ekspor (Permendag "
                               "45/2020); apakah juga diunggah bersama SKA, mohon konfirmasi ke petugas"),
     ("returned-or-rejected", "langkah sesudahnya mohon konfirmasi ke petugas"),
-    ("fees", "Apakah PNBP itu berlaku di Kalimantan Tengah dan berapa besarnya, mohon konfirmasi"),
+    ("fees", "Mohon konfirmasi ke petugas apakah PNBP itu berlaku di Kalimantan Tengah"),
+    ("update-company-data", "Mohon konfirmasi ke petugas cara memperbarui data di e-SKA"),
     ("timber-legality", "belum pasti; mohon konfirmasi ke petugas"),
 ])
 async def test_confirm_facts_say_so_and_offer_an_officer(bot: BotHarness, topic_id: str,
@@ -153,7 +154,7 @@ async def test_confirm_facts_in_english_too(bot: BotHarness) -> None:
     assert "please confirm with the office" in body
     assert CONFIRM_NOTE_EN in body and OFFICER_BUTTON_EN in buttons
     body, _ = await topic(bot, "ska-types", en=True)
-    assert "IUAE-CEPA (its form name: confirm with the office)" in body
+    assert "IUAE-CEPA (for its form name, confirm with the office)" in body
 
 
 async def test_ska_types_name_only_forms_of_the_fact_sheet(bot: BotHarness) -> None:
