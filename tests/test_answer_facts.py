@@ -12,7 +12,13 @@ import yaml
 
 from bot.services import build_services
 from tests.conftest import (
-    OFFICER_ID, OFFICERS_CHAT, BotHarness, buttons_of, make_settings, start_harness, text_of,
+    OFFICER_ID,
+    OFFICERS_CHAT,
+    BotHarness,
+    buttons_of,
+    make_settings,
+    start_harness,
+    text_of,
 )
 from tests.test_cli import run_cli
 from tests.test_status import invite, seed
