@@ -39,6 +39,7 @@ ICONS = {ERROR: "❌", WARNING: "⚠️", INFO: "ℹ️"}
 RETROACTIVE_AFTER = 3        # working days after shipment (Permendag 24/2018 as amended)
 PROCESSING_DAYS = 1          # issuance within 1 working day of a complete application (art. 13)
 MAX_ANSWER_CHARS = 200
+_SAYS_CONFIRM = {"id": "konfirmasi ke petugas", "en": "confirm with the office"}
 # an open check stops claiming the user's text after a day of silence: they moved on
 IDLE_LIMIT = dt.timedelta(hours=24)
 LEGAL_FORMS = frozenset({"PT", "CV", "UD", "CO", "LTD"})
@@ -593,7 +594,8 @@ def render_value(value: Any, lang: str, markup: bool = True) -> str:
 def render_finding(finding: Finding, lang: str, markup: bool = True) -> str:
     values = {k: render_value(v, lang, markup) for k, v in finding.values.items()}
     text = t(finding.key, lang, **values)
-    if finding.confirm:
+    if finding.confirm and _SAYS_CONFIRM[lang] not in text.lower():
+        # a text that already says it (the UAE note) is not told twice
         text += " " + t("pc_confirm", lang)
     if not markup:
         return plain(text)
