@@ -51,7 +51,7 @@ async def topic(bot: BotHarness, topic_id: str, en: bool = False) -> tuple[str, 
 # -- office contact from the settings ----------------------------------------------------------
 
 
-OFFICE = {"name": "IPSKA Disdagperin Kalteng", "address": "Jl. Contoh 1, Palangka Raya",
+OFFICE = {"name": "IPSKA Disdagperin Kalteng", "address": "Jl. Contoh 1 & 2, Palangka Raya",
           "phone": "0536-000000",
           "hours": {"mon": "07:30-15:00", "tue": "07:30-15:00", "fri": "08:00-11:00"}}
 
@@ -71,7 +71,7 @@ async def configured(database_url: str) -> AsyncIterator[BotHarness]:
 async def test_contact_answer_gives_the_configured_address_phone_and_hours(
         configured: BotHarness) -> None:
     body, buttons = await ask(configured, "alamat kantor ipska dimana")
-    assert "• Alamat: Jl. Contoh 1, Palangka Raya" in body
+    assert "• Alamat: Jl. Contoh 1 &amp; 2, Palangka Raya" in body      # settings are text
     assert "• Telepon: 0536-000000" in body
     assert "• Jam layanan loket: Senin-Selasa 07:30-15:00, Jumat 08:00-11:00 WIB" in body
     # the office's own settings are stated as they are: nothing to confirm, no fragments
@@ -79,7 +79,7 @@ async def test_contact_answer_gives_the_configured_address_phone_and_hours(
     assert "tanyakan ke kantor" not in body and OFFICER_BUTTON not in buttons
     body, _ = await ask(configured, "what are your office hours", en=True)
     assert "• Counter hours: Monday-Tuesday 07:30-15:00, Friday 08:00-11:00 WIB" in body
-    assert "• Address: Jl. Contoh 1, Palangka Raya" in body and "confirm" not in body
+    assert "• Address: Jl. Contoh 1 &amp; 2, Palangka Raya" in body and "confirm" not in body
 
 
 async def test_contact_answer_without_configured_hours_marks_them_confirm(bot: BotHarness) -> None:

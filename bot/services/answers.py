@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from html import escape
 
 from rapidfuzz import fuzz
 from sqlalchemy import insert, or_, select, update
@@ -200,15 +201,15 @@ class AnswerService:
         office = self.settings.office
         lines = []
         if office.address:
-            lines.append(t("office_address_line", lang, address=office.address))
+            lines.append(t("office_address_line", lang, address=escape(office.address, quote=False)))
         if office.phone:
-            lines.append(t("office_phone_line", lang, phone=office.phone))
+            lines.append(t("office_phone_line", lang, phone=escape(office.phone, quote=False)))
         missing = ("address" if not office.address else "") + ("phone" if not office.phone else "")
         if missing:
             lines.append(t(f"office_missing_{missing}", lang))
         hours = (t("office_hours_line", lang, hours=self.office_hours(lang))
                  if office.hours_set else t("office_hours_unset", lang))
-        return {"office_name": office.name, "office_contact": "\n".join(lines),
+        return {"office_name": escape(office.name, quote=False), "office_contact": "\n".join(lines),
                 "office_hours": hours}
 
     def office_hours(self, lang: str) -> str:
