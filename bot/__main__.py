@@ -100,6 +100,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     """Answer questions offline, as the bot would (nothing is logged to the database)."""
+    from bot.i18n import t
     from bot.services.answers import AnswerService
     from knowledge.loader import load_knowledge
 
@@ -116,12 +117,16 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
                 "score": round(reply.score, 2),
                 "lang": reply.lang,
                 "answer": reply.text if confident else None,
+                "confirm": reply.confirm,
+                "officer_button": reply.confirm or reply.offer_officer,
                 "suggestions": [tid for tid, _ in reply.suggestions]
                 or [tid for tid, _ in reply.candidates if not confident],
             }, ensure_ascii=False), flush=True)
         else:
             print(f"[{reply.outcome} {reply.topic_id or '-'} {reply.score:.1f} {reply.lang}]")
             print(reply.text)
+            if reply.confirm:          # as the bot adds it under the answer
+                print("\n" + t("confirm_note", reply.lang))
             for tid, title in reply.suggestions:
                 print(f"  ? {tid}: {title}")
             print(flush=True)

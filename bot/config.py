@@ -114,6 +114,9 @@ class OfficeSettings:
     # categories ("public"; "government" adds Indonesia's cuti bersama)
     holiday_country: str | None = "ID"
     holiday_categories: tuple[str, ...] = ("public", "government")
+    # False while `hours` are the built-in default: the calendar needs some week, but
+    # the bot must not tell exporters unconfirmed counter hours as the office's own
+    hours_set: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,7 +260,8 @@ def _settings(f: schema.ConfigFile, kdir: Path, source: Path | None) -> Settings
                               phone=f.office.phone, hours=_hours(f.office.hours),
                               holidays=frozenset(f.office.holidays),
                               holiday_country=f.office.national_holidays,
-                              holiday_categories=tuple(f.office.holiday_categories)),
+                              holiday_categories=tuple(f.office.holiday_categories),
+                              hours_set=f.office.hours is not None),
         officers_chat_id=f.officers.chat_id,
         officer_ids=frozenset(f.officers.user_ids),
         admin_ids=frozenset(f.admins.user_ids),

@@ -304,7 +304,7 @@ def reply_keyboard(reply: Reply, svc: Services) -> InlineKeyboardMarkup | None:
         lines += destination_rows(svc, lang)
     if reply.outcome == "suggest":
         lines += [[button(title, f"a:{tid}")] for tid, title in reply.suggestions]
-    if reply.outcome in ("suggest", "no_match") or reply.confirm:
+    if reply.outcome in ("suggest", "no_match") or reply.confirm or reply.offer_officer:
         lines.append([button(t("tk_ask_officer", lang), "o:ask")])
     if reply.outcome in ("suggest", "no_match"):
         lines.append([button(t("cmd_topics", lang), "c:")])

@@ -17,9 +17,9 @@ MIN_QUESTIONS = 8
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # placeholders each dynamic entry may use; any other brace in an answer is a typo
 ALLOWED_PLACEHOLDERS = {
-    "office-contact": {"office_name", "office_address", "office_phone", "office_hours"},
+    "office-contact": {"office_name", "office_contact", "office_hours"},
     "export-statistics": {"year", "total_tonnes", "total_value", "published_value",
-                          "value_gap", "by_commodity", "destinations"},
+                          "value_gap", "by_commodity", "largest_commodity"},
 }
 
 
@@ -56,6 +56,11 @@ class Country:
     asean: bool = False
     note: dict[str, str] | None = None
     confirm: bool = False
+    # the name inside a sentence where it differs ("exports to the Netherlands")
+    in_sentence: dict[str, str] = field(default_factory=dict)
+
+    def name_in_sentence(self, lang: str) -> str:
+        return self.in_sentence.get(lang, self.name[lang])
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,11 @@ def _countries(raw: Any, problems: list[str]) -> tuple[dict[str, Country], tuple
         if iso in countries:
             problems.append(f"{where}: duplicate iso code")
         note = item.get("note")
+        in_sentence = item.get("in_sentence") or {}
+        if not (isinstance(in_sentence, dict) and set(in_sentence) <= set(LANGS)
+                and all(isinstance(v, str) and v.strip() for v in in_sentence.values())):
+            problems.append(f"{where}.in_sentence: must map id/en to a name")
+            in_sentence = {}
         countries[iso] = Country(
             iso=iso, name=name,
             aliases=tuple(str(a).lower() for a in aliases),
@@ -189,6 +199,7 @@ def _countries(raw: Any, problems: list[str]) -> tuple[dict[str, Country], tuple
             eu=bool(item.get("eu")), asean=bool(item.get("asean")),
             note=_bilingual(note, f"{where}.note", problems) if note else None,
             confirm=bool(item.get("confirm")),
+            in_sentence={k: v.strip() for k, v in in_sentence.items()},
         )
     seen: dict[str, str] = {}
     for c in countries.values():

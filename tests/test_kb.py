@@ -79,3 +79,24 @@ def test_a_word_mapped_twice_is_named_not_silently_overwritten(tmp_path: Path) -
     problems, _ = check_knowledge(settings_for(kb_dir))
     assert any("normalize.yaml line" in p and "'sesudah' appears twice" in p
                for p in problems), problems
+
+
+def test_checker_wants_confirm_facts_marked_and_marked_ones_phrased(tmp_path: Path) -> None:
+    def edit(entries):  # type: ignore[no-untyped-def]
+        thanks = next(e for e in entries if e["id"] == "thanks")
+        thanks["answer"]["id"] += " Jam buka: konfirmasi ke petugas."   # no officer button
+        greeting = next(e for e in entries if e["id"] == "greeting")
+        greeting["confirm"] = True                                       # says nothing
+    problems, _ = check_knowledge(settings_for(_broken_copy(tmp_path, edit)))
+    assert any("thanks.answer.id: says 'konfirmasi ke petugas' but is not marked confirm" in p
+               for p in problems)
+    assert any("greeting.answer.en: marked confirm but does not say 'confirm with the office'"
+               in p for p in problems)
+
+
+def test_office_contact_is_confirm_only_while_the_hours_are_not_set(tmp_path: Path) -> None:
+    # the shipped example sets no hours: kb check passes with the confirm phrase; an office
+    # that sets its hours gets an answer without it, and kb check still passes
+    hours = parse_settings({"office": {"hours": {"mon": "08:00-12:00"}}}, env={})
+    problems, summary = check_knowledge(hours)
+    assert problems == [] and summary.endswith("OK")

@@ -179,3 +179,18 @@ async def test_summary_hands_the_answers_to_an_officer(bot: BotHarness) -> None:
     assert "tiket #" in text_of(sent)
     card = bot.api.last(OFFICERS_CHAT).params["text"]
     assert "Kode HS: 4412.31" in card and "PT. Kayu Jaya Abadi" in card
+
+
+async def test_retroactive_mark_is_checked_against_the_day_of_issuance(bot: BotHarness) -> None:
+    await answer_all(bot)
+    # B/L Thursday 27-03-2025; applying Tuesday 01-04 is working day 3, and with up to
+    # 1 working day of processing the SKA can be issued on Wednesday, working day 4
+    await bot.press("pc:e:application_date")
+    summary = text_of(await bot.say("01-04-2025"))
+    assert "Pengajuan 3 hari kerja setelah pengapalan" in summary
+    assert "terbit 4 hari kerja setelah pengapalan (2025-04-02)" in summary
+    assert "ISSUED RETROACTIVELY" in summary and "paling lambat 2025-03-31" in summary
+    # applying on working day 2: issued by working day 3, no mark needed
+    await bot.press("pc:e:application_date")
+    summary = text_of(await bot.say("31-03-2025"))
+    assert "Hasil cek" in summary and "ISSUED RETROACTIVELY" not in summary

@@ -165,7 +165,8 @@ def test_form_b_for_japan_suggests_preferential_alternatives() -> None:
 
 def test_destination_notes_carry_confirm_where_the_table_says_so() -> None:
     uae = note_destination(KB.countries["AE"])
-    assert uae[0].confirm and "(confirm with the office)" in text(uae[0])
+    assert uae[0].confirm and text(uae[0]).count("confirm with the office") == 1
+    assert text(uae[0], "id").count("konfirmasi ke petugas") == 1
     assert [f.code for f in note_destination(KB.countries["NL"])] == ["eu_rex"]
 
 
@@ -236,9 +237,23 @@ def test_unreadable_dates(raw: str) -> None:
     assert parse_date(raw) is None
 
 
-def test_three_working_days_across_weekend_and_holiday_is_not_retroactive() -> None:
-    # Thursday -> Wednesday: Fri, (Sat, Sun, holiday Mon), Tue, Wed = 3 working days
-    assert check_dates(THU, dt.date(2025, 4, 2), "Form B", CAL, TODAY) == []
+def test_issued_within_three_working_days_across_weekend_and_holiday_is_not_retroactive() -> None:
+    # Thursday -> Tuesday: Fri, (Sat, Sun, holiday Mon), Tue = 2 working days; issued by
+    # Wednesday at the latest, working day 3
+    assert check_dates(THU, TUE, "Form E (ACFTA)", CAL, TODAY) == []
+    # applied on a Saturday: issued by Tuesday (working day 2)
+    assert check_dates(THU, dt.date(2025, 3, 29), "Form B", CAL, TODAY) == []
+
+
+def test_applying_on_day_three_warns_that_issuance_on_day_four_needs_the_mark() -> None:
+    # Thursday -> Wednesday is working day 3; 1 working day of processing ends on Thursday,
+    # working day 4 (the mark is checked against issuance, not the application)
+    found = check_dates(THU, dt.date(2025, 4, 2), "Form E (ACFTA)", CAL, TODAY)
+    assert [(f.code, f.severity) for f in found] == [("retroactive_risk", WARNING)]
+    en, id_ = text(found[0]), text(found[0], "id")
+    assert "issued 4 working days after shipment (2025-04-03)" in en
+    assert "ISSUED RETROACTIVELY" in en and "by 2025-04-01" in en
+    assert "terbit 4 hari kerja setelah pengapalan (2025-04-03)" in id_
 
 
 def test_four_working_days_needs_issued_retroactively_with_the_limit() -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from html import escape
 
 from rapidfuzz import fuzz
 from sqlalchemy import insert, or_, select, update
@@ -19,6 +19,7 @@ from knowledge.matcher import Matcher, Verdict, classify
 
 MAX_QUESTION_CHARS = 1000
 FORM_TOPIC = "form-by-destination"
+OFFICE_TOPIC = "office-contact"
 ESCALATE_TOPIC = "talk-to-officer"
 SMALLTALK = ("greeting", "thanks")
 
@@ -34,6 +35,7 @@ class Reply:
     text: str                     # Telegram HTML
     suggestions: tuple[tuple[str, str], ...] = ()    # (topic id, title) for "did you mean"
     confirm: bool = False         # the answer holds a fact the office must confirm
+    offer_officer: bool = False   # the answer sends the reader to an officer (button)
     query_id: int | None = None   # query_log row, for the helpful? buttons
     country: str | None = None
     candidates: tuple[tuple[str, float], ...] = field(default=())
@@ -94,9 +96,9 @@ class AnswerService:
             return Reply("ask_destination", FORM_TOPIC, v.score, lang,
                          self.topic_text(FORM_TOPIC, lang), candidates=cands)
         if v.outcome == "answer":
-            entry = self.kb.entries[v.id]
             return Reply("answer", v.id, v.score, lang, self.topic_text(v.id, lang),
-                         confirm=entry.confirm, candidates=cands)
+                         confirm=self.topic_confirm(v.id),
+                         offer_officer=self.topic_offers_officer(v.id), candidates=cands)
         if v.outcome == "suggest":
             sugg = tuple((c.id, self.kb.entries[c.id].title[lang]) for c in v.suggestions)
             return Reply("suggest", None, v.score, lang, t("did_you_mean", lang),
@@ -185,22 +187,40 @@ class AnswerService:
         key = (topic_id, lang)
         if key not in self._rendered:
             text = self.kb.entries[topic_id].answer[lang]
-            if topic_id == "office-contact":
+            if topic_id == OFFICE_TOPIC:
                 text = text.format(**self.office_values(lang))
             elif topic_id == "export-statistics":
                 text = text.format(**self.export_values(lang))
             self._rendered[key] = text
         return self._rendered[key]
 
-    def office_values(self, lang: str) -> dict[str, str]:
+    def topic_confirm(self, topic_id: str) -> bool:
+        """Whether the answer holds a fact the office must confirm (note and officer button)."""
+        if topic_id == OFFICE_TOPIC:
+            # the counter hours are a confirm fact until the office sets its own
+            return self.kb.entries[topic_id].confirm or not self.settings.office.hours_set
+        return self.kb.entries[topic_id].confirm
+
+    def topic_offers_officer(self, topic_id: str) -> bool:
+        """An answer that has to say "ask an officer" gets the button to do it."""
         office = self.settings.office
-        missing = t("office_not_set", lang)
-        return {
-            "office_name": office.name or missing,
-            "office_address": office.address or missing,
-            "office_phone": office.phone or missing,
-            "office_hours": self.office_hours(lang),
-        }
+        return topic_id == OFFICE_TOPIC and not (office.address and office.phone)
+
+    def office_values(self, lang: str) -> dict[str, str]:
+        """The office-contact lines from the settings; what is not set is said so plainly."""
+        office = self.settings.office
+        lines = []
+        if office.address:
+            lines.append(t("office_address_line", lang, address=escape(office.address, quote=False)))
+        if office.phone:
+            lines.append(t("office_phone_line", lang, phone=escape(office.phone, quote=False)))
+        missing = ("address" if not office.address else "") + ("phone" if not office.phone else "")
+        if missing:
+            lines.append(t(f"office_missing_{missing}", lang))
+        hours = (t("office_hours_line", lang, hours=self.office_hours(lang))
+                 if office.hours_set else t("office_hours_unset", lang))
+        return {"office_name": escape(office.name, quote=False), "office_contact": "\n".join(lines),
+                "office_hours": hours}
 
     def office_hours(self, lang: str) -> str:
         """'Senin-Kamis 07:30-16:00, Jumat 07:30-16:30 WIB' from the configured week."""
@@ -231,25 +251,28 @@ class AnswerService:
         return dt.datetime.now(self.settings.timezone).tzname() or key
 
     def export_values(self, lang: str) -> dict[str, str]:
-        """Figures of the export-statistics answer, computed from the data rows."""
+        """Figures of the export-statistics answer, computed from the data rows.
+
+        The rows give volume and value per exporter and commodity, and only a list of
+        destinations: the answer names destinations per commodity and never ranks them.
+        """
         entry = self.kb.entries["export-statistics"]
         rows = self.kb.exports
         tonnes = sum((r.volume_tonnes for r in rows), Decimal(0))
         value = sum((r.value_usd for r in rows), Decimal(0))
         published = Decimal(str(entry.data["published"]["value_usd"]))
-        per_commodity: dict[str, tuple[Decimal, Decimal]] = {}
+        per_commodity: dict[str, tuple[Decimal, Decimal, dict[str, None]]] = {}
         for r in rows:
-            vt, vv = per_commodity.get(r.commodity, (Decimal(0), Decimal(0)))
-            per_commodity[r.commodity] = (vt + r.volume_tonnes, vv + r.value_usd)
+            vt, vv, dest = per_commodity.get(r.commodity, (Decimal(0), Decimal(0), {}))
+            per_commodity[r.commodity] = (vt + r.volume_tonnes, vv + r.value_usd,
+                                          dest | dict.fromkeys(r.destinations))
+        ranked = sorted(per_commodity.items(), key=lambda kv: -kv[1][1])
         lines = [
             t("export_commodity_line", lang, commodity=name, tonnes=format_number(vt, lang),
-              value=format_number(vv, lang))
-            for name, (vt, vv) in sorted(per_commodity.items(), key=lambda kv: -kv[1][1])
+              value=format_number(vv, lang),
+              destinations=", ".join(self.country_name(d, lang) for d in dest))
+            for name, (vt, vv, dest) in ranked
         ]
-        counts = Counter(d for r in rows for d in r.destinations)
-        order = {d: i for i, d in enumerate(dict.fromkeys(d for r in rows for d in r.destinations))}
-        names = [self.country_name(d, lang)
-                 for d in sorted(counts, key=lambda d: (-counts[d], order[d]))]
         return {
             "year": str(entry.data.get("year", "")),
             "total_tonnes": format_number(tonnes, lang),
@@ -257,17 +280,17 @@ class AnswerService:
             "published_value": format_number(published, lang),
             "value_gap": format_number(abs(published - value), lang),
             "by_commodity": "\n".join(lines),
-            "destinations": ", ".join(names),
+            "largest_commodity": ranked[0][0] if ranked else "-",
         }
 
     def country_name(self, name: str, lang: str) -> str:
         country = self._country_by_name.get(name.lower())
-        return country.name[lang] if country else name
+        return country.name_in_sentence(lang) if country else name
 
     def destination_text(self, iso: str, lang: str) -> str:
         """The forms for one destination, not a list of every form."""
         c = self.kb.countries[iso]
-        lines = [t("destination_title", lang, country=c.name[lang])]
+        lines = [t("destination_title", lang, country=c.name_in_sentence(lang))]
         if c.preferential:
             lines.append(t("destination_preferential", lang, forms=", ".join(c.preferential)))
         else:
@@ -290,9 +313,9 @@ class AnswerService:
         if topic_id == FORM_TOPIC:
             return Reply("ask_destination", FORM_TOPIC, 100.0, lang,
                          self.topic_text(FORM_TOPIC, lang))
-        entry = self.kb.entries[topic_id]
         return Reply("answer", topic_id, 100.0, lang, self.topic_text(topic_id, lang),
-                     confirm=entry.confirm)
+                     confirm=self.topic_confirm(topic_id),
+                     offer_officer=self.topic_offers_officer(topic_id))
 
     def categories(self) -> list[str]:
         used = {e.category for e in self.kb.entries.values() if e.id not in SMALLTALK}

@@ -49,7 +49,10 @@ STATUS_WORDS: dict[str, str] = {
     "perbaikan": RETURNED, "disetujui": APPROVED, "setuju": APPROVED,
     "terbit": ISSUED, "diterbitkan": ISSUED, "ditolak": REJECTED, "tolak": REJECTED,
     "dibatalkan": CANCELLED, "batal": CANCELLED, "canceled": CANCELLED,
+    "in review": IN_REVIEW,
 }
+# labels the catalog used before ("Diverifikasi", "In review") stay in STATUS_WORDS, so
+# imports and commands written with them are still read
 
 
 def label(status: str, lang: str) -> str:

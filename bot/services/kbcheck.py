@@ -16,7 +16,18 @@ MAX_ANSWER_CHARS = 1200
 _ALLOWED_TAGS = {"b", "i", "u", "s", "code", "pre", "a"}
 _TAG = re.compile(r"<(/?)([a-zA-Z0-9-]+)([^>]*)>")
 _ENTITY = re.compile(r"&(amp|lt|gt|quot|#\d+);")
-_CONFIRM = {"id": "konfirmasi", "en": "confirm"}
+# how an answer says that the office must confirm a fact (shared/domain/ska-facts.md)
+_CONFIRM = {"id": "konfirmasi ke petugas", "en": "confirm with the office"}
+
+
+def confirm_problems(text: str, confirm: bool, lang: str) -> list[str]:
+    """A confirm fact says so, and an answer that says so gets the officer button."""
+    says = _CONFIRM[lang] in text.lower()
+    if confirm and not says:
+        return [f"marked confirm but does not say '{_CONFIRM[lang]}'"]
+    if says and not confirm:
+        return [f"says '{_CONFIRM[lang]}' but is not marked confirm (no officer button)"]
+    return []
 
 
 def spec_topics(kb_dir: Path) -> list[str]:
@@ -114,13 +125,16 @@ def check_knowledge(settings: Settings, with_database: bool = True) -> tuple[lis
             if len(text) > MAX_ANSWER_CHARS:
                 problems.append(f"{where}: {len(text)} characters, at most {MAX_ANSWER_CHARS}")
             problems += [f"{where}: {p}" for p in html_problems(text)]
-            if entry.confirm and _CONFIRM[lang] not in text.lower():
-                problems.append(f"{where}: marked confirm but does not say "
-                                f"'{_CONFIRM[lang]}'")
-    for iso in kb.countries:
+            if not entry.id.startswith(LEARNED_PREFIX):
+                # an officer's approved answer is the office's own word, in its own phrasing
+                problems += [f"{where}: {p}" for p in
+                             confirm_problems(text, answers.topic_confirm(entry.id), lang)]
+    for iso, country in kb.countries.items():
         for lang in ("id", "en"):
+            text = answers.destination_text(iso, lang)
             problems += [f"destinations.yaml:{iso} ({lang}): {p}"
-                         for p in html_problems(answers.destination_text(iso, lang))]
+                         for p in html_problems(text) + confirm_problems(text, country.confirm,
+                                                                         lang)]
     for question, own, winner in cross_matches(kb, answers.matcher):
         problems.append(f"sample question {question!r} of {own} matches {winner} better")
     samples = sum(len(e.questions) for e in kb.entries.values())

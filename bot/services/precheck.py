@@ -38,7 +38,9 @@ ERROR, WARNING, INFO = "error", "warning", "info"
 _RANK = {ERROR: 0, WARNING: 1, INFO: 2}
 ICONS = {ERROR: "❌", WARNING: "⚠️", INFO: "ℹ️"}
 RETROACTIVE_AFTER = 3        # working days after shipment (Permendag 24/2018 as amended)
+PROCESSING_DAYS = 1          # issuance within 1 working day of a complete application (art. 13)
 MAX_ANSWER_CHARS = 200
+_SAYS_CONFIRM = {"id": "konfirmasi ke petugas", "en": "confirm with the office"}
 # an open check stops claiming the user's text after a day of silence: they moved on
 IDLE_LIMIT = dt.timedelta(hours=24)
 LEGAL_FORMS = frozenset({"PT", "CV", "UD", "CO", "LTD"})
@@ -327,19 +329,25 @@ def note_hs(commodity: Commodity | None, species: Mapping[str, str]) -> list[Fin
     return notes
 
 
+def _in_sentence(country: Country) -> dict[str, str]:
+    """The country's name as it reads inside a sentence ("for the Netherlands")."""
+    return {lang: country.name_in_sentence(lang) for lang in country.name}
+
+
 def check_form_valid(form: str, country: Country) -> Finding | None:
     options = (*country.preferential, country.non_preferential)
     if form in options:
         return None
     return Finding(ERROR, "form_invalid", "pc_f_form_invalid",
-                   {"form": form, "country": Local(country.name), "options": ", ".join(options)})
+                   {"form": form, "country": Local(_in_sentence(country)),
+                    "options": ", ".join(options)})
 
 
 def check_form_alternatives(form: str, country: Country) -> Finding | None:
     if form != country.non_preferential or not country.preferential:
         return None
     return Finding(WARNING, "form_alternatives", "pc_f_form_alternatives",
-                   {"form": form, "country": Local(country.name),
+                   {"form": form, "country": Local(_in_sentence(country)),
                     "options": ", ".join(country.preferential)})
 
 
@@ -449,16 +457,28 @@ def check_dates(shipment: dt.date, application: dt.date, form: str, calendar: Of
                              {"shipment": shipment.isoformat(),
                               "application": application.isoformat()}))
         return found
-    days = calendar.working_days_between(shipment, application)
-    if days > RETROACTIVE_AFTER:
-        limit, confirm = retroactive_limit(form)
-        values = {"days": str(days), "limit": limit, "form": form or "-"}
-        # Form B grants no preference, so the agreement's limit does not apply as such
-        key = "pc_f_retroactive_form_b" if form == "Form B" else "pc_f_retroactive"
-        found.append(Finding(ERROR, "retroactive", key, values, confirm=confirm))
-        if application > _one_year_after(shipment):
-            found.append(Finding(ERROR, "beyond_limit", "pc_f_beyond_limit", values,
-                                 confirm=confirm))
+    # The mark depends on the day of issuance, and a complete application may take up
+    # to PROCESSING_DAYS to be issued: applying on day 3 can mean issuance on day 4.
+    applied = calendar.working_days_between(shipment, application)
+    issued_by = calendar.add_working_days(application, PROCESSING_DAYS)
+    days = calendar.working_days_between(shipment, issued_by)
+    if days <= RETROACTIVE_AFTER:
+        return found
+    limit, confirm = retroactive_limit(form)
+    values = {"days": str(applied), "issue_days": str(days), "issued_by": issued_by.isoformat(),
+              "deadline": calendar.add_working_days(
+                  shipment, RETROACTIVE_AFTER - PROCESSING_DAYS).isoformat(),
+              "limit": limit, "form": form or "-"}
+    if applied <= RETROACTIVE_AFTER:
+        # issued the same day it needs no mark, the next working day it does
+        found.append(Finding(WARNING, "retroactive_risk", "pc_f_retroactive_risk", values))
+        return found
+    # Form B grants no preference, so the agreement's limit does not apply as such
+    key = "pc_f_retroactive_form_b" if form == "Form B" else "pc_f_retroactive"
+    found.append(Finding(ERROR, "retroactive", key, values, confirm=confirm))
+    if issued_by > _one_year_after(shipment):
+        found.append(Finding(ERROR, "beyond_limit", "pc_f_beyond_limit", values,
+                             confirm=confirm))
     return found
 
 
@@ -575,7 +595,8 @@ def render_value(value: Any, lang: str, markup: bool = True) -> str:
 def render_finding(finding: Finding, lang: str, markup: bool = True) -> str:
     values = {k: render_value(v, lang, markup) for k, v in finding.values.items()}
     text = t(finding.key, lang, **values)
-    if finding.confirm:
+    if finding.confirm and _SAYS_CONFIRM[lang] not in text.lower():
+        # a text that already says it (the UAE note) is not told twice
         text += " " + t("pc_confirm", lang)
     if not markup:
         return plain(text)
