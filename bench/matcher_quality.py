@@ -98,7 +98,8 @@ def evaluate(matcher: Matcher, limits: Thresholds, data: dict, verbose: bool = F
 
 
 DATA_SETS = ("questions", "questions_dev", "questions_holdout", "questions_fresh",
-             "questions_final", "questions_final2", "questions_final3")
+             "questions_final", "questions_final2", "questions_final3",
+             "questions_final4")
 
 
 def main() -> None:
