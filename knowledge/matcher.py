@@ -32,6 +32,10 @@ from knowledge.loader import Knowledge
 COUNTRY_TOKEN = "negaratujuan"
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _WORD = re.compile(r"[a-z0-9_]+")
+# "tolonggg", "lamaaa bangettt": a letter typed three times or more is one letter
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
+# reduplication written "terbit2" or "aktif-aktif" means the word itself
+_REDUPLICATED = re.compile(r"\b([a-z]{3,})(?:2|-\1)\b")
 # Light affix stripping for words the knowledge base does not know ("diterbitkannya",
 # "pengecekan", "uploaded"): a stem is accepted only when it is a known word, so an
 # unknown word never turns into an unrelated one. Prefixes carry the initial consonant
@@ -41,6 +45,26 @@ _PREFIXES = (("meng", ("", "k")), ("meny", ("s",)), ("mem", ("", "p")), ("men", 
              ("me", ("",)), ("peng", ("", "k")), ("peny", ("s",)), ("pem", ("", "p")),
              ("pen", ("", "t")), ("pe", ("",)), ("per", ("",)), ("di", ("",)),
              ("ter", ("",)), ("ber", ("",)), ("ke", ("",)), ("nge", ("",)), ("ng", ("",)))
+
+
+# Words after which a name is a destination: "ke", "tujuan", "to", "buyer dari" (and
+# the Banjar "ka", the Javanese "menyang", "neng", "teng")
+_CUES = ("ke|ka|kirim|tujuan|negara|to|for|into|di|dari|from|buyer|buyers|importir|"
+         "importer|pembeli|pasar|market|ekspor|export|exporting|menyang|neng|teng|customer")
+
+
+def _alternation(aliases: dict[str, str], before: str, after: str) -> re.Pattern[str] | None:
+    """One regex for every alias, longest first ("korea selatan" before "korea")."""
+    if not aliases:
+        return None
+    ordered = sorted(aliases, key=len, reverse=True)
+    return re.compile(before + "|".join(re.escape(a) for a in ordered) + after)
+
+
+def _country_token(m: re.Match[str]) -> str:
+    """Replace only the name, not the destination word before it."""
+    whole, start, end = m.group(0), m.start(1) - m.start(0), m.end(1) - m.start(0)
+    return f"{whole[:start]} {COUNTRY_TOKEN} {whole[end:]}"
 
 
 @dataclass(frozen=True)
@@ -117,24 +141,29 @@ class Normalizer:
         self.anchors = frozenset(spec.get("anchors") or ())
         markers = spec.get("language_markers") or {}
         self.markers = {lang: frozenset(markers.get(lang) or ()) for lang in ("id", "en")}
-        alias_to_iso = {}
-        for c in kb.countries.values():
-            for alias in c.aliases:
-                alias_to_iso[alias] = c.iso
+        # every place an exporter may name: the table's countries and the ones it does
+        # not cover (kb.places), which are recognised so the answer can say so
+        places = (*kb.countries.values(), *kb.places.values())
+        alias_to_iso = {a: p.iso for p in places for a in p.aliases}
+        cued = {a: p.iso for p in places for a in p.aliases_cued}
+        self._alias_to_iso = {**alias_to_iso, **cued}
         # longest first so "korea selatan" wins over "korea"
-        ordered = sorted(alias_to_iso, key=len, reverse=True)
-        self._alias_to_iso = alias_to_iso
-        self._country_re = re.compile(
-            r"(?<![a-z0-9])(" + "|".join(re.escape(a) for a in ordered) + r")(?![a-z0-9])"
-        ) if ordered else None
-        # misspelt one-word names ("flipina", "jepangg") are found by spelling when no
-        # alias matched: 6+ letters, same first letter, close spelling
+        self._country_re = _alternation(alias_to_iso, r"(?<![a-z0-9])(", r")(?![a-z0-9])")
+        # a name that is also a common word counts only after a destination word
+        # ("ke inggris", "buyer dari inggris"; not "bahasa inggris")
+        self._cued_re = _alternation(cued, rf"(?<![a-z0-9])(?:{_CUES})\s+(?:the\s+)?(",
+                                     r")(?![a-z0-9])")
+        # misspelt one-word names ("flipina", "jepangg") are found by spelling, but only
+        # right after a destination word: a common word that looks like a place name
+        # ("kucing" and Kuching) is never a destination by itself
         by_initial: dict[str, list[str]] = defaultdict(list)
-        for alias in ordered:
+        for alias in sorted(alias_to_iso, key=len, reverse=True):
             if " " not in alias and len(alias) >= 5 and alias.isalpha():
                 by_initial[alias[0]].append(alias)
         self._fuzzy_aliases = {k: tuple(v) for k, v in by_initial.items()}
-        exact = {a: c.iso for c in kb.countries.values() for a in c.aliases_exact}
+        self._cue_word_re = re.compile(rf"(?<![a-z0-9])(?:{_CUES})\s+(?:the\s+)?([a-z]{{6,}})"
+                                       r"(?![a-z0-9])")
+        exact = {a: p.iso for p in places for a in p.aliases_exact}
         self._exact_to_iso = exact
         self._exact_re = re.compile(
             r"(?<![A-Za-z0-9])(" + "|".join(re.escape(a) for a in exact) + r")(?![A-Za-z0-9])"
@@ -157,13 +186,15 @@ class Normalizer:
             if m:
                 country = self._exact_to_iso[m.group(1)]
                 text = text[:m.start()] + f" {COUNTRY_TOKEN} " + text[m.end():]
-        low = text.lower()
+        low = _REDUPLICATED.sub(r"\1", _STRETCHED.sub(r"\1", text.lower()))
         lang = self.detect_language(_WORD.findall(low.replace("'", "")))
-        if self._country_re is not None:
-            m = self._country_re.search(low)
+        for pattern in (self._country_re, self._cued_re):
+            if pattern is None:
+                continue
+            m = pattern.search(low)
             if m and country is None:
                 country = self._alias_to_iso[m.group(1)]
-            low = self._country_re.sub(f" {COUNTRY_TOKEN} ", low)
+            low = pattern.sub(_country_token, low)
         if country is None and self._fuzzy_aliases:
             country, low = self._fuzzy_country(low)
         low = f" {low} "
@@ -174,13 +205,14 @@ class Normalizer:
         return Normalized(tokens=tokens, words=words, country=country, lang=lang)
 
     def _fuzzy_country(self, low: str) -> tuple[str | None, str]:
-        for word in set(_WORD.findall(low)):
-            if len(word) < 6 or word in self.words or word in self.stopwords:
+        for m in self._cue_word_re.finditer(low):
+            word = m.group(1)
+            if word in self.words or word in self.stopwords or word == COUNTRY_TOKEN:
                 continue
             hit = process.extractOne(word, self._fuzzy_aliases.get(word[0], ()),
                                      scorer=fuzz.ratio, score_cutoff=85.0)
             if hit:
-                low = re.sub(rf"(?<![a-z0-9]){word}(?![a-z0-9])", f" {COUNTRY_TOKEN} ", low)
+                low = low[:m.start(1)] + f" {COUNTRY_TOKEN} " + low[m.end(1):]
                 return self._alias_to_iso[hit[0]], low
         return None, low
 
