@@ -89,6 +89,7 @@ class Match:
     normalized: Normalized
     smalltalk: str | None = None   # "greeting" / "thanks" when the message is only that
     anchored: bool = False         # names the SKA service (see Thresholds.anchored)
+    telling: int = 1               # known words that tell topics apart (see Matcher.match)
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -161,8 +162,10 @@ class Normalizer:
             if " " not in alias and len(alias) >= 5 and alias.isalpha():
                 by_initial[alias[0]].append(alias)
         self._fuzzy_aliases = {k: tuple(v) for k, v in by_initial.items()}
-        self._cue_word_re = re.compile(rf"(?<![a-z0-9])(?:{_CUES})\s+(?:the\s+)?([a-z]{{6,}})"
-                                       r"(?![a-z0-9])")
+        self._cue_word_res = (
+            re.compile(rf"(?<![a-z0-9])(?:{_CUES})\s+(?:the\s+)?([a-z]{{6,}})(?![a-z0-9])"),
+            # or right before the form question ("flipina pake form apa")
+            re.compile(r"(?<![a-z0-9])([a-z]{6,})\s+(?:pake|pakai|pk|form|formnya)(?![a-z0-9])"))
         exact = {a: p.iso for p in places for a in p.aliases_exact}
         self._exact_to_iso = exact
         self._exact_re = re.compile(
@@ -205,7 +208,7 @@ class Normalizer:
         return Normalized(tokens=tokens, words=words, country=country, lang=lang)
 
     def _fuzzy_country(self, low: str) -> tuple[str | None, str]:
-        for m in self._cue_word_re.finditer(low):
+        for m in (m for r in self._cue_word_res for m in r.finditer(low)):
             word = m.group(1)
             if word in self.words or word in self.stopwords or word == COUNTRY_TOKEN:
                 continue
@@ -277,6 +280,8 @@ class Matcher:
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         # a word never seen in the knowledge base weighs like the rarest known word
         self.unknown_idf = math.log(1 + n)
+        # words used by more than half of the entries tell no topic apart
+        self.common_idf = math.log(1 + 2)
         self.vocab = tuple(sorted(self.idf))
         self._postings: dict[str, list[int]] = defaultdict(list)
         self._entry_rows: dict[str, list[int]] = defaultdict(list)
@@ -434,8 +439,14 @@ class Matcher:
             score = wf * fz + wc * 100.0 * coverage + wv * 100.0 * cosine.get(eid, 0.0)
             scored.append(Candidate(eid, round(score, 2)))
         scored.sort(key=lambda c: (-c.score, c.id))
+        anchors = self.normalize.anchors
+        # a known word that tells topics apart: not the destination, not a word most
+        # entries use ("apa", "tidak"); "cuaca di korea" and "what is the capital of
+        # Australia" have none, and a place name alone is no question about forms
+        telling = sum(1 for t in tokens if t in anchors or (
+            t in self.idf and t != COUNTRY_TOKEN and self.idf[t] > self.common_idf))
         return Match(candidates=tuple(scored[:limit]), normalized=norm,
-                     anchored=not self.normalize.anchors.isdisjoint(tokens))
+                     anchored=not anchors.isdisjoint(tokens), telling=telling)
 
 
 SHORT_QUERY_GAP = 5.0
@@ -453,9 +464,9 @@ def classify(match: Match, limits: Thresholds) -> Verdict:
     # one topic word ("akun", "dokumen") rarely says which question is meant: a
     # runner-up within SHORT_QUERY_GAP makes it a did-you-mean instead of a guess
     needed_gap = max(limits.min_gap, SHORT_QUERY_GAP) if len(norm.tokens) <= 1 else limits.min_gap
-    if (best.score >= limits.answer and match.gap >= needed_gap) or (
+    if match.telling and ((best.score >= limits.answer and match.gap >= needed_gap) or (
             match.anchored and len(norm.tokens) > 1 and best.score >= limits.anchored
-            and match.gap >= max(needed_gap, limits.anchored_gap)):
+            and match.gap >= max(needed_gap, limits.anchored_gap))):
         return Verdict("answer", best.id, best.score, match.candidates[1:3], norm.country,
                        norm.lang)
     # close calls: offer the entries within reach of the best one
