@@ -31,6 +31,8 @@ Context = ContextTypes.DEFAULT_TYPE
 MAX_CALLBACK_BYTES = 64
 SEND_ATTEMPTS = 3
 RETRY_PAUSE = 0.1
+# data of the "other country" button under the destinations (ISO codes are upper case)
+OTHER_COUNTRY = "other"
 
 
 def services(context: Context) -> Services:
@@ -325,6 +327,7 @@ def reply_keyboard(reply: Reply, svc: Services) -> InlineKeyboardMarkup | None:
 def destination_rows(svc: Services, lang: str) -> list[list[InlineKeyboardButton]]:
     kb = svc.answers.kb
     buttons = [button(kb.countries[iso].name[lang], f"d:{iso}") for iso in kb.ask_buttons]
+    buttons.append(button(t("other_country", lang), f"d:{OTHER_COUNTRY}"))
     return rows(buttons, 2)
 
 
