@@ -22,7 +22,7 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
@@ -67,6 +67,14 @@ def _country_token(m: re.Match[str]) -> str:
     return f"{whole[:start]} {COUNTRY_TOKEN} {whole[end:]}"
 
 
+# where a clause ends: sentence marks, line breaks, a comma before the next clause (not
+# the point or comma inside a number: "12.500,75")
+_CLAUSE_END = re.compile(r"((?<!\d)[.,;:](?!\d)|[?!\n]|\s-\s)")
+# words (after the word map) that make a clause a question
+QUESTION_WORDS = frozenset(("apa", "bagaimana", "kenapa", "kapan", "berapa", "bisa", "boleh",
+                            "dimana", "kemana", "siapa", "cara", "harus", "mana", "gimana"))
+
+
 @dataclass(frozen=True)
 class Normalized:
     tokens: tuple[str, ...]        # content words, for matching
@@ -90,6 +98,7 @@ class Match:
     smalltalk: str | None = None   # "greeting" / "thanks" when the message is only that
     anchored: bool = False         # names the SKA service (see Thresholds.anchored)
     telling: int = 1               # known words that tell topics apart (see Matcher.match)
+    clauses: tuple["Match", ...] = ()   # the asking clauses of a long message, ranked alone
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -296,6 +305,9 @@ class Matcher:
         self.share_floor = 0.6
         # fuzzy and cosine are computed for the entries with the best coverage only
         self.shortlist = 40
+        # a clause read on its own scores a little below the whole message, so a clause
+        # wins only where it is clearly more about one topic
+        self.clause_min_tokens = 6
         self.idf_power = 1.0
         # A named destination is strong evidence of "which form for this country": its
         # token is shared by a few entries, so plain IDF rated it below one form name
@@ -303,6 +315,13 @@ class Matcher:
         # the same rankings on the three question sets; 2.5 began answering out-of-scope
         # messages that name a country.
         self.country_weight = 1.8
+        # the words of a question about forms; without one, the destination weighs
+        # passing_country x its plain weight
+        self.form_words = frozenset(
+            {"form", "pakai", "preferensi", "nonpreferensi", "perjanjian", "jenis", "tujuan",
+             "negara", "beamasuk", "skema", "ekspor", "kirim", "shipment"}
+            | {a for a in self.normalize.anchors if a.startswith("form")})
+        self.passing_country = 0.6
         self.prepare_weights()
         # typo correction: a misspelt word is mapped to a known word of the knowledge base
         # or to a slang/abbreviation key of normalize.yaml (then to its canonical word).
@@ -382,7 +401,34 @@ class Matcher:
 
     def match(self, text: str, limit: int = 5, exclude: int | None = None) -> Match:
         """Rank entries for `text`; `exclude` leaves one sample row out (kb check uses it
-        to ask whether a sample question would still find its own entry without itself)."""
+        to ask whether a sample question would still find its own entry without itself).
+
+        A long message is also read clause by clause: the story before a question ("buyer
+        kami di Osaka minta CO. SKA itu apa?") pulls the whole message towards other
+        topics, so each clause that asks is ranked on its own and an entry keeps its
+        best score from the whole message or one of those clauses."""
+        whole = self._match_one(text, limit, exclude)
+        if whole.smalltalk is not None or len(whole.normalized.tokens) < self.clause_min_tokens:
+            return whole
+        clauses = tuple(self._match_one(c, limit, exclude) for c in self._asking_clauses(text))
+        return replace(whole, clauses=clauses) if clauses else whole
+
+    def _asking_clauses(self, text: str) -> list[str]:
+        """The clauses of a long message that ask something (at most the last four)."""
+        parts = _CLAUSE_END.split(text)
+        if len(parts) < 3:
+            return []
+        clauses = []
+        for i in range(0, len(parts) - 1, 2):
+            clause, end = parts[i].strip(), parts[i + 1]
+            if not clause:
+                continue
+            words = set(self.normalize(clause).words)
+            if ("?" in end or not words.isdisjoint(QUESTION_WORDS)) and len(words) >= 2:
+                clauses.append(clause)
+        return clauses[-4:] if len(clauses) > 1 or len(parts) > 3 else clauses[-4:]
+
+    def _match_one(self, text: str, limit: int, exclude: int | None) -> Match:
         norm = self.normalize(text)
         talk = self.normalize.smalltalk(norm)
         tokens = tuple(dict.fromkeys(self._correct(t) for t in norm.tokens))
@@ -395,6 +441,10 @@ class Matcher:
             return Match(candidates=(), normalized=norm, smalltalk=talk)
         query = " ".join(tokens)
         weights = {t: self.weight.get(t, self.unknown_weight) for t in tokens}
+        if COUNTRY_TOKEN in weights and self.form_words.isdisjoint(tokens):
+            # a destination named in passing ("buyer kami di Osaka minta CO, SKA itu apa?")
+            # is context, not the question "which form for this country"
+            weights[COUNTRY_TOKEN] = self.idf.get(COUNTRY_TOKEN, 1.0) * self.passing_country
         total = sum(weights.values())
         # coverage first (cheap, per word): it also picks the entries worth a closer look
         floor = self.share_floor
@@ -450,10 +500,29 @@ class Matcher:
 
 
 SHORT_QUERY_GAP = 5.0
+CLAUSE_NEAR = 1
+CLAUSE_MARGIN = 0.0
 
 
 def classify(match: Match, limits: Thresholds) -> Verdict:
     """Put a ranked match into one of the answer / did-you-mean / no-match bands."""
+    verdict = _classify(match, limits)
+    if verdict.outcome == "answer" or not match.clauses:
+        return verdict
+    # a long message the whole of which is no clear answer: a clause that asks and is
+    # answered clearly on its own decides, if the whole message also ranks that topic
+    # among its first three (the story around it is not about something else)
+    near = {c.id for c in match.candidates[:CLAUSE_NEAR]}
+    for clause in reversed(match.clauses):
+        part = _classify(clause, limits)
+        if part.outcome == "answer" and part.id in near and part.score >= limits.answer + CLAUSE_MARGIN:
+            norm = match.normalized
+            rest = tuple(c for c in match.candidates if c.id != part.id)[:2]
+            return Verdict("answer", part.id, part.score, rest, norm.country, norm.lang)
+    return verdict
+
+
+def _classify(match: Match, limits: Thresholds) -> Verdict:
     norm = match.normalized
     if match.smalltalk is not None:
         return Verdict("smalltalk", match.smalltalk, 100.0, (), norm.country, norm.lang)
