@@ -308,6 +308,7 @@ class Matcher:
         # a clause read on its own scores a little below the whole message, so a clause
         # wins only where it is clearly more about one topic
         self.clause_min_tokens = 6
+        self.clear_score, self.clear_gap = 70.0, 10.0
         self.idf_power = 1.0
         # A named destination is strong evidence of "which form for this country": its
         # token is shared by a few entries, so plain IDF rated it below one form name
@@ -407,13 +408,16 @@ class Matcher:
         kami di Osaka minta CO. SKA itu apa?") pulls the whole message towards other
         topics, so each clause that asks is ranked on its own and an entry keeps its
         best score from the whole message or one of those clauses."""
-        whole = self._match_one(text, limit, exclude)
+        whole = self._match_one(self.normalize(text), limit, exclude)
         if whole.smalltalk is not None or len(whole.normalized.tokens) < self.clause_min_tokens:
             return whole
+        best = whole.best
+        if best is not None and best.score >= self.clear_score and whole.gap >= self.clear_gap:
+            return whole        # a clear leader needs no second reading
         clauses = tuple(self._match_one(c, limit, exclude) for c in self._asking_clauses(text))
         return replace(whole, clauses=clauses) if clauses else whole
 
-    def _asking_clauses(self, text: str) -> list[str]:
+    def _asking_clauses(self, text: str) -> list[Normalized]:
         """The clauses of a long message that ask something (at most the last four)."""
         parts = _CLAUSE_END.split(text)
         if len(parts) < 3:
@@ -423,13 +427,13 @@ class Matcher:
             clause, end = parts[i].strip(), parts[i + 1]
             if not clause:
                 continue
-            words = set(self.normalize(clause).words)
+            norm = self.normalize(clause)
+            words = set(norm.words)
             if ("?" in end or not words.isdisjoint(QUESTION_WORDS)) and len(words) >= 2:
-                clauses.append(clause)
-        return clauses[-4:] if len(clauses) > 1 or len(parts) > 3 else clauses[-4:]
+                clauses.append(norm)
+        return clauses[-4:]
 
-    def _match_one(self, text: str, limit: int, exclude: int | None) -> Match:
-        norm = self.normalize(text)
+    def _match_one(self, norm: Normalized, limit: int, exclude: int | None) -> Match:
         talk = self.normalize.smalltalk(norm)
         tokens = tuple(dict.fromkeys(self._correct(t) for t in norm.tokens))
         # a question that opens or closes politely ("selamat pagi ... terima kasih") is
