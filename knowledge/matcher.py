@@ -408,14 +408,22 @@ class Matcher:
         kami di Osaka minta CO. SKA itu apa?") pulls the whole message towards other
         topics, so each clause that asks is ranked on its own and an entry keeps its
         best score from the whole message or one of those clauses."""
-        whole = self._match_one(self.normalize(text), limit, exclude)
-        if whole.smalltalk is not None or len(whole.normalized.tokens) < self.clause_min_tokens:
+        norm = self.normalize(text)
+        asking = self._asking_clauses(text) if len(norm.tokens) >= self.clause_min_tokens else []
+        asked = None
+        if asking and COUNTRY_TOKEN in norm.tokens:
+            # the destination is what is asked about only if an asking clause names it or
+            # asks about forms: "Buyer di Osaka minta dokumen. SKA itu apa?" does not
+            asked = any(COUNTRY_TOKEN in c.tokens or not self.form_words.isdisjoint(c.tokens)
+                        for c in asking)
+        whole = self._match_one(norm, limit, exclude, asked)
+        if whole.smalltalk is not None or not asking:
             return whole
         best = whole.best
         if best is not None and best.score >= self.clear_score and whole.gap >= self.clear_gap:
             return whole        # a clear leader needs no second reading
-        clauses = tuple(self._match_one(c, limit, exclude) for c in self._asking_clauses(text))
-        return replace(whole, clauses=clauses) if clauses else whole
+        clauses = tuple(self._match_one(c, limit, exclude) for c in asking)
+        return replace(whole, clauses=clauses)
 
     def _asking_clauses(self, text: str) -> list[Normalized]:
         """The clauses of a long message that ask something (at most the last four)."""
@@ -433,7 +441,8 @@ class Matcher:
                 clauses.append(norm)
         return clauses[-4:]
 
-    def _match_one(self, norm: Normalized, limit: int, exclude: int | None) -> Match:
+    def _match_one(self, norm: Normalized, limit: int, exclude: int | None,
+                   country_asked: bool | None = None) -> Match:
         talk = self.normalize.smalltalk(norm)
         tokens = tuple(dict.fromkeys(self._correct(t) for t in norm.tokens))
         # a question that opens or closes politely ("selamat pagi ... terima kasih") is
@@ -445,7 +454,8 @@ class Matcher:
             return Match(candidates=(), normalized=norm, smalltalk=talk)
         query = " ".join(tokens)
         weights = {t: self.weight.get(t, self.unknown_weight) for t in tokens}
-        if COUNTRY_TOKEN in weights and self.form_words.isdisjoint(tokens):
+        if COUNTRY_TOKEN in weights and (country_asked is False or (
+                country_asked is None and self.form_words.isdisjoint(tokens))):
             # a destination named in passing ("buyer kami di Osaka minta CO, SKA itu apa?")
             # is context, not the question "which form for this country"
             weights[COUNTRY_TOKEN] = self.idf.get(COUNTRY_TOKEN, 1.0) * self.passing_country
@@ -504,22 +514,26 @@ class Matcher:
 
 
 SHORT_QUERY_GAP = 5.0
-CLAUSE_NEAR = 1
-CLAUSE_MARGIN = 0.0
+CLAUSE_NEAR = 2
+CLAUSE_SWITCH_GAP = 10.0
+CLAUSE_OVERRIDE_GAP = 3.0
 
 
 def classify(match: Match, limits: Thresholds) -> Verdict:
     """Put a ranked match into one of the answer / did-you-mean / no-match bands."""
     verdict = _classify(match, limits)
-    if verdict.outcome == "answer" or not match.clauses:
+    if not match.clauses or (verdict.outcome == "answer" and match.gap >= CLAUSE_OVERRIDE_GAP):
         return verdict
     # a long message the whole of which is no clear answer: a clause that asks and is
     # answered clearly on its own decides, if the whole message also ranks that topic
-    # among its first three (the story around it is not about something else)
-    near = {c.id for c in match.candidates[:CLAUSE_NEAR]}
+    # among its first (the story around it is not about something else)
+    near = {c.id for c in match.candidates[:CLAUSE_NEAR if verdict.outcome != "answer" else 2]}
     for clause in reversed(match.clauses):
         part = _classify(clause, limits)
-        if part.outcome == "answer" and part.id in near and part.score >= limits.answer + CLAUSE_MARGIN:
+        if part.outcome != "answer" or part.id not in near:
+            continue
+        # the whole message's runner-up needs a clause that leaves no doubt
+        if part.id == match.candidates[0].id or clause.gap >= CLAUSE_SWITCH_GAP:
             norm = match.normalized
             rest = tuple(c for c in match.candidates if c.id != part.id)[:2]
             return Verdict("answer", part.id, part.score, rest, norm.country, norm.lang)
