@@ -72,7 +72,9 @@ def _country_token(m: re.Match[str]) -> str:
 _CLAUSE_END = re.compile(r"((?<!\d)[.,;:](?!\d)|[?!\n]|\s-\s)")
 # words (after the word map) that make a clause a question
 QUESTION_WORDS = frozenset(("apa", "bagaimana", "kenapa", "kapan", "berapa", "bisa", "boleh",
-                            "dimana", "kemana", "siapa", "cara", "harus", "mana", "gimana"))
+                            "dimana", "kemana", "siapa", "cara", "harus", "mana", "gimana",
+                            # a request is a question too ("mohon informasi prosedur ...")
+                            "mohon", "tolong", "please", "kindly"))
 
 
 @dataclass(frozen=True)
