@@ -151,6 +151,7 @@ class Normalizer:
         self.greetings = frozenset(spec.get("greetings") or ())
         self.thanks = frozenset(spec.get("thanks") or ())
         self.anchors = frozenset(spec.get("anchors") or ())
+        self.foreign = frozenset(spec.get("foreign") or ())
         markers = spec.get("language_markers") or {}
         self.markers = {lang: frozenset(markers.get(lang) or ()) for lang in ("id", "en")}
         # every place an exporter may name: the table's countries and the ones it does
@@ -419,7 +420,7 @@ class Matcher:
             asked = any(COUNTRY_TOKEN in c.tokens or not self.form_words.isdisjoint(c.tokens)
                         for c in asking)
         whole = self._match_one(norm, limit, exclude, asked)
-        if whole.smalltalk is not None or not asking:
+        if whole.smalltalk is not None or not asking or not whole.telling:
             return whole
         best = whole.best
         if best is not None and best.score >= self.clear_score and whole.gap >= self.clear_gap:
@@ -511,8 +512,11 @@ class Matcher:
         # Australia" have none, and a place name alone is no question about forms
         telling = sum(1 for t in tokens if t in anchors or (
             t in self.idf and t != COUNTRY_TOKEN and self.idf[t] > self.common_idf))
+        anchored = not anchors.isdisjoint(tokens)
+        if not anchored and not self.normalize.foreign.isdisjoint(norm.words):
+            telling = 0     # about another service's thing (normalize.yaml, foreign)
         return Match(candidates=tuple(scored[:limit]), normalized=norm,
-                     anchored=not anchors.isdisjoint(tokens), telling=telling)
+                     anchored=anchored, telling=telling)
 
 
 SHORT_QUERY_GAP = 5.0

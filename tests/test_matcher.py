@@ -91,6 +91,22 @@ def test_a_place_name_alone_is_not_answered(matcher: Matcher) -> None:
         assert classify(matcher.match(text), Thresholds()).outcome != "answer", text
 
 
+@pytest.mark.parametrize("text", [
+    "lupa password gmail gmn",          # another service's account
+    "jam buka kantor samsat",           # another office
+    "data ekspor batubara kalteng 2025",  # another trade
+])
+def test_other_services_borrowing_our_words_are_not_answered(
+        matcher: Matcher, text: str) -> None:
+    assert classify(matcher.match(text), Thresholds()).outcome != "answer"
+
+
+def test_a_foreign_word_does_not_silence_an_ska_question(matcher: Matcher) -> None:
+    verdict = classify(matcher.match("ekspor batubara juga perlu ska ga? ska itu apa"),
+                       Thresholds())
+    assert (verdict.outcome, verdict.id) == ("answer", "what-is-ska")
+
+
 def test_the_asking_clause_of_a_long_message_decides(matcher: Matcher) -> None:
     text = ("Selamat siang Bu. Saya staf baru di bagian ekspor, pabrik kami di Sampit. Buyer di "
             "Osaka minta dokumen dari kami. SKA itu sebenarnya dokumen apa ya?")
