@@ -412,21 +412,29 @@ class Matcher:
         topics, so each clause that asks is ranked on its own and an entry keeps its
         best score from the whole message or one of those clauses."""
         norm = self.normalize(text)
-        asking = self._asking_clauses(text) if len(norm.tokens) >= self.clause_min_tokens else []
-        asked = None
-        if asking and COUNTRY_TOKEN in norm.tokens:
+        if len(norm.tokens) < self.clause_min_tokens:
+            return self._match_one(norm, limit, exclude)
+        asked, asking = None, None
+        if COUNTRY_TOKEN in norm.tokens:
             # the destination is what is asked about only if an asking clause names it or
             # asks about forms: "Buyer di Osaka minta dokumen. SKA itu apa?" does not
-            asked = any(COUNTRY_TOKEN in c.tokens or not self.form_words.isdisjoint(c.tokens)
-                        for c in asking)
+            asking = self._asking_clauses(text)
+            if asking:
+                asked = any(COUNTRY_TOKEN in c.tokens or not self.form_words.isdisjoint(c.tokens)
+                            for c in asking)
         whole = self._match_one(norm, limit, exclude, asked)
-        if whole.smalltalk is not None or not asking or not whole.telling:
-            return whole
-        best = whole.best
-        if best is not None and best.score >= self.clear_score and whole.gap >= self.clear_gap:
+        if whole.smalltalk is not None or not whole.telling or self._clear(whole):
             return whole        # a clear leader needs no second reading
+        if asking is None:
+            asking = self._asking_clauses(text)
+        if not asking:
+            return whole
         clauses = tuple(self._match_one(c, limit, exclude) for c in asking)
         return replace(whole, clauses=clauses)
+
+    def _clear(self, match: Match) -> bool:
+        best = match.best
+        return best is not None and best.score >= self.clear_score and match.gap >= self.clear_gap
 
     def _asking_clauses(self, text: str) -> list[Normalized]:
         """The clauses of a long message that ask something (at most the last four)."""
@@ -438,11 +446,11 @@ class Matcher:
             clause, end = parts[i].strip(), parts[i + 1]
             if not clause:
                 continue
-            norm = self.normalize(clause)
-            words = set(norm.words)
+            # the word map alone tells whether it asks; only asking clauses are normalised
+            words = {self.normalize.words.get(w, w) for w in _WORD.findall(clause.lower())}
             if ("?" in end or not words.isdisjoint(QUESTION_WORDS)) and len(words) >= 2:
-                clauses.append(norm)
-        return clauses[-4:]
+                clauses.append(clause)
+        return [self.normalize(c) for c in clauses[-4:]]
 
     def _match_one(self, norm: Normalized, limit: int, exclude: int | None,
                    country_asked: bool | None = None) -> Match:
