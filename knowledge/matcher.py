@@ -40,11 +40,14 @@ _REDUPLICATED = re.compile(r"\b([a-z]{3,})(?:2|-\1)\b")
 # "pengecekan", "uploaded"): a stem is accepted only when it is a known word, so an
 # unknown word never turns into an unrelated one. Prefixes carry the initial consonant
 # they swallow (meN-/peN- drop k/p/t/s: "mengirim" -> "kirim", "menerbitkan" -> "terbit").
-_SUFFIXES = ("nya", "kan", "lah", "kah", "an", "in", "i", "s", "es", "ed", "ing")
+_SUFFIXES = ("nya", "kan", "lah", "kah", "an", "in", "i", "s", "es", "ed", "ing", "ku", "mu",
+             "ke", "e", "ne")
 _PREFIXES = (("meng", ("", "k")), ("meny", ("s",)), ("mem", ("", "p")), ("men", ("", "t")),
              ("me", ("",)), ("peng", ("", "k")), ("peny", ("s",)), ("pem", ("", "p")),
              ("pen", ("", "t")), ("pe", ("",)), ("per", ("",)), ("di", ("",)),
-             ("ter", ("",)), ("ber", ("",)), ("ke", ("",)), ("nge", ("",)), ("ng", ("",)))
+             ("ter", ("",)), ("ber", ("",)), ("ke", ("",)), ("nge", ("",)), ("ng", ("",)),
+             # Banjar ba-/ma- ("badaftar", "maurus")
+             ("ba", ("",)), ("ma", ("",)))
 
 
 # Words after which a name is a destination: "ke", "tujuan", "to", "buyer dari" (and
