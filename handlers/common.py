@@ -31,8 +31,6 @@ Context = ContextTypes.DEFAULT_TYPE
 MAX_CALLBACK_BYTES = 64
 SEND_ATTEMPTS = 3
 RETRY_PAUSE = 0.1
-# data of the "other country" button under the destinations (ISO codes are upper case)
-OTHER_COUNTRY = "other"
 
 
 def services(context: Context) -> Services:
@@ -322,6 +320,10 @@ def reply_keyboard(reply: Reply, svc: Services) -> InlineKeyboardMarkup | None:
         lines.append([button(f"{t('helpful_question', lang)} 👍", f"f:{reply.query_id}:1"),
                       button("👎", f"f:{reply.query_id}:0")])
     return InlineKeyboardMarkup(lines) if lines else None
+
+
+# data of the "other country" button under the destinations (ISO codes are upper case)
+OTHER_COUNTRY = "other"
 
 
 def destination_rows(svc: Services, lang: str) -> list[list[InlineKeyboardButton]]:
