@@ -91,7 +91,7 @@ async def test_country_outside_the_table_gets_an_honest_answer(bot: BotHarness) 
     sent = await bot.say("ekspor plywood ke australia pakai form apa?")
     body = text_of(sent)
     assert "Australia" in body and "belum ada di tabel saya" in body
-    assert "FTA" in body and "Form B" in body and "konfirmasi ke petugas" in body
+    assert "FTA" in body and "Form B" in body and "dikonfirmasi ke petugas" in body
     # neither the general table nor another country's forms
     assert "semua negara" not in body and "IJEPA" not in body
     assert ("🙋 Tanya petugas", "o:ask") in buttons_of(sent)
