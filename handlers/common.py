@@ -314,9 +314,14 @@ def reply_keyboard(reply: Reply, svc: Services) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(lines) if lines else None
 
 
+# data of the "other country" button under the destinations (ISO codes are upper case)
+OTHER_COUNTRY = "other"
+
+
 def destination_rows(svc: Services, lang: str) -> list[list[InlineKeyboardButton]]:
     kb = svc.answers.kb
     buttons = [button(kb.countries[iso].name[lang], f"d:{iso}") for iso in kb.ask_buttons]
+    buttons.append(button(t("other_country", lang), f"d:{OTHER_COUNTRY}"))
     return rows(buttons, 2)
 
 

@@ -15,6 +15,7 @@ from bot.i18n import LANGS, t
 from bot.services.answers import ESCALATE_TOPIC, MAX_QUESTION_CHARS
 from bot.services.feedback import alternatives
 from handlers.common import (
+    OTHER_COUNTRY,
     Context,
     button,
     escape,
@@ -125,6 +126,9 @@ async def on_button(update: Update, context: Context) -> None:
     elif kind == "d" and arg in svc.answers.kb.countries:
         await query.answer()
         await send_reply(update, context, svc.answers.destination_reply(arg, lang))
+    elif kind == "d" and arg == OTHER_COUNTRY:
+        await query.answer()
+        await send_reply(update, context, svc.answers.other_destination_reply(lang))
     elif kind == "c" and arg == "":
         await query.answer()
         await send(update, context, t("topics_intro", lang), category_keyboard(context, lang))

@@ -58,9 +58,23 @@ class Country:
     confirm: bool = False
     # the name inside a sentence where it differs ("exports to the Netherlands")
     in_sentence: dict[str, str] = field(default_factory=dict)
+    # names that are also common words ("inggris" is the English language): a place only
+    # right after a destination word ("ke inggris", "buyer dari inggris")
+    aliases_cued: tuple[str, ...] = ()
 
     def name_in_sentence(self, lang: str) -> str:
         return self.in_sentence.get(lang, self.name[lang])
+
+
+@dataclass(frozen=True)
+class Place:
+    """A country the office's forms table does not cover: recognised, never given forms."""
+
+    iso: str
+    name: dict[str, str]
+    aliases: tuple[str, ...]
+    aliases_exact: tuple[str, ...] = ()
+    aliases_cued: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,7 @@ class Knowledge:
     ask_buttons: tuple[str, ...]
     normalize: dict[str, Any]
     exports: tuple[ExportRow, ...]
+    places: dict[str, Place] = field(default_factory=dict)
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -200,10 +215,11 @@ def _countries(raw: Any, problems: list[str]) -> tuple[dict[str, Country], tuple
             note=_bilingual(note, f"{where}.note", problems) if note else None,
             confirm=bool(item.get("confirm")),
             in_sentence={k: v.strip() for k, v in in_sentence.items()},
+            aliases_cued=tuple(str(a).lower() for a in item.get("aliases_cued") or []),
         )
     seen: dict[str, str] = {}
     for c in countries.values():
-        for alias in c.aliases:
+        for alias in (*c.aliases, *c.aliases_cued):
             if alias in seen and seen[alias] != c.iso:
                 problems.append(f"destinations.yaml: alias {alias!r} used by {seen[alias]} "
                                 f"and {c.iso}")
@@ -213,6 +229,34 @@ def _countries(raw: Any, problems: list[str]) -> tuple[dict[str, Country], tuple
         if iso not in countries:
             problems.append(f"destinations.yaml.ask_buttons: unknown country {iso}")
     return countries, buttons
+
+
+def _places(raw: Any, countries: dict[str, Country], problems: list[str]) -> dict[str, Place]:
+    """`not_in_table`: countries exporters name that the forms table does not cover."""
+    places: dict[str, Place] = {}
+    items = raw.get("not_in_table") if isinstance(raw, dict) else None
+    seen = {a: c.iso for c in countries.values() for a in (*c.aliases, *c.aliases_cued)}
+    for item in items or []:
+        iso = item.get("iso") if isinstance(item, dict) else None
+        if not isinstance(iso, str) or iso in countries or iso in places:
+            problems.append(f"destinations.yaml.not_in_table: {iso!r} is missing, "
+                            f"repeated or also in the table")
+            continue
+        where = f"destinations.yaml.not_in_table:{iso}"
+        place = Place(
+            iso=iso, name=_bilingual(item.get("name"), f"{where}.name", problems),
+            aliases=tuple(str(a).lower() for a in item.get("aliases") or []),
+            aliases_exact=tuple(str(a) for a in item.get("aliases_exact") or []),
+            aliases_cued=tuple(str(a).lower() for a in item.get("aliases_cued") or []))
+        if not place.aliases and not place.aliases_cued:
+            problems.append(f"{where}.aliases: at least one alias needed")
+        for alias in (*place.aliases, *place.aliases_cued):
+            if alias in seen and seen[alias] != iso:
+                problems.append(f"destinations.yaml: alias {alias!r} used by {seen[alias]} "
+                                f"and {iso}")
+            seen[alias] = iso
+        places[iso] = place
+    return places
 
 
 def _decimal(text: str, where: str, problems: list[str]) -> Decimal:
@@ -308,7 +352,9 @@ def load_knowledge(directory: Path, learned: Path | None = None,
     _learned(learned or directory / LEARNED_FILE, entries, problems)
     if extra is not None:
         _learned_data(extra, "database", entries, problems)
-    countries, buttons = _countries(_yaml(directory / "destinations.yaml", problems), problems)
+    destinations = _yaml(directory / "destinations.yaml", problems)
+    countries, buttons = _countries(destinations, problems)
+    places = _places(destinations, countries, problems)
     normalize = _yaml(directory / "normalize.yaml", problems) or {}
     if not isinstance(normalize, dict):
         problems.append("normalize.yaml: must be a mapping")
@@ -324,4 +370,4 @@ def load_knowledge(directory: Path, learned: Path | None = None,
     if problems:
         raise KnowledgeError(problems)
     return Knowledge(entries=entries, countries=countries, ask_buttons=buttons,
-                     normalize=normalize, exports=exports)
+                     normalize=normalize, exports=exports, places=places)

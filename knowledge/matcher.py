@@ -22,7 +22,7 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
@@ -32,15 +32,52 @@ from knowledge.loader import Knowledge
 COUNTRY_TOKEN = "negaratujuan"
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _WORD = re.compile(r"[a-z0-9_]+")
+# "tolonggg", "lamaaa bangettt": a letter typed three times or more is one letter
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
+# reduplication written "terbit2" or "aktif-aktif" means the word itself
+_REDUPLICATED = re.compile(r"\b([a-z]{3,})(?:2|-\1)\b")
 # Light affix stripping for words the knowledge base does not know ("diterbitkannya",
 # "pengecekan", "uploaded"): a stem is accepted only when it is a known word, so an
 # unknown word never turns into an unrelated one. Prefixes carry the initial consonant
 # they swallow (meN-/peN- drop k/p/t/s: "mengirim" -> "kirim", "menerbitkan" -> "terbit").
-_SUFFIXES = ("nya", "kan", "lah", "kah", "an", "in", "i", "s", "es", "ed", "ing")
+_SUFFIXES = ("nya", "kan", "lah", "kah", "an", "in", "i", "s", "es", "ed", "ing", "ku", "mu",
+             "ke", "e", "ne")
 _PREFIXES = (("meng", ("", "k")), ("meny", ("s",)), ("mem", ("", "p")), ("men", ("", "t")),
              ("me", ("",)), ("peng", ("", "k")), ("peny", ("s",)), ("pem", ("", "p")),
              ("pen", ("", "t")), ("pe", ("",)), ("per", ("",)), ("di", ("",)),
-             ("ter", ("",)), ("ber", ("",)), ("ke", ("",)), ("nge", ("",)), ("ng", ("",)))
+             ("ter", ("",)), ("ber", ("",)), ("ke", ("",)), ("nge", ("",)), ("ng", ("",)),
+             # Banjar ba-/ma- ("badaftar", "maurus")
+             ("ba", ("",)), ("ma", ("",)))
+
+
+# Words after which a name is a destination: "ke", "tujuan", "to", "buyer dari" (and
+# the Banjar "ka", the Javanese "menyang", "neng", "teng")
+_CUES = ("ke|ka|kirim|tujuan|negara|to|for|into|di|dari|from|buyer|buyers|importir|"
+         "importer|pembeli|pasar|market|ekspor|export|exporting|menyang|neng|teng|customer")
+
+
+def _alternation(aliases: dict[str, str], before: str, after: str) -> re.Pattern[str] | None:
+    """One regex for every alias, longest first ("korea selatan" before "korea")."""
+    if not aliases:
+        return None
+    ordered = sorted(aliases, key=len, reverse=True)
+    return re.compile(before + "|".join(re.escape(a) for a in ordered) + after)
+
+
+def _country_token(m: re.Match[str]) -> str:
+    """Replace only the name, not the destination word before it."""
+    whole, start, end = m.group(0), m.start(1) - m.start(0), m.end(1) - m.start(0)
+    return f"{whole[:start]} {COUNTRY_TOKEN} {whole[end:]}"
+
+
+# where a clause ends: sentence marks, line breaks, a comma before the next clause (not
+# the point or comma inside a number: "12.500,75")
+_CLAUSE_END = re.compile(r"((?<!\d)[.,;:](?!\d)|[?!\n]|\s-\s)")
+# words (after the word map) that make a clause a question
+QUESTION_WORDS = frozenset(("apa", "bagaimana", "kenapa", "kapan", "berapa", "bisa", "boleh",
+                            "dimana", "kemana", "siapa", "cara", "harus", "mana", "gimana",
+                            # a request is a question too ("mohon informasi prosedur ...")
+                            "mohon", "tolong", "please", "kindly"))
 
 
 @dataclass(frozen=True)
@@ -65,6 +102,8 @@ class Match:
     normalized: Normalized
     smalltalk: str | None = None   # "greeting" / "thanks" when the message is only that
     anchored: bool = False         # names the SKA service (see Thresholds.anchored)
+    telling: int = 1               # known words that tell topics apart (see Matcher.match)
+    clauses: tuple[Match, ...] = ()   # the asking clauses of a long message, ranked alone
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -115,26 +154,34 @@ class Normalizer:
         self.greetings = frozenset(spec.get("greetings") or ())
         self.thanks = frozenset(spec.get("thanks") or ())
         self.anchors = frozenset(spec.get("anchors") or ())
+        self.foreign = frozenset(spec.get("foreign") or ())
         markers = spec.get("language_markers") or {}
         self.markers = {lang: frozenset(markers.get(lang) or ()) for lang in ("id", "en")}
-        alias_to_iso = {}
-        for c in kb.countries.values():
-            for alias in c.aliases:
-                alias_to_iso[alias] = c.iso
+        # every place an exporter may name: the table's countries and the ones it does
+        # not cover (kb.places), which are recognised so the answer can say so
+        places = (*kb.countries.values(), *kb.places.values())
+        alias_to_iso = {a: p.iso for p in places for a in p.aliases}
+        cued = {a: p.iso for p in places for a in p.aliases_cued}
+        self._alias_to_iso = {**alias_to_iso, **cued}
         # longest first so "korea selatan" wins over "korea"
-        ordered = sorted(alias_to_iso, key=len, reverse=True)
-        self._alias_to_iso = alias_to_iso
-        self._country_re = re.compile(
-            r"(?<![a-z0-9])(" + "|".join(re.escape(a) for a in ordered) + r")(?![a-z0-9])"
-        ) if ordered else None
-        # misspelt one-word names ("flipina", "jepangg") are found by spelling when no
-        # alias matched: 6+ letters, same first letter, close spelling
+        self._country_re = _alternation(alias_to_iso, r"(?<![a-z0-9])(", r")(?![a-z0-9])")
+        # a name that is also a common word counts only after a destination word
+        # ("ke inggris", "buyer dari inggris"; not "bahasa inggris")
+        self._cued_re = _alternation(cued, rf"(?<![a-z0-9])(?:{_CUES})\s+(?:the\s+)?(",
+                                     r")(?![a-z0-9])")
+        # misspelt one-word names ("flipina", "jepangg") are found by spelling, but only
+        # right after a destination word: a common word that looks like a place name
+        # ("kucing" and Kuching) is never a destination by itself
         by_initial: dict[str, list[str]] = defaultdict(list)
-        for alias in ordered:
+        for alias in sorted(alias_to_iso, key=len, reverse=True):
             if " " not in alias and len(alias) >= 5 and alias.isalpha():
                 by_initial[alias[0]].append(alias)
         self._fuzzy_aliases = {k: tuple(v) for k, v in by_initial.items()}
-        exact = {a: c.iso for c in kb.countries.values() for a in c.aliases_exact}
+        self._cue_word_res = (
+            re.compile(rf"(?<![a-z0-9])(?:{_CUES})\s+(?:the\s+)?([a-z]{{6,}})(?![a-z0-9])"),
+            # or right before the form question ("flipina pake form apa")
+            re.compile(r"(?<![a-z0-9])([a-z]{6,})\s+(?:pake|pakai|pk|form|formnya)(?![a-z0-9])"))
+        exact = {a: p.iso for p in places for a in p.aliases_exact}
         self._exact_to_iso = exact
         self._exact_re = re.compile(
             r"(?<![A-Za-z0-9])(" + "|".join(re.escape(a) for a in exact) + r")(?![A-Za-z0-9])"
@@ -157,13 +204,15 @@ class Normalizer:
             if m:
                 country = self._exact_to_iso[m.group(1)]
                 text = text[:m.start()] + f" {COUNTRY_TOKEN} " + text[m.end():]
-        low = text.lower()
+        low = _REDUPLICATED.sub(r"\1", _STRETCHED.sub(r"\1", text.lower()))
         lang = self.detect_language(_WORD.findall(low.replace("'", "")))
-        if self._country_re is not None:
-            m = self._country_re.search(low)
+        for pattern in (self._country_re, self._cued_re):
+            if pattern is None:
+                continue
+            m = pattern.search(low)
             if m and country is None:
                 country = self._alias_to_iso[m.group(1)]
-            low = self._country_re.sub(f" {COUNTRY_TOKEN} ", low)
+            low = pattern.sub(_country_token, low)
         if country is None and self._fuzzy_aliases:
             country, low = self._fuzzy_country(low)
         low = f" {low} "
@@ -174,13 +223,14 @@ class Normalizer:
         return Normalized(tokens=tokens, words=words, country=country, lang=lang)
 
     def _fuzzy_country(self, low: str) -> tuple[str | None, str]:
-        for word in set(_WORD.findall(low)):
-            if len(word) < 6 or word in self.words or word in self.stopwords:
+        for m in (m for r in self._cue_word_res for m in r.finditer(low)):
+            word = m.group(1)
+            if word in self.words or word in self.stopwords or word == COUNTRY_TOKEN:
                 continue
             hit = process.extractOne(word, self._fuzzy_aliases.get(word[0], ()),
                                      scorer=fuzz.ratio, score_cutoff=85.0)
             if hit:
-                low = re.sub(rf"(?<![a-z0-9]){word}(?![a-z0-9])", f" {COUNTRY_TOKEN} ", low)
+                low = low[:m.start(1)] + f" {COUNTRY_TOKEN} " + low[m.end(1):]
                 return self._alias_to_iso[hit[0]], low
         return None, low
 
@@ -245,6 +295,8 @@ class Matcher:
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         # a word never seen in the knowledge base weighs like the rarest known word
         self.unknown_idf = math.log(1 + n)
+        # words used by more than half of the entries tell no topic apart
+        self.common_idf = math.log(1 + 2)
         self.vocab = tuple(sorted(self.idf))
         self._postings: dict[str, list[int]] = defaultdict(list)
         self._entry_rows: dict[str, list[int]] = defaultdict(list)
@@ -259,6 +311,10 @@ class Matcher:
         self.share_floor = 0.6
         # fuzzy and cosine are computed for the entries with the best coverage only
         self.shortlist = 40
+        # a clause read on its own scores a little below the whole message, so a clause
+        # wins only where it is clearly more about one topic
+        self.clause_min_tokens = 6
+        self.clear_score, self.clear_gap = 70.0, 10.0
         self.idf_power = 1.0
         # A named destination is strong evidence of "which form for this country": its
         # token is shared by a few entries, so plain IDF rated it below one form name
@@ -266,6 +322,13 @@ class Matcher:
         # the same rankings on the three question sets; 2.5 began answering out-of-scope
         # messages that name a country.
         self.country_weight = 1.8
+        # the words of a question about forms; without one, the destination weighs
+        # passing_country x its plain weight
+        self.form_words = frozenset(
+            {"form", "pakai", "preferensi", "nonpreferensi", "perjanjian", "jenis", "tujuan",
+             "negara", "beamasuk", "skema", "ekspor", "kirim", "shipment"}
+            | {a for a in self.normalize.anchors if a.startswith("form")})
+        self.passing_country = 0.6
         self.prepare_weights()
         # typo correction: a misspelt word is mapped to a known word of the knowledge base
         # or to a slang/abbreviation key of normalize.yaml (then to its canonical word).
@@ -345,8 +408,55 @@ class Matcher:
 
     def match(self, text: str, limit: int = 5, exclude: int | None = None) -> Match:
         """Rank entries for `text`; `exclude` leaves one sample row out (kb check uses it
-        to ask whether a sample question would still find its own entry without itself)."""
+        to ask whether a sample question would still find its own entry without itself).
+
+        A long message is also read clause by clause: the story before a question ("buyer
+        kami di Osaka minta CO. SKA itu apa?") pulls the whole message towards other
+        topics, so each clause that asks is ranked on its own and an entry keeps its
+        best score from the whole message or one of those clauses."""
         norm = self.normalize(text)
+        if len(norm.tokens) < self.clause_min_tokens:
+            return self._match_one(norm, limit, exclude)
+        asked, asking = None, None
+        if COUNTRY_TOKEN in norm.tokens:
+            # the destination is what is asked about only if an asking clause names it or
+            # asks about forms: "Buyer di Osaka minta dokumen. SKA itu apa?" does not
+            asking = self._asking_clauses(text)
+            if asking:
+                asked = any(COUNTRY_TOKEN in c.tokens or not self.form_words.isdisjoint(c.tokens)
+                            for c in asking)
+        whole = self._match_one(norm, limit, exclude, asked)
+        if whole.smalltalk is not None or not whole.telling or self._clear(whole):
+            return whole        # a clear leader needs no second reading
+        if asking is None:
+            asking = self._asking_clauses(text)
+        if not asking:
+            return whole
+        clauses = tuple(self._match_one(c, limit, exclude) for c in asking)
+        return replace(whole, clauses=clauses)
+
+    def _clear(self, match: Match) -> bool:
+        best = match.best
+        return best is not None and best.score >= self.clear_score and match.gap >= self.clear_gap
+
+    def _asking_clauses(self, text: str) -> list[Normalized]:
+        """The clauses of a long message that ask something (at most the last four)."""
+        parts = _CLAUSE_END.split(text)
+        if len(parts) < 3:
+            return []
+        clauses = []
+        for i in range(0, len(parts) - 1, 2):
+            clause, end = parts[i].strip(), parts[i + 1]
+            if not clause:
+                continue
+            # the word map alone tells whether it asks; only asking clauses are normalised
+            words = {self.normalize.words.get(w, w) for w in _WORD.findall(clause.lower())}
+            if ("?" in end or not words.isdisjoint(QUESTION_WORDS)) and len(words) >= 2:
+                clauses.append(clause)
+        return [self.normalize(c) for c in clauses[-4:]]
+
+    def _match_one(self, norm: Normalized, limit: int, exclude: int | None,
+                   country_asked: bool | None = None) -> Match:
         talk = self.normalize.smalltalk(norm)
         tokens = tuple(dict.fromkeys(self._correct(t) for t in norm.tokens))
         # a question that opens or closes politely ("selamat pagi ... terima kasih") is
@@ -358,6 +468,11 @@ class Matcher:
             return Match(candidates=(), normalized=norm, smalltalk=talk)
         query = " ".join(tokens)
         weights = {t: self.weight.get(t, self.unknown_weight) for t in tokens}
+        if COUNTRY_TOKEN in weights and (country_asked is False or (
+                country_asked is None and self.form_words.isdisjoint(tokens))):
+            # a destination named in passing ("buyer kami di Osaka minta CO, SKA itu apa?")
+            # is context, not the question "which form for this country"
+            weights[COUNTRY_TOKEN] = self.idf.get(COUNTRY_TOKEN, 1.0) * self.passing_country
         total = sum(weights.values())
         # coverage first (cheap, per word): it also picks the entries worth a closer look
         floor = self.share_floor
@@ -402,15 +517,47 @@ class Matcher:
             score = wf * fz + wc * 100.0 * coverage + wv * 100.0 * cosine.get(eid, 0.0)
             scored.append(Candidate(eid, round(score, 2)))
         scored.sort(key=lambda c: (-c.score, c.id))
+        anchors = self.normalize.anchors
+        # a known word that tells topics apart: not the destination, not a word most
+        # entries use ("apa", "tidak"); "cuaca di korea" and "what is the capital of
+        # Australia" have none, and a place name alone is no question about forms
+        telling = sum(1 for t in tokens if t in anchors or (
+            t in self.idf and t != COUNTRY_TOKEN and self.idf[t] > self.common_idf))
+        anchored = not anchors.isdisjoint(tokens)
+        if not anchored and not self.normalize.foreign.isdisjoint(norm.words):
+            telling = 0     # about another service's thing (normalize.yaml, foreign)
         return Match(candidates=tuple(scored[:limit]), normalized=norm,
-                     anchored=not self.normalize.anchors.isdisjoint(tokens))
+                     anchored=anchored, telling=telling)
 
 
 SHORT_QUERY_GAP = 5.0
+CLAUSE_NEAR = 2
+CLAUSE_SWITCH_GAP = 10.0
+CLAUSE_OVERRIDE_GAP = 3.0
 
 
 def classify(match: Match, limits: Thresholds) -> Verdict:
     """Put a ranked match into one of the answer / did-you-mean / no-match bands."""
+    verdict = _classify(match, limits)
+    if not match.clauses or (verdict.outcome == "answer" and match.gap >= CLAUSE_OVERRIDE_GAP):
+        return verdict
+    # a long message the whole of which is no clear answer: a clause that asks and is
+    # answered clearly on its own decides, if the whole message also ranks that topic
+    # among its first (the story around it is not about something else)
+    near = {c.id for c in match.candidates[:CLAUSE_NEAR if verdict.outcome != "answer" else 2]}
+    for clause in reversed(match.clauses):
+        part = _classify(clause, limits)
+        if part.outcome != "answer" or part.id not in near:
+            continue
+        # the whole message's runner-up needs a clause that leaves no doubt
+        if part.id == match.candidates[0].id or clause.gap >= CLAUSE_SWITCH_GAP:
+            norm = match.normalized
+            rest = tuple(c for c in match.candidates if c.id != part.id)[:2]
+            return Verdict("answer", part.id, part.score, rest, norm.country, norm.lang)
+    return verdict
+
+
+def _classify(match: Match, limits: Thresholds) -> Verdict:
     norm = match.normalized
     if match.smalltalk is not None:
         return Verdict("smalltalk", match.smalltalk, 100.0, (), norm.country, norm.lang)
@@ -421,9 +568,9 @@ def classify(match: Match, limits: Thresholds) -> Verdict:
     # one topic word ("akun", "dokumen") rarely says which question is meant: a
     # runner-up within SHORT_QUERY_GAP makes it a did-you-mean instead of a guess
     needed_gap = max(limits.min_gap, SHORT_QUERY_GAP) if len(norm.tokens) <= 1 else limits.min_gap
-    if (best.score >= limits.answer and match.gap >= needed_gap) or (
+    if match.telling and ((best.score >= limits.answer and match.gap >= needed_gap) or (
             match.anchored and len(norm.tokens) > 1 and best.score >= limits.anchored
-            and match.gap >= max(needed_gap, limits.anchored_gap)):
+            and match.gap >= max(needed_gap, limits.anchored_gap))):
         return Verdict("answer", best.id, best.score, match.candidates[1:3], norm.country,
                        norm.lang)
     # close calls: offer the entries within reach of the best one

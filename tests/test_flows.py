@@ -87,6 +87,42 @@ async def test_form_question_without_destination_asks_with_buttons(bot: BotHarne
     assert "Form AI (AIFTA)" in text_of(sent) and "IJEPA" not in text_of(sent)
 
 
+async def test_country_outside_the_table_gets_an_honest_answer(bot: BotHarness) -> None:
+    sent = await bot.say("ekspor plywood ke australia pakai form apa?")
+    body = text_of(sent)
+    assert "Australia" in body and "belum ada di tabel saya" in body
+    assert "FTA" in body and "Form B" in body and "dikonfirmasi ke petugas" in body
+    # neither the general table nor another country's forms
+    assert "semua negara" not in body and "IJEPA" not in body
+    assert ("🙋 Tanya petugas", "o:ask") in buttons_of(sent)
+    sent = await bot.say("which CO form for a shipment to the UK?")
+    assert "the United Kingdom" in text_of(sent) and "not in my table" in text_of(sent)
+
+
+async def test_common_words_are_not_places(bot: BotHarness) -> None:
+    sent = await bot.say("kirim foto kucing dong")
+    assert "Malaysia" not in text_of(sent) and "Form D" not in text_of(sent)
+    sent = await bot.say("ska ke inggris pakai form apa")
+    assert "Inggris" in text_of(sent) and "belum ada di tabel saya" in text_of(sent)
+    sent = await bot.say("deskripsi barang di ska harus bahasa inggris?")
+    assert "tabel saya" not in text_of(sent)
+
+
+async def test_other_country_button_says_what_to_check(bot: BotHarness) -> None:
+    sent = await bot.say("form ska apa saja yang ada")
+    assert dict(buttons_of(sent)).get("Negara lain") == "d:other"
+    sent = await bot.press("d:other")
+    assert "FTA" in text_of(sent) and "Form B" in text_of(sent)
+    assert any(d == "o:ask" for _, d in buttons_of(sent))
+
+
+async def test_still_waiting_is_a_status_question(bot: BotHarness) -> None:
+    for text in ("sdh submit tp blm ada kabar", "kak ska ku blm terbit2 udh 3 hari"):
+        sent = await bot.say(text)
+        assert "/status" in text_of(sent), text
+        assert "ISSUED RETROACTIVELY" not in text_of(sent), text
+
+
 async def test_export_statistics_computed_from_rows(bot: BotHarness) -> None:
     sent = await bot.say("berapa total nilai ekspor kayu kalteng 2025")
     body = text_of(sent)

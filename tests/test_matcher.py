@@ -42,6 +42,78 @@ def test_ordinary_words_are_not_countries(matcher: Matcher) -> None:
     assert matcher.normalize("can you help us, as soon as possible").country is None
 
 
+@pytest.mark.parametrize("text", [
+    "kirim foto kucing dong",                       # kucing is no Kuching
+    "deskripsi barang harus bahasa inggris?",       # the language, not the UK
+    "ska dalam bahasa inggris bisa?",
+])
+def test_common_words_that_look_like_places_are_not_destinations(
+        matcher: Matcher, text: str) -> None:
+    assert matcher.normalize(text).country is None
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("ska ke inggris", "GB"),                       # outside the table, still a place
+    ("buyer UK minta CO", "GB"),
+    ("ke australia form apa", "AU"),
+    ("turki pake form apa?", "TR"),
+    ("ke prancis pakai form apa", "EU"),            # an EU member: the Union's answer
+    ("flipina pake form apa", "PH"),                # misspelt right before the form question
+    ("ekspor ke filipinna", "PH"),                  # misspelt after a destination word
+])
+def test_places_are_recognised_from_place_words(matcher: Matcher, text: str, iso: str) -> None:
+    assert matcher.normalize(text).country == iso
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("sdh submit tp blm ada kabar", "check-status"),
+    ("kak ska ku blm terbit2 udh 3 hari", "check-status"),
+    ("still waiting for our CO, no news since Monday", "check-status"),
+    ("ulun handak maulah ska, kayapa caranya", "apply-steps"),
+    ("piye carane ndaftar akun e es ka a", "register-account"),
+    ("legal reference for SKA issuing procedure pls", "legal-basis"),
+    ("es ka a itu apa ya", "what-is-ska"),
+    ("berapa lamaaa ska terbittt", "processing-time"),
+    ("tks bu", "thanks"),
+    ("matur nuwun mas", "thanks"),
+    ("slmt pagi bu", "greeting"),
+    ("sugeng enjing", "greeting"),
+    ("selamat sore, mau nanya pengajuan ska PT kami yg dikirim senin kemarin udah sampe "
+     "tahap mana ya", "check-status"),
+])
+def test_regional_voice_and_courtesy_forms(matcher: Matcher, text: str, topic: str) -> None:
+    verdict = classify(matcher.match(text), Thresholds())
+    assert (verdict.outcome in ("answer", "smalltalk"), verdict.id) == (True, topic)
+
+
+def test_a_place_name_alone_is_not_answered(matcher: Matcher) -> None:
+    for text in ("what is the capital of Australia", "cuaca di korea hari ini"):
+        assert classify(matcher.match(text), Thresholds()).outcome != "answer", text
+
+
+@pytest.mark.parametrize("text", [
+    "lupa password gmail gmn",          # another service's account
+    "jam buka kantor samsat",           # another office
+    "data ekspor batubara kalteng 2025",  # another trade
+])
+def test_other_services_borrowing_our_words_are_not_answered(
+        matcher: Matcher, text: str) -> None:
+    assert classify(matcher.match(text), Thresholds()).outcome != "answer"
+
+
+def test_a_foreign_word_does_not_silence_an_ska_question(matcher: Matcher) -> None:
+    verdict = classify(matcher.match("ekspor batubara juga perlu ska ga? ska itu apa"),
+                       Thresholds())
+    assert (verdict.outcome, verdict.id) == ("answer", "what-is-ska")
+
+
+def test_the_asking_clause_of_a_long_message_decides(matcher: Matcher) -> None:
+    text = ("Selamat siang Bu. Saya staf baru di bagian ekspor, pabrik kami di Sampit. Buyer di "
+            "Osaka minta dokumen dari kami. SKA itu sebenarnya dokumen apa ya?")
+    verdict = classify(matcher.match(text), Thresholds())
+    assert (verdict.outcome, verdict.id) == ("answer", "what-is-ska")
+
+
 @pytest.mark.parametrize("text, lang", [
     ("How long does issuance take?", "en"),
     ("berapa lama ska terbit", "id"),

@@ -17,18 +17,31 @@ def shipped_thresholds() -> Thresholds:
     return parse_settings(raw, env={}).matcher.thresholds()
 
 
-@pytest.mark.parametrize("name", ["questions", "questions_holdout", "questions_fresh"])
+# name: (top-1 answered, abstention, right form, confident wrong at most)
+PASS_MARKS = {
+    "questions": (0.90, 0.90, 0.95, 0.02),
+    "questions_holdout": (0.90, 0.90, 0.95, 0.03),
+    "questions_fresh": (0.90, 0.90, 0.95, 0.03),
+    # the issue-15 set (Banjar, Javanese, voice keyboards, buyers' English, long
+    # messages, countries outside the table): 80.1 % / 90.0 % at its first look
+    "questions_final4": (0.93, 0.92, 0.95, 0.025),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PASS_MARKS))
 def test_top1_accuracy_and_out_of_scope_abstention(name: str) -> None:
     # every set here steered some tuning (their headers say how); the pass marks are
     # the floors a knowledge-base or matcher change must not break
     data = yaml.safe_load((ROOT / "tests" / "data" / f"{name}.yaml").read_text())
     assert len(data["questions"]) >= 150 and len(data["out_of_scope"]) >= 20
     matcher = Matcher(load_knowledge(ROOT / "knowledge"))
-    top1, ranked, abstention = evaluate(matcher, shipped_thresholds(), data)
-    print(f"\ntop-1 accuracy {top1:.1%} (ranked first {ranked:.1%}), "
-          f"out-of-scope abstention {abstention:.1%}")
-    assert top1 >= 0.90
-    assert abstention >= 0.90
+    quality = evaluate(matcher, shipped_thresholds(), data)
+    print("\n" + quality.line())
+    top1, abstention, form, wrong = PASS_MARKS[name]
+    assert quality.top1 >= top1
+    assert quality.abstention >= abstention
+    assert quality.form >= form
+    assert quality.wrong <= wrong
 
 
 def test_test_questions_are_not_the_sample_questions() -> None:

@@ -89,6 +89,12 @@ class AnswerService:
         if v.outcome == "smalltalk":
             return Reply("smalltalk", v.id, v.score, lang, self.topic_text(v.id, lang))
         if v.outcome == "answer" and v.id == FORM_TOPIC:
+            if v.country is not None and v.country not in self.kb.countries:
+                # a country the table does not cover: say so, never the general table
+                # (its "Form B: every country" would cost an exporter a preference)
+                return Reply("answer", FORM_TOPIC, v.score, lang,
+                             self.unknown_destination_text(v.country, lang),
+                             country=v.country, confirm=True, candidates=cands)
             if v.country is not None:
                 return Reply("answer", FORM_TOPIC, v.score, lang,
                              self.destination_text(v.country, lang), country=v.country,
@@ -302,6 +308,21 @@ class AnswerService:
             lines.append(t("destination_eu", lang))
         lines.append(t("destination_rule", lang))
         return "\n".join(lines)
+
+    def unknown_destination_text(self, iso: str | None, lang: str) -> str:
+        """What to check for a country outside the table (None: the "other country" button)."""
+        place = self.kb.places.get(iso or "")
+        if place is not None:
+            lines = [t("destination_title", lang, country=place.name[lang]),
+                     t("destination_unknown", lang)]
+        else:
+            lines = [f"<b>{t('other_country', lang)}</b>", t("destination_other_intro", lang)]
+        lines.append(t("destination_unknown_check", lang))
+        return "\n".join(lines)
+
+    def other_destination_reply(self, lang: str) -> Reply:
+        return Reply("answer", FORM_TOPIC, 100.0, lang, self.unknown_destination_text(None, lang),
+                     confirm=True)
 
     def destination_reply(self, iso: str, lang: str) -> Reply:
         c = self.kb.countries[iso]
