@@ -25,6 +25,8 @@ PASS_MARKS = {
     # the issue-15 set (Banjar, Javanese, voice keyboards, buyers' English, long
     # messages, countries outside the table): 80.1 % / 90.0 % at its first look
     "questions_final4": (0.93, 0.92, 0.95, 0.025),
+    # held out until after that work: 88.4 % / 94.4 % / 96.2 % / 4.1 % at its first look
+    "questions_final5": (0.88, 0.94, 0.96, 0.042),
 }
 
 
