@@ -30,7 +30,7 @@ from handlers.common import Context, lang_of, person, send
 log = logging.getLogger(__name__)
 EXPORTER_MENU = ("start", "status", "topics", "officer", "cek", "link", "lang", "help")
 # the order officers work in: the queue first, then applications, then reports
-OFFICER_MENU = ("queue", "mine", "claim", "reply", "close", "reopen", "setstatus", "app",
+OFFICER_MENU = ("queue", "mine", "claim", "reply", "note", "close", "reopen", "setstatus", "app",
                 "apps", "docs", "doc", "invite", "broadcast", "report", "stats", "gaps",
                 "unreachable", "lang", "help")
 ADMIN_MENU = (*OFFICER_MENU[:-2], "proposals", "lang", "help")

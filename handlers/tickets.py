@@ -72,8 +72,10 @@ async def escalate(update: Update, context: Context, question: str | None = None
     keyboard = InlineKeyboardMarkup([[button(t("tk_back", lang), "o:back")]])
     if not svc.tickets.officer_chats():
         # stored for /queue, but no officer is reachable through the bot: say so
-        await send(update, context, t("tk_no_officers", lang, id=view.id,
-                                      phone=escape(svc.settings.office.phone or "-")), keyboard)
+        phone = svc.settings.office.phone
+        text = t("tk_no_officers", lang, id=view.id, phone=escape(phone)) if phone else \
+            t("tk_no_officers_nophone", lang, id=view.id)
+        await send(update, context, text, keyboard)
         return
     expect = svc.tickets.expectation(lang)
     key = "tk_opened" if created else "tk_added"
