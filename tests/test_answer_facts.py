@@ -267,7 +267,7 @@ async def test_in_review_reads_as_being_verified(bot: BotHarness) -> None:
     # imports and commands written with the former label still work
     sent = await bot.say("/setstatus SKA-001 Diverifikasi", user_id=OFFICER_ID,
                          chat_id=OFFICERS_CHAT)
-    assert "Statusnya memang sudah in_review." in text_of(sent)
+    assert "Statusnya memang sudah Sedang diverifikasi." in text_of(sent)   # labels, not codes
 
 
 async def test_thumbs_down_thanks_reads_naturally(bot: BotHarness) -> None:
