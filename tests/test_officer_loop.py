@@ -12,6 +12,7 @@ from bot.fakeapi import parse_html
 from bot.models import OutboxMessage, Ticket, TicketMessage, utcnow
 from bot.services.outbox import OutboxSender, RateLimits, enqueue
 from bot.textsplit import CAPTION_LIMIT, TEXT_LIMIT, split_html, utf16_len
+from tests import samples
 from tests.conftest import (
     OFFICER_ID,
     OFFICERS_CHAT,
@@ -74,7 +75,8 @@ async def upload(bot: BotHarness) -> int:
     """A linked exporter sends a PDF for SKA-001; the id of the upload waiting for a choice."""
     await linked(bot)
     await bot.say("/upload SKA-001", user_id=EXPORTER)
-    sent = await bot.feed(bot.api.document(EXPORTER, "inv.pdf", "application/pdf", 300_000))
+    sent = await bot.feed(bot.api.document(EXPORTER, "inv.pdf", "application/pdf", 300_000,
+                                           content=samples.PDF))
     return int(buttons_of(sent)[0][1].split(":")[1])
 
 
