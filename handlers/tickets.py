@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.i18n import t
-from bot.services.tickets import TicketError, TicketView, internal_note
+from bot.services.tickets import TicketError, TicketService, TicketView, internal_note
 from handlers import precheck
 from handlers.common import (
     STAFF,
@@ -419,6 +419,21 @@ async def card_job(context: Context) -> None:
         await flush(context)
 
 
+class _TicketReply(filters.MessageFilter):
+    """A reply to one of the bot's messages about a ticket (checked only for staff in
+    private: any other reply of theirs stays a question for the FAQ)."""
+
+    def __init__(self, tickets: TicketService) -> None:
+        super().__init__(name="TicketReply")
+        self.tickets = tickets
+
+    def filter(self, message: Message) -> bool:
+        target = message.reply_to_message
+        return target is not None and target.from_user is not None \
+            and target.from_user.is_bot \
+            and self.tickets.by_group_message(target.message_id, message.chat_id) is not None
+
+
 def register(app: Application) -> None:
     restrict(app, OFFICER_COMMANDS, STAFF)
     app.add_handler(CommandHandler(["officer", "petugas"], officer_command))
@@ -435,11 +450,11 @@ def register(app: Application) -> None:
                                    & filters.UpdateType.MESSAGE, reply_in_group))
     # without a group, officers get the cards in private and answer them there; an
     # exporter's reply to one of the bot's messages stays a question for the FAQ
-    settings = app.bot_data["services"].settings
-    staff = set(settings.officer_ids) | set(settings.admin_ids)
+    svc = app.bot_data["services"]
+    staff = set(svc.settings.officer_ids) | set(svc.settings.admin_ids)
     if staff:
-        app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.REPLY
-                                       & filters.UpdateType.MESSAGE & filters.User(staff),
+        app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+                                       & filters.User(staff) & _TicketReply(svc.tickets),
                                        reply_in_group))
 
 

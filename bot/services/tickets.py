@@ -164,6 +164,8 @@ class TicketService:
                 OutboxMessage.ref.like("ticket:%")).limit(1))
             if ref is not None:
                 return int(ref.partition(":")[2])
+            if chat_id != self.settings.officers_chat_id:
+                return None
             # cards and copies recorded before every group message went through the outbox
             found = s.scalar(select(Ticket.id).where(Ticket.card_message_id == message_id))
             if found is None:
