@@ -258,7 +258,9 @@ async def choose_button(update: Update, context: Context) -> None:
     await query.answer()
     await set_keyboard(update, None)
     await svc.sender.flush(context.bot, officers)
-    await send(update, context, t("doc_sent_to_office", lang, ref=escape(view.ref),
+    # never "sent to the officers" when no officer can see it
+    key = "doc_sent_to_office" if officers else "doc_stored_no_officers"
+    await send(update, context, t(key, lang, ref=escape(view.ref),
                                   doc=escape(svc.documents.catalog.name(doc_id, lang))))
 
 
