@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from telegram import Update  # noqa: E402
 
+from bench.outbox_throughput import max_in_window  # noqa: E402
 from bot.app import build_application, post_init  # noqa: E402
 from bot.config import parse_settings  # noqa: E402
 from bot.fakeapi import FakeBotAPI, FakeRequest  # noqa: E402
@@ -34,15 +35,6 @@ from bot.services.outbox import enqueue  # noqa: E402
 
 GROUP = -100777
 OFFICER = 9001
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while t - times[lo] >= window:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
 
 
 class Bench:
