@@ -3,6 +3,7 @@ nothing internal leaks, long texts arrive whole, and the group's pace holds."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 import pytest
@@ -324,3 +325,27 @@ async def test_the_card_shows_what_the_exporter_was_shown(bot: BotHarness) -> No
     await bot.say("/petugas tolong telepon saya", user_id=1003)
     card = bot.api.last(OFFICERS_CHAT)
     assert "Langsung ke petugas" in card.params["text"]
+
+
+async def test_an_edit_waits_for_its_card_however_long_the_card_takes(bot: BotHarness) -> None:
+    bot.api.fail_next("sendMessage", 500, chat_id=OFFICERS_CHAT)
+    ticket = await open_ticket(bot)                     # the card's post failed: pending
+    with bot.services.db.session() as s:
+        post = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "card")).one()
+        post.status = "sending"                          # another process is posting it
+    await bot.say(f"/claim {ticket}", user_id=OFFICER_ID)
+    with bot.services.db.session() as s:
+        edit = s.scalars(select(OutboxMessage).where(
+            OutboxMessage.method == "editMessageText")).one()
+        s.get(OutboxMessage, post.id).status = "pending"     # that try failed too
+        s.get(OutboxMessage, post.id).next_attempt_at = utcnow() + dt.timedelta(seconds=30)
+    for _ in range(10):                                  # more than its tries
+        with bot.services.db.session() as s:
+            s.get(OutboxMessage, edit.id).next_attempt_at = utcnow()
+        await bot.services.sender.drain(bot.app.bot, budget_seconds=0.2)
+    with bot.services.db.session() as s:
+        assert s.get(OutboxMessage, edit.id).status == "pending"
+        s.get(OutboxMessage, post.id).next_attempt_at = utcnow()
+    await drain(bot, 4.0)
+    edits = [c for c in bot.api.calls if c.method == "editMessageText" and c.ok]
+    assert edits and "ditangani" in edits[-1].params["text"]

@@ -559,7 +559,13 @@ class OutboxSender:
             finally:
                 self.pacer.settle(row.chat_id, stamp, self.monotonic())
         except _Unresolved:
-            if row.attempts >= MAX_ATTEMPTS:
+            if self._target_on_its_way(row):
+                # the card is still being posted (a 5xx, a 429 may hold it for minutes):
+                # the edit waits for it without using up its tries
+                self._finish(row.id, PENDING, error="waiting for the message to edit",
+                             delay=UNRESOLVED_DELAY, count_attempt=False)
+                result.held += 1
+            elif row.attempts >= MAX_ATTEMPTS:
                 self._finish(row.id, FAILED, error="the message to edit was never posted")
                 result.failed += 1
             else:
@@ -599,6 +605,16 @@ class OutboxSender:
                     if found is not None:
                         found(s, row, hook[1], message_id)
             result.sent += 1
+
+    def _target_on_its_way(self, row: OutboxMessage) -> bool:
+        """Whether the message this edit changes is still queued (same coalesce key)."""
+        if row.coalesce_key is None:
+            return False
+        with self.db.session() as s:
+            return bool(s.scalar(select(exists().where(
+                OutboxMessage.coalesce_key == row.coalesce_key,
+                OutboxMessage.method == "sendMessage",
+                OutboxMessage.status.in_((PENDING, SENDING))))))
 
     def _finish(self, row_id: int, status: str, *, error: str, delay: float = 0.0,
                 count_attempt: bool = True) -> None:
