@@ -118,17 +118,8 @@ def enqueue(session: Session, chat_id: int, text: str, *, kind: str = "notice",
     _on_commit(session)
     markup_json = json.dumps(markup.to_dict()) if markup is not None else None
     if coalesce_key is not None:
-        query = select(OutboxMessage).where(OutboxMessage.coalesce_key == coalesce_key,
-                                            OutboxMessage.status == PENDING,
-                                            OutboxMessage.method == method)
-        if session.get_bind().dialect.name == "postgresql":
-            # a drain that claims it meanwhile waits for this transaction, then sends the
-            # new text; one that claimed it first makes this query find nothing
-            query = query.with_for_update()
-        pending = session.scalars(query.order_by(OutboxMessage.id.desc())).first()
+        pending = replace_pending(session, coalesce_key, text, markup, method)
         if pending is not None:
-            pending.text = split_html(text)[0] if method == "editMessageText" else text
-            pending.reply_markup = markup_json
             return pending
     texts: list[str]
     if method == "sendMessage":
@@ -161,6 +152,27 @@ def enqueue(session: Session, chat_id: int, text: str, *, kind: str = "notice",
         session.add(row)
         rows.append(row)
     return rows[main]
+
+
+def replace_pending(session: Session, coalesce_key: str, text: str,
+                    markup: InlineKeyboardMarkup | None,
+                    method: str | None = None) -> OutboxMessage | None:
+    """The newest pending row with this key (and method) takes the new text and buttons;
+    None if there is none. A pending row is one message: it leaves with the latest state."""
+    query = select(OutboxMessage).where(OutboxMessage.coalesce_key == coalesce_key,
+                                        OutboxMessage.status == PENDING)
+    if method is not None:
+        query = query.where(OutboxMessage.method == method)
+    if session.get_bind().dialect.name == "postgresql":
+        # a drain that claims it meanwhile waits for this transaction, then sends the new
+        # text; one that claimed it first makes this query find nothing
+        query = query.with_for_update()
+    pending = session.scalars(query.order_by(OutboxMessage.id.desc())).first()
+    if pending is not None:
+        # one message, whatever it is: an edit or a card's post never grows into two
+        pending.text = split_html(text)[0] if pending.method != "copyMessage" else text
+        pending.reply_markup = json.dumps(markup.to_dict()) if markup is not None else None
+    return pending
 
 
 @dataclass

@@ -25,7 +25,14 @@ from bot.models import Company, OutboxMessage, SkaApplication, Ticket, TicketMes
 from bot.models import as_utc as _aware
 from bot.services.applications import OPEN_STATUSES, label
 from bot.services.calendar import OfficeCalendar
-from bot.services.outbox import PENDING, SENDING, SENT, UNREACHABLE, enqueue
+from bot.services.outbox import (
+    PENDING,
+    SENDING,
+    SENT,
+    UNREACHABLE,
+    enqueue,
+    replace_pending,
+)
 from bot.services.presenters import Presenter, esc
 from bot.textsplit import split_html
 
@@ -328,16 +335,8 @@ class TicketService:
         ref = f"ticket:{view.id}"
         for chat_id in self.officer_chats():
             key = self._card_key(view.id, chat_id)
-            query = select(OutboxMessage).where(
-                OutboxMessage.coalesce_key == key, OutboxMessage.status == PENDING)
-            if s.get_bind().dialect.name == "postgresql":
-                # a drain claiming it meanwhile waits, then sends this text (see enqueue)
-                query = query.with_for_update()
-            pending = s.scalars(query.order_by(OutboxMessage.id.desc())).first()
-            if pending is not None:
-                pending.text = split_html(text)[0]
-                pending.reply_markup = json.dumps(markup.to_dict())
-                continue
+            if replace_pending(s, key, text, markup) is not None:
+                continue            # the post or the edit still waiting carries it
             posted = s.scalar(select(exists().where(
                 OutboxMessage.coalesce_key == key, OutboxMessage.method == "sendMessage",
                 OutboxMessage.status.in_((SENDING, SENT)))))
