@@ -8,12 +8,12 @@ from decimal import Decimal
 from html import escape
 
 from rapidfuzz import fuzz
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 
 from bot.config import Settings
 from bot.db import Database
 from bot.i18n import t
-from bot.models import QueryLog
+from bot.models import QueryLog, utcnow
 from knowledge.loader import CATEGORIES, Knowledge
 from knowledge.matcher import Matcher, Verdict, classify
 
@@ -49,12 +49,19 @@ def format_number(value: Decimal, lang: str, places: int = 2) -> str:
     return text
 
 
+_LOG_COLUMNS = ("user_id", "text", "language", "matched_id", "score", "outcome", "feedback",
+                "created_at")
+
+
 class AnswerService:
     def __init__(self, kb: Knowledge, db: Database | None, settings: Settings,
                  matcher: Matcher | None = None) -> None:
         self.kb = kb
         self.db = db
-        self._insert_log = insert(QueryLog)     # built once: every question is logged
+        # compiled once: every question is logged
+        self._insert_log = db.prepare(
+            insert(QueryLog).values(**{c: bindparam(c) for c in _LOG_COLUMNS})
+            .returning(QueryLog.id)) if db is not None else None
         self.settings = settings
         self.matcher = matcher or Matcher(kb)
         self.limits = settings.matcher.thresholds()
@@ -112,15 +119,15 @@ class AnswerService:
         return Reply("no_match", None, v.score, lang, t("no_match", lang), candidates=cands)
 
     def _log(self, reply: Reply, text: str, user_id: int | None) -> Reply:
-        if self.db is None:
+        if self._insert_log is None:
             return reply
         # one statement on its own: every question pays for this write
-        with self.db.statement() as connection:
-            query_id = connection.execute(self._insert_log, {
-                "user_id": user_id, "text": text[:MAX_QUESTION_CHARS], "language": reply.lang,
-                "matched_id": reply.topic_id, "score": reply.score, "outcome": reply.outcome,
-            }).inserted_primary_key[0]
-        return Reply(**{**reply.__dict__, "query_id": query_id})
+        row = self._insert_log.one(
+            user_id=user_id, text=text[:MAX_QUESTION_CHARS], language=reply.lang,
+            matched_id=reply.topic_id, score=reply.score, outcome=reply.outcome,
+            feedback=None, created_at=utcnow())
+        assert row is not None      # INSERT ... RETURNING gives the new row's id
+        return Reply(**{**reply.__dict__, "query_id": row[0]})
 
     def record_feedback(self, query_id: int, user_id: int, helpful: bool) -> bool:
         """Store 👍/👎 on the user's own query once; False if not theirs or already rated."""

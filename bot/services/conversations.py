@@ -40,12 +40,13 @@ class ConversationLookup:
         check = select(PrecheckSession.step, PrecheckSession.updated_at) \
             .where(PrecheckSession.user_id == user).subquery()
         # built once: constructing it is most of the cost of running it on SQLite
-        self._query = select(open_ticket.label("ticket"), comment.label("comment"),
+        self._query = db.prepare(select(open_ticket.label("ticket"), comment.label("comment"),
                              select(check.c.step).scalar_subquery().label("step"),
-                             select(check.c.updated_at).scalar_subquery().label("step_at"))
+                             select(check.c.updated_at).scalar_subquery().label("step_at")))
 
     def of(self, user_id: int) -> Conversation:
-        with self.db.statement() as connection:
-            row = connection.execute(self._query, {"user_id": user_id}).one()
-        step = waiting_step(row.step, as_utc(row.step_at), self.clock()) if row.step else None
-        return Conversation(step, row.ticket, bool(row.comment))
+        row = self._query.one(user_id=user_id)
+        assert row is not None       # a SELECT of scalar subqueries always has its one row
+        ticket, comment, step, step_at = row
+        waiting = waiting_step(step, as_utc(step_at), self.clock()) if step else None
+        return Conversation(waiting, ticket, bool(comment))

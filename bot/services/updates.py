@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -29,19 +29,18 @@ class UpdateLog:
         self.clock = clock
         insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
         # built once, run for every update (building it cost more than running it)
-        self._record = (insert(ProcessedUpdate)
-                        .on_conflict_do_nothing(index_elements=["update_id"])
-                        .returning(ProcessedUpdate.update_id))
+        self._record = db.prepare(insert(ProcessedUpdate)
+                                  .values(update_id=bindparam("update_id"), at=bindparam("at"))
+                                  .on_conflict_do_nothing(index_elements=["update_id"])
+                                  .returning(ProcessedUpdate.update_id))
         # Telegram's update ids only grow: an id above the highest this process has seen
         # recorded cannot be a duplicate, which spares one query for nearly every update
         self._highest: int | None = None
 
     def first_time(self, update_id: int) -> bool:
         """Record the id; False if it was recorded before (a duplicate delivery)."""
-        with self.db.statement() as connection:
-            # RETURNING, not rowcount: psycopg reports -1 for this INSERT on PostgreSQL
-            inserted = connection.scalar(self._record,
-                                         {"update_id": update_id, "at": self.clock()})
+        # RETURNING, not rowcount: psycopg reports -1 for this INSERT on PostgreSQL
+        inserted = self._record.one(update_id=update_id, at=self.clock())
         if inserted is not None and self._highest is not None:
             self._highest = max(self._highest, update_id)
         return inserted is not None
