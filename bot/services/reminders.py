@@ -237,7 +237,8 @@ class ReminderService:
                     s, chat_id, texts[key], kind=f"reminder_{kind}",
                     markup=upload_markup(app.app_id, lang) if kind == EXPORTER else None,
                     dedupe_key=f"{prefix}:{app.app_id}:{chat_id}:{today.isoformat()}",
-                    not_before=not_before if kind == EXPORTER else None))
+                    # due by this pass's clock, like everything else it decides
+                    not_before=(not_before or now) if kind == EXPORTER else now))
         s.flush()           # outbox ids: a reply to a reminder leads back to its application
         for (app, chat_id, _, kind), row in zip(jobs, rows, strict=True):
             if row is not None:
