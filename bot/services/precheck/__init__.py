@@ -8,7 +8,8 @@ render     findings and the summary as Telegram HTML or terminal text
 flow       one answer at a time: the next question, what an answer stores
 store      the open check per user (PrecheckSession)
 
-The modules import downward in that order; none imports this package's __init__.
+Each module imports only from the ones above it in this list, never from this file,
+which gathers the names the handlers, the command line and the tests use.
 """
 
 from bot.services.precheck.flow import CURRENCIES, MAX_ANSWER_CHARS, accept, next_step
