@@ -89,19 +89,19 @@ def parse_number(text: str, style: str | None = None) -> Number | None:
     if m is None:
         return None
     digits, exponent = m[1], m[2]
-    number = _styled(digits, style) if style in _DECIMAL_SEP else _detected(digits)
+    number = _styled(digits, style) if style is not None else _detected(digits)
     if number is None or exponent is None:
         return number
     # built from text, not scaled: no context precision or overflow on the way
     return Number(Decimal(f"{number.value}E{exponent}"), number.style, 0)
 
 
-def _styled(digits: str, style: str | None) -> Number | None:
-    read = _read(digits, _DECIMAL_SEP[style or "en"])
+def _styled(digits: str, style: str) -> Number | None:
+    read = _read(digits, _DECIMAL_SEP[style])
     if read is None:
         return None
     value, decimals = read
-    return Number(value, "plain" if digits.isdigit() else str(style), decimals)
+    return Number(value, "plain" if digits.isdigit() else style, decimals)
 
 
 def _detected(digits: str) -> Number | None:
