@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 import time
 from collections import deque
@@ -20,6 +19,7 @@ from bot.i18n import language_of, t
 from bot.models import utcnow
 from bot.services.outbox import enqueue
 from bot.services.users import ADMIN, OFFICER, Person
+from bot.text import escape as escape  # re-exported: the handlers import it from here
 from bot.textsplit import split_html
 
 if TYPE_CHECKING:
@@ -201,10 +201,6 @@ def lang_of(update: Update, context: Context) -> str:
 def is_private(update: Update) -> bool:
     chat = update.effective_chat
     return chat is not None and chat.type == "private"
-
-
-def escape(text: str) -> str:
-    return html.escape(text, quote=False)
 
 
 def chunks(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:

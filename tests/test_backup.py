@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.__main__ import main
+from bot.cli import main
 from bot.models import OutboxMessage, User
 from bot.services import build_services
 from bot.services.outbox import enqueue

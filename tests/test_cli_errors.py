@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
-from bot.clierrors import database_problem, safe_url, unexpected
+from bot.cli.errors import database_problem, safe_url, unexpected
 from tests.test_cli import run_cli
 
 TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ12345678"

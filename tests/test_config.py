@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import main
+from bot.cli import main
 from bot.config import TOKEN_ENV, ConfigError, load_settings, parse_settings
 from tests.conftest import ROOT
 

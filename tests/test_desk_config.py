@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import setup_logging
+from bot.cli import setup_logging
 from bot.config import ConfigError, load_settings, parse_settings
 from bot.services import Services, build_services
 

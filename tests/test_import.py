@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.__main__ import main
+from bot.cli import main
 from bot.models import Company, OutboxMessage, SkaApplication, User
 from bot.services import Services
-from bot.services.importer import detect_number_style, parse_number
+from bot.services.importer import detect_number_style, parse_amount
 
 HEADER = ("ref,company_nib,company_name,commodity,hs_code,destination,form,status,note,"
           "submitted_at,volume_tonnes,value_usd\n")
@@ -24,8 +24,8 @@ def test_number_styles() -> None:
     style, note = detect_number_style(["1.234", "5"])
     assert style == "en" and "both ways" in note
     assert detect_number_style(["1.234,5", "1,234.5"])[0] == "mixed"
-    assert parse_number("240.795,83", "id") == Decimal("240795.83")
-    assert parse_number("240,795.83", "en") == Decimal("240795.83")
+    assert parse_amount("240.795,83", "id") == Decimal("240795.83")
+    assert parse_amount("240,795.83", "en") == Decimal("240795.83")
 
 
 def test_reimport_updates_instead_of_duplicating(services: Services) -> None:

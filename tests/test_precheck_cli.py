@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.precheck import cli_main
 from bot.config import parse_settings
-from bot.services.precheck import cli_main
 
 SETTINGS = parse_settings({"office": {"holidays": ["2025-03-31"], "national_holidays": False}},
                    env={})

@@ -33,11 +33,11 @@ from bot.services.precheck import (
     note_destination,
     note_hs,
     parse_date,
-    parse_number,
     render_finding,
     run_precheck,
     value_to_type,
 )
+from bot.text import parse_number
 from tests.conftest import ROOT
 
 KB = load_precheck_kb(ROOT / "knowledge")

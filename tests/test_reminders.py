@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from bot.__main__ import main
+from bot.cli import main
 from bot.config import Settings
 from bot.db import Database
 from bot.models import Company, OutboxMessage, Reminder, User, utcnow

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.__main__ import main
+from bot.cli import main
 from tests.conftest import ROOT
 from tests.test_cli import run_cli
 from tests.test_reports import png_size

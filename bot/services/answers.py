@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from html import escape
 
 from rapidfuzz import fuzz
 from sqlalchemy import bindparam, insert, or_, select, update
@@ -14,6 +13,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.i18n import t
 from bot.models import QueryLog, utcnow
+from bot.text import escape, format_number
 from knowledge.loader import CATEGORIES, Knowledge
 from knowledge.matcher import Matcher, Verdict, classify
 
@@ -39,14 +39,6 @@ class Reply:
     query_id: int | None = None   # query_log row, for the helpful? buttons
     country: str | None = None
     candidates: tuple[tuple[str, float], ...] = field(default=())
-
-
-def format_number(value: Decimal, lang: str, places: int = 2) -> str:
-    """240795.83 -> '240.795,83' (id) or '240,795.83' (en)."""
-    text = f"{value:,.{places}f}"
-    if lang == "id":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
 
 
 _LOG_COLUMNS = ("user_id", "text", "language", "matched_id", "score", "outcome", "feedback",
@@ -224,15 +216,15 @@ class AnswerService:
         office = self.settings.office
         lines = []
         if office.address:
-            lines.append(t("office_address_line", lang, address=escape(office.address, quote=False)))
+            lines.append(t("office_address_line", lang, address=escape(office.address)))
         if office.phone:
-            lines.append(t("office_phone_line", lang, phone=escape(office.phone, quote=False)))
+            lines.append(t("office_phone_line", lang, phone=escape(office.phone)))
         missing = ("address" if not office.address else "") + ("phone" if not office.phone else "")
         if missing:
             lines.append(t(f"office_missing_{missing}", lang))
         hours = (t("office_hours_line", lang, hours=self.office_hours(lang))
                  if office.hours_set else t("office_hours_unset", lang))
-        return {"office_name": escape(office.name, quote=False), "office_contact": "\n".join(lines),
+        return {"office_name": escape(office.name), "office_contact": "\n".join(lines),
                 "office_hours": hours}
 
     def office_hours(self, lang: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,6 +13,7 @@ from bot.db import Database
 from bot.i18n import t
 from bot.models import Company, SkaApplication, StatusEvent, User, utcnow
 from bot.services.outbox import enqueue
+from bot.text import escape
 
 SUBMITTED, IN_REVIEW, RETURNED = "submitted", "in_review", "returned"
 APPROVED, ISSUED, REJECTED, CANCELLED = "approved", "issued", "rejected", "cancelled"
@@ -97,7 +97,7 @@ STATUS_HINTS = {SUBMITTED: "diajukan", IN_REVIEW: "diverifikasi", RETURNED: "dik
 
 def transition_text(exc: TransitionError, lang: str) -> str:
     """The refusal in the reader's language: status codes become their labels."""
-    values = {k: html.escape(v, quote=False) for k, v in exc.values.items()}
+    values = {k: escape(v) for k, v in exc.values.items()}
     for key in ("old", "new", "status"):
         if exc.values.get(key) in STATUSES:
             values[key] = label(exc.values[key], lang)

@@ -8,18 +8,18 @@ run that reports the same and writes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
 
 from bot.models import ChecklistItem, Company, SkaApplication, StatusEvent
 from bot.services.applications import (
@@ -29,6 +29,7 @@ from bot.services.applications import (
     parse_status,
 )
 from bot.services.import_files import Cell, ImportFileError, Table, read_csv_text, read_table
+from bot.text import parse_number
 from knowledge.loader import Country
 
 if TYPE_CHECKING:
@@ -47,8 +48,6 @@ NUMBER_LIMITS = {"volume_tonnes": (Decimal("99999999999.999"), Decimal("0.001"))
                  "value_usd": (Decimal("99999999999999.99"), Decimal("0.01"))}
 EARLIEST = dt.date(2000, 1, 1)          # e-SKA is younger; earlier dates are typing slips
 ROWS_PER_TRANSACTION = 200
-_ID_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+$")     # 1.234 : id thousands or en decimal
-_EN_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+$")      # 1,234 : en thousands or id decimal
 
 
 @dataclass(frozen=True)
@@ -134,24 +133,16 @@ class CleanRow:
 
 
 def _cell_style(text: str) -> str | None:
-    """'id', 'en', 'ambiguous' or None (a plain integer) for one number as written."""
-    text = text.strip().replace(" ", "")
-    if "," in text and "." in text:
-        return "id" if text.rfind(",") > text.rfind(".") else "en"
-    if _ID_GROUPED.match(text) or _EN_GROUPED.match(text):
-        return "ambiguous"
-    if "," in text:
-        return "id"
-    if "." in text:
-        return "en"
-    return None
+    """'id', 'en', 'ambiguous' (1.234) or None (a plain or unreadable number) as written."""
+    number = parse_number(text)
+    return None if number is None or number.style == "plain" else number.style
 
 
 def detect_number_style(values: list[str]) -> tuple[str, str | None]:
     """The file's style and, when the file cannot tell for sure, a note saying so."""
     styles = {_cell_style(v) for v in values if v.strip()}
     styles.discard(None)
-    decided = styles - {"ambiguous"}
+    decided = {s for s in styles if s in ("id", "en")}
     if decided == {"id", "en"}:
         return "mixed", "numbers mix 1.234,56 and 1,234.56 styles; fix the file"
     if decided:
@@ -162,25 +153,24 @@ def detect_number_style(values: list[str]) -> tuple[str, str | None]:
     return "none", None
 
 
-def parse_number(text: str | Decimal, style: str,
+def parse_amount(cell: str | Decimal, style: str,
                  limit: tuple[Decimal, Decimal] | None = None) -> Decimal | None:
-    """A cell as written (or an Excel number) -> Decimal; finite, not negative, in range."""
-    if isinstance(text, Decimal):
-        value = text
+    """A cell as written in the file's style (or an Excel number) -> Decimal; finite, not
+    negative, in range. None for an empty cell."""
+    if isinstance(cell, Decimal):
+        value, shown = cell, str(cell)
     else:
-        text = text.strip().replace(" ", "")
-        if not text:
+        shown = cell.strip().replace(" ", "")[:40]
+        if not shown:
             return None
-        if style == "id":
-            text = text.replace(".", "").replace(",", ".")
-        else:
-            text = text.replace(",", "")
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"{text[:40]!r} is not a number") from None
-    shown = text[:40] if isinstance(text, str) else str(value)
-    # Decimal reads NaN and Infinity; neither is an amount
+        # the file's style decides 1.234; one with no style of its own reads as 1,234.56
+        number = parse_number(cell.strip().removeprefix("-"), "id" if style == "id" else "en")
+        if number is None:
+            raise ValueError(f"{shown!r} is not a number")
+        if cell.strip().startswith("-"):
+            raise ValueError("negative amount")
+        value = number.value
+    # Decimal reads NaN and Infinity (and Excel may hand one over); neither is an amount
     if not value.is_finite():
         raise ValueError(f"{shown!r} is not a number")
     if value < 0:
@@ -254,7 +244,7 @@ class Importer:
         # optional column missing_documents: ids (';'-separated) that start missing
         self.documents = documents
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self._country = {}
+        self._country: dict[str, str] = {}
         for c in countries.values():
             for name in (*c.aliases, c.iso.lower(), c.name["en"].lower(), c.name["id"].lower()):
                 self._country.setdefault(name, c.name["en"])
@@ -344,15 +334,15 @@ class Importer:
         status = parse_status(text_status := str(row.get("status") or "").strip())
         if status is None:
             raise RowError("status", f"{text_status[:40]!r} is not one of {', '.join(STATUSES)}")
-        numbers = {}
+        numbers: dict[str, Decimal | None] = {}
         for column in NUMBER_COLUMNS:
             cell = row.get(column) or ""
             written = _cell_style(cell) if isinstance(cell, str) else None
-            if written in ("id", "en") and written != style:
+            if isinstance(cell, str) and written in ("id", "en") and written != style:
                 raise RowError(column, f"{cell[:40]!r} is written in the other number style; "
                                f"this file uses {'1.234,56' if style == 'id' else '1,234.56'}")
             try:
-                numbers[column] = parse_number(cell if isinstance(cell, Decimal) else str(cell),
+                numbers[column] = parse_amount(cell if isinstance(cell, Decimal) else str(cell),
                                                style, NUMBER_LIMITS[column])
             except ValueError as exc:
                 raise RowError(column, str(exc)) from None
@@ -567,7 +557,7 @@ class _Known:
         """A row rolled back to its savepoint: what it created is gone again."""
         for key, table in ((row.nib, self.companies), (row.ref, self.apps)):
             obj = table.get(key)
-            if obj is not None and not inspect(obj).persistent:
+            if obj is not None and not instance_state(obj).persistent:
                 del table[key]
 
 

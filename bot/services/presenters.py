@@ -11,16 +11,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.i18n import t
-from bot.services.answers import format_number
 from bot.services.applications import AppView, EventView, label
 from bot.services.countries import CountryNames
+from bot.text import escape as esc
+from bot.text import format_number
 
 ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
                "Asia/Jayapura": "WIT"}
-
-
-def esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class Presenter:

@@ -9,7 +9,6 @@ Indonesian-only answers English readers in Indonesian, with a note saying so.
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from bot.db import Database
 from bot.i18n import t
 from bot.models import Company, FaqProposal, LearnedFaq, Ticket, TicketMessage, User, utcnow
 from bot.services.faqdraft import clean, draft_title
+from bot.text import escape
 from knowledge.loader import LEARNED_PREFIX, Knowledge, KnowledgeError, load_knowledge
 
 log = logging.getLogger(__name__)
@@ -81,12 +81,12 @@ def learned_data(s: Session, extra: list[LearnedFaq] = ()) -> dict[str, Any]:  #
         if row.kind == "sample":
             samples.append({"id": row.entry_id, "question": row.question})
             continue
-        answer_id = html.escape(row.answer_id, quote=False)
+        answer_id = escape(row.answer_id)
         if row.id_only:
             title_en = row.title_id
             answer_en = t("prop_id_only_note", "en") + "\n\n" + answer_id
         else:
-            title_en, answer_en = row.title_en, html.escape(row.answer_en, quote=False)
+            title_en, answer_en = row.title_en, escape(row.answer_en)
         entries.append({
             "id": row.entry_id, "category": row.category,
             "title": {"id": row.title_id, "en": title_en},

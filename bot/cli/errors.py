@@ -66,7 +66,7 @@ def database_problem(exc: SQLAlchemyError, url: str) -> str:
 
 def _password(url: str) -> str | None:
     try:
-        return make_url(url).password  # type: ignore[return-value]
+        return make_url(url).password
     except ArgumentError:
         return None
 

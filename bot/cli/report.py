@@ -1,29 +1,54 @@
-"""`python -m bot report export|check|stats`: the reports for a terminal and for files."""
+"""`report export|check|stats`: the office's reports for a terminal and for files.
+
+The report services (and the knowledge loader) are imported when a report command runs,
+not when the parser is built, so the other commands start without them."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from bot.cli.common import Subcommands, command, group, services
 from bot.config import Settings
 from bot.i18n import t
-from bot.services.answers import format_number
-from bot.services.reports import (
-    ExportReport,
-    Period,
-    ReportArgsError,
-    check_table,
-    compare_rows,
-    month_name,
-    parse_report_args,
-    published_totals,
-)
-from knowledge.loader import load_knowledge, read_exports
+from bot.text import format_number, plain
+
+if TYPE_CHECKING:
+    from bot.services.reports import ExportReport, Period
+
+
+def register(sub: Subcommands) -> None:
+    rep = group(sub, "report", "office reports (export realisation, help-desk figures)")
+    p = command(rep, "export", cmd_report_export, "export realisation by SKA issuance")
+    p.add_argument("--year", type=int, help="calendar year (default: this year)")
+    p.add_argument("--from", dest="start", help="start: YYYY, YYYY-MM or YYYY-MM-DD")
+    p.add_argument("--to", dest="end", help="end: YYYY, YYYY-MM or YYYY-MM-DD")
+    p.add_argument("--commodity", help="only this commodity, e.g. Plywood")
+    p.add_argument("--lang", choices=["id", "en"], default="id")
+    p.add_argument("--out", help="write the Excel workbook to this .xlsx file")
+    p.add_argument("--chart", help="write the chart to this .png file")
+    p = command(rep, "check", cmd_report_check,
+                "check a published table's totals against its rows")
+    p.add_argument("file", help="CSV: no,exporter,commodity,volume_tonnes,value_usd,destinations")
+    p.add_argument("--published-value", help="printed USD total (default: the knowledge base's)")
+    p.add_argument("--published-volume",
+                   help="printed tonnes total (default: the knowledge base's)")
+    p.add_argument("--year", type=int, help="also compare each row with the SKAs issued that year")
+    p = command(rep, "stats", cmd_report_stats, "help-desk figures")
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--lang", choices=["id", "en"], default="id")
+    p.add_argument("--out", help="write the Excel workbook to this .xlsx file")
+    p.add_argument("--chart", help="write the chart to this .png file")
 
 
 def _period(year: int | None, start: str | None, end: str | None,
             today: dt.date) -> Period:
+    from bot.services.reports import Period, parse_report_args
+
     if year is not None:
         return Period.year(year)
     words = [w for w in (start, end) if w]
@@ -31,10 +56,15 @@ def _period(year: int | None, start: str | None, end: str | None,
     return period
 
 
-def table_text(report: ExportReport, lang: str, country_name) -> str:  # type: ignore[no-untyped-def]
+def table_text(report: ExportReport, lang: str,
+               country_name: Callable[[str, str], str]) -> str:
     """The office's table as fixed-width text, then per destination and per month."""
-    num = lambda v: format_number(v, lang)  # noqa: E731 - a local shorthand
-    out = [_plain(t("rep_title", lang, period=report.period.label(lang)))]
+    from bot.services.reports import month_name
+
+    def num(value: Decimal) -> str:
+        return format_number(value, lang)
+
+    out = [plain(t("rep_title", lang, period=report.period.label(lang)))]
     if report.commodity:
         out.append(t("rep_commodity_filter", lang, commodity=report.commodity))
     if not report.lines:
@@ -69,23 +99,21 @@ def table_text(report: ExportReport, lang: str, country_name) -> str:  # type: i
     return "\n".join(out)
 
 
-def export_main(settings: Settings, *, year: int | None, start: str | None, end: str | None,
-                commodity: str | None, lang: str, out: str | None, chart: str | None) -> int:
-    from bot.services import build_services
+def cmd_report_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Export realisation by SKA issuance: the office's table, totals from the rows."""
+    from bot.services.reports import ReportArgsError
 
-    svc = build_services(settings)
-    try:
+    with services(settings) as svc:
         try:
-            period = _period(year, start, end, svc.reports.today())
+            period = _period(args.year, args.start, args.end, svc.reports.today())
         except ReportArgsError as exc:
             print(t(exc.key, "en"))
             return 2
-        files = svc.reports.export_files(period, commodity, lang, settings.office.name)
-    finally:
-        svc.close()
+        files = svc.reports.export_files(period, args.commodity, args.lang,
+                                         settings.office.name)
     assert files.report is not None      # export_files always returns the report
-    print(table_text(files.report, lang, svc.reports.country_name))
-    for path, data in ((out, files.xlsx), (chart, files.png)):
+    print(table_text(files.report, args.lang, svc.reports.country_name))
+    for path, data in ((args.out, files.xlsx), (args.chart, files.png)):
         if path and data is not None:
             Path(path).write_bytes(data)
             print(f"wrote {path} ({len(data):,} bytes)")
@@ -94,10 +122,13 @@ def export_main(settings: Settings, *, year: int | None, start: str | None, end:
     return 0
 
 
-def check_main(settings: Settings, *, file: str, published_value: str | None,
-               published_volume: str | None, year: int | None) -> int:
+def cmd_report_check(settings: Settings, args: argparse.Namespace) -> int:
     """Compare a published table's totals with its rows (and, with --year, with the SKAs
     the bot holds); exit 1 when anything disagrees."""
+    from bot.services.reports import Period, check_table, compare_rows, published_totals
+    from knowledge.loader import load_knowledge, read_exports
+
+    file, year = args.file, args.year
     problems: list[str] = []
     rows = read_exports(Path(file), problems)
     if problems:
@@ -106,15 +137,18 @@ def check_main(settings: Settings, *, file: str, published_value: str | None,
         return 2
     printed = published_totals(load_knowledge(settings.knowledge_dir))
     try:
-        volume = Decimal(published_volume) if published_volume else \
+        volume = Decimal(args.published_volume) if args.published_volume else \
             (printed.volume_tonnes if printed else None)
-        value = Decimal(published_value) if published_value else \
+        value = Decimal(args.published_value) if args.published_value else \
             (printed.value_usd if printed else None)
     except ArithmeticError:
         print("--published-value/--published-volume must be numbers like 49000166.36")
         return 2
     check = check_table(rows, volume, value)
-    en = lambda v: format_number(v, "en")  # noqa: E731 - a local shorthand
+
+    def en(value: Decimal) -> str:
+        return format_number(value, "en")
+
     print(f"{file}: {check.rows} rows")
     print(f"volume: rows sum to {en(check.volume_tonnes)} t; published "
           f"{en(volume) if volume is not None else '(none given)'}")
@@ -131,13 +165,8 @@ def check_main(settings: Settings, *, file: str, published_value: str | None,
         print("the published totals equal the sums of the rows")
     mismatches: list[str] = []
     if year is not None:
-        from bot.services import build_services
-
-        svc = build_services(settings)
-        try:
+        with services(settings) as svc:
             mismatches = compare_rows(rows, svc.reports.export(Period.year(year)))
-        finally:
-            svc.close()
         for line in mismatches:
             print(f"DIFFERENCE {line}")
         if not mismatches:
@@ -145,18 +174,14 @@ def check_main(settings: Settings, *, file: str, published_value: str | None,
     return 1 if diffs or mismatches else 0
 
 
-def stats_main(settings: Settings, *, days: int, lang: str, out: str | None,
-               chart: str | None) -> int:
-    from bot.services import build_services
-
-    svc = build_services(settings)
-    try:
-        files = svc.reports.stats_files(days, lang, settings.office.name, chart=bool(chart),
-                                        workbook=bool(out))
-    finally:
-        svc.close()
-    print(_plain(files.summary))
-    for path, data in ((out, files.xlsx), (chart, files.png)):
+def cmd_report_stats(settings: Settings, args: argparse.Namespace) -> int:
+    """Help-desk figures of the last days."""
+    days = args.days
+    with services(settings) as svc:
+        files = svc.reports.stats_files(days, args.lang, settings.office.name,
+                                        chart=bool(args.chart), workbook=bool(args.out))
+    print(plain(files.summary))
+    for path, data in ((args.out, files.xlsx), (args.chart, files.png)):
         if path and data is not None:
             Path(path).write_bytes(data)
             print(f"wrote {path} ({len(data):,} bytes)")
@@ -164,8 +189,3 @@ def stats_main(settings: Settings, *, days: int, lang: str, out: str | None,
             print(f"no questions or tickets in the last {days} days: {path} not written")
     return 0
 
-
-def _plain(html: str) -> str:
-    for tag in ("<b>", "</b>", "<i>", "</i>", "<code>", "</code>"):
-        html = html.replace(tag, "")
-    return html.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -1,0 +1,67 @@
+"""One open check per user, kept in the database so it survives restarts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete
+
+from bot.db import Database
+from bot.models import PrecheckSession, utcnow
+from bot.services.precheck.model import SUMMARY
+
+# an open check stops claiming the user's text after a day of silence: they moved on
+IDLE_LIMIT = dt.timedelta(hours=24)
+
+
+def waiting_step(step: str, updated_at: dt.datetime, now: dt.datetime) -> str | None:
+    """The question a check waits on: none once it reached the summary or went idle
+    (then the user's text is a question for the FAQ again)."""
+    if step == SUMMARY or now - updated_at > IDLE_LIMIT:
+        return None
+    return step
+
+
+@dataclass(frozen=True)
+class CheckState:
+    step: str
+    answers: dict[str, str]
+    updated_at: dt.datetime
+
+
+class PrecheckStore:
+    """The PrecheckSession table: survives restarts, one row per user."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, user_id: int) -> CheckState | None:
+        with self.db.session() as s:
+            row = s.get(PrecheckSession, user_id)
+            if row is None:
+                return None
+            updated = row.updated_at
+            if updated.tzinfo is None:       # SQLite hands back naive UTC
+                updated = updated.replace(tzinfo=dt.UTC)
+            return CheckState(row.step, json.loads(row.answers or "{}"), updated)
+
+    def save(self, user_id: int, step: str, answers: Mapping[str, str]) -> None:
+        with self.db.session() as s:
+            row = s.get(PrecheckSession, user_id)
+            if row is None:
+                row = PrecheckSession(user_id=user_id)
+                s.add(row)
+            row.step = step
+            row.answers = json.dumps(dict(answers), ensure_ascii=False)
+            row.updated_at = utcnow()
+
+    def delete(self, user_id: int) -> bool:
+        with self.db.session() as s:
+            # a DELETE's result is a cursor result, which SQLAlchemy's stubs do not infer
+            result = cast(CursorResult[Any], s.execute(
+                delete(PrecheckSession).where(PrecheckSession.user_id == user_id)))
+            return result.rowcount > 0
