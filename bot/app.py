@@ -133,7 +133,7 @@ def _sender(update: object) -> int | None:
     return update.effective_chat.id if update.effective_chat is not None else None
 
 
-class HandledQueue(asyncio.Queue):  # type: ignore[type-arg]
+class HandledQueue(asyncio.Queue[object]):
     """The update queue. In webhook mode put() returns only once the update was handled.
 
     PTB's webhook handler answers Telegram 200 when put() returns. Returning on receipt
