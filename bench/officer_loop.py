@@ -32,6 +32,7 @@ from bot.config import parse_settings  # noqa: E402
 from bot.fakeapi import FakeBotAPI, FakeRequest  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from bot.services.outbox import enqueue  # noqa: E402
+from bot.telegram.context import sender_of  # noqa: E402
 
 GROUP = -100777
 OFFICER = 9001
@@ -60,7 +61,7 @@ class Bench:
     async def __aenter__(self) -> Bench:
         await self.app.initialize()
         await post_init(self.app)
-        self.task = asyncio.create_task(self.services.sender.run(
+        self.task = asyncio.create_task(sender_of(self.app).run(
             self.app.bot, running=lambda: self.running))
         return self
 
@@ -76,7 +77,7 @@ class Bench:
 
     async def settle(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while self.services.sender.backlog() and time.monotonic() < deadline:
+        while self.services.outbox.backlog() and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
 
 

@@ -27,7 +27,8 @@ from telegram import Bot  # noqa: E402
 
 from bot.db import Database  # noqa: E402
 from bot.fakeapi import FakeBotAPI, FakeRequest  # noqa: E402
-from bot.services.outbox import OutboxSender, RateLimits, enqueue  # noqa: E402
+from bot.services.outbox import Outbox, RateLimits, enqueue  # noqa: E402
+from bot.telegram.sender import OutboxSender  # noqa: E402
 
 
 def max_in_window(times: list[float], window: float = 1.0) -> int:
@@ -51,13 +52,13 @@ async def run(args: argparse.Namespace) -> None:
 
     api = FakeBotAPI()
     bot = Bot("123:BENCH", request=FakeRequest(api), get_updates_request=FakeRequest(api))
-    sender = OutboxSender(db, RateLimits(args.rate, args.per_chat))
+    sender = OutboxSender(Outbox(db, RateLimits(args.rate, args.per_chat)))
     async with bot:
         started = time.perf_counter()
         # the sender loop the running bot runs (bot.app.send_outbox)
         running = True
         task = asyncio.create_task(sender.run(bot, running=lambda: running))
-        while sender.backlog():
+        while sender.outbox.backlog():
             await asyncio.sleep(0.2)
         elapsed = time.perf_counter() - started
         running = False

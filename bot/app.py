@@ -8,13 +8,17 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram._utils.types import ODVInput
+from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
-    CallbackContext,
+    ContextTypes,
+    Defaults,
+    ExtBot,
+    JobQueue,
     TypeHandler,
 )
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
@@ -22,32 +26,38 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from bot import logsafe
 from bot.config import Settings
 from bot.services import Services, build_services
-from bot.services.leases import once_per_period
 from bot.services.updates import UpdateLog
 from bot.startup import retry_startup
+from bot.telegram import keyboards
+from bot.telegram.context import HelpDeskContext, services_of
+from bot.telegram.sender import OutboxSender
 from handlers import (
     broadcast,
     common,
     documents,
     exporter,
+    knowledge_admin,
     menus,
     officer,
     precheck,
-    proposals,
     reports,
+    router,
     spikes,
     status,
-    tickets,
+    tickets_exporter,
+    tickets_jobs,
+    tickets_officer,
 )
 
 log = logging.getLogger(__name__)
 OFFLINE_TOKEN = "123456:OFFLINE-CHAT"
-SLA_INTERVAL = 60
-# a ticket whose card was never posted (Telegram failed, the process died) gets it soon
-CARD_INTERVAL = 15
 PRUNE_INTERVAL = 3600
 # FAQ entries approved in another process are answered with within this many seconds
 LEARNED_INTERVAL = 30
+# every message the bot sends is Telegram HTML, without link previews
+DEFAULTS = Defaults(parse_mode=ParseMode.HTML,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True))
+CONTEXT_TYPES = ContextTypes(context=HelpDeskContext)
 
 
 def command_menu(lang: str) -> list[BotCommand]:
@@ -55,12 +65,11 @@ def command_menu(lang: str) -> list[BotCommand]:
     return menus.exporter_menu(lang)
 
 
-async def send_outbox(context: CallbackContext) -> None:
+async def send_outbox(context: HelpDeskContext) -> None:
     """Job, started once: the outbox sender runs until the Application stops (it sleeps
     while nothing is due and wakes when a row is committed)."""
-    svc: Services = context.application.bot_data["services"]
     app = context.application
-    await svc.sender.run(context.bot, running=lambda: app.running)
+    await context.sender.run(context.bot, running=lambda: app.running)
 
 
 class PerSenderUpdates(BaseUpdateProcessor):
@@ -124,7 +133,7 @@ def _sender(update: object) -> int | None:
     return update.effective_chat.id if update.effective_chat is not None else None
 
 
-class HandledQueue(asyncio.Queue):  # type: ignore[type-arg]
+class HandledQueue(asyncio.Queue[object]):
     """The update queue. In webhook mode put() returns only once the update was handled.
 
     PTB's webhook handler answers Telegram 200 when put() returns. Returning on receipt
@@ -170,7 +179,9 @@ class HandledQueue(asyncio.Queue):  # type: ignore[type-arg]
                 waiter.set_exception(error)
 
 
-class HelpDeskApplication(Application):  # type: ignore[type-arg]
+class HelpDeskApplication(Application[ExtBot[None], HelpDeskContext, dict[Any, Any],
+                                      dict[Any, Any], dict[Any, Any],
+                                      JobQueue[HelpDeskContext]]):
     """Telegram may deliver an update twice (retries, a restart): handle it once.
 
     An update id is recorded after its handlers ran, and Telegram learns that an update
@@ -254,16 +265,16 @@ class ConfirmWhenHandled(BaseRequest):
                                            write_timeout, connect_timeout, pool_timeout)
 
 
-async def reload_learned(context: CallbackContext) -> None:
+async def reload_learned(context: HelpDeskContext) -> None:
     """Job: entries an admin approved through another process sharing the database."""
-    svc: Services = context.application.bot_data["services"]
+    svc = context.services
     # the load runs in a thread; the swap on the event loop, between two updates
     kb = await asyncio.to_thread(svc.proposals.changed)
     if kb is not None:
         svc.proposals.on_reload(kb)
 
 
-async def prune_updates(context: CallbackContext) -> None:
+async def prune_updates(context: HelpDeskContext) -> None:
     """Job: forget update ids older than Telegram's redelivery window."""
     log_: UpdateLog = context.application.bot_data["update_log"]
     log_.prune()
@@ -271,7 +282,7 @@ async def prune_updates(context: CallbackContext) -> None:
 
 async def post_init(app: Application) -> None:
     """Command menus by role, in both languages; Indonesian is the default."""
-    svc: Services = app.bot_data["services"]
+    svc = services_of(app)
     if svc.settings.officers_chat_id is None:
         officers = len(svc.settings.officer_ids)
         if officers:
@@ -280,7 +291,7 @@ async def post_init(app: Application) -> None:
         else:
             log.warning("officers.chat_id and officers.user_ids are not set: questions for "
                         "officers are stored, and exporters are told no officer is connected")
-    recovered = svc.sender.recover()
+    recovered = svc.outbox.recover()
     if recovered:
         log.info("outbox: %d message(s) interrupted by the last stop will be sent again",
                  recovered)
@@ -306,7 +317,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     # before the first request: httpx logs URLs, and every Bot API URL carries the token
     webhook = settings.telegram.webhook
     logsafe.protect(token, webhook.secret_token.value if webhook else None)
-    builder: ApplicationBuilder = Application.builder().token(token or OFFLINE_TOKEN)
+    builder: ApplicationBuilder = Application.builder().token(token or OFFLINE_TOKEN) \
+        .defaults(DEFAULTS).context_types(CONTEXT_TYPES)
     if settings.telegram.base_url:
         builder = builder.base_url(settings.telegram.base_url)
     if settings.telegram.base_file_url:
@@ -324,15 +336,18 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
             PerSenderUpdates(settings.telegram.concurrent_updates))
     builder = builder.post_init(post_init).post_shutdown(post_shutdown)
     app = builder.build()
+    assert isinstance(app, HelpDeskApplication)     # application_class above
     app.startup_retry_seconds = settings.telegram.startup_retry_seconds
     confirm.queue = app.update_queue
-    app.bot_data["services"] = services or build_services(settings)
-    db = app.bot_data["services"].db
-    db.offload = settings.telegram.concurrent_updates > 1 and not db.local
+    svc = services or build_services(settings)
+    app.bot_data["services"] = svc
+    # the outbox's rows leave through the Bot API here; their keyboards are data until then
+    app.bot_data["sender"] = OutboxSender(svc.outbox, keyboards.OUTBOX)
+    svc.db.offload = settings.telegram.concurrent_updates > 1 and not svc.db.local
     if dedupe_updates if dedupe_updates is not None else request is None:
         # checked before any handler group: a second copy of an update changes nothing
         # (one indexed lookup; the flood throttle comes after it)
-        app.bot_data["update_log"] = UpdateLog(app.bot_data["services"].db)
+        app.bot_data["update_log"] = UpdateLog(svc.db)
 
     # groups -5..-1 run before every handler, in this order: drop what the bot must not act
     # on (channels, other groups, edits), the flood throttle (both before any database
@@ -345,42 +360,43 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     app.add_handler(TypeHandler(Update, common.remember_user), group=-3)
     app.add_handler(TypeHandler(Update, common.role_guard), group=-2)
     # an admin's reply to an FAQ edit prompt, before the exporter router of the same group
-    proposals.register_edit_replies(app, group=-1)
-    tickets.register_router(app, group=-1)
+    knowledge_admin.register_edit_replies(app, group=-1)
+    # an open /cek check, ticket question, rating comment or ticket claims the message
+    router.register_claims(app, group=-1)
     common.restrict(app, officer.OFFICER_COMMANDS, common.STAFF)
-    # the /cek flow claims a user's text while a check is open, before FAQ matching
     precheck.register(app)
     # before exporter.py: /start with a link code is caught here
     status.register(app)
     officer.register(app)
     reports.register(app)
-    tickets.register(app)
-    proposals.register(app)
-    # documents' file handler and buttons must precede exporter.py's catch-alls
+    tickets_exporter.register(app)
+    tickets_officer.register(app)
+    knowledge_admin.register(app)
+    # documents' file handler must precede the "please type" answer to files
     documents.register(app)
     broadcast.register(app)
     spikes.register(app)
+    menus.register(app)
     exporter.register(app)
-    # unknown commands last, so every module's commands are tried first
+    # what is left of a private text is a question for the FAQ
+    router.register_questions(app)
+    # last: the refusal of unknown buttons, the answer to files and unknown commands
     exporter.register_fallbacks(app)
     app.add_error_handler(common.on_error)
     if app.job_queue is not None:
-        app.job_queue.run_once(send_outbox, when=0, name="outbox")
-        documents.schedule_jobs(app)
-        broadcast.schedule_jobs(app)
-        spikes.schedule_jobs(app)
-        # with several processes on one database, only the lease holder runs the pass
-        app.job_queue.run_repeating(once_per_period("ticket-sla", SLA_INTERVAL - 5)(tickets.sla_job),
-                                    interval=SLA_INTERVAL, first=5, name="ticket-sla",
-                                    job_kwargs={"max_instances": 1, "coalesce": True})
-        app.job_queue.run_repeating(once_per_period("ticket-cards", CARD_INTERVAL - 2)(
-                                        tickets.card_job),
-                                    interval=CARD_INTERVAL, first=5, name="ticket-cards",
-                                    job_kwargs={"max_instances": 1, "coalesce": True})
-        app.job_queue.run_repeating(reload_learned, interval=LEARNED_INTERVAL,
-                                    first=LEARNED_INTERVAL, name="learned-faq",
-                                    job_kwargs={"max_instances": 1, "coalesce": True})
-        if "update_log" in app.bot_data:
-            app.job_queue.run_repeating(prune_updates, interval=PRUNE_INTERVAL, first=60,
-                                        name="prune-updates")
+        schedule_jobs(app.job_queue, svc, with_prune="update_log" in app.bot_data)
     return app
+
+
+def schedule_jobs(jobs: JobQueue[HelpDeskContext], svc: Services, with_prune: bool) -> None:
+    """PTB keeps no jobs across restarts: every schedule is made here at start-up."""
+    jobs.run_once(send_outbox, when=0, name="outbox")
+    documents.schedule_jobs(jobs, svc)
+    broadcast.schedule_jobs(jobs)
+    spikes.schedule_jobs(jobs)
+    tickets_jobs.schedule_jobs(jobs)
+    jobs.run_repeating(reload_learned, interval=LEARNED_INTERVAL, first=LEARNED_INTERVAL,
+                       name="learned-faq", job_kwargs={"max_instances": 1, "coalesce": True})
+    if with_prune:
+        jobs.run_repeating(prune_updates, interval=PRUNE_INTERVAL, first=60,
+                           name="prune-updates")

@@ -23,6 +23,7 @@ from bot.app import build_application, post_init
 from bot.config import Settings
 from bot.fakeapi import Call, FakeBotAPI, FakeRequest
 from bot.services import build_services
+from bot.telegram.context import sender_of
 
 CONSOLE_EXPORTER_ID = 100001
 CONSOLE_OFFICER_ID = 100002
@@ -186,7 +187,7 @@ async def run_console(settings: Settings, who: str, stdin: TextIO | None = None,
                 console.reply_to = None
                 await app.process_update(Update.de_json(update, app.bot))
                 # notifications queued by this step (status pushes, relays) leave right away
-                await services.sender.drain(app.bot, budget_seconds=2.0)
+                await sender_of(app).drain(app.bot, budget_seconds=2.0)
                 console.show_new()
         finally:
             pump.cancel()
@@ -202,7 +203,7 @@ async def run_console(settings: Settings, who: str, stdin: TextIO | None = None,
 async def _deliver(app: Any, services: Any) -> None:
     """What the jobs of `run` do: finished broadcasts get their summary, the outbox drains."""
     await asyncio.to_thread(services.broadcasts.finish)
-    await services.sender.drain(app.bot, budget_seconds=PUMP_SECONDS * 0.9)
+    await sender_of(app).drain(app.bot, budget_seconds=PUMP_SECONDS * 0.9)
 
 
 async def _pump(app: Any, services: Any, console: Console) -> None:

@@ -26,7 +26,7 @@ def health_report(services: Services) -> tuple[int, dict[str, Any]]:
     try:
         with services.db.session() as s:
             s.execute(text("SELECT 1"))
-        backlog = services.sender.backlog()
+        backlog = services.outbox.backlog()
     except SQLAlchemyError as exc:
         # the class name only: a driver message can carry the host and user
         return 503, {"database": f"error: {type(exc).__name__}", "outbox_backlog": None}

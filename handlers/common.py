@@ -1,4 +1,4 @@
-"""Shared handler plumbing: who is talking, sending, keyboards, callback data, errors."""
+"""Shared handler plumbing: the guards, sending, reading a button press, errors."""
 
 from __future__ import annotations
 
@@ -8,31 +8,61 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import MessageLimit, ParseMode
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
+from telegram.ext import Application, ApplicationHandlerStop
 
-from bot.i18n import language_of, t
+from bot.i18n import t
 from bot.models import utcnow
 from bot.services.outbox import enqueue
 from bot.services.users import ADMIN, OFFICER, Person
+from bot.telegram import keyboards
+from bot.telegram.buttons import Button
+from bot.telegram.context import HelpDeskContext
 from bot.text import escape as escape  # re-exported: the handlers import it from here
 from bot.textsplit import split_html
 
 if TYPE_CHECKING:
-    from bot.services import Services
     from bot.services.answers import Reply
 
 log = logging.getLogger(__name__)
-Context = ContextTypes.DEFAULT_TYPE
-MAX_CALLBACK_BYTES = 64
+Context = HelpDeskContext
+B = TypeVar("B", bound=Button)
 
 
-def services(context: Context) -> Services:
-    return context.application.bot_data["services"]
+# -- reading an update (a handler runs only for updates its filters let through) ------------
+
+def query_of(update: Update) -> CallbackQuery:
+    """The pressed button's callback query."""
+    if update.callback_query is None:
+        raise LookupError("not a button press")
+    return update.callback_query
+
+
+def pressed(update: Update, kind: type[B]) -> tuple[CallbackQuery, B | None]:
+    """The pressed button's query and its data as `kind` (None: malformed or forged)."""
+    query = query_of(update)
+    return query, kind.parse(query.data)
+
+
+async def refuse_button(update: Update, context: Context) -> None:
+    """A button that is not (or no longer) ours: a polite refusal, nothing else."""
+    await query_of(update).answer(t("button_invalid", context.lang), show_alert=True)
+
+
+def message_of(update: Update) -> Message:
+    if update.effective_message is None:
+        raise LookupError("an update without a message")
+    return update.effective_message
+
+
+def chat_id_of(update: Update) -> int:
+    if update.effective_chat is None:
+        raise LookupError("an update without a chat")
+    return update.effective_chat.id
 
 
 async def ignore_foreign(update: Update, context: Context) -> None:
@@ -47,7 +77,7 @@ async def ignore_foreign(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
     chat = update.effective_chat
     if chat is None or chat.type == "private" \
-            or chat.id == services(context).settings.officers_chat_id:
+            or chat.id == context.services.settings.officers_chat_id:
         return
     if update.callback_query is not None:
         try:
@@ -98,13 +128,13 @@ async def throttle(update: Update, context: Context) -> None:
     """Flood control, before any database work: one polite "slow down", then silence."""
     user = update.effective_user
     limiter: Throttle | None = context.bot_data.get("throttle")
-    if user is None or limiter is None or services(context).users.role_of(user.id) in STAFF:
+    if user is None or limiter is None or context.services.users.role_of(user.id) in STAFF:
         return
     verdict = limiter.check(user.id)
     if verdict == "ok":
         return
     if verdict == "warn":
-        text = t("hd_slow_down", lang_of(update, context))
+        text = t("hd_slow_down", context.lang)
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
         else:
@@ -124,25 +154,25 @@ async def remember_user(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    svc = services(context)
-    cached = context.user_data.get("person")
+    svc = context.services
+    state = context.user_state
+    cached = state.get("person")
     seen = (user.first_name, user.username)
     now = time.monotonic()
     # on Telegram a user who blocked the bot cannot write to it: a message from someone
     # just found blocked means they unblocked it, and the account must say so now
-    unblocked = user.id in svc.sender.marked_blocked
+    unblocked = user.id in svc.outbox.marked_blocked
     if unblocked:
-        svc.sender.marked_blocked.discard(user.id)
-    if isinstance(cached, Person) and context.user_data.get("seen") == seen and not unblocked \
-            and now - context.user_data.get("touched", -1e9) < TOUCH_EVERY_SECONDS:
+        svc.outbox.marked_blocked.discard(user.id)
+    if isinstance(cached, Person) and state.get("seen") == seen and not unblocked \
+            and now - state.get("touched", -1e9) < TOUCH_EVERY_SECONDS:
         role = svc.users.role_of(user.id)
         if role != cached.role:
-            context.user_data["person"] = replace(cached, role=role)
+            context.person = replace(cached, role=role)
         return
-    context.user_data["person"] = svc.users.touch(
-        user.id, user.first_name, user.username, user.language_code)
-    context.user_data["seen"] = seen
-    context.user_data["touched"] = now
+    context.person = svc.users.touch(user.id, user.first_name, user.username, user.language_code)
+    state["seen"] = seen
+    state["touched"] = now
 
 
 def restrict(app: Application, commands: frozenset[str], roles: tuple[str, ...]) -> None:
@@ -167,35 +197,19 @@ async def role_guard(update: Update, context: Context) -> None:
     roles = context.bot_data.get("restricted_commands", {}).get(name) if name else None
     if roles is None:
         return
-    who = person(update, context)
+    who = context.person
     chat = update.effective_chat
     if who.role not in roles:
         key = "admin_only" if roles == (ADMIN,) else "officer_only"
         await send(update, context, t(key, who.lang))
         raise ApplicationHandlerStop
-    officers_chat = services(context).settings.officers_chat_id
+    officers_chat = context.services.settings.officers_chat_id
     if chat is not None and chat.type != "private" and chat.id != officers_chat:
         # staff work happens in private or in the officers' group, never in other groups
         raise ApplicationHandlerStop
 
 
 STAFF = (OFFICER, ADMIN)
-
-
-def person(update: Update, context: Context) -> Person:
-    cached = context.user_data.get("person") if context.user_data is not None else None
-    if isinstance(cached, Person):
-        return cached
-    user = update.effective_user
-    lang = language_of(user.language_code if user else None)
-    # the account could not be read (the database is down): the role still comes from
-    # the configuration, so an officer stays an officer
-    role = services(context).users.role_of(user.id) if user else "exporter"
-    return Person(user.id if user else 0, lang, role, False)
-
-
-def lang_of(update: Update, context: Context) -> str:
-    return person(update, context).lang
 
 
 def is_private(update: Update) -> bool:
@@ -242,7 +256,7 @@ async def show_result(update: Update, context: Context, text: str,
             raise BadRequest("message to edit not found")
         if len(chunks(text)) > 1:
             raise BadRequest("text too long for one message")   # sent anew, in parts
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        await query.edit_message_text(text, reply_markup=keyboard)
     except TelegramError as exc:
         if "not modified" in str(exc).lower():
             return
@@ -257,13 +271,14 @@ async def send_or_queue(context: Context, chat_id: int, text: str,
     several: a reply whose answer was lost on the way back is sent at most twice.
     In a group, a reply waits its turn in the outbox when the group's allowance is
     spent. Only a reply Telegram rejects for good (400, 403) raises."""
-    svc = services(context)
+    svc = context.services
+    pacer = svc.outbox.pacer
     delay = 0.0
     stamp = time.monotonic()
-    if chat_id >= 0 or svc.sender.pacer.try_take(chat_id, stamp, overall=False):
+    if chat_id >= 0 or pacer.try_take(chat_id, stamp, overall=False):
         try:
-            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
-                                           disable_web_page_preview=True, reply_markup=keyboard)
+            # HTML, no link previews: the Application's defaults (bot/app.py)
+            await context.bot.send_message(chat_id, text, reply_markup=keyboard)
             return
         except RetryAfter as exc:
             retry = exc.retry_after
@@ -274,59 +289,19 @@ async def send_or_queue(context: Context, chat_id: int, text: str,
             log.warning("reply to %s failed (%s); queued in the outbox", chat_id, exc)
         finally:
             if chat_id < 0:
-                svc.sender.pacer.settle(chat_id, stamp, time.monotonic())
+                pacer.settle(chat_id, stamp, time.monotonic())
     with svc.db.session() as s:
-        enqueue(s, chat_id, text, kind="reply", markup=keyboard,
+        enqueue(s, chat_id, text, kind="reply",
+                markup=keyboards.stored(keyboard) if keyboard is not None else None,
                 not_before=utcnow() + dt.timedelta(seconds=delay))
     log.info("reply to %s queued in the outbox", chat_id)
 
 
-def button(text: str, data: str) -> InlineKeyboardButton:
-    # Telegram rejects callback data over 64 bytes; fail here, where the bug is
-    if len(data.encode()) > MAX_CALLBACK_BYTES:
-        raise ValueError(f"callback data too long: {data!r}")
-    return InlineKeyboardButton(text, callback_data=data)
-
-
-def rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i:i + width] for i in range(0, len(buttons), width)]
-
-
-def reply_keyboard(reply: Reply, svc: Services) -> InlineKeyboardMarkup | None:
-    """Buttons under a reply: helpful?, did-you-mean topics, destinations, topic menu."""
-    lang = reply.lang
-    lines: list[list[InlineKeyboardButton]] = []
-    if reply.outcome == "ask_destination":
-        lines += destination_rows(svc, lang)
-    if reply.outcome == "suggest":
-        lines += [[button(title, f"a:{tid}")] for tid, title in reply.suggestions]
-    if reply.outcome in ("suggest", "no_match") or reply.confirm or reply.offer_officer:
-        lines.append([button(t("tk_ask_officer", lang), "o:ask")])
-    if reply.outcome in ("suggest", "no_match"):
-        lines.append([button(t("cmd_topics", lang), "c:")])
-    if reply.outcome == "answer" and reply.query_id is not None:
-        lines.append([button(f"{t('helpful_question', lang)} 👍", f"f:{reply.query_id}:1"),
-                      button("👎", f"f:{reply.query_id}:0")])
-    return InlineKeyboardMarkup(lines) if lines else None
-
-
-# data of the "other country" button under the destinations (ISO codes are upper case)
-OTHER_COUNTRY = "other"
-
-
-def destination_rows(svc: Services, lang: str) -> list[list[InlineKeyboardButton]]:
-    kb = svc.answers.kb
-    buttons = [button(kb.countries[iso].name[lang], f"d:{iso}") for iso in kb.ask_buttons]
-    buttons.append(button(t("other_country", lang), f"d:{OTHER_COUNTRY}"))
-    return rows(buttons, 2)
-
-
 async def send_reply(update: Update, context: Context, reply: Reply) -> None:
-    svc = services(context)
     text = reply.text
     if reply.confirm:
         text += "\n\n" + t("confirm_note", reply.lang)
-    await send(update, context, text, reply_keyboard(reply, svc))
+    await send(update, context, text, keyboards.reply_keyboard(reply, context.services.answers))
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -346,10 +321,16 @@ async def on_error(update: object, context: Context) -> None:
         try:
             if update.callback_query is not None:
                 await update.callback_query.answer()
-            await context.bot.send_message(update.effective_chat.id,
-                                           t("error", lang_of(update, context)))
+            await context.bot.send_message(update.effective_chat.id, t("error", context.lang))
         except TelegramError:
             log.warning("could not tell the user about the error")
     # one apology per message: the handler groups after this one would fail the same way
     # (the database is down, say) and each would apologise again
     raise ApplicationHandlerStop
+
+
+async def flush_officers(context: Context, *chats: int) -> None:
+    """One direct try for what a change queued for the officers (and these chats); what
+    the pace does not allow now leaves with the outbox sender."""
+    svc = context.services
+    await context.sender.flush(context.bot, [*svc.tickets.officer_chats(), *chats])

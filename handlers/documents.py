@@ -4,41 +4,46 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
+from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    JobQueue,
+    MessageHandler,
+    filters,
+)
 
 from bot.i18n import t
+from bot.services import Services
 from bot.services.documents import (
     ACCEPTED,
-    CHOOSE_CB,
     MAX_BYTES,
     OUTSTANDING,
-    REJECT_REASONS,
     REJECTED,
-    UPLOAD_CB,
-    VERDICT_CB,
+    CardRenderer,
     ChecklistView,
     DocError,
     FileInfo,
     UploadView,
     parse_item_status,
 )
-from bot.services.leases import once_per_period
+from bot.telegram import keyboards
+from bot.telegram.buttons import DocVerdict, UploadChoice, UploadStart
+from bot.telegram.context import HelpDeskContext
+from bot.telegram.jobs import once_per_period
 from bot.textsplit import CAPTION_LIMIT, split_html, utf16_len
 from handlers.common import (
     STAFF,
     Context,
-    button,
     escape,
-    lang_of,
-    person,
+    flush_officers,
+    message_of,
+    pressed,
     restrict,
     send,
-    services,
     set_keyboard,
 )
 
@@ -46,11 +51,10 @@ log = logging.getLogger(__name__)
 STAFF_COMMANDS = frozenset({"docs", "doc"})
 REMINDER_LEASE_SECONDS = 120.0     # a pass takes seconds; a crashed holder's lease lapses soon
 _MB = str(MAX_BYTES // (1024 * 1024))
-_ICONS = {"missing": "⬜", "received": "🕓", "accepted": "✅", "rejected": "❌"}
 
 
 async def _refuse(update: Update, context: Context, exc: DocError) -> None:
-    lang = lang_of(update, context)
+    lang = context.lang
     values = {k: escape(v) for k, v in exc.values.items()}
     if update.callback_query is not None:
         await update.callback_query.answer(t(exc.key, lang, **values), show_alert=True)
@@ -59,14 +63,15 @@ async def _refuse(update: Update, context: Context, exc: DocError) -> None:
 
 
 def _checklist_text(context: Context, view: ChecklistView, lang: str) -> str:
-    svc = services(context)
+    svc = context.services
     lines = [t("doc_checklist_header", lang, ref=escape(view.ref), company=escape(view.company),
                nib=escape(view.nib))]
     if not view.items:
         lines.append(t("doc_checklist_empty", lang))
     for item in view.items:
         why = svc.documents.reason_text(item.reason, lang)
-        lines.append(f"{_ICONS[item.status]} {escape(svc.documents.catalog.name(item.doc_id, lang))}"
+        name = escape(svc.documents.catalog.name(item.doc_id, lang))
+        lines.append(f"{keyboards.STATUS_ICONS[item.status]} {name}"
                      f" <code>{item.doc_id}</code> - {t(f'doc_status_{item.status}', lang)}"
                      + (f": {escape(why)}" if why else "")
                      + f" · {svc.presenter.when(item.changed_at)}")
@@ -75,12 +80,12 @@ def _checklist_text(context: Context, view: ChecklistView, lang: str) -> str:
 
 async def docs_command(update: Update, context: Context) -> None:
     """/docs REF: the checklist of one application (officers)."""
-    lang = lang_of(update, context)
+    lang = context.lang
     if not context.args:
         await send(update, context, t("doc_docs_usage", lang))
         return
     ref = " ".join(context.args)[:64]
-    view = services(context).documents.checklist(ref)
+    view = context.services.documents.checklist(ref)
     if view is None:
         await send(update, context, t("doc_app_not_found", lang, ref=escape(ref)))
         return
@@ -89,8 +94,8 @@ async def docs_command(update: Update, context: Context) -> None:
 
 async def doc_command(update: Update, context: Context) -> None:
     """/doc REF DOC accepted|rejected|missing [reason] (officers)."""
-    svc = services(context)
-    lang = lang_of(update, context)
+    svc = context.services
+    lang = context.lang
     args = context.args or []
     status = parse_item_status(args[2]) if len(args) >= 3 else None
     if status is None:
@@ -99,7 +104,7 @@ async def doc_command(update: Update, context: Context) -> None:
         return
     try:
         view, count = svc.documents.set_item(args[0][:64], args[1][:32], status,
-                                             " ".join(args[3:])[:1000], person(update, context).id)
+                                             " ".join(args[3:])[:1000], context.person.id)
     except DocError as exc:
         await _refuse(update, context, exc)
         return
@@ -109,9 +114,9 @@ async def doc_command(update: Update, context: Context) -> None:
 
 
 async def _ready(update: Update, context: Context, view: ChecklistView) -> None:
-    lang = lang_of(update, context)
+    lang = context.lang
     text = t("doc_upload_ready", lang, ref=escape(view.ref), mb=_MB)
-    names = [escape(services(context).documents.catalog.name(i.doc_id, lang))
+    names = [escape(context.services.documents.catalog.name(i.doc_id, lang))
              for i in view.outstanding]
     if names:
         text += "\n" + t("doc_outstanding", lang) + "\n" + "\n".join(f"• {n}" for n in names)
@@ -120,13 +125,13 @@ async def _ready(update: Update, context: Context, view: ChecklistView) -> None:
 
 async def upload_command(update: Update, context: Context) -> None:
     """/upload REF: the next file the exporter sends is for this application."""
-    lang = lang_of(update, context)
+    lang = context.lang
     if not context.args:
         await send(update, context, t("doc_upload_usage", lang))
         return
     try:
-        view = services(context).documents.start_upload(person(update, context).id,
-                                                        ref=" ".join(context.args)[:64])
+        view = context.services.documents.start_upload(context.person.id,
+                                                       ref=" ".join(context.args)[:64])
     except DocError as exc:
         await _refuse(update, context, exc)
         return
@@ -135,15 +140,13 @@ async def upload_command(update: Update, context: Context) -> None:
 
 async def upload_button(update: Update, context: Context) -> None:
     """The reminder's [Send a document] button: up:<application id>."""
-    query = update.callback_query
-    arg = (query.data or "").partition(":")[2]
-    # ids are 32-bit integer columns: ten digits could overflow PostgreSQL's integer
-    if not arg.isdecimal() or len(arg) > 9:
+    query, button = pressed(update, UploadStart)
+    if button is None:
         await _refuse(update, context, DocError("doc_button_invalid"))
         return
     try:
-        view = services(context).documents.start_upload(person(update, context).id,
-                                                        app_id=int(arg))
+        view = context.services.documents.start_upload(context.person.id,
+                                                       app_id=button.application)
     except DocError as exc:
         await _refuse(update, context, exc)
         return
@@ -158,6 +161,8 @@ def _file_info(message: Message) -> FileInfo:
         return FileInfo(photo.file_id, photo.file_unique_id, "photo.jpg", "image/jpeg",
                         photo.file_size)
     doc = message.document
+    if doc is None:
+        raise DocError("please_type")
     # the declared name and type are the client's word only: the content decides later
     return FileInfo(doc.file_id, doc.file_unique_id, doc.file_name or "", doc.mime_type or "",
                     doc.file_size)
@@ -176,13 +181,13 @@ async def _content(context: Context, file_id: str) -> bytes:
 async def on_file(update: Update, context: Context) -> None:
     """A document or photo from an exporter: checked, its type read from its content,
     stored, then the exporter says which document it is."""
-    message = update.effective_message
-    lang = lang_of(update, context)
-    svc = services(context)
+    message = message_of(update)
+    lang = context.lang
+    svc = context.services
     reply = message.reply_to_message
     reply_to = reply.message_id if reply is not None and reply.from_user is not None \
         and reply.from_user.id == context.bot.id else None
-    who = person(update, context).id
+    who = context.person.id
     try:
         declared = _file_info(message)
         svc.documents.check_upload(who, declared, reply_to)
@@ -193,71 +198,56 @@ async def on_file(update: Update, context: Context) -> None:
         return
     # what is still needed first, then the rest (a replacement for an accepted copy)
     items = sorted(view.items, key=lambda i: i.status not in OUTSTANDING)
-    lines = [[button(f"{_ICONS[i.status]} {svc.documents.catalog.name(i.doc_id, lang)}",
-                     f"{CHOOSE_CB}:{upload_id}:{i.doc_id}")] for i in items]
-    lines.append([button(t("doc_cancel_button", lang), f"{CHOOSE_CB}:{upload_id}:-")])
     await send(update, context, t("doc_choose", lang, ref=escape(view.ref)),
-               InlineKeyboardMarkup(lines))
-
-
-def _verdict_keyboard(upload_id: int, lang: str = "id") -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button(t("doc_accept_button", lang), f"{VERDICT_CB}:{upload_id}:a"),
-                                  button(t("doc_reject_button", lang), f"{VERDICT_CB}:{upload_id}:r")]])
-
-
-def _reasons_keyboard(upload_id: int, lang: str = "id") -> InlineKeyboardMarkup:
-    lines = [[button(t(f"doc_reason_{code}", lang), f"{VERDICT_CB}:{upload_id}:r:{code}")]
-             for code in REJECT_REASONS]
-    lines.append([button(t("doc_back_button", lang), f"{VERDICT_CB}:{upload_id}:b")])
-    return InlineKeyboardMarkup(lines)
+               keyboards.document_choice(upload_id, items,
+                                         lambda doc_id: svc.documents.catalog.name(doc_id, lang),
+                                         lang))
 
 
 def _size(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{max(n // 1024, 1)} KB"
 
 
-def _officer_card(context: Context) -> Callable[[UploadView, ChecklistView],
-                                               tuple[str, InlineKeyboardMarkup]]:
-    """Renders the file's card for the officers (in the office's language)."""
-    svc = services(context)
+def _officer_card(context: Context) -> CardRenderer:
+    """Renders the caption of the file's card for the officers (in the office's language)."""
+    svc = context.services
 
-    def render(upload: UploadView, view: ChecklistView) -> tuple[str, InlineKeyboardMarkup]:
-        caption = t("doc_group_card", "id",
-                    doc=escape(svc.documents.catalog.name(upload.doc_id or "", "id")),
-                    ref=escape(view.ref), company=escape(view.company), nib=escape(view.nib),
-                    who=escape(upload.uploader), file=escape(upload.file_name or "-"),
-                    size=_size(upload.file_size))
-        return caption, _verdict_keyboard(upload.id)
+    def render(upload: UploadView, view: ChecklistView) -> str:
+        return t("doc_group_card", "id",
+                 doc=escape(svc.documents.catalog.name(upload.doc_id or "", "id")),
+                 ref=escape(view.ref), company=escape(view.company), nib=escape(view.nib),
+                 who=escape(upload.uploader), file=escape(upload.file_name or "-"),
+                 size=_size(upload.file_size))
     return render
 
 
 async def choose_button(update: Update, context: Context) -> None:
     """dk:<upload id>:<doc id> (or '-' to cancel): which document the file is."""
-    query = update.callback_query
-    lang = lang_of(update, context)
-    svc = services(context)
-    _, upload_arg, doc_id = ((query.data or "").split(":", 2) + ["", ""])[:3]
-    if not upload_arg.isdecimal() or len(upload_arg) > 9:
+    query, button = pressed(update, UploadChoice)
+    lang = context.lang
+    svc = context.services
+    if button is None:
         await _refuse(update, context, DocError("doc_button_invalid"))
         return
-    who = person(update, context).id
+    who = context.person.id
+    doc_id = button.doc_id
     try:
-        if doc_id == "-":
-            svc.documents.discard(who, int(upload_arg))
+        if doc_id is None:
+            svc.documents.discard(who, button.upload)
             await query.answer()
             await set_keyboard(update, None)
             await send(update, context, t("doc_discarded", lang))
             return
         # the card for the officers is queued with the choice, then tried at once
         officers = svc.tickets.officer_chats()
-        upload, view = svc.documents.choose(who, int(upload_arg), doc_id,
+        upload, view = svc.documents.choose(who, button.upload, doc_id,
                                             _officer_card(context), officers)
     except DocError as exc:
         await _refuse(update, context, exc)
         return
     await query.answer()
     await set_keyboard(update, None)
-    await svc.sender.flush(context.bot, officers)
+    await flush_officers(context)
     # never "sent to the officers" when no officer can see it
     key = "doc_sent_to_office" if officers else "doc_stored_no_officers"
     await send(update, context, t(key, lang, ref=escape(view.ref),
@@ -266,29 +256,27 @@ async def choose_button(update: Update, context: Context) -> None:
 
 async def verdict_button(update: Update, context: Context) -> None:
     """dv:<upload id>:a | r | r:<reason> | b under a document in the officers' group."""
-    query = update.callback_query
-    lang = lang_of(update, context)
-    svc = services(context)
-    parts = (query.data or "").split(":")
-    if len(parts) not in (3, 4) or not parts[1].isdecimal() or len(parts[1]) > 9:
+    query, button = pressed(update, DocVerdict)
+    lang = context.lang
+    svc = context.services
+    if button is None:
         await _refuse(update, context, DocError("doc_button_invalid"))
         return
-    upload_id, action = int(parts[1]), parts[2]
-    who = person(update, context)
+    upload_id = button.upload
+    who = context.person
     if who.role not in STAFF:
         # not even the keyboard changes for someone else in the group
         await query.answer(t("officer_only", who.lang), show_alert=True)
         return
-    if action in ("r", "b") and len(parts) == 3:
+    if button.step in (DocVerdict.REASONS, DocVerdict.BACK) and button.reason is None:
         # only the keyboard changes: the reasons, or back to [Accept] [Reject]
         await query.answer()
-        keyboard = _reasons_keyboard(upload_id) if action == "r" else _verdict_keyboard(upload_id)
-        await set_keyboard(update, keyboard)
+        await set_keyboard(update, keyboards.reject_reasons(upload_id)
+                           if button.step == DocVerdict.REASONS else keyboards.verdict(upload_id))
         return
-    verdict = {"a": ACCEPTED, "r": REJECTED}.get(action, "")
+    verdict = ACCEPTED if button.step == DocVerdict.ACCEPT else REJECTED
     try:
-        upload, _ = svc.documents.decide(upload_id, verdict, parts[3] if len(parts) == 4 else None,
-                                         who.id, who.role)
+        upload, _ = svc.documents.decide(upload_id, verdict, button.reason, who.id, who.role)
     except DocError as exc:
         await _refuse(update, context, exc)
         return
@@ -305,8 +293,7 @@ async def verdict_button(update: Update, context: Context) -> None:
             room = CAPTION_LIMIT - utf16_len(line) - 2
             kept = split_html(message.caption_html, max(room, 1))
             caption = kept[0] + ("…" if len(kept) > 1 else "")
-            await query.edit_message_caption(caption=f"{caption}\n{line}",
-                                             parse_mode=ParseMode.HTML, reply_markup=None)
+            await query.edit_message_caption(caption=f"{caption}\n{line}", reply_markup=None)
         else:
             await set_keyboard(update, None)
             await send(update, context, line)
@@ -316,19 +303,19 @@ async def verdict_button(update: Update, context: Context) -> None:
 
 async def reminders_command(update: Update, context: Context) -> None:
     """/reminders off|on: this person's missing-document reminders."""
-    lang = lang_of(update, context)
+    lang = context.lang
     arg = (context.args or [""])[0].lower() if context.args else ""
     choice = {"off": False, "mati": False, "on": True, "nyala": True}.get(arg)
     if choice is None:
         await send(update, context, t("rem_usage", lang))
         return
-    services(context).reminders.set_enabled(person(update, context).id, choice)
+    context.services.reminders.set_enabled(context.person.id, choice)
     await send(update, context, t("rem_on" if choice else "rem_off", lang))
 
 
 async def remind_daily(context: Context) -> None:
     """Job at reminders.time: today's pass (the service skips non-working days)."""
-    svc = services(context)
+    svc = context.services
     # thousands of applications take a few seconds of DB work: keep the event loop free
     report = await asyncio.to_thread(svc.reminders.run_pass)
     log.info("reminders: %s", report.summary())
@@ -336,19 +323,18 @@ async def remind_daily(context: Context) -> None:
 
 async def remind_catch_up(context: Context) -> None:
     """At start-up: a process that was down at reminders.time runs today's pass now."""
-    if services(context).reminders.missed_today():
+    if context.services.reminders.missed_today():
         await remind_daily(context)
 
 
-def schedule_jobs(app: Application) -> None:
+def schedule_jobs(jobs: JobQueue[HelpDeskContext], svc: Services) -> None:
     """PTB keeps no jobs across restarts: the schedule comes from config, the state from the DB."""
-    svc = app.bot_data["services"]
     when = svc.settings.reminders.time.replace(tzinfo=svc.settings.timezone)
     # one process per pass when several share a database; the lease outlasts the pass only
     leased = once_per_period("reminders", REMINDER_LEASE_SECONDS)
-    app.job_queue.run_daily(leased(remind_daily), time=when, name="reminders",
-                            job_kwargs={"max_instances": 1, "coalesce": True})
-    app.job_queue.run_once(leased(remind_catch_up), when=10, name="reminders-catch-up")
+    jobs.run_daily(leased(remind_daily), time=when, name="reminders",
+                   job_kwargs={"max_instances": 1, "coalesce": True})
+    jobs.run_once(leased(remind_catch_up), when=10, name="reminders-catch-up")
 
 
 def register(app: Application) -> None:
@@ -358,9 +344,10 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("doc", doc_command))
     app.add_handler(CommandHandler(["upload", "unggah"], upload_command, filters=private))
     app.add_handler(CommandHandler(["reminders", "pengingat"], reminders_command, filters=private))
-    app.add_handler(CallbackQueryHandler(upload_button, pattern=rf"^{UPLOAD_CB}:"))
-    app.add_handler(CallbackQueryHandler(choose_button, pattern=rf"^{CHOOSE_CB}:"))
-    app.add_handler(CallbackQueryHandler(verdict_button, pattern=rf"^{VERDICT_CB}:"))
+    # malformed data gets the documents' own refusal
+    app.add_handler(CallbackQueryHandler(upload_button, pattern=UploadStart.prefix_pattern()))
+    app.add_handler(CallbackQueryHandler(choose_button, pattern=UploadChoice.prefix_pattern()))
+    app.add_handler(CallbackQueryHandler(verdict_button, pattern=DocVerdict.prefix_pattern()))
     # before exporter.py, whose catch-all answers files with "please type"
     app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE
                                    & (filters.Document.ALL | filters.PHOTO), on_file))

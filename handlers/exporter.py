@@ -1,199 +1,199 @@
-"""Exporters' side: greeting, help, topics, language, questions and their buttons."""
+"""Exporters' side: greeting, topics, language, FAQ answers and their buttons."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import LANGS, t
 from bot.services.answers import ESCALATE_TOPIC, MAX_QUESTION_CHARS
 from bot.services.feedback import alternatives
+from bot.telegram import keyboards
+from bot.telegram.buttons import Category, Destination, Feedback, Language, Topic
 from handlers.common import (
-    OTHER_COUNTRY,
     Context,
-    button,
     escape,
     is_private,
-    lang_of,
-    person,
-    rows,
+    pressed,
+    refuse_button,
     send,
     send_reply,
-    services,
     set_keyboard,
 )
-from handlers.menus import help_command
-from handlers.tickets import escalate
 
 
 async def start(update: Update, context: Context) -> None:
     """Greet, say what the bot does, offer the menu."""
+    lang = context.lang
     if not is_private(update):
-        await send(update, context, t("group_private_only", lang_of(update, context)))
+        await send(update, context, t("group_private_only", lang))
         return
-    lang = lang_of(update, context)
     user = update.effective_user
-    svc = services(context)
     name = escape(user.first_name if user else "")
-    keyboard = InlineKeyboardMarkup([[button(t("cmd_topics", lang), "c:"),
-                                      button(t("cmd_lang", lang), "l:")]])
-    await send(update, context, t("start", lang, name=name, office=escape(svc.settings.office.name)),
-               keyboard)
-
-
-def category_keyboard(context: Context, lang: str) -> InlineKeyboardMarkup:
-    cats = services(context).answers.categories()
-    return InlineKeyboardMarkup(rows([button(t(f"category_{c}", lang), f"c:{c}") for c in cats], 2))
+    office = escape(context.services.settings.office.name)
+    await send(update, context, t("start", lang, name=name, office=office),
+               keyboards.start_menu(lang))
 
 
 async def topics(update: Update, context: Context) -> None:
     """Topic buttons, grouped by category."""
-    lang = lang_of(update, context)
-    await send(update, context, t("topics_intro", lang), category_keyboard(context, lang))
-
-
-def language_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("🇮🇩 Bahasa Indonesia", "l:id"),
-                                  button("🇬🇧 English", "l:en")]])
+    lang = context.lang
+    await send(update, context, t("topics_intro", lang),
+               keyboards.categories(context.services.answers.categories(), lang))
 
 
 async def lang_command(update: Update, context: Context) -> None:
     """Offer the two languages; /lang id or /lang en switches at once."""
-    lang = lang_of(update, context)
-    arg = (context.args or [""])[0].lower() if context.args else ""
+    arg = context.args[0].lower() if context.args else ""
     if arg in LANGS:
         await set_language(update, context, arg)
         return
-    await send(update, context, t("lang_choose", lang), language_keyboard())
+    await send(update, context, t("lang_choose", context.lang), keyboards.languages())
 
 
 async def set_language(update: Update, context: Context, lang: str) -> None:
-    who = person(update, context)
-    svc = services(context)
-    svc.users.set_language(who.id, lang)
-    context.user_data["person"] = who.__class__(who.id, lang, who.role, True)
+    who = context.person
+    context.services.users.set_language(who.id, lang)
+    context.person = who.__class__(who.id, lang, who.role, True)
     await send(update, context, t("lang_set", lang))
 
 
-async def question(update: Update, context: Context) -> None:
-    """Any text in a private chat is a question for the FAQ."""
-    message = update.effective_message
-    lang = lang_of(update, context)
-    text = (message.text or "").strip()
+async def answer_question(update: Update, context: Context, text: str) -> bool:
+    """Answer a question from the FAQ; False when the exporter asked for a person instead
+    (the router then opens a ticket)."""
+    lang = context.lang
+    text = text.strip()
     if len(text) > MAX_QUESTION_CHARS:
         await send(update, context, t("too_long", lang, limit=MAX_QUESTION_CHARS))
-        return
+        return True
     if not any(ch.isalnum() for ch in text):
         await send(update, context, t("please_type", lang))
-        return
-    who = person(update, context)
-    svc = services(context)
+        return True
+    who = context.person
+    svc = context.services
     # a language picked with /lang wins over detection only when the text gives no clue
     reply = await svc.db.run(svc.answers.ask, text, who.lang, user_id=who.id)
     if reply.topic_id == ESCALATE_TOPIC:
-        # "I want to talk to a person" is not an FAQ answer: it opens a ticket
-        await escalate(update, context)
-        return
+        # "I want to talk to a person" is not an FAQ answer
+        return False
     await send_reply(update, context, reply)
+    return True
 
 
 async def not_text(update: Update, context: Context) -> None:
     """Stickers, photos, voice, files: ask for a typed question."""
-    await send(update, context, t("please_type", lang_of(update, context)))
+    await send(update, context, t("please_type", context.lang))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
     """A command nobody registered."""
-    await send(update, context, t("unknown_command", lang_of(update, context)))
+    await send(update, context, t("unknown_command", context.lang))
 
 
-async def on_button(update: Update, context: Context) -> None:
-    """Every inline button of the exporters' side; data not ours gets a polite refusal."""
-    query = update.callback_query
-    data = query.data or ""
-    kind, _, arg = data.partition(":")
-    svc = services(context)
-    lang = lang_of(update, context)
-    if kind == "a" and svc.answers.has_topic(arg):
+# -- buttons ------------------------------------------------------------------------------------
+
+async def on_topic(update: Update, context: Context) -> None:
+    """a:TOPIC: one FAQ answer."""
+    query, pressed_ = pressed(update, Topic)
+    answers = context.services.answers
+    if pressed_ is None or not answers.has_topic(pressed_.topic_id):
+        await refuse_button(update, context)
+        return
+    await query.answer()
+    await send_reply(update, context, answers.topic_reply(pressed_.topic_id, context.lang))
+
+
+async def on_destination(update: Update, context: Context) -> None:
+    """d:ISO (or d:other): the answer for one destination country."""
+    query, pressed_ = pressed(update, Destination)
+    answers = context.services.answers
+    lang = context.lang
+    if pressed_ is not None and pressed_.code in answers.kb.countries:
         await query.answer()
-        await send_reply(update, context, svc.answers.topic_reply(arg, lang))
-    elif kind == "d" and arg in svc.answers.kb.countries:
+        await send_reply(update, context, answers.destination_reply(pressed_.code, lang))
+    elif pressed_ is not None and pressed_.code == Destination.OTHER:
         await query.answer()
-        await send_reply(update, context, svc.answers.destination_reply(arg, lang))
-    elif kind == "d" and arg == OTHER_COUNTRY:
-        await query.answer()
-        await send_reply(update, context, svc.answers.other_destination_reply(lang))
-    elif kind == "c" and arg == "":
-        await query.answer()
-        await send(update, context, t("topics_intro", lang), category_keyboard(context, lang))
-    elif kind == "c" and arg in svc.answers.categories():
-        await query.answer()
-        buttons = [[button(title, f"a:{tid}")] for tid, title in svc.answers.topics_in(arg, lang)]
-        buttons.append([button(t("back", lang), "c:")])
-        await send(update, context, t("topics_in_category", lang, category=t(f"category_{arg}", lang)),
-                   InlineKeyboardMarkup(buttons))
-    elif kind == "l" and arg == "":
-        await query.answer()
-        await send(update, context, t("lang_choose", lang), language_keyboard())
-    elif kind == "l" and arg in LANGS:
-        await query.answer()
-        await set_language(update, context, arg)
-    elif kind == "f" and _feedback(arg) is not None:
-        query_id, helpful = _feedback(arg)  # type: ignore[misc]
-        stored = svc.answers.record_feedback(query_id, person(update, context).id, helpful)
-        key = ("feedback_thanks_up" if helpful else "feedback_thanks_down") if stored \
-            else "feedback_already"
-        await query.answer(t(key, lang))
-        if stored:
-            await set_keyboard(update, None)
-        if stored and not helpful:
-            await offer_after_thumbs_down(update, context, query_id)
+        await send_reply(update, context, answers.other_destination_reply(lang))
     else:
-        await query.answer(t("button_invalid", lang), show_alert=True)
+        await refuse_button(update, context)
+
+
+async def on_category(update: Update, context: Context) -> None:
+    """c: the categories; c:NAME the topics of one."""
+    query, pressed_ = pressed(update, Category)
+    answers = context.services.answers
+    lang = context.lang
+    if pressed_ is not None and pressed_.category == "":
+        await query.answer()
+        await send(update, context, t("topics_intro", lang),
+                   keyboards.categories(answers.categories(), lang))
+    elif pressed_ is not None and pressed_.category in answers.categories():
+        name = pressed_.category
+        await query.answer()
+        await send(update, context,
+                   t("topics_in_category", lang, category=t(f"category_{name}", lang)),
+                   keyboards.category_topics(answers.topics_in(name, lang), lang))
+    else:
+        await refuse_button(update, context)
+
+
+async def on_language(update: Update, context: Context) -> None:
+    """l: offers the languages; l:id / l:en switches."""
+    query, pressed_ = pressed(update, Language)
+    if pressed_ is not None and pressed_.lang == "":
+        await query.answer()
+        await send(update, context, t("lang_choose", context.lang), keyboards.languages())
+    elif pressed_ is not None and pressed_.lang in LANGS:
+        await query.answer()
+        await set_language(update, context, pressed_.lang)
+    else:
+        await refuse_button(update, context)
+
+
+async def on_feedback(update: Update, context: Context) -> None:
+    """f:QUERY:1|0: was the answer helpful? 👎 offers the way on."""
+    query, pressed_ = pressed(update, Feedback)
+    if pressed_ is None:
+        await refuse_button(update, context)
+        return
+    lang = context.lang
+    stored = context.services.answers.record_feedback(pressed_.query_id, context.person.id,
+                                                      pressed_.helpful)
+    key = ("feedback_thanks_up" if pressed_.helpful else "feedback_thanks_down") if stored \
+        else "feedback_already"
+    await query.answer(t(key, lang))
+    if stored:
+        await set_keyboard(update, None)
+    if stored and not pressed_.helpful:
+        await offer_after_thumbs_down(update, context, pressed_.query_id)
 
 
 async def offer_after_thumbs_down(update: Update, context: Context, query_id: int) -> None:
     """👎: the topics the question was also close to, and the way to an officer."""
-    svc = services(context)
-    who = person(update, context)
+    svc = context.services
+    who = context.person
     others = await svc.db.run(alternatives, svc.db, svc.answers, query_id, who.id, who.lang)
-    lines = [[button(title, f"a:{tid}")] for tid, title in others]
-    lines.append([button(t("tk_ask_officer", who.lang), "o:ask")])
     key = "feedback_down_offer" if others else "feedback_down_officer"
-    await send(update, context, t(key, who.lang), InlineKeyboardMarkup(lines))
-
-
-def _feedback(arg: str) -> tuple[int, bool] | None:
-    qid, _, value = arg.partition(":")
-    # query ids are 32-bit integers: ten digits could overflow PostgreSQL's integer
-    if not qid.isdecimal() or value not in ("0", "1") or len(qid) > 9:
-        return None
-    return int(qid), value == "1"
+    await send(update, context, t(key, who.lang), keyboards.after_thumbs_down(others, who.lang))
 
 
 def register(app: Application) -> None:
-    """Exporter handlers, in the order they must be tried."""
-    private = filters.ChatType.PRIVATE
+    """Exporter commands and the FAQ's buttons."""
     app.add_handler(CommandHandler("start", start))
-    # by role: officers and admins get their own commands (handlers/menus.py)
-    app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler(["topics", "topik"], topics))
     app.add_handler(CommandHandler(["lang", "bahasa"], lang_command))
-    # last among the callback handlers: anything not claimed before is refused politely
-    app.add_handler(CallbackQueryHandler(on_button))
-    app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE & filters.TEXT
-                                   & ~filters.COMMAND, question))
-    # after every CommandHandler of every module: see bot/app.py
-    app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL
-                                   & filters.UpdateType.MESSAGE, not_text))
+    app.add_handler(CallbackQueryHandler(on_topic, pattern=Topic.pattern))
+    app.add_handler(CallbackQueryHandler(on_destination, pattern=Destination.pattern))
+    app.add_handler(CallbackQueryHandler(on_category, pattern=Category.pattern))
+    app.add_handler(CallbackQueryHandler(on_language, pattern=Language.pattern))
+    app.add_handler(CallbackQueryHandler(on_feedback, pattern=Feedback.pattern))
 
 
 def register_fallbacks(app: Application) -> None:
-    """Registered last: unknown commands in private chats."""
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, unknown_command))
+    """Registered last, after every module's handlers: what nothing else took."""
+    # anything not claimed before is refused politely
+    app.add_handler(CallbackQueryHandler(refuse_button))
+    private = filters.ChatType.PRIVATE
+    app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL
+                                   & filters.UpdateType.MESSAGE, not_text))
+    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))

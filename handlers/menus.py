@@ -11,6 +11,7 @@ in the language of their Telegram app.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from telegram import (
     BotCommand,
@@ -20,12 +21,13 @@ from telegram import (
     Update,
 )
 from telegram.error import TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, CommandHandler
 
 from bot.i18n import LANGS, t
 from bot.services.users import ADMIN, OFFICER
 from bot.startup import retry_startup
-from handlers.common import Context, lang_of, person, send
+from bot.telegram.context import services_of
+from handlers.common import Context, send
 
 log = logging.getLogger(__name__)
 EXPORTER_MENU = ("start", "status", "topics", "officer", "cek", "link", "lang", "help")
@@ -35,6 +37,7 @@ OFFICER_MENU = ("queue", "mine", "claim", "reply", "note", "close", "reopen", "s
                 "unreachable", "lang", "help")
 ADMIN_MENU = (*OFFICER_MENU[:-2], "proposals", "lang", "help")
 MENUS = {OFFICER: OFFICER_MENU, ADMIN: ADMIN_MENU}
+Menu = Callable[[str], list[BotCommand]]      # a language -> the commands in it
 
 
 def exporter_menu(lang: str) -> list[BotCommand]:
@@ -59,22 +62,21 @@ def staff_help(role: str, lang: str) -> str:
 
 async def help_command(update: Update, context: Context) -> None:
     """/help: the reader's own commands, in their language."""
-    who = person(update, context)
+    who = context.person
     if who.role in MENUS:
         await send(update, context, staff_help(who.role, who.lang))
     else:
-        await send(update, context, t("help", lang_of(update, context)))
+        await send(update, context, t("help", who.lang))
 
 
-async def _set_both(app: Application, commands_of, scope: BotCommandScope | None  # type: ignore[no-untyped-def]
-                    ) -> None:
+async def _set_both(app: Application, commands_of: Menu, scope: BotCommandScope | None) -> None:
     """One scope in both languages (the one without a language is Indonesian)."""
     await app.bot.set_my_commands(commands_of("id"), scope=scope)
     for lang in LANGS:
         await app.bot.set_my_commands(commands_of(lang), scope=scope, language_code=lang)
 
 
-async def _set(app: Application, commands_of, scope: BotCommandScope | None,  # type: ignore[no-untyped-def]
+async def _set(app: Application, commands_of: Menu, scope: BotCommandScope | None,
                what: str) -> bool:
     try:
         await _set_both(app, commands_of, scope)
@@ -106,6 +108,7 @@ async def set_menus(app: Application, retry_seconds: float = 0.0) -> None:
                        BotCommandScopeChatMember(group, uid), f"admin {uid} in the group")
 
 
-def services_of(app: Application):  # type: ignore[no-untyped-def]
-    return app.bot_data["services"]
+def register(app: Application) -> None:
+    # by role: officers and admins get their own commands
+    app.add_handler(CommandHandler("help", help_command))
 

@@ -16,7 +16,7 @@ from bot.services.applications import (
     status_list,
     transition_text,
 )
-from handlers.common import Context, escape, lang_of, person, send, services
+from handlers.common import Context, escape, send
 
 # every command here is refused to non-officers by the guard in handlers.common
 OFFICER_COMMANDS = frozenset({"invite", "setstatus", "app", "apps", "unreachable"})
@@ -28,13 +28,13 @@ def _statuses(lang: str) -> str:
 
 async def invite(update: Update, context: Context) -> None:
     """/invite NIB: a one-time link code and deep link for that company."""
-    svc = services(context)
-    lang = lang_of(update, context)
+    svc = context.services
+    lang = context.lang
     if not context.args or len(context.args) != 1:
         await send(update, context, t("invite_usage", lang))
         return
     nib = context.args[0][:32]
-    made = svc.links.create_code(nib, person(update, context).id)
+    made = svc.links.create_code(nib, context.person.id)
     if made is None:
         await send(update, context, t("invite_unknown_nib", lang, nib=escape(nib)))
         return
@@ -49,8 +49,8 @@ async def invite(update: Update, context: Context) -> None:
 
 async def setstatus(update: Update, context: Context) -> None:
     """/setstatus REF STATUS [note]"""
-    svc = services(context)
-    lang = lang_of(update, context)
+    svc = context.services
+    lang = context.lang
     args = context.args or []
     if len(args) < 2:
         await send(update, context, t("setstatus_usage", lang, statuses=_statuses(lang)))
@@ -62,7 +62,7 @@ async def setstatus(update: Update, context: Context) -> None:
         return
     ref = args[0][:64]
     note = " ".join(args[1 + taken:])[:1000]
-    who = person(update, context)
+    who = context.person
     try:
         view = svc.applications.set_status(ref, status, note, actor=f"officer:{who.id}")
     except TransitionError as exc:
@@ -75,8 +75,8 @@ async def setstatus(update: Update, context: Context) -> None:
 
 async def app_command(update: Update, context: Context) -> None:
     """/app REF: one application with company and history."""
-    svc = services(context)
-    lang = lang_of(update, context)
+    svc = context.services
+    lang = context.lang
     if not context.args:
         await send(update, context, t("app_usage", lang))
         return
@@ -92,8 +92,8 @@ async def app_command(update: Update, context: Context) -> None:
 
 async def apps(update: Update, context: Context) -> None:
     """/apps [status]: open applications, or those with one status."""
-    svc = services(context)
-    lang = lang_of(update, context)
+    svc = context.services
+    lang = context.lang
     status = None
     if context.args:
         status = parse_status(" ".join(context.args))
@@ -113,8 +113,8 @@ async def apps(update: Update, context: Context) -> None:
 
 async def unreachable(update: Update, context: Context) -> None:
     """/unreachable: exporters who blocked the bot (their notifications are skipped)."""
-    svc = services(context)
-    lang = lang_of(update, context)
+    svc = context.services
+    lang = context.lang
     people = svc.users.blocked()
     if not people:
         await send(update, context, t("unreachable_none", lang))

@@ -6,14 +6,12 @@ import datetime as dt
 import html
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import t
 from bot.services.calendar import OfficeCalendar
 from bot.services.precheck import (
-    CURRENCIES,
-    OTHER,
     STEPS,
     SUMMARY,
     CheckState,
@@ -29,7 +27,10 @@ from bot.services.precheck import (
     run_precheck,
 )
 from bot.services.tickets import GROUP_LANG
-from handlers.common import Context, button, is_private, lang_of, person, rows, send
+from bot.telegram import keyboards
+from bot.telegram.buttons import PrecheckAnswer, PrecheckEdit
+from bot.telegram.context import services_of
+from handlers.common import Context, is_private, pressed, refuse_button, send
 
 
 @dataclass(frozen=True)
@@ -45,35 +46,8 @@ class Precheck:
 
 
 def _pc(context: Context) -> Precheck:
-    return context.application.bot_data["precheck"]
-
-
-def question_keyboard(step: str, pc: Precheck, lang: str) -> InlineKeyboardMarkup | None:
-    """Buttons where the answer is a choice; None where free text is expected."""
-    def choice(label: str, value: str) -> InlineKeyboardButton:
-        return button(label, f"pc:a:{step}:{value}")
-
-    if step == "commodity":
-        buttons = [choice(c.name[lang], c.id) for c in pc.kb.commodities.values()]
-        buttons.append(choice(t("pc_commodity_other", lang), OTHER))
-        return InlineKeyboardMarkup(rows(buttons, 2))
-    if step == "destination":
-        return InlineKeyboardMarkup(rows([choice(c.name[lang], c.iso)
-                                          for c in pc.kb.countries.values()], 3))
-    if step == "form":
-        return InlineKeyboardMarkup(rows([choice(f, f) for f in pc.kb.forms()], 2))
-    if step == "currency":
-        return InlineKeyboardMarkup(rows([choice(c, c) for c in CURRENCIES], 5))
-    if step == "application_date":
-        return InlineKeyboardMarkup([[choice(t("pc_today", lang), "today")]])
-    return None
-
-
-def summary_keyboard(lang: str) -> InlineKeyboardMarkup:
-    """Under the summary: change one answer, or hand the answers to an officer."""
-    edits = [button(t("pc_edit", lang, label=t(f"pc_label_{step}", lang)), f"pc:e:{step}")
-             for step in STEPS]
-    return InlineKeyboardMarkup(rows(edits, 2) + [[button(t("tk_ask_officer", lang), "o:cek")]])
+    found: Precheck = context.bot_data["precheck"]
+    return found
 
 
 def answers_for_officer(context: Context, user_id: int) -> str | None:
@@ -94,32 +68,32 @@ async def ask(update: Update, context: Context, step: str, answers: dict[str, st
               prefix: str = "") -> None:
     """Send one question (with its current answer when the exporter is changing it)."""
     pc = _pc(context)
-    lang = lang_of(update, context)
+    lang = context.lang
     text = f"{t('pc_progress', lang, n=STEPS.index(step) + 1, count=len(STEPS))} " \
            f"{t(f'pc_q_{step}', lang)}"
     if answers.get(step):
         text += "\n" + t("pc_current", lang,
                          value=answer_display(step, answers[step], pc.kb, lang))
     await send(update, context, f"{prefix}\n\n{text}" if prefix else text,
-               question_keyboard(step, pc, lang))
+               keyboards.precheck_question(step, pc.kb, lang))
 
 
 async def show_summary(update: Update, context: Context, answers: dict[str, str]) -> None:
     pc = _pc(context)
-    lang = lang_of(update, context)
+    lang = context.lang
     findings = run_precheck(answers, pc.calendar, pc.kb, today=pc.today())
     await send(update, context, render_summary(answers, findings, pc.kb, lang),
-               summary_keyboard(lang))
+               keyboards.precheck_summary(lang))
 
 
 async def start_check(update: Update, context: Context) -> None:
     """Start a check, or resume the one still open."""
-    lang = lang_of(update, context)
+    lang = context.lang
     if not is_private(update):
         await send(update, context, t("group_private_only", lang))
         return
     pc = _pc(context)
-    user_id = person(update, context).id
+    user_id = context.person.id
     state = pc.store.get(user_id)
     if state is not None and state.step != SUMMARY:
         # saving again restarts the idle clock, so typed answers go to the check again
@@ -134,9 +108,9 @@ async def start_check(update: Update, context: Context) -> None:
 
 async def cancel(update: Update, context: Context) -> None:
     """/batal, /cancel: drop the open check."""
-    removed = _pc(context).store.delete(person(update, context).id)
+    removed = _pc(context).store.delete(context.person.id)
     await send(update, context,
-               t("pc_cancelled" if removed else "pc_nothing_to_cancel", lang_of(update, context)))
+               t("pc_cancelled" if removed else "pc_nothing_to_cancel", context.lang))
 
 
 async def take_answer(update: Update, context: Context, state: CheckState, text: str) -> None:
@@ -145,11 +119,11 @@ async def take_answer(update: Update, context: Context, state: CheckState, text:
     result = accept(state.step, text, pc.kb, pc.today())
     if isinstance(result, Msg):
         await ask(update, context, state.step, state.answers,
-                  render_value(result, lang_of(update, context)))
+                  render_value(result, context.lang))
         return
     answers = {**state.answers, state.step: result}
     step = next_step(answers)
-    pc.store.save(person(update, context).id, step, answers)
+    pc.store.save(context.person.id, step, answers)
     if step == SUMMARY:
         await show_summary(update, context, answers)
     else:
@@ -158,43 +132,48 @@ async def take_answer(update: Update, context: Context, state: CheckState, text:
 
 async def on_text(update: Update, context: Context) -> None:
     """A message while a check waits on an answer."""
-    state = _pc(context).store.get(person(update, context).id)
+    state = _pc(context).store.get(context.person.id)
     if state is None or state.step == SUMMARY:
         return
     message = update.effective_message
     if message is None or message.text is None:
         await ask(update, context, state.step, state.answers,
-                  t("pc_bad_not_text", lang_of(update, context)))
+                  t("pc_bad_not_text", context.lang))
         return
     await take_answer(update, context, state, message.text)
 
 
-async def on_button(update: Update, context: Context) -> None:
-    """pc:a:STEP:VALUE answers a choice; pc:e:STEP (summary) asks that one again."""
-    query = update.callback_query
-    pc = _pc(context)
-    lang = lang_of(update, context)
-    user_id = person(update, context).id
-    parts = (query.data or "").split(":", 3) + [""] * 3
-    kind, step, value = parts[1], parts[2], parts[3]
-    state = pc.store.get(user_id)
-    if kind == "a" and state is not None and state.step == step:
-        await query.answer()
-        await take_answer(update, context, state, value)
-    elif kind == "e" and state is not None and step in STEPS:
-        await query.answer()
-        pc.store.save(user_id, step, state.answers)
-        await ask(update, context, step, state.answers)
-    else:
+async def on_answer_button(update: Update, context: Context) -> None:
+    """pc:a:STEP:VALUE answers a choice."""
+    query, button = pressed(update, PrecheckAnswer)
+    state = _pc(context).store.get(context.person.id)
+    if button is None or state is None or state.step != button.step:
         # an old button: the check was cancelled or has moved on
-        await query.answer(t("button_invalid", lang), show_alert=True)
+        await refuse_button(update, context)
+        return
+    await query.answer()
+    await take_answer(update, context, state, button.value)
+
+
+async def on_edit_button(update: Update, context: Context) -> None:
+    """pc:e:STEP under the summary asks that step again."""
+    query, button = pressed(update, PrecheckEdit)
+    pc = _pc(context)
+    user_id = context.person.id
+    state = pc.store.get(user_id)
+    if button is None or state is None or button.step not in STEPS:
+        await refuse_button(update, context)
+        return
+    await query.answer()
+    pc.store.save(user_id, button.step, state.answers)
+    await ask(update, context, button.step, state.answers)
 
 
 def register(app: Application) -> None:
     """An open check claims the user's next message through the exporter router
-    (handlers.tickets.route_exporter_message), which reads the check's state together with
-    the user's tickets in one query."""
-    svc = app.bot_data["services"]
+    (handlers.router), which reads the check's state together with the user's tickets in
+    one query."""
+    svc = services_of(app)
     settings = svc.settings
     app.bot_data["precheck"] = Precheck(
         store=PrecheckStore(svc.db),
@@ -204,4 +183,5 @@ def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler(["cek", "check"], start_check))
     app.add_handler(CommandHandler(["batal", "cancel"], cancel, filters=private))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^pc:"))
+    app.add_handler(CallbackQueryHandler(on_answer_button, pattern=PrecheckAnswer.pattern))
+    app.add_handler(CallbackQueryHandler(on_edit_button, pattern=PrecheckEdit.pattern))

@@ -11,14 +11,14 @@ import asyncio
 import datetime as dt
 
 from telegram import InputFile, Update
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ChatAction
 from telegram.ext import Application, CommandHandler
 
 from bot.i18n import t
 from bot.services.report_args import ArgsError, read_report, read_stats
 from bot.services.reports import MAX_DAYS, Period, Rendered
 from bot.textsplit import fit_caption
-from handlers.common import STAFF, Context, escape, lang_of, restrict, send, services
+from handlers.common import STAFF, Context, chat_id_of, escape, restrict, send
 
 REPORT_COMMANDS = frozenset({"report", "stats"})
 DEFAULT_DAYS = 30
@@ -26,25 +26,25 @@ DEFAULT_DAYS = 30
 
 async def _send_files(update: Update, context: Context, out: Rendered, photo_caption: str,
                       doc_caption: str) -> None:
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = chat_id_of(update)
     if out.png is not None:
         caption, rest = fit_caption(photo_caption)
         await context.bot.send_photo(chat_id, InputFile(out.png, filename="chart.png"),
-                                     caption=caption, parse_mode=ParseMode.HTML)
+                                     caption=caption)
         for part in rest:
             await send(update, context, part)
     if out.xlsx is not None:
         caption, rest = fit_caption(doc_caption)
         await context.bot.send_document(chat_id, InputFile(out.xlsx, filename=out.filename),
-                                        caption=caption, parse_mode=ParseMode.HTML)
+                                        caption=caption)
         for part in rest:
             await send(update, context, part)
 
 
 async def report(update: Update, context: Context) -> None:
     """/report [year|from to] [commodity]: summary, chart and Excel table."""
-    svc = services(context)
-    lang = lang_of(update, context)
+    svc = context.services
+    lang = context.lang
     today = svc.reports.today()
     try:
         query = read_report(context.args or [], today, svc.reports.commodity_names,
@@ -55,8 +55,7 @@ async def report(update: Update, context: Context) -> None:
                    + t("rep_usage", lang) + "\n" + t("rep_commodities", lang, names=escape(names)))
         return
     period = Period(query.span.start, query.span.end) if query.span else Period.year(today.year)
-    await context.bot.send_chat_action(update.effective_chat.id,  # type: ignore[union-attr]
-                                       ChatAction.UPLOAD_DOCUMENT)
+    await context.bot.send_chat_action(chat_id_of(update), ChatAction.UPLOAD_DOCUMENT)
     out = await asyncio.to_thread(svc.reports.export_files, period, query.commodity, lang,
                                   svc.settings.office.name, query.names)
     await send(update, context, out.summary)
@@ -73,8 +72,8 @@ def _not_understood(exc: ArgsError, lang: str) -> str:
 
 async def stats(update: Update, context: Context) -> None:
     """/stats [days] [chart|excel]: help-desk figures of the last days."""
-    svc = services(context)
-    lang = lang_of(update, context)
+    svc = context.services
+    lang = context.lang
     try:
         query = read_stats(context.args or [], svc.reports.today(), DEFAULT_DAYS, MAX_DAYS)
     except ArgsError as exc:

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import re
-
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import t
 from bot.services.applications import CANCELLED, ISSUED, REJECTED, label
-from handlers.common import Context, button, escape, lang_of, person, send, services
+from bot.telegram import keyboards
+from bot.telegram.buttons import StatusPage
+from handlers.common import Context, escape, pressed, refuse_button, send
 
 # a phone shows about three cards without scrolling far
 CARDS_PER_MESSAGE = 3
 PAGE = 10
 FINAL_ORDER = (ISSUED, REJECTED, CANCELLED)
 FINAL_BY_LETTER = {status[0]: status for status in FINAL_ORDER}
-_LIST = re.compile(r"^st:([irc]):(\d{1,6})$")
 
 
 async def link_with_code(update: Update, context: Context, code: str) -> None:
-    svc = services(context)
-    lang = lang_of(update, context)
-    result = svc.links.redeem(person(update, context).id, code)
+    svc = context.services
+    lang = context.lang
+    result = svc.links.redeem(context.person.id, code)
     if result.outcome == "linked":
         await send(update, context, t("link_ok", lang, company=escape(result.company or "")))
     elif result.locked_until is not None:
@@ -34,30 +33,30 @@ async def link_with_code(update: Update, context: Context, code: str) -> None:
 
 async def start_with_code(update: Update, context: Context) -> None:
     """Deep link t.me/<bot>?start=<code>: link the account."""
-    await link_with_code(update, context, context.args[0])
+    await link_with_code(update, context, (context.args or [""])[0])
 
 
 async def link(update: Update, context: Context) -> None:
     """/link CODE"""
     if not context.args or len(context.args) != 1 or len(context.args[0]) > 64:
-        await send(update, context, t("link_usage", lang_of(update, context)))
+        await send(update, context, t("link_usage", context.lang))
         return
     await link_with_code(update, context, context.args[0])
 
 
 async def unlink(update: Update, context: Context) -> None:
     """/unlink: the account forgets its company."""
-    lang = lang_of(update, context)
-    company = services(context).links.unlink(person(update, context).id)
+    lang = context.lang
+    company = context.services.links.unlink(context.person.id)
     key = "unlink_ok" if company else "unlink_none"
     await send(update, context, t(key, lang, company=escape(company or "")))
 
 
 async def status(update: Update, context: Context) -> None:
     """/status [REF]: the company's applications, or one with its history."""
-    svc = services(context)
-    lang = lang_of(update, context)
-    company = svc.applications.company_of(person(update, context).id)
+    svc = context.services
+    lang = context.lang
+    company = svc.applications.company_of(context.person.id)
     if company is None:
         await send(update, context, t("not_linked", lang))
         return
@@ -80,8 +79,8 @@ async def status(update: Update, context: Context) -> None:
 async def overview(update: Update, context: Context, company_id: int, name: str) -> None:
     """Fit for a phone: the open applications as cards (a few per message), then one short
     line per final status with a button that lists them."""
-    svc = services(context)
-    lang = lang_of(update, context)
+    svc = context.services
+    lang = context.lang
     open_apps = svc.applications.open_for_company(company_id)
     closed = svc.applications.closed_counts(company_id)
     if not open_apps and not closed:
@@ -101,28 +100,23 @@ async def overview(update: Update, context: Context, company_id: int, name: str)
     for text in cards_text:
         await send(update, context, text)
     if closed:
-        lines, buttons = [], []
-        for status in FINAL_ORDER:
-            if closed.get(status):
-                lines.append(t("status_closed_line", lang, status=label(status, lang),
-                               count=closed[status]))
-                buttons.append([button(t("status_list_button", lang, status=label(status, lang),
-                                         count=closed[status]), f"st:{status[0]}:0")])
-        await send(update, context, "\n".join(lines), InlineKeyboardMarkup(buttons))
+        counts = [(status, closed[status]) for status in FINAL_ORDER if closed.get(status)]
+        lines = [t("status_closed_line", lang, status=label(status, lang), count=count)
+                 for status, count in counts]
+        await send(update, context, "\n".join(lines), keyboards.closed_lists(counts, lang))
 
 
 async def on_status_button(update: Update, context: Context) -> None:
     """st:i|r|c:OFFSET: one page of the company's issued, rejected or cancelled ones."""
-    query = update.callback_query
-    svc = services(context)
-    lang = lang_of(update, context)
-    m = _LIST.match(query.data or "")
-    company = svc.applications.company_of(person(update, context).id)
-    if m is None or company is None:
-        await query.answer(t("button_invalid", lang), show_alert=True)
+    query, page_ = pressed(update, StatusPage)
+    svc = context.services
+    lang = context.lang
+    company = svc.applications.company_of(context.person.id)
+    if page_ is None or company is None:
+        await refuse_button(update, context)
         return
     await query.answer()
-    status, offset = FINAL_BY_LETTER[m[1]], int(m[2])
+    status, offset = FINAL_BY_LETTER[page_.letter], page_.offset
     page = svc.applications.closed_for_company(company.id, status, offset, PAGE + 1)
     total = svc.applications.closed_counts(company.id).get(status, 0)
     if not page:
@@ -134,8 +128,7 @@ async def on_status_button(update: Update, context: Context) -> None:
     lines.append(t("status_list_hint", lang))
     keyboard = None
     if len(page) > PAGE:
-        keyboard = InlineKeyboardMarkup([[button(t("status_list_more", lang),
-                                                 f"st:{m[1]}:{offset + PAGE}")]])
+        keyboard = keyboards.closed_more(StatusPage(page_.letter, offset + PAGE), lang)
     await send(update, context, "\n".join(lines), keyboard)
 
 
@@ -145,4 +138,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("link", link))
     app.add_handler(CommandHandler("unlink", unlink))
     app.add_handler(CommandHandler("status", status))
-    app.add_handler(CallbackQueryHandler(on_status_button, pattern=r"^st:"))
+    app.add_handler(CallbackQueryHandler(on_status_button, pattern=StatusPage.pattern))

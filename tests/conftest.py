@@ -18,6 +18,8 @@ from bot.app import build_application, post_init
 from bot.config import Settings, parse_settings
 from bot.fakeapi import Call, FakeBotAPI, FakeRequest
 from bot.services import Services, build_services
+from bot.telegram.context import sender_of
+from bot.telegram.sender import OutboxSender
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("SKA_TEST_POSTGRES_URL",
@@ -88,6 +90,11 @@ class BotHarness:
     app: Application
     api: FakeBotAPI
     services: Services
+
+    @property
+    def sender(self) -> OutboxSender:
+        """The Application's outbox sender (its job is not running in these tests)."""
+        return sender_of(self.app)
 
     async def feed(self, update: dict[str, Any]) -> list[Call]:
         before = len(self.api.calls)

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Broadcast, Company, OutboxMessage, User, utcnow
-from bot.services.outbox import OutboxSender
+from bot.services.outbox import Outbox
+from bot.telegram.sender import OutboxSender
 from tests.conftest import ADMIN_ID, OFFICER_ID, BotHarness, buttons_of, text_of
 from tests.test_documents import CSV
 
@@ -71,14 +72,14 @@ async def test_send_with_429_and_403_in_the_middle_then_summary(bot: BotHarness)
     assert "antrean untuk 10 eksportir" in text_of(sent)
     assert await bot.press(f"bc:{bid}:send", user_id=OFFICER_ID) == []      # double press
     bot.api.blocked.add(2007)
-    first = await bot.services.sender.drain(bot.app.bot, budget_seconds=0.25)
+    first = await bot.sender.drain(bot.app.bot, budget_seconds=0.25)
     assert 0 < first.sent < 10
     assert bot.services.broadcasts.finish() == []                          # not done yet
     bot.api.fail_next("sendMessage", 429, retry_after=1)
-    rest = await bot.services.sender.drain(bot.app.bot, budget_seconds=5)
+    rest = await bot.sender.drain(bot.app.bot, budget_seconds=5)
     assert rest.retried == 1
     assert bot.services.broadcasts.finish() == [bid]
-    await bot.services.sender.drain(bot.app.bot, budget_seconds=2)
+    await bot.sender.drain(bot.app.bot, budget_seconds=2)
     summary = bot.api.texts(OFFICER_ID)[-1]
     assert "terkirim 9, gagal 0, tidak terjangkau 2" in summary              # 2007 + 2011
     for uid in range(2001, 2011):
@@ -94,14 +95,14 @@ async def test_nothing_lost_when_the_process_dies_mid_broadcast(bot: BotHarness)
     people(bot)
     bid, _ = await draft(bot)
     await bot.press(f"bc:{bid}:send", user_id=OFFICER_ID)
-    await bot.services.sender.drain(bot.app.bot, budget_seconds=0.2)
+    await bot.sender.drain(bot.app.bot, budget_seconds=0.2)
     # the process is killed while one row is being sent (claimed, never recorded)
     with bot.services.db.session() as s:
         row = s.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")
                         .order_by(OutboxMessage.id)).first()
         row.status = "sending"
-    restarted = OutboxSender(bot.services.db)
-    assert restarted.recover() == 1
+    restarted = OutboxSender(Outbox(bot.services.db))
+    assert restarted.outbox.recover() == 1
     await restarted.drain(bot.app.bot, budget_seconds=5)
     assert bot.services.broadcasts.finish() == [bid]
     with bot.services.db.session() as s:

@@ -82,7 +82,7 @@ async def test_officer_docs_and_doc_notify_and_status_shows_outstanding(bot: Bot
                          user_id=OFFICER_ID)
     assert "Eksportir diberi tahu: 1" in text_of(sent)
     assert checklist(bot.services, "SKA-001")["packing-list"] == "rejected"
-    await bot.services.sender.drain(bot.app.bot, budget_seconds=3)
+    await bot.sender.drain(bot.app.bot, budget_seconds=3)
     notice = bot.api.texts(1001)[-1]
     assert "Packing list" in notice and "ditolak" in notice and "&lt;bersih&gt;" in notice
     body = text_of(await bot.say("/status"))
@@ -134,7 +134,7 @@ async def test_upload_choose_and_officer_reject_then_accept(bot: BotHarness) -> 
     await bot.press(f"dv:{upload_id}:a", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT,
                     message_id=card_id)
     assert checklist(bot.services, "SKA-001")["invoice"] == "rejected"
-    await bot.services.sender.drain(bot.app.bot, budget_seconds=3)
+    await bot.sender.drain(bot.app.bot, budget_seconds=3)
     notice = bot.api.last(1001, "sendMessage")
     assert "ditolak: tidak terbaca" in notice.params["text"]
     assert bot.api.buttons(notice)[0][1].startswith("up:")
@@ -147,7 +147,7 @@ async def test_upload_choose_and_officer_reject_then_accept(bot: BotHarness) -> 
     await bot.press(f"dv:{second}:a", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT,
                     message_id=photo.result["message_id"])
     assert checklist(bot.services, "SKA-001")["invoice"] == "accepted"
-    await bot.services.sender.drain(bot.app.bot, budget_seconds=3)
+    await bot.sender.drain(bot.app.bot, budget_seconds=3)
     assert "sudah diperiksa dan sesuai" in bot.api.texts(1001)[-1]
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 
 from bot.fakeapi import parse_html
 from bot.models import OutboxMessage, Ticket, TicketMessage, utcnow
-from bot.services.outbox import OutboxSender, RateLimits, enqueue
+from bot.services.outbox import Outbox, RateLimits, enqueue
+from bot.telegram.sender import OutboxSender
 from bot.textsplit import CAPTION_LIMIT, TEXT_LIMIT, split_html, utf16_len
 from tests import samples
 from tests.conftest import (
@@ -36,8 +37,8 @@ async def drain(bot: BotHarness, seconds: float = 5.0) -> None:
         with bot.services.db.session() as s:
             s.execute(update(OutboxMessage).where(OutboxMessage.status == "pending")
                       .values(next_attempt_at=utcnow()))
-        await bot.services.sender.drain(bot.app.bot, budget_seconds=min(seconds, 1.5))
-        if not bot.services.sender.backlog():
+        await bot.sender.drain(bot.app.bot, budget_seconds=min(seconds, 1.5))
+        if not bot.services.outbox.backlog():
             return
 
 
@@ -264,7 +265,7 @@ async def test_one_chats_backlog_does_not_hold_up_another_chat(bot: BotHarness) 
             enqueue(s, 7001, f"status {i}", kind="status")
     with bot.services.db.session() as s:
         enqueue(s, 7002, "balasan petugas", kind="ticket_reply")
-    sender = OutboxSender(bot.services.db, RateLimits(25, 1, 20))
+    sender = OutboxSender(Outbox(bot.services.db, RateLimits(25, 1, 20)))
     await sender.drain(bot.app.bot, budget_seconds=1.5)
     assert bot.api.texts(7002) == ["balasan petugas"]
     assert 1 <= len(bot.api.texts(7001)) <= 2                  # one a second in that chat
@@ -274,20 +275,20 @@ async def test_the_group_gets_no_more_than_its_rate(bot: BotHarness) -> None:
     with bot.services.db.session() as s:
         for i in range(8):
             enqueue(s, OFFICERS_CHAT, f"kartu {i}", kind="card")
-    sender = OutboxSender(bot.services.db, RateLimits(25, 1, 5))
+    sender = OutboxSender(Outbox(bot.services.db, RateLimits(25, 1, 5)))
     await sender.drain(bot.app.bot, budget_seconds=2)
     assert len(bot.api.texts(OFFICERS_CHAT)) == 5
-    assert sender.backlog() == 3
+    assert sender.outbox.backlog() == 3
 
 
 async def test_card_edits_of_one_ticket_coalesce_while_the_group_is_busy(
         bot: BotHarness) -> None:
     ticket = await open_ticket(bot)
     # the group's allowance is spent: everything for it now waits in the outbox
-    bot.services.sender.pacer.limits.group_per_minute = 1
-    bot.services.sender.pacer._chats.clear()
-    bot.services.sender.pacer.record(OFFICERS_CHAT, 0.0)
-    bot.services.sender.pacer._chats[OFFICERS_CHAT][0].times[-1] = 1e12
+    bot.services.outbox.pacer.limits.group_per_minute = 1
+    bot.services.outbox.pacer._chats.clear()
+    bot.services.outbox.pacer.record(OFFICERS_CHAT, 0.0)
+    bot.services.outbox.pacer._chats[OFFICERS_CHAT][0].times[-1] = 1e12
     for command in (f"/claim {ticket}", f"/reply {ticket} sudah kami cek",
                     f"/close {ticket} selesai"):
         await bot.say(command, user_id=OFFICER_ID)
@@ -342,7 +343,7 @@ async def test_an_edit_waits_for_its_card_however_long_the_card_takes(bot: BotHa
     for _ in range(10):                                  # more than its tries
         with bot.services.db.session() as s:
             s.get(OutboxMessage, edit.id).next_attempt_at = utcnow()
-        await bot.services.sender.drain(bot.app.bot, budget_seconds=0.2)
+        await bot.sender.drain(bot.app.bot, budget_seconds=0.2)
     with bot.services.db.session() as s:
         assert s.get(OutboxMessage, edit.id).status == "pending"
         s.get(OutboxMessage, post.id).next_attempt_at = utcnow()

@@ -11,7 +11,8 @@ from sqlalchemy import select, text, update
 
 from bot.db import MIGRATIONS, Database
 from bot.models import OutboxMessage
-from bot.services.outbox import OutboxSender, RateLimits, enqueue
+from bot.services.outbox import Outbox, RateLimits, enqueue
+from bot.telegram.sender import OutboxSender
 from tests.conftest import BotHarness
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -31,13 +32,13 @@ def statuses(bot: BotHarness) -> list[str]:
 async def test_retry_after_is_honoured_and_nothing_is_lost(bot: BotHarness) -> None:
     queue(bot, [1, 2, 3])
     bot.api.fail_next("sendMessage", 429, retry_after=1)
-    first = await bot.services.sender.drain(bot.app.bot, budget_seconds=0.5)
+    first = await bot.sender.drain(bot.app.bot, budget_seconds=0.5)
     assert first.retried == 1
     with bot.services.db.session() as s:
         row = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
         assert row.status == "pending" and row.next_attempt_at is not None
     # the whole sender pauses for retry_after, then everything goes out
-    later = await bot.services.sender.drain(bot.app.bot, budget_seconds=4)
+    later = await bot.sender.drain(bot.app.bot, budget_seconds=4)
     assert first.sent + later.sent == 3
     assert statuses(bot) == ["sent"] * 3
     assert sorted(bot.api.texts(c)[0] for c in (1, 2, 3)) == ["pesan <b>0</b>", "pesan <b>1</b>", "pesan <b>2</b>"]
@@ -46,12 +47,12 @@ async def test_retry_after_is_honoured_and_nothing_is_lost(bot: BotHarness) -> N
 async def test_network_errors_back_off_then_deliver(bot: BotHarness) -> None:
     queue(bot, [7])
     bot.api.fail_next("sendMessage", 500)
-    result = await bot.services.sender.drain(bot.app.bot, budget_seconds=0.3)
+    result = await bot.sender.drain(bot.app.bot, budget_seconds=0.3)
     assert result.retried == 1 and statuses(bot) == ["pending"]
     with bot.services.db.session() as s:       # the backoff is stored, not slept through
         s.execute(update(OutboxMessage).values(next_attempt_at=dt.datetime.now(dt.UTC)))
     # the chat got a (failed) try a moment ago: its one-a-second pace still holds
-    await bot.services.sender.drain(bot.app.bot, budget_seconds=2.5)
+    await bot.sender.drain(bot.app.bot, budget_seconds=2.5)
     assert statuses(bot) == ["sent"] and bot.api.texts(7) == ["pesan <b>0</b>"]
 
 
@@ -61,8 +62,8 @@ async def test_restart_during_delivery_sends_again_at_most_once(bot: BotHarness)
     with bot.services.db.session() as s:
         first = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
         first.status = "sending"
-    fresh = OutboxSender(bot.services.db)           # the restarted process
-    assert fresh.recover() == 1
+    fresh = OutboxSender(Outbox(bot.services.db))           # the restarted process
+    assert fresh.outbox.recover() == 1
     await fresh.drain(bot.app.bot, budget_seconds=3)
     assert statuses(bot) == ["sent", "sent"]
     assert bot.api.texts(11) == ["pesan <b>0</b>"] and bot.api.texts(12) == ["pesan <b>1</b>"]
@@ -78,8 +79,8 @@ async def test_dedupe_key_queues_once(bot: BotHarness) -> None:
 
 async def test_rate_limits_overall_and_per_chat(bot: BotHarness) -> None:
     queue(bot, [100 + i for i in range(12)] + [200, 200, 200])
-    sender = OutboxSender(bot.services.db, RateLimits(overall_per_second=10,
-                                                      per_chat_per_second=1))
+    sender = OutboxSender(Outbox(bot.services.db, RateLimits(overall_per_second=10,
+                                                      per_chat_per_second=1)))
     await sender.drain(bot.app.bot, budget_seconds=10)
     sends = [c for c in bot.api.calls if c.method == "sendMessage"]
     assert len(sends) == 15
@@ -94,7 +95,7 @@ async def test_rate_limits_overall_and_per_chat(bot: BotHarness) -> None:
 async def test_bad_request_fails_without_retry(bot: BotHarness) -> None:
     with bot.services.db.session() as s:
         enqueue(s, 9, "<b>unclosed")
-    result = await bot.services.sender.drain(bot.app.bot, budget_seconds=1)
+    result = await bot.sender.drain(bot.app.bot, budget_seconds=1)
     assert result.failed == 1 and statuses(bot) == ["failed"]
 
 
@@ -103,8 +104,8 @@ async def test_a_status_change_overtakes_a_queued_broadcast(bot: BotHarness) -> 
     queue(bot, [300 + i for i in range(40, 60)], kind="reminder_exporter")
     queue(bot, [400], kind="status")
     queue(bot, [401], kind="ticket_reply")
-    sender = OutboxSender(bot.services.db, RateLimits(overall_per_second=20,
-                                                      per_chat_per_second=1))
+    sender = OutboxSender(Outbox(bot.services.db, RateLimits(overall_per_second=20,
+                                                      per_chat_per_second=1)))
     await sender.drain(bot.app.bot, budget_seconds=0.5)
     sent = [c.params["chat_id"] for c in bot.api.calls if c.method == "sendMessage"]
     # queued last, sent first; the bulk rows keep their own order behind them

@@ -17,6 +17,8 @@ from bot.db import Database
 from bot.models import Company, OutboxMessage, Reminder, User, utcnow
 from bot.services import Services
 from bot.services.reminders import ReminderService
+from bot.telegram import keyboards
+from bot.telegram.sender import OutboxSender
 from tests import samples
 from tests.conftest import OFFICERS_CHAT, BotHarness, make_settings
 from tests.test_documents import CSV
@@ -91,7 +93,9 @@ def test_cadence_follows_the_office_calendar(services: Services) -> None:
     text = rows[0].text
     assert "SKA-001" in text and "Commercial invoice" in text and "Packing list" in text
     assert "Ditandatangani" in text                                   # the hint
-    assert rows[0].reply_markup and '"up:' in rows[0].reply_markup
+    # stored as data, sent as the [Send a document] button of that application
+    markup = OutboxSender(services.outbox, keyboards.OUTBOX).markup(rows[0])
+    assert markup is not None and str(markup.inline_keyboard[0][0].callback_data).startswith("up:")
     alert = outbox(services, "reminder_alert")[0]
     assert alert.chat_id == OFFICERS_CHAT and "setelah 3 pengingat" in alert.text
     # a new rejection starts a new cycle: first reminder again after 24 hours
@@ -220,8 +224,8 @@ async def test_reply_to_a_reminder_with_a_file(bot: BotHarness) -> None:
     clock = Clock("2026-12-07 10:00")
     prepare(bot.services, clock)
     bot.services.reminders.run_pass(force=True)
-    bot.services.sender.clock = clock
-    await bot.services.sender.drain(bot.app.bot, budget_seconds=3)
+    bot.services.outbox.clock = clock
+    await bot.sender.drain(bot.app.bot, budget_seconds=3)
     reminder = bot.api.last(1001, "sendMessage")
     assert "belum lengkap" in reminder.params["text"]
     sent = await bot.feed(bot.api.document(1001, "pl.pdf", "application/pdf", 4000,
@@ -254,18 +258,18 @@ async def test_a_reminder_delayed_into_the_night_waits_for_07_00(bot: BotHarness
     from bot.services.outbox import enqueue
     from bot.services.reminders import REMINDER_KIND
 
-    sender = bot.services.sender
+    sender, outbox = bot.sender, bot.services.outbox
     with bot.services.db.session() as s:
         enqueue(s, 1001, "Pengingat: packing list SKA-001 belum diunggah", kind=REMINDER_KIND)
         enqueue(s, 1002, "Status SKA-002: disetujui", kind="status")
     tomorrow = utcnow().date() + dt.timedelta(days=1)             # after the rows were queued
     night = dt.datetime.combine(tomorrow, dt.time(14, 30), tzinfo=dt.UTC)      # 21:30 WIB
-    sender.clock = lambda: night
+    outbox.clock = lambda: night
     result = await sender.drain(bot.app.bot, budget_seconds=2)
     assert (result.held, result.sent) == (1, 1)
     assert bot.api.sent(1001) == [] and len(bot.api.sent(1002)) == 1
-    sender.clock = lambda: night + dt.timedelta(hours=9, minutes=29)   # 06:59 WIB
+    outbox.clock = lambda: night + dt.timedelta(hours=9, minutes=29)   # 06:59 WIB
     assert (await sender.drain(bot.app.bot, budget_seconds=2)).sent == 0
-    sender.clock = lambda: night + dt.timedelta(hours=9, minutes=30)   # 07:00 WIB
+    outbox.clock = lambda: night + dt.timedelta(hours=9, minutes=30)   # 07:00 WIB
     assert (await sender.drain(bot.app.bot, budget_seconds=2)).sent == 1
     assert "packing list" in bot.api.sent(1001)[-1].params["text"]

@@ -13,7 +13,7 @@ OUTAGE = ["eska error ga bisa dibuka", "e-SKA down ya?", "website eska gangguan?
 
 
 async def drain(bot: BotHarness) -> None:
-    await bot.services.sender.drain(bot.app.bot, budget_seconds=5)
+    await bot.sender.drain(bot.app.bot, budget_seconds=5)
 
 
 def group_texts(bot: BotHarness) -> list[str]:

@@ -104,7 +104,7 @@ async def test_status_change_reaches_every_linked_exporter_in_their_language(
     sent = await bot.say("/setstatus SKA-001 approved siap cetak", user_id=OFFICER_ID,
                          chat_id=OFFICERS_CHAT)
     assert "2 eksportir" in text_of(sent)
-    await bot.services.sender.drain(bot.app.bot, budget_seconds=5)
+    await bot.sender.drain(bot.app.bot, budget_seconds=5)
     indo = "\n".join(bot.api.texts(1001))
     eng = "\n".join(bot.api.texts(1002))
     assert "Status pengajuan SKA-001 berubah" in indo and "Disetujui" in indo
@@ -158,7 +158,7 @@ async def test_blocked_exporter_is_marked_and_listed(bot: BotHarness) -> None:
     await bot.say(f"/link {await invite(bot)}", first_name="Dewi")
     bot.api.blocked.add(1001)
     await bot.say("/setstatus SKA-001 in_review", user_id=OFFICER_ID)
-    result = await bot.services.sender.drain(bot.app.bot, budget_seconds=3)
+    result = await bot.sender.drain(bot.app.bot, budget_seconds=3)
     assert result.unreachable == 1
     with bot.services.db.session() as s:
         assert s.get(User, 1001).blocked_at is not None

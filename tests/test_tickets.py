@@ -24,7 +24,7 @@ UNANSWERABLE = "apakah kontainer saya bisa dititipkan di gudang dinas selama sem
 
 
 async def drain(bot: BotHarness) -> None:
-    await bot.services.sender.drain(bot.app.bot, budget_seconds=5)
+    await bot.sender.drain(bot.app.bot, budget_seconds=5)
 
 
 def card_id(bot: BotHarness, ticket_id: int) -> int:
@@ -208,16 +208,15 @@ async def test_sla_warns_then_reports_breach_once(bot: BotHarness) -> None:
 
 async def test_a_card_the_group_refused_is_posted_later_even_once_closed(
         bot: BotHarness) -> None:
-    from telegram.ext import CallbackContext
-
-    from handlers.tickets import card_job
+    from bot.telegram.context import HelpDeskContext
+    from handlers.tickets_jobs import card_job
 
     bot.api.blocked.add(OFFICERS_CHAT)          # Telegram refuses the card
     ticket = await open_ticket(bot)
     assert card_id(bot, ticket) is None
     await bot.say(f"/close {ticket}", user_id=OFFICER_ID)
     bot.api.blocked.discard(OFFICERS_CHAT)
-    context = CallbackContext(bot.app)
+    context = HelpDeskContext(bot.app)
     await card_job(context)
     # a ticket this fresh may still have its card on the way from the handler
     assert card_id(bot, ticket) is None

@@ -17,7 +17,7 @@ from bot.services.countries import CountryNames
 from bot.services.documents import DocumentCatalog, DocumentService
 from bot.services.importer import Importer
 from bot.services.linking import LinkService
-from bot.services.outbox import OutboxSender, RateLimits
+from bot.services.outbox import Outbox, RateLimits
 from bot.services.precheck import load_precheck_kb
 from bot.services.presenters import Presenter
 from bot.services.proposals import ProposalService
@@ -40,7 +40,7 @@ class Services:
     applications: ApplicationService
     importer: Importer
     presenter: Presenter
-    sender: OutboxSender
+    outbox: Outbox
     calendar: OfficeCalendar
     tickets: TicketService
     proposals: ProposalService
@@ -79,17 +79,17 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
     calendar = OfficeCalendar(settings.office, settings.timezone)
     documents = DocumentService(db, DocumentCatalog.load(settings.knowledge_dir))
     tickets = TicketService(db, settings, calendar, presenter, answers.title)
-    sender = OutboxSender(db, RateLimits(settings.outbox.rate_per_second,
-                                         settings.outbox.per_chat_per_second,
-                                         settings.outbox.group_per_minute))
-    sender.listeners.append(tickets.undelivered_reply)
+    outbox = Outbox(db, RateLimits(settings.outbox.rate_per_second,
+                                   settings.outbox.per_chat_per_second,
+                                   settings.outbox.group_per_minute))
+    outbox.listeners.append(tickets.undelivered_reply)
     # messages queued before the card they reply to (or edit) was posted find it when sent
-    sender.resolvers["card"] = tickets.card_message
-    sender.on_sent["card"] = tickets.card_posted
-    sender.on_sent["upload"] = documents.card_posted
+    outbox.resolvers["card"] = tickets.card_message
+    outbox.on_sent["card"] = tickets.card_posted
+    outbox.on_sent["upload"] = documents.card_posted
     reminders = ReminderService(db, documents, calendar, settings.reminders,
                                 settings.timezone, tickets.officer_chats())
-    sender.holds[REMINDER_KIND] = reminders.not_before
+    outbox.holds[REMINDER_KIND] = reminders.not_before
     return Services(
         settings=settings, db=db,
         answers=answers,
@@ -98,7 +98,7 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
         applications=applications,
         importer=Importer(applications, kb.countries, settings.timezone, documents),
         presenter=presenter,
-        sender=sender,
+        outbox=outbox,
         calendar=calendar,
         tickets=tickets,
         proposals=proposals,

@@ -7,8 +7,9 @@ import json
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -139,9 +140,9 @@ class BroadcastService:
         with self.db.session() as s:
             b = self._own(s, broadcast_id, author_id)
             # a second press (or a second process) finds the status already changed
-            claimed = s.execute(update(Broadcast).where(Broadcast.id == b.id,
-                                                        Broadcast.status == DRAFT)
-                                .values(status=QUEUED, queued_at=self.clock()))
+            claimed = cast(CursorResult[Any], s.execute(
+                update(Broadcast).where(Broadcast.id == b.id, Broadcast.status == DRAFT)
+                .values(status=QUEUED, queued_at=self.clock())))
             if claimed.rowcount != 1:
                 raise BroadcastError("bc_not_draft")
             s.refresh(b)
@@ -162,7 +163,10 @@ class BroadcastService:
 
     def summary(self, broadcast_id: int) -> Summary:
         with self.db.session() as s:
-            return self._summary(s, s.get(Broadcast, broadcast_id))
+            b = s.get(Broadcast, broadcast_id)
+            if b is None:
+                raise BroadcastError("bc_button_invalid")
+            return self._summary(s, b)
 
     def _summary(self, s: Session, b: Broadcast) -> Summary:
         counts = dict(s.execute(select(OutboxMessage.status, func.count())
@@ -180,9 +184,9 @@ class BroadcastService:
                 summary = self._summary(s, b)
                 if summary.pending:
                     continue
-                done = s.execute(update(Broadcast).where(Broadcast.id == b.id,
-                                                         Broadcast.status == QUEUED)
-                                 .values(status=DONE, done_at=self.clock()))
+                done = cast(CursorResult[Any], s.execute(
+                    update(Broadcast).where(Broadcast.id == b.id, Broadcast.status == QUEUED)
+                    .values(status=DONE, done_at=self.clock())))
                 if done.rowcount != 1:
                     continue
                 lang = s.scalar(select(User.language).where(User.id == b.author_id)) or "id"

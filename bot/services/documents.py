@@ -11,7 +11,6 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.db import Database
 from bot.i18n import LANGS, t
@@ -28,13 +27,13 @@ from bot.models import (
 )
 from bot.models import as_utc as _aware
 from bot.services.filetypes import ALLOWED, detect, safe_name
-from bot.services.outbox import enqueue
+from bot.services.outbox import Keyboard, enqueue
 from bot.services.presenters import esc
 from bot.services.users import ADMIN, OFFICER
 from knowledge.loader import KnowledgeError
 
-# (upload, checklist) -> the caption and buttons of a file's card for the officers
-CardRenderer = Callable[["UploadView", "ChecklistView"], tuple[str, InlineKeyboardMarkup]]
+# (upload, checklist) -> the caption of a file's card for the officers
+CardRenderer = Callable[["UploadView", "ChecklistView"], str]
 
 MISSING, RECEIVED, ACCEPTED, REJECTED = "missing", "received", "accepted", "rejected"
 ITEM_STATUSES = (MISSING, RECEIVED, ACCEPTED, REJECTED)
@@ -50,8 +49,10 @@ INTENT_TTL = dt.timedelta(hours=24)
 # the rejection reasons offered as buttons under a document in the officers' group
 REJECT_REASONS = ("unreadable", "wrong", "mismatch", "incomplete")
 _ID_RE = re.compile(r"^[a-z0-9-]{1,16}$")
-# callback data: up:<application id>, dk:<upload id>:<doc id or ->, dv:<upload id>:<verdict>
-UPLOAD_CB, CHOOSE_CB, VERDICT_CB = "up", "dk", "dv"
+# the buttons of queued messages, rendered by the Telegram layer (bot/telegram/keyboards.py)
+UPLOAD_KEYBOARD, VERDICT_KEYBOARD = "document_upload", "document_verdict"
+# the officers' chats read Indonesian
+CARD_LANG = "id"
 
 
 @dataclass(frozen=True)
@@ -430,8 +431,9 @@ class DocumentService:
                officer_chats: list[int] | None = None) -> tuple[UploadView, ChecklistView]:
         """The exporter says which document the file is: it now waits for an officer.
 
-        The file's card for the officers (`card` renders its caption and buttons) is
-        queued in the same transaction, so a stored upload always reaches them."""
+        The file's card for the officers (`card` renders its caption; it carries the
+        accept and reject buttons) is queued in the same transaction, so a stored upload
+        always reaches them."""
         with self.db.session() as s:
             upload = self._own_upload(s, user_id, upload_id)
             user, app = self._company_app(s, user_id, app_id=upload.application_id)
@@ -444,7 +446,7 @@ class DocumentService:
             s.flush()
             views = _upload_view(upload, user), self._view(s, app)
             if card is not None:
-                caption, markup = card(*views)
+                caption, markup = card(*views), verdict_keyboard(upload.id)
                 photo = upload.file_name == "photo.jpg" and upload.mime_type == "image/jpeg"
                 for chat_id in officer_chats or []:
                     enqueue(s, chat_id, caption, kind="document_card", markup=markup,
@@ -478,6 +480,8 @@ class DocumentService:
             if upload is None:
                 return None
             app = s.get(SkaApplication, upload.application_id)
+            if app is None:
+                return None
             return _upload_view(upload, s.get(User, upload.user_id)), self._view(s, app)
 
     def decide(self, upload_id: int, verdict: str, reason_code: str | None, officer_id: int,
@@ -495,6 +499,8 @@ class DocumentService:
             if upload.status != RECEIVED:
                 raise DocError("doc_already_decided")
             app = s.get(SkaApplication, upload.application_id)
+            if app is None:
+                raise DocError("doc_button_invalid")
             reason = f"@{reason_code}" if verdict == REJECTED else ""
             upload.status, upload.reason = verdict, reason
             upload.decided_by, upload.decided_at = officer_id, self.clock()
@@ -505,9 +511,14 @@ class DocumentService:
             return _upload_view(upload, s.get(User, upload.user_id)), self._view(s, app)
 
 
-def upload_markup(app_id: int, lang: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t("doc_upload_button", lang),
-                                                       callback_data=f"{UPLOAD_CB}:{app_id}")]])
+def upload_markup(app_id: int, lang: str) -> Keyboard:
+    """[Send a document] for this application (rejection notices, reminders)."""
+    return Keyboard(UPLOAD_KEYBOARD, {"application": app_id, "lang": lang})
+
+
+def verdict_keyboard(upload_id: int) -> Keyboard:
+    """[Accept] [Reject] under a file's card for the officers."""
+    return Keyboard(VERDICT_KEYBOARD, {"upload": upload_id, "lang": CARD_LANG})
 
 
 def _upload_view(upload: DocumentUpload, user: User | None) -> UploadView:

@@ -10,13 +10,10 @@ expires is what makes the job run once per period. A dead holder's lease simply 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
 from sqlalchemy import or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -26,7 +23,6 @@ from bot.db import Database
 from bot.models import JobLease, utcnow
 from bot.models import as_utc as _aware
 
-log = logging.getLogger(__name__)
 # one identity per process: a restarted process is a new holder and waits for expiry
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -64,22 +60,3 @@ class Leases:
             if lease is None or _aware(lease.expires_at) <= self.clock():
                 return None
             return lease.holder
-
-
-
-
-def once_per_period(name: str, seconds: float) -> Callable[
-        [Callable[[Any], Awaitable[None]]], Callable[[Any], Awaitable[None]]]:
-    """Wrap a job callback so that only the process holding lease `name` runs it."""
-
-    def wrap(job: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
-        @functools.wraps(job)
-        async def leased(context: Any) -> None:
-            db: Database = context.application.bot_data["services"].db
-            if not Leases(db).acquire(name, seconds):
-                log.debug("job %s: another process holds the lease", name)
-                return
-            await job(context)
-        return leased
-
-    return wrap

@@ -20,11 +20,15 @@ Several processes may drain one PostgreSQL outbox: a claim is a conditional UPDA
 rows still due, so a row is claimed by exactly one of them. A claim lasts CLAIM_SECONDS
 (stored in next_attempt_at); a claim that outlives it belongs to a dead process and any
 process takes the row again.
+
+This module is the queue (what is due, in which order, at which pace, what became of a
+row) and holds no Telegram: bot/telegram/sender.py claims rows from :class:`Outbox`, makes
+the Bot API calls and records each outcome here. Buttons under a queued message are
+stored as plain data (:class:`Keyboard`), which the sender renders when it sends the row.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
@@ -32,18 +36,15 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, event, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, event, exists, func, or_, select, update
 from sqlalchemy.orm import Session
-from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.db import Database
-from bot.models import OutboxMessage, User, utcnow
+from bot.models import OutboxMessage, User, as_utc, utcnow
 from bot.textsplit import TEXT_LIMIT, fit_caption, split_html
 
 log = logging.getLogger(__name__)
@@ -51,10 +52,6 @@ PENDING, SENDING, SENT, FAILED, UNREACHABLE = "pending", "sending", "sent", "fai
 MAX_ATTEMPTS = 8
 # longer than any one send with PTB's timeouts, so a live process never loses its claim
 CLAIM_SECONDS = 60.0
-# a claim takes about a second's worth of rows: a reply queued meanwhile waits at most that
-CLAIM_SLICE_SECONDS = 1.0
-# how often an idle sender looks for rows queued by other processes or due for a retry
-IDLE_POLL_SECONDS = 1.0
 # an edit whose card is still on its way waits this long before it looks again
 UNRESOLVED_DELAY = 3.0
 MEDIA_METHODS = ("sendDocument", "sendPhoto")
@@ -67,27 +64,49 @@ def priority_of(kind: str) -> int:
     return 1 if kind == "broadcast" or kind.startswith("reminder_") else 0
 
 
+@dataclass(frozen=True)
+class Keyboard:
+    """Buttons under a queued message, as plain data: a kind and the JSON values it needs
+    (a ticket id, a language). The sender renders it with the renderer registered for
+    the kind (bot/app.py), so the button format lives with the Telegram code only."""
+
+    kind: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps({"keyboard": self.kind, "args": dict(self.args)})
+
+    @classmethod
+    def from_stored(cls, data: Any) -> Keyboard | None:
+        """The keyboard of a row's stored JSON; None for anything else (rows queued before
+        keyboards were data hold Telegram's own reply_markup JSON)."""
+        if isinstance(data, dict) and isinstance(data.get("keyboard"), str):
+            args = data.get("args")
+            return cls(data["keyboard"], args if isinstance(args, dict) else {})
+        return None
+
+
 class _Wakeups:
     """Senders waiting for new rows; rows queued in any thread wake them on commit."""
 
     def __init__(self) -> None:
-        self._senders: list[OutboxSender] = []
+        self._senders: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
-    def add(self, sender: OutboxSender) -> None:
+    def add(self, wake: Callable[[], None]) -> None:
         with self._lock:
-            self._senders.append(sender)
+            self._senders.append(wake)
 
-    def remove(self, sender: OutboxSender) -> None:
+    def remove(self, wake: Callable[[], None]) -> None:
         with self._lock:
-            if sender in self._senders:
-                self._senders.remove(sender)
+            if wake in self._senders:
+                self._senders.remove(wake)
 
     def notify(self, _session: Session | None = None) -> None:
         with self._lock:
             senders = list(self._senders)
-        for sender in senders:
-            sender.wake()
+        for wake in senders:
+            wake()
 
 
 WAKEUPS = _Wakeups()
@@ -99,7 +118,7 @@ def _on_commit(session: Session) -> None:
 
 
 def enqueue(session: Session, chat_id: int, text: str, *, kind: str = "notice",
-            markup: InlineKeyboardMarkup | None = None, dedupe_key: str | None = None,
+            markup: Keyboard | None = None, dedupe_key: str | None = None,
             not_before: dt.datetime | None = None, method: str = "sendMessage",
             payload: dict[str, Any] | None = None, coalesce_key: str | None = None,
             ref: str | None = None) -> OutboxMessage | None:
@@ -116,7 +135,7 @@ def enqueue(session: Session, chat_id: int, text: str, *, kind: str = "notice",
         if found is not None:
             return None
     _on_commit(session)
-    markup_json = json.dumps(markup.to_dict()) if markup is not None else None
+    markup_json = markup.to_json() if markup is not None else None
     if coalesce_key is not None:
         pending = replace_pending(session, coalesce_key, text, markup, method)
         if pending is not None:
@@ -155,7 +174,7 @@ def enqueue(session: Session, chat_id: int, text: str, *, kind: str = "notice",
 
 
 def replace_pending(session: Session, coalesce_key: str, text: str,
-                    markup: InlineKeyboardMarkup | None,
+                    markup: Keyboard | None,
                     method: str | None = None) -> OutboxMessage | None:
     """The newest pending row with this key (and method) takes the new text and buttons;
     None if there is none. A pending row is one message: it leaves with the latest state."""
@@ -171,7 +190,7 @@ def replace_pending(session: Session, coalesce_key: str, text: str,
     if pending is not None:
         # one message, whatever it is: an edit or a card's post never grows into two
         pending.text = split_html(text)[0] if pending.method != "copyMessage" else text
-        pending.reply_markup = json.dumps(markup.to_dict()) if markup is not None else None
+        pending.reply_markup = markup.to_json() if markup is not None else None
     return pending
 
 
@@ -295,22 +314,22 @@ class Pacer:
         return busy
 
 
-@dataclass
-class DrainResult:
-    sent: int = 0
-    failed: int = 0
-    unreachable: int = 0
-    retried: int = 0
-    held: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
 Resolver = Callable[[Session, OutboxMessage, int], int | None]
 SentHook = Callable[[Session, OutboxMessage, int, int], None]
 
 
-class OutboxSender:
-    """Drains due rows at the configured pace; safe to call again at any time."""
+@dataclass(frozen=True)
+class Targets:
+    """The messages a row refers to, found when it is sent: the one it replies to and the
+    one it edits (a card posted after the row was queued)."""
+
+    reply_to: int | None
+    edit: int | None
+
+
+class Outbox:
+    """The queue the sender drains: claims (fair across chats), Telegram's pace, and what
+    became of each row. Safe to use from several processes on one database."""
 
     def __init__(self, db: Database, limits: RateLimits | None = None,
                  clock: Callable[[], dt.datetime] = utcnow,
@@ -320,9 +339,6 @@ class OutboxSender:
         self.clock = clock
         self.monotonic = monotonic
         self.pacer = Pacer(self.limits)
-        self._lock = asyncio.Lock()
-        self._wake: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         # called as (session, row, final status) when a row ends unreachable or failed,
         # so features can react (e.g. tell officers a ticket reply was not delivered)
         self.listeners: list[Callable[[Session, OutboxMessage, str], None]] = []
@@ -340,41 +356,6 @@ class OutboxSender:
         # unblocked the bot) refreshes their account at once
         self.marked_blocked: set[int] = set()
 
-    # -- waking ----------------------------------------------------------------------------
-
-    def wake(self) -> None:
-        """New rows were committed (in any thread): the running sender looks at once."""
-        loop, event_ = self._loop, self._wake
-        if loop is None or event_ is None or loop.is_closed():
-            return
-        try:
-            loop.call_soon_threadsafe(event_.set)
-        except RuntimeError:
-            pass        # the loop is shutting down
-
-    async def run(self, bot: Bot, running: Callable[[], bool]) -> None:
-        """The sender of a running bot: sends whatever is due, sleeps when nothing is."""
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
-        WAKEUPS.add(self)
-        try:
-            while running():
-                self._wake.clear()
-                try:
-                    result = await self.drain(bot, budget_seconds=1.0)
-                except Exception:
-                    log.exception("outbox: drain failed; trying again")
-                    result = DrainResult()
-                if result.sent or result.retried or result.failed or result.unreachable:
-                    continue
-                try:
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
-                except TimeoutError:
-                    pass
-        finally:
-            WAKEUPS.remove(self)
-            self._wake = None
-
     # -- the table -------------------------------------------------------------------------
 
     def recover(self) -> int:
@@ -383,9 +364,9 @@ class OutboxSender:
         Only expired claims: another live process may be sending the others right now.
         """
         with self.db.session() as s:
-            result = s.execute(update(OutboxMessage).where(
+            result = cast(CursorResult[Any], s.execute(update(OutboxMessage).where(
                 OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= self.clock())
-                .values(status=PENDING))
+                .values(status=PENDING)))
             return result.rowcount or 0
 
     def backlog(self) -> int:
@@ -397,8 +378,8 @@ class OutboxSender:
         return and_(or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING),
                     OutboxMessage.next_attempt_at <= now)
 
-    def _claim(self, limit: int, exclude: Iterable[int] = (),
-               only: Iterable[int] | None = None) -> list[OutboxMessage]:
+    def claim(self, limit: int, exclude: Iterable[int] = (),
+              only: Iterable[int] | None = None) -> list[OutboxMessage]:
         """Take up to `limit` due rows, at most one per chat (its first in line)."""
         now = self.clock()
         due = self._due(now)
@@ -429,12 +410,25 @@ class OutboxSender:
             s.expunge_all()
             return rows
 
-    def _waiting_in(self, chats: Iterable[int]) -> bool:
+    def waiting_in(self, chats: Iterable[int]) -> bool:
+        """Whether any of these chats has a row due now."""
         with self.db.session() as s:
             return bool(s.scalar(select(exists().where(
                 self._due(self.clock()), OutboxMessage.chat_id.in_(list(chats))))))
 
-    def _release(self, row_ids: list[int]) -> None:
+    def seconds_to_next(self, within: float) -> float | None:
+        """Seconds until the next pending row that is not due yet becomes due, if that is
+        within `within` seconds; None otherwise."""
+        now = self.clock()
+        with self.db.session() as s:
+            first = as_utc(s.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
+                OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at > now,
+                OutboxMessage.next_attempt_at <= now + dt.timedelta(seconds=within))))
+        if first is None:
+            return None
+        return max(0.0, (first - now).total_seconds())
+
+    def release(self, row_ids: list[int]) -> None:
         """Claimed rows the budget did not reach go back, as if never tried."""
         if not row_ids:
             return
@@ -444,69 +438,8 @@ class OutboxSender:
                       .values(status=PENDING, attempts=OutboxMessage.attempts - 1,
                               next_attempt_at=self.clock()))
 
-    # -- sending ---------------------------------------------------------------------------
-
-    async def _pace(self, chat_id: int) -> float:
-        """Wait until the overall and the chat's limits allow one more message; the time
-        it was counted at."""
-        while True:
-            now = self.monotonic()
-            at = self.pacer.ready_at(chat_id, now)
-            if at <= now:
-                self.pacer.record(chat_id, now)
-                return now
-            await asyncio.sleep(at - now)
-
-    async def drain(self, bot: Bot, budget_seconds: float = 5.0, batch: int = 200) -> DrainResult:
-        """Send what is due for up to `budget_seconds`; returns what happened."""
-        result = DrainResult()
-        if self._lock.locked():
-            return result
-        async with self._lock:
-            deadline = self.monotonic() + budget_seconds
-            while True:
-                now = self.monotonic()
-                if now >= deadline:
-                    break
-                busy = self.pacer.busy_chats(now)
-                room = math.ceil(self.limits.overall_per_second
-                                 * min(CLAIM_SLICE_SECONDS, deadline - now))
-                rows = self._claim(max(1, min(batch, room)), exclude=busy)
-                if not rows:
-                    if not busy or not self._waiting_in(busy):
-                        break
-                    # only chats that must wait have rows: sleep until the first may go
-                    await asyncio.sleep(max(0.0, min(min(busy.values()), deadline) - now))
-                    continue
-                for index, row in enumerate(rows):
-                    if self.monotonic() >= deadline:
-                        self._release([r.id for r in rows[index:]])
-                        break
-                    if self._held(row, result):
-                        continue
-                    stamp = await self._pace(row.chat_id)
-                    await self._send_one(bot, row, result, stamp)
-        return result
-
-    async def flush(self, bot: Bot, chat_ids: Iterable[int]) -> DrainResult:
-        """One direct try for what is due in these chats, as far as the pace allows right
-        now: a handler's own notices leave at once; what must wait stays for the sender."""
-        result = DrainResult()
-        now = self.monotonic()
-        ready = [c for c in set(chat_ids) if self.pacer.can_take(c, now)]
-        if not ready:
-            return result
-        for row in self._claim(len(ready), only=ready):
-            if self._held(row, result):
-                continue
-            stamp = self.monotonic()
-            if not self.pacer.try_take(row.chat_id, stamp):
-                self._release([row.id])
-                continue
-            await self._send_one(bot, row, result, stamp)
-        return result
-
-    def _held(self, row: OutboxMessage, result: DrainResult) -> bool:
+    def hold(self, row: OutboxMessage) -> bool:
+        """Put a row back until its kind may be sent (quiet hours); False if it may go now."""
         hold = self.holds.get(row.kind)
         now = self.clock()
         until = hold(now) if hold is not None else None
@@ -514,8 +447,13 @@ class OutboxSender:
             return False
         self._finish(row.id, PENDING, error=f"held until {until:%Y-%m-%d %H:%M}Z",
                      delay=(until - now).total_seconds(), count_attempt=False)
-        result.held += 1
         return True
+
+    def targets(self, row: OutboxMessage, payload: Mapping[str, Any]) -> Targets:
+        with self.db.session() as s:
+            reply_to = self._resolve(s, row, payload.get("reply_to"))
+            edit = self._resolve(s, row, payload["edit"]) if "edit" in payload else None
+        return Targets(reply_to, edit)
 
     def _resolve(self, s: Session, row: OutboxMessage, spec: Any) -> int | None:
         if isinstance(spec, int):
@@ -527,96 +465,62 @@ class OutboxSender:
                 return resolver(s, row, value)
         return None
 
-    async def _call(self, bot: Bot, row: OutboxMessage, payload: dict[str, Any]) -> int | None:
-        """The Bot API call of one row; the message id it made (None: nothing to do)."""
-        markup = (InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), bot)
-                  if row.reply_markup else None)
-        with self.db.session() as s:
-            reply_to = self._resolve(s, row, payload.get("reply_to"))
-            target = self._resolve(s, row, payload["edit"]) if "edit" in payload else None
-        reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
-                 if reply_to is not None else None)
-        if row.method == "editMessageText":
-            if target is None:
-                raise _Unresolved()
-            try:
-                await bot.edit_message_text(row.text, chat_id=row.chat_id, message_id=target,
-                                            parse_mode=ParseMode.HTML, reply_markup=markup,
-                                            disable_web_page_preview=True)
-            except BadRequest as exc:
-                if "not modified" not in str(exc).lower():
-                    raise
-            return target
-        if row.method in MEDIA_METHODS:
-            send = bot.send_photo if row.method == "sendPhoto" else bot.send_document
-            message = await send(row.chat_id, payload["file_id"], caption=row.text or None,
-                                 parse_mode=ParseMode.HTML, reply_markup=markup,
-                                 reply_parameters=reply)
-            return message.message_id
-        if row.method == "copyMessage":
-            copied = await bot.copy_message(row.chat_id, payload["from_chat_id"],
-                                            payload["message_id"], reply_parameters=reply)
-            return copied.message_id
-        message = await bot.send_message(row.chat_id, row.text, parse_mode=ParseMode.HTML,
-                                         reply_markup=markup, disable_web_page_preview=True,
-                                         reply_parameters=reply)
-        return message.message_id
+    # -- what became of a row ----------------------------------------------------------------
 
-    async def _send_one(self, bot: Bot, row: OutboxMessage, result: DrainResult,
-                        stamp: float) -> None:
-        payload: dict[str, Any] = json.loads(row.payload) if row.payload else {}
-        try:
-            try:
-                message_id = await self._call(bot, row, payload)
-            finally:
-                self.pacer.settle(row.chat_id, stamp, self.monotonic())
-        except _Unresolved:
-            if self._target_on_its_way(row):
-                # the card is still being posted (a 5xx, a 429 may hold it for minutes):
-                # the edit waits for it without using up its tries
-                self._finish(row.id, PENDING, error="waiting for the message to edit",
-                             delay=UNRESOLVED_DELAY, count_attempt=False)
-                result.held += 1
-            elif row.attempts >= MAX_ATTEMPTS:
-                self._finish(row.id, FAILED, error="the message to edit was never posted")
-                result.failed += 1
-            else:
-                self._finish(row.id, PENDING, error="waiting for the message to edit",
-                             delay=UNRESOLVED_DELAY)
-                result.held += 1
-        except RetryAfter as exc:
-            delay = _seconds(exc.retry_after)
-            self.pacer.paused_until = self.monotonic() + delay
-            self._finish(row.id, PENDING, error=f"retry after {delay:g}s", delay=delay,
-                         count_attempt=False)
-            result.retried += 1
-        except Forbidden as exc:
-            self._finish(row.id, UNREACHABLE, error=str(exc))
-            self._mark_blocked(row.chat_id)
-            result.unreachable += 1
-        except BadRequest as exc:       # before NetworkError: BadRequest subclasses it
-            self._finish(row.id, FAILED, error=str(exc))
-            result.failed += 1
-            result.errors.append(str(exc))
-        except (NetworkError, TelegramError) as exc:
-            attempts = row.attempts         # the claim counted this one
-            if attempts >= MAX_ATTEMPTS:
-                self._finish(row.id, FAILED, error=str(exc))
-                result.failed += 1
-            else:
-                self._finish(row.id, PENDING, error=str(exc), delay=min(2.0 ** attempts, 300.0))
-                result.retried += 1
-        else:
-            with self.db.session() as s:
-                s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                    status=SENT, sent_at=self.clock(), telegram_message_id=message_id,
-                    last_error=None))
-                hook = payload.get("on_sent")
-                if message_id is not None and isinstance(hook, list) and len(hook) == 2:
-                    found = self.on_sent.get(hook[0])
-                    if found is not None:
-                        found(s, row, hook[1], message_id)
-            result.sent += 1
+    def sent(self, row: OutboxMessage, message_id: int | None,
+             payload: Mapping[str, Any]) -> None:
+        with self.db.session() as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                status=SENT, sent_at=self.clock(), telegram_message_id=message_id,
+                last_error=None))
+            hook = payload.get("on_sent")
+            if message_id is not None and isinstance(hook, list) and len(hook) == 2:
+                found = self.on_sent.get(hook[0])
+                if found is not None:
+                    found(s, row, hook[1], message_id)
+
+    def retry_after(self, row: OutboxMessage, seconds: float) -> None:
+        """Telegram asked to wait: the row waits as long, without using up a try."""
+        self._finish(row.id, PENDING, error=f"retry after {seconds:g}s", delay=seconds,
+                     count_attempt=False)
+
+    def unreachable(self, row: OutboxMessage, error: str) -> None:
+        """The chat blocked the bot (or is gone): the row ends, the user is marked."""
+        self._finish(row.id, UNREACHABLE, error=error)
+        if row.chat_id > 0 and len(self.marked_blocked) < 100_000:
+            self.marked_blocked.add(row.chat_id)
+        with self.db.session() as s:
+            s.execute(update(User).where(User.id == row.chat_id, User.blocked_at.is_(None))
+                      .values(blocked_at=self.clock()))
+
+    def failed(self, row: OutboxMessage, error: str) -> None:
+        """Refused for good (a bad request): never tried again."""
+        self._finish(row.id, FAILED, error=error)
+
+    def retry_later(self, row: OutboxMessage, error: str) -> bool:
+        """A passing failure (5xx, a timeout): tried again after a growing pause, until
+        MAX_ATTEMPTS; False once the row has failed for good."""
+        attempts = row.attempts         # the claim counted this one
+        if attempts >= MAX_ATTEMPTS:
+            self._finish(row.id, FAILED, error=error)
+            return False
+        self._finish(row.id, PENDING, error=error, delay=min(2.0 ** attempts, 300.0))
+        return True
+
+    def edit_target_missing(self, row: OutboxMessage) -> bool:
+        """The message a row edits is not known yet; False once the row has failed for good."""
+        if self._target_on_its_way(row):
+            # the card is still being posted (a 5xx, a 429 may hold it for minutes):
+            # the edit waits for it without using up its tries
+            self._finish(row.id, PENDING, error="waiting for the message to edit",
+                         delay=UNRESOLVED_DELAY, count_attempt=False)
+            return True
+        if row.attempts >= MAX_ATTEMPTS:
+            self._finish(row.id, FAILED, error="the message to edit was never posted")
+            return False
+        self._finish(row.id, PENDING, error="waiting for the message to edit",
+                     delay=UNRESOLVED_DELAY)
+        return True
 
     def _target_on_its_way(self, row: OutboxMessage) -> bool:
         """Whether the message this edit changes is still queued (same coalesce key)."""
@@ -638,20 +542,6 @@ class OutboxSender:
             s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
             if status in (FAILED, UNREACHABLE) and self.listeners:
                 row = s.get(OutboxMessage, row_id)
-                for listener in self.listeners:
-                    listener(s, row, status)
-
-    def _mark_blocked(self, chat_id: int) -> None:
-        if chat_id > 0 and len(self.marked_blocked) < 100_000:
-            self.marked_blocked.add(chat_id)
-        with self.db.session() as s:
-            s.execute(update(User).where(User.id == chat_id, User.blocked_at.is_(None))
-                      .values(blocked_at=self.clock()))
-
-
-class _Unresolved(Exception):
-    """The message a row edits is not known yet (its card is still on its way)."""
-
-
-def _seconds(value: int | dt.timedelta) -> float:
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+                if row is not None:
+                    for listener in self.listeners:
+                        listener(s, row, status)

@@ -14,19 +14,20 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import SpikeSettings
 from bot.db import Database
 from bot.i18n import t
 from bot.models import QueryLog, SpikeAlert, utcnow
-from bot.services.outbox import enqueue
+from bot.services.outbox import Keyboard, enqueue
 from bot.services.presenters import esc
 
 SAMPLES = 3
 OUTAGE_WORDS = frozenset({"eska", "gangguan", "error", "down", "login", "masuk", "server",
                           "sistem", "offline", "lambat", "maintenance", "outage"})
 ALERT_LANG = "id"           # the officers' group reads Indonesian
+# the alert's [draft broadcast] button, rendered by the Telegram layer
+DRAFT_KEYBOARD = "spike_draft"
 Tokens = Callable[[str], tuple[str, ...]]
 
 
@@ -168,7 +169,6 @@ class SpikeService:
         return "\n\n".join(t(key, lang, about=self.about(alert, lang)) for lang in ("id", "en"))
 
     @staticmethod
-    def keyboard(alert: Alert) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup([[InlineKeyboardButton(
-            t("spike_draft_button", ALERT_LANG), callback_data=f"sp:{alert.id}")]])
+    def keyboard(alert: Alert) -> Keyboard:
+        return Keyboard(DRAFT_KEYBOARD, {"alert": alert.id, "lang": ALERT_LANG})
 

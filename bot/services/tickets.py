@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import String, cast, exists, select
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import Settings
 from bot.db import Database
@@ -30,6 +29,7 @@ from bot.services.outbox import (
     SENDING,
     SENT,
     UNREACHABLE,
+    Keyboard,
     enqueue,
     replace_pending,
 )
@@ -45,6 +45,8 @@ SLA_WARN_SHARE = 0.75
 # the card shows this much of the question; a longer one follows the card in full
 CARD_QUESTION_CHARS = 1500
 NOTE_PREFIXES = ("//", "/note")
+# the buttons of queued messages, rendered by the Telegram layer (bot/telegram/keyboards.py)
+CARD_KEYBOARD, BACK_KEYBOARD, RATING_KEYBOARD = "ticket_card", "ticket_back", "ticket_rating"
 
 
 def internal_note(text: str) -> str | None:
@@ -96,13 +98,14 @@ class TicketView:
 
 
 
-def back_keyboard(lang: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t("tk_back", lang), callback_data="o:back")]])
+def back_keyboard(lang: str) -> Keyboard:
+    """[Back to the questions] under an officer's reply."""
+    return Keyboard(BACK_KEYBOARD, {"lang": lang})
 
 
-def rating_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton("⭐" * n, callback_data=f"r:{ticket_id}:{n}")
-                                  for n in range(1, 6)]])
+def rating_keyboard(ticket_id: int) -> Keyboard:
+    """One to five stars under the closing message."""
+    return Keyboard(RATING_KEYBOARD, {"ticket": ticket_id})
 
 
 class TicketService:
@@ -161,9 +164,10 @@ class TicketService:
             ticket = s.scalars(query.order_by(Ticket.id.desc())).first()
             return self._view(s, ticket) if ticket else None
 
-    def by_group_message(self, message_id: int, chat_id: int | None = None) -> int | None:
-        """The ticket a message of the bot's in an officers' chat is about: its card, a
-        relayed follow-up, any part of either, an SLA notice."""
+    def ticket_of_message(self, message_id: int, chat_id: int | None = None) -> int | None:
+        """The ticket a message of the bot's in an officers' chat is about (the group, or an
+        officer's private chat): its card, a relayed follow-up, any part of either, an SLA
+        notice."""
         chat_id = self.settings.officers_chat_id if chat_id is None else chat_id
         with self.db.session() as s:
             ref = s.scalar(select(OutboxMessage.ref).where(
@@ -237,16 +241,11 @@ class TicketService:
             return t("tk_state_closed", lang) + stars
         return t("tk_state_open", lang)
 
-    def card_keyboard(self, v: TicketView) -> InlineKeyboardMarkup:
-        lang = GROUP_LANG
-        if v.status == CLOSED:
-            return InlineKeyboardMarkup([[
-                InlineKeyboardButton(t("tk_btn_reopen", lang), callback_data=f"tk:r:{v.id}"),
-                InlineKeyboardButton(t("tk_btn_faq", lang), callback_data=f"tk:f:{v.id}")]])
-        row = [InlineKeyboardButton(t("tk_btn_close", lang), callback_data=f"tk:x:{v.id}")]
-        if v.claimed_by is None:
-            row.insert(0, InlineKeyboardButton(t("tk_btn_claim", lang), callback_data=f"tk:c:{v.id}"))
-        return InlineKeyboardMarkup([row])
+    def card_keyboard(self, v: TicketView) -> Keyboard:
+        """Claim and close; reopen and turn into an FAQ entry once closed."""
+        return Keyboard(CARD_KEYBOARD, {"ticket": v.id, "closed": v.status == CLOSED,
+                                        "claimed": v.claimed_by is not None,
+                                        "lang": GROUP_LANG})
 
     # -- the exporter's side ---------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Admins review FAQ proposals: the cleaned draft, edited in chat, then approved.
+"""Knowledge administration: what the FAQ lacks (/gaps), officers' answers proposed as FAQ
+entries from a closed ticket's card, and the admins' review of the proposals.
 
 /proposals lists the pending ones, each with its draft and buttons to edit the title and
 the answer in either language, to mark it Indonesian-only, and to approve or reject it.
@@ -9,10 +10,9 @@ with the proposal, so the reply works whichever bot process receives it.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 
-from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
+from telegram import ForceReply, Message, Update
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -25,14 +25,72 @@ from telegram.ext import (
 from bot.i18n import t
 from bot.services.proposals import FIELDS, ProposalView
 from bot.services.users import ADMIN
-from handlers.common import Context, button, escape, person, restrict, send, services
+from bot.telegram import keyboards
+from bot.telegram.buttons import FaqChoice, ProposalDecision, ProposalEdit
+from bot.telegram.context import services_of
+from handlers.common import STAFF, Context, chat_id_of, escape, pressed, restrict, send
 
 ADMIN_COMMANDS = frozenset({"proposals"})
-_EDIT = re.compile(r"^pe:(\d{1,9}):(ti|te|ai|ae|io)$")
-_DECIDE = re.compile(r"^p([ar]):(.*)$")
+STAFF_COMMANDS = frozenset({"gaps"})
 
 
-def render(view: ProposalView, lang: str, title_of=None) -> str:  # type: ignore[no-untyped-def]
+# -- officers: what the FAQ lacks, and answers worth keeping -----------------------------------
+
+async def gaps(update: Update, context: Context) -> None:
+    """/gaps [days]: unanswered questions grouped by similarity, most frequent first."""
+    lang = context.lang
+    args = context.args or []
+    if args and (not args[0].isdecimal() or not 1 <= int(args[0]) <= 3650):
+        await send(update, context, t("gaps_usage", lang))
+        return
+    days = int(args[0]) if args else 30
+    groups = context.services.answers.gaps(days)
+    if not groups:
+        await send(update, context, t("gaps_none", lang))
+        return
+    lines = [t("gaps_header", lang, days=days)] + [
+        t("gaps_line", lang, count=count, question=escape(text[:120]))
+        for text, count in groups[:20]]
+    await send(update, context, "\n".join(lines))
+
+
+async def offer_faq(update: Update, context: Context, ticket_id: int) -> None:
+    """A closed ticket's [FAQ] button: a new entry, or one of the closest existing ones."""
+    answers = context.services.answers
+    lang = context.lang
+    view = context.services.tickets.get(ticket_id)
+    if view is None:
+        await send(update, context, t("tk_unknown", lang, id=ticket_id))
+        return
+    close = [(tid, answers.title(tid, lang))
+             for tid, _ in answers.ask(view.question, lang, log=False).candidates[:3]]
+    await send(update, context, t("tk_faq_choose", lang, id=ticket_id),
+               keyboards.faq_choice(ticket_id, close, lang))
+
+
+async def on_faq_choice(update: Update, context: Context) -> None:
+    """pf:TICKET:TOPIC|new: the ticket's answer becomes a proposal (staff only)."""
+    query, choice = pressed(update, FaqChoice)
+    svc = context.services
+    who = context.person
+    if who.role not in STAFF:
+        await query.answer(t("officer_only", who.lang), show_alert=True)
+        return
+    proposal = None
+    if choice is not None and (choice.topic_id is None or svc.answers.has_topic(choice.topic_id)):
+        proposal = svc.proposals.propose(choice.ticket, who.id, choice.topic_id)
+    if proposal is None:
+        await query.answer(t("button_invalid", who.lang), show_alert=True)
+        return
+    await query.answer()
+    # the admin reviews (and edits) the cleaned draft with /proposals
+    await send(update, context, t("tk_faq_proposed", who.lang, id=proposal))
+
+
+# -- admins: reviewing proposals ----------------------------------------------------------------
+
+def render(view: ProposalView, lang: str,
+           title_of: Callable[[str, str], str] | None = None) -> str:
     """The draft as the admin reviews it; what is missing is marked."""
     flags = ", ".join(t(f"prop_flag_{kind}", lang, text=escape(text))
                       for kind, text in view.flags) or "-"
@@ -53,31 +111,15 @@ def render(view: ProposalView, lang: str, title_of=None) -> str:  # type: ignore
              answer_en=en_answer)
 
 
-def keyboard(view: ProposalView, lang: str) -> InlineKeyboardMarkup:
-    decide = [button(t("prop_approve", lang), f"pa:{view.id}"),
-              button(t("prop_reject", lang), f"pr:{view.id}")]
-    if view.kind == "sample":
-        return InlineKeyboardMarkup([decide])
-    n = view.id
-    only = t("prop_id_only_on" if view.id_only else "prop_id_only_off", lang)
-    return InlineKeyboardMarkup([
-        [button(t("prop_edit_ti", lang), f"pe:{n}:ti"), button(t("prop_edit_te", lang), f"pe:{n}:te")],
-        [button(t("prop_edit_ai", lang), f"pe:{n}:ai"), button(t("prop_edit_ae", lang), f"pe:{n}:ae")],
-        [button(only, f"pe:{n}:io")],
-        decide,
-    ])
-
-
 async def show(update: Update, context: Context, view: ProposalView, lang: str) -> None:
-    svc = services(context)
-    await send(update, context, render(view, lang, svc.answers.title), keyboard(view, lang))
+    await send(update, context, render(view, lang, context.services.answers.title),
+               keyboards.proposal(view, lang))
 
 
 async def proposals(update: Update, context: Context) -> None:
     """/proposals: pending FAQ proposals, each a draft to edit, approve or reject."""
-    svc = services(context)
-    lang = person(update, context).lang
-    pending = svc.proposals.pending()
+    lang = context.lang
+    pending = context.services.proposals.pending()
     if not pending:
         await send(update, context, t("prop_none", lang))
         return
@@ -87,33 +129,34 @@ async def proposals(update: Update, context: Context) -> None:
 
 
 async def on_edit_button(update: Update, context: Context) -> None:
-    """pe:N:field asks for the new text; pe:N:io switches Indonesian-only."""
-    query = update.callback_query
-    svc = services(context)
-    who = person(update, context)
+    """pe:N:field asks for the new text; pe:N:io switches Indonesian-only (admins only)."""
+    query, edit = pressed(update, ProposalEdit)
+    svc = context.services
+    who = context.person
     if who.role != ADMIN:
         await query.answer(t("admin_only", who.lang), show_alert=True)
         return
-    m = _EDIT.match(query.data or "")
-    view = svc.proposals.get(int(m[1])) if m else None
-    if m is None or view is None or view.kind != "new":
-        await query.answer(t("prop_decided" if m else "button_invalid", who.lang,
-                             id=m[1] if m else ""), show_alert=True)
+    if edit is None:
+        await query.answer(t("button_invalid", who.lang), show_alert=True)
+        return
+    view = svc.proposals.get(edit.proposal)
+    if view is None or view.kind != "new":
+        await query.answer(t("prop_decided", who.lang, id=edit.proposal), show_alert=True)
         return
     await query.answer()
-    if m[2] == "io":
+    if edit.field == "io":
         toggled = svc.proposals.toggle_id_only(view.id)
         if toggled is not None:
             await show(update, context, toggled, who.lang)
         return
-    field = FIELDS[m[2]]
+    field = FIELDS[edit.field]
     current = getattr(view, field)
-    prompt: Message = await context.bot.send_message(
-        update.effective_chat.id,  # type: ignore[union-attr]
-        t(f"prop_ask_{m[2]}", who.lang, id=view.id) + (
+    prompt = await context.bot.send_message(
+        chat_id_of(update),
+        t(f"prop_ask_{edit.field}", who.lang, id=view.id) + (
             "\n" + t("prop_ask_current", who.lang, text=escape(current)) if current else ""),
-        parse_mode=ParseMode.HTML,
-        reply_markup=ForceReply(input_field_placeholder=t(f"prop_edit_{m[2]}", who.lang)[:64]))
+        reply_markup=ForceReply(
+            input_field_placeholder=t(f"prop_edit_{edit.field}", who.lang)[:64]))
     svc.proposals.start_edit(view.id, field, prompt.chat_id, prompt.message_id)
 
 
@@ -122,12 +165,12 @@ async def on_edit_reply(update: Update, context: Context) -> None:
     message = update.message
     if message is None or message.reply_to_message is None or not message.text:
         return
-    svc = services(context)
+    svc = context.services
     found = svc.proposals.editing(message.chat_id, message.reply_to_message.message_id)
     if found is None:
         return
     view, field = found
-    lang = person(update, context).lang
+    lang = context.lang
     result = svc.proposals.set_field(view.id, field, message.text)
     if isinstance(result, str):
         await send(update, context, t(result, lang, id=view.id))
@@ -139,26 +182,24 @@ async def on_edit_reply(update: Update, context: Context) -> None:
 
 async def on_decide_button(update: Update, context: Context) -> None:
     """pa:N approves, pr:N rejects (admins only)."""
-    query = update.callback_query
-    svc = services(context)
-    who = person(update, context)
-    m = _DECIDE.match(query.data or "")
+    query, decision = pressed(update, ProposalDecision)
+    who = context.person
     if who.role != ADMIN:
         await query.answer(t("admin_only", who.lang), show_alert=True)
         return
-    number = m[2] if m else ""
-    if not number.isdecimal() or len(number) > 9 or not number.isascii():
+    if decision is None:
         await query.answer(t("button_invalid", who.lang), show_alert=True)
         return
     await query.answer()
-    outcome, problem = svc.proposals.decide(int(number), who.id, m[1] == "a")  # type: ignore[index]
+    number = decision.proposal
+    outcome, problem = context.services.proposals.decide(number, who.id, decision.approve)
     if outcome == "incomplete":
-        await send(update, context, t("prop_incomplete", who.lang, id=int(number),
+        await send(update, context, t("prop_incomplete", who.lang, id=number,
                                       field=t(f"prop_field_{problem}", who.lang)))
         return
     key = {"approved": "prop_approved", "rejected": "prop_rejected", "invalid": "prop_invalid",
            "decided": "prop_decided"}.get(outcome, "button_invalid")
-    await send(update, context, t(key, who.lang, id=int(number), problem=escape(problem or "")))
+    await send(update, context, t(key, who.lang, id=number, problem=escape(problem or "")))
 
 
 class _AdminReply(filters.MessageFilter):
@@ -171,18 +212,23 @@ class _AdminReply(filters.MessageFilter):
     def filter(self, message: Message) -> bool:
         return (message.reply_to_message is not None and message.from_user is not None
                 and message.from_user.id in self.admins and bool(message.text)
-                and not message.text.startswith("/"))
+                and not (message.text or "").startswith("/"))
 
 
 def register(app: Application) -> None:
     restrict(app, ADMIN_COMMANDS, (ADMIN,))
+    restrict(app, STAFF_COMMANDS, STAFF)
+    app.add_handler(CommandHandler("gaps", gaps))
     app.add_handler(CommandHandler("proposals", proposals))
-    app.add_handler(CallbackQueryHandler(on_edit_button, pattern=r"^pe:"))
-    app.add_handler(CallbackQueryHandler(on_decide_button, pattern=r"^p[ar]:"))
+    # each refuses malformed data in its own words, after the role check
+    app.add_handler(CallbackQueryHandler(on_faq_choice, pattern=FaqChoice.prefix_pattern()))
+    app.add_handler(CallbackQueryHandler(on_edit_button, pattern=ProposalEdit.prefix_pattern()))
+    app.add_handler(CallbackQueryHandler(on_decide_button,
+                                         pattern=ProposalDecision.prefix_pattern()))
 
 
 def register_edit_replies(app: Application, group: int) -> None:
     """Before the exporter router of the same group: only admins' replies match here."""
-    admins = app.bot_data["services"].settings.admin_ids
+    admins = services_of(app).settings.admin_ids
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
                                    & _AdminReply(admins), on_edit_reply), group=group)

@@ -1,0 +1,291 @@
+"""Every inline keyboard of the bot, built from the button data of bot/telegram/buttons.py.
+
+Services that queue a message with buttons store a :class:`Keyboard` (a kind and its
+arguments); OUTBOX maps each kind to the builder that renders it when the outbox sender
+sends the row (registered in bot/app.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import t
+from bot.services import documents as document_rules
+from bot.services import spikes as spike_rules
+from bot.services import tickets as ticket_rules
+from bot.services.answers import AnswerService, Reply
+from bot.services.applications import label
+from bot.services.broadcasts import ALL, OPEN, BroadcastView
+from bot.services.documents import REJECT_REASONS, ItemView
+from bot.services.outbox import Keyboard
+from bot.services.precheck import CURRENCIES, OTHER, STEPS, PrecheckKB
+from bot.services.proposals import ProposalView
+from bot.telegram.buttons import (
+    AskOfficer,
+    BroadcastChoice,
+    Button,
+    Category,
+    Destination,
+    DocVerdict,
+    FaqChoice,
+    Feedback,
+    Language,
+    LeaveTicket,
+    PrecheckAnswer,
+    PrecheckEdit,
+    ProposalDecision,
+    ProposalEdit,
+    Rating,
+    RatingComment,
+    SpikeDraft,
+    StatusPage,
+    TicketAction,
+    Topic,
+    UploadChoice,
+    UploadStart,
+)
+
+Rows = list[list[InlineKeyboardButton]]
+# a document's state, in the checklist and on the buttons that name it
+STATUS_ICONS = {"missing": "⬜", "received": "🕓", "accepted": "✅", "rejected": "❌"}
+
+
+def button(label_: str, data: Button) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label_, callback_data=data.pack())
+
+
+def rows(buttons: Sequence[InlineKeyboardButton], width: int) -> Rows:
+    return [list(buttons[i:i + width]) for i in range(0, len(buttons), width)]
+
+
+# -- exporters: the FAQ ---------------------------------------------------------------------
+
+def reply_keyboard(reply: Reply, answers: AnswerService) -> InlineKeyboardMarkup | None:
+    """Buttons under a reply: helpful?, did-you-mean topics, destinations, topic menu."""
+    lang = reply.lang
+    lines: Rows = []
+    if reply.outcome == "ask_destination":
+        lines += destination_rows(answers, lang)
+    if reply.outcome == "suggest":
+        lines += [[button(title, Topic(tid))] for tid, title in reply.suggestions]
+    if reply.outcome in ("suggest", "no_match") or reply.confirm or reply.offer_officer:
+        lines.append([button(t("tk_ask_officer", lang), AskOfficer())])
+    if reply.outcome in ("suggest", "no_match"):
+        lines.append([button(t("cmd_topics", lang), Category())])
+    if reply.outcome == "answer" and reply.query_id is not None:
+        lines.append([button(f"{t('helpful_question', lang)} 👍", Feedback(reply.query_id, True)),
+                      button("👎", Feedback(reply.query_id, False))])
+    return InlineKeyboardMarkup(lines) if lines else None
+
+
+def destination_rows(answers: AnswerService, lang: str) -> Rows:
+    kb = answers.kb
+    buttons = [button(kb.countries[iso].name[lang], Destination(iso)) for iso in kb.ask_buttons]
+    buttons.append(button(t("other_country", lang), Destination(Destination.OTHER)))
+    return rows(buttons, 2)
+
+
+def start_menu(lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(t("cmd_topics", lang), Category()),
+                                  button(t("cmd_lang", lang), Language())]])
+
+
+def categories(names: Iterable[str], lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(rows([button(t(f"category_{c}", lang), Category(c))
+                                      for c in names], 2))
+
+
+def category_topics(topics: Iterable[tuple[str, str]], lang: str) -> InlineKeyboardMarkup:
+    lines = [[button(title, Topic(tid))] for tid, title in topics]
+    lines.append([button(t("back", lang), Category())])
+    return InlineKeyboardMarkup(lines)
+
+
+def languages() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button("🇮🇩 Bahasa Indonesia", Language("id")),
+                                  button("🇬🇧 English", Language("en"))]])
+
+
+def after_thumbs_down(topics: Iterable[tuple[str, str]], lang: str) -> InlineKeyboardMarkup:
+    """👎: the topics the question was also close to, and the way to an officer."""
+    lines = [[button(title, Topic(tid))] for tid, title in topics]
+    lines.append([button(t("tk_ask_officer", lang), AskOfficer())])
+    return InlineKeyboardMarkup(lines)
+
+
+# -- exporters: tickets -----------------------------------------------------------------------
+
+def back_to_faq(lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(t("tk_back", lang), LeaveTicket())]])
+
+
+def rating(ticket_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button("⭐" * n, Rating(ticket_id, n)) for n in range(1, 6)]])
+
+
+def rating_comment(ticket_id: int, lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(t("tk_add_comment", lang), RatingComment(ticket_id))]])
+
+
+# -- officers: tickets and knowledge ----------------------------------------------------------
+
+def ticket_card(ticket_id: int, closed: bool, claimed: bool, lang: str) -> InlineKeyboardMarkup:
+    if closed:
+        return InlineKeyboardMarkup([[
+            button(t("tk_btn_reopen", lang), TicketAction(TicketAction.REOPEN, ticket_id)),
+            button(t("tk_btn_faq", lang), TicketAction(TicketAction.FAQ, ticket_id))]])
+    line = [button(t("tk_btn_close", lang), TicketAction(TicketAction.CLOSE, ticket_id))]
+    if not claimed:
+        line.insert(0, button(t("tk_btn_claim", lang), TicketAction(TicketAction.CLAIM, ticket_id)))
+    return InlineKeyboardMarkup([line])
+
+
+def faq_choice(ticket_id: int, topics: Iterable[tuple[str, str]],
+               lang: str) -> InlineKeyboardMarkup:
+    """A ticket's answer as a new FAQ entry, or as a sample question of a close one."""
+    lines = [[button(t("tk_faq_new", lang), FaqChoice(ticket_id, None))]]
+    lines += [[button(title, FaqChoice(ticket_id, tid))] for tid, title in topics]
+    return InlineKeyboardMarkup(lines)
+
+
+def proposal(view: ProposalView, lang: str) -> InlineKeyboardMarkup:
+    decide = [button(t("prop_approve", lang), ProposalDecision(view.id, True)),
+              button(t("prop_reject", lang), ProposalDecision(view.id, False))]
+    if view.kind == "sample":
+        return InlineKeyboardMarkup([decide])
+
+    def edit(field: str) -> InlineKeyboardButton:
+        return button(t(f"prop_edit_{field}", lang), ProposalEdit(view.id, field))
+
+    only = t("prop_id_only_on" if view.id_only else "prop_id_only_off", lang)
+    return InlineKeyboardMarkup([
+        [edit("ti"), edit("te")],
+        [edit("ai"), edit("ae")],
+        [button(only, ProposalEdit(view.id, "io"))],
+        decide,
+    ])
+
+
+def spike_draft(alert_id: int, lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(t("spike_draft_button", lang), SpikeDraft(alert_id))]])
+
+
+def broadcast_draft(view: BroadcastView, lang: str) -> InlineKeyboardMarkup:
+    def mark(chosen: bool, text: str) -> str:
+        return f"• {text}" if chosen else text
+
+    def choice(name: str) -> BroadcastChoice:
+        return BroadcastChoice(view.id, name)
+
+    lines = [[button(mark(view.audience == ALL, t("bc_button_all", lang)), choice(ALL)),
+              button(mark(view.audience == OPEN, t("bc_button_open", lang)), choice(OPEN))]]
+    # commodity names come from imported data: cut for the button, the index is the data
+    goods = [button(mark(view.commodity == name, name[:40]), choice(f"c{i}"))
+             for i, name in enumerate(view.commodities)]
+    lines += rows(goods, 2)
+    lines.append([button(t("bc_send_button", lang), choice("send")),
+                  button(t("bc_cancel_button", lang), choice("cancel"))])
+    return InlineKeyboardMarkup(lines)
+
+
+# -- exporters: status and documents ------------------------------------------------------------
+
+def closed_lists(closed: Iterable[tuple[str, int]], lang: str) -> InlineKeyboardMarkup:
+    """One button per final status (issued, rejected, cancelled) that lists them."""
+    return InlineKeyboardMarkup([
+        [button(t("status_list_button", lang, status=label(status, lang), count=count),
+                StatusPage(status[0]))] for status, count in closed])
+
+
+def closed_more(page: StatusPage, lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(t("status_list_more", lang), page)]])
+
+
+def upload(application_id: int, lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button(t("doc_upload_button", lang),
+                                         UploadStart(application_id))]])
+
+
+def document_choice(upload_id: int, items: Iterable[ItemView], name: Callable[[str], str],
+                    lang: str) -> InlineKeyboardMarkup:
+    """Which document an uploaded file is: each of the checklist's, then cancel."""
+    lines = [[button(f"{STATUS_ICONS[i.status]} {name(i.doc_id)}", UploadChoice(upload_id, i.doc_id))]
+             for i in items]
+    lines.append([button(t("doc_cancel_button", lang), UploadChoice(upload_id, None))])
+    return InlineKeyboardMarkup(lines)
+
+
+def verdict(upload_id: int, lang: str = "id") -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[
+        button(t("doc_accept_button", lang), DocVerdict(upload_id, DocVerdict.ACCEPT)),
+        button(t("doc_reject_button", lang), DocVerdict(upload_id, DocVerdict.REASONS))]])
+
+
+def reject_reasons(upload_id: int, lang: str = "id") -> InlineKeyboardMarkup:
+    lines = [[button(t(f"doc_reason_{code}", lang), DocVerdict(upload_id, DocVerdict.REASONS, code))]
+             for code in REJECT_REASONS]
+    lines.append([button(t("doc_back_button", lang), DocVerdict(upload_id, DocVerdict.BACK))])
+    return InlineKeyboardMarkup(lines)
+
+
+# -- exporters: the pre-submission check ---------------------------------------------------------
+
+def precheck_question(step: str, kb: PrecheckKB, lang: str) -> InlineKeyboardMarkup | None:
+    """Buttons where the answer is a choice; None where free text is expected."""
+    def choice(text: str, value: str) -> InlineKeyboardButton:
+        return button(text, PrecheckAnswer(step, value))
+
+    if step == "commodity":
+        buttons = [choice(c.name[lang], c.id) for c in kb.commodities.values()]
+        buttons.append(choice(t("pc_commodity_other", lang), OTHER))
+        return InlineKeyboardMarkup(rows(buttons, 2))
+    if step == "destination":
+        return InlineKeyboardMarkup(rows([choice(c.name[lang], c.iso)
+                                          for c in kb.countries.values()], 3))
+    if step == "form":
+        return InlineKeyboardMarkup(rows([choice(f, f) for f in kb.forms()], 2))
+    if step == "currency":
+        return InlineKeyboardMarkup(rows([choice(c, c) for c in CURRENCIES], 5))
+    if step == "application_date":
+        return InlineKeyboardMarkup([[choice(t("pc_today", lang), "today")]])
+    return None
+
+
+def precheck_summary(lang: str) -> InlineKeyboardMarkup:
+    """Under the summary: change one answer, or hand the answers to an officer."""
+    edits = [button(t("pc_edit", lang, label=t(f"pc_label_{step}", lang)), PrecheckEdit(step))
+             for step in STEPS]
+    return InlineKeyboardMarkup(rows(edits, 2)
+                                + [[button(t("tk_ask_officer", lang), AskOfficer(True))]])
+
+
+# -- queued messages -------------------------------------------------------------------------------
+
+# a keyboard a handler built, queued when its direct reply could not be sent
+INLINE = "inline"
+
+
+def stored(markup: InlineKeyboardMarkup) -> Keyboard:
+    return Keyboard(INLINE, markup.to_dict())
+
+
+def _ticket_card(args: Mapping[str, Any]) -> InlineKeyboardMarkup:
+    return ticket_card(int(args["ticket"]), bool(args["closed"]), bool(args["claimed"]),
+                       str(args["lang"]))
+
+
+# kind -> builder of the buttons under a queued message, rendered when it is sent
+OUTBOX: dict[str, Callable[[Mapping[str, Any]], InlineKeyboardMarkup]] = {
+    INLINE: lambda args: InlineKeyboardMarkup.de_json(dict(args), None),
+    ticket_rules.CARD_KEYBOARD: _ticket_card,
+    ticket_rules.BACK_KEYBOARD: lambda args: back_to_faq(str(args["lang"])),
+    ticket_rules.RATING_KEYBOARD: lambda args: rating(int(args["ticket"])),
+    document_rules.UPLOAD_KEYBOARD: lambda args: upload(int(args["application"]),
+                                                        str(args["lang"])),
+    document_rules.VERDICT_KEYBOARD: lambda args: verdict(int(args["upload"]),
+                                                          str(args["lang"])),
+    spike_rules.DRAFT_KEYBOARD: lambda args: spike_draft(int(args["alert"]), str(args["lang"])),
+}

@@ -1,0 +1,90 @@
+"""The exporter's conversation router: where a private message (or an "ask an officer"
+button) goes, decided in one place and dispatched to one feature's function.
+
+Before any FAQ matching (group -1): an open /cek check, a pending ticket question, a
+rating comment or an open ticket claims the message, in that order, read in one query
+(`ConversationLookup`). Whatever is left is a question for the FAQ, and a question that
+asks for a person opens a ticket. The features never call each other.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.telegram.buttons import AskOfficer
+from handlers import exporter, precheck, tickets_exporter
+from handlers.common import Context, is_private, pressed
+
+
+async def route_exporter_message(update: Update, context: Context) -> None:
+    """Runs before the FAQ: hands the message to the conversation that claims it and
+    stops there; the FAQ gets what none claims."""
+    message = update.message
+    if not is_private(update) or message is None:
+        return
+    if message.text and message.text.startswith("/"):
+        return
+    svc = context.services
+    who = context.person
+    pending_question = bool(context.user_state.get("ticket_question_pending")) \
+        and bool(message.text)
+    # one query decides; most messages are FAQ questions and leave right here
+    state = await svc.db.run(svc.conversations.of, who.id)
+    if state.check_step is not None:
+        # the /cek flow is asking this user something: it claims the message first
+        if not filters.StatusUpdate.ALL.check_update(update):
+            await precheck.on_text(update, context)
+            raise ApplicationHandlerStop
+        return
+    active_id, comment_pending = state.open_ticket, state.comment_pending
+    if not (pending_question or comment_pending or active_id):
+        return
+    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+    if (message.document or message.photo) and svc.documents.expects_file(who.id, reply_to):
+        return      # an upload for an application's checklist, not a ticket attachment
+    if pending_question and message.text:
+        context.user_state.pop("ticket_question_pending", None)
+        await tickets_exporter.escalate(update, context, message.text.strip())
+        raise ApplicationHandlerStop
+    if comment_pending and message.text \
+            and await tickets_exporter.take_comment(update, context, message.text):
+        raise ApplicationHandlerStop
+    if active_id and await tickets_exporter.follow_up(update, context, active_id, message):
+        raise ApplicationHandlerStop
+
+
+async def question(update: Update, context: Context) -> None:
+    """Any text in a private chat that nothing claimed is a question for the FAQ."""
+    text = update.message.text if update.message is not None else None
+    if not await exporter.answer_question(update, context, text or ""):
+        await tickets_exporter.escalate(update, context)
+
+
+async def ask_officer(update: Update, context: Context) -> None:
+    """o:ask under an answer: the last question goes to an officer; o:cek under the /cek
+    summary: the check's answers do."""
+    query, button = pressed(update, AskOfficer)
+    await query.answer()
+    answers = precheck.answers_for_officer(context, context.person.id) \
+        if button is not None and button.with_check else None
+    await tickets_exporter.escalate(update, context, answers)
+
+
+def register_claims(app: Application, group: int) -> None:
+    """In its own group, before any FAQ matching and any file handler."""
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+                                   & ~filters.COMMAND, route_exporter_message), group=group)
+
+
+def register_questions(app: Application) -> None:
+    """After every module's commands and buttons."""
+    app.add_handler(CallbackQueryHandler(ask_officer, pattern=AskOfficer.pattern))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+                                   & filters.TEXT & ~filters.COMMAND, question))

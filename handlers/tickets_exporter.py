@@ -1,0 +1,124 @@
+"""Tickets, the exporter's side: ask an officer, follow up, go back to the FAQ, rate."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.i18n import t
+from bot.telegram import keyboards
+from bot.telegram.buttons import LeaveTicket, Rating, RatingComment
+from handlers.common import Context, escape, flush_officers, pressed, refuse_button, send
+
+RECENT_QUESTION_MINUTES = 30
+
+
+async def escalate(update: Update, context: Context, question: str | None = None) -> None:
+    """Open (or reuse) a ticket with this question, or the last one asked recently."""
+    svc = context.services
+    who = context.person
+    lang = who.lang
+    tried: list[tuple[str, float]] = []
+    outcome = "direct"          # /petugas TEXT: the bot showed nothing for it
+    if question is None:
+        last = svc.answers.last_question(who.id, RECENT_QUESTION_MINUTES)
+        if last is None:
+            context.user_state["ticket_question_pending"] = True
+            await send(update, context, t("tk_need_question", lang))
+            return
+        # the card tells officers exactly what the exporter was shown
+        question, outcome, tried = last
+    # the whole question is kept: the card shows its start, the rest follows the card
+    view, created = svc.tickets.open(who.id, question, tried, outcome)
+    keyboard = keyboards.back_to_faq(lang)
+    if not svc.tickets.officer_chats():
+        # stored for /queue, but no officer is reachable through the bot: say so
+        phone = svc.settings.office.phone
+        text = t("tk_no_officers", lang, id=view.id, phone=escape(phone)) if phone else \
+            t("tk_no_officers_nophone", lang, id=view.id)
+        await send(update, context, text, keyboard)
+        return
+    expect = svc.tickets.expectation(lang)
+    key = "tk_opened" if created else "tk_added"
+    # stored with its card already: the exporter hears it first, then the card goes
+    await send(update, context, t(key, lang, id=view.id, expect=expect), keyboard)
+    await flush_officers(context)
+
+
+async def officer_command(update: Update, context: Context) -> None:
+    """/officer, /petugas: talk to a human."""
+    text = " ".join(context.args or []).strip()
+    # zero-width or symbol-only "questions" would open a ticket no officer can read
+    await escalate(update, context, text if any(ch.isalnum() for ch in text) else None)
+
+
+async def take_comment(update: Update, context: Context, text: str) -> bool:
+    """The text as the comment of the exporter's last rating; False if none waits for one."""
+    if not context.services.tickets.take_comment(context.person.id, text.strip()):
+        return False
+    await send(update, context, t("tk_comment_saved", context.lang))
+    return True
+
+
+async def follow_up(update: Update, context: Context, ticket_id: int, message: Message) -> bool:
+    """A message while a ticket is open goes to the officers; False if the ticket is gone."""
+    svc = context.services
+    who = context.person
+    view = svc.tickets.get(ticket_id)
+    if view is None:
+        return False
+    label = message.text or message.caption or f"[{_kind(message)}]"
+    # stored and queued for the officers in one transaction before the exporter hears
+    # "forwarded": text is re-rendered (escaped) for them, media is copied as it is
+    media = None if message.text else (message.chat_id, message.message_id)
+    view = svc.tickets.add_exporter_message(view.id, who.id, label, media)
+    key = "tk_followup_ok" if svc.tickets.officer_chats() else "tk_followup_stored"
+    await send(update, context, t(key, who.lang, id=view.id), keyboards.back_to_faq(who.lang))
+    await flush_officers(context)
+    return True
+
+
+def _kind(message: Message) -> str:
+    for kind in ("photo", "document", "voice", "video", "sticker", "audio", "location"):
+        if getattr(message, kind, None):
+            return kind
+    return "message"
+
+
+async def on_leave(update: Update, context: Context) -> None:
+    """o:back: the exporter's next messages are questions for the FAQ again."""
+    query, _ = pressed(update, LeaveTicket)
+    await query.answer()
+    context.services.tickets.detach(context.person.id)
+    await send(update, context, t("tk_detached", context.lang))
+
+
+async def on_rating(update: Update, context: Context) -> None:
+    """r:TICKET:STARS under a closed ticket."""
+    query, rating = pressed(update, Rating)
+    lang = context.lang
+    if rating is None or not context.services.tickets.rate(rating.ticket, context.person.id,
+                                                           rating.stars):
+        await refuse_button(update, context)
+        return
+    await query.answer(t("tk_rated", lang))
+    await send(update, context, t("tk_rated", lang), keyboards.rating_comment(rating.ticket, lang))
+    await flush_officers(context)
+
+
+async def on_comment(update: Update, context: Context) -> None:
+    """o:comment:TICKET: the next text is the rating's comment."""
+    query, comment = pressed(update, RatingComment)
+    if comment is None or not context.services.tickets.start_comment(comment.ticket,
+                                                                     context.person.id):
+        await refuse_button(update, context)
+        return
+    await query.answer()
+    await send(update, context, t("tk_comment_prompt", context.lang))
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler(["officer", "petugas"], officer_command))
+    app.add_handler(CallbackQueryHandler(on_leave, pattern=LeaveTicket.pattern))
+    app.add_handler(CallbackQueryHandler(on_rating, pattern=Rating.pattern))
+    app.add_handler(CallbackQueryHandler(on_comment, pattern=RatingComment.pattern))
