@@ -25,9 +25,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
-from knowledge.loader import Knowledge
+from knowledge.loader import Country, Knowledge, Place
+from knowledge.phrases import PhraseRules
 
 COUNTRY_TOKEN = "negaratujuan"
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
@@ -147,7 +149,7 @@ class Normalizer:
 
     def __init__(self, kb: Knowledge) -> None:
         spec = kb.normalize
-        self.phrases = [(re.compile(p), r) for p, r in (spec.get("phrases") or {}).items()]
+        self.phrases = PhraseRules((spec.get("phrases") or {}).items())
         self.words: dict[str, str] = {str(k): str(v) for k, v in (spec.get("words") or {}).items()}
         self.stopwords = frozenset(spec.get("stopwords") or ()) | frozenset(
             spec.get("filler") or ())
@@ -159,7 +161,7 @@ class Normalizer:
         self.markers = {lang: frozenset(markers.get(lang) or ()) for lang in ("id", "en")}
         # every place an exporter may name: the table's countries and the ones it does
         # not cover (kb.places), which are recognised so the answer can say so
-        places = (*kb.countries.values(), *kb.places.values())
+        places: tuple[Country | Place, ...] = (*kb.countries.values(), *kb.places.values())
         alias_to_iso = {a: p.iso for p in places for a in p.aliases}
         cued = {a: p.iso for p in places for a in p.aliases_cued}
         self._alias_to_iso = {**alias_to_iso, **cued}
@@ -215,9 +217,7 @@ class Normalizer:
             low = pattern.sub(_country_token, low)
         if country is None and self._fuzzy_aliases:
             country, low = self._fuzzy_country(low)
-        low = f" {low} "
-        for pattern, repl in self.phrases:
-            low = pattern.sub(repl, low)
+        low = self.phrases(f" {low} ")
         words = tuple(self.words.get(w, w) for w in _WORD.findall(low))
         tokens = tuple(w for w in words if w not in self.stopwords)
         return Normalized(tokens=tokens, words=words, country=country, lang=lang)
@@ -298,12 +298,17 @@ class Matcher:
         # words used by more than half of the entries tell no topic apart
         self.common_idf = math.log(1 + 2)
         self.vocab = tuple(sorted(self.idf))
-        self._postings: dict[str, list[int]] = defaultdict(list)
-        self._entry_rows: dict[str, list[int]] = defaultdict(list)
+        # the scoring of a query runs on arrays: entries are numbered in the order of
+        # their ids (ties go to the smaller id, as a sort by id would), samples by row
+        self._eids = sorted(self.entry_vocab)
+        entry_no = {eid: n for n, eid in enumerate(self._eids)}
+        self._row_entry = np.array([entry_no[e] for e in self.sample_entry], dtype=np.intp)
+        self._row_text = np.array(self.sample_text, dtype=object)
+        postings: dict[str, list[int]] = defaultdict(list)
         for i, tokens in enumerate(self.sample_tokens):
-            self._entry_rows[self.sample_entry[i]].append(i)
             for token in tokens:
-                self._postings[token].append(i)
+                postings[token].append(i)
+        self._postings = {t: np.array(rows, dtype=np.intp) for t, rows in postings.items()}
         self.weights = (0.3, 0.4, 0.3)
         self.typo_cutoff = 80.0
         self.fuzzy_scorer = fuzz.token_set_ratio
@@ -362,6 +367,14 @@ class Matcher:
         self.unknown_weight = (self.unknown_idf ** p) * self.unknown_factor
         self.sample_norm = [math.sqrt(sum(self.weight[t] ** 2 for t in toks))
                             for toks in self.sample_tokens]
+        self._row_norm = np.array(self.sample_norm, dtype=np.float64)
+        # per word: the entries using it and how much of a query's weight each covers
+        floor = self.share_floor
+        entry_no = {eid: n for n, eid in enumerate(self._eids)}
+        self._coverage = {
+            t: (np.array([entry_no[e] for e in shares], dtype=np.intp),
+                np.array([floor + (1.0 - floor) * v for v in shares.values()]))
+            for t, shares in self._share.items()}
 
     def _correct_uncached(self, token: str) -> str:
         """Map a misspelt word to a known one ('registarsi' -> 'daftar', 'statsu' -> 'status').
@@ -475,47 +488,46 @@ class Matcher:
             weights[COUNTRY_TOKEN] = self.idf.get(COUNTRY_TOKEN, 1.0) * self.passing_country
         total = sum(weights.values())
         # coverage first (cheap, per word): it also picks the entries worth a closer look
-        floor = self.share_floor
-        covered: dict[str, float] = defaultdict(float)
+        covered = np.zeros(len(self._eids))
         for t, w in weights.items():
-            for eid, share in self._share.get(t, {}).items():
-                covered[eid] += w * (floor + (1.0 - floor) * share)
-        if not covered:
+            hit = self._coverage.get(t)
+            if hit is not None:
+                covered[hit[0]] += w * hit[1]
+        used = np.flatnonzero(covered)
+        if not used.size:
             return Match(candidates=(), normalized=norm)
-        shortlist = set(sorted(covered, key=lambda e: (-covered[e], e))[:self.shortlist])
-        # the samples sharing a word with the query, from the postings, and the weight they
-        # share with it (the cosine's numerator) in the same pass: per-sample set
-        # intersections were a third of the time of a match
-        shared: dict[int, float] = defaultdict(float)
+        # a stable sort keeps equal coverage in id order
+        shortlist = used[np.argsort(-covered[used], kind="stable")[:self.shortlist]]
+        in_shortlist = np.zeros(len(self._eids), dtype=bool)
+        in_shortlist[shortlist] = True
+        # the samples sharing a word with the query, from the postings, and the weight
+        # they share with it (the cosine's numerator)
+        shared = np.zeros(len(self.sample_text))
         for t in tokens:
-            w2 = weights[t] * weights[t]
-            for i in self._postings.get(t, ()):
-                shared[i] += w2
-        entry_of = self.sample_entry
-        rows = [i for i in shared if i != exclude and entry_of[i] in shortlist]
-        if not rows:
+            posting = self._postings.get(t)
+            if posting is not None:
+                shared[posting] += weights[t] * weights[t]
+        rows = np.flatnonzero(shared)
+        rows = rows[in_shortlist[self._row_entry[rows]]]
+        if exclude is not None:
+            rows = rows[rows != exclude]
+        if not rows.size:
             return Match(candidates=(), normalized=norm)
-        fuzzy: dict[str, float] = {}
-        choices = [self.sample_text[i] for i in rows]
-        for _, score, pos in process.extract(query, choices, scorer=self.fuzzy_scorer,
-                                             limit=None):
-            eid = entry_of[rows[pos]]
-            if score > fuzzy.get(eid, -1.0):
-                fuzzy[eid] = score
+        row_entry = self._row_entry[rows]
+        fuzzy = np.full(len(self._eids), -1.0)
+        np.maximum.at(fuzzy, row_entry, process.cdist(
+            [query], self._row_text[rows], scorer=self.fuzzy_scorer, dtype=np.float64,
+            workers=1)[0])
         qnorm = math.sqrt(sum(w * w for w in weights.values()))
-        cosine: dict[str, float] = {}
-        sample_norm = self.sample_norm
-        for i in rows:
-            cos = shared[i] / (qnorm * sample_norm[i])
-            eid = entry_of[i]
-            if cos > cosine.get(eid, -1.0):
-                cosine[eid] = cos
+        cosine = np.full(len(self._eids), -1.0)
+        np.maximum.at(cosine, row_entry, shared[rows] / (qnorm * self._row_norm[rows]))
         wf, wc, wv = self.weights
         scored = []
-        for eid, fz in fuzzy.items():
-            coverage = covered.get(eid, 0.0) / total
-            score = wf * fz + wc * 100.0 * coverage + wv * 100.0 * cosine.get(eid, 0.0)
-            scored.append(Candidate(eid, round(score, 2)))
+        for n in np.flatnonzero(fuzzy >= 0.0).tolist():
+            coverage = float(covered[n]) / total
+            score = (wf * float(fuzzy[n]) + wc * 100.0 * coverage
+                     + wv * 100.0 * float(cosine[n]))
+            scored.append(Candidate(self._eids[n], round(score, 2)))
         scored.sort(key=lambda c: (-c.score, c.id))
         anchors = self.normalize.anchors
         # a known word that tells topics apart: not the destination, not a word most

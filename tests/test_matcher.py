@@ -249,3 +249,39 @@ def test_asking_what_the_bot_can_do_gets_its_introduction(
 def test_everyday_phrasings(matcher: Matcher, text: str, topic: str) -> None:
     match = matcher.match(text)
     assert (match.smalltalk or (match.best.id if match.best else None)) == topic
+
+
+def test_gated_phrase_rules_equal_every_rule_in_order(matcher: Matcher) -> None:
+    # the phrase rules are tried only where a match can begin (knowledge/phrases.py);
+    # on every sample question and every message of the question sets that must give
+    # exactly what running all of them in order gives
+    import yaml
+
+    rules = matcher.normalize.phrases
+    texts = list(matcher.sample_source)
+    for path in sorted((ROOT / "tests" / "data").glob("questions*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts += [q["q"] for q in data["questions"]] + list(data["out_of_scope"])
+    gated = 0
+    for text in texts:
+        low = f" {text.lower()} "
+        assert rules(low) == rules.sequential(low), text
+        gated += 1
+    assert gated > 2000 and len(rules) > 50
+
+
+@pytest.mark.parametrize("pattern, must_begin", [
+    (r"\b(belum|blm)\s+terbit\b", {"bel", "blm"}),
+    (r"\bform\s+(be|bi)\b", {"for"}),
+    (r"(?<!&\s)\bco\b", {"co"}),
+    (r"\bhs\b", {"hs"}),
+    (r"\b(di)?approve", {"dia", "app"}),
+    (r"\s+x", None),                      # \s: too many characters to list: always tried
+    (r"\b(a|b?)c", {"ac", "bc", "c"}),
+    (r"\b(?=x)", None),                   # an empty match: always tried
+])
+def test_phrase_rule_beginnings(pattern: str, must_begin: set[str] | None) -> None:
+    from knowledge.phrases import beginnings
+
+    found = beginnings(pattern)
+    assert (None if found is None else set(found)) == must_begin
