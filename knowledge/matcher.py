@@ -34,6 +34,11 @@ from knowledge.phrases import PhraseRules
 COUNTRY_TOKEN = "negaratujuan"
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _WORD = re.compile(r"[a-z0-9_]+")
+import os
+ANSWER_WEIGHT = float(os.environ.get("AW", "1"))
+ANSWER_IDF = float(os.environ.get("AI", "0.5"))
+_TAGS = re.compile(r"<[^>]+>|\{[a-z_]+\}")
+_NUMBERISH = re.compile(r"\d+[a-z]{0,3}")
 # "tolonggg", "lamaaa bangettt": a letter typed three times or more is one letter
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
 # reduplication written "terbit2" or "aktif-aktif" means the word itself
@@ -279,6 +284,19 @@ class Matcher:
             vocab_by_entry[entry.id].update(keyword_tokens)
             for token in keyword_tokens:
                 uses[token][entry.id] += 1
+        self._answer_only: set[str] = set()
+        if ANSWER_WEIGHT:
+            known = set(uses)
+            for entry in kb.entries.values():
+                answer_tokens: set[str] = set()
+                for lang in ("id", "en"):
+                    text = _TAGS.sub(" ", entry.answer.get(lang, ""))
+                    answer_tokens.update(self.normalize(text).tokens)
+                answer_tokens -= known
+                self._answer_only.update(answer_tokens)
+                vocab_by_entry[entry.id].update(answer_tokens)
+                for token in answer_tokens:
+                    uses[token][entry.id] += ANSWER_WEIGHT
         self.entry_vocab = {k: frozenset(v) for k, v in vocab_by_entry.items()}
         # share of a word's evidence an entry holds, relative to the entry using it most:
         # "verifikasi" in 5 activation samples and 1 processing-time sample points at
@@ -364,6 +382,8 @@ class Matcher:
         self.weight = {t: v ** p for t, v in self.idf.items()}
         if COUNTRY_TOKEN in self.weight:
             self.weight[COUNTRY_TOKEN] *= self.country_weight
+        for t in self._answer_only:
+            self.weight[t] *= ANSWER_IDF
         self.unknown_weight = (self.unknown_idf ** p) * self.unknown_factor
         self.sample_norm = [math.sqrt(sum(self.weight[t] ** 2 for t in toks))
                             for toks in self.sample_tokens]
@@ -472,6 +492,9 @@ class Matcher:
                    country_asked: bool | None = None) -> Match:
         talk = self.normalize.smalltalk(norm)
         tokens = tuple(dict.fromkeys(self._correct(t) for t in norm.tokens))
+        # a number the knowledge base does not use ("10 hari", "2x", "25rb", "8 bulan")
+        # says nothing about the topic: neutral, not evidence against it
+        tokens = tuple(t for t in tokens if t in self.idf or not _NUMBERISH.fullmatch(t))
         # a question that opens or closes politely ("selamat pagi ... terima kasih") is
         # about its question, not about thanking: the courtesy words leave the query
         content = tuple(t for t in tokens if t not in self._courtesy)
