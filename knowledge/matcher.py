@@ -7,13 +7,16 @@ normalisation, a token lookup and one rapidfuzz pass over the candidate samples.
 Score of an entry = 0.3 fuzzy + 0.4 coverage + 0.3 cosine, where
   * fuzzy: best token_set_ratio between the query and one of the entry's samples,
   * coverage: the share of the query's information (IDF-weighted words) that the
-    entry's vocabulary explains, each word counted by how strongly the entry uses it
+    entry's vocabulary (samples, keywords, and at half weight the words only its
+    answer uses) explains, each word counted by how strongly the entry uses it
     relative to the entry using it most (share_floor 0.6 .. 1.0); words the knowledge
     base has never seen count against it (1.0 x the rarest word's weight), which is
-    what keeps out-of-scope messages out,
+    what keeps out-of-scope messages out; a number it has never seen is neutral,
   * cosine: best IDF-weighted cosine between the query and one sample.
 Misspelt words (5+ letters, same first letter) are first corrected towards the
-knowledge base's words and the slang keys of normalize.yaml.
+knowledge base's words and the slang keys of normalize.yaml. A message with a word of
+other business (normalize.yaml: `foreign` without an SKA word, `unrelated` always) is
+never answered outright.
 """
 
 from __future__ import annotations
@@ -34,9 +37,7 @@ from knowledge.phrases import PhraseRules
 COUNTRY_TOKEN = "negaratujuan"
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _WORD = re.compile(r"[a-z0-9_]+")
-import os
-ANSWER_WEIGHT = float(os.environ.get("AW", "1"))
-ANSWER_IDF = float(os.environ.get("AI", "0.5"))
+# the markup and placeholders of an answer, which are no words of it
 _TAGS = re.compile(r"<[^>]+>|\{[a-z_]+\}")
 _NUMBERISH = re.compile(r"\d+[a-z]{0,3}")
 # "tolonggg", "lamaaa bangettt": a letter typed three times or more is one letter
@@ -162,6 +163,7 @@ class Normalizer:
         self.thanks = frozenset(spec.get("thanks") or ())
         self.anchors = frozenset(spec.get("anchors") or ())
         self.foreign = frozenset(spec.get("foreign") or ())
+        self.unrelated = frozenset(spec.get("unrelated") or ())
         markers = spec.get("language_markers") or {}
         self.markers = {lang: frozenset(markers.get(lang) or ()) for lang in ("id", "en")}
         # every place an exporter may name: the table's countries and the ones it does
@@ -284,19 +286,21 @@ class Matcher:
             vocab_by_entry[entry.id].update(keyword_tokens)
             for token in keyword_tokens:
                 uses[token][entry.id] += 1
+        # Words only an answer uses ("lengkap", "header", "timeout"): the people who ask
+        # have read the same facts the answers state, so such a word is some evidence
+        # for its entry, and above all no longer an unknown word counted against every
+        # entry. Words the samples or keywords already use keep the samples' evidence.
         self._answer_only: set[str] = set()
-        if ANSWER_WEIGHT:
-            known = set(uses)
-            for entry in kb.entries.values():
-                answer_tokens: set[str] = set()
-                for lang in ("id", "en"):
-                    text = _TAGS.sub(" ", entry.answer.get(lang, ""))
-                    answer_tokens.update(self.normalize(text).tokens)
-                answer_tokens -= known
-                self._answer_only.update(answer_tokens)
-                vocab_by_entry[entry.id].update(answer_tokens)
-                for token in answer_tokens:
-                    uses[token][entry.id] += ANSWER_WEIGHT
+        known = set(uses)
+        for entry in kb.entries.values():
+            answer_tokens: set[str] = set()
+            for lang in ("id", "en"):
+                answer_tokens.update(self.normalize(_TAGS.sub(" ", entry.answer.get(lang, ""))).tokens)
+            answer_tokens -= known
+            self._answer_only.update(answer_tokens)
+            vocab_by_entry[entry.id].update(answer_tokens)
+            for token in answer_tokens:
+                uses[token][entry.id] += 1
         self.entry_vocab = {k: frozenset(v) for k, v in vocab_by_entry.items()}
         # share of a word's evidence an entry holds, relative to the entry using it most:
         # "verifikasi" in 5 activation samples and 1 processing-time sample points at
@@ -352,6 +356,10 @@ class Matcher:
              "negara", "beamasuk", "skema", "ekspor", "kirim", "shipment"}
             | {a for a in self.normalize.anchors if a.startswith("form")})
         self.passing_country = 0.6
+        # a word only answers use weighs half its IDF: 0.3-1.0 gave about the same
+        # rankings on the development sets, 1.0 let answer wording ("applies") outweigh
+        # the samples
+        self.answer_word_weight = 0.5
         self.prepare_weights()
         # typo correction: a misspelt word is mapped to a known word of the knowledge base
         # or to a slang/abbreviation key of normalize.yaml (then to its canonical word).
@@ -383,7 +391,7 @@ class Matcher:
         if COUNTRY_TOKEN in self.weight:
             self.weight[COUNTRY_TOKEN] *= self.country_weight
         for t in self._answer_only:
-            self.weight[t] *= ANSWER_IDF
+            self.weight[t] *= self.answer_word_weight
         self.unknown_weight = (self.unknown_idf ** p) * self.unknown_factor
         self.sample_norm = [math.sqrt(sum(self.weight[t] ** 2 for t in toks))
                             for toks in self.sample_tokens]
@@ -559,7 +567,8 @@ class Matcher:
         telling = sum(1 for t in tokens if t in anchors or (
             t in self.idf and t != COUNTRY_TOKEN and self.idf[t] > self.common_idf))
         anchored = not anchors.isdisjoint(tokens)
-        if not anchored and not self.normalize.foreign.isdisjoint(norm.words):
+        if not self.normalize.unrelated.isdisjoint(norm.words) or (
+                not anchored and not self.normalize.foreign.isdisjoint(norm.words)):
             telling = 0     # about another service's thing (normalize.yaml, foreign)
         return Match(candidates=tuple(scored[:limit]), normalized=norm,
                      anchored=anchored, telling=telling)

@@ -172,8 +172,8 @@ def test_bands() -> None:
 
 def test_a_chatty_question_naming_the_ska_is_answered_below_the_answer_threshold(
         matcher: Matcher) -> None:
-    match = matcher.match("form E bisa terbit belakangan sampai brp bulan?")
-    assert match.anchored and match.best is not None and match.best.id == "retroactive"
+    match = matcher.match("Apakah kode HS di SKA harus sama dengan yang tercantum di PEB?")
+    assert match.anchored and match.best is not None and match.best.id == "hs-code"
     assert match.best.score < Thresholds.answer        # the plain band would not answer it
     assert classify(match, Thresholds()).outcome == "answer"
     # without the anchor rule the same match is only a did-you-mean
