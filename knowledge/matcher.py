@@ -78,6 +78,37 @@ def _country_token(m: re.Match[str]) -> str:
     return f"{whole[:start]} {COUNTRY_TOKEN} {whole[end:]}"
 
 
+# how Indonesian voice keyboards write letters they hear spelled out ("es ka a", "er ve ce")
+LETTER_NAMES = {"a": "a", "be": "b", "ce": "c", "de": "d", "e": "e", "ef": "f", "ge": "g",
+                "ha": "h", "i": "i", "je": "j", "ka": "k", "el": "l", "em": "m", "en": "n",
+                "o": "o", "pe": "p", "ki": "q", "er": "r", "es": "s", "te": "t", "u": "u",
+                "ve": "v", "fe": "v", "we": "w", "eks": "x", "ye": "y", "zet": "z"}
+_LETTER_RUN = re.compile(
+    r"(?<![a-z0-9])((?:" + "|".join(sorted(LETTER_NAMES, key=len, reverse=True)) + r")"
+    r"(?:\s+(?:" + "|".join(sorted(LETTER_NAMES, key=len, reverse=True)) + r"))+)(?![a-z0-9])")
+
+
+def join_spelled(text: str, known: frozenset[str]) -> str:
+    """'er ve ce' -> 'rvc': a run of spelled letters becomes the abbreviation it spells,
+    only where that is one the knowledge base uses (`spelled` in normalize.yaml); other
+    runs ("ka a", "i e") stay as they are."""
+    def join(m: re.Match[str]) -> str:
+        names = m.group(1).split()
+        out, i = [], 0
+        while i < len(names):
+            for j in range(len(names), i + 1, -1):
+                word = "".join(LETTER_NAMES[n] for n in names[i:j])
+                if word in known:
+                    out.append(word)
+                    i = j
+                    break
+            else:
+                out.append(names[i])
+                i += 1
+        return " ".join(out)
+    return _LETTER_RUN.sub(join, text)
+
+
 # where a clause ends: sentence marks, line breaks, a comma before the next clause (not
 # the point or comma inside a number: "12.500,75")
 _CLAUSE_END = re.compile(r"((?<!\d)[.,;:](?!\d)|[?!\n]|\s-\s)")
@@ -163,6 +194,7 @@ class Normalizer:
         self.thanks = frozenset(spec.get("thanks") or ())
         self.anchors = frozenset(spec.get("anchors") or ())
         self.foreign = frozenset(spec.get("foreign") or ())
+        self.spelled = frozenset(str(w) for w in spec.get("spelled") or ())
         self.unrelated = frozenset(spec.get("unrelated") or ())
         markers = spec.get("language_markers") or {}
         self.markers = {lang: frozenset(markers.get(lang) or ()) for lang in ("id", "en")}
@@ -214,6 +246,8 @@ class Normalizer:
                 country = self._exact_to_iso[m.group(1)]
                 text = text[:m.start()] + f" {COUNTRY_TOKEN} " + text[m.end():]
         low = _REDUPLICATED.sub(r"\1", _STRETCHED.sub(r"\1", text.lower()))
+        if self.spelled:
+            low = join_spelled(low, self.spelled)
         lang = self.detect_language(_WORD.findall(low.replace("'", "")))
         for pattern in (self._country_re, self._cued_re):
             if pattern is None:

@@ -285,3 +285,30 @@ def test_phrase_rule_beginnings(pattern: str, must_begin: set[str] | None) -> No
 
     found = beginnings(pattern)
     assert (None if found is None else set(found)) == must_begin
+
+
+@pytest.mark.parametrize("spoken, written", [
+    ("bu kalau pakai er ve ce itu persen berapa", "rvc"),
+    ("harus isi nilai ef o be kah", "fob"),
+    ("akun e es ka a saya", "eska"),
+    ("pe e be dan en pe e", "peb"),
+])
+def test_spelled_out_abbreviations_are_read_as_written(
+        matcher: Matcher, spoken: str, written: str) -> None:
+    assert written in matcher.normalize(spoken).tokens
+
+
+def test_letter_names_that_spell_nothing_known_stay_words(matcher: Matcher) -> None:
+    # the Banjar "ka" (to) is no letter K
+    assert "ka" in matcher.normalize("ulun ka kantor ka a").words
+
+
+@pytest.mark.parametrize("text", [
+    "lowongan jadi verifikator SKA ada gak?",          # a job, though it names the SKA
+    "HS code untuk impor mesin genset apa?",           # an HS code for an import
+    "harga plywood 18mm per lembar brp",               # the price of the goods
+    "tarif bea masuk china untuk wood pellet berapa",  # a duty rate
+    "butuh supplier veneer meranti, ada kontak?",      # finding a supplier
+])
+def test_other_business_is_not_answered(matcher: Matcher, text: str) -> None:
+    assert classify(matcher.match(text), Thresholds()).outcome != "answer"
