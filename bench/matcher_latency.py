@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import os
 import random
 import statistics
 import sys
@@ -94,7 +95,8 @@ def main() -> None:
     settings = parse_settings({"database": {"url": "sqlite://"}}, env={})
     start = time.perf_counter()
     kb = load_knowledge(ROOT / "knowledge")
-    print(f"load knowledge/: {(time.perf_counter() - start) * 1000:.0f} ms")
+    print(f"load knowledge/: {(time.perf_counter() - start) * 1000:.0f} ms; machine load "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (latency tails grow with it)")
     for label, base in (("real", kb), (f"{args.scale}x", scaled(kb, args.scale))):
         gc.collect()
         start = time.perf_counter()

@@ -298,6 +298,7 @@ class Matcher:
         self.sample_entry: list[str] = []
         self.sample_tokens: list[frozenset[str]] = []
         self.sample_source: list[str] = []     # the text as written in the knowledge base
+        self._build_cache: dict[str, tuple[str, ...]] = {}
         vocab_by_entry: dict[str, set[str]] = defaultdict(set)
         # how many of an entry's samples (and its keyword list) use a word
         uses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -316,7 +317,7 @@ class Matcher:
                     uses[token][entry.id] += 1
             keyword_tokens: set[str] = set()
             for keyword in entry.keywords:
-                keyword_tokens.update(self.normalize(keyword).tokens)
+                keyword_tokens.update(self._tokens_of(keyword))
             vocab_by_entry[entry.id].update(keyword_tokens)
             for token in keyword_tokens:
                 uses[token][entry.id] += 1
@@ -329,7 +330,7 @@ class Matcher:
         for entry in kb.entries.values():
             answer_tokens: set[str] = set()
             for lang in ("id", "en"):
-                answer_tokens.update(self.normalize(_TAGS.sub(" ", entry.answer.get(lang, ""))).tokens)
+                answer_tokens.update(self._tokens_of(_TAGS.sub(" ", entry.answer.get(lang, ""))))
             answer_tokens -= known
             self._answer_only.update(answer_tokens)
             vocab_by_entry[entry.id].update(answer_tokens)
@@ -417,6 +418,15 @@ class Matcher:
         topic_words = set().union(*(v for e, v in self.entry_vocab.items()
                                     if e not in ("greeting", "thanks")))
         self._courtesy = (self.normalize.greetings | self.normalize.thanks) - topic_words
+        self._build_cache.clear()
+
+    def _tokens_of(self, text: str) -> tuple[str, ...]:
+        """Tokens of a keyword or an answer; entries often share them (and the long
+        answers cost the most to normalise), so each text is normalised once."""
+        tokens = self._build_cache.get(text)
+        if tokens is None:
+            tokens = self._build_cache[text] = self.normalize(text).tokens
+        return tokens
 
     def prepare_weights(self) -> None:
         """Word weights (IDF ** power) and the samples' vector norms."""

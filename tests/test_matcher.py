@@ -271,12 +271,13 @@ def test_gated_phrase_rules_equal_every_rule_in_order(matcher: Matcher) -> None:
 
 
 @pytest.mark.parametrize("pattern, must_begin", [
-    (r"\b(belum|blm)\s+terbit\b", {"bel", "blm"}),
-    (r"\bform\s+(be|bi)\b", {"for"}),
+    (r"\b(belum|blm)\s+terbit\b", {"belum", "blm"}),
+    (r"\bform\s+(be|bi)\b", {"form"}),
     (r"(?<!&\s)\bco\b", {"co"}),
     (r"\bhs\b", {"hs"}),
-    (r"\b(di)?approve", {"dia", "app"}),
-    (r"\s+x", None),                      # \s: too many characters to list: always tried
+    (r"\b(di)?approve", {"diappr", "approv"}),
+    (r"\s+x", None),                      # not at a word's start: always tried
+    (r"\b\s+x", None),                    # begins with no word character: always tried
     (r"\b(a|b?)c", {"ac", "bc", "c"}),
     (r"\b(?=x)", None),                   # an empty match: always tried
 ])
