@@ -88,6 +88,9 @@ _LETTER_RUN = re.compile(
     r"(?:\s+(?:" + "|".join(sorted(LETTER_NAMES, key=len, reverse=True)) + r"))+)(?![a-z0-9])")
 
 
+_LONGEST_SPELLED = 8
+
+
 def join_spelled(text: str, known: frozenset[str]) -> str:
     """'er ve ce' -> 'rvc': a run of spelled letters becomes the abbreviation it spells,
     only where that is one the knowledge base uses (`spelled` in normalize.yaml); other
@@ -96,7 +99,8 @@ def join_spelled(text: str, known: frozenset[str]) -> str:
         names = m.group(1).split()
         out, i = [], 0
         while i < len(names):
-            for j in range(len(names), i + 1, -1):
+            # the longest known abbreviation first, at most _LONGEST_SPELLED letters long
+            for j in range(min(len(names), i + _LONGEST_SPELLED), i + 1, -1):
                 word = "".join(LETTER_NAMES[n] for n in names[i:j])
                 if word in known:
                     out.append(word)
