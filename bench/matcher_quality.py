@@ -99,7 +99,7 @@ def evaluate(matcher: Matcher, limits: Thresholds, data: dict, verbose: bool = F
 
 DATA_SETS = ("questions", "questions_dev", "questions_holdout", "questions_fresh",
              "questions_final", "questions_final2", "questions_final3",
-             "questions_final4", "questions_final5")
+             "questions_final4", "questions_final5", "questions_final6")
 
 
 def main() -> None:

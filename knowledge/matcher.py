@@ -7,13 +7,16 @@ normalisation, a token lookup and one rapidfuzz pass over the candidate samples.
 Score of an entry = 0.3 fuzzy + 0.4 coverage + 0.3 cosine, where
   * fuzzy: best token_set_ratio between the query and one of the entry's samples,
   * coverage: the share of the query's information (IDF-weighted words) that the
-    entry's vocabulary explains, each word counted by how strongly the entry uses it
+    entry's vocabulary (samples, keywords, and at half weight the words only its
+    answer uses) explains, each word counted by how strongly the entry uses it
     relative to the entry using it most (share_floor 0.6 .. 1.0); words the knowledge
     base has never seen count against it (1.0 x the rarest word's weight), which is
-    what keeps out-of-scope messages out,
+    what keeps out-of-scope messages out; a number it has never seen is neutral,
   * cosine: best IDF-weighted cosine between the query and one sample.
 Misspelt words (5+ letters, same first letter) are first corrected towards the
-knowledge base's words and the slang keys of normalize.yaml.
+knowledge base's words and the slang keys of normalize.yaml. A message with a word of
+other business (normalize.yaml: `foreign` without an SKA word, `unrelated` always) is
+never answered outright.
 """
 
 from __future__ import annotations
@@ -25,13 +28,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
-from knowledge.loader import Knowledge
+from knowledge.loader import Country, Knowledge, Place
+from knowledge.phrases import PhraseRules
 
 COUNTRY_TOKEN = "negaratujuan"
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _WORD = re.compile(r"[a-z0-9_]+")
+# the markup and placeholders of an answer, which are no words of it
+_TAGS = re.compile(r"<[^>]+>|\{[a-z_]+\}")
+_NUMBERISH = re.compile(r"\d+[a-z]{0,3}")
 # "tolonggg", "lamaaa bangettt": a letter typed three times or more is one letter
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
 # reduplication written "terbit2" or "aktif-aktif" means the word itself
@@ -68,6 +76,41 @@ def _country_token(m: re.Match[str]) -> str:
     """Replace only the name, not the destination word before it."""
     whole, start, end = m.group(0), m.start(1) - m.start(0), m.end(1) - m.start(0)
     return f"{whole[:start]} {COUNTRY_TOKEN} {whole[end:]}"
+
+
+# how Indonesian voice keyboards write letters they hear spelled out ("es ka a", "er ve ce")
+LETTER_NAMES = {"a": "a", "be": "b", "ce": "c", "de": "d", "e": "e", "ef": "f", "ge": "g",
+                "ha": "h", "i": "i", "je": "j", "ka": "k", "el": "l", "em": "m", "en": "n",
+                "o": "o", "pe": "p", "ki": "q", "er": "r", "es": "s", "te": "t", "u": "u",
+                "ve": "v", "fe": "v", "we": "w", "eks": "x", "ye": "y", "zet": "z"}
+_LETTER_RUN = re.compile(
+    r"(?<![a-z0-9])((?:" + "|".join(sorted(LETTER_NAMES, key=len, reverse=True)) + r")"
+    r"(?:\s+(?:" + "|".join(sorted(LETTER_NAMES, key=len, reverse=True)) + r"))+)(?![a-z0-9])")
+
+
+_LONGEST_SPELLED = 8
+
+
+def join_spelled(text: str, known: frozenset[str]) -> str:
+    """'er ve ce' -> 'rvc': a run of spelled letters becomes the abbreviation it spells,
+    only where that is one the knowledge base uses (`spelled` in normalize.yaml); other
+    runs ("ka a", "i e") stay as they are."""
+    def join(m: re.Match[str]) -> str:
+        names = m.group(1).split()
+        out, i = [], 0
+        while i < len(names):
+            # the longest known abbreviation first, at most _LONGEST_SPELLED letters long
+            for j in range(min(len(names), i + _LONGEST_SPELLED), i + 1, -1):
+                word = "".join(LETTER_NAMES[n] for n in names[i:j])
+                if word in known:
+                    out.append(word)
+                    i = j
+                    break
+            else:
+                out.append(names[i])
+                i += 1
+        return " ".join(out)
+    return _LETTER_RUN.sub(join, text)
 
 
 # where a clause ends: sentence marks, line breaks, a comma before the next clause (not
@@ -147,7 +190,7 @@ class Normalizer:
 
     def __init__(self, kb: Knowledge) -> None:
         spec = kb.normalize
-        self.phrases = [(re.compile(p), r) for p, r in (spec.get("phrases") or {}).items()]
+        self.phrases = PhraseRules((spec.get("phrases") or {}).items())
         self.words: dict[str, str] = {str(k): str(v) for k, v in (spec.get("words") or {}).items()}
         self.stopwords = frozenset(spec.get("stopwords") or ()) | frozenset(
             spec.get("filler") or ())
@@ -155,11 +198,13 @@ class Normalizer:
         self.thanks = frozenset(spec.get("thanks") or ())
         self.anchors = frozenset(spec.get("anchors") or ())
         self.foreign = frozenset(spec.get("foreign") or ())
+        self.spelled = frozenset(str(w) for w in spec.get("spelled") or ())
+        self.unrelated = frozenset(spec.get("unrelated") or ())
         markers = spec.get("language_markers") or {}
         self.markers = {lang: frozenset(markers.get(lang) or ()) for lang in ("id", "en")}
         # every place an exporter may name: the table's countries and the ones it does
         # not cover (kb.places), which are recognised so the answer can say so
-        places = (*kb.countries.values(), *kb.places.values())
+        places: tuple[Country | Place, ...] = (*kb.countries.values(), *kb.places.values())
         alias_to_iso = {a: p.iso for p in places for a in p.aliases}
         cued = {a: p.iso for p in places for a in p.aliases_cued}
         self._alias_to_iso = {**alias_to_iso, **cued}
@@ -205,6 +250,8 @@ class Normalizer:
                 country = self._exact_to_iso[m.group(1)]
                 text = text[:m.start()] + f" {COUNTRY_TOKEN} " + text[m.end():]
         low = _REDUPLICATED.sub(r"\1", _STRETCHED.sub(r"\1", text.lower()))
+        if self.spelled:
+            low = join_spelled(low, self.spelled)
         lang = self.detect_language(_WORD.findall(low.replace("'", "")))
         for pattern in (self._country_re, self._cued_re):
             if pattern is None:
@@ -215,9 +262,7 @@ class Normalizer:
             low = pattern.sub(_country_token, low)
         if country is None and self._fuzzy_aliases:
             country, low = self._fuzzy_country(low)
-        low = f" {low} "
-        for pattern, repl in self.phrases:
-            low = pattern.sub(repl, low)
+        low = self.phrases(f" {low} ")
         words = tuple(self.words.get(w, w) for w in _WORD.findall(low))
         tokens = tuple(w for w in words if w not in self.stopwords)
         return Normalized(tokens=tokens, words=words, country=country, lang=lang)
@@ -257,6 +302,7 @@ class Matcher:
         self.sample_entry: list[str] = []
         self.sample_tokens: list[frozenset[str]] = []
         self.sample_source: list[str] = []     # the text as written in the knowledge base
+        self._build_cache: dict[str, tuple[str, ...]] = {}
         vocab_by_entry: dict[str, set[str]] = defaultdict(set)
         # how many of an entry's samples (and its keyword list) use a word
         uses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -275,9 +321,24 @@ class Matcher:
                     uses[token][entry.id] += 1
             keyword_tokens: set[str] = set()
             for keyword in entry.keywords:
-                keyword_tokens.update(self.normalize(keyword).tokens)
+                keyword_tokens.update(self._tokens_of(keyword))
             vocab_by_entry[entry.id].update(keyword_tokens)
             for token in keyword_tokens:
+                uses[token][entry.id] += 1
+        # Words only an answer uses ("lengkap", "header", "timeout"): the people who ask
+        # have read the same facts the answers state, so such a word is some evidence
+        # for its entry, and above all no longer an unknown word counted against every
+        # entry. Words the samples or keywords already use keep the samples' evidence.
+        self._answer_only: set[str] = set()
+        known = set(uses)
+        for entry in kb.entries.values():
+            answer_tokens: set[str] = set()
+            for lang in ("id", "en"):
+                answer_tokens.update(self._tokens_of(_TAGS.sub(" ", entry.answer.get(lang, ""))))
+            answer_tokens -= known
+            self._answer_only.update(answer_tokens)
+            vocab_by_entry[entry.id].update(answer_tokens)
+            for token in answer_tokens:
                 uses[token][entry.id] += 1
         self.entry_vocab = {k: frozenset(v) for k, v in vocab_by_entry.items()}
         # share of a word's evidence an entry holds, relative to the entry using it most:
@@ -298,12 +359,17 @@ class Matcher:
         # words used by more than half of the entries tell no topic apart
         self.common_idf = math.log(1 + 2)
         self.vocab = tuple(sorted(self.idf))
-        self._postings: dict[str, list[int]] = defaultdict(list)
-        self._entry_rows: dict[str, list[int]] = defaultdict(list)
+        # the scoring of a query runs on arrays: entries are numbered in the order of
+        # their ids (ties go to the smaller id, as a sort by id would), samples by row
+        self._eids = sorted(self.entry_vocab)
+        entry_no = {eid: n for n, eid in enumerate(self._eids)}
+        self._row_entry = np.array([entry_no[e] for e in self.sample_entry], dtype=np.intp)
+        self._row_text = np.array(self.sample_text, dtype=object)
+        postings: dict[str, list[int]] = defaultdict(list)
         for i, tokens in enumerate(self.sample_tokens):
-            self._entry_rows[self.sample_entry[i]].append(i)
             for token in tokens:
-                self._postings[token].append(i)
+                postings[token].append(i)
+        self._postings = {t: np.array(rows, dtype=np.intp) for t, rows in postings.items()}
         self.weights = (0.3, 0.4, 0.3)
         self.typo_cutoff = 80.0
         self.fuzzy_scorer = fuzz.token_set_ratio
@@ -329,6 +395,10 @@ class Matcher:
              "negara", "beamasuk", "skema", "ekspor", "kirim", "shipment"}
             | {a for a in self.normalize.anchors if a.startswith("form")})
         self.passing_country = 0.6
+        # a word only answers use weighs half its IDF: 0.3-1.0 gave about the same
+        # rankings on the development sets, 1.0 let answer wording ("applies") outweigh
+        # the samples
+        self.answer_word_weight = 0.5
         self.prepare_weights()
         # typo correction: a misspelt word is mapped to a known word of the knowledge base
         # or to a slang/abbreviation key of normalize.yaml (then to its canonical word).
@@ -352,6 +422,15 @@ class Matcher:
         topic_words = set().union(*(v for e, v in self.entry_vocab.items()
                                     if e not in ("greeting", "thanks")))
         self._courtesy = (self.normalize.greetings | self.normalize.thanks) - topic_words
+        self._build_cache.clear()
+
+    def _tokens_of(self, text: str) -> tuple[str, ...]:
+        """Tokens of a keyword or an answer; entries often share them (and the long
+        answers cost the most to normalise), so each text is normalised once."""
+        tokens = self._build_cache.get(text)
+        if tokens is None:
+            tokens = self._build_cache[text] = self.normalize(text).tokens
+        return tokens
 
     def prepare_weights(self) -> None:
         """Word weights (IDF ** power) and the samples' vector norms."""
@@ -359,9 +438,19 @@ class Matcher:
         self.weight = {t: v ** p for t, v in self.idf.items()}
         if COUNTRY_TOKEN in self.weight:
             self.weight[COUNTRY_TOKEN] *= self.country_weight
+        for t in self._answer_only:
+            self.weight[t] *= self.answer_word_weight
         self.unknown_weight = (self.unknown_idf ** p) * self.unknown_factor
         self.sample_norm = [math.sqrt(sum(self.weight[t] ** 2 for t in toks))
                             for toks in self.sample_tokens]
+        self._row_norm = np.array(self.sample_norm, dtype=np.float64)
+        # per word: the entries using it and how much of a query's weight each covers
+        floor = self.share_floor
+        entry_no = {eid: n for n, eid in enumerate(self._eids)}
+        self._coverage = {
+            t: (np.array([entry_no[e] for e in shares], dtype=np.intp),
+                np.array([floor + (1.0 - floor) * v for v in shares.values()]))
+            for t, shares in self._share.items()}
 
     def _correct_uncached(self, token: str) -> str:
         """Map a misspelt word to a known one ('registarsi' -> 'daftar', 'statsu' -> 'status').
@@ -459,6 +548,9 @@ class Matcher:
                    country_asked: bool | None = None) -> Match:
         talk = self.normalize.smalltalk(norm)
         tokens = tuple(dict.fromkeys(self._correct(t) for t in norm.tokens))
+        # a number the knowledge base does not use ("10 hari", "2x", "25rb", "8 bulan")
+        # says nothing about the topic: neutral, not evidence against it
+        tokens = tuple(t for t in tokens if t in self.idf or not _NUMBERISH.fullmatch(t))
         # a question that opens or closes politely ("selamat pagi ... terima kasih") is
         # about its question, not about thanking: the courtesy words leave the query
         content = tuple(t for t in tokens if t not in self._courtesy)
@@ -475,47 +567,46 @@ class Matcher:
             weights[COUNTRY_TOKEN] = self.idf.get(COUNTRY_TOKEN, 1.0) * self.passing_country
         total = sum(weights.values())
         # coverage first (cheap, per word): it also picks the entries worth a closer look
-        floor = self.share_floor
-        covered: dict[str, float] = defaultdict(float)
+        covered = np.zeros(len(self._eids))
         for t, w in weights.items():
-            for eid, share in self._share.get(t, {}).items():
-                covered[eid] += w * (floor + (1.0 - floor) * share)
-        if not covered:
+            hit = self._coverage.get(t)
+            if hit is not None:
+                covered[hit[0]] += w * hit[1]
+        used = np.flatnonzero(covered)
+        if not used.size:
             return Match(candidates=(), normalized=norm)
-        shortlist = set(sorted(covered, key=lambda e: (-covered[e], e))[:self.shortlist])
-        # the samples sharing a word with the query, from the postings, and the weight they
-        # share with it (the cosine's numerator) in the same pass: per-sample set
-        # intersections were a third of the time of a match
-        shared: dict[int, float] = defaultdict(float)
+        # a stable sort keeps equal coverage in id order
+        shortlist = used[np.argsort(-covered[used], kind="stable")[:self.shortlist]]
+        in_shortlist = np.zeros(len(self._eids), dtype=bool)
+        in_shortlist[shortlist] = True
+        # the samples sharing a word with the query, from the postings, and the weight
+        # they share with it (the cosine's numerator)
+        shared = np.zeros(len(self.sample_text))
         for t in tokens:
-            w2 = weights[t] * weights[t]
-            for i in self._postings.get(t, ()):
-                shared[i] += w2
-        entry_of = self.sample_entry
-        rows = [i for i in shared if i != exclude and entry_of[i] in shortlist]
-        if not rows:
+            posting = self._postings.get(t)
+            if posting is not None:
+                shared[posting] += weights[t] * weights[t]
+        rows = np.flatnonzero(shared)
+        rows = rows[in_shortlist[self._row_entry[rows]]]
+        if exclude is not None:
+            rows = rows[rows != exclude]
+        if not rows.size:
             return Match(candidates=(), normalized=norm)
-        fuzzy: dict[str, float] = {}
-        choices = [self.sample_text[i] for i in rows]
-        for _, score, pos in process.extract(query, choices, scorer=self.fuzzy_scorer,
-                                             limit=None):
-            eid = entry_of[rows[pos]]
-            if score > fuzzy.get(eid, -1.0):
-                fuzzy[eid] = score
+        row_entry = self._row_entry[rows]
+        fuzzy = np.full(len(self._eids), -1.0)
+        np.maximum.at(fuzzy, row_entry, process.cdist(
+            [query], self._row_text[rows], scorer=self.fuzzy_scorer, dtype=np.float64,
+            workers=1)[0])
         qnorm = math.sqrt(sum(w * w for w in weights.values()))
-        cosine: dict[str, float] = {}
-        sample_norm = self.sample_norm
-        for i in rows:
-            cos = shared[i] / (qnorm * sample_norm[i])
-            eid = entry_of[i]
-            if cos > cosine.get(eid, -1.0):
-                cosine[eid] = cos
+        cosine = np.full(len(self._eids), -1.0)
+        np.maximum.at(cosine, row_entry, shared[rows] / (qnorm * self._row_norm[rows]))
         wf, wc, wv = self.weights
         scored = []
-        for eid, fz in fuzzy.items():
-            coverage = covered.get(eid, 0.0) / total
-            score = wf * fz + wc * 100.0 * coverage + wv * 100.0 * cosine.get(eid, 0.0)
-            scored.append(Candidate(eid, round(score, 2)))
+        for n in np.flatnonzero(fuzzy >= 0.0).tolist():
+            coverage = float(covered[n]) / total
+            score = (wf * float(fuzzy[n]) + wc * 100.0 * coverage
+                     + wv * 100.0 * float(cosine[n]))
+            scored.append(Candidate(self._eids[n], round(score, 2)))
         scored.sort(key=lambda c: (-c.score, c.id))
         anchors = self.normalize.anchors
         # a known word that tells topics apart: not the destination, not a word most
@@ -524,7 +615,8 @@ class Matcher:
         telling = sum(1 for t in tokens if t in anchors or (
             t in self.idf and t != COUNTRY_TOKEN and self.idf[t] > self.common_idf))
         anchored = not anchors.isdisjoint(tokens)
-        if not anchored and not self.normalize.foreign.isdisjoint(norm.words):
+        if not self.normalize.unrelated.isdisjoint(norm.words) or (
+                not anchored and not self.normalize.foreign.isdisjoint(norm.words)):
             telling = 0     # about another service's thing (normalize.yaml, foreign)
         return Match(candidates=tuple(scored[:limit]), normalized=norm,
                      anchored=anchored, telling=telling)

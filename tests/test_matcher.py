@@ -172,8 +172,8 @@ def test_bands() -> None:
 
 def test_a_chatty_question_naming_the_ska_is_answered_below_the_answer_threshold(
         matcher: Matcher) -> None:
-    match = matcher.match("form E bisa terbit belakangan sampai brp bulan?")
-    assert match.anchored and match.best is not None and match.best.id == "retroactive"
+    match = matcher.match("Apakah kode HS di SKA harus sama dengan yang tercantum di PEB?")
+    assert match.anchored and match.best is not None and match.best.id == "hs-code"
     assert match.best.score < Thresholds.answer        # the plain band would not answer it
     assert classify(match, Thresholds()).outcome == "answer"
     # without the anchor rule the same match is only a did-you-mean
@@ -249,3 +249,67 @@ def test_asking_what_the_bot_can_do_gets_its_introduction(
 def test_everyday_phrasings(matcher: Matcher, text: str, topic: str) -> None:
     match = matcher.match(text)
     assert (match.smalltalk or (match.best.id if match.best else None)) == topic
+
+
+def test_gated_phrase_rules_equal_every_rule_in_order(matcher: Matcher) -> None:
+    # the phrase rules are tried only where a match can begin (knowledge/phrases.py);
+    # on every sample question and every message of the question sets that must give
+    # exactly what running all of them in order gives
+    import yaml
+
+    rules = matcher.normalize.phrases
+    texts = list(matcher.sample_source)
+    for path in sorted((ROOT / "tests" / "data").glob("questions*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts += [q["q"] for q in data["questions"]] + list(data["out_of_scope"])
+    gated = 0
+    for text in texts:
+        low = f" {text.lower()} "
+        assert rules(low) == rules.sequential(low), text
+        gated += 1
+    assert gated > 2000 and len(rules) > 50
+
+
+@pytest.mark.parametrize("pattern, must_begin", [
+    (r"\b(belum|blm)\s+terbit\b", {"belum", "blm"}),
+    (r"\bform\s+(be|bi)\b", {"form"}),
+    (r"(?<!&\s)\bco\b", {"co"}),
+    (r"\bhs\b", {"hs"}),
+    (r"\b(di)?approve", {"diappr", "approv"}),
+    (r"\s+x", None),                      # not at a word's start: always tried
+    (r"\b\s+x", None),                    # begins with no word character: always tried
+    (r"\b(a|b?)c", {"ac", "bc", "c"}),
+    (r"\b(?=x)", None),                   # an empty match: always tried
+])
+def test_phrase_rule_beginnings(pattern: str, must_begin: set[str] | None) -> None:
+    from knowledge.phrases import beginnings
+
+    found = beginnings(pattern)
+    assert (None if found is None else set(found)) == must_begin
+
+
+@pytest.mark.parametrize("spoken, written", [
+    ("bu kalau pakai er ve ce itu persen berapa", "rvc"),
+    ("harus isi nilai ef o be kah", "fob"),
+    ("akun e es ka a saya", "eska"),
+    ("pe e be dan en pe e", "peb"),
+])
+def test_spelled_out_abbreviations_are_read_as_written(
+        matcher: Matcher, spoken: str, written: str) -> None:
+    assert written in matcher.normalize(spoken).tokens
+
+
+def test_letter_names_that_spell_nothing_known_stay_words(matcher: Matcher) -> None:
+    # the Banjar "ka" (to) is no letter K
+    assert "ka" in matcher.normalize("ulun ka kantor ka a").words
+
+
+@pytest.mark.parametrize("text", [
+    "lowongan jadi verifikator SKA ada gak?",          # a job, though it names the SKA
+    "HS code untuk impor mesin genset apa?",           # an HS code for an import
+    "harga plywood 18mm per lembar brp",               # the price of the goods
+    "tarif bea masuk china untuk wood pellet berapa",  # a duty rate
+    "butuh supplier veneer meranti, ada kontak?",      # finding a supplier
+])
+def test_other_business_is_not_answered(matcher: Matcher, text: str) -> None:
+    assert classify(matcher.match(text), Thresholds()).outcome != "answer"

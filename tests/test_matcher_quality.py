@@ -17,16 +17,24 @@ def shipped_thresholds() -> Thresholds:
     return parse_settings(raw, env={}).matcher.thresholds()
 
 
-# name: (top-1 answered, abstention, right form, confident wrong at most)
+# name: (top-1 answered, abstention, right form, confident wrong at most): the levels
+# each set reached after the issue-15/18 matcher work (December 2026), about one message
+# below them; every one of these sets has steered tuning, so they guard against
+# regressions and say nothing about unseen phrasing (bench/matcher_quality.py and a
+# fresh blind set do)
 PASS_MARKS = {
-    "questions": (0.90, 0.90, 0.95, 0.02),
-    "questions_holdout": (0.90, 0.90, 0.95, 0.03),
-    "questions_fresh": (0.90, 0.90, 0.95, 0.03),
-    # the issue-15 set (Banjar, Javanese, voice keyboards, buyers' English, long
-    # messages, countries outside the table): 80.1 % / 90.0 % at its first look
-    "questions_final4": (0.93, 0.92, 0.95, 0.025),
-    # held out until after that work: 88.4 % / 94.4 % / 96.2 % / 4.1 % at its first look
-    "questions_final5": (0.88, 0.94, 0.96, 0.042),
+    "questions": (0.985, 0.97, 0.99, 0.01),
+    "questions_holdout": (0.99, 0.97, 0.98, 0.012),
+    "questions_fresh": (0.985, 0.97, 0.99, 0.012),
+    "questions_final": (0.98, 0.97, 0.99, 0.01),
+    "questions_final2": (0.975, 0.97, 0.99, 0.012),
+    "questions_final3": (0.965, 0.97, 0.99, 0.012),
+    # the issue-15 set: 80.1 % / 90.0 % at its first look
+    "questions_final4": (0.985, 0.98, 0.99, 0.01),
+    # 88.4 % / 94.4 % / 96.2 % / 4.1 % at its first look
+    "questions_final5": (0.935, 0.98, 0.99, 0.012),
+    # 79.5 % / 95.4 % / 92.6 % / 3.7 % at its first look
+    "questions_final6": (0.93, 0.98, 0.96, 0.022),
 }
 
 
