@@ -133,7 +133,7 @@ class Console:
             for row in markup.get("inline_keyboard", []):
                 for b in row:
                     if b.get("callback_data"):
-                        self.choices.append((chat, message_id, b["callback_data"]))
+                        self.choices.append((int(chat or 0), message_id, str(b["callback_data"])))
                         print(f"     [{len(self.choices)}] {b['text']}", file=self.out)
                     elif b.get("url"):
                         print(f"     [link] {b['text']}: {b['url']}", file=self.out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import overload
 
 from sqlalchemy import (
     BigInteger,
@@ -29,6 +30,12 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@overload
+def as_utc(moment: dt.datetime) -> dt.datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
+@overload
+def as_utc(moment: dt.datetime | None) -> dt.datetime | None: ...
 def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
     """Aware UTC, whatever the driver returned (SQLite hands back naive UTC)."""
     if moment is None or moment.tzinfo is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -204,7 +205,7 @@ class ApplicationService:
                                                         SkaApplication.company_id == company_id))
             if app is None:
                 return None
-            return _view(app, s.get(Company, app.company_id)), self._history(s, app.id)
+            return _view(app, s.get_one(Company, app.company_id)), self._history(s, app.id)
 
     # -- what officers see ---------------------------------------------------------------
 
@@ -213,7 +214,7 @@ class ApplicationService:
             app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip()))
             if app is None:
                 return None
-            return _view(app, s.get(Company, app.company_id)), self._history(s, app.id)
+            return _view(app, s.get_one(Company, app.company_id)), self._history(s, app.id)
 
     def list(self, status: str | None = None, limit: int = 30) -> list[AppView]:
         with self.db.session() as s:
@@ -226,7 +227,7 @@ class ApplicationService:
             return [_view(a, c) for a, c in s.execute(query)]
 
     @staticmethod
-    def _history(s: Session, app_id: int) -> list[EventView]:
+    def _history(s: Session, app_id: int) -> builtins.list[EventView]:  # list: the method
         rows = s.scalars(select(StatusEvent).where(StatusEvent.application_id == app_id)
                          .order_by(StatusEvent.at, StatusEvent.id))
         return [EventView(e.from_status, e.to_status, e.note, e.actor, e.at) for e in rows]
@@ -259,7 +260,7 @@ class ApplicationService:
         s.add(StatusEvent(application_id=app.id, from_status=old, to_status=status, note=note,
                           actor=actor))
         s.flush()
-        view = _view(app, s.get(Company, app.company_id))
+        view = _view(app, s.get_one(Company, app.company_id))
         self.notify(s, app.company_id, view, old)
         return view
 

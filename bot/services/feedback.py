@@ -18,7 +18,7 @@ def alternatives(db: Database, answers: AnswerService, query_id: int, user_id: i
             return []
         text, shown = row.text, row.matched_id
     reply = answers.ask(text, lang, log=False)
-    found = []
+    found: list[tuple[str, str]] = []
     for tid, _score in reply.candidates:
         if tid != shown and answers.has_topic(tid) and tid not in (t for t, _ in found):
             found.append((tid, answers.title(tid, lang)))

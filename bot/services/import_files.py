@@ -78,8 +78,9 @@ def read_csv_text(text: str) -> Table:
         raise ImportFileError("the file is empty", 1)
     _, header = rows[0]
     names = [h.strip().lower() for h in header]
-    body = [(line, dict(zip(names, cells, strict=False)), len(cells)) for line, cells in rows[1:]
-            if any(c.strip() for c in cells)]
+    body: list[tuple[int, dict[str, Cell], int]] = [
+        (line, dict(zip(names, cells, strict=False)), len(cells)) for line, cells in rows[1:]
+        if any(c.strip() for c in cells)]
     return Table(names, body, "csv")
 
 

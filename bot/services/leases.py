@@ -14,8 +14,9 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from typing import Any, cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import CursorResult, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -48,10 +49,10 @@ class Leases:
                 return True
             # PostgreSQL re-checks this WHERE after waiting for a concurrent taker's row
             # lock, so two processes cannot both see the old lease as expired
-            taken = s.execute(update(JobLease).where(
+            taken = cast(CursorResult[Any], s.execute(update(JobLease).where(
                 JobLease.name == name,
                 or_(JobLease.expires_at <= now, JobLease.holder == self.holder))
-                .values(holder=self.holder, expires_at=until))
+                .values(holder=self.holder, expires_at=until)))
             return taken.rowcount == 1
 
     def holder_of(self, name: str) -> str | None:

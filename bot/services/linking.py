@@ -75,7 +75,9 @@ class LinkService:
             if outcome != "linked":
                 s.add(LinkAttempt(user_id=user_id, at=now))
             else:
-                company = s.get(Company, row.company_id)
+                assert row is not None
+                # the code's company exists: a foreign key keeps it
+                company = s.get_one(Company, row.company_id)
                 row.used_at, row.used_by = now, user_id
                 user = s.get(User, user_id) or User(id=user_id)
                 user.company_id, user.linked_at = company.id, now
@@ -92,7 +94,7 @@ class LinkService:
             user = s.get(User, user_id)
             if user is None or user.company_id is None:
                 return None
-            name = s.get(Company, user.company_id).name
+            name = s.get_one(Company, user.company_id).name
             s.execute(update(User).where(User.id == user_id).values(company_id=None,
                                                                      linked_at=None))
             return name

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import CursorResult, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -58,6 +59,6 @@ class UpdateLog:
 
     def prune(self, keep: dt.timedelta = KEEP) -> int:
         with self.db.session() as s:
-            result = s.execute(delete(ProcessedUpdate).where(
-                ProcessedUpdate.at < self.clock() - keep))
+            result = cast(CursorResult[Any], s.execute(delete(ProcessedUpdate).where(
+                ProcessedUpdate.at < self.clock() - keep)))
             return result.rowcount or 0

@@ -69,4 +69,5 @@ class UserService:
             rows = s.execute(select(User.first_name, Company.name, User.blocked_at)
                              .outerjoin(Company, User.company_id == Company.id)
                              .where(User.blocked_at.is_not(None)).order_by(User.blocked_at))
-            return [(name or "?", company, at) for name, company, at in rows]
+            # (the WHERE already keeps only set times; the check says so to the type checker)
+            return [(name or "?", company, at) for name, company, at in rows if at is not None]
