@@ -13,11 +13,10 @@ import pytest
 from telegram import Update
 from telegram.ext import Application
 
-from bench._harness import pg_schema
 from bot.app import build_application, post_init
 from bot.config import Settings, parse_settings
-from bot.fakeapi import Call, FakeBotAPI, FakeRequest
 from bot.services import Services, build_services
+from bot.testing import Call, FakeBotAPI, FakeRequest, pg_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("SKA_TEST_POSTGRES_URL",

@@ -1,4 +1,4 @@
-"""What several bench scripts share: a throwaway PostgreSQL schema per run."""
+"""A throwaway PostgreSQL schema, for the tests and the bench scripts."""
 
 from __future__ import annotations
 

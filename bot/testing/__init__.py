@@ -1,0 +1,28 @@
+"""What the tests, the bench scripts and the terminal chat share to run the bot without
+Telegram: the fake Bot API (``bot.testing.fakeapi``) and throwaway databases."""
+
+from bot.testing.fakeapi import (
+    ApiError,
+    Call,
+    FakeBotAPI,
+    FakeRequest,
+    FakeTelegramServer,
+    MessageOptions,
+    SimulatedTimeout,
+    bad_request,
+    serve_http,
+)
+from bot.testing.postgres import pg_schema
+
+__all__ = [
+    "ApiError",
+    "Call",
+    "FakeBotAPI",
+    "FakeRequest",
+    "FakeTelegramServer",
+    "MessageOptions",
+    "SimulatedTimeout",
+    "bad_request",
+    "pg_schema",
+    "serve_http",
+]
