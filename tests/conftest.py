@@ -16,7 +16,8 @@ from telegram.ext import Application
 from bot.app import build_application, post_init
 from bot.config import Settings, parse_settings
 from bot.services import Services, build_services
-from bot.testing import Call, FakeBotAPI, FakeRequest, pg_schema
+from bot.testing import Call, EmptiedSchema, FakeBotAPI, FakeRequest, SqliteTemplate, pg_schema
+from tests.knowledge_once import knowledge_parsed_once
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("SKA_TEST_POSTGRES_URL",
@@ -26,25 +27,57 @@ ADMIN_ID = 9002
 OFFICERS_CHAT = -100777
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _knowledge_parsed_once() -> Iterator[None]:
+    with knowledge_parsed_once():
+        yield
+
+
 @contextmanager
 def postgres_schema() -> Iterator[str]:
-    """A fresh schema per test keeps runs (and developers' data) apart."""
+    """A fresh schema keeps a test (and developers' data) apart."""
     with pg_schema(POSTGRES_URL) as url:
         if url is None:
             pytest.skip(f"no PostgreSQL reachable at {POSTGRES_URL}")
         yield url
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    return SqliteTemplate(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Iterator[EmptiedSchema]:
+    """One schema for the run; see bot/testing/databases.py."""
+    with postgres_schema() as url:
+        schema = EmptiedSchema(url)
+        yield schema
+        schema.dispose()
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """For the tests only PostgreSQL can run (several processes on one database)."""
+    """A schema of its own, empty, for the tests only PostgreSQL can run (several
+    processes on one database)."""
     with postgres_schema() as url:
         yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every test that stores data runs on SQLite and on PostgreSQL."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that stores data runs on SQLite and on PostgreSQL, starting from a
+    database at the newest schema with nothing in it."""
+    if request.param == "sqlite":
+        template: SqliteTemplate = request.getfixturevalue("_sqlite_template")
+        return template.copy(tmp_path / "ska.db")
+    schema: EmptiedSchema = request.getfixturevalue("_postgres_schema")
+    return schema.empty()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database without any table yet, for what migrations do."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ska.db'}"
         return

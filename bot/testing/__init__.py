@@ -12,7 +12,7 @@ from bot.testing.fakeapi import (
     bad_request,
     serve_http,
 )
-from bot.testing.postgres import pg_schema
+from bot.testing.databases import EmptiedSchema, SqliteTemplate, pg_schema
 
 __all__ = [
     "ApiError",
@@ -23,6 +23,8 @@ __all__ = [
     "MessageOptions",
     "SimulatedTimeout",
     "bad_request",
+    "EmptiedSchema",
+    "SqliteTemplate",
     "pg_schema",
     "serve_http",
 ]
