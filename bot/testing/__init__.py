@@ -1,6 +1,7 @@
 """What the tests, the bench scripts and the terminal chat share to run the bot without
 Telegram: the fake Bot API (``bot.testing.fakeapi``) and throwaway databases."""
 
+from bot.testing.databases import EmptiedSchema, SqliteTemplate, pg_schema
 from bot.testing.fakeapi import (
     ApiError,
     Call,
@@ -12,19 +13,18 @@ from bot.testing.fakeapi import (
     bad_request,
     serve_http,
 )
-from bot.testing.databases import EmptiedSchema, SqliteTemplate, pg_schema
 
 __all__ = [
     "ApiError",
+    "bad_request",
     "Call",
+    "EmptiedSchema",
     "FakeBotAPI",
     "FakeRequest",
     "FakeTelegramServer",
     "MessageOptions",
-    "SimulatedTimeout",
-    "bad_request",
-    "EmptiedSchema",
-    "SqliteTemplate",
     "pg_schema",
     "serve_http",
+    "SimulatedTimeout",
+    "SqliteTemplate",
 ]
