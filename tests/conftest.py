@@ -17,7 +17,7 @@ from bot.app import build_application, post_init
 from bot.config import Settings, parse_settings
 from bot.services import Services, build_services
 from bot.testing import Call, EmptiedSchema, FakeBotAPI, FakeRequest, SqliteTemplate, pg_schema
-from tests.knowledge_once import knowledge_parsed_once
+from tests.knowledge_once import knowledge_once
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("SKA_TEST_POSTGRES_URL",
@@ -28,8 +28,8 @@ OFFICERS_CHAT = -100777
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _knowledge_parsed_once() -> Iterator[None]:
-    with knowledge_parsed_once():
+def _knowledge_once() -> Iterator[None]:
+    with knowledge_once():
         yield
 
 
