@@ -182,3 +182,37 @@ async def restarted(bot: BotHarness) -> BotHarness:
     services = build_services(bot.services.settings)
     app, api = await start_harness(services.settings, services, bot.api)
     return BotHarness(app, api, services)
+
+
+
+# the suites that start `python -m bot run` processes and time what they do
+PROCESS_SUITES = ("test_faults", "test_e2e", "test_webhook", "test_multiprocess",
+                  "test_concurrency", "test_startup", "test_outage")
+
+
+def _scope(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    return "processes" if Path(module).stem in PROCESS_SUITES else module
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pyproject.toml runs the suite on two pytest-xdist workers with ``--dist loadscope``
+    (a module's tests stay together): here the process-level suites are one scope, so
+    they run one after the other on one worker, as they would alone, while the other
+    worker takes the rest. They start first (see below): they are the longest."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ProcessesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope(nodeid)
+
+    config.option.loadscopereorder = False      # in collection order, processes first
+    return ProcessesTogether(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):          # a pytest-xdist worker
+        items.sort(key=lambda item: _scope(item.nodeid) != "processes")

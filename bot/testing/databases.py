@@ -23,7 +23,7 @@ from bot.db import Database
 def pg_schema(base: str) -> Iterator[str | None]:
     """`base` with a fresh schema on its search path, dropped afterwards (the database's
     own tables are never touched); None when no server answers."""
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    schema = f"ska_tmp_{uuid.uuid4().hex[:8]}"
     engine = create_engine(base)
     try:
         with engine.begin() as conn:
