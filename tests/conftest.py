@@ -203,7 +203,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     worker takes the rest. They start first (see below): they are the longest."""
     if config.getvalue("dist") != "loadscope":
         return None
-    from xdist.scheduler import LoadScopeScheduling
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]  # no stubs
 
     class ProcessesTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
