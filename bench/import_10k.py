@@ -22,11 +22,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bench._harness import pg_schema  # noqa: E402
 from bot.config import parse_settings  # noqa: E402
 from bot.models import SkaApplication  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from bot.services.importer import REQUIRED  # noqa: E402
+from bot.testing import pg_schema  # noqa: E402
 
 COMMODITIES = ("Plywood", "Veneer", "Sawn timber", "Wood pellet", "Moulding")
 DESTINATIONS = ("JP", "Jepang", "China", "KR", "Australia", "US", "Vietnam")

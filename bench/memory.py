@@ -60,8 +60,8 @@ def child(url: str, exporters: int) -> None:
 
     from bot.app import build_application, post_init
     from bot.config import parse_settings
-    from bot.fakeapi import FakeBotAPI, FakeRequest
     from bot.services import build_services
+    from bot.testing import FakeBotAPI, FakeRequest
     imported = time.perf_counter()
 
     async def run() -> dict[str, float]:
@@ -91,7 +91,7 @@ def run_startup(url: str) -> float:
     """Seconds from `python -m bot run` to its first getUpdates."""
     import yaml
 
-    from bot.fakeapi import FakeBotAPI, serve_http
+    from bot.testing import FakeBotAPI, serve_http
 
     api = FakeBotAPI()
     server, base_url = serve_http(api)

@@ -29,10 +29,10 @@ from telegram import Update  # noqa: E402
 from bench.outbox_throughput import max_in_window  # noqa: E402
 from bot.app import build_application, post_init  # noqa: E402
 from bot.config import parse_settings  # noqa: E402
-from bot.fakeapi import FakeBotAPI, FakeRequest  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from bot.services.outbox import enqueue  # noqa: E402
 from bot.telegram.context import sender_of  # noqa: E402
+from bot.testing import FakeBotAPI, FakeRequest  # noqa: E402
 
 GROUP = -100777
 OFFICER = 9001

@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 from telegram import Bot  # noqa: E402
 
 from bot.db import Database  # noqa: E402
-from bot.fakeapi import FakeBotAPI, FakeRequest  # noqa: E402
 from bot.services.outbox import Outbox, RateLimits, enqueue  # noqa: E402
 from bot.telegram.sender import OutboxSender  # noqa: E402
+from bot.testing import FakeBotAPI, FakeRequest  # noqa: E402
 
 
 def max_in_window(times: list[float], window: float = 1.0) -> int:

@@ -22,10 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from bench._harness import pg_schema  # noqa: E402
 from bot.config import parse_settings  # noqa: E402
 from bot.models import ChecklistItem, Company, SkaApplication, User  # noqa: E402
 from bot.services import build_services  # noqa: E402
+from bot.testing import pg_schema  # noqa: E402
 
 DOCS = ("peb", "invoice", "packing-list", "bill-of-lading", "cost-structure")
 

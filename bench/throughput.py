@@ -33,11 +33,10 @@ from telegram.ext import Application
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._harness import pg_schema  # noqa: E402
 from bot.app import build_application, post_init  # noqa: E402
 from bot.config import parse_settings  # noqa: E402
-from bot.fakeapi import FakeBotAPI, FakeRequest  # noqa: E402
 from bot.services import Services, build_services  # noqa: E402
+from bot.testing import FakeBotAPI, FakeRequest, pg_schema  # noqa: E402
 
 QUESTIONS = [
     "dokumen apa aja utk ajukan ska", "berapa lama proses ska", "biaya ska berapa",

@@ -21,9 +21,9 @@ from telegram import Update
 
 from bot.app import build_application, post_init
 from bot.config import Settings
-from bot.fakeapi import Call, FakeBotAPI, FakeRequest
 from bot.services import build_services
 from bot.telegram.context import sender_of
+from bot.testing import Call, FakeBotAPI, FakeRequest
 
 CONSOLE_EXPORTER_ID = 100001
 CONSOLE_OFFICER_ID = 100002

@@ -13,13 +13,13 @@ import pytest
 from telegram import Update
 from telegram.ext import Application
 
-from bench._harness import pg_schema
 from bot.app import build_application, post_init
 from bot.config import Settings, parse_settings
-from bot.fakeapi import Call, FakeBotAPI, FakeRequest
 from bot.services import Services, build_services
 from bot.telegram.context import sender_of
 from bot.telegram.sender import OutboxSender
+from bot.testing import Call, EmptiedSchema, FakeBotAPI, FakeRequest, SqliteTemplate, pg_schema
+from tests.knowledge_once import knowledge_once
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("SKA_TEST_POSTGRES_URL",
@@ -29,25 +29,57 @@ ADMIN_ID = 9002
 OFFICERS_CHAT = -100777
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _knowledge_once() -> Iterator[None]:
+    with knowledge_once():
+        yield
+
+
 @contextmanager
 def postgres_schema() -> Iterator[str]:
-    """A fresh schema per test keeps runs (and developers' data) apart."""
+    """A fresh schema keeps a test (and developers' data) apart."""
     with pg_schema(POSTGRES_URL) as url:
         if url is None:
             pytest.skip(f"no PostgreSQL reachable at {POSTGRES_URL}")
         yield url
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    return SqliteTemplate(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Iterator[EmptiedSchema]:
+    """One schema for the run; see bot/testing/databases.py."""
+    with postgres_schema() as url:
+        schema = EmptiedSchema(url)
+        yield schema
+        schema.dispose()
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """For the tests only PostgreSQL can run (several processes on one database)."""
+    """A schema of its own, empty, for the tests only PostgreSQL can run (several
+    processes on one database)."""
     with postgres_schema() as url:
         yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every test that stores data runs on SQLite and on PostgreSQL."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that stores data runs on SQLite and on PostgreSQL, starting from a
+    database at the newest schema with nothing in it."""
+    if request.param == "sqlite":
+        template: SqliteTemplate = request.getfixturevalue("_sqlite_template")
+        return template.copy(tmp_path / "ska.db")
+    schema: EmptiedSchema = request.getfixturevalue("_postgres_schema")
+    return schema.empty()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database without any table yet, for what migrations do."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ska.db'}"
         return
@@ -157,3 +189,37 @@ async def restarted(bot: BotHarness) -> BotHarness:
     services = build_services(bot.services.settings)
     app, api = await start_harness(services.settings, services, bot.api)
     return BotHarness(app, api, services)
+
+
+
+# the suites that start `python -m bot run` processes and time what they do
+PROCESS_SUITES = ("test_faults", "test_e2e", "test_webhook", "test_multiprocess",
+                  "test_concurrency", "test_startup", "test_outage")
+
+
+def _scope(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    return "processes" if Path(module).stem in PROCESS_SUITES else module
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pyproject.toml runs the suite on two pytest-xdist workers with ``--dist loadscope``
+    (a module's tests stay together): here the process-level suites are one scope, so
+    they run one after the other on one worker, as they would alone, while the other
+    worker takes the rest. They start first (see below): they are the longest."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]  # no stubs
+
+    class ProcessesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope(nodeid)
+
+    config.option.loadscopereorder = False      # in collection order, processes first
+    return ProcessesTogether(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):          # a pytest-xdist worker
+        items.sort(key=lambda item: _scope(item.nodeid) != "processes")

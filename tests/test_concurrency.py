@@ -9,8 +9,8 @@ from telegram import Update
 
 from bot.app import PerSenderUpdates
 from bot.config import ConfigError, parse_settings
-from bot.fakeapi import FakeBotAPI
 from bot.services import build_services
+from bot.testing import FakeBotAPI
 from tests.conftest import make_settings, start_harness
 
 API = FakeBotAPI()

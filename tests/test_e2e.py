@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from bot.fakeapi import FakeBotAPI, serve_http
+from bot.testing import FakeBotAPI, serve_http
 from tests.processes import TOKEN, start_bot, wait_for, write_config
 
 

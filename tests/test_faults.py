@@ -29,7 +29,6 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from bot.fakeapi import FakeBotAPI, serve_http
 from bot.i18n import t
 from bot.models import (
     Broadcast,
@@ -43,6 +42,7 @@ from bot.models import (
     User,
 )
 from bot.services import Services, build_services
+from bot.testing import FakeBotAPI, serve_http
 from tests.conftest import OFFICER_ID, OFFICERS_CHAT, ROOT, make_settings
 from tests.processes import TOKEN, free_port, start_bot
 

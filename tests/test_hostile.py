@@ -18,9 +18,9 @@ from sqlalchemy import select, update
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot.fakeapi import Call
 from bot.i18n import catalog, language_of, t
 from bot.models import Base, Company, QueryLog, User
+from bot.testing import Call
 from tests.conftest import ADMIN_ID, OFFICER_ID, OFFICERS_CHAT, ROOT, BotHarness
 
 CORPUS = ROOT / "tests" / "data" / "hostile.yaml"

@@ -12,10 +12,10 @@ from telegram import Update
 
 from bot.app import build_application, post_init
 from bot.config import Settings
-from bot.fakeapi import FakeBotAPI, FakeRequest
 from bot.models import ProcessedUpdate, QueryLog
 from bot.services import Services
 from bot.services.updates import UpdateLog
+from bot.testing import FakeBotAPI, FakeRequest
 from tests.conftest import BotHarness, make_settings
 
 

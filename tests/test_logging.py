@@ -14,7 +14,7 @@ from telegram.error import InvalidToken
 
 from bot.app import build_application, post_init
 from bot.config import TOKEN_ENV, ConfigError, parse_settings
-from bot.fakeapi import FakeBotAPI, serve_http
+from bot.testing import FakeBotAPI, serve_http
 from tests.conftest import ROOT, make_settings
 
 TOKEN = "987654:AAHsecretPartOfTheTokenValue_x-42"

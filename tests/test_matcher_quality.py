@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bench.matcher_quality import evaluate
 from bot.config import parse_settings
+from bot.testing.matcher_quality import evaluate
 from knowledge.loader import load_knowledge
 from knowledge.matcher import Matcher, Thresholds
 from tests.conftest import ROOT

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.fakeapi import FakeBotAPI, _bad_request
+from bot.testing import FakeBotAPI
+from bot.testing import bad_request as _bad_request
 from tests.conftest import ADMIN_ID, OFFICER_ID, OFFICERS_CHAT, BotHarness, text_of
 
 

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.db import Database
-from bot.fakeapi import FakeBotAPI, serve_http
 from bot.models import OutboxMessage, Ticket
 from bot.services import build_services
 from bot.services.leases import Leases
 from bot.services.outbox import enqueue
+from bot.testing import FakeBotAPI, serve_http
 from tests.conftest import OFFICERS_CHAT, make_settings
 from tests.processes import TOKEN, start_bot, wait_for, write_config
 

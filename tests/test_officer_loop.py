@@ -9,10 +9,10 @@ import html
 import pytest
 from sqlalchemy import select, update
 
-from bot.fakeapi import parse_html
 from bot.models import OutboxMessage, Ticket, TicketMessage, utcnow
 from bot.services.outbox import Outbox, RateLimits, enqueue
 from bot.telegram.sender import OutboxSender
+from bot.telegram_html import parse_html
 from bot.textsplit import CAPTION_LIMIT, TEXT_LIMIT, split_html, utf16_len
 from tests import samples
 from tests.conftest import (

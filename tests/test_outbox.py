@@ -114,8 +114,8 @@ async def test_a_status_change_overtakes_a_queued_broadcast(bot: BotHarness) -> 
     assert statuses(bot) == ["sent"] * 62
 
 
-def test_upgrading_a_database_ranks_its_queued_broadcasts_behind(database_url: str) -> None:
-    db = Database(database_url)
+def test_upgrading_a_database_ranks_its_queued_broadcasts_behind(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with db.engine.begin() as connection:        # a database of the previous release

@@ -6,9 +6,9 @@ import io
 
 from openpyxl import load_workbook
 
-from bot.fakeapi import Call
 from bot.models import QueryLog
 from bot.services.demo import load_demo
+from bot.testing import Call
 from tests.conftest import ADMIN_ID, OFFICER_ID, OFFICERS_CHAT, BotHarness, text_of
 from tests.test_reports import png_size
 

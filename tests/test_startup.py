@@ -7,7 +7,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from bot.fakeapi import FakeBotAPI, serve_http
+from bot.testing import FakeBotAPI, serve_http
 from tests.processes import TOKEN, free_port, start_bot, wait_for, write_config
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, parse_settings
-from bot.fakeapi import FakeBotAPI, serve_http
 from bot.services import build_services
 from bot.services.outbox import enqueue
+from bot.testing import FakeBotAPI, serve_http
 from tests.conftest import make_settings
 from tests.processes import TOKEN, free_port, start_bot, wait_for, write_config
 

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import yaml
 
 from bot.config import Settings
 from bot.services.answers import AnswerService
+from bot.telegram_html import problems as problems_in_html
 from knowledge.loader import LEARNED_PREFIX, Knowledge, KnowledgeError, load_knowledge
 from knowledge.matcher import Matcher
 
 MAX_ANSWER_CHARS = 1200
-_ALLOWED_TAGS = {"b", "i", "u", "s", "code", "pre", "a"}
-_TAG = re.compile(r"<(/?)([a-zA-Z0-9-]+)([^>]*)>")
-_ENTITY = re.compile(r"&(amp|lt|gt|quot|#\d+);")
 # how an answer says that the office must confirm a fact (shared/domain/ska-facts.md)
 _CONFIRM = {"id": "konfirmasi ke petugas", "en": "confirm with the office"}
 
@@ -37,25 +34,7 @@ def spec_topics(kb_dir: Path) -> list[str]:
 
 def html_problems(text: str) -> list[str]:
     """Telegram rejects a whole message for one bad tag or a stray '&' or '<'."""
-    problems = []
-    stack: list[str] = []
-    for m in _TAG.finditer(text):
-        closing, tag = m.group(1), m.group(2).lower()
-        if tag not in _ALLOWED_TAGS:
-            problems.append(f"tag <{tag}> is not Telegram HTML")
-        elif closing:
-            if not stack or stack.pop() != tag:
-                problems.append(f"</{tag}> closes nothing open")
-        else:
-            stack.append(tag)
-    if stack:
-        problems.append(f"unclosed <{stack[-1]}>")
-    bare = _TAG.sub("", text)
-    if "<" in bare or ">" in bare:
-        problems.append("a raw '<' or '>' (write &lt; / &gt;)")
-    if "&" in _ENTITY.sub("", bare):
-        problems.append("a raw '&' (write &amp;)")
-    return problems
+    return [problem.hint for problem in problems_in_html(text)]
 
 
 def cross_matches(kb: Knowledge, matcher: Matcher) -> list[tuple[str, str, str]]:
