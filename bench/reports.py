@@ -132,8 +132,8 @@ def main() -> None:
         report = measure("export: read + aggregate", lambda: svc.reports.export(year))
         assert report.count == args.apps
         began = time.perf_counter()
-        from bot.services.reports_charts import export_chart
-        from bot.services.reports_xlsx import export_workbook
+        from bot.services.reports.charts import export_chart
+        from bot.services.reports.workbook import export_workbook
         print(f"{'first report only: import matplotlib+openpyxl':<44} "
               f"{(time.perf_counter() - began) * 1000:7.0f} ms")
         measure("export: chart (PNG)", lambda: export_chart(report, "id",
