@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from bot.safeload import loads
 
 LANGS = ("id", "en")
 DEFAULT_LANG = "id"
@@ -18,7 +18,7 @@ def catalog() -> dict[str, dict[str, str]]:
     """All *.yaml catalogs of this folder (one per feature); a key may appear only once."""
     merged: dict[str, dict[str, str]] = {}
     for path in sorted(_FOLDER.glob("*.yaml")):
-        data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data: dict[str, Any] = loads(path.read_text(encoding="utf-8"), path.name) or {}
         for key, value in data.items():
             if key in merged:
                 raise ValueError(f"{path.name}: message key {key!r} defined twice")
