@@ -13,12 +13,24 @@ NUMERIC as floating point, whose sums drift; integers add up exactly on both dat
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, Select, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Subquery,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from bot.models import (
@@ -46,78 +58,82 @@ PLACES = (3, 2)
 Commodity = str | Sequence[str] | None
 
 
-def _issued(period: Period, tz: ZoneInfo, commodity: Commodity
-            ) -> tuple[ColumnElement[dt.datetime], Callable[..., Select[Any]]]:
-    """The moment each SKA was issued, and a SELECT over the SKAs issued in the period."""
+def _issued(period: Period, tz: ZoneInfo, commodity: Commodity) -> Subquery:
+    """One row per SKA issued in the period: its columns and `at`, when it was issued.
+
+    Applications are read in id order and each one's events found through their index
+    (GROUP BY the primary key needs no sort); the issue moment is the last 'issued'
+    event, or the last change of an application issued before events were recorded."""
     lo, hi = period.bounds(tz)
-    issued_at = (select(StatusEvent.application_id, func.max(StatusEvent.at).label("at"))
-                 .where(StatusEvent.to_status == ISSUED)
-                 .group_by(StatusEvent.application_id).subquery())
-    # applications issued before events were recorded fall back to their last change
-    when = func.coalesce(issued_at.c.at, SkaApplication.updated_at)
-
-    def query(*columns: Any) -> Select[Any]:
-        q = (select(*columns).select_from(SkaApplication)
-             .outerjoin(issued_at, issued_at.c.application_id == SkaApplication.id)
-             .where(SkaApplication.status == ISSUED, when >= lo, when < hi))
-        if isinstance(commodity, str):
-            q = q.where(func.lower(SkaApplication.commodity) == commodity.casefold())
-        elif commodity is not None:
-            # the recorded spellings of one commodity (args.CommodityNames)
-            q = q.where(func.lower(SkaApplication.commodity).in_(
-                [name.casefold() for name in commodity] or [""]))
-        return q
-
-    return when, query
+    app, event = SkaApplication, StatusEvent
+    at = func.coalesce(func.max(event.at), app.updated_at)
+    q = (select(app.id, app.company_id, app.commodity, app.destination, app.volume_tonnes,
+                app.value_usd, at.label("at"))
+         .outerjoin(event, and_(event.application_id == app.id, event.to_status == ISSUED))
+         .where(app.status == ISSUED)
+         .group_by(app.id)
+         .having(at >= lo, at < hi))
+    if isinstance(commodity, str):
+        q = q.where(func.lower(app.commodity) == commodity.casefold())
+    elif commodity is not None:
+        # the recorded spellings of one commodity (args.CommodityNames)
+        q = q.where(func.lower(app.commodity).in_(
+            [name.casefold() for name in commodity] or [""]))
+    return q.subquery("issued")
 
 
 def issued_records(s: Session, period: Period, tz: ZoneInfo,
                    commodity: Commodity = None) -> list[Issued]:
     """Every SKA issued in the period, one record each."""
-    when, query = _issued(period, tz, commodity)
-    rows = s.execute(query(Company.name, SkaApplication.commodity, SkaApplication.destination,
-                           SkaApplication.volume_tonnes, SkaApplication.value_usd, when)
-                     .join(Company, Company.id == SkaApplication.company_id))
+    issued = _issued(period, tz, commodity)
+    rows = s.execute(select(Company.name, issued.c.commodity, issued.c.destination,
+                            issued.c.volume_tonnes, issued.c.value_usd, issued.c.at)
+                     .join(Company, Company.id == issued.c.company_id))
     return [Issued(*row) for row in rows]
 
 
-def _whole(column: ColumnElement[Decimal | None], places: int) -> ColumnElement[Any]:
-    """SUM of a NUMERIC column in units of its last decimal place."""
-    return func.sum(cast(func.round(column * 10 ** places), BigInteger))
+def _units(column: ColumnElement[Any], places: int) -> ColumnElement[int]:
+    """A NUMERIC value in whole units of its last decimal place."""
+    return cast(func.round(column * 10 ** places), BigInteger)
 
 
 def export_sums(s: Session, period: Period, tz: ZoneInfo, commodity: Commodity = None
                 ) -> tuple[list[Group], list[MonthSum]]:
     """Issued SKAs of the period summed per exporter, recorded commodity and destination,
-    and per month of the office calendar (two GROUP BY queries), in whole units of
-    PLACES; a sum over missing figures only is NULL, which the report counts as 0."""
-    when, query = _issued(period, tz, commodity)
-    app = SkaApplication
-    volume = _whole(app.volume_tonnes, PLACES[0])
-    value = _whole(app.value_usd, PLACES[1])
-    missing = func.sum(case((or_(app.volume_tonnes.is_(None), app.value_usd.is_(None)), 1),
-                            else_=0))
-    rows = s.execute(query(app.company_id, app.commodity, app.destination, volume, value,
-                           func.count(), missing, func.min(app.id))
-                     .group_by(app.company_id, app.commodity, app.destination)).all()
-    names = dict(s.execute(select(Company.id, Company.name)
-                           .where(Company.id.in_({row[0] for row in rows}))).all()) \
-        if rows else {}
-    groups: list[Group] = [
-        (names[company_id], raw, destination, int(vol or 0), int(val or 0), count, int(gaps),
-         first)
-        for company_id, raw, destination, vol, val, count, gaps, first in rows]
+    and per month of the office calendar, in whole units of PLACES; a sum over missing
+    figures only is NULL, which the report counts as 0.
+
+    One statement: the SKAs of the period are read once (a CTE, which both databases
+    materialise when it is used twice) and grouped twice."""
+    issued = _issued(period, tz, commodity)
     # month of the office calendar: the last month start at or before the moment
     starts = period.month_starts(tz)
     month: ColumnElement[int] = case(
-        *[(when < start, index) for index, start in enumerate(starts[1:])],
+        *[(issued.c.at < start, index) for index, start in enumerate(starts[1:])],
         else_=len(starts) - 1) if len(starts) > 1 else literal(0)
-    bucket = month.label("month")
-    months: list[MonthSum] = [
-        (int(index), int(vol or 0), int(val or 0), count)
-        for index, vol, val, count in s.execute(
-            query(bucket, volume, value, func.count()).group_by(bucket))]
-    return groups, months
+    rows = (select(issued.c.id, issued.c.company_id, issued.c.commodity, issued.c.destination,
+                   _units(issued.c.volume_tonnes, PLACES[0]).label("volume"),
+                   _units(issued.c.value_usd, PLACES[1]).label("value"),
+                   case((or_(issued.c.volume_tonnes.is_(None), issued.c.value_usd.is_(None)), 1),
+                        else_=0).label("missing"),
+                   month.label("month"))
+            .cte("rows"))
+    sums = (func.sum(rows.c.volume), func.sum(rows.c.value), func.count(),
+            func.sum(rows.c.missing))
+    groups = (select(literal(0).label("part"), rows.c.company_id, rows.c.commodity,
+                     rows.c.destination, *sums, func.min(rows.c.id))
+              .group_by(rows.c.company_id, rows.c.commodity, rows.c.destination))
+    months = (select(literal(1), rows.c.month, null(), null(), *sums, null())
+              .group_by(rows.c.month))
+    found = s.execute(union_all(groups, months)).all()
+    names = dict(s.execute(select(Company.id, Company.name).where(
+        Company.id.in_({row[1] for row in found if row[0] == 0}))).all())
+    return ([(names[key], raw, destination, int(vol or 0), int(val or 0), count, int(gaps),
+              first)
+             for part, key, raw, destination, vol, val, count, gaps, first in found
+             if part == 0],
+            [(int(key), int(vol or 0), int(val or 0), count)
+             for part, key, _, _, vol, val, count, _, _ in found if part == 1])
 
 
 def recorded_commodities(s: Session) -> list[str]:
