@@ -29,7 +29,6 @@ from bot.models import (
     User,
     utcnow,
 )
-from bot.models import as_utc as _aware
 from bot.services.applications import IN_REVIEW, RETURNED, SUBMITTED
 from bot.services.calendar import OfficeCalendar
 from bot.services.documents import OUTSTANDING, DocumentService, upload_markup
@@ -152,16 +151,17 @@ class ReminderService:
         """Who gets what today: the cadence, the maximum and the officers' alert."""
         jobs: list[_Job] = []
         for app in page:
-            if app.since is None:       # its documents arrived since the page was read
+            since = app.since
+            if since is None:           # its documents arrived since the page was read
                 continue
-            cycle = [r for r in app.sent if _aware(r[3]) >= app.since]
+            cycle = [r for r in app.sent if r[3] >= since]
             dates = sorted({r[2] for r in cycle if r[1] == EXPORTER})
             reminded_today = {r[0] for r in app.sent if r[2] == today}
             if force:
                 remind, alert = True, False
             elif not dates:
                 hours = dt.timedelta(hours=self.settings.first_after_hours)
-                remind, alert = now >= app.since + hours, False
+                remind, alert = now >= since + hours, False
             else:
                 waited = self.calendar.working_days_between(dates[-1], today)
                 remind = len(dates) < self.settings.max_times and \
@@ -218,15 +218,16 @@ class ReminderService:
                 continue
             found.items.append((doc_id, status, reason))
             # the cycle starts when the longest-outstanding document became missing/rejected
-            changed = _aware(changed_at)
-            found.since = changed if found.since is None else min(found.since, changed)
+            # (UTCDateTime columns come back aware on SQLite too)
+            found.since = changed_at if found.since is None else min(found.since, changed_at)
         users: dict[int, list[tuple[int, str, bool]]] = {}
         for uid, company_id, lang, enabled in c.execute(
                 select(User.id, User.company_id, User.language, User.reminders_enabled)
                 .where(User.company_id.in_({d.company_id for d in due.values()}),
                        User.blocked_at.is_(None))
                 .order_by(User.id)).all():
-            users.setdefault(company_id, []).append((uid, lang, enabled))
+            if company_id is not None:
+                users.setdefault(company_id, []).append((uid, lang, enabled))
         for found in due.values():
             found.users = users.get(found.company_id, [])
         for app_id, chat_id, kind, day, created in c.execute(
@@ -275,7 +276,7 @@ class ReminderService:
         for i in range(0, len(keys), PAGE):
             found.update((key, row_id) for row_id, key in c.execute(
                 select(OutboxMessage.id, OutboxMessage.dedupe_key)
-                .where(OutboxMessage.dedupe_key.in_(keys[i:i + PAGE]))))
+                .where(OutboxMessage.dedupe_key.in_(keys[i:i + PAGE]))) if key is not None)
         return found
 
     def _already_queued(self, c: Connection, keys: list[str]) -> set[str]:

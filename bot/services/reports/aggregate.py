@@ -19,7 +19,6 @@ from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.models import as_utc as _aware
 from bot.services.reports.model import (
     TOP,
     ZERO,
@@ -39,6 +38,11 @@ ANSWERED = ("answer", "ask_destination")
 
 # -- export realisation -------------------------------------------------------------------
 
+def aware(moment: dt.datetime) -> dt.datetime:
+    """Aware UTC: SQLite hands back naive UTC, and a record may be built by hand."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 Number = int | Decimal
 # Issued SKAs of one exporter with one recorded commodity spelling and one destination:
 # (exporter, commodity as recorded, destination, volume, value, count, of them without
@@ -57,7 +61,7 @@ def _buckets(sums: dict[str, list[Number]], decimal: Callable[[Number, int], Dec
 
 
 def _add(sums: dict[Any, list[Number]], key: Any, volume: Number, value: Number,
-         count: int) -> None:
+         count: Number) -> None:
     found = sums.get(key)
     if found is None:
         sums[key] = [volume, value, count]
@@ -107,9 +111,8 @@ def combine(groups: Iterable[Group], months: Iterable[MonthSum], period: Period,
     for (_, name), (volume, value, count, _) in lines.items():
         _add(by_commodity, name, volume, value, count)
     by_destination: dict[str, list[Number]] = {}
-    for destination, (volume, value, count) in by_recorded.items():
-        _add(by_destination, canonical(destination) if destination else "-", volume, value,
-             count)
+    for recorded, sums in by_recorded.items():
+        _add(by_destination, canonical(recorded) if recorded else "-", *sums)
     keys = period.months()
     by_month: dict[str, list[Number]] = {}
     for index, volume, value, count in months:
@@ -140,7 +143,7 @@ def aggregate(records: Iterable[Issued], period: Period, tz: ZoneInfo,
         value = Decimal(r.value_usd or 0)
         missing = int(r.volume_tonnes is None or r.value_usd is None)
         groups.append((r.exporter, r.commodity, r.destination, volume, value, 1, missing, i))
-        index = bisect_right(starts, _aware(r.issued_at)) - 1
+        index = bisect_right(starts, aware(r.issued_at)) - 1
         if 0 <= index:
             months.append((index, volume, value, 1))
     return combine(groups, months, period, canonical, commodity)
@@ -167,14 +170,14 @@ def helpdesk_stats(queries: Iterable[tuple[int | None, str, str | None, str, int
     ticket_rows = list(tickets)
     opened: dict[int, list[dt.datetime]] = defaultdict(list)
     for user, created, *_ in ticket_rows:
-        opened[user].append(_aware(created))
+        opened[user].append(aware(created))
     for times in opened.values():
         times.sort()
     outcomes: Counter[str] = Counter()
     topics: Counter[str] = Counter()
     unanswered: Counter[str] = Counter()
     deflected = 0
-    for user, text, topic, outcome, feedback, at in queries:
+    for asker, text, topic, outcome, feedback, asked_at in queries:
         if outcome == "smalltalk":
             continue
         outcomes[outcome] += 1
@@ -183,11 +186,11 @@ def helpdesk_stats(queries: Iterable[tuple[int | None, str, str | None, str, int
                 topics[topic] += 1
             if feedback == -1:
                 continue
-            times = opened.get(user) if user is not None else None
-            at = _aware(at)
-            if times:
-                i = bisect_left(times, at)
-                if i < len(times) and times[i] - at <= ESCALATION_WINDOW:
+            tickets_of = opened.get(asker) if asker is not None else None
+            at = aware(asked_at)
+            if tickets_of:
+                i = bisect_left(tickets_of, at)
+                if i < len(tickets_of) and tickets_of[i] - at <= ESCALATION_WINDOW:
                     continue
             deflected += 1
         elif outcome == "no_match":

@@ -106,7 +106,7 @@ def _date_span(token: str) -> tuple[dt.date, dt.date] | None:
 def parse_report_args(args: Sequence[str], today: dt.date) -> tuple[Period, str | None]:
     """`[year|from to] [commodity]`: the period (this year by default) and a commodity."""
     words = list(args)
-    spans = []
+    spans: list[tuple[dt.date, dt.date]] = []
     while words and len(spans) < 2 and (span := _date_span(words[0])) is not None:
         spans.append(span)
         words.pop(0)

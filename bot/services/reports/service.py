@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Database
 from bot.i18n import t
-from bot.models import as_utc as _aware
 from bot.services.presenters import ZONE_LABELS
 from bot.services.reports import queries, text
-from bot.services.reports.aggregate import combine, helpdesk_stats
+from bot.services.reports.aggregate import aware, combine, helpdesk_stats
 from bot.services.reports.args import CommodityNames
 from bot.services.reports.model import (
     CountryName,
@@ -134,7 +133,7 @@ class ReportService:
     # -- text for people ------------------------------------------------------------------
 
     def when(self, moment: dt.datetime) -> str:
-        return f"{_aware(moment).astimezone(self.tz):%d-%m-%Y %H:%M} {self.zone}"
+        return f"{aware(moment).astimezone(self.tz):%d-%m-%Y %H:%M} {self.zone}"
 
     def export_summary(self, report: ExportReport, lang: str) -> str:
         """The short message that goes with the chart and the workbook."""
