@@ -49,8 +49,8 @@ class _Due:
     app_id: int
     ref: str
     company_id: int
-    items: list[tuple[str, str, str]] = field(default_factory=list)   # doc, status, reason
-    since: dt.datetime | None = None
+    items: list[tuple[str, str, str]]       # outstanding documents: doc, status, reason
+    since: dt.datetime                      # when the oldest of them became outstanding
     users: list[tuple[int, str, bool]] = field(default_factory=list)  # id, lang, enabled
     # reminders it had: chat, kind, office day, queued at
     sent: list[tuple[int, str, dt.date, dt.datetime]] = field(default_factory=list)
@@ -152,8 +152,6 @@ class ReminderService:
         jobs: list[_Job] = []
         for app in page:
             since = app.since
-            if since is None:           # its documents arrived since the page was read
-                continue
             cycle = [r for r in app.sent if r[3] >= since]
             dates = sorted({r[2] for r in cycle if r[1] == EXPORTER})
             reminded_today = {r[0] for r in app.sent if r[2] == today}
@@ -187,39 +185,42 @@ class ReminderService:
         after = 0
         while True:
             with self.db.statement() as c:
-                page = self._page(c, after, self.page_size)
-            if not page:
+                last, page = self._page(c, after, self.page_size)
+            if last is None:
                 return
-            yield page
-            after = page[-1].app_id
+            if page:
+                yield page
+            after = last
 
-    def _page(self, c: Connection, after: int, size: int) -> list[_Due]:
-        """Four indexed reads for one page, fetched whole (measured in bench/reminders_pass.py)."""
+    def _page(self, c: Connection, after: int, size: int) -> tuple[int | None, list[_Due]]:
+        """The next `size` applications in a status that needs documents (the last id read,
+        None at the end) and those of them that miss some. Every read is a range of ids
+        on an index, so a page costs the same at the start and at the end of the table,
+        whatever the planner thinks of the tables' sizes."""
         app = SkaApplication
-        outstanding = (select(ChecklistItem.id)
-                       .where(ChecklistItem.application_id == app.id,
-                              ChecklistItem.status.in_(OUTSTANDING)).exists())
-        due = {app_id: _Due(app_id, ref, company_id) for app_id, ref, company_id in c.execute(
-            select(app.id, app.ref, app.company_id)
-            .where(app.id > after, app.status.in_(REMIND_STATUSES), outstanding)
-            .order_by(app.id).limit(size)).all()}
-        if not due:
-            return []
-        # the rest is read by id range: what falls in the range but not in the page is skipped
-        first, last = min(due), max(due)
+        candidates = c.execute(select(app.id, app.ref, app.company_id)
+                               .where(app.id > after, app.status.in_(REMIND_STATUSES))
+                               .order_by(app.id).limit(size)).all()
+        if not candidates:
+            return None, []
+        first, last = candidates[0][0], candidates[-1][0]
+        items: dict[int, list[tuple[str, str, str]]] = {}
+        since: dict[int, dt.datetime] = {}
+        # by id range: an item of an application outside the page is skipped below
         for app_id, doc_id, status, reason, changed_at in c.execute(
                 select(ChecklistItem.application_id, ChecklistItem.doc_id, ChecklistItem.status,
                        ChecklistItem.reason, ChecklistItem.changed_at)
                 .where(ChecklistItem.application_id.between(first, last),
                        ChecklistItem.status.in_(OUTSTANDING))
                 .order_by(ChecklistItem.application_id, ChecklistItem.id)).all():
-            found = due.get(app_id)
-            if found is None:
-                continue
-            found.items.append((doc_id, status, reason))
+            items.setdefault(app_id, []).append((doc_id, status, reason))
             # the cycle starts when the longest-outstanding document became missing/rejected
             # (UTCDateTime columns come back aware on SQLite too)
-            found.since = changed_at if found.since is None else min(found.since, changed_at)
+            since[app_id] = min(since.get(app_id, changed_at), changed_at)
+        due = {app_id: _Due(app_id, ref, company_id, items[app_id], since[app_id])
+               for app_id, ref, company_id in candidates if app_id in items}
+        if not due:
+            return last, []
         users: dict[int, list[tuple[int, str, bool]]] = {}
         for uid, company_id, lang, enabled in c.execute(
                 select(User.id, User.company_id, User.language, User.reminders_enabled)
@@ -228,16 +229,15 @@ class ReminderService:
                 .order_by(User.id)).all():
             if company_id is not None:
                 users.setdefault(company_id, []).append((uid, lang, enabled))
-        for found in due.values():
-            found.users = users.get(found.company_id, [])
+        for one in due.values():
+            one.users = users.get(one.company_id, [])
         for app_id, chat_id, kind, day, created in c.execute(
                 select(Reminder.application_id, Reminder.chat_id, Reminder.kind,
                        Reminder.local_date, Reminder.created_at)
                 .where(Reminder.application_id.between(first, last))).all():
-            found = due.get(app_id)
-            if found is not None:
-                found.sent.append((chat_id, kind, day, created))
-        return list(due.values())
+            if app_id in due:
+                due[app_id].sent.append((chat_id, kind, day, created))
+        return last, list(due.values())
 
     def _queue(self, jobs: list[_Job], today: dt.date, now: dt.datetime,
                not_before: dt.datetime | None, report: PassReport) -> None:
