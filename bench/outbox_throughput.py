@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,19 +41,21 @@ def max_in_window(times: list[float], window: float = 1.0) -> int:
     return best
 
 
-async def run(args: argparse.Namespace) -> None:
-    url = args.database or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+async def measure(messages: int, chats: int, rate: float, per_chat: float,
+                  database: str | None = None) -> dict[str, Any]:
+    """Queue `messages` to `chats` chats and send them with the sender loop; the figures."""
+    url = database or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     db = Database(url)
     db.migrate()
     started = time.perf_counter()
     with db.session() as s:
-        for i in range(args.messages):
-            enqueue(s, 10_000 + i % args.chats, f"m{i}", kind="bench")
+        for i in range(messages):
+            enqueue(s, 10_000 + i % chats, f"m{i}", kind="bench")
     queued_s = time.perf_counter() - started
 
     api = FakeBotAPI()
     bot = Bot("123:BENCH", request=FakeRequest(api), get_updates_request=FakeRequest(api))
-    sender = OutboxSender(Outbox(db, RateLimits(args.rate, args.per_chat)))
+    sender = OutboxSender(Outbox(db, RateLimits(rate, per_chat)))
     async with bot:
         started = time.perf_counter()
         # the sender loop the running bot runs (bot.app.send_outbox)
@@ -63,27 +66,21 @@ async def run(args: argparse.Namespace) -> None:
         elapsed = time.perf_counter() - started
         running = False
         await task
+    db.dispose()
 
     sends = [c for c in api.calls if c.method == "sendMessage" and c.ok]
     times = sorted(c.time for c in sends)
     delivered = Counter(c.params["text"] for c in sends)
-    lost = sum(1 for i in range(args.messages) if delivered[f"m{i}"] != 1)
     by_chat: dict[int, list[float]] = defaultdict(list)
     for c in sends:
         by_chat[int(c.params["chat_id"])].append(c.time)
     gaps = [b - a for ts in by_chat.values() for a, b in zip(sorted(ts), sorted(ts)[1:],
                                                              strict=False)]
-    achieved = len(sends) / (times[-1] - times[0]) if len(times) > 1 else 0.0
-    print(f"database            {url.split('://')[0]}")
-    print(f"messages            {args.messages} to {args.chats} chats (queued in {queued_s:.1f} s)")
-    print(f"configured rate     {args.rate:g}/s overall, {args.per_chat:g}/s per chat")
-    print(f"achieved rate       {achieved:.2f}/s ({achieved / args.rate:.1%} of configured), "
-          f"drained in {elapsed:.1f} s")
-    print(f"max in any 1 s      {max_in_window(times)} (limit {args.rate:g})")
-    print(f"min per-chat gap    {min(gaps):.3f} s (limit {1 / args.per_chat:.3f} s)"
-          if gaps else "min per-chat gap    -")
-    print(f"lost                {lost}   duplicates {sum(1 for v in delivered.values() if v > 1)}")
-    db.dispose()
+    return {"database": url.split("://")[0], "queued_s": queued_s, "drained_s": elapsed,
+            "achieved": len(sends) / (times[-1] - times[0]) if len(times) > 1 else 0.0,
+            "max_1s": max_in_window(times), "min_gap": min(gaps) if gaps else None,
+            "lost": sum(1 for i in range(messages) if delivered[f"m{i}"] != 1),
+            "duplicates": sum(1 for v in delivered.values() if v > 1)}
 
 
 def main() -> None:
@@ -93,7 +90,19 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=25.0, help="outbox.rate_per_second")
     ap.add_argument("--per-chat", type=float, default=1.0, help="outbox.per_chat_per_second")
     ap.add_argument("--database", help="SQLAlchemy URL (default: a temporary SQLite file)")
-    asyncio.run(run(ap.parse_args()))
+    args = ap.parse_args()
+    f = asyncio.run(measure(args.messages, args.chats, args.rate, args.per_chat,
+                            args.database))
+    print(f"database            {f['database']}")
+    print(f"messages            {args.messages} to {args.chats} chats "
+          f"(queued in {f['queued_s']:.1f} s)")
+    print(f"configured rate     {args.rate:g}/s overall, {args.per_chat:g}/s per chat")
+    print(f"achieved rate       {f['achieved']:.2f}/s ({f['achieved'] / args.rate:.1%} of "
+          f"configured), drained in {f['drained_s']:.1f} s")
+    print(f"max in any 1 s      {f['max_1s']} (limit {args.rate:g})")
+    print(f"min per-chat gap    {f['min_gap']:.3f} s (limit {1 / args.per_chat:.3f} s)"
+          if f["min_gap"] is not None else "min per-chat gap    -")
+    print(f"lost                {f['lost']}   duplicates {f['duplicates']}")
 
 
 if __name__ == "__main__":

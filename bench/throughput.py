@@ -21,22 +21,29 @@ import argparse
 import asyncio
 import logging
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+import yaml
+from sqlalchemy import select
 from telegram import Update
 from telegram.ext import Application
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bare_bot import bare_application  # noqa: E402
 from bot.app import build_application, post_init  # noqa: E402
 from bot.config import parse_settings  # noqa: E402
+from bot.models import QueryLog  # noqa: E402
 from bot.services import Services, build_services  # noqa: E402
-from bot.testing import FakeBotAPI, FakeRequest, pg_schema  # noqa: E402
+from bot.testing import FakeBotAPI, FakeRequest, pg_schema, serve_http  # noqa: E402
 
 QUESTIONS = [
     "dokumen apa aja utk ajukan ska", "berapa lama proses ska", "biaya ska berapa",
@@ -95,8 +102,10 @@ async def polling(url: str, updates: int, concurrent: int) -> tuple[float, float
             await asyncio.sleep(0.002)
 
     try:
+        updater = app.updater
+        assert updater is not None          # built with a get_updates_request
         await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        await updater.start_polling(poll_interval=0.0, timeout=1)
         for i in range(USERS):
             api.push_update(question(api, i))
         await answered(USERS)
@@ -108,13 +117,159 @@ async def polling(url: str, updates: int, concurrent: int) -> tuple[float, float
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         api.release_polls()
-        if app.updater.running:
+        if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
             await app.stop()
         await app.shutdown()
         services.close()
     return updates / elapsed, cpu / updates
+
+
+async def bare_sequential(updates: int) -> tuple[float, float]:
+    """The same updates through a bare PTB Application answering a constant text."""
+    api = FakeBotAPI()
+    app = bare_application(FakeRequest(api))
+    await app.initialize()
+    try:
+        for i in range(USERS):
+            await app.process_update(Update.de_json(question(api, i), app.bot))
+        batch = [Update.de_json(question(api, i), app.bot) for i in range(updates)]
+        cpu, start = time.process_time(), time.perf_counter()
+        for update in batch:
+            await app.process_update(update)
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        assert replies(api) == updates + USERS
+    finally:
+        await app.shutdown()
+    return updates / elapsed, cpu / updates
+
+
+def matcher_only(updates: int) -> tuple[float, float]:
+    """The questions through the matcher alone: no Telegram, no database."""
+    from bot.services.answers import AnswerService
+    from knowledge.loader import load_knowledge
+
+    settings = parse_settings({"database": {"url": "sqlite://"}}, env={})
+    answers = AnswerService(load_knowledge(settings.knowledge_dir), None, settings)
+    for q in QUESTIONS:
+        answers.ask(q, "id", log=False)
+    cpu, start = time.process_time(), time.perf_counter()
+    for i in range(updates):
+        answers.ask(QUESTIONS[i % len(QUESTIONS)], "id", log=False)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return updates / elapsed, cpu / updates
+
+
+class SlowRequest(FakeRequest):
+    """The fake Bot API behind a network: every call takes `delay` seconds more."""
+
+    def __init__(self, api: FakeBotAPI, delay: float) -> None:
+        super().__init__(api)
+        self.delay = delay
+
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any
+                         ) -> tuple[int, bytes]:
+        await asyncio.sleep(self.delay)
+        return await super().do_request(url, method, *args, **kwargs)
+
+
+async def with_latency(url: str, updates: int, delay: float) -> tuple[float, bool]:
+    """Updates a second with the default configuration when every Bot API call takes
+    `delay` seconds, polling as `run` does; and whether each sender's questions were
+    handled in the order sent (the question log keeps that order)."""
+    settings = parse_settings({"database": {"url": url}}, env={})
+    services = build_services(settings)
+    api = FakeBotAPI()
+    app = build_application(settings, request=SlowRequest(api, delay),
+                            updates_request=SlowRequest(api, delay), services=services,
+                            dedupe_updates=True)
+    await app.initialize()
+    await post_init(app)
+
+    async def answered(count: int) -> None:
+        while replies(api) < count:
+            await asyncio.sleep(0.005)
+
+    try:
+        updater = app.updater
+        assert updater is not None          # built with a get_updates_request
+        await app.start()
+        await updater.start_polling(poll_interval=0.0, timeout=1)
+        for i in range(USERS):
+            api.push_update(question(api, i))
+        await asyncio.wait_for(answered(USERS), timeout=600)
+        before = replies(api)
+        for i in range(updates):
+            api.push_update(question(api, i))
+        start = time.perf_counter()
+        await asyncio.wait_for(answered(before + updates), timeout=600)
+        elapsed = time.perf_counter() - start
+    finally:
+        api.release_polls()
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+    with services.db.session() as s:
+        logged = s.execute(select(QueryLog.user_id, QueryLog.text)
+                           .order_by(QueryLog.id)).all()
+    services.close()
+    asked: dict[int, list[str]] = {}
+    for i in list(range(USERS)) + list(range(updates)):
+        asked.setdefault(10_000 + i % USERS, []).append(QUESTIONS[i % len(QUESTIONS)])
+    seen: dict[int, list[str]] = {}
+    for user, text in logged:
+        if user is not None:
+            seen.setdefault(user, []).append(text)
+    return updates / elapsed, seen == asked
+
+
+def over_http(what: str, updates: int) -> float:
+    """Updates a second answered by a separate process long-polling the fake Bot API over
+    HTTP: `python -m bot run` ("bot", SQLite) or the bare PTB bot ("bare")."""
+    api = FakeBotAPI()
+    server, base_url = serve_http(api)
+    # the answer's headers and body leave in two writes: without this each request of a
+    # kept-alive connection waits for the client's delayed ACK (40 ms on Linux), which
+    # would measure the TCP stack instead of the bots (accepted sockets inherit it)
+    server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        if what == "bot":
+            config = Path(tmp) / "config.yaml"
+            config.write_text(yaml.safe_dump({"telegram": {"base_url": base_url},
+                                              "database": {"url": f"sqlite:///{tmp}/b.db"}}))
+            command = [sys.executable, "-m", "bot", "--config", str(config), "run"]
+        else:
+            command = [sys.executable, str(ROOT / "bench" / "bare_bot.py"), base_url]
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": "424242:BENCH-token"}
+        env.pop("SKA_DATABASE_URL", None)
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            def wait(count: int) -> None:
+                deadline = time.monotonic() + 600
+                while replies(api) < count:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit(f"{what}: the process stopped answering")
+                    time.sleep(0.005)
+
+            for i in range(USERS):              # warm-up: every user exists
+                api.push_update(question(api, i))
+            wait(USERS)
+            before = replies(api)
+            for i in range(updates):
+                api.push_update(question(api, i))
+            start = time.perf_counter()
+            wait(before + updates)
+            elapsed = time.perf_counter() - start
+        finally:
+            api.release_polls()
+            proc.terminate()
+            proc.wait(timeout=30)
+            server.stop()
+    return updates / elapsed
 
 
 def main() -> int:

@@ -11,9 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, ParamSpec, TypeVar
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +21,27 @@ from bot.config import ConfigError
 P = ParamSpec("P")
 R = TypeVar("R")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# `revision = "0011"` / `down_revision = "0010"` (or None) in a migration file
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*=\s*(.*?)\s*$", re.MULTILINE)
+_QUOTED = re.compile(r"""^(?:"([^"]+)"|'([^']+)')$""")
+
+
+def head_revisions() -> frozenset[str] | None:
+    """The newest revision(s) of bot/migrations/versions, read from the files' own lines;
+    None when a file says it another way (a merge's tuple): then Alembic reads them."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("[!_]*.py"):
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        own = _QUOTED.match(found.get("revision", ""))
+        parent = found.get("down_revision", "")
+        parent_match = _QUOTED.match(parent)
+        if own is None or (parent != "None" and parent_match is None):
+            return None
+        revisions.add(own[1] or own[2])
+        if parent_match is not None:
+            parents.add(parent_match[1] or parent_match[2])
+    return frozenset(revisions - parents) or None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -228,12 +247,31 @@ class Database:
         return await asyncio.to_thread(func, *args, **kwargs)
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision (idempotent)."""
+        """Bring the schema to the newest revision (idempotent).
+
+        At start-up the schema is nearly always current already: one read of the stored
+        revision says so, and Alembic (with the SQL dialects it loads, a fifth of the
+        bot's start-up) is only imported when there is something to upgrade."""
+        heads = head_revisions()
+        if heads is not None and self.stored_revisions() == heads:
+            return
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
+
+    def stored_revisions(self) -> frozenset[str]:
+        """The revision(s) Alembic recorded in this database; empty for a new database."""
+        try:
+            with self.engine.connect() as connection:
+                return frozenset(connection.scalars(
+                    text("SELECT version_num FROM alembic_version")))
+        except DBAPIError:          # no alembic_version table: nothing migrated yet
+            return frozenset()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -15,8 +15,7 @@ from telegram.constants import ChatAction
 from telegram.ext import Application, CommandHandler
 
 from bot.i18n import t
-from bot.services.report_args import ArgsError, read_report, read_stats
-from bot.services.reports import MAX_DAYS, Period, Rendered
+from bot.services.reports import MAX_DAYS, ArgsError, Period, Rendered, read_report, read_stats
 from bot.textsplit import fit_caption
 from handlers.common import STAFF, Context, chat_id_of, escape, restrict, send
 

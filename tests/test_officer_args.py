@@ -8,7 +8,7 @@ import pytest
 
 from bot.services.applications import parse_status, split_status
 from bot.services.demo import load_demo
-from bot.services.report_args import ArgsError, read_period, read_report, read_stats
+from bot.services.reports.args import ArgsError, read_period, read_report, read_stats
 from tests.conftest import OFFICER_ID, BotHarness, text_of
 from tests.test_reports_flow import by_method, methods
 from tests.test_status import seed

@@ -14,14 +14,14 @@ from sqlalchemy import func, select
 from bot.cli import main
 from bot.config import Settings
 from bot.db import Database
-from bot.models import Company, OutboxMessage, Reminder, User, utcnow
+from bot.models import Company, OutboxMessage, Reminder, SkaApplication, User, utcnow
 from bot.services import Services
 from bot.services.reminders import ReminderService
 from bot.telegram import keyboards
 from bot.telegram.sender import OutboxSender
 from tests import samples
 from tests.conftest import OFFICERS_CHAT, BotHarness, make_settings
-from tests.test_documents import CSV
+from tests.test_documents import CSV, HEADER
 
 WIB = dt.timezone(dt.timedelta(hours=7))
 HOLIDAY = "2026-12-09"          # a Wednesday
@@ -155,21 +155,11 @@ def test_no_duplicates_across_a_restart_and_a_racing_second_process(
     other_db = Database(settings.database_url)
     other = ReminderService(other_db, services.documents, services.reminders.calendar,
                             settings.reminders, settings.timezone, OFFICERS_CHAT, clock)
-    with other_db.session() as s:
-        stale = other._load(s)
+    stale = list(other._pages())
     assert services.reminders.run_pass(force=True).queued == 2
     # ... and its existence check passed too: only the unique constraint stops it
-    import bot.services.reminders as module
-
-    def racing_enqueue(session, chat_id, text, *, kind="notice", markup=None,  # type: ignore[no-untyped-def]
-                       dedupe_key=None, not_before=None):
-        row = OutboxMessage(chat_id=chat_id, text=text, kind=kind, dedupe_key=dedupe_key,
-                            next_attempt_at=not_before or utcnow())
-        session.add(row)
-        return row
-
-    monkeypatch.setattr(module, "enqueue", racing_enqueue)
-    monkeypatch.setattr(other, "_load", lambda s: stale)
+    monkeypatch.setattr(other, "_already_queued", lambda c, keys: set())
+    monkeypatch.setattr(other, "_pages", lambda: iter(stale))
     report = other.run_pass(force=True)
     assert (report.queued, report.already) == (0, 2)
     monkeypatch.undo()
@@ -181,6 +171,38 @@ def test_no_duplicates_across_a_restart_and_a_racing_second_process(
     with services.db.session() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 2
         assert s.scalar(select(func.count()).select_from(Reminder)) == 2
+
+
+def test_a_pass_reads_and_writes_a_page_at_a_time(services: Services) -> None:
+    clock = Clock("2026-12-07 10:00")
+    services.documents.clock = services.reminders.clock = clock
+    # every third application has all its documents: pages skip over their ids
+    rows = "".join(f"SKA-1{i:02d},1111111111111,PT Kayu Lapis Satu,Plywood,4412.31,JP,IJEPA,"
+                   f"submitted,,2026-11-20,\"1,00\",\"2,00\",{'invoice' if i % 3 else ''}\n"
+                   for i in range(10))
+    assert services.importer.import_text(HEADER + rows).errors == []
+    with services.db.session() as s:
+        company = s.scalar(select(Company).where(Company.nib == "1111111111111"))
+        for uid in (1001, 1002):
+            s.add(User(id=uid, first_name="Eks", company_id=company.id, linked_at=utcnow()))
+        s.add(User(id=1003, first_name="Eks", company_id=company.id, linked_at=utcnow(),
+                   blocked_at=utcnow()))                     # blocked the bot: not reminded
+    services.reminders.page_size = 2
+    report = services.reminders.run_pass(force=True)
+    due = [f"SKA-1{i:02d}" for i in range(10) if i % 3]
+    assert report.lines == [f"exporter {ref} -> {uid}: invoice" for ref in due
+                            for uid in (1001, 1002)]
+    again = services.reminders.run_pass(force=True)
+    assert (again.queued, again.already) == (0, 2 * len(due))
+    with services.db.session() as s:
+        pairs = s.execute(select(Reminder.chat_id, SkaApplication.ref, OutboxMessage.chat_id,
+                                 OutboxMessage.text)
+                          .join(SkaApplication, SkaApplication.id == Reminder.application_id)
+                          .join(OutboxMessage, OutboxMessage.id == Reminder.outbox_id)).all()
+    # each reminder row points at its own outbox message: a reply leads to its application
+    assert sorted((ref, chat) for chat, ref, _, _ in pairs) == \
+        [(ref, uid) for ref in due for uid in (1001, 1002)]
+    assert all(chat == to and f" {ref} " in text for chat, ref, to, text in pairs)
 
 
 def test_two_processes_at_the_same_moment(services: Services, settings: Settings) -> None:

@@ -18,6 +18,7 @@ from bot.models import (
     QueryLog,
     Reminder,
     SkaApplication,
+    StatusEvent,
     Ticket,
 )
 from bot.services import Services
@@ -31,8 +32,8 @@ from bot.services.reports import (
     compare_rows,
     parse_report_args,
 )
-from bot.services.reports_charts import export_chart, stats_chart
-from bot.services.reports_xlsx import export_workbook
+from bot.services.reports.charts import export_chart, stats_chart
+from bot.services.reports.workbook import export_workbook
 
 WIB = ZoneInfo("Asia/Jakarta")
 D = Decimal
@@ -81,6 +82,77 @@ def test_aggregate_sums_rows_destinations_and_months_by_hand() -> None:
         ("2025-01", D("1000.00"), 1), ("2025-02", D("3000.00"), 1),
         ("2025-03", D("850.25"), 3), ("2025-04", D("0"), 0)]
     assert report.missing_figures == 1 and report.exporters == 2
+
+
+def seed_issued(services: Services) -> None:
+    """Issued SKAs on every edge the database sums must get right: the office's midnight
+    at both ends of a period and between two months, an SKA issued twice, one issued
+    before events were recorded, figures missing, spellings and empty destinations."""
+    rows = [  # (company, commodity, destination, volume, value, status, issued at..., updated)
+        (0, "Plywood", "Japan", D("10.500"), D("1000.25"), "issued", [utc(2025, 1, 31, 16, 59, 59)]),
+        (0, "plywood ", "Japan", D("0.001"), D("0.01"), "issued", [utc(2025, 1, 31, 17)]),
+        (0, " PLYWOOD", "USA", D("2"), D("3000"), "issued", [utc(2024, 12, 31, 17)]),
+        (0, "Plywood", "United States", None, D("5.55"), "issued", [utc(2025, 12, 31, 16, 59)]),
+        (1, "Veneer", "", D("7.125"), None, "issued", [utc(2025, 3, 4, 1)]),
+        (1, "Veneer", "China", D("1.111"), D("111.11"), "issued",
+         [utc(2024, 6, 1), utc(2025, 3, 5, 2)]),                         # issued twice: the last
+        (1, "veneer", "China", D("3"), D("4"), "issued", [utc(2025, 3, 1), utc(2026, 1, 2)]),
+        (2, "Plywood", "Japan", D("100"), D("200"), "issued", []),        # no event: last change
+        (2, "Plywood", "Japan", D("5"), D("6"), "approved", [utc(2025, 5, 5)]),   # not issued now
+        (0, "Plywood", "Japan", D("9"), D("9"), "issued", [utc(2024, 12, 31, 16, 59)]),  # 2024
+        (0, "Plywood", "Japan", D("9"), D("9"), "issued", [utc(2025, 12, 31, 17)]),      # 2026
+        (3, "Wood Pellet", "Korea", None, None, "issued", [utc(2025, 8, 8, 8)]),
+    ]
+    with services.db.session() as s:
+        # two companies with one name are one exporter in the office's table
+        companies = [Company(nib=f"99000000000{i:02d}", name=name)
+                     for i, name in enumerate(("PT A", "CV B", "PT A", "PT C"))]
+        s.add_all(companies)
+        s.flush()
+        for i, (company, commodity, destination, volume, value, status, events) in \
+                enumerate(rows):
+            app = SkaApplication(ref=f"EDGE-{i:02d}", company_id=companies[company].id,
+                                 commodity=commodity, destination=destination, status=status,
+                                 volume_tonnes=volume, value_usd=value,
+                                 updated_at=utc(2025, 7, 10, 3))
+            s.add(app)
+            s.flush()
+            s.add_all(StatusEvent(application_id=app.id, from_status="approved",
+                                  to_status="issued", actor="test", at=at) for at in events)
+
+
+@pytest.mark.parametrize(("start", "end", "commodity"), [
+    (dt.date(2025, 1, 1), dt.date(2025, 12, 31), None),
+    (dt.date(2025, 1, 15), dt.date(2025, 3, 4), None),
+    (dt.date(2025, 2, 1), dt.date(2025, 2, 1), None),
+    (dt.date(2025, 1, 1), dt.date(2025, 12, 31), "plywood"),
+    (dt.date(2024, 1, 1), dt.date(2026, 12, 31), None),
+])
+def test_database_sums_equal_the_records_summed_one_by_one(
+        services: Services, start: dt.date, end: dt.date, commodity: str | None) -> None:
+    seed_issued(services)
+    reports, period = services.reports, Period(start, end)
+    ours = reports.export(period, commodity)
+    reference = aggregate(reports.issued(period, commodity), period, reports.tz,
+                          reports.canonical, commodity)
+    assert ours.lines == reference.lines and ours.missing_figures == reference.missing_figures
+    assert (ours.by_commodity, ours.by_destination, ours.by_month) == \
+        (reference.by_commodity, reference.by_destination, reference.by_month)
+    if period == Period.year(2025) and commodity is None:
+        # by hand: 23:59:59 WIB on 31 January is January, a second later February; the
+        # first moment of 2025 in WIB counts, the last of 2024 and the first of 2026 do not
+        months = {b.key: (b.count, b.value_usd) for b in ours.by_month}
+        assert months["2025-01"] == (2, D("4000.25")) and months["2025-02"] == (1, D("0.01"))
+        assert months["2025-03"] == (2, D("111.11")) and months["2025-07"] == (1, D("200"))
+        assert ours.count == 8 and ours.missing_figures == 3
+        assert [(x.exporter, x.commodity, x.count, x.value_usd, x.destinations)
+                for x in ours.lines] == [
+            ("PT A", "Plywood", 5, D("4205.81"), ("USA", "Japan", "United States")),
+            ("CV B", "Veneer", 2, D("111.11"), ("China",)),
+            ("PT C", "Wood Pellet", 1, D("0"), ("Korea",)),
+        ]
+        assert [(b.key, b.count) for b in ours.by_destination][:2] == \
+            [("United States", 2), ("Japan", 3)]
 
 
 @pytest.mark.parametrize(("args", "start", "end", "commodity"), [

@@ -11,8 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot.safeload import loads
 from bot.text import plural_categories, plural_category
 
 LANGS = ("id", "en")
@@ -34,7 +33,7 @@ def _load() -> tuple[dict[str, dict[str, str]], dict[str, Plural]]:
     merged: dict[str, dict[str, str]] = {}
     plurals: dict[str, Plural] = {}
     for path in sorted(_FOLDER.glob("*.yaml")):
-        data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data: dict[str, Any] = loads(path.read_text(encoding="utf-8"), path.name) or {}
         for key, value in data.items():
             if key in merged:
                 raise ValueError(f"{path.name}: message key {key!r} defined twice")

@@ -22,8 +22,12 @@ from bot.services.precheck import load_precheck_kb
 from bot.services.presenters import Presenter
 from bot.services.proposals import ProposalService
 from bot.services.reminders import REMINDER_KIND, ReminderService
-from bot.services.report_args import CommodityGroup, CommodityNames
-from bot.services.reports import ReportService, published_totals
+from bot.services.reports import (
+    CommodityGroup,
+    CommodityNames,
+    ReportService,
+    published_totals,
+)
 from bot.services.spikes import SpikeService
 from bot.services.tickets import TicketService
 from bot.services.users import UserService

@@ -22,14 +22,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.i18n import t
-from bot.services.reports import (
-    Bucket,
-    CountryName,
-    ExportReport,
-    HelpdeskStats,
-    duration,
-    month_name,
-)
+from bot.services.reports.model import Bucket, CountryName, ExportReport, HelpdeskStats
+from bot.services.reports.period import month_name
+from bot.services.reports.text import duration
 
 NUMBER = "#,##0.00"
 COUNT = "#,##0"

@@ -20,7 +20,7 @@ from matplotlib.ticker import FuncFormatter
 
 from bot.i18n import t
 from bot.services.answers import format_number
-from bot.services.reports import Bucket, CountryName, ExportReport, HelpdeskStats
+from bot.services.reports.model import Bucket, CountryName, ExportReport, HelpdeskStats
 
 WIDTH_IN = 7.0          # 7 in at 150 dpi = 1050 px: sharp on a phone, under Telegram's 1280
 DPI = 150
