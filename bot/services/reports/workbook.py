@@ -38,6 +38,13 @@ BOLD = Font(bold=True)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+
+def _first_sheet(wb: Workbook) -> Worksheet:
+    """The sheet a new workbook opens with (openpyxl's types allow it to be absent)."""
+    ws = wb.active
+    assert isinstance(ws, Worksheet)
+    return ws
+
 def text_cell(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
     """ws.cell(), but a string is always a string: openpyxl stores '=...' as a formula."""
     cell = ws.cell(row, column, value)
@@ -78,7 +85,7 @@ def _table(ws: Worksheet, top: int, headers: Sequence[str], rows: Sequence[Seque
                 cell.font, cell.fill = BOLD, TOTAL_FILL
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = ws.cell(top + 1, 1)
+    ws.freeze_panes = ws.cell(top + 1, 1).coordinate
 
 
 def _bucket_sheet(wb: Workbook, title: str, head: list[str], label: str,
@@ -111,7 +118,7 @@ def export_workbook(report: ExportReport, lang: str, office: str, country_name: 
         head.append(t("rep_commodity_filter", lang, commodity=report.commodity))
     head.append(t("rep_xlsx_source", lang, when=made))
     wb = Workbook()
-    ws = wb.active
+    ws = _first_sheet(wb)
     ws.title = t("rep_sheet_rows", lang)
     top = _title(ws, head, 6)
     rows = [[i, line.exporter, line.commodity, line.volume_tonnes, line.value_usd,
@@ -138,7 +145,7 @@ def stats_workbook(st: HelpdeskStats, lang: str, titles: dict[str, str], office:
     """Sheets: the figures (one per row), the top topics, the top unanswered questions."""
     head = [t("stats_photo_caption", lang, period=t("stats_last_days", lang, days=st.days)), office, period]
     wb = Workbook()
-    ws = wb.active
+    ws = _first_sheet(wb)
     ws.title = t("stats_sheet_summary", lang)
     top = _title(ws, head, 2)
     rate = None if st.deflection_rate is None else round(st.deflection_rate, 4)
