@@ -23,8 +23,8 @@ def test_the_heads_read_from_the_files_are_alembics() -> None:
 
 
 def test_a_current_schema_is_not_migrated_again_and_an_old_one_is(
-        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = Database(database_url)
+        empty_database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = Database(empty_database_url)
     assert db.stored_revisions() == frozenset()
     db.migrate()                                        # a new database: every revision
     assert db.stored_revisions() == head_revisions()
