@@ -57,7 +57,9 @@ def test_common_words_that_look_like_places_are_not_destinations(
     ("buyer UK minta CO", "GB"),
     ("ke australia form apa", "AU"),
     ("turki pake form apa?", "TR"),
-    ("ke prancis pakai form apa", "EU"),            # an EU member: the Union's answer
+    ("ke prancis pakai form apa", "FR"),            # an EU member: itself (the EU facts)
+    ("Our client is in Milan, which CO form?", "IT"),
+    ("ekspor ke uni eropa form apa", "EU"),
     ("flipina pake form apa", "PH"),                # misspelt right before the form question
     ("ekspor ke filipinna", "PH"),                  # misspelt after a destination word
 ])
