@@ -148,7 +148,7 @@ def leave_one_set_out(matcher: Matcher, base: Thresholds, files: list[str],
         best = min(range(len(rules)), key=lambda i: loss(i, others))
         fitted, now = table[name][best], shipped[name]
         for key, got in (("shipped", now), ("fitted", fitted)):
-            totals[key] = [t + g for t, g in zip(totals[key], got)]
+            totals[key] = [t + g for t, g in zip(totals[key], got, strict=True)]
         rule = rules[best]
         print(f"{name:<20} fitted answer={rule.answer} anchored={rule.anchored} "
               f"lead={rule.min_lead}: top1 {fitted[0] / fitted[2]:.1%} wrong "
