@@ -27,7 +27,7 @@ PASS_MARKS = {
     "questions_holdout": (0.985, 0.97, 0.98, 0.012),
     "questions_fresh": (0.985, 0.97, 0.99, 0.008),
     "questions_final": (0.98, 0.97, 0.99, 0.005),
-    "questions_final2": (0.97, 0.97, 0.99, 0.012),
+    "questions_final2": (0.975, 0.97, 0.99, 0.012),
     "questions_final3": (0.955, 0.97, 0.99, 0.005),
     # the issue-15 set: 80.1 % / 90.0 % at its first look
     "questions_final4": (0.98, 0.98, 0.99, 0.006),
@@ -36,7 +36,7 @@ PASS_MARKS = {
     # 79.5 % / 95.4 % / 92.6 % / 3.7 % at its first look
     "questions_final6": (0.915, 0.98, 0.92, 0.016),
     # 85.6 % / 95.5 % / 91.7 % / 4.4 % at its first look
-    "questions_final7": (0.895, 0.98, 0.95, 0.011),
+    "questions_final7": (0.91, 0.98, 0.95, 0.011),
 }
 
 
