@@ -209,6 +209,14 @@ async def test_country_names_read_right_in_english_sentences(bot: BotHarness) ->
     assert ("United Arab Emirates", "d:AE") in buttons
 
 
+async def test_an_eu_member_state_is_named_with_the_unions_facts(bot: BotHarness) -> None:
+    body, _ = await ask(bot, "ke spanyol pakai form ska apa")
+    assert "Spanyol" in body and "Uni Eropa" not in body.split("\n")[0]
+    assert "IEU-CEPA" in body and "REX" in body
+    body, _ = await ask(bot, "which CO form for our buyer in Italy", en=True)
+    assert "Italy" in body and "REX" in body
+
+
 async def test_us_answer_says_no_preferential_form_once(bot: BotHarness) -> None:
     body, _ = await ask(bot, "destination usa, which form", en=True)
     assert body.count("preferential form") == 1 and "The US GSP has lapsed." in body

@@ -57,7 +57,9 @@ def test_common_words_that_look_like_places_are_not_destinations(
     ("buyer UK minta CO", "GB"),
     ("ke australia form apa", "AU"),
     ("turki pake form apa?", "TR"),
-    ("ke prancis pakai form apa", "EU"),            # an EU member: the Union's answer
+    ("ke prancis pakai form apa", "FR"),            # an EU member: itself (the EU facts)
+    ("Our client is in Milan, which CO form?", "IT"),
+    ("ekspor ke uni eropa form apa", "EU"),
     ("flipina pake form apa", "PH"),                # misspelt right before the form question
     ("ekspor ke filipinna", "PH"),                  # misspelt after a destination word
 ])
@@ -95,6 +97,11 @@ def test_a_place_name_alone_is_not_answered(matcher: Matcher) -> None:
     "lupa password gmail gmn",          # another service's account
     "jam buka kantor samsat",           # another office
     "data ekspor batubara kalteng 2025",  # another trade
+    "cara daftar umroh lewat mana",     # other public services in the words of registering
+    "mau perpanjang sim c dimana",
+    "shipping line mana yg paling murah ke shanghai",   # the shipping trade
+    "please send a freight quote for 3 containers of plywood to Osaka",
+    "asuransi kargo untuk kiriman plywood ke jepang berapa",
 ])
 def test_other_services_borrowing_our_words_are_not_answered(
         matcher: Matcher, text: str) -> None:
@@ -168,6 +175,16 @@ def test_bands() -> None:
     assert classify(_match(50, 20), limits).outcome == "suggest"
     assert classify(_match(39, 20), limits).outcome == "no_match"
     assert classify(_match(), limits).outcome == "no_match"
+
+
+def test_an_answer_needs_a_clear_lead_whatever_the_configured_gap() -> None:
+    # neighbouring topics (registering / activating an account) tie often: a near tie
+    # offers both instead of guessing, even where the configuration asks a gap of 1
+    limits = Thresholds(answer=58.5, suggest=42, min_gap=1)
+    near = classify(_match(60, 56), limits)
+    assert near.outcome == "suggest" and [c.id for c in near.suggestions] == ["t0", "t1"]
+    assert classify(_match(60, 55), limits).outcome == "answer"
+    assert classify(_match(60, 56), Thresholds(min_gap=1, min_lead=1)).outcome == "answer"
 
 
 def test_a_chatty_question_naming_the_ska_is_answered_below_the_answer_threshold(

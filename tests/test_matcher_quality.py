@@ -18,23 +18,25 @@ def shipped_thresholds() -> Thresholds:
 
 
 # name: (top-1 answered, abstention, right form, confident wrong at most): the levels
-# each set reached after the issue-15/18 matcher work (December 2026), about one message
-# below them; every one of these sets has steered tuning, so they guard against
-# regressions and say nothing about unseen phrasing (bench/matcher_quality.py and a
-# fresh blind set do)
+# each set reached after the issue-15/18 matcher work and the outcome rule fitted with
+# one set left out at a time (December 2026), about one message beside them; every one
+# of these sets has steered tuning, so they guard against regressions and say nothing
+# about unseen phrasing (bench/matcher_quality.py --loso and a fresh blind set do)
 PASS_MARKS = {
-    "questions": (0.985, 0.97, 0.99, 0.01),
-    "questions_holdout": (0.99, 0.97, 0.98, 0.012),
-    "questions_fresh": (0.985, 0.97, 0.99, 0.012),
-    "questions_final": (0.98, 0.97, 0.99, 0.01),
+    "questions": (0.985, 0.97, 0.99, 0.005),
+    "questions_holdout": (0.985, 0.97, 0.98, 0.012),
+    "questions_fresh": (0.985, 0.97, 0.99, 0.008),
+    "questions_final": (0.98, 0.97, 0.99, 0.005),
     "questions_final2": (0.975, 0.97, 0.99, 0.012),
-    "questions_final3": (0.965, 0.97, 0.99, 0.012),
+    "questions_final3": (0.955, 0.97, 0.99, 0.005),
     # the issue-15 set: 80.1 % / 90.0 % at its first look
-    "questions_final4": (0.985, 0.98, 0.99, 0.01),
+    "questions_final4": (0.98, 0.98, 0.99, 0.006),
     # 88.4 % / 94.4 % / 96.2 % / 4.1 % at its first look
-    "questions_final5": (0.935, 0.98, 0.99, 0.012),
+    "questions_final5": (0.925, 0.98, 0.99, 0.012),
     # 79.5 % / 95.4 % / 92.6 % / 3.7 % at its first look
-    "questions_final6": (0.93, 0.98, 0.96, 0.022),
+    "questions_final6": (0.915, 0.98, 0.92, 0.016),
+    # 85.6 % / 95.5 % / 91.7 % / 4.4 % at its first look
+    "questions_final7": (0.92, 0.98, 0.95, 0.011),
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from knowledge.matcher import Matcher, Thresholds, classify
+from knowledge.matcher import Match, Matcher, Thresholds, classify
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,21 @@ class Quality:
                 f"right_in_buttons={self.buttons:.1%}({self.suggested})")
 
 
-def evaluate(matcher: Matcher, limits: Thresholds, data: dict[str, Any], verbose: bool = False
-             ) -> Quality:
-    """Score ``data`` (``questions`` with their topic ids, ``out_of_scope`` messages)."""
+def evaluate(matcher: Matcher, limits: Thresholds, data: dict[str, Any], verbose: bool = False,
+             matches: dict[str, Match] | None = None) -> Quality:
+    """`matches` (text -> Match) saves matching again when only the limits change."""
+    def match_of(text: str) -> Match:
+        if matches is None:
+            return matcher.match(text)
+        if text not in matches:
+            matches[text] = matcher.match(text)
+        return matches[text]
+
     right = ranked = wrong = 0
     countries = form_right = 0
     suggested = in_buttons = 0
     for item in data["questions"]:
-        match = matcher.match(item["q"])
+        match = match_of(item["q"])
         verdict = classify(match, limits)
         got = verdict.id if verdict.outcome in ("answer", "smalltalk") else None
         top = match.smalltalk or (match.best.id if match.best else None)
@@ -61,7 +68,7 @@ def evaluate(matcher: Matcher, limits: Thresholds, data: dict[str, Any], verbose
                   f"{[(c.id, c.score) for c in match.candidates[:3]]}")
     abstained = 0
     for text in data["out_of_scope"]:
-        verdict = classify(matcher.match(text), limits)
+        verdict = classify(match_of(text), limits)
         abstained += verdict.outcome != "answer"
         if verbose and verdict.outcome == "answer":
             print(f"OUT-OF-SCOPE ANSWERED {text!r}: {verdict.id} {verdict.score}")
