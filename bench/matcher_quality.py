@@ -43,7 +43,8 @@ from knowledge.matcher import Match, Matcher, Thresholds  # noqa: E402
 
 DATA_SETS = ("questions", "questions_dev", "questions_holdout", "questions_fresh",
              "questions_final", "questions_final2", "questions_final3",
-             "questions_final4", "questions_final5", "questions_final6", "questions_final7")
+             "questions_final4", "questions_final5", "questions_final6", "questions_final7",
+             "questions_final8")
 
 # the outcome rules --loso chooses from: answer threshold, anchored threshold, lead
 RULE_GRID = tuple(itertools.product((56.0, 58.5, 60.0, 62.0), (48.0, 50.0, 52.0, 54.0),

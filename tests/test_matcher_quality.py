@@ -37,6 +37,9 @@ PASS_MARKS = {
     "questions_final6": (0.915, 0.98, 0.92, 0.016),
     # 85.6 % / 95.5 % / 91.7 % / 4.4 % at its first look
     "questions_final7": (0.92, 0.98, 0.95, 0.011),
+    # 82.6 % / 98.6 % / 87.9 % / 4.3 % at its first look, not tuned on since: the level of
+    # unseen phrasing today
+    "questions_final8": (0.82, 0.98, 0.87, 0.045),
 }
 
 
