@@ -129,7 +129,8 @@ def _detected(digits: str) -> Number | None:
 # -- months -------------------------------------------------------------------------------
 
 # spellings people still type that CLDR does not list
-_OLD_MONTH_SPELLINGS = {"pebruari": 2, "agt": 8, "agus": 8, "sept": 9, "nopember": 11}
+_OLD_MONTH_SPELLINGS = {"pebruari": 2, "peb": 2, "agt": 8, "agu": 8, "agus": 8, "sept": 9,
+                        "okt": 10, "nop": 11, "nopember": 11, "des": 12, "mei": 5}
 
 
 def month_name(month: int, lang: str) -> str:
@@ -144,7 +145,7 @@ def month_numbers() -> dict[str, int]:
     for lang in ("id", "en"):
         for width in ("wide", "abbreviated"):
             for number, name in get_month_names(width, "format", lang).items():
-                words[str(name).lower()] = int(number)
+                words[str(name).casefold().rstrip(".")] = int(number)
     return words
 
 

@@ -17,8 +17,8 @@ from bot.i18n import t
 from bot.models import Broadcast, OutboxMessage, SkaApplication, User, utcnow
 from bot.services.applications import OPEN_STATUSES
 from bot.services.outbox import FAILED, PENDING, SENDING, SENT, UNREACHABLE, enqueue
-from bot.services.presenters import esc
 from bot.services.users import EXPORTER
+from bot.text import escape as esc
 
 ALL, OPEN, COMMODITY = "all", "open", "commodity"
 DRAFT, QUEUED, DONE, CANCELLED = "draft", "queued", "done", "cancelled"

@@ -28,8 +28,8 @@ from bot.models import (
 from bot.models import as_utc as _aware
 from bot.services.filetypes import ALLOWED, detect, safe_name
 from bot.services.outbox import Keyboard, enqueue
-from bot.services.presenters import esc
 from bot.services.users import ADMIN, OFFICER
+from bot.text import escape as esc
 from knowledge.loader import KnowledgeError
 
 # (upload, checklist) -> the caption of a file's card for the officers

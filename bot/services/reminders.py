@@ -32,7 +32,7 @@ from bot.services.applications import IN_REVIEW, RETURNED, SUBMITTED
 from bot.services.calendar import OfficeCalendar
 from bot.services.documents import OUTSTANDING, DocumentService, upload_markup
 from bot.services.outbox import WAKEUPS, priority_of
-from bot.services.presenters import esc
+from bot.text import escape as esc
 from bot.textsplit import split_html
 
 # approved, issued, rejected and cancelled applications need no more documents

@@ -20,7 +20,7 @@ from bot.db import Database
 from bot.i18n import t
 from bot.models import QueryLog, SpikeAlert, utcnow
 from bot.services.outbox import Keyboard, enqueue
-from bot.services.presenters import esc
+from bot.text import escape as esc
 
 SAMPLES = 3
 OUTAGE_WORDS = frozenset({"eska", "gangguan", "error", "down", "login", "masuk", "server",

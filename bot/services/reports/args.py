@@ -13,10 +13,10 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from babel import Locale
 from rapidfuzz import fuzz, process
+
+from bot.text import month_numbers
 
 ONE_DAY = dt.timedelta(days=1)
 # joins two periods into one range: "2025-01 sampai 2025-06", "jan - jun 2025"
@@ -74,20 +74,6 @@ def _month(year: int, month: int) -> Span:
 def _quarter(year: int, q: int) -> Span:
     first = dt.date(year, 3 * (q - 1) + 1, 1)
     return Span(first, _month_end(dt.date(year, 3 * q, 1)))
-
-
-@lru_cache(maxsize=1)
-def month_words() -> dict[str, int]:
-    """Month names and abbreviations in Indonesian and English (CLDR), plus office spellings."""
-    words: dict[str, int] = {}
-    for lang in ("id", "en"):
-        months = Locale(lang).months["format"]
-        for width in ("wide", "abbreviated"):
-            for number, name in months[width].items():
-                words[name.casefold().rstrip(".")] = number
-    words.update({"pebruari": 2, "peb": 2, "agt": 8, "agu": 8, "sept": 9, "nop": 11,
-                  "okt": 10, "des": 12, "mei": 5})
-    return words
 
 
 def _relative(kind: str, today: dt.date) -> Span:
@@ -176,7 +162,7 @@ def period_at(words: Sequence[str], i: int, today: dt.date) -> tuple[Span, int] 
         year = _year(nxt) if m[4] is None else int(m[4])
         taken = 2 if m[4] is None and year else 1
         return _quarter(year or today.year, int(m[3])), taken
-    months = month_words()
+    months = month_numbers()
     # "7 maret 2025"
     if w.isdecimal() and nxt in months and _year(third):
         try:
@@ -245,7 +231,7 @@ def read_period(args: Sequence[str], today: dt.date) -> Reading:
     (a, ai, at), (b, _, _) = spans
     start = a.start
     # "januari - juni 2025": the first month written without a year takes the second's
-    month_only = words[ai] in month_words() and at == 1
+    month_only = words[ai] in month_numbers() and at == 1
     if month_only and b.start.year != a.start.year:
         start = a.start.replace(year=b.start.year)
     if b.end < start:

@@ -19,8 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from bot.i18n import t
-from bot.services.answers import format_number
 from bot.services.reports.model import Bucket, CountryName, ExportReport, HelpdeskStats
+from bot.text import format_number
 
 WIDTH_IN = 7.0          # 7 in at 150 dpi = 1050 px: sharp on a phone, under Telegram's 1280
 DPI = 150

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from bot import text
 from bot.i18n import t
 
 
@@ -75,7 +76,7 @@ def month_end(day: dt.date) -> dt.date:
 def month_name(key: str, lang: str) -> str:
     """'2025-03' -> 'Maret 2025' / 'March 2025'."""
     year, month = key.split("-")
-    return f"{t('rep_months', lang).split(',')[int(month) - 1]} {year}"
+    return f"{text.month_name(int(month), lang)} {year}"
 
 
 def period_slug(period: Period) -> str:

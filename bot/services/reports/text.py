@@ -9,9 +9,9 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from bot.i18n import t
-from bot.services.answers import format_number
-from bot.services.presenters import esc
 from bot.services.reports.model import TOP, Bucket, CountryName, ExportReport, HelpdeskStats
+from bot.text import escape as esc
+from bot.text import format_number
 
 When = Callable[[dt.datetime], str]     # a moment as the office reads it
 
