@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, cast
 
 from rapidfuzz import fuzz
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import CursorResult, bindparam, insert, or_, select, update
 
 from bot.config import Settings
 from bot.db import Database
@@ -85,7 +86,7 @@ class AnswerService:
 
     def _reply(self, v: Verdict, lang: str) -> Reply:
         cands = tuple((c.id, c.score) for c in v.suggestions)
-        if v.outcome == "smalltalk":
+        if v.outcome == "smalltalk" and v.id is not None:
             return Reply("smalltalk", v.id, v.score, lang, self.topic_text(v.id, lang))
         if v.outcome == "answer" and v.id == FORM_TOPIC:
             if v.country is not None and v.country not in self.kb.countries:
@@ -100,7 +101,7 @@ class AnswerService:
                              confirm=self.kb.countries[v.country].confirm, candidates=cands)
             return Reply("ask_destination", FORM_TOPIC, v.score, lang,
                          self.topic_text(FORM_TOPIC, lang), candidates=cands)
-        if v.outcome == "answer":
+        if v.outcome == "answer" and v.id is not None:
             return Reply("answer", v.id, v.score, lang, self.topic_text(v.id, lang),
                          confirm=self.topic_confirm(v.id),
                          offer_officer=self.topic_offers_officer(v.id), candidates=cands)
@@ -125,12 +126,12 @@ class AnswerService:
         """Store 👍/👎 on the user's own query once; False if not theirs or already rated."""
         assert self.db is not None, "feedback needs a database"
         with self.db.session() as s:
-            result = s.execute(
+            result = cast(CursorResult[Any], s.execute(
                 update(QueryLog)
                 .where(QueryLog.id == query_id, QueryLog.user_id == user_id,
                        QueryLog.feedback.is_(None))
                 .values(feedback=1 if helpful else -1)
-            )
+            ))
             return result.rowcount == 1
 
     def last_question(self, user_id: int, minutes: int
