@@ -79,8 +79,8 @@ class PerSenderUpdates(BaseUpdateProcessor):
     person's second message never overtakes the first (a /cek answer, a ticket follow-up).
 
     The price: a crash may repeat the reply of every update that was in flight (answered
-    but not yet recorded), up to that many duplicates instead of at most one. Off (1) by
-    default; see README "Running in production"."""
+    but not yet recorded), up to that many duplicates instead of at most one; nothing is
+    lost. On by default (64); see README "Running in production"."""
 
     def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates)
@@ -188,8 +188,9 @@ class HelpDeskApplication(Application[ExtBot[None], HelpDeskContext, dict[Any, A
     arrived only once it was handled: getUpdates confirms a batch then
     (:class:`ConfirmWhenHandled`), a webhook request is answered then
     (:class:`HandledQueue`). After a crash Telegram delivers the unconfirmed updates
-    again, the handled ones are skipped and the one cut off is handled again: at most one
-    duplicate per update in flight, never a loss.
+    again, the handled ones are skipped and the ones cut off are handled again: at most
+    one duplicate per update in flight (`telegram.concurrent_updates` of them), never a
+    loss.
     """
 
     startup_retry_seconds: float = 0.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -130,7 +130,7 @@ def _fixed_rows(reply: Reply, answers: AnswerService) -> Rows:
     return lines
 
 
-@lru_cache(maxsize=None)
+@cache
 def _helpful_label(lang: str) -> str:
     return json.dumps(f"{t('helpful_question', lang)} 👍")
 
@@ -151,7 +151,7 @@ def destination_rows(answers: AnswerService, lang: str) -> Rows:
     return rows(buttons, 2)
 
 
-@lru_cache(maxsize=None)
+@cache
 def start_menu(lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(t("cmd_topics", lang), Category()),
                                   button(t("cmd_lang", lang), Language())]])
@@ -168,7 +168,7 @@ def category_topics(topics: Iterable[tuple[str, str]], lang: str) -> InlineKeybo
     return InlineKeyboardMarkup(lines)
 
 
-@lru_cache(maxsize=None)
+@cache
 def languages() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button("🇮🇩 Bahasa Indonesia", Language("id")),
                                   button("🇬🇧 English", Language("en"))]])
@@ -183,7 +183,7 @@ def after_thumbs_down(topics: Iterable[tuple[str, str]], lang: str) -> InlineKey
 
 # -- exporters: tickets -----------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def back_to_faq(lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(t("tk_back", lang), LeaveTicket())]])
 
