@@ -30,7 +30,8 @@ from bot.services.updates import UpdateLog
 from bot.startup import retry_startup
 from bot.telegram import keyboards
 from bot.telegram.context import HelpDeskContext, services_of
-from bot.telegram.sender import OutboxSender
+from bot.telegram.request import PooledRequest
+from bot.telegram.sender import OutboxSender, max_in_flight
 from handlers import (
     broadcast,
     common,
@@ -324,8 +325,10 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
         builder = builder.base_url(settings.telegram.base_url)
     if settings.telegram.base_file_url:
         builder = builder.base_file_url(settings.telegram.base_file_url)
-    if request is not None:
-        builder = builder.request(request)
+    # one connection for each update handled at a time and each outbox call under way,
+    # in small pools (bot/telegram/request.py)
+    builder = builder.request(request or PooledRequest(
+        settings.telegram.concurrent_updates + max_in_flight(settings.outbox.rate_per_second)))
     # PTB's own default for getUpdates: one connection
     confirm = ConfirmWhenHandled(updates_request or request
                                  or HTTPXRequest(connection_pool_size=1))
