@@ -30,7 +30,8 @@ from bot.services.updates import UpdateLog
 from bot.startup import retry_startup
 from bot.telegram import keyboards
 from bot.telegram.context import HelpDeskContext, services_of
-from bot.telegram.sender import OutboxSender
+from bot.telegram.request import PooledRequest
+from bot.telegram.sender import OutboxSender, max_in_flight
 from handlers import (
     broadcast,
     common,
@@ -79,8 +80,8 @@ class PerSenderUpdates(BaseUpdateProcessor):
     person's second message never overtakes the first (a /cek answer, a ticket follow-up).
 
     The price: a crash may repeat the reply of every update that was in flight (answered
-    but not yet recorded), up to that many duplicates instead of at most one. Off (1) by
-    default; see README "Running in production"."""
+    but not yet recorded), up to that many duplicates instead of at most one; nothing is
+    lost. On by default (64); see README "Running in production"."""
 
     def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates)
@@ -188,8 +189,9 @@ class HelpDeskApplication(Application[ExtBot[None], HelpDeskContext, dict[Any, A
     arrived only once it was handled: getUpdates confirms a batch then
     (:class:`ConfirmWhenHandled`), a webhook request is answered then
     (:class:`HandledQueue`). After a crash Telegram delivers the unconfirmed updates
-    again, the handled ones are skipped and the one cut off is handled again: at most one
-    duplicate per update in flight, never a loss.
+    again, the handled ones are skipped and the ones cut off are handled again: at most
+    one duplicate per update in flight (`telegram.concurrent_updates` of them), never a
+    loss.
     """
 
     startup_retry_seconds: float = 0.0
@@ -323,8 +325,10 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
         builder = builder.base_url(settings.telegram.base_url)
     if settings.telegram.base_file_url:
         builder = builder.base_file_url(settings.telegram.base_file_url)
-    if request is not None:
-        builder = builder.request(request)
+    # one connection for each update handled at a time and each outbox call under way,
+    # in small pools (bot/telegram/request.py)
+    builder = builder.request(request or PooledRequest(
+        settings.telegram.concurrent_updates + max_in_flight(settings.outbox.rate_per_second)))
     # PTB's own default for getUpdates: one connection
     confirm = ConfirmWhenHandled(updates_request or request
                                  or HTTPXRequest(connection_pool_size=1))

@@ -65,8 +65,9 @@ class TelegramSettings:
     base_file_url: str | None = None
     bot_username: str | None = None
     webhook: WebhookSettings | None = None
-    # updates handled at the same time (different senders; one sender's stay in order)
-    concurrent_updates: int = 1
+    # updates handled at the same time (different senders; one sender's stay in order);
+    # a crash may repeat the replies of up to this many
+    concurrent_updates: int = schema.DEFAULT_CONCURRENT_UPDATES
     # how long start-up keeps retrying Telegram (getMe, setMyCommands, the first
     # getUpdates) before it gives up
     startup_retry_seconds: float = 300.0

@@ -28,6 +28,10 @@ from pydantic_core import PydanticCustomError
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{2,}$")
 # what Telegram accepts as X-Telegram-Bot-Api-Secret-Token
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# updates handled at the same time unless configured: every reply waits a round trip to
+# Telegram, and one at a time answered about 10 a second at 100 ms (README "Running in
+# production" states the crash trade-off)
+DEFAULT_CONCURRENT_UPDATES = 64
 
 
 def _text(value: Any) -> Any:
@@ -120,7 +124,7 @@ class TelegramFile(Section):
     base_file_url: Text = ""
     bot_username: Text = ""
     webhook: WebhookFile = WebhookFile()
-    concurrent_updates: Annotated[Whole, between(1, 256)] = 1
+    concurrent_updates: Annotated[Whole, between(1, 256)] = DEFAULT_CONCURRENT_UPDATES
     startup_retry_seconds: Annotated[Number, between(0, 86400)] = 300.0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 
 from bot.config import ConfigError
 
@@ -66,10 +68,8 @@ def _mark_checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped
     record.info["idle_since"] = time.monotonic()
 
 
-def _ping_if_idle(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
-    idle_since = record.info.get("idle_since")
-    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
-        return
+def _ping(dbapi_connection: Any) -> None:
+    """One round trip; DisconnectionError when the connection is no longer usable."""
     try:
         cursor = dbapi_connection.cursor()
         cursor.execute("SELECT 1")
@@ -77,8 +77,15 @@ def _ping_if_idle(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-
         if not dbapi_connection.autocommit:
             dbapi_connection.rollback()
     except Exception as exc:  # noqa: BLE001 - any failure means "use another connection"
-        # the pool discards this connection and checks out (or opens) another
         raise DisconnectionError(str(exc)) from exc
+
+
+def _ping_if_idle(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    # on failure the pool discards this connection and checks out (or opens) another
+    _ping(dbapi_connection)
 
 
 def make_engine(url: str, autocommit: bool = False) -> Engine:
@@ -113,6 +120,81 @@ def _asynchronous_commit(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.autocommit = autocommit
 
 
+class HeldConnections:
+    """The hot path's connections, each kept by the thread that runs its statements.
+
+    Checking a connection out of SQLAlchemy's pool and back in for every statement cost
+    about as much as the SQLite statement itself. A thread keeps one instead (the event
+    loop's thread, or each worker of Database.run on PostgreSQL), up to `limit` of them,
+    within the pool's size; a thread beyond that borrows one per statement, as before.
+    A connection idle for PING_AFTER_IDLE_SECONDS is pinged before use, like the pool's
+    (PostgreSQL may have restarted meanwhile); one that fails with a disconnect is
+    dropped and the next statement checks out another.
+    """
+
+    def __init__(self, engine: Engine, ping: bool, limit: int) -> None:
+        self._engine = engine
+        self._ping = ping
+        self._limit = limit
+        self._held: dict[int, tuple[PoolProxiedConnection, list[float]]] = {}
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[PoolProxiedConnection, bool]:
+        """The calling thread's connection, and whether it is kept (False: borrowed for
+        one statement, to be closed after it)."""
+        held = self._held.get(threading.get_ident()) or self._keep()
+        if held is None:        # every kept connection belongs to another thread
+            return self._engine.raw_connection(), False
+        connection, used = held
+        now = time.monotonic()
+        if self._ping and now - used[0] >= PING_AFTER_IDLE_SECONDS:
+            try:
+                _ping(connection.dbapi_connection)
+            except DisconnectionError as exc:
+                self._drop(connection, exc)
+                return self.take()
+        used[0] = now
+        return connection, True
+
+    def failed(self, connection: PoolProxiedConnection, kept: bool, exc: Any) -> bool:
+        """A statement failed: a connection the error says is dead is invalidated (as
+        SQLAlchemy's own execute path does) and no longer kept; whether it was dead."""
+        gone = bool(self._engine.dialect.is_disconnect(exc, connection.dbapi_connection, None))
+        if gone:
+            connection.invalidate(exc)
+            if kept:
+                self._drop(connection, None)
+        return gone
+
+    def _keep(self) -> tuple[PoolProxiedConnection, list[float]] | None:
+        if len(self._held) >= self._limit:
+            return None
+        # connecting may take a while: not under the lock
+        held = (self._engine.raw_connection(), [time.monotonic()])
+        with self._lock:
+            if len(self._held) < self._limit:
+                self._held[threading.get_ident()] = held
+                return held
+        held[0].close()
+        return None
+
+    def _drop(self, connection: PoolProxiedConnection, exc: BaseException | None) -> None:
+        with self._lock:
+            for thread, (kept, _used) in list(self._held.items()):
+                if kept is connection:
+                    del self._held[thread]
+        if exc is not None:
+            connection.invalidate(exc)
+        connection.close()
+
+    def close(self) -> None:
+        """Back to the pool (before it is disposed)."""
+        with self._lock:
+            held, self._held = self._held, {}
+        for connection, _used in held.values():
+            connection.close()
+
+
 class Prepared:
     """One Core statement of the per-message hot path, compiled once and run straight on
     the driver's connection.
@@ -121,12 +203,13 @@ class Prepared:
     times the sqlite3 call it wraps, and it runs three times for every exporter message
     (routing, the question log, the update id). Here the SQL text, the order of its
     parameters and the type conversions are worked out once; each run is one cursor call
-    on a pooled connection of the autocommit engine. Python-side column defaults are not
-    applied: a statement passes every value it needs.
+    on the thread's connection of the autocommit engine (HeldConnections). Python-side
+    column defaults are not applied: a statement passes every value it needs.
     """
 
-    def __init__(self, engine: Engine, statement: Any) -> None:
+    def __init__(self, engine: Engine, statement: Any, connections: HeldConnections) -> None:
         self._engine = engine
+        self._connections = connections
         dialect: Dialect = engine.dialect
         plain = statement.compile(dialect=dialect)
         required = [name for name, b in plain.binds.items() if b.required]
@@ -144,43 +227,49 @@ class Prepared:
             names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", self.sql)))
         self._names = names
         self._positional = bool(expanded.positional)
-        self._required = frozenset(required)
-        self._binders: dict[str, Any] = {}
-        self._constants: dict[str, Any] = {}
+        # per parameter, in the statement's order: its name, whether each run passes it,
+        # its type's conversion, and the value of a constant (converted once, here)
+        self._plan: list[tuple[str, bool, Any, Any]] = []
         for name in dict.fromkeys(names):
             base, value = name, constants.get(name)
             if name not in plain.binds:          # the i-th value of an expanded IN
                 base, index = name.rsplit("_", 1)
                 value = constants[base][int(index) - 1]
-            self._binders[name] = plain.binds[base].type.dialect_impl(dialect) \
-                .bind_processor(dialect)
-            if name not in self._required:
-                self._constants[name] = value
+            bind = plain.binds[base].type.dialect_impl(dialect).bind_processor(dialect)
+            if name in required:
+                self._plan.append((name, True, bind, None))
+            else:
+                converted = bind(value) if bind is not None and value is not None else value
+                self._plan.append((name, False, None, converted))
+        self._order = [next(i for i, step in enumerate(self._plan) if step[0] == name)
+                       for name in names]
         columns = getattr(statement, "selected_columns", None)
         if columns is None:
             columns = getattr(statement, "_returning", ()) or ()
         self._readers = [c.type.dialect_impl(dialect).result_processor(dialect, None)
                          for c in columns]
+        self._plain_rows = all(read is None for read in self._readers)
 
     def _parameters(self, values: dict[str, Any]) -> Any:
-        out: dict[str, Any] = {}
-        for name, bind in self._binders.items():
-            value = values[name] if name in self._required else self._constants[name]
-            out[name] = bind(value) if bind is not None and value is not None else value
+        converted = [(values[name] if bind is None else
+                      (bind(values[name]) if values[name] is not None else None))
+                     if passed else constant
+                     for name, passed, bind, constant in self._plan]
         if self._positional:
-            return tuple(out[name] for name in self._names)
-        return out
+            return tuple(converted[i] for i in self._order)
+        return {step[0]: value for step, value in zip(self._plan, converted, strict=True)}
 
     def _read(self, row: Any) -> tuple[Any, ...] | None:
-        if row is None:
-            return None
+        if row is None or self._plain_rows:
+            return tuple(row) if row is not None else None
         return tuple(read(v) if read is not None else v for read, v in zip(self._readers, row,
                                                                             strict=False))
 
     def one(self, **values: Any) -> tuple[Any, ...] | None:
         """Run it and return the first row (converted), or None."""
         parameters = self._parameters(values)
-        connection = self._engine.raw_connection()
+        connections = self._connections
+        connection, kept = connections.take()
         try:
             cursor = connection.cursor()
             try:
@@ -191,14 +280,13 @@ class Prepared:
         except self._engine.dialect.loaded_dbapi.Error as exc:
             # the same exception, and the same dropping of a dead connection, as through
             # SQLAlchemy's own execute path: callers and the error handler see no difference
+            gone = connections.failed(connection, kept, exc)
             dialect = self._engine.dialect
-            gone = dialect.is_disconnect(exc, connection.dbapi_connection, None)
-            if gone:
-                connection.invalidate(exc)
             raise DBAPIError.instance(self.sql, parameters, exc, dialect.loaded_dbapi.Error,
                                       connection_invalidated=gone, dialect=dialect) from exc
         finally:
-            connection.close()
+            if not kept:
+                connection.close()
         return self._read(row)
 
 
@@ -211,6 +299,9 @@ class Database:
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         self._autocommit = make_engine(url, autocommit=True)
         self.local = self.engine.dialect.name == "sqlite"
+        size = getattr(self._autocommit.pool, "size", None)   # a QueuePool's base size
+        self._held = HeldConnections(self._autocommit, ping=not self.local,
+                                     limit=size() if callable(size) else 1)
         # set by build_application when updates are handled concurrently (see run())
         self.offload = False
 
@@ -232,7 +323,7 @@ class Database:
     def prepare(self, statement: Any) -> Prepared:
         """A hot-path statement for `statement()`-style single runs without a transaction,
         compiled once (see Prepared)."""
-        return Prepared(self._autocommit, statement)
+        return Prepared(self._autocommit, statement, self._held)
 
     async def run(self, func: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run a blocking call of the per-message hot path from a handler.
@@ -274,6 +365,7 @@ class Database:
             return frozenset()
 
     def dispose(self) -> None:
+        self._held.close()
         self.engine.dispose()
         self._autocommit.dispose()
 

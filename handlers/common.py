@@ -19,7 +19,7 @@ from bot.i18n import t
 from bot.models import utcnow
 from bot.services.outbox import enqueue
 from bot.services.users import ADMIN, OFFICER, Person
-from bot.telegram import keyboards
+from bot.telegram import api, keyboards
 from bot.telegram.buttons import Button
 from bot.telegram.context import HelpDeskContext
 from bot.text import escape as escape  # re-exported: the handlers import it from here
@@ -106,7 +106,9 @@ class Throttle:
         now = self.clock()
         if len(self._seen) > 10_000:
             self._forget(now)
-        seen = self._seen.setdefault(user_id, deque())
+        seen = self._seen.get(user_id)
+        if seen is None:
+            seen = self._seen[user_id] = deque()
         while seen and seen[0] <= now - self.window:
             seen.popleft()
         if len(seen) < self.limit:
@@ -223,7 +225,7 @@ def chunks(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
 
 
 async def send(update: Update, context: Context, text: str,
-               keyboard: InlineKeyboardMarkup | None = None) -> None:
+               keyboard: keyboards.Markup | None = None) -> None:
     """Reply in the chat of the update; the keyboard goes under the last part."""
     chat = update.effective_chat
     if chat is None:
@@ -265,7 +267,7 @@ async def show_result(update: Update, context: Context, text: str,
 
 
 async def send_or_queue(context: Context, chat_id: int, text: str,
-                        keyboard: InlineKeyboardMarkup | None) -> None:
+                        keyboard: keyboards.Markup | None) -> None:
     """A direct reply gets one try; what Telegram does not take now (429, a server error,
     a lost connection) goes to the outbox, which paces and retries it. One try, not
     several: a reply whose answer was lost on the way back is sent at most twice.
@@ -277,8 +279,8 @@ async def send_or_queue(context: Context, chat_id: int, text: str,
     stamp = time.monotonic()
     if chat_id >= 0 or pacer.try_take(chat_id, stamp, overall=False):
         try:
-            # HTML, no link previews: the Application's defaults (bot/app.py)
-            await context.bot.send_message(chat_id, text, reply_markup=keyboard)
+            # HTML, no link previews; Telegram's answer is not read (see bot/telegram/api.py)
+            await api.send_text(context.bot, chat_id, text, keyboard)
             return
         except RetryAfter as exc:
             retry = exc.retry_after

@@ -11,7 +11,7 @@ from bot.app import PerSenderUpdates
 from bot.config import ConfigError, parse_settings
 from bot.services import build_services
 from bot.testing import FakeBotAPI
-from tests.conftest import make_settings, start_harness
+from tests.conftest import BotHarness, make_settings, start_harness
 
 API = FakeBotAPI()
 
@@ -111,4 +111,12 @@ async def test_polling_with_concurrency_answers_everyone_in_their_own_order(
 def test_concurrent_updates_setting_is_validated(value: object) -> None:
     with pytest.raises(ConfigError, match="telegram.concurrent_updates"):
         parse_settings({"telegram": {"concurrent_updates": value}}, env={})
-    assert parse_settings({}, env={}).telegram.concurrent_updates == 1
+
+async def test_updates_are_handled_concurrently_by_default(bot: BotHarness) -> None:
+    """One at a time, a 100 ms round trip to Telegram capped the bot at ten replies a
+    second; the Application built from the default configuration handles 64 senders'
+    updates side by side, each sender's in order."""
+    assert parse_settings({}, env={}).telegram.concurrent_updates == 64
+    processor = bot.app.update_processor
+    assert isinstance(processor, PerSenderUpdates)
+    assert processor.max_concurrent_updates == 64

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from typing import Any
 
 import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import select, text, update
+from telegram import Bot
 
 from bot.db import MIGRATIONS, Database
 from bot.models import OutboxMessage
 from bot.services.outbox import Outbox, RateLimits, enqueue
 from bot.telegram.sender import OutboxSender
+from bot.testing import FakeBotAPI, FakeRequest
 from tests.conftest import BotHarness
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -90,6 +94,47 @@ async def test_rate_limits_overall_and_per_chat(bot: BotHarness) -> None:
         assert len(in_window) <= 10 + 1      # +1: a send exactly on the window edge
     same_chat = [c.time for c in sends if c.params["chat_id"] == 200]
     assert all(b - a >= 0.95 for a, b in zip(same_chat, same_chat[1:], strict=False))
+
+
+class RoundTrip(FakeRequest):
+    """The fake Bot API as far away as Telegram can be: every call takes `seconds`."""
+
+    def __init__(self, api: FakeBotAPI, seconds: float) -> None:
+        super().__init__(api)
+        self.seconds = seconds
+
+    async def do_request(self, url: str, method: str, *args: Any,
+                         **kwargs: Any) -> tuple[int, bytes]:
+        answer = await super().do_request(url, method, *args, **kwargs)
+        await asyncio.sleep(self.seconds)
+        return answer
+
+
+@pytest.mark.parametrize("chats", [10, 100])
+async def test_the_pace_holds_when_every_call_takes_a_quarter_second(
+        bot: BotHarness, chats: int) -> None:
+    """Calls overlap: at 250 ms a call, one at a time would send 4 a second. Ten chats
+    get their one message a second each (the per-chat limit is the ceiling: about 10/s),
+    a hundred chats the overall rate (25/s), and neither limit is exceeded."""
+    queue(bot, [7000 + i % chats for i in range(min(6 * chats, 150))])
+    sender = OutboxSender(Outbox(bot.services.db, RateLimits(overall_per_second=25,
+                                                             per_chat_per_second=1)))
+    slow = Bot(bot.app.bot.token, request=RoundTrip(bot.api, 0.25))
+    async with slow:
+        await sender.drain(slow, budget_seconds=4.0)
+    times = sorted(c.time for c in bot.api.calls if c.method == "sendMessage" and c.ok)
+    ceiling = min(25, chats * 1)
+    # generous: 70 % of the ceiling over the four seconds, where one at a time is 16 %
+    # (per-chat ceiling) or 40 % (overall)
+    assert len(times) >= 0.7 * ceiling * 4.0, (len(times), ceiling)
+    for i, start in enumerate(times):
+        assert sum(1 for t in times[i:] if t < start + 1.0) <= 25 + 1   # +1: the window edge
+    by_chat: dict[int, list[float]] = {}
+    for call in bot.api.calls:
+        if call.method == "sendMessage" and call.ok:
+            by_chat.setdefault(int(call.params["chat_id"]), []).append(call.time)
+    assert all(b - a >= 0.95 for sent in by_chat.values()
+               for a, b in zip(sent, sent[1:], strict=False))
 
 
 async def test_bad_request_fails_without_retry(bot: BotHarness) -> None:

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import BigInteger, bindparam, exists, select
 
 from bot.db import Database
 from bot.models import PrecheckSession, Ticket, as_utc, utcnow
@@ -31,7 +31,7 @@ class ConversationLookup:
     def __init__(self, db: Database, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.db = db
         self.clock = clock
-        user = bindparam("user_id")
+        user = bindparam("user_id", type_=BigInteger)
         open_ticket = (select(Ticket.id)
                        .where(Ticket.user_id == user, Ticket.status.in_(ACTIVE),
                               Ticket.exporter_attached.is_(True))

@@ -7,7 +7,10 @@ sends the row (registered in bot/app.py).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -61,10 +64,59 @@ def rows(buttons: Sequence[InlineKeyboardButton], width: int) -> Rows:
     return [list(buttons[i:i + width]) for i in range(0, len(buttons), width)]
 
 
+@dataclass(frozen=True)
+class Serialized:
+    """Buttons already in Telegram's JSON (`{"inline_keyboard": [...]}`): what the FAQ's
+    replies carry, built once rather than as PTB objects serialised for every message."""
+
+    json: str
+
+
+# what a handler may put under a message
+Markup = InlineKeyboardMarkup | Serialized
+
+
 # -- exporters: the FAQ ---------------------------------------------------------------------
 
-def reply_keyboard(reply: Reply, answers: AnswerService) -> InlineKeyboardMarkup | None:
+class _ReplyRows:
+    """The buttons under FAQ replies, serialised once per knowledge base: apart from the
+    👍/👎 data (which names the question's log row) they depend only on the outcome, the
+    language and the topics offered."""
+
+    LIMIT = 4096        # distinct did-you-mean sets are many in theory: memory stays flat
+
+    def __init__(self) -> None:
+        self._kb: object = None
+        self._rows: dict[tuple[Any, ...], str] = {}
+
+    def get(self, reply: Reply, answers: AnswerService) -> str:
+        if self._kb is not answers.kb:          # reloaded (an approved FAQ entry)
+            self._kb, self._rows = answers.kb, {}
+        key = (reply.outcome, reply.lang, reply.suggestions,
+               reply.confirm or reply.offer_officer)
+        found = self._rows.get(key)
+        if found is None:
+            if len(self._rows) >= self.LIMIT:
+                self._rows.clear()
+            lines = _fixed_rows(reply, answers)
+            found = self._rows[key] = ",".join(
+                json.dumps([b.to_dict() for b in line]) for line in lines)
+        return found
+
+
+_REPLY_ROWS = _ReplyRows()
+
+
+def reply_keyboard(reply: Reply, answers: AnswerService) -> Serialized | None:
     """Buttons under a reply: helpful?, did-you-mean topics, destinations, topic menu."""
+    rows_ = _REPLY_ROWS.get(reply, answers)
+    if reply.outcome == "answer" and reply.query_id is not None:
+        feedback = _feedback_row(reply.lang, reply.query_id)
+        rows_ = f"{rows_},{feedback}" if rows_ else feedback
+    return Serialized(f'{{"inline_keyboard":[{rows_}]}}') if rows_ else None
+
+
+def _fixed_rows(reply: Reply, answers: AnswerService) -> Rows:
     lang = reply.lang
     lines: Rows = []
     if reply.outcome == "ask_destination":
@@ -75,10 +127,21 @@ def reply_keyboard(reply: Reply, answers: AnswerService) -> InlineKeyboardMarkup
         lines.append([button(t("tk_ask_officer", lang), AskOfficer())])
     if reply.outcome in ("suggest", "no_match"):
         lines.append([button(t("cmd_topics", lang), Category())])
-    if reply.outcome == "answer" and reply.query_id is not None:
-        lines.append([button(f"{t('helpful_question', lang)} 👍", Feedback(reply.query_id, True)),
-                      button("👎", Feedback(reply.query_id, False))])
-    return InlineKeyboardMarkup(lines) if lines else None
+    return lines
+
+
+@cache
+def _helpful_label(lang: str) -> str:
+    return json.dumps(f"{t('helpful_question', lang)} 👍")
+
+
+def _feedback_row(lang: str, query_id: int) -> str:
+    """👍 / 👎 for one logged question, as JSON (the one part of a reply's buttons that
+    differs from question to question)."""
+    up = json.dumps(Feedback(query_id, True).pack())
+    down = json.dumps(Feedback(query_id, False).pack())
+    return (f'[{{"text":{_helpful_label(lang)},"callback_data":{up}}},'
+            f'{{"text":{json.dumps("👎")},"callback_data":{down}}}]')
 
 
 def destination_rows(answers: AnswerService, lang: str) -> Rows:
@@ -88,6 +151,7 @@ def destination_rows(answers: AnswerService, lang: str) -> Rows:
     return rows(buttons, 2)
 
 
+@cache
 def start_menu(lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(t("cmd_topics", lang), Category()),
                                   button(t("cmd_lang", lang), Language())]])
@@ -104,6 +168,7 @@ def category_topics(topics: Iterable[tuple[str, str]], lang: str) -> InlineKeybo
     return InlineKeyboardMarkup(lines)
 
 
+@cache
 def languages() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button("🇮🇩 Bahasa Indonesia", Language("id")),
                                   button("🇬🇧 English", Language("en"))]])
@@ -118,6 +183,7 @@ def after_thumbs_down(topics: Iterable[tuple[str, str]], lang: str) -> InlineKey
 
 # -- exporters: tickets -----------------------------------------------------------------------
 
+@cache
 def back_to_faq(lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(t("tk_back", lang), LeaveTicket())]])
 
@@ -268,8 +334,9 @@ def precheck_summary(lang: str) -> InlineKeyboardMarkup:
 INLINE = "inline"
 
 
-def stored(markup: InlineKeyboardMarkup) -> Keyboard:
-    return Keyboard(INLINE, markup.to_dict())
+def stored(markup: Markup) -> Keyboard:
+    data = markup.to_dict() if isinstance(markup, InlineKeyboardMarkup) else json.loads(markup.json)
+    return Keyboard(INLINE, data)
 
 
 def _ticket_card(args: Mapping[str, Any]) -> InlineKeyboardMarkup:

@@ -1,6 +1,14 @@
 """The outbox sender: claims rows from the queue (bot/services/outbox.py), makes their Bot
 API calls at Telegram's pace and records what became of each.
 
+Sends overlap: each Bot API call is a round trip to Telegram (often 100 ms or more), so
+one at a time could never reach the configured rate. The pace is decided when a call
+starts (the overall rate, each chat's limit); up to `max_in_flight` calls (half a
+second's worth of the overall rate) are under way at once, never two to the same chat,
+so a chat's messages still arrive in order. A chat that must wait is left out of the
+claim instead of holding up the others. The price: a crash may send again up to
+`max_in_flight` rows that were sent but not yet recorded (a row is never lost).
+
 Rows are Telegram HTML by the outbox's contract, so every call names the parse mode
 itself: the sender may be handed a Bot without the Application's defaults (bench, tools).
 """
@@ -22,6 +30,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.models import OutboxMessage
 from bot.services.outbox import MEDIA_METHODS, WAKEUPS, Keyboard, Outbox, Pacer
+from bot.telegram import api
 
 log = logging.getLogger(__name__)
 # a claim takes about a second's worth of rows: a reply queued meanwhile waits at most that
@@ -30,6 +39,9 @@ CLAIM_SLICE_SECONDS = 1.0
 IDLE_POLL_SECONDS = 1.0
 # a row put back by a RetryAfter becomes due a moment after the pause it caused has ended
 PAUSE_GRACE_SECONDS = 1.0
+# calls under way at once: this many seconds' worth of the overall rate keeps the full
+# rate up to that round-trip time to Telegram
+IN_FLIGHT_SECONDS = 0.5
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 # a keyboard kind's arguments -> its buttons (bot/telegram/keyboards.py::OUTBOX)
@@ -57,9 +69,14 @@ class OutboxSender:
                  keyboards: Mapping[str, KeyboardRenderer] | None = None) -> None:
         self.outbox = outbox
         self.keyboards = dict(keyboards or {})
+        self.max_in_flight = max_in_flight(outbox.limits.overall_per_second)
         self._lock = asyncio.Lock()
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # calls under way (started by a drain, awaited by whoever needs them finished)
+        # and their chats: a chat gets its next row only once the last one is recorded
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._sending: set[int] = set()
 
     @property
     def pacer(self) -> Pacer:
@@ -86,11 +103,13 @@ class OutboxSender:
             while running():
                 self._wake.clear()
                 try:
-                    result = await self.drain(bot, budget_seconds=1.0)
+                    # its calls may still be under way when it returns: the next slice
+                    # starts sending meanwhile
+                    started = await self._drain(bot, budget_seconds=1.0, result=DrainResult())
                 except Exception:
                     log.exception("outbox: drain failed; trying again")
-                    result = DrainResult()
-                if result.sent or result.retried or result.failed or result.unreachable:
+                    started = 0
+                if started:
                     continue
                 try:
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
@@ -99,19 +118,35 @@ class OutboxSender:
         finally:
             WAKEUPS.remove(self.wake)
             self._wake = None
+            await self.settled()
 
     # -- pacing ----------------------------------------------------------------------------
 
-    async def _pace(self, chat_id: int) -> float:
-        """Wait until the overall and the chat's limits allow one more message; the time
-        it was counted at."""
+    async def _pace(self, chat_id: int, deadline: float) -> float | None:
+        """Wait until the overall limit allows one more message and count it for the
+        chat; the time it was counted at. None: the chat must wait (it got a message
+        meanwhile: its row goes back rather than hold up the others), or the overall
+        pace allows nothing more before the deadline (which has come when this returns)."""
+        monotonic, pacer = self.outbox.monotonic, self.pacer
         while True:
-            now = self.outbox.monotonic()
-            at = self.pacer.ready_at(chat_id, now)
+            now = monotonic()
+            if chat_id in self._sending or pacer.chat_ready_at(chat_id, now) > now:
+                return None
+            at = pacer.ready_at(chat_id, now)
             if at <= now:
-                self.pacer.record(chat_id, now)
+                pacer.record(chat_id, now)
                 return now
-            await asyncio.sleep(at - now)
+            await asyncio.sleep(min(at, deadline) - now)
+            if at >= deadline:
+                return None
+
+    def _busy(self, now: float) -> dict[int, float]:
+        """Chats that may not be claimed now: their limit is spent, or a call to them is
+        under way (the time given for those is a guess; they are looked at again)."""
+        busy = self.pacer.busy_chats(now)
+        for chat_id in self._sending:
+            busy.setdefault(chat_id, now + 0.05)
+        return busy
 
     def _wait_for_pace(self, busy: dict[int, float], now: float) -> float | None:
         """Seconds until a row that only the pace holds back may go: the first chat that
@@ -131,10 +166,24 @@ class OutboxSender:
 
     async def drain(self, bot: Bot, budget_seconds: float = 5.0, batch: int = 200) -> DrainResult:
         """Send what is due for up to `budget_seconds`, waiting for the pace (a chat's
-        limit, a RetryAfter) within it; returns what happened."""
+        limit, a RetryAfter) within it; returns what happened, once every call it
+        started was answered and recorded."""
         result = DrainResult()
+        await self._drain(bot, budget_seconds, result, batch)
+        await self.settled()
+        return result
+
+    async def settled(self) -> None:
+        """Wait until every call under way was answered and recorded."""
+        while self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
+    async def _drain(self, bot: Bot, budget_seconds: float, result: DrainResult,
+                     batch: int = 200) -> int:
+        """Start the calls of what is due for up to `budget_seconds`; how many started."""
         if self._lock.locked():
-            return result
+            return 0
+        started = 0
         async with self._lock:
             monotonic = self.outbox.monotonic
             deadline = monotonic() + budget_seconds
@@ -142,7 +191,7 @@ class OutboxSender:
                 now = monotonic()
                 if now >= deadline:
                     break
-                busy = self.pacer.busy_chats(now)
+                busy = self._busy(now)
                 room = math.ceil(self.outbox.limits.overall_per_second
                                  * min(CLAIM_SLICE_SECONDS, deadline - now))
                 rows = self.outbox.claim(max(1, min(batch, room)), exclude=busy)
@@ -153,22 +202,44 @@ class OutboxSender:
                     await asyncio.sleep(min(wait, deadline - now))
                     continue
                 for index, row in enumerate(rows):
-                    if monotonic() >= deadline:
-                        self.outbox.release([r.id for r in rows[index:]])
-                        break
                     if self.outbox.hold(row):
                         result.held += 1
                         continue
-                    stamp = await self._pace(row.chat_id)
-                    await self._send_one(bot, row, result, stamp)
-        return result
+                    while len(self._in_flight) >= self.max_in_flight:
+                        await asyncio.wait(set(self._in_flight),
+                                           return_when=asyncio.FIRST_COMPLETED)
+                    stamp = await self._pace(row.chat_id, deadline)
+                    if stamp is None and monotonic() >= deadline:
+                        self.outbox.release([r.id for r in rows[index:]])
+                        break
+                    if stamp is None:
+                        self.outbox.release([row.id])
+                        continue
+                    self._start(bot, row, result, stamp)
+                    started += 1
+        return started
+
+    def _start(self, bot: Bot, row: OutboxMessage, result: DrainResult, stamp: float) -> None:
+        self._sending.add(row.chat_id)
+        task = asyncio.create_task(self._send_one(bot, row, result, stamp))
+        self._in_flight.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._in_flight.discard(finished)
+            self._sending.discard(row.chat_id)
+            if not finished.cancelled() and finished.exception() is not None:
+                # the row stays claimed until its claim expires, then goes out again
+                log.error("outbox row %d: sending failed", row.id,
+                          exc_info=finished.exception())
+        task.add_done_callback(done)
 
     async def flush(self, bot: Bot, chat_ids: Iterable[int]) -> DrainResult:
         """One direct try for what is due in these chats, as far as the pace allows right
         now: a handler's own notices leave at once; what must wait stays for the sender."""
         result = DrainResult()
         now = self.outbox.monotonic()
-        ready = [c for c in set(chat_ids) if self.pacer.can_take(c, now)]
+        ready = [c for c in set(chat_ids)
+                 if c not in self._sending and self.pacer.can_take(c, now)]
         if not ready:
             return result
         for row in self.outbox.claim(len(ready), only=ready):
@@ -176,10 +247,14 @@ class OutboxSender:
                 result.held += 1
                 continue
             stamp = self.outbox.monotonic()
-            if not self.pacer.try_take(row.chat_id, stamp):
+            if row.chat_id in self._sending or not self.pacer.try_take(row.chat_id, stamp):
                 self.outbox.release([row.id])
                 continue
-            await self._send_one(bot, row, result, stamp)
+            self._sending.add(row.chat_id)
+            try:
+                await self._send_one(bot, row, result, stamp)
+            finally:
+                self._sending.discard(row.chat_id)
         return result
 
     def markup(self, row: OutboxMessage) -> InlineKeyboardMarkup | None:
@@ -226,10 +301,8 @@ class OutboxSender:
             copied = await bot.copy_message(row.chat_id, payload["from_chat_id"],
                                             payload["message_id"], reply_parameters=reply)
             return copied.message_id
-        message = await bot.send_message(row.chat_id, row.text, parse_mode=ParseMode.HTML,
-                                         reply_markup=markup, link_preview_options=NO_PREVIEW,
-                                         reply_parameters=reply)
-        return message.message_id
+        # Telegram's answer is read for the message id only (see bot/telegram/api.py)
+        return await api.send_text(bot, row.chat_id, row.text, markup, targets.reply_to)
 
     async def _send_one(self, bot: Bot, row: OutboxMessage, result: DrainResult,
                         stamp: float) -> None:
@@ -266,6 +339,11 @@ class OutboxSender:
         else:
             outbox.sent(row, message_id, payload)
             result.sent += 1
+
+
+def max_in_flight(overall_per_second: float) -> int:
+    """Calls the sender has under way at most (and so the rows a crash may send twice)."""
+    return max(1, math.ceil(overall_per_second * IN_FLIGHT_SECONDS))
 
 
 def _seconds(value: int | dt.timedelta) -> float:
