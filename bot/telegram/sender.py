@@ -197,6 +197,12 @@ class OutboxSender:
                 rows = self.outbox.claim(max(1, min(batch, room)), exclude=busy)
                 if not rows:
                     wait = self._wait_for_pace(busy, now)
+                    if wait is None and self._in_flight:
+                        # a call under way may still end in a pause (RetryAfter) or a retry
+                        # that falls due within the budget: see how it ends first
+                        await asyncio.wait(set(self._in_flight), timeout=deadline - now,
+                                           return_when=asyncio.FIRST_COMPLETED)
+                        continue
                     if wait is None:
                         break
                     await asyncio.sleep(min(wait, deadline - now))
