@@ -365,7 +365,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     app.add_handler(TypeHandler(Update, common.role_guard), group=-2)
     # an admin's reply to an FAQ edit prompt, before the exporter router of the same group
     knowledge_admin.register_edit_replies(app, group=-1)
-    # an open /cek check, ticket question, rating comment or ticket claims the message
+    # an open /cek check, ticket question, rating comment or ticket claims the message;
+    # a private text none claims is answered from the FAQ there
     router.register_claims(app, group=-1)
     common.restrict(app, officer.OFFICER_COMMANDS, common.STAFF)
     precheck.register(app)

@@ -1,10 +1,12 @@
 """The exporter's conversation router: where a private message (or an "ask an officer"
 button) goes, decided in one place and dispatched to one feature's function.
 
-Before any FAQ matching (group -1): an open /cek check, a pending ticket question, a
-rating comment or an open ticket claims the message, in that order, read in one query
-(`ConversationLookup`). Whatever is left is a question for the FAQ, and a question that
-asks for a person opens a ticket. The features never call each other.
+Before every feature's handlers (group -1): an open /cek check, a pending ticket
+question, a rating comment or an open ticket claims the message, in that order, read in
+one query (`ConversationLookup`). A text that none claims is a question for the FAQ,
+answered right there (no feature takes a private text that is not a command, so the
+features' handlers need not be looked at for the most frequent update), and a question
+that asks for a person opens a ticket. The features never call each other.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from handlers.common import Context, is_private, pressed
 
 
 async def route_exporter_message(update: Update, context: Context) -> None:
-    """Runs before the FAQ: hands the message to the conversation that claims it and
-    stops there; the FAQ gets what none claims."""
+    """Hands the message to the conversation that claims it, or a text to the FAQ, and
+    stops there; anything else (a file, a photo) goes on to the features' handlers."""
     message = update.message
     if not is_private(update) or message is None:
         return
     if message.text and message.text.startswith("/"):
+        # "/" without a command after it (the filter leaves commands to their handlers)
+        await _faq(update, context)
         return
     svc = context.services
     who = context.person
@@ -45,6 +49,7 @@ async def route_exporter_message(update: Update, context: Context) -> None:
         return
     active_id, comment_pending = state.open_ticket, state.comment_pending
     if not (pending_question or comment_pending or active_id):
+        await _faq(update, context)
         return
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     if (message.document or message.photo) and svc.documents.expects_file(who.id, reply_to):
@@ -57,6 +62,15 @@ async def route_exporter_message(update: Update, context: Context) -> None:
             and await tickets_exporter.take_comment(update, context, message.text):
         raise ApplicationHandlerStop
     if active_id and await tickets_exporter.follow_up(update, context, active_id, message):
+        raise ApplicationHandlerStop
+    await _faq(update, context)
+
+
+async def _faq(update: Update, context: Context) -> None:
+    """A text nothing claimed is answered from the FAQ and stops there; anything else
+    goes on to the features' handlers."""
+    if update.message is not None and update.message.text:
+        await question(update, context)
         raise ApplicationHandlerStop
 
 
@@ -84,7 +98,8 @@ def register_claims(app: Application, group: int) -> None:
 
 
 def register_questions(app: Application) -> None:
-    """After every module's commands and buttons."""
+    """After every module's commands and buttons. The router answers the texts it sees;
+    this one answers those it did not (an admin's reply that is not an FAQ edit)."""
     app.add_handler(CallbackQueryHandler(ask_officer, pattern=AskOfficer.pattern))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
                                    & filters.TEXT & ~filters.COMMAND, question))
