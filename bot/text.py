@@ -1,4 +1,4 @@
-"""Text the bot shows or reads: HTML escaping, numbers, month names and plural forms.
+"""Text the bot shows or reads: HTML escaping, numbers, moments, month names and plurals.
 
 One place for each, on the standard library and Babel (CLDR data for Indonesian and
 English), so a number reads the same in a reply, a chart and a spreadsheet.
@@ -6,11 +6,13 @@ English), so a number reads the same in a reply, a chart and a spreadsheet.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import get_month_names
@@ -124,6 +126,17 @@ def _detected(digits: str) -> Number | None:
     if read is None:
         return None
     return Number(read[0], style, read[1])
+
+
+# -- moments -----------------------------------------------------------------------------
+
+
+def local_time(moment: dt.datetime, tz: ZoneInfo, zone: str) -> str:
+    """A stored moment as the office reads it: '07-12-2026 09:30 WIB' (day first, in
+    both languages; SQLite hands back naive UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return f"{moment.astimezone(tz):%d-%m-%Y %H:%M} {zone}"
 
 
 # -- months -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from bot.i18n import t
 from bot.services.applications import AppView, EventView, label
 from bot.services.countries import CountryNames
 from bot.text import escape as esc
-from bot.text import format_number
+from bot.text import format_number, local_time
 
 ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
                "Asia/Jayapura": "WIT"}
@@ -28,9 +28,7 @@ class Presenter:
         self.country = country or CountryNames()
 
     def when(self, moment: dt.datetime) -> str:
-        if moment.tzinfo is None:       # SQLite hands back naive UTC
-            moment = moment.replace(tzinfo=dt.UTC)
-        return f"{moment.astimezone(self.tz):%d-%m-%Y %H:%M} {self.zone}"
+        return local_time(moment, self.tz, self.zone)
 
     def next_step(self, status: str, lang: str) -> str:
         return t(f"next_{status}", lang)

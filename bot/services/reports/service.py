@@ -16,7 +16,7 @@ from bot.db import Database
 from bot.i18n import t
 from bot.services.presenters import ZONE_LABELS
 from bot.services.reports import queries, text
-from bot.services.reports.aggregate import aware, combine, helpdesk_stats
+from bot.services.reports.aggregate import combine, helpdesk_stats
 from bot.services.reports.args import CommodityNames
 from bot.services.reports.model import (
     CountryName,
@@ -27,6 +27,7 @@ from bot.services.reports.model import (
     Rendered,
 )
 from bot.services.reports.period import Period, period_slug
+from bot.text import local_time
 
 MAX_DAYS = 366
 
@@ -133,7 +134,7 @@ class ReportService:
     # -- text for people ------------------------------------------------------------------
 
     def when(self, moment: dt.datetime) -> str:
-        return f"{aware(moment).astimezone(self.tz):%d-%m-%Y %H:%M} {self.zone}"
+        return local_time(moment, self.tz, self.zone)
 
     def export_summary(self, report: ExportReport, lang: str) -> str:
         """The short message that goes with the chart and the workbook."""
