@@ -22,7 +22,7 @@ from telegram.ext import (
 
 from bot.telegram.buttons import AskOfficer
 from handlers import exporter, precheck, tickets_exporter
-from handlers.common import Context, is_private, pressed
+from handlers.common import STAFF, Context, is_private, pressed
 
 
 async def route_exporter_message(update: Update, context: Context) -> None:
@@ -67,8 +67,11 @@ async def route_exporter_message(update: Update, context: Context) -> None:
 
 
 async def _faq(update: Update, context: Context) -> None:
-    """A text nothing claimed is answered from the FAQ and stops there; anything else
-    goes on to the features' handlers."""
+    """An exporter's text nothing claimed is answered from the FAQ and stops there;
+    anything else goes on to the features' handlers (staff texts too: an officer's reply
+    to a ticket card in private is the tickets' to take, not a question)."""
+    if context.person.role in STAFF:
+        return
     if update.message is not None and update.message.text:
         await question(update, context)
         raise ApplicationHandlerStop
