@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -158,11 +158,22 @@ def start_menu(lang: str) -> InlineKeyboardMarkup:
 
 
 def categories(names: Iterable[str], lang: str) -> InlineKeyboardMarkup:
+    return _categories(tuple(names), lang)
+
+
+@lru_cache(maxsize=64)
+def _categories(names: tuple[str, ...], lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows([button(t(f"category_{c}", lang), Category(c))
                                       for c in names], 2))
 
 
 def category_topics(topics: Iterable[tuple[str, str]], lang: str) -> InlineKeyboardMarkup:
+    return _category_topics(tuple(topics), lang)
+
+
+@lru_cache(maxsize=256)
+def _category_topics(topics: tuple[tuple[str, str], ...], lang: str) -> InlineKeyboardMarkup:
+    # keyed by the topics themselves: an approved FAQ entry changes the key, not the cache
     lines = [[button(title, Topic(tid))] for tid, title in topics]
     lines.append([button(t("back", lang), Category())])
     return InlineKeyboardMarkup(lines)
