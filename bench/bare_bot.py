@@ -23,8 +23,9 @@ async def answer(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.message.reply_text(ANSWER)
 
 
-def bare_application(request: BaseRequest | None = None, base_url: str | None = None,
-                     concurrent_updates: int = 1) -> Application:  # type: ignore[type-arg]
+def bare_application(
+    request: BaseRequest | None = None, base_url: str | None = None, concurrent_updates: int = 1
+) -> Application:  # type: ignore[type-arg]
     builder = Application.builder().token(TOKEN).concurrent_updates(concurrent_updates)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

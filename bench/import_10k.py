@@ -31,9 +31,18 @@ from bot.testing import pg_schema  # noqa: E402
 COMMODITIES = ("Plywood", "Veneer", "Sawn timber", "Wood pellet", "Moulding")
 DESTINATIONS = ("JP", "Jepang", "China", "KR", "Australia", "US", "Vietnam")
 # (column, bad value) per kind of bad row
-BAD = (("volume_tonnes", "NaN"), ("value_usd", "Infinity"), ("volume_tonnes", "1e30"),
-       ("submitted_at", "0001-01-01"), ("company_name", "PT \x00Nul"), ("ref", "R" * 65),
-       ("hs_code", "44" * 9), ("note", "x" * 140_000), ("status", "flying"), ("ref", "DUP"))
+BAD = (
+    ("volume_tonnes", "NaN"),
+    ("value_usd", "Infinity"),
+    ("volume_tonnes", "1e30"),
+    ("submitted_at", "0001-01-01"),
+    ("company_name", "PT \x00Nul"),
+    ("ref", "R" * 65),
+    ("hs_code", "44" * 9),
+    ("note", "x" * 140_000),
+    ("status", "flying"),
+    ("ref", "DUP"),
+)
 
 
 def rows(n: int, bad_every: int) -> tuple[list[list[str]], set[int]]:
@@ -41,11 +50,20 @@ def rows(n: int, bad_every: int) -> tuple[list[list[str]], set[int]]:
     bad_lines: set[int] = set()
     for i in range(n):
         day = 1 + i % 28
-        row = {"ref": f"BENCH-{i:06d}", "company_nib": f"{9_800_000_000_000 + i % 700:013d}",
-               "company_name": f"PT Bench {i % 700}", "commodity": COMMODITIES[i % 5],
-               "hs_code": "4412.31", "destination": DESTINATIONS[i % 7], "form": "IJEPA",
-               "status": "submitted", "note": "", "submitted_at": f"2026-{1 + i % 10:02d}-{day:02d}",
-               "volume_tonnes": f"{10 + i % 90},5", "value_usd": f"{1000 + i},25"}
+        row = {
+            "ref": f"BENCH-{i:06d}",
+            "company_nib": f"{9_800_000_000_000 + i % 700:013d}",
+            "company_name": f"PT Bench {i % 700}",
+            "commodity": COMMODITIES[i % 5],
+            "hs_code": "4412.31",
+            "destination": DESTINATIONS[i % 7],
+            "form": "IJEPA",
+            "status": "submitted",
+            "note": "",
+            "submitted_at": f"2026-{1 + i % 10:02d}-{day:02d}",
+            "volume_tonnes": f"{10 + i % 90},5",
+            "value_usd": f"{1000 + i},25",
+        }
         if i % bad_every == bad_every - 1:
             column, value = BAD[(i // bad_every) % len(BAD)]
             row[column] = "BENCH-000000" if value == "DUP" else value
@@ -93,16 +111,18 @@ def measure(url: str, n: int, bad_every: int, xlsx: bool) -> None:
     dry = svc.importer.import_file(path, check=True)
     check_s = time.perf_counter() - check_started
     svc.close()
-    print(f"database          {url.split('://')[0]}, file {path.suffix} "
-          f"({path.stat().st_size / 1e6:.1f} MB)")
+    print(f"database          {url.split('://')[0]}, file {path.suffix} ({path.stat().st_size / 1e6:.1f} MB)")
     print(f"rows              {n:,} ({len(bad_lines)} bad, one in {bad_every})")
-    print(f"import            {elapsed:.2f} s wall, {cpu:.2f} s CPU ({n / elapsed:,.0f} rows/s): created "
-          f"{report.created:,}, stored {stored:,}, bad rows reported {report.bad_rows}")
-    print(f"every bad line    {'reported' if reported == bad_lines else 'MISMATCH'} "
-          f"(missed {len(bad_lines - reported)}, extra {len(reported - bad_lines)}); "
-          f"good rows imported: {stored == n - len(bad_lines)}")
-    print(f"again (same file) {again_s:.2f} s: unchanged {again.unchanged:,}, "
-          f"bad {again.bad_rows}")
+    print(
+        f"import            {elapsed:.2f} s wall, {cpu:.2f} s CPU ({n / elapsed:,.0f} rows/s): created "
+        f"{report.created:,}, stored {stored:,}, bad rows reported {report.bad_rows}"
+    )
+    print(
+        f"every bad line    {'reported' if reported == bad_lines else 'MISMATCH'} "
+        f"(missed {len(bad_lines - reported)}, extra {len(reported - bad_lines)}); "
+        f"good rows imported: {stored == n - len(bad_lines)}"
+    )
+    print(f"again (same file) {again_s:.2f} s: unchanged {again.unchanged:,}, bad {again.bad_rows}")
     print(f"--check           {check_s:.2f} s: bad {dry.bad_rows}, nothing written")
     for line in report.lines()[2:6]:
         print(f"  e.g. {line[:100]}")

@@ -36,8 +36,24 @@ from bot.config import Settings, parse_settings  # noqa: E402
 from bot.services.answers import AnswerService  # noqa: E402
 from knowledge.loader import Knowledge, load_knowledge  # noqa: E402
 
-FILLER = ("mohon", "segera", "kantor", "pabrik", "gudang", "kapal", "buyer", "direktur",
-          "staf", "cabang", "pelabuhan", "kontainer", "kayu", "meranti", "keruing", "batch")
+FILLER = (
+    "mohon",
+    "segera",
+    "kantor",
+    "pabrik",
+    "gudang",
+    "kapal",
+    "buyer",
+    "direktur",
+    "staf",
+    "cabang",
+    "pelabuhan",
+    "kontainer",
+    "kayu",
+    "meranti",
+    "keruing",
+    "batch",
+)
 
 
 def scaled(kb: Knowledge, factor: int, seed: int = 7) -> Knowledge:
@@ -48,8 +64,8 @@ def scaled(kb: Knowledge, factor: int, seed: int = 7) -> Knowledge:
         for n in range(factor):
             eid = entry.id if n == 0 else f"{entry.id}-{n}"
             questions = tuple(
-                q if n == 0 else f"{q} {rng.choice(FILLER)} {rng.choice(FILLER)}{n}"
-                for q in entry.questions)
+                q if n == 0 else f"{q} {rng.choice(FILLER)} {rng.choice(FILLER)}{n}" for q in entry.questions
+            )
             entries[eid] = dataclasses.replace(entry, id=eid, questions=questions)
     return dataclasses.replace(kb, entries=entries)
 
@@ -63,8 +79,7 @@ def messages() -> list[str]:
     return out
 
 
-def measure(answers: AnswerService, texts: list[str], rounds: int
-            ) -> tuple[float, float, float, float]:
+def measure(answers: AnswerService, texts: list[str], rounds: int) -> tuple[float, float, float, float]:
     """p50, p99 and max over every answer of every round, and the p99 of each message's
     fastest round: the matcher's own cost, without the waits a loaded machine adds."""
     times: list[float] = []
@@ -97,8 +112,7 @@ def build_memory(base: Knowledge, settings: Settings) -> tuple[float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-memory", action="store_true", help="skip the tracemalloc build")
@@ -107,8 +121,10 @@ def main() -> None:
     settings = parse_settings({"database": {"url": "sqlite://"}}, env={})
     start = time.perf_counter()
     kb = load_knowledge(ROOT / "knowledge")
-    print(f"load knowledge/: {(time.perf_counter() - start) * 1000:.0f} ms; machine load "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (latency tails grow with it)")
+    print(
+        f"load knowledge/: {(time.perf_counter() - start) * 1000:.0f} ms; machine load "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (latency tails grow with it)"
+    )
     for label, base in (("real", kb), (f"{args.scale}x", scaled(kb, args.scale))):
         gc.collect()
         start = time.perf_counter()
@@ -122,10 +138,12 @@ def main() -> None:
             peak, kept = build_memory(base, settings)
             memory = f"; build memory peak {peak:.1f} MiB, kept {kept:.1f} MiB"
         samples = sum(len(e.questions) for e in base.entries.values())
-        print(f"{label:>5}: {len(base.entries)} entries, {samples} samples, build {build_s:.2f} s, "
-              f"answer p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms over "
-              f"{len(texts)} messages x {args.rounds}; p99 of each message's fastest round "
-              f"{own:.2f} ms{memory}")
+        print(
+            f"{label:>5}: {len(base.entries)} entries, {samples} samples, build {build_s:.2f} s, "
+            f"answer p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms over "
+            f"{len(texts)} messages x {args.rounds}; p99 of each message's fastest round "
+            f"{own:.2f} ms{memory}"
+        )
 
 
 if __name__ == "__main__":

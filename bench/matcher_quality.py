@@ -41,32 +41,42 @@ from bot.testing.matcher_quality import Quality, evaluate  # noqa: E402
 from knowledge.loader import load_knowledge  # noqa: E402
 from knowledge.matcher import Match, Matcher, Thresholds  # noqa: E402
 
-DATA_SETS = ("questions", "questions_dev", "questions_holdout", "questions_fresh",
-             "questions_final", "questions_final2", "questions_final3",
-             "questions_final4", "questions_final5", "questions_final6", "questions_final7",
-             "questions_final8")
+DATA_SETS = (
+    "questions",
+    "questions_dev",
+    "questions_holdout",
+    "questions_fresh",
+    "questions_final",
+    "questions_final2",
+    "questions_final3",
+    "questions_final4",
+    "questions_final5",
+    "questions_final6",
+    "questions_final7",
+    "questions_final8",
+)
 
 # the outcome rules --loso chooses from: answer threshold, anchored threshold, lead
-RULE_GRID = tuple(itertools.product((56.0, 58.5, 60.0, 62.0), (48.0, 50.0, 52.0, 54.0),
-                                    (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)))
+RULE_GRID = tuple(
+    itertools.product((56.0, 58.5, 60.0, 62.0), (48.0, 50.0, 52.0, 54.0), (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0))
+)
 
 
 def _counts(q: Quality) -> tuple[float, float, int, int]:
     """(in-scope answered right, confident wrong, questions, out-of-scope messages)"""
-    return (q.top1 * q.questions, q.wrong * (q.questions + q.out_of_scope), q.questions,
-            q.out_of_scope)
+    return (q.top1 * q.questions, q.wrong * (q.questions + q.out_of_scope), q.questions, q.out_of_scope)
 
 
-def leave_one_set_out(matcher: Matcher, base: Thresholds, files: list[str],
-                      cost: float) -> None:
+def leave_one_set_out(matcher: Matcher, base: Thresholds, files: list[str], cost: float) -> None:
     sets = {Path(f).stem: yaml.safe_load(Path(f).read_text(encoding="utf-8")) for f in files}
     matches: dict[str, Match] = {}
     rules = [replace(base, answer=a, anchored=b, min_lead=lead) for a, b, lead in RULE_GRID]
     # every set's counts under every rule, computed once
-    table = {name: [_counts(evaluate(matcher, r, data, matches=matches)) for r in rules]
-             for name, data in sets.items()}
-    shipped = {name: _counts(evaluate(matcher, base, data, matches=matches))
-               for name, data in sets.items()}
+    table = {
+        name: [_counts(evaluate(matcher, r, data, matches=matches)) for r in rules]
+        for name, data in sets.items()
+    }
+    shipped = {name: _counts(evaluate(matcher, base, data, matches=matches)) for name, data in sets.items()}
 
     def loss(i: int, names: list[str]) -> float:
         return sum(cost * table[n][i][1] + table[n][i][2] - table[n][i][0] for n in names)
@@ -79,19 +89,22 @@ def leave_one_set_out(matcher: Matcher, base: Thresholds, files: list[str],
         for key, got in (("shipped", now), ("fitted", fitted)):
             totals[key] = [t + g for t, g in zip(totals[key], got, strict=True)]
         rule = rules[best]
-        print(f"{name:<20} fitted answer={rule.answer} anchored={rule.anchored} "
-              f"lead={rule.min_lead}: top1 {fitted[0] / fitted[2]:.1%} wrong "
-              f"{fitted[1] / (fitted[2] + fitted[3]):.1%} | shipped: top1 "
-              f"{now[0] / now[2]:.1%} wrong {now[1] / (now[2] + now[3]):.1%}")
+        print(
+            f"{name:<20} fitted answer={rule.answer} anchored={rule.anchored} "
+            f"lead={rule.min_lead}: top1 {fitted[0] / fitted[2]:.1%} wrong "
+            f"{fitted[1] / (fitted[2] + fitted[3]):.1%} | shipped: top1 "
+            f"{now[0] / now[2]:.1%} wrong {now[1] / (now[2] + now[3]):.1%}"
+        )
     for key, (r, w, n, m) in totals.items():
-        print(f"left-out totals, {key} rule: top1_answered={r / n:.1%} "
-              f"confident_wrong={w / (n + m):.2%} ({round(r)} of {n}, {round(w)} wrong of "
-              f"{n + m})")
+        print(
+            f"left-out totals, {key} rule: top1_answered={r / n:.1%} "
+            f"confident_wrong={w / (n + m):.2%} ({round(r)} of {n}, {round(w)} wrong of "
+            f"{n + m})"
+        )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--verbose", "-v", action="store_true")
     ap.add_argument("--answer", type=float, default=Thresholds.answer)
     ap.add_argument("--suggest", type=float, default=Thresholds.suggest)
@@ -99,16 +112,16 @@ def main() -> None:
     ap.add_argument("--anchored", type=float, default=Thresholds.anchored)
     ap.add_argument("--anchored-gap", type=float, default=Thresholds.anchored_gap)
     ap.add_argument("--lead", type=float, default=Thresholds.min_lead)
-    ap.add_argument("--loso", action="store_true",
-                    help="fit the outcome rule leaving one set out at a time")
-    ap.add_argument("--cost", type=float, default=8.0,
-                    help="--loso: a confident wrong answer costs this many misses")
-    ap.add_argument("--data", action="append",
-                    help="a questions file (repeatable); default: every set in tests/data")
+    ap.add_argument("--loso", action="store_true", help="fit the outcome rule leaving one set out at a time")
+    ap.add_argument(
+        "--cost", type=float, default=8.0, help="--loso: a confident wrong answer costs this many misses"
+    )
+    ap.add_argument(
+        "--data", action="append", help="a questions file (repeatable); default: every set in tests/data"
+    )
     args = ap.parse_args()
     matcher = Matcher(load_knowledge(ROOT / "knowledge"))
-    limits = Thresholds(args.answer, args.suggest, args.gap, args.anchored, args.anchored_gap,
-                        args.lead)
+    limits = Thresholds(args.answer, args.suggest, args.gap, args.anchored, args.anchored_gap, args.lead)
     files = args.data or [str(ROOT / "tests" / "data" / f"{n}.yaml") for n in DATA_SETS]
     if args.loso:
         leave_one_set_out(matcher, limits, files, args.cost)

@@ -38,18 +38,43 @@ def populate(url: str, exporters: int, applications: int) -> None:
 
     svc = build_services(parse_settings({"database": {"url": url}}, env={}))
     now = dt.datetime.now(dt.UTC)
-    companies = exporters // 2          # two linked accounts per company
+    companies = exporters // 2  # two linked accounts per company
     with svc.db.session() as s:
-        s.execute(insert(Company), [{"id": i + 1, "nib": f"{9100000000000 + i}",
-                                     "name": f"PT Kayu Lestari {i}"} for i in range(companies)])
-        s.execute(insert(User), [{"id": 500_000 + i, "first_name": f"Eksportir {i}",
-                                  "company_id": i % companies + 1, "linked_at": now}
-                                 for i in range(exporters)])
-        s.execute(insert(SkaApplication), [
-            {"ref": f"SKA/{i:06d}", "company_id": i % companies + 1, "commodity": "Plywood",
-             "destination": "JP", "form": "Form IJEPA", "status": STATUSES[i % len(STATUSES)],
-             "submitted_at": now - dt.timedelta(days=3), "updated_at": now}
-            for i in range(applications)])
+        s.execute(
+            insert(Company),
+            [
+                {"id": i + 1, "nib": f"{9100000000000 + i}", "name": f"PT Kayu Lestari {i}"}
+                for i in range(companies)
+            ],
+        )
+        s.execute(
+            insert(User),
+            [
+                {
+                    "id": 500_000 + i,
+                    "first_name": f"Eksportir {i}",
+                    "company_id": i % companies + 1,
+                    "linked_at": now,
+                }
+                for i in range(exporters)
+            ],
+        )
+        s.execute(
+            insert(SkaApplication),
+            [
+                {
+                    "ref": f"SKA/{i:06d}",
+                    "company_id": i % companies + 1,
+                    "commodity": "Plywood",
+                    "destination": "JP",
+                    "form": "Form IJEPA",
+                    "status": STATUSES[i % len(STATUSES)],
+                    "submitted_at": now - dt.timedelta(days=3),
+                    "updated_at": now,
+                }
+                for i in range(applications)
+            ],
+        )
     svc.close()
 
 
@@ -63,28 +88,30 @@ def child(url: str, exporters: int) -> None:
     from bot.config import parse_settings
     from bot.services import build_services
     from bot.testing import FakeBotAPI, FakeRequest
+
     imported = time.perf_counter()
 
     async def run() -> dict[str, float]:
         settings = parse_settings({"database": {"url": url}}, env={})
         services = build_services(settings)
         api = FakeBotAPI()
-        app = build_application(settings, request=FakeRequest(api), services=services,
-                                dedupe_updates=True)
+        app = build_application(settings, request=FakeRequest(api), services=services, dedupe_updates=True)
         await app.initialize()
         await post_init(app)
         ready = time.perf_counter()
         for i in range(0, exporters, max(1, exporters // 500)):
-            await app.process_update(Update.de_json(api.message(500_000 + i, "/status"),
-                                                    app.bot))
+            await app.process_update(Update.de_json(api.message(500_000 + i, "/status"), app.bot))
         await asyncio.to_thread(services.reminders.run_pass, True)
         await app.shutdown()
         services.close()
         return {"ready": ready}
 
     figures = asyncio.run(run())
-    print(json.dumps({"import_s": imported - start, "ready_s": figures["ready"] - start,
-                      "peak_rss_mb": peak_rss_mb()}))
+    print(
+        json.dumps(
+            {"import_s": imported - start, "ready_s": figures["ready"] - start, "peak_rss_mb": peak_rss_mb()}
+        )
+    )
 
 
 def run_startup(url: str, bare: bool = False) -> float:
@@ -97,15 +124,18 @@ def run_startup(url: str, bare: bool = False) -> float:
     server, base_url = serve_http(api)
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.yaml"
-        config.write_text(yaml.safe_dump({"telegram": {"base_url": base_url},
-                                          "database": {"url": url}}))
+        config.write_text(yaml.safe_dump({"telegram": {"base_url": base_url}, "database": {"url": url}}))
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": "424242:BENCH-token"}
         env.pop("SKA_DATABASE_URL", None)
-        command = [sys.executable, str(ROOT / "bench" / "bare_bot.py"), base_url] if bare \
+        command = (
+            [sys.executable, str(ROOT / "bench" / "bare_bot.py"), base_url]
+            if bare
             else [sys.executable, "-m", "bot", "--config", str(config), "run"]
+        )
         start = time.perf_counter()
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             while not any(c.method == "getUpdates" for c in api.calls):
                 if proc.poll() is not None or time.perf_counter() - start > 60:
@@ -124,9 +154,12 @@ def measure(exporters: int, applications: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/memory.db"
         populate(url, exporters, applications)
-        out = subprocess.run([sys.executable, __file__, "--child", url,
-                              "--exporters", str(exporters)],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", url, "--exporters", str(exporters)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
         figures["startup_s"] = run_startup(url)
         figures["bare_startup_s"] = run_startup(url, bare=True)
@@ -144,11 +177,15 @@ def main() -> int:
         return 0
     figures = measure(args.exporters, args.applications)
     print(f"data            {args.exporters} exporters, {args.applications} applications (SQLite)")
-    print(f"peak memory     {figures['peak_rss_mb']:.0f} MB VmHWM of the bot process (start, "
-          "500 x /status, reminder pass over all; target < 200 MB)")
-    print(f"start-up        {figures['ready_s']:.2f} s in-process (imports "
-          f"{figures['import_s']:.2f} s); `python -m bot run` to first getUpdates "
-          f"{figures['startup_s']:.2f} s, a bare PTB process {figures['bare_startup_s']:.2f} s")
+    print(
+        f"peak memory     {figures['peak_rss_mb']:.0f} MB VmHWM of the bot process (start, "
+        "500 x /status, reminder pass over all; target < 200 MB)"
+    )
+    print(
+        f"start-up        {figures['ready_s']:.2f} s in-process (imports "
+        f"{figures['import_s']:.2f} s); `python -m bot run` to first getUpdates "
+        f"{figures['startup_s']:.2f} s, a bare PTB process {figures['bare_startup_s']:.2f} s"
+    )
     return 0
 
 

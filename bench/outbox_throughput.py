@@ -41,8 +41,9 @@ def max_in_window(times: list[float], window: float = 1.0) -> int:
     return best
 
 
-async def measure(messages: int, chats: int, rate: float, per_chat: float,
-                  database: str | None = None) -> dict[str, Any]:
+async def measure(
+    messages: int, chats: int, rate: float, per_chat: float, database: str | None = None
+) -> dict[str, Any]:
     """Queue `messages` to `chats` chats and send them with the sender loop; the figures."""
     url = database or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     db = Database(url)
@@ -74,13 +75,17 @@ async def measure(messages: int, chats: int, rate: float, per_chat: float,
     by_chat: dict[int, list[float]] = defaultdict(list)
     for c in sends:
         by_chat[int(c.params["chat_id"])].append(c.time)
-    gaps = [b - a for ts in by_chat.values() for a, b in zip(sorted(ts), sorted(ts)[1:],
-                                                             strict=False)]
-    return {"database": url.split("://")[0], "queued_s": queued_s, "drained_s": elapsed,
-            "achieved": len(sends) / (times[-1] - times[0]) if len(times) > 1 else 0.0,
-            "max_1s": max_in_window(times), "min_gap": min(gaps) if gaps else None,
-            "lost": sum(1 for i in range(messages) if delivered[f"m{i}"] != 1),
-            "duplicates": sum(1 for v in delivered.values() if v > 1)}
+    gaps = [b - a for ts in by_chat.values() for a, b in zip(sorted(ts), sorted(ts)[1:], strict=False)]
+    return {
+        "database": url.split("://")[0],
+        "queued_s": queued_s,
+        "drained_s": elapsed,
+        "achieved": len(sends) / (times[-1] - times[0]) if len(times) > 1 else 0.0,
+        "max_1s": max_in_window(times),
+        "min_gap": min(gaps) if gaps else None,
+        "lost": sum(1 for i in range(messages) if delivered[f"m{i}"] != 1),
+        "duplicates": sum(1 for v in delivered.values() if v > 1),
+    }
 
 
 def main() -> None:
@@ -91,17 +96,20 @@ def main() -> None:
     ap.add_argument("--per-chat", type=float, default=1.0, help="outbox.per_chat_per_second")
     ap.add_argument("--database", help="SQLAlchemy URL (default: a temporary SQLite file)")
     args = ap.parse_args()
-    f = asyncio.run(measure(args.messages, args.chats, args.rate, args.per_chat,
-                            args.database))
+    f = asyncio.run(measure(args.messages, args.chats, args.rate, args.per_chat, args.database))
     print(f"database            {f['database']}")
-    print(f"messages            {args.messages} to {args.chats} chats "
-          f"(queued in {f['queued_s']:.1f} s)")
+    print(f"messages            {args.messages} to {args.chats} chats (queued in {f['queued_s']:.1f} s)")
     print(f"configured rate     {args.rate:g}/s overall, {args.per_chat:g}/s per chat")
-    print(f"achieved rate       {f['achieved']:.2f}/s ({f['achieved'] / args.rate:.1%} of "
-          f"configured), drained in {f['drained_s']:.1f} s")
+    print(
+        f"achieved rate       {f['achieved']:.2f}/s ({f['achieved'] / args.rate:.1%} of "
+        f"configured), drained in {f['drained_s']:.1f} s"
+    )
     print(f"max in any 1 s      {f['max_1s']} (limit {args.rate:g})")
-    print(f"min per-chat gap    {f['min_gap']:.3f} s (limit {1 / args.per_chat:.3f} s)"
-          if f["min_gap"] is not None else "min per-chat gap    -")
+    print(
+        f"min per-chat gap    {f['min_gap']:.3f} s (limit {1 / args.per_chat:.3f} s)"
+        if f["min_gap"] is not None
+        else "min per-chat gap    -"
+    )
     print(f"lost                {f['lost']}   duplicates {f['duplicates']}")
 
 

@@ -55,8 +55,9 @@ class Server(FakeTelegramServer):
 
 def serve(api: FakeBotAPI) -> tuple[Server, str]:
     server = Server(("127.0.0.1", 0), api)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                     daemon=True, name="fake-telegram-api").start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="fake-telegram-api"
+    ).start()
     return server, server.base_url
 
 
@@ -130,23 +131,30 @@ def start(kind: str, base_url: str, tmp: Path, database: str | None) -> subproce
         command = [sys.executable, __file__, "--serve-bare", base_url]
     else:
         config = tmp / "config.yaml"
-        config.write_text(yaml.safe_dump({
-            "telegram": {"base_url": base_url},
-            "database": {"url": database or f"sqlite:///{tmp / 'bench.db'}"}}))
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "telegram": {"base_url": base_url},
+                    "database": {"url": database or f"sqlite:///{tmp / 'bench.db'}"},
+                }
+            )
+        )
         command = [sys.executable, "-m", "bot", "--config", str(config), "run"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
+    )
 
 
-def burst(api: FakeBotAPI, server: FakeTelegramServer, proc: subprocess.Popen[str],
-          updates: int, users: int) -> tuple[float, float]:
+def burst(
+    api: FakeBotAPI, server: FakeTelegramServer, proc: subprocess.Popen[str], updates: int, users: int
+) -> tuple[float, float]:
     replies = Replies(api)
 
     def ask(i: int) -> None:
         api.push_update(api.message(10_000 + i % users, QUESTIONS[i % len(QUESTIONS)]))
 
     wait(lambda: any(c.method == "getUpdates" for c in api.calls), 120, "the first getUpdates")
-    for i in range(users):          # warm-up: every exporter exists, caches are filled
+    for i in range(users):  # warm-up: every exporter exists, caches are filled
         ask(i)
     wait(lambda: replies() >= users, 300, "the warm-up's answers")
     time.sleep(0.5)
@@ -170,8 +178,7 @@ def main() -> int:
     args = ap.parse_args()
     # the default flood throttle allows 20 messages per exporter in 10 s
     users = max(200, args.updates // 10)
-    print(f"{args.updates} FAQ questions from {users} exporters over HTTP, "
-          f"median of {args.runs} runs")
+    print(f"{args.updates} FAQ questions from {users} exporters over HTTP, median of {args.runs} runs")
     figures: dict[str, list[tuple[float, float]]] = {"bare": [], "ours": []}
     for _ in range(args.runs):
         for kind in figures:
@@ -179,10 +186,11 @@ def main() -> int:
     for kind, runs in figures.items():
         rate = statistics.median(f[0] for f in runs)
         cpu = statistics.median(f[1] for f in runs)
-        print(f"{kind:<5} {rate:6.0f} updates/s   bot process cpu {cpu * 1000:5.2f} ms/update"
-              f"   runs: {', '.join(f'{f[0]:.0f}' for f in runs)}")
-    ratio = statistics.median(o[0] / b[0] for b, o in zip(figures["bare"], figures["ours"],
-                                                          strict=True))
+        print(
+            f"{kind:<5} {rate:6.0f} updates/s   bot process cpu {cpu * 1000:5.2f} ms/update"
+            f"   runs: {', '.join(f'{f[0]:.0f}' for f in runs)}"
+        )
+    ratio = statistics.median(o[0] / b[0] for b, o in zip(figures["bare"], figures["ours"], strict=True))
     print(f"ours / bare: {ratio:.2f} (target >= 0.6)")
     return 0
 

@@ -34,7 +34,7 @@ from bot.services import build_services  # noqa: E402
 from bot.testing import pg_schema  # noqa: E402
 
 DOCS = ("peb", "invoice", "packing-list", "bill-of-lading", "cost-structure")
-BATCH = 10_000          # rows per INSERT while seeding: the seeding process stays small too
+BATCH = 10_000  # rows per INSERT while seeding: the seeding process stays small too
 
 
 def seed(svc: Any, n: int) -> None:
@@ -42,27 +42,63 @@ def seed(svc: Any, n: int) -> None:
     for lo in range(1, n + 1, BATCH):
         ids = range(lo, min(n, lo + BATCH - 1) + 1)
         with svc.db.session() as s:
-            s.execute(insert(Company), [{"id": i, "nib": f"{i:013d}", "name": f"PT Bench {i}",
-                                         "created_at": now} for i in ids])
-            s.execute(insert(User), [{"id": 500_000 + i, "first_name": "B", "company_id": i,
-                                      "language": "id" if i % 3 else "en"} for i in ids])
-            s.execute(insert(SkaApplication), [
-                {"id": i, "ref": f"B-{i:06d}", "company_id": i, "commodity": "Plywood",
-                 "hs_code": "4412.31", "destination": "Japan", "form": "IJEPA",
-                 "status": "submitted", "note": "", "submitted_at": now, "updated_at": now}
-                for i in ids])
-            s.execute(insert(ChecklistItem), [
-                {"application_id": i, "doc_id": doc, "changed_at": now, "changed_by": "bench",
-                 "reason": "", "status": "missing" if doc in ("invoice", "packing-list")
-                 else "accepted"}
-                for i in ids for doc in DOCS])
+            s.execute(
+                insert(Company),
+                [{"id": i, "nib": f"{i:013d}", "name": f"PT Bench {i}", "created_at": now} for i in ids],
+            )
+            s.execute(
+                insert(User),
+                [
+                    {
+                        "id": 500_000 + i,
+                        "first_name": "B",
+                        "company_id": i,
+                        "language": "id" if i % 3 else "en",
+                    }
+                    for i in ids
+                ],
+            )
+            s.execute(
+                insert(SkaApplication),
+                [
+                    {
+                        "id": i,
+                        "ref": f"B-{i:06d}",
+                        "company_id": i,
+                        "commodity": "Plywood",
+                        "hs_code": "4412.31",
+                        "destination": "Japan",
+                        "form": "IJEPA",
+                        "status": "submitted",
+                        "note": "",
+                        "submitted_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            s.execute(
+                insert(ChecklistItem),
+                [
+                    {
+                        "application_id": i,
+                        "doc_id": doc,
+                        "changed_at": now,
+                        "changed_by": "bench",
+                        "reason": "",
+                        "status": "missing" if doc in ("invoice", "packing-list") else "accepted",
+                    }
+                    for i in ids
+                    for doc in DOCS
+                ],
+            )
 
 
 def child(url: str, trace: bool) -> dict[str, Any]:
     """The measured process: build the services, run the pass twice."""
     svc = build_services(parse_settings({"database": {"url": url}}, env={}))
     ready_mb = peak_rss_mb()
-    if trace:          # tracemalloc slows Python down 2-3x: time without it by default
+    if trace:  # tracemalloc slows Python down 2-3x: time without it by default
         tracemalloc.start()
     started = time.perf_counter()
     report = svc.reminders.run_pass(force=True)
@@ -73,18 +109,28 @@ def child(url: str, trace: bool) -> dict[str, Any]:
     again = svc.reminders.run_pass(force=True)
     again_s = time.perf_counter() - started
     svc.close()
-    return {"first_s": elapsed, "queued": report.queued, "second_s": again_s,
-            "second_queued": again.queued, "already": again.already, "ready_mb": ready_mb,
-            "peak_mb": peak_rss_mb(), "traced_mb": traced / 1e6}
+    return {
+        "first_s": elapsed,
+        "queued": report.queued,
+        "second_s": again_s,
+        "second_queued": again.queued,
+        "already": again.already,
+        "ready_mb": ready_mb,
+        "peak_mb": peak_rss_mb(),
+        "traced_mb": traced / 1e6,
+    }
 
 
 def run(url: str, applications: int, trace: bool) -> dict[str, Any]:
     svc = build_services(parse_settings({"database": {"url": url}}, env={}))
     seed(svc, applications)
     svc.close()
-    out = subprocess.run([sys.executable, __file__, "--child", url]
-                         + (["--trace"] if trace else []),
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", url] + (["--trace"] if trace else []),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     figures: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return figures
 
@@ -113,14 +159,16 @@ def main() -> None:
     f = measure(url, args.applications, args.trace)
     print(f"database          {url.split('://')[0]}")
     print(f"applications      {args.applications} (2 documents missing each, 1 exporter each)")
-    print(f"first pass        {f['first_s']:.2f} s, queued {f['queued']} "
-          f"({args.applications / f['first_s']:.0f} applications/s)")
-    traced = f"{f['traced_mb']:.1f} MB traced (Python allocations in the pass); " \
-        if args.trace else ""
-    print(f"peak memory       {traced}{f['peak_mb']:.0f} MB VmHWM of the process "
-          f"({f['ready_mb']:.0f} MB after start-up)")
-    print(f"second pass       {f['second_s']:.2f} s, queued {f['second_queued']}, "
-          f"already {f['already']}")
+    print(
+        f"first pass        {f['first_s']:.2f} s, queued {f['queued']} "
+        f"({args.applications / f['first_s']:.0f} applications/s)"
+    )
+    traced = f"{f['traced_mb']:.1f} MB traced (Python allocations in the pass); " if args.trace else ""
+    print(
+        f"peak memory       {traced}{f['peak_mb']:.0f} MB VmHWM of the process "
+        f"({f['ready_mb']:.0f} MB after start-up)"
+    )
+    print(f"second pass       {f['second_s']:.2f} s, queued {f['second_queued']}, already {f['already']}")
 
 
 if __name__ == "__main__":

@@ -46,13 +46,20 @@ from bot.services import Services, build_services  # noqa: E402
 from bot.testing import FakeBotAPI, FakeRequest, pg_schema, serve_http  # noqa: E402
 
 QUESTIONS = [
-    "dokumen apa aja utk ajukan ska", "berapa lama proses ska", "biaya ska berapa",
-    "cara daftar e-ska", "form e untuk china", "jam buka kantor", "ska itu apa",
-    "what documents do i need for a certificate of origin", "how long does it take",
-    "apakah bisa ajukan online", "syarat ska ke jepang", "kalau b/l belum ada gimana",
+    "dokumen apa aja utk ajukan ska",
+    "berapa lama proses ska",
+    "biaya ska berapa",
+    "cara daftar e-ska",
+    "form e untuk china",
+    "jam buka kantor",
+    "ska itu apa",
+    "what documents do i need for a certificate of origin",
+    "how long does it take",
+    "apakah bisa ajukan online",
+    "syarat ska ke jepang",
+    "kalau b/l belum ada gimana",
 ]
-DEFAULT_PG = os.environ.get("SKA_TEST_POSTGRES_URL",
-                            "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DEFAULT_PG = os.environ.get("SKA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 USERS = 200
 
 
@@ -66,12 +73,12 @@ def replies(api: FakeBotAPI) -> int:
 
 async def initialized(url: str, concurrent: int) -> tuple[Application, FakeBotAPI, Services]:
     """The Application as `run` builds it (duplicate-update filter on), on a fake Bot API."""
-    settings = parse_settings({"database": {"url": url},
-                               "telegram": {"concurrent_updates": concurrent}}, env={})
+    settings = parse_settings(
+        {"database": {"url": url}, "telegram": {"concurrent_updates": concurrent}}, env={}
+    )
     services = build_services(settings)
     api = FakeBotAPI()
-    app = build_application(settings, request=FakeRequest(api), services=services,
-                            dedupe_updates=True)
+    app = build_application(settings, request=FakeRequest(api), services=services, dedupe_updates=True)
     await app.initialize()
     await post_init(app)
     return app, api, services
@@ -80,7 +87,7 @@ async def initialized(url: str, concurrent: int) -> tuple[Application, FakeBotAP
 async def sequential(url: str, updates: int, concurrent: int) -> tuple[float, float]:
     app, api, services = await initialized(url, concurrent)
     try:
-        for i in range(USERS):      # warm-up: every user exists, caches are filled
+        for i in range(USERS):  # warm-up: every user exists, caches are filled
             await app.process_update(Update.de_json(question(api, i), app.bot))
         batch = [Update.de_json(question(api, i), app.bot) for i in range(updates)]
         cpu, start = time.process_time(), time.perf_counter()
@@ -103,7 +110,7 @@ async def polling(url: str, updates: int, concurrent: int) -> tuple[float, float
 
     try:
         updater = app.updater
-        assert updater is not None          # built with a get_updates_request
+        assert updater is not None  # built with a get_updates_request
         await app.start()
         await updater.start_polling(poll_interval=0.0, timeout=1)
         for i in range(USERS):
@@ -168,8 +175,7 @@ class SlowRequest(FakeRequest):
         super().__init__(api)
         self.delay = delay
 
-    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any
-                         ) -> tuple[int, bytes]:
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         await asyncio.sleep(self.delay)
         return await super().do_request(url, method, *args, **kwargs)
 
@@ -181,9 +187,13 @@ async def with_latency(url: str, updates: int, delay: float) -> tuple[float, boo
     settings = parse_settings({"database": {"url": url}}, env={})
     services = build_services(settings)
     api = FakeBotAPI()
-    app = build_application(settings, request=SlowRequest(api, delay),
-                            updates_request=SlowRequest(api, delay), services=services,
-                            dedupe_updates=True)
+    app = build_application(
+        settings,
+        request=SlowRequest(api, delay),
+        updates_request=SlowRequest(api, delay),
+        services=services,
+        dedupe_updates=True,
+    )
     await app.initialize()
     await post_init(app)
 
@@ -193,7 +203,7 @@ async def with_latency(url: str, updates: int, delay: float) -> tuple[float, boo
 
     try:
         updater = app.updater
-        assert updater is not None          # built with a get_updates_request
+        assert updater is not None  # built with a get_updates_request
         await app.start()
         await updater.start_polling(poll_interval=0.0, timeout=1)
         for i in range(USERS):
@@ -213,8 +223,7 @@ async def with_latency(url: str, updates: int, delay: float) -> tuple[float, boo
             await app.stop()
         await app.shutdown()
     with services.db.session() as s:
-        logged = s.execute(select(QueryLog.user_id, QueryLog.text)
-                           .order_by(QueryLog.id)).all()
+        logged = s.execute(select(QueryLog.user_id, QueryLog.text).order_by(QueryLog.id)).all()
     services.close()
     asked: dict[int, list[str]] = {}
     for i in list(range(USERS)) + list(range(updates)):
@@ -238,16 +247,21 @@ def over_http(what: str, updates: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         if what == "bot":
             config = Path(tmp) / "config.yaml"
-            config.write_text(yaml.safe_dump({"telegram": {"base_url": base_url},
-                                              "database": {"url": f"sqlite:///{tmp}/b.db"}}))
+            config.write_text(
+                yaml.safe_dump(
+                    {"telegram": {"base_url": base_url}, "database": {"url": f"sqlite:///{tmp}/b.db"}}
+                )
+            )
             command = [sys.executable, "-m", "bot", "--config", str(config), "run"]
         else:
             command = [sys.executable, str(ROOT / "bench" / "bare_bot.py"), base_url]
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": "424242:BENCH-token"}
         env.pop("SKA_DATABASE_URL", None)
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
+
             def wait(count: int) -> None:
                 deadline = time.monotonic() + 600
                 while replies(api) < count:
@@ -255,7 +269,7 @@ def over_http(what: str, updates: int) -> float:
                         raise SystemExit(f"{what}: the process stopped answering")
                     time.sleep(0.005)
 
-            for i in range(USERS):              # warm-up: every user exists
+            for i in range(USERS):  # warm-up: every user exists
                 api.push_update(question(api, i))
             wait(USERS)
             before = replies(api)
@@ -281,8 +295,10 @@ def main() -> int:
     # a burst of 2,000 updates delays the 1-second outbox job; APScheduler's notes on it
     # are not what is measured here
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    print(f"{args.updates} FAQ questions from {USERS} exporters, median of {args.runs} runs"
-          " (target >= 300 updates/s)")
+    print(
+        f"{args.updates} FAQ questions from {USERS} exporters, median of {args.runs} runs"
+        " (target >= 300 updates/s)"
+    )
     modes = (("sequential", sequential, 1), ("polling", polling, 1), ("polling x64", polling, 64))
     for mode, measure, concurrent in modes:
         for database in ("sqlite", "postgresql"):
@@ -290,8 +306,9 @@ def main() -> int:
             for _ in range(args.runs):
                 if database == "sqlite":
                     with tempfile.TemporaryDirectory() as tmp:
-                        figures.append(asyncio.run(measure(f"sqlite:///{tmp}/b.db",
-                                                           args.updates, concurrent)))
+                        figures.append(
+                            asyncio.run(measure(f"sqlite:///{tmp}/b.db", args.updates, concurrent))
+                        )
                     continue
                 with pg_schema(args.postgres) as url:
                     if url is None:
@@ -303,8 +320,10 @@ def main() -> int:
             rate = statistics.median(f[0] for f in figures)
             cpu = statistics.median(f[1] for f in figures)
             spread = ", ".join(f"{f[0]:.0f}" for f in figures)
-            print(f"{mode:<11} {database:<11} {rate:5.0f} updates/s   cpu {cpu * 1000:4.2f} ms"
-                  f"/update   runs: {spread}")
+            print(
+                f"{mode:<11} {database:<11} {rate:5.0f} updates/s   cpu {cpu * 1000:4.2f} ms"
+                f"/update   runs: {spread}"
+            )
     return 0
 
 

@@ -56,8 +56,7 @@ PRUNE_INTERVAL = 3600
 # FAQ entries approved in another process are answered with within this many seconds
 LEARNED_INTERVAL = 30
 # every message the bot sends is Telegram HTML, without link previews
-DEFAULTS = Defaults(parse_mode=ParseMode.HTML,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True))
+DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
 CONTEXT_TYPES = ContextTypes(context=HelpDeskContext)
 
 
@@ -101,7 +100,7 @@ class PerSenderUpdates(BaseUpdateProcessor):
                 await asyncio.shield(before)
         except BaseException:
             if inspect.iscoroutine(coroutine):
-                coroutine.close()       # cancelled while waiting its turn: never started
+                coroutine.close()  # cancelled while waiting its turn: never started
             if before is not None and not before.done():
                 # the next in line still waits for the one before this
                 before.add_done_callback(lambda _: self._done(key, mine))
@@ -180,9 +179,16 @@ class HandledQueue(asyncio.Queue[object]):
                 waiter.set_exception(error)
 
 
-class HelpDeskApplication(Application[ExtBot[None], HelpDeskContext, dict[Any, Any],
-                                      dict[Any, Any], dict[Any, Any],
-                                      JobQueue[HelpDeskContext]]):
+class HelpDeskApplication(
+    Application[
+        ExtBot[None],
+        HelpDeskContext,
+        dict[Any, Any],
+        dict[Any, Any],
+        dict[Any, Any],
+        JobQueue[HelpDeskContext],
+    ]
+):
     """Telegram may deliver an update twice (retries, a restart): handle it once.
 
     An update id is recorded after its handlers ran, and Telegram learns that an update
@@ -203,7 +209,7 @@ class HelpDeskApplication(Application[ExtBot[None], HelpDeskContext, dict[Any, A
     async def process_update(self, update: object) -> None:
         try:
             await self._process_once(update)
-        except BaseException as exc:   # cancelled at shutdown: Telegram must deliver again
+        except BaseException as exc:  # cancelled at shutdown: Telegram must deliver again
             self._acknowledge(update, exc)
             raise
         self._acknowledge(update)
@@ -255,16 +261,21 @@ class ConfirmWhenHandled(BaseRequest):
     async def shutdown(self) -> None:
         await self.inner.shutdown()
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-                         write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-                         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-                         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-                         ) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
         if self.queue is not None and url.endswith("/getUpdates"):
             await self.queue.join()
-        return await self.inner.do_request(url, method, request_data, read_timeout,
-                                           write_timeout, connect_timeout, pool_timeout)
+        return await self.inner.do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
 
 
 async def reload_learned(context: HelpDeskContext) -> None:
@@ -288,15 +299,19 @@ async def post_init(app: Application) -> None:
     if svc.settings.officers_chat_id is None:
         officers = len(svc.settings.officer_ids)
         if officers:
-            log.warning("officers.chat_id is not set: ticket and document cards go to each of "
-                        "the %d officer(s) of officers.user_ids in private", officers)
+            log.warning(
+                "officers.chat_id is not set: ticket and document cards go to each of "
+                "the %d officer(s) of officers.user_ids in private",
+                officers,
+            )
         else:
-            log.warning("officers.chat_id and officers.user_ids are not set: questions for "
-                        "officers are stored, and exporters are told no officer is connected")
+            log.warning(
+                "officers.chat_id and officers.user_ids are not set: questions for "
+                "officers are stored, and exporters are told no officer is connected"
+            )
     recovered = svc.outbox.recover()
     if recovered:
-        log.info("outbox: %d message(s) interrupted by the last stop will be sent again",
-                 recovered)
+        log.info("outbox: %d message(s) interrupted by the last stop will be sent again", recovered)
     await menus.set_menus(app, getattr(app, "startup_retry_seconds", 0.0))
 
 
@@ -306,10 +321,14 @@ async def post_shutdown(app: Application) -> None:
         svc.close()
 
 
-def build_application(settings: Settings, request: BaseRequest | None = None,
-                      updates_request: BaseRequest | None = None,
-                      services: Services | None = None, token: str | None = None,
-                      dedupe_updates: bool | None = None) -> Application:
+def build_application(
+    settings: Settings,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    services: Services | None = None,
+    token: str | None = None,
+    dedupe_updates: bool | None = None,
+) -> Application:
     """The Application production runs; tests pass a fake Bot API as `request`.
 
     `dedupe_updates` defaults to on for real Telegram only: the in-process fake (terminal
@@ -319,28 +338,31 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     # before the first request: httpx logs URLs, and every Bot API URL carries the token
     webhook = settings.telegram.webhook
     logsafe.protect(token, webhook.secret_token.value if webhook else None)
-    builder: ApplicationBuilder = Application.builder().token(token or OFFLINE_TOKEN) \
-        .defaults(DEFAULTS).context_types(CONTEXT_TYPES)
+    builder: ApplicationBuilder = (
+        Application.builder().token(token or OFFLINE_TOKEN).defaults(DEFAULTS).context_types(CONTEXT_TYPES)
+    )
     if settings.telegram.base_url:
         builder = builder.base_url(settings.telegram.base_url)
     if settings.telegram.base_file_url:
         builder = builder.base_file_url(settings.telegram.base_file_url)
     # one connection for each update handled at a time and each outbox call under way,
     # in small pools (bot/telegram/request.py)
-    builder = builder.request(request or PooledRequest(
-        settings.telegram.concurrent_updates + max_in_flight(settings.outbox.rate_per_second)))
+    builder = builder.request(
+        request
+        or PooledRequest(
+            settings.telegram.concurrent_updates + max_in_flight(settings.outbox.rate_per_second)
+        )
+    )
     # PTB's own default for getUpdates: one connection
-    confirm = ConfirmWhenHandled(updates_request or request
-                                 or HTTPXRequest(connection_pool_size=1))
+    confirm = ConfirmWhenHandled(updates_request or request or HTTPXRequest(connection_pool_size=1))
     builder = builder.get_updates_request(confirm)
     builder = builder.application_class(HelpDeskApplication)
     builder = builder.update_queue(HandledQueue(wait_for_handling=webhook is not None))
     if settings.telegram.concurrent_updates > 1:
-        builder = builder.concurrent_updates(
-            PerSenderUpdates(settings.telegram.concurrent_updates))
+        builder = builder.concurrent_updates(PerSenderUpdates(settings.telegram.concurrent_updates))
     builder = builder.post_init(post_init).post_shutdown(post_shutdown)
     app = builder.build()
-    assert isinstance(app, HelpDeskApplication)     # application_class above
+    assert isinstance(app, HelpDeskApplication)  # application_class above
     app.startup_retry_seconds = settings.telegram.startup_retry_seconds
     confirm.queue = app.update_queue
     svc = services or build_services(settings)
@@ -357,8 +379,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None,
     # on (channels, other groups, edits), the flood throttle (both before any database
     # work), who is talking, the one role check, then an exporter's open ticket (or pending
     # ticket question) claims the message
-    app.bot_data["throttle"] = common.Throttle(settings.throttle.messages,
-                                               settings.throttle.window_seconds)
+    app.bot_data["throttle"] = common.Throttle(settings.throttle.messages, settings.throttle.window_seconds)
     app.add_handler(TypeHandler(Update, common.ignore_foreign), group=-5)
     app.add_handler(TypeHandler(Update, common.throttle), group=-4)
     app.add_handler(TypeHandler(Update, common.remember_user), group=-3)
@@ -400,8 +421,12 @@ def schedule_jobs(jobs: JobQueue[HelpDeskContext], svc: Services, with_prune: bo
     broadcast.schedule_jobs(jobs)
     spikes.schedule_jobs(jobs)
     tickets_jobs.schedule_jobs(jobs)
-    jobs.run_repeating(reload_learned, interval=LEARNED_INTERVAL, first=LEARNED_INTERVAL,
-                       name="learned-faq", job_kwargs={"max_instances": 1, "coalesce": True})
+    jobs.run_repeating(
+        reload_learned,
+        interval=LEARNED_INTERVAL,
+        first=LEARNED_INTERVAL,
+        name="learned-faq",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
     if with_prune:
-        jobs.run_repeating(prune_updates, interval=PRUNE_INTERVAL, first=60,
-                           name="prune-updates")
+        jobs.run_repeating(prune_updates, interval=PRUNE_INTERVAL, first=60, name="prune-updates")

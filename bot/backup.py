@@ -22,13 +22,13 @@ class BackupError(Exception):
 def _sqlite_path(url: str, verb: str) -> Path:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        libpq = parsed.set(drivername=parsed.get_backend_name()).render_as_string(
-            hide_password=True)
+        libpq = parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
         raise BackupError(
             f"{verb}: only for SQLite; this database is {parsed.get_backend_name()}. Use:\n"
             f"  pg_dump --format=custom --file=FILE '{libpq}'\n"
             f"  pg_restore --clean --if-exists --no-owner --dbname='{libpq}' FILE\n"
-            "(stop the bot before pg_restore; it migrates the schema at its next start)")
+            "(stop the bot before pg_restore; it migrates the schema at its next start)"
+        )
     if not parsed.database or parsed.database == ":memory:":
         raise BackupError(f"{verb}: the database is in memory; nothing to {verb}")
     return Path(parsed.database)
@@ -57,8 +57,7 @@ def _check_backup(path: Path) -> None:
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
             ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
-            tables = {r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         conn.close()
     except sqlite3.DatabaseError:
         raise BackupError(f"restore: {path} is not an SQLite database") from None
@@ -74,8 +73,7 @@ def restore(url: str, source: str | Path) -> Path:
     source = Path(source)
     _check_backup(source)
     # the backup API overwrites every page of the target, WAL included, in one step
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, \
-            sqlite3.connect(target) as dst:
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     dst.close()
     src.close()

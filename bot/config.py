@@ -55,7 +55,7 @@ class WebhookSettings:
 @dataclass(frozen=True)
 class HealthSettings:
     listen: str = "127.0.0.1"
-    port: int | None = None          # None: no health endpoint
+    port: int | None = None  # None: no health endpoint
 
 
 @dataclass(frozen=True)
@@ -148,8 +148,13 @@ class MatcherSettings:
     anchored_gap: float = 6.0
 
     def thresholds(self) -> Thresholds:
-        return Thresholds(self.answer_threshold, self.suggest_threshold, self.min_gap,
-                          self.anchored_threshold, self.anchored_gap)
+        return Thresholds(
+            self.answer_threshold,
+            self.suggest_threshold,
+            self.min_gap,
+            self.anchored_threshold,
+            self.anchored_gap,
+        )
 
 
 @dataclass(frozen=True)
@@ -191,12 +196,14 @@ DEFAULT_HOURS = {
 }
 DEFAULT_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 # where a value came from when the environment overrides the file
-_ENV_KEYS = {TOKEN_ENV: ("telegram", "token"), DATABASE_ENV: ("database", "url"),
-             WEBHOOK_SECRET_ENV: ("telegram", "webhook", "secret_token")}
+_ENV_KEYS = {
+    TOKEN_ENV: ("telegram", "token"),
+    DATABASE_ENV: ("database", "url"),
+    WEBHOOK_SECRET_ENV: ("telegram", "webhook", "secret_token"),
+}
 
 
-def _with_environment(raw: dict[str, Any], env: dict[str, str]) -> tuple[dict[str, Any],
-                                                                         dict[str, str]]:
+def _with_environment(raw: dict[str, Any], env: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """The file's mapping with the environment's overrides put in; path -> variable name."""
     merged = copy.deepcopy(raw)
     renamed: dict[str, str] = {}
@@ -210,7 +217,7 @@ def _with_environment(raw: dict[str, Any], env: dict[str, str]) -> tuple[dict[st
                 node[key] = {}
             node = node[key]
             if not isinstance(node, dict):
-                break        # the file's own shape error is reported instead
+                break  # the file's own shape error is reported instead
         else:
             node[path[-1]] = value
             renamed[".".join(path)] = name
@@ -219,8 +226,7 @@ def _with_environment(raw: dict[str, Any], env: dict[str, str]) -> tuple[dict[st
 
 def _knowledge_dir(raw: dict[str, Any], source: Path | None) -> tuple[Path, str | None]:
     value = raw.get("knowledge_dir")
-    text = str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) \
-        else ""
+    text = str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
     kdir = Path(text) if text else DEFAULT_KNOWLEDGE
     if source is not None and not kdir.is_absolute():
         kdir = (source.parent / kdir).resolve()
@@ -234,15 +240,19 @@ def _webhook(f: schema.WebhookFile) -> WebhookSettings | None:
     if not url or f.secret_token is None:
         return None
     path = f.path or urlsplit(url).path
-    return WebhookSettings(url=url, secret_token=Secret(f.secret_token.get_secret_value()),
-                           listen=f.listen, port=f.port, path=path.strip("/"))
+    return WebhookSettings(
+        url=url,
+        secret_token=Secret(f.secret_token.get_secret_value()),
+        listen=f.listen,
+        port=f.port,
+        path=path.strip("/"),
+    )
 
 
 def _hours(f: schema.HoursFile | None) -> dict[int, tuple[dt.time, dt.time]]:
     if f is None:
         f = schema.HoursFile.model_validate(DEFAULT_HOURS)
-    return {i: span for i, day in enumerate(WEEKDAYS)
-            if (span := getattr(f, day)) is not None}
+    return {i: span for i, day in enumerate(WEEKDAYS) if (span := getattr(f, day)) is not None}
 
 
 def _settings(f: schema.ConfigFile, kdir: Path, source: Path | None) -> Settings:
@@ -251,44 +261,61 @@ def _settings(f: schema.ConfigFile, kdir: Path, source: Path | None) -> Settings
     return Settings(
         telegram=TelegramSettings(
             token=Secret(token) if token else None,
-            base_url=tg.base_url or None, base_file_url=tg.base_file_url or None,
-            bot_username=tg.bot_username.lstrip("@") or None, webhook=_webhook(tg.webhook),
+            base_url=tg.base_url or None,
+            base_file_url=tg.base_file_url or None,
+            bot_username=tg.bot_username.lstrip("@") or None,
+            webhook=_webhook(tg.webhook),
             concurrent_updates=tg.concurrent_updates,
-            startup_retry_seconds=tg.startup_retry_seconds),
+            startup_retry_seconds=tg.startup_retry_seconds,
+        ),
         database_url=f.database.url or "sqlite:///ska-helpdesk.db",
         timezone=ZoneInfo(f.timezone),
-        office=OfficeSettings(name=f.office.name, address=f.office.address,
-                              phone=f.office.phone, hours=_hours(f.office.hours),
-                              holidays=frozenset(f.office.holidays),
-                              holiday_country=f.office.national_holidays,
-                              holiday_categories=tuple(f.office.holiday_categories),
-                              hours_set=f.office.hours is not None),
+        office=OfficeSettings(
+            name=f.office.name,
+            address=f.office.address,
+            phone=f.office.phone,
+            hours=_hours(f.office.hours),
+            holidays=frozenset(f.office.holidays),
+            holiday_country=f.office.national_holidays,
+            holiday_categories=tuple(f.office.holiday_categories),
+            hours_set=f.office.hours is not None,
+        ),
         officers_chat_id=f.officers.chat_id,
         officer_ids=frozenset(f.officers.user_ids),
         admin_ids=frozenset(f.admins.user_ids),
-        matcher=MatcherSettings(m.answer_threshold, m.suggest_threshold, m.min_gap,
-                                m.anchored_threshold, m.anchored_gap),
+        matcher=MatcherSettings(
+            m.answer_threshold, m.suggest_threshold, m.min_gap, m.anchored_threshold, m.anchored_gap
+        ),
         knowledge_dir=kdir,
-        outbox=OutboxSettings(f.outbox.rate_per_second, f.outbox.per_chat_per_second,
-                              f.outbox.group_per_minute),
+        outbox=OutboxSettings(
+            f.outbox.rate_per_second, f.outbox.per_chat_per_second, f.outbox.group_per_minute
+        ),
         link_code_days=f.linking.code_days,
-        reminders=ReminderSettings(time=r.time, first_after_hours=r.first_after_hours,
-                                   every_working_days=r.every_working_days,
-                                   max_times=r.max_times, quiet_from=r.quiet_hours[0],
-                                   quiet_until=r.quiet_hours[1]),
+        reminders=ReminderSettings(
+            time=r.time,
+            first_after_hours=r.first_after_hours,
+            every_working_days=r.every_working_days,
+            max_times=r.max_times,
+            quiet_from=r.quiet_hours[0],
+            quiet_until=r.quiet_hours[1],
+        ),
         tickets_first_response_minutes=f.tickets.first_response_minutes,
         throttle=ThrottleSettings(f.throttle.messages, f.throttle.window_seconds),
         health=HealthSettings(f.health.listen, f.health.port),
-        spikes=SpikeSettings(people=f.spikes.people, window_minutes=f.spikes.window_minutes,
-                             similarity=f.spikes.similarity,
-                             quiet_minutes=f.spikes.quiet_minutes),
+        spikes=SpikeSettings(
+            people=f.spikes.people,
+            window_minutes=f.spikes.window_minutes,
+            similarity=f.spikes.similarity,
+            quiet_minutes=f.spikes.quiet_minutes,
+        ),
         chat=ChatSettings(files_dir=Path(f.chat.files_dir or "chat-files")),
         source=source,
     )
 
 
-def parse_settings(raw: dict[str, Any] | None, env: dict[str, str] | None = None,
-                   source: Path | None = None) -> Settings:
+def parse_settings(
+    raw: dict[str, Any] | None, env: dict[str, str] | None = None, source: Path | None = None
+) -> Settings:
     """Validate a raw mapping (from YAML) and the environment into Settings.
 
     Every problem is collected before anything is refused, so one run names them all."""

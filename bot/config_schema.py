@@ -52,9 +52,13 @@ def _whole(value: Any) -> Any:
 def between(lo: float, hi: float) -> AfterValidator:
     def check(value: float) -> float:
         if not lo <= value <= hi:
-            raise PydanticCustomError("range", "must be between {lo} and {hi}, got {got}",
-                                      {"lo": f"{lo:g}", "hi": f"{hi:g}", "got": f"{value:g}"})
+            raise PydanticCustomError(
+                "range",
+                "must be between {lo} and {hi}, got {got}",
+                {"lo": f"{lo:g}", "hi": f"{hi:g}", "got": f"{value:g}"},
+            )
         return value
+
     return AfterValidator(check)
 
 
@@ -103,18 +107,19 @@ class WebhookFile(Section):
     def _secret_in_webhook_mode(self) -> WebhookFile:
         url = self.url.strip()
         if not url:
-            return self      # long polling: nothing else here matters
+            return self  # long polling: nothing else here matters
         if not re.match(r"^https?://[^/\s]+", url):
-            raise PydanticCustomError("webhook_url", "url: {url} is not an http(s) URL",
-                                      {"url": repr(url)})
+            raise PydanticCustomError("webhook_url", "url: {url} is not an http(s) URL", {"url": repr(url)})
         secret = self.secret_token.get_secret_value() if self.secret_token else ""
         if not secret:
             # without it anyone who finds the URL could post fake updates
-            raise PydanticCustomError("secret_required", "secret_token: required in webhook "
-                                      "mode; set TELEGRAM_WEBHOOK_SECRET")
+            raise PydanticCustomError(
+                "secret_required", "secret_token: required in webhook mode; set TELEGRAM_WEBHOOK_SECRET"
+            )
         if not SECRET_RE.match(secret):
-            raise PydanticCustomError("secret_chars", "secret_token: 1-256 characters of "
-                                      "A-Z, a-z, 0-9, _ and - only")
+            raise PydanticCustomError(
+                "secret_chars", "secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and - only"
+            )
         return self
 
 
@@ -141,8 +146,7 @@ def _span(value: Any) -> Any:
         return None
     m = _HOURS_RE.match(str(value).strip())
     if not m:
-        raise PydanticCustomError("hours", "expected 'HH:MM-HH:MM', got {got}",
-                                  {"got": repr(value)})
+        raise PydanticCustomError("hours", "expected 'HH:MM-HH:MM', got {got}", {"got": repr(value)})
     try:
         start, end = dt.time(int(m[1]), int(m[2])), dt.time(int(m[3]), int(m[4]))
     except ValueError as exc:
@@ -158,8 +162,11 @@ def _clock(value: Any) -> Any:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads an unquoted 9:30 as the number 570 (base 60)
-        raise PydanticCustomError("clock", "write the time in quotes, e.g. \"09:00\" (YAML "
-                                  "read {got} as a number)", {"got": str(value)})
+        raise PydanticCustomError(
+            "clock",
+            'write the time in quotes, e.g. "09:00" (YAML read {got} as a number)',
+            {"got": str(value)},
+        )
     text = str(value).strip()
     m = re.match(r"^(\d{1,2}):(\d{2})$", text)
     when = dt.time(int(m[1]), int(m[2])) if m and int(m[1]) < 24 and int(m[2]) < 60 else None
@@ -179,8 +186,9 @@ def _quiet(value: Any) -> Any:
     except PydanticCustomError:
         span = None
     if span is None:
-        raise PydanticCustomError("quiet", "expected 'HH:MM-HH:MM' (e.g. 20:00-07:00), got "
-                                  "{got}", {"got": repr(text)})
+        raise PydanticCustomError(
+            "quiet", "expected 'HH:MM-HH:MM' (e.g. 20:00-07:00), got {got}", {"got": repr(text)}
+        )
     return span
 
 
@@ -200,8 +208,11 @@ def _zone(value: str) -> str:
 
 def _database_url(value: str) -> str:
     if value and "://" not in value:
-        raise PydanticCustomError("db_url", "{got} is not a database URL (e.g. sqlite:///ska.db "
-                                  "or postgresql+psycopg://user@host/db)", {"got": repr(value)})
+        raise PydanticCustomError(
+            "db_url",
+            "{got} is not a database URL (e.g. sqlite:///ska.db or postgresql+psycopg://user@host/db)",
+            {"got": repr(value)},
+        )
     return value
 
 
@@ -225,8 +236,9 @@ def _date(value: Any) -> Any:
         try:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
-            raise PydanticCustomError("date", "{got} is not a date (YYYY-MM-DD)",
-                                      {"got": repr(value)}) from None
+            raise PydanticCustomError(
+                "date", "{got} is not a date (YYYY-MM-DD)", {"got": repr(value)}
+            ) from None
     return value
 
 
@@ -238,8 +250,11 @@ def _country(value: Any) -> Any:
 
     country = str(value).strip().upper()
     if country not in holiday_lib.list_supported_countries():
-        raise PydanticCustomError("country", "{got} is not a country code of the holidays "
-                                  "library (e.g. ID), or false for none", {"got": repr(value)})
+        raise PydanticCustomError(
+            "country",
+            "{got} is not a country code of the holidays library (e.g. ID), or false for none",
+            {"got": repr(value)},
+        )
     return country
 
 
@@ -259,16 +274,23 @@ class OfficeFile(Section):
         import holidays as holiday_lib
 
         if not self.holiday_categories:
-            raise PydanticCustomError("categories", "holiday_categories: must be a list such "
-                                      "as [public, government]")
+            raise PydanticCustomError(
+                "categories", "holiday_categories: must be a list such as [public, government]"
+            )
         known = set(holiday_lib.country_holidays(self.national_holidays).supported_categories)
         unknown = [c for c in self.holiday_categories if c not in known]
         if unknown:
-            raise PydanticCustomError("categories", "holiday_categories: {got} is not offered "
-                                      "for {country}; choose from {known}",
-                                      {"got": repr(unknown[0]), "country": self.national_holidays,
-                                       "known": ", ".join(sorted(known))})
+            raise PydanticCustomError(
+                "categories",
+                "holiday_categories: {got} is not offered for {country}; choose from {known}",
+                {
+                    "got": repr(unknown[0]),
+                    "country": self.national_holidays,
+                    "known": ", ".join(sorted(known)),
+                },
+            )
         return self
+
 
 class PeopleFile(Section):
     user_ids: UserIds = []
@@ -291,11 +313,14 @@ class MatcherFile(Section):
     @model_validator(mode="after")
     def _bands_in_order(self) -> MatcherFile:
         if self.suggest_threshold > self.answer_threshold:
-            raise PydanticCustomError("bands", "suggest_threshold: must not be above "
-                                      "matcher.answer_threshold")
+            raise PydanticCustomError(
+                "bands", "suggest_threshold: must not be above matcher.answer_threshold"
+            )
         if not self.suggest_threshold <= self.anchored_threshold <= self.answer_threshold:
-            raise PydanticCustomError("bands", "anchored_threshold: must lie between "
-                                      "matcher.suggest_threshold and matcher.answer_threshold")
+            raise PydanticCustomError(
+                "bands",
+                "anchored_threshold: must lie between matcher.suggest_threshold and matcher.answer_threshold",
+            )
         return self
 
 
@@ -318,18 +343,18 @@ class RemindersFile(Section):
     first_after_hours: Annotated[Number, between(0, 24 * 60)] = 24.0
     every_working_days: Annotated[Whole, between(1, 60)] = 2
     max_times: Annotated[Whole, between(1, 50)] = 3
-    quiet_hours: Annotated[tuple[dt.time, dt.time], BeforeValidator(_quiet)] = (
-        dt.time(20, 0), dt.time(7, 0))
+    quiet_hours: Annotated[tuple[dt.time, dt.time], BeforeValidator(_quiet)] = (dt.time(20, 0), dt.time(7, 0))
 
     @model_validator(mode="after")
     def _time_outside_quiet_hours(self) -> RemindersFile:
         # the daily pass must fall outside the quiet hours, or nothing would ever go out
         start, end = self.quiet_hours
         if in_span(self.time, start, end):
-            raise PydanticCustomError("clock", "time: expected 'HH:MM' outside the quiet hours "
-                                      "({start}-{end}), got {got}",
-                                      {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}",
-                                       "got": repr(f"{self.time:%H:%M}")})
+            raise PydanticCustomError(
+                "clock",
+                "time: expected 'HH:MM' outside the quiet hours ({start}-{end}), got {got}",
+                {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}", "got": repr(f"{self.time:%H:%M}")},
+            )
         return self
 
 
@@ -400,8 +425,7 @@ def _fields(model: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
     for name, info in model.model_fields.items():
         ann = info.annotation
         candidates = getattr(ann, "__args__", None) or (ann,)
-        sub = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)),
-                   None)
+        sub = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
         out[name] = sub
     return out
 
@@ -458,8 +482,16 @@ def problems(exc: ValidationError, renamed: dict[str, str]) -> list[str]:
         if kind == "extra_forbidden":
             lines.append(f"{_dotted(loc)}: unknown key{_suggest(loc)}")
             continue
-        if msg.startswith(("url: ", "secret_token: ", "suggest_threshold: ",
-                           "anchored_threshold: ", "holiday_categories: ", "time: ")):
+        if msg.startswith(
+            (
+                "url: ",
+                "secret_token: ",
+                "suggest_threshold: ",
+                "anchored_threshold: ",
+                "holiday_categories: ",
+                "time: ",
+            )
+        ):
             # a check across keys names the key itself
             key, _, msg = msg.partition(": ")
             loc = (*loc, key)

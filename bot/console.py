@@ -32,8 +32,10 @@ _TAG = re.compile(r"<[^>]+>")
 BANNER = """SKA Help Desk - terminal chat (as {who}, user id {uid}).
 Type a question or a /command; type a number to press a button; '@group TEXT' writes in
 the officers' group; Ctrl-D or /quit ends. Charts and workbooks are saved in {files}/."""
-NO_GROUP = ("(no officers' group configured: set officers.chat_id in config.yaml; until then "
-            "'@group' reaches nothing, as in Telegram)")
+NO_GROUP = (
+    "(no officers' group configured: set officers.chat_id in config.yaml; until then "
+    "'@group' reaches nothing, as in Telegram)"
+)
 # what the bot queues (status pushes, broadcasts and their summaries) leaves this often
 PUMP_SECONDS = 1.0
 
@@ -62,24 +64,24 @@ def resolve_user(settings: Settings, who: str) -> tuple[Settings, int, str]:
     # Telegram user ids are positive and below 2**52
     if who.isdigit() and 0 < int(who) < 2**52:
         return settings, int(who), f"user {who}"
-    raise ValueError(f"--as: expected exporter, officer, admin or a Telegram user id "
-                     f"(a positive number), not {who[:40]!r}")
+    raise ValueError(
+        f"--as: expected exporter, officer, admin or a Telegram user id (a positive number), not {who[:40]!r}"
+    )
 
 
 class Console:
-    def __init__(self, api: FakeBotAPI, out: TextIO, me: int,
-                 files_dir: Path = Path("chat-files")) -> None:
+    def __init__(self, api: FakeBotAPI, out: TextIO, me: int, files_dir: Path = Path("chat-files")) -> None:
         self.api = api
         self.me = me
         self.out = out
         self.files_dir = files_dir
-        self.choices: list[tuple[int, int, str]] = []   # (chat id, message id, data)
-        self.shown = 0                                  # calls of the api already printed
+        self.choices: list[tuple[int, int, str]] = []  # (chat id, message id, data)
+        self.shown = 0  # calls of the api already printed
         # a ForceReply prompt: the next line typed replies to it, as Telegram's box does
         self.reply_to: tuple[int, int] | None = None
 
     def show_new(self) -> None:
-        calls = self.api.calls[self.shown:]
+        calls = self.api.calls[self.shown :]
         self.shown += len(calls)
         self.show(calls)
 
@@ -105,7 +107,7 @@ class Console:
 
     def show(self, calls: list[Call]) -> None:
         if any((c.params.get("reply_markup") or {}).get("inline_keyboard") for c in calls):
-            self.choices = []       # numbers refer to the newest buttons only
+            self.choices = []  # numbers refer to the newest buttons only
         for call in calls:
             if call.method == "answerCallbackQuery" and call.params.get("text"):
                 print(f"bot (notice)> {call.params['text']}", file=self.out)
@@ -113,7 +115,7 @@ class Console:
             if not call.method.startswith(("send", "edit")) or call.method == "sendChatAction":
                 continue
             if not call.ok:
-                continue            # refused by "Telegram": the bot logs it, nobody saw it
+                continue  # refused by "Telegram": the bot logs it, nobody saw it
             text = call.params.get("text") or call.params.get("caption") or ""
             chat = call.params.get("chat_id")
             where = "" if chat == self.me else f"[to {chat}] "
@@ -124,8 +126,7 @@ class Console:
                 path = self.save_file(call)
                 if path is not None:
                     print(f"     [file] saved to {path.resolve()}", file=self.out)
-            message_id = int((call.result or {}).get("message_id", 0)) if isinstance(
-                call.result, dict) else 0
+            message_id = int((call.result or {}).get("message_id", 0)) if isinstance(call.result, dict) else 0
             markup: dict[str, Any] = call.params.get("reply_markup") or {}
             if markup.get("force_reply") and chat == self.me:
                 self.reply_to = (chat, message_id)
@@ -140,21 +141,23 @@ class Console:
         self.out.flush()
 
 
-async def run_console(settings: Settings, who: str, stdin: TextIO | None = None,
-                      out: TextIO | None = None) -> int:
+async def run_console(
+    settings: Settings, who: str, stdin: TextIO | None = None, out: TextIO | None = None
+) -> int:
     stdin = stdin or sys.stdin
     out = out or sys.stdout
     settings, uid, label = resolve_user(settings, who)
     api = FakeBotAPI()
     api.message_id_base = _message_id_base()
     services = build_services(settings)
-    app = build_application(settings, request=FakeRequest(api),
-                            updates_request=FakeRequest(api), services=services)
+    app = build_application(
+        settings, request=FakeRequest(api), updates_request=FakeRequest(api), services=services
+    )
     console = Console(api, out, uid, settings.chat.files_dir)
     group = settings.officers_chat_id
     async with app:
         await post_init(app)
-        console.shown = len(api.calls)      # the start-up's own calls (menus) are not news
+        console.shown = len(api.calls)  # the start-up's own calls (menus) are not news
         print(BANNER.format(who=label, uid=uid, files=settings.chat.files_dir), file=out)
         if group is None:
             print(NO_GROUP, file=out)
@@ -178,7 +181,7 @@ async def run_console(settings: Settings, who: str, stdin: TextIO | None = None,
                     if group is None:
                         print(NO_GROUP, file=out)
                         continue
-                    update = api.message(uid, text[len("@group "):], chat_id=group)
+                    update = api.message(uid, text[len("@group ") :], chat_id=group)
                 elif console.reply_to is not None and not text.startswith("/"):
                     chat, message_id = console.reply_to
                     update = api.message(uid, text, reply_to_message_id=message_id)

@@ -143,7 +143,7 @@ class HeldConnections:
         """The calling thread's connection, and whether it is kept (False: borrowed for
         one statement, to be closed after it)."""
         held = self._held.get(threading.get_ident()) or self._keep()
-        if held is None:        # every kept connection belongs to another thread
+        if held is None:  # every kept connection belongs to another thread
             return self._engine.raw_connection(), False
         connection, used = held
         now = time.monotonic()
@@ -218,7 +218,8 @@ class Prepared:
         expanded = plain
         if "POSTCOMPILE" in str(plain):
             expanded = statement.params({name: None for name in required}).compile(
-                dialect=dialect, compile_kwargs={"render_postcompile": True})
+                dialect=dialect, compile_kwargs={"render_postcompile": True}
+            )
         self.sql = str(expanded)
         constants = plain.construct_params(_check=False)
         if expanded.positional:
@@ -232,7 +233,7 @@ class Prepared:
         self._plan: list[tuple[str, bool, Any, Any]] = []
         for name in dict.fromkeys(names):
             base, value = name, constants.get(name)
-            if name not in plain.binds:          # the i-th value of an expanded IN
+            if name not in plain.binds:  # the i-th value of an expanded IN
                 base, index = name.rsplit("_", 1)
                 value = constants[base][int(index) - 1]
             bind = plain.binds[base].type.dialect_impl(dialect).bind_processor(dialect)
@@ -241,20 +242,20 @@ class Prepared:
             else:
                 converted = bind(value) if bind is not None and value is not None else value
                 self._plan.append((name, False, None, converted))
-        self._order = [next(i for i, step in enumerate(self._plan) if step[0] == name)
-                       for name in names]
+        self._order = [next(i for i, step in enumerate(self._plan) if step[0] == name) for name in names]
         columns = getattr(statement, "selected_columns", None)
         if columns is None:
             columns = getattr(statement, "_returning", ()) or ()
-        self._readers = [c.type.dialect_impl(dialect).result_processor(dialect, None)
-                         for c in columns]
+        self._readers = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         self._plain_rows = all(read is None for read in self._readers)
 
     def _parameters(self, values: dict[str, Any]) -> Any:
-        converted = [(values[name] if bind is None else
-                      (bind(values[name]) if values[name] is not None else None))
-                     if passed else constant
-                     for name, passed, bind, constant in self._plan]
+        converted = [
+            (values[name] if bind is None else (bind(values[name]) if values[name] is not None else None))
+            if passed
+            else constant
+            for name, passed, bind, constant in self._plan
+        ]
         if self._positional:
             return tuple(converted[i] for i in self._order)
         return {step[0]: value for step, value in zip(self._plan, converted, strict=True)}
@@ -262,8 +263,7 @@ class Prepared:
     def _read(self, row: Any) -> tuple[Any, ...] | None:
         if row is None or self._plain_rows:
             return tuple(row) if row is not None else None
-        return tuple(read(v) if read is not None else v for read, v in zip(self._readers, row,
-                                                                            strict=False))
+        return tuple(read(v) if read is not None else v for read, v in zip(self._readers, row, strict=False))
 
     def one(self, **values: Any) -> tuple[Any, ...] | None:
         """Run it and return the first row (converted), or None."""
@@ -282,8 +282,14 @@ class Prepared:
             # SQLAlchemy's own execute path: callers and the error handler see no difference
             gone = connections.failed(connection, kept, exc)
             dialect = self._engine.dialect
-            raise DBAPIError.instance(self.sql, parameters, exc, dialect.loaded_dbapi.Error,
-                                      connection_invalidated=gone, dialect=dialect) from exc
+            raise DBAPIError.instance(
+                self.sql,
+                parameters,
+                exc,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=gone,
+                dialect=dialect,
+            ) from exc
         finally:
             if not kept:
                 connection.close()
@@ -299,9 +305,10 @@ class Database:
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         self._autocommit = make_engine(url, autocommit=True)
         self.local = self.engine.dialect.name == "sqlite"
-        size = getattr(self._autocommit.pool, "size", None)   # a QueuePool's base size
-        self._held = HeldConnections(self._autocommit, ping=not self.local,
-                                     limit=size() if callable(size) else 1)
+        size = getattr(self._autocommit.pool, "size", None)  # a QueuePool's base size
+        self._held = HeldConnections(
+            self._autocommit, ping=not self.local, limit=size() if callable(size) else 1
+        )
         # set by build_application when updates are handled concurrently (see run())
         self.offload = False
 
@@ -359,9 +366,8 @@ class Database:
         """The revision(s) Alembic recorded in this database; empty for a new database."""
         try:
             with self.engine.connect() as connection:
-                return frozenset(connection.scalars(
-                    text("SELECT version_num FROM alembic_version")))
-        except DBAPIError:          # no alembic_version table: nothing migrated yet
+                return frozenset(connection.scalars(text("SELECT version_num FROM alembic_version")))
+        except DBAPIError:  # no alembic_version table: nothing migrated yet
             return frozenset()
 
     def dispose(self) -> None:
@@ -401,6 +407,8 @@ def single_process_lock(url: str) -> ProcessLock:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         handle.close()
-        raise AlreadyRunning(f"another bot process is already using {path}; SQLite is for "
-                             "one process (use PostgreSQL to run several)") from None
+        raise AlreadyRunning(
+            f"another bot process is already using {path}; SQLite is for "
+            "one process (use PostgreSQL to run several)"
+        ) from None
     return ProcessLock(handle)

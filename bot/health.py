@@ -37,7 +37,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: HealthServer
 
     def log_message(self, format: str, *args: Any) -> None:
-        pass        # a probe every few seconds would drown the log
+        pass  # a probe every few seconds would drown the log
 
     def do_GET(self) -> None:
         if self.path.split("?", 1)[0].rstrip("/") != "/health":

@@ -61,7 +61,7 @@ def _leaks(text: str) -> bool:
 def _scrub(record: logging.LogRecord) -> logging.LogRecord:
     try:
         message = record.getMessage()
-    except Exception:       # a malformed record: logging reports it when it is emitted
+    except Exception:  # a malformed record: logging reports it when it is emitted
         return record
     if _leaks(message):
         record.msg, record.args = redact(message), None

@@ -70,11 +70,12 @@ class User(Base):
     language_chosen: Mapped[bool] = mapped_column(default=False)
     role: Mapped[str] = mapped_column(String(16), default="exporter")
     company_id: Mapped[int | None] = mapped_column(
-        ForeignKey("companies.id", ondelete="SET NULL"), index=True)
+        ForeignKey("companies.id", ondelete="SET NULL"), index=True
+    )
     linked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # set when Telegram says the user blocked the bot; cleared when they write again
     blocked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    reminders_enabled: Mapped[bool] = mapped_column(default=True)   # /reminders off|on
+    reminders_enabled: Mapped[bool] = mapped_column(default=True)  # /reminders off|on
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -94,9 +95,7 @@ class QueryLog(Base):
     score: Mapped[float] = mapped_column(Float, default=0.0)
     outcome: Mapped[str] = mapped_column(String(16), index=True)
     feedback: Mapped[int | None] = mapped_column(SmallInteger)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, index=True
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class Company(Base):
@@ -163,8 +162,7 @@ class StatusEvent(Base):
     __tablename__ = "status_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
@@ -180,7 +178,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     text: Mapped[str] = mapped_column(Text)
-    reply_markup: Mapped[str | None] = mapped_column(Text)      # JSON of an inline keyboard
+    reply_markup: Mapped[str | None] = mapped_column(Text)  # JSON of an inline keyboard
     kind: Mapped[str] = mapped_column(String(32), default="notice")
     # 0 first; 1 for bulk (broadcasts, reminders), so a large broadcast does not hold up
     # the status changes and officers' replies queued after it
@@ -189,16 +187,14 @@ class OutboxMessage(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow,
-                                                         index=True)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
     # the Bot API method (sendMessage, sendDocument, sendPhoto, copyMessage,
     # editMessageText) and its other arguments as JSON
-    method: Mapped[str] = mapped_column(String(32), default="sendMessage",
-                                        server_default="sendMessage")
+    method: Mapped[str] = mapped_column(String(32), default="sendMessage", server_default="sendMessage")
     payload: Mapped[str | None] = mapped_column(Text)
     # rows with one key that are still pending are one message: a newer one replaces the
     # text of the older (the card of a ticket edited three times is edited once)
@@ -217,7 +213,7 @@ class PrecheckSession(Base):
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     step: Mapped[str] = mapped_column(String(32))
-    answers: Mapped[str] = mapped_column(Text, default="{}")       # JSON object
+    answers: Mapped[str] = mapped_column(Text, default="{}")  # JSON object
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -237,7 +233,7 @@ class Ticket(Base):
     card_message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     # False after "Back to the bot": the exporter's messages go to the FAQ again
     exporter_attached: Mapped[bool] = mapped_column(default=True)
-    bot_tried: Mapped[str] = mapped_column(Text, default="[]")     # JSON [[topic id, score]]
+    bot_tried: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[topic id, score]]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     first_response_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -248,8 +244,8 @@ class Ticket(Base):
     paused_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     sla_warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     sla_breached_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    first_response_seconds: Mapped[float | None] = mapped_column(Float)   # business hours
-    resolution_seconds: Mapped[float | None] = mapped_column(Float)       # business hours
+    first_response_seconds: Mapped[float | None] = mapped_column(Float)  # business hours
+    resolution_seconds: Mapped[float | None] = mapped_column(Float)  # business hours
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
 
@@ -260,9 +256,8 @@ class TicketMessage(Base):
     __tablename__ = "ticket_messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
-                                           index=True)
-    direction: Mapped[str] = mapped_column(String(8))      # in | out | note
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(8))  # in | out | note
     author_id: Mapped[int] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(Text)
     # the copy in the officers' group (replies to it thread back to the ticket)
@@ -278,7 +273,7 @@ class FaqProposal(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
-    kind: Mapped[str] = mapped_column(String(8))            # new | sample
+    kind: Mapped[str] = mapped_column(String(8))  # new | sample
     target_id: Mapped[str | None] = mapped_column(String(64))
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text, default="")
@@ -294,7 +289,7 @@ class FaqProposal(Base):
     answer_id: Mapped[str | None] = mapped_column(Text)
     answer_en: Mapped[str | None] = mapped_column(Text)
     id_only: Mapped[bool] = mapped_column(Boolean, default=False)
-    flags: Mapped[str] = mapped_column(Text, default="")       # JSON list of [kind, text]
+    flags: Mapped[str] = mapped_column(Text, default="")  # JSON list of [kind, text]
     edit_field: Mapped[str | None] = mapped_column(String(16))
     edit_message_id: Mapped[int | None] = mapped_column(BigInteger)
     edit_chat_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -309,7 +304,7 @@ class LearnedFaq(Base):
     __tablename__ = "learned_faq"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8))                # entry | sample
+    kind: Mapped[str] = mapped_column(String(8))  # entry | sample
     entry_id: Mapped[str] = mapped_column(String(64), index=True)
     category: Mapped[str] = mapped_column(String(16), default="help")
     question: Mapped[str] = mapped_column(Text)
@@ -319,7 +314,8 @@ class LearnedFaq(Base):
     answer_en: Mapped[str] = mapped_column(Text, default="")
     id_only: Mapped[bool] = mapped_column(Boolean, default=False)
     proposal_id: Mapped[int | None] = mapped_column(
-        ForeignKey("faq_proposals.id", name="fk_learned_faq_proposal", ondelete="SET NULL"))
+        ForeignKey("faq_proposals.id", name="fk_learned_faq_proposal", ondelete="SET NULL")
+    )
     approved_by: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -331,9 +327,9 @@ class SpikeAlert(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     topic_id: Mapped[str | None] = mapped_column(String(64))
-    tokens: Mapped[str] = mapped_column(Text, default="")       # the questions' words
+    tokens: Mapped[str] = mapped_column(Text, default="")  # the questions' words
     people: Mapped[int] = mapped_column(Integer)
-    samples: Mapped[str] = mapped_column(Text, default="[]")    # JSON list of questions
+    samples: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of questions
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
@@ -342,13 +338,11 @@ class ChecklistItem(Base):
     """One document an application needs, and where it stands with the office."""
 
     __tablename__ = "application_documents"
-    __table_args__ = (UniqueConstraint("application_id", "doc_id",
-                                       name="uq_application_documents_app_doc"),)
+    __table_args__ = (UniqueConstraint("application_id", "doc_id", name="uq_application_documents_app_doc"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), index=True)
-    doc_id: Mapped[str] = mapped_column(String(32))        # an id of knowledge/documents.yaml
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    doc_id: Mapped[str] = mapped_column(String(32))  # an id of knowledge/documents.yaml
     # missing | received (awaiting the officer's check) | accepted | rejected
     status: Mapped[str] = mapped_column(String(16), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -362,10 +356,9 @@ class DocumentUpload(Base):
     __tablename__ = "document_uploads"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    doc_id: Mapped[str | None] = mapped_column(String(32))     # None until the exporter picks
+    doc_id: Mapped[str | None] = mapped_column(String(32))  # None until the exporter picks
     file_id: Mapped[str] = mapped_column(String(256))
     file_unique_id: Mapped[str] = mapped_column(String(64))
     file_name: Mapped[str] = mapped_column(String(255), default="")
@@ -394,15 +387,15 @@ class Reminder(Base):
     """A missing-document reminder queued for one chat (exporter, or `alert` to officers)."""
 
     __tablename__ = "reminders"
-    __table_args__ = (UniqueConstraint("application_id", "chat_id", "local_date",
-                                       name="uq_reminders_app_chat_day"),)
+    __table_args__ = (
+        UniqueConstraint("application_id", "chat_id", "local_date", name="uq_reminders_app_chat_day"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(16), default="exporter")     # exporter | alert
-    local_date: Mapped[dt.date] = mapped_column(Date)                     # office calendar day
+    kind: Mapped[str] = mapped_column(String(16), default="exporter")  # exporter | alert
+    local_date: Mapped[dt.date] = mapped_column(Date)  # office calendar day
     outbox_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -414,9 +407,9 @@ class Broadcast(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     author_id: Mapped[int] = mapped_column(BigInteger)
-    chat_id: Mapped[int] = mapped_column(BigInteger)          # the preview and the summary
+    chat_id: Mapped[int] = mapped_column(BigInteger)  # the preview and the summary
     text: Mapped[str] = mapped_column(Text)
-    audience: Mapped[str] = mapped_column(String(16), default="all")     # all | open | commodity
+    audience: Mapped[str] = mapped_column(String(16), default="all")  # all | open | commodity
     commodity: Mapped[str | None] = mapped_column(String(120))
     commodities: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the preview's buttons
     # draft -> queued -> done; or draft -> cancelled

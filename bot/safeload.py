@@ -29,8 +29,7 @@ class _NoAliasLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed", event.start_mark)
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", event.start_mark)
         return super().compose_node(parent, index)
 
 
@@ -104,8 +103,7 @@ def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     try:
         size = source.stat().st_size
         if size > max_bytes:
-            raise InputFileError(f"{source}: {size:,} bytes is too large "
-                                 f"(at most {max_bytes:,})")
+            raise InputFileError(f"{source}: {size:,} bytes is too large (at most {max_bytes:,})")
         text = source.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise InputFileError(f"{source}: file not found") from None

@@ -37,8 +37,9 @@ async def retry_startup(what: str, call: Callable[[], Awaitable[Any]], budget: f
             delay = min(delay * 2, 30.0)
         left = deadline - time.monotonic()
         if left <= 0:
-            raise StartupError(f"Telegram did not answer {what} for {budget:g} s "
-                               f"(last error: {error})") from None
+            raise StartupError(
+                f"Telegram did not answer {what} for {budget:g} s (last error: {error})"
+            ) from None
         wait = min(wait, left)
         log.warning("start-up: %s failed (%s); retrying in %.0f s", what, error, wait)
         await asyncio.sleep(wait)

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-TEXT_LIMIT = 4096               # characters of a message, after parsing
-CAPTION_LIMIT = 1024            # characters of a media caption, after parsing
-CALLBACK_DATA_LIMIT = 64        # bytes of a button's callback_data
+TEXT_LIMIT = 4096  # characters of a message, after parsing
+CAPTION_LIMIT = 1024  # characters of a media caption, after parsing
+CALLBACK_DATA_LIMIT = 64  # bytes of a button's callback_data
 
 # tag -> MessageEntity type
 TAGS: dict[str, str] = {
@@ -41,9 +41,7 @@ NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
 _ENTITY = re.compile(r"&(?:#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,7})|([A-Za-z][A-Za-z0-9]*));")
 _TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
-_ATTRIBUTE = re.compile(
-    r"""([A-Za-z][A-Za-z0-9_-]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?"""
-)
+_ATTRIBUTE = re.compile(r"""([A-Za-z][A-Za-z0-9_-]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
 _PLAIN_RUN = re.compile(r"[^<&]+")
 
 
@@ -56,8 +54,8 @@ def utf16_len(text: str) -> int:
 class Problem:
     """Why Telegram refuses a text: its own wording, and a hint for whoever wrote it."""
 
-    telegram: str               # as in "Bad Request: can't parse entities: ..."
-    hint: str                   # what to change, for `kb check`
+    telegram: str  # as in "Bad Request: can't parse entities: ..."
+    hint: str  # what to change, for `kb check`
 
 
 class HTMLParseError(ValueError):
@@ -72,7 +70,7 @@ class HTMLParseError(ValueError):
 class _OpenTag:
     name: str
     attrs: dict[str, str]
-    start: int                  # UTF-16 offset in the plain text
+    start: int  # UTF-16 offset in the plain text
     order: int
     language: str | None = None
 
@@ -90,7 +88,7 @@ class _Parser:
         self.stack: list[_OpenTag] = []
         self.entities: list[tuple[int, dict[str, Any]]] = []
         self.opened = 0
-        self.skipped: list[str] = []        # unsupported tags left open (lenient only)
+        self.skipped: list[str] = []  # unsupported tags left open (lenient only)
 
     def at(self, index: int) -> int:
         """Telegram names places by byte offset in the UTF-8 text."""
@@ -119,8 +117,7 @@ class _Parser:
                 i += len(chunk)
         if self.stack:
             name = self.stack[-1].name
-            self.fail(f"Can't find end tag corresponding to start tag \"{name}\"",
-                      f"unclosed <{name}>")
+            self.fail(f'Can\'t find end tag corresponding to start tag "{name}"', f"unclosed <{name}>")
         # Outer entities first when they start at the same place, as Telegram orders them.
         self.entities.sort(key=lambda item: (item[1]["offset"], -item[1]["length"], item[0]))
         return "".join(self.out), [entity for _, entity in self.entities]
@@ -132,22 +129,22 @@ class _Parser:
     def end_tag(self, i: int) -> int:
         end = self.text.find(">", i)
         if end < 0:
-            self.fail(f"Unclosed end tag at byte offset {self.at(i)}",
-                      "a raw '<' (write &lt;)")
+            self.fail(f"Unclosed end tag at byte offset {self.at(i)}", "a raw '<' (write &lt;)")
             self.add("<")
             return i + 1
         name = self.text[i + 2 : end].strip().lower()
         if name not in TAGS and name in self.skipped:
-            self.skipped.remove(name)       # the end of a tag already named as unsupported
+            self.skipped.remove(name)  # the end of a tag already named as unsupported
             return end + 1
         if not self.stack:
-            self.fail(f"Unexpected end tag at byte offset {self.at(i)}",
-                      f"</{name}> closes nothing open")
+            self.fail(f"Unexpected end tag at byte offset {self.at(i)}", f"</{name}> closes nothing open")
             return end + 1
         if name != self.stack[-1].name:
             expected = self.stack[-1].name
-            self.fail(f'Unmatched end tag at byte offset {self.at(i)}, expected "</{expected}>", '
-                      f'found "</{name}>"', f"</{name}> where </{expected}> was expected")
+            self.fail(
+                f'Unmatched end tag at byte offset {self.at(i)}, expected "</{expected}>", found "</{name}>"',
+                f"</{name}> where </{expected}> was expected",
+            )
             if all(tag.name != name for tag in self.stack):
                 return end + 1
             while self.stack[-1].name != name:
@@ -159,13 +156,14 @@ class _Parser:
         match = _TAG_NAME.match(self.text, i + 1)
         name = match.group(0).lower() if match else ""
         if match is None:
-            self.fail(f'Unsupported start tag "" at byte offset {self.at(i)}',
-                      "a raw '<' (write &lt;)")
+            self.fail(f'Unsupported start tag "" at byte offset {self.at(i)}', "a raw '<' (write &lt;)")
             self.add("<")
             return i + 1
         if name not in TAGS:
-            self.fail(f'Unsupported start tag "{name}" at byte offset {self.at(i)}',
-                      f"tag <{name}> is not Telegram HTML")
+            self.fail(
+                f'Unsupported start tag "{name}" at byte offset {self.at(i)}',
+                f"tag <{name}> is not Telegram HTML",
+            )
             end = self.text.find(">", i)
             if end < 0:
                 self.add("<")
@@ -178,11 +176,15 @@ class _Parser:
             return i + 1
         attrs, after = parsed
         if name == "span" and attrs.get("class") != "tg-spoiler":
-            self.fail(f'Tag "span" must have class "tg-spoiler" at byte offset {self.at(i)}',
-                      '<span> needs class="tg-spoiler"')
+            self.fail(
+                f'Tag "span" must have class "tg-spoiler" at byte offset {self.at(i)}',
+                '<span> needs class="tg-spoiler"',
+            )
         if name == "tg-emoji" and not attrs.get("emoji-id"):
-            self.fail(f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset '
-                      f"{self.at(i)}", "<tg-emoji> needs an emoji-id")
+            self.fail(
+                f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset {self.at(i)}',
+                "<tg-emoji> needs an emoji-id",
+            )
         self.stack.append(_OpenTag(name, attrs, self.pos, self.opened))
         self.opened += 1
         return after
@@ -194,15 +196,18 @@ class _Parser:
             while j < n and text[j].isspace():
                 j += 1
             if j >= n:
-                self.fail(f"Unclosed start tag at byte offset {self.at(start)}",
-                          f"<{tag} is never closed with '>'")
+                self.fail(
+                    f"Unclosed start tag at byte offset {self.at(start)}", f"<{tag} is never closed with '>'"
+                )
                 return None
             if text[j] == ">":
                 return attrs, j + 1
             match = _ATTRIBUTE.match(text, j)
             if match is None:
-                self.fail(f'Invalid attribute declaration in tag "{tag}" at byte offset '
-                          f"{self.at(start)}", f"a malformed attribute in <{tag}>")
+                self.fail(
+                    f'Invalid attribute declaration in tag "{tag}" at byte offset {self.at(start)}',
+                    f"a malformed attribute in <{tag}>",
+                )
                 return None
             value = next((g for g in match.groups()[1:] if g is not None), "")
             attrs[match.group(1).lower()] = html.unescape(value)
@@ -212,10 +217,16 @@ class _Parser:
         match = _ENTITY.match(self.text, i)
         decoded = _decode_entity(match) if match else None
         if match is None or decoded is None:
-            hint = (f"{match.group(0)} is not Telegram HTML (only &lt; &gt; &amp; &quot; "
-                    "and &#NN;)" if match else "a raw '&' (write &amp;)")
-            self.fail(f"Unsupported HTML entity at byte offset {self.at(i)}; escape '&' as "
-                      "&amp; (only &lt; &gt; &amp; &quot; and &#NN; are allowed)", hint)
+            hint = (
+                f"{match.group(0)} is not Telegram HTML (only &lt; &gt; &amp; &quot; and &#NN;)"
+                if match
+                else "a raw '&' (write &amp;)"
+            )
+            self.fail(
+                f"Unsupported HTML entity at byte offset {self.at(i)}; escape '&' as "
+                "&amp; (only &lt; &gt; &amp; &quot; and &#NN; are allowed)",
+                hint,
+            )
             self.add("&")
             return i + 1
         self.add(decoded)
@@ -225,8 +236,12 @@ class _Parser:
         length = self.pos - tag.start
         kind = TAGS[tag.name]
         language = tag.attrs.get("class", "")
-        if (kind == "code" and self.stack and self.stack[-1].name == "pre"
-                and language.startswith("language-")):
+        if (
+            kind == "code"
+            and self.stack
+            and self.stack[-1].name == "pre"
+            and language.startswith("language-")
+        ):
             # Telegram folds <pre><code class="language-x"> into one pre entity with a language.
             self.stack[-1].language = language.removeprefix("language-")
             return

@@ -48,9 +48,9 @@ class Number:
     """A number as someone wrote it: its value and the convention it was written in."""
 
     value: Decimal
-    style: str            # plain | id (1.234,56) | en (1,234.56) | ambiguous (1.234 / 1,234)
+    style: str  # plain | id (1.234,56) | en (1,234.56) | ambiguous (1.234 / 1,234)
     decimals: int
-    alternative: Decimal | None = None     # the decimal reading of an ambiguous number
+    alternative: Decimal | None = None  # the decimal reading of an ambiguous number
 
     def english(self, decimals: int | None = None) -> str:
         """As the SKA form wants it: 1,234.56."""
@@ -111,9 +111,9 @@ def _detected(digits: str) -> Number | None:
     if not seps:
         return Number(Decimal(digits), "plain", 0)
     if len(set(seps)) == 2:
-        read = _read(digits, seps[-1])       # the last separator is the decimal one
+        read = _read(digits, seps[-1])  # the last separator is the decimal one
         style = "id" if seps[-1] == "," else "en"
-    elif len(seps) > 1:                      # used twice: it groups thousands
+    elif len(seps) > 1:  # used twice: it groups thousands
         read = _read(digits, "," if seps[0] == "." else ".")
         style = "id" if seps[0] == "." else "en"
     else:
@@ -142,8 +142,19 @@ def local_time(moment: dt.datetime, tz: ZoneInfo, zone: str) -> str:
 # -- months -------------------------------------------------------------------------------
 
 # spellings people still type that CLDR does not list
-_OLD_MONTH_SPELLINGS = {"pebruari": 2, "peb": 2, "agt": 8, "agu": 8, "agus": 8, "sept": 9,
-                        "okt": 10, "nop": 11, "nopember": 11, "des": 12, "mei": 5}
+_OLD_MONTH_SPELLINGS = {
+    "pebruari": 2,
+    "peb": 2,
+    "agt": 8,
+    "agu": 8,
+    "agus": 8,
+    "sept": 9,
+    "okt": 10,
+    "nop": 11,
+    "nopember": 11,
+    "des": 12,
+    "mei": 5,
+}
 
 
 def month_name(month: int, lang: str) -> str:

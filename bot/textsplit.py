@@ -16,8 +16,7 @@ import re
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 # a tag, an entity, or one character: the units a cut may fall between
-_TOKEN = re.compile(r"<[^<>]*>|&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});|.",
-                    re.DOTALL)
+_TOKEN = re.compile(r"<[^<>]*>|&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});|.", re.DOTALL)
 _TAG_NAME = re.compile(r"</?\s*([a-zA-Z][\w-]*)")
 
 
@@ -35,7 +34,7 @@ def split_html(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     if utf16_len(text) <= limit:
         return [text]
     parts: list[str] = []
-    stack: list[tuple[str, str]] = []      # (name, opening tag) of the tags open here
+    stack: list[tuple[str, str]] = []  # (name, opening tag) of the tags open here
     current: list[str] = []
     size = 0
     # the latest break of each rank in `current`: rank -> (index after it, stack, size)
@@ -57,14 +56,14 @@ def split_html(text: str, limit: int = TEXT_LIMIT) -> list[str]:
         while size + tok_size + utf16_len(_closing(new_stack)) > limit:
             floor = sum(utf16_len(opening) for _, opening in stack)
             if size <= floor:
-                break       # nothing but reopened tags: the token goes in as it is
+                break  # nothing but reopened tags: the token goes in as it is
             late = [r for r, (_, _, at_size) in breaks.items() if at_size * 2 >= limit]
             fair = [b for b in breaks.values() if b[2] * 4 >= limit]
             if late:
                 at, tags, _ = breaks[max(late)]
             elif fair:
                 at, tags, _ = max(fair, key=lambda b: b[2])
-            else:       # a break this early would leave a stub: cut the run instead
+            else:  # a break this early would leave a stub: cut the run instead
                 at, tags = len(current), stack
             cut(at, tags)
         current.append(token)

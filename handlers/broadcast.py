@@ -28,10 +28,20 @@ FINISH_INTERVAL = 5.0
 
 
 def preview(view: BroadcastView, lang: str) -> str:
-    audience = t(f"bc_audience_{view.audience}", lang, **(
-        {"commodity": escape(view.commodity or "")} if view.audience == COMMODITY else {}))
-    text = t("bc_preview", lang, id=view.id, audience=audience, count=view.reachable,
-             blocked=view.blocked, text=escape(view.text))
+    audience = t(
+        f"bc_audience_{view.audience}",
+        lang,
+        **({"commodity": escape(view.commodity or "")} if view.audience == COMMODITY else {}),
+    )
+    text = t(
+        "bc_preview",
+        lang,
+        id=view.id,
+        audience=audience,
+        count=view.reachable,
+        blocked=view.blocked,
+        text=escape(view.text),
+    )
     # what each exporter gets: the header and the escaped text, split where it must be
     parts = len(chunks(f"{t('bc_header', lang)}\n\n{escape(view.text)}"))
     if parts > 1:
@@ -75,8 +85,7 @@ async def broadcast_button(update: Update, context: Context) -> None:
     await query.answer()
     keyboard = None
     if action == "send":
-        text = preview(view, lang) + "\n\n" + t("bc_queued", lang, id=view.id,
-                                                   count=view.reachable)
+        text = preview(view, lang) + "\n\n" + t("bc_queued", lang, id=view.id, count=view.reachable)
     elif action == "cancel":
         text = t("bc_cancelled", lang, id=view.id)
     else:
@@ -91,8 +100,13 @@ async def finish_job(context: Context) -> None:
 
 def schedule_jobs(jobs: JobQueue[HelpDeskContext]) -> None:
     # the state is in the broadcasts and outbox tables, so a restart resumes by itself
-    jobs.run_repeating(finish_job, interval=FINISH_INTERVAL, first=FINISH_INTERVAL,
-                       name="broadcast-finish", job_kwargs={"max_instances": 1, "coalesce": True})
+    jobs.run_repeating(
+        finish_job,
+        interval=FINISH_INTERVAL,
+        first=FINISH_INTERVAL,
+        name="broadcast-finish",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
 
 
 def register(app: Application) -> None:

@@ -35,6 +35,7 @@ B = TypeVar("B", bound=Button)
 
 # -- reading an update (a handler runs only for updates its filters let through) ------------
 
+
 def query_of(update: Update) -> CallbackQuery:
     """The pressed button's callback query."""
     if update.callback_query is None:
@@ -76,12 +77,11 @@ async def ignore_foreign(update: Update, context: Context) -> None:
     if update.channel_post or update.edited_channel_post or update.edited_message:
         raise ApplicationHandlerStop
     chat = update.effective_chat
-    if chat is None or chat.type == "private" \
-            or chat.id == context.services.settings.officers_chat_id:
+    if chat is None or chat.type == "private" or chat.id == context.services.settings.officers_chat_id:
         return
     if update.callback_query is not None:
         try:
-            await update.callback_query.answer()    # only stops the button's spinner
+            await update.callback_query.answer()  # only stops the button's spinner
         except TelegramError:
             pass
     raise ApplicationHandlerStop
@@ -93,8 +93,7 @@ class Throttle:
     Kept in memory: a restart forgets it, which only lets a flooder start afresh.
     """
 
-    def __init__(self, limit: int, window: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock
@@ -166,8 +165,12 @@ async def remember_user(update: Update, context: Context) -> None:
     unblocked = user.id in svc.outbox.marked_blocked
     if unblocked:
         svc.outbox.marked_blocked.discard(user.id)
-    if isinstance(cached, Person) and state.get("seen") == seen and not unblocked \
-            and now - state.get("touched", -1e9) < TOUCH_EVERY_SECONDS:
+    if (
+        isinstance(cached, Person)
+        and state.get("seen") == seen
+        and not unblocked
+        and now - state.get("touched", -1e9) < TOUCH_EVERY_SECONDS
+    ):
         role = svc.users.role_of(user.id)
         if role != cached.role:
             context.person = replace(cached, role=role)
@@ -224,8 +227,7 @@ def chunks(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
     return split_html(text, limit)
 
 
-async def send(update: Update, context: Context, text: str,
-               keyboard: keyboards.Markup | None = None) -> None:
+async def send(update: Update, context: Context, text: str, keyboard: keyboards.Markup | None = None) -> None:
     """Reply in the chat of the update; the keyboard goes under the last part."""
     chat = update.effective_chat
     if chat is None:
@@ -248,8 +250,9 @@ async def set_keyboard(update: Update, keyboard: InlineKeyboardMarkup | None) ->
             log.warning("buttons not updated: %s", exc)
 
 
-async def show_result(update: Update, context: Context, text: str,
-                      keyboard: InlineKeyboardMarkup | None = None) -> None:
+async def show_result(
+    update: Update, context: Context, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> None:
     """Show what a button did in the pressed message; when Telegram refuses the edit, in a
     new message, so the user still learns that it happened."""
     query = update.callback_query
@@ -257,7 +260,7 @@ async def show_result(update: Update, context: Context, text: str,
         if query is None or query.message is None:
             raise BadRequest("message to edit not found")
         if len(chunks(text)) > 1:
-            raise BadRequest("text too long for one message")   # sent anew, in parts
+            raise BadRequest("text too long for one message")  # sent anew, in parts
         await query.edit_message_text(text, reply_markup=keyboard)
     except TelegramError as exc:
         if "not modified" in str(exc).lower():
@@ -266,8 +269,7 @@ async def show_result(update: Update, context: Context, text: str,
         await send(update, context, text, keyboard)
 
 
-async def send_or_queue(context: Context, chat_id: int, text: str,
-                        keyboard: keyboards.Markup | None) -> None:
+async def send_or_queue(context: Context, chat_id: int, text: str, keyboard: keyboards.Markup | None) -> None:
     """A direct reply gets one try; what Telegram does not take now (429, a server error,
     a lost connection) goes to the outbox, which paces and retries it. One try, not
     several: a reply whose answer was lost on the way back is sent at most twice.
@@ -285,17 +287,22 @@ async def send_or_queue(context: Context, chat_id: int, text: str,
         except RetryAfter as exc:
             retry = exc.retry_after
             delay = retry.total_seconds() if isinstance(retry, dt.timedelta) else float(retry)
-        except BadRequest:              # before NetworkError: BadRequest subclasses it
+        except BadRequest:  # before NetworkError: BadRequest subclasses it
             raise
-        except NetworkError as exc:     # 5xx, timeouts, connection errors
+        except NetworkError as exc:  # 5xx, timeouts, connection errors
             log.warning("reply to %s failed (%s); queued in the outbox", chat_id, exc)
         finally:
             if chat_id < 0:
                 pacer.settle(chat_id, stamp, time.monotonic())
     with svc.db.session() as s:
-        enqueue(s, chat_id, text, kind="reply",
-                markup=keyboards.stored(keyboard) if keyboard is not None else None,
-                not_before=utcnow() + dt.timedelta(seconds=delay))
+        enqueue(
+            s,
+            chat_id,
+            text,
+            kind="reply",
+            markup=keyboards.stored(keyboard) if keyboard is not None else None,
+            not_before=utcnow() + dt.timedelta(seconds=delay),
+        )
     log.info("reply to %s queued in the outbox", chat_id)
 
 

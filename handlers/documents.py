@@ -49,7 +49,7 @@ from handlers.common import (
 
 log = logging.getLogger(__name__)
 STAFF_COMMANDS = frozenset({"docs", "doc"})
-REMINDER_LEASE_SECONDS = 120.0     # a pass takes seconds; a crashed holder's lease lapses soon
+REMINDER_LEASE_SECONDS = 120.0  # a pass takes seconds; a crashed holder's lease lapses soon
 _MB = str(MAX_BYTES // (1024 * 1024))
 
 
@@ -64,17 +64,26 @@ async def _refuse(update: Update, context: Context, exc: DocError) -> None:
 
 def _checklist_text(context: Context, view: ChecklistView, lang: str) -> str:
     svc = context.services
-    lines = [t("doc_checklist_header", lang, ref=escape(view.ref), company=escape(view.company),
-               nib=escape(view.nib))]
+    lines = [
+        t(
+            "doc_checklist_header",
+            lang,
+            ref=escape(view.ref),
+            company=escape(view.company),
+            nib=escape(view.nib),
+        )
+    ]
     if not view.items:
         lines.append(t("doc_checklist_empty", lang))
     for item in view.items:
         why = svc.documents.reason_text(item.reason, lang)
         name = escape(svc.documents.catalog.name(item.doc_id, lang))
-        lines.append(f"{keyboards.STATUS_ICONS[item.status]} {name}"
-                     f" <code>{item.doc_id}</code> - {t(f'doc_status_{item.status}', lang)}"
-                     + (f": {escape(why)}" if why else "")
-                     + f" · {svc.presenter.when(item.changed_at)}")
+        lines.append(
+            f"{keyboards.STATUS_ICONS[item.status]} {name}"
+            f" <code>{item.doc_id}</code> - {t(f'doc_status_{item.status}', lang)}"
+            + (f": {escape(why)}" if why else "")
+            + f" · {svc.presenter.when(item.changed_at)}"
+        )
     return "\n".join(lines)
 
 
@@ -99,25 +108,35 @@ async def doc_command(update: Update, context: Context) -> None:
     args = context.args or []
     status = parse_item_status(args[2]) if len(args) >= 3 else None
     if status is None:
-        await send(update, context, t("doc_doc_usage", lang,
-                                      docs=", ".join(svc.documents.catalog.specs)))
+        await send(update, context, t("doc_doc_usage", lang, docs=", ".join(svc.documents.catalog.specs)))
         return
     try:
-        view, count = svc.documents.set_item(args[0][:64], args[1][:32], status,
-                                             " ".join(args[3:])[:1000], context.person.id)
+        view, count = svc.documents.set_item(
+            args[0][:64], args[1][:32], status, " ".join(args[3:])[:1000], context.person.id
+        )
     except DocError as exc:
         await _refuse(update, context, exc)
         return
-    await send(update, context, t("doc_set_ok", lang, ref=escape(view.ref), doc=escape(args[1]),
-                                  status=t(f"doc_status_{status}", lang), count=count)
-               + "\n\n" + _checklist_text(context, view, lang))
+    await send(
+        update,
+        context,
+        t(
+            "doc_set_ok",
+            lang,
+            ref=escape(view.ref),
+            doc=escape(args[1]),
+            status=t(f"doc_status_{status}", lang),
+            count=count,
+        )
+        + "\n\n"
+        + _checklist_text(context, view, lang),
+    )
 
 
 async def _ready(update: Update, context: Context, view: ChecklistView) -> None:
     lang = context.lang
     text = t("doc_upload_ready", lang, ref=escape(view.ref), mb=_MB)
-    names = [escape(context.services.documents.catalog.name(i.doc_id, lang))
-             for i in view.outstanding]
+    names = [escape(context.services.documents.catalog.name(i.doc_id, lang)) for i in view.outstanding]
     if names:
         text += "\n" + t("doc_outstanding", lang) + "\n" + "\n".join(f"• {n}" for n in names)
     await send(update, context, text)
@@ -130,8 +149,7 @@ async def upload_command(update: Update, context: Context) -> None:
         await send(update, context, t("doc_upload_usage", lang))
         return
     try:
-        view = context.services.documents.start_upload(context.person.id,
-                                                       ref=" ".join(context.args)[:64])
+        view = context.services.documents.start_upload(context.person.id, ref=" ".join(context.args)[:64])
     except DocError as exc:
         await _refuse(update, context, exc)
         return
@@ -145,8 +163,7 @@ async def upload_button(update: Update, context: Context) -> None:
         await _refuse(update, context, DocError("doc_button_invalid"))
         return
     try:
-        view = context.services.documents.start_upload(context.person.id,
-                                                       app_id=button.application)
+        view = context.services.documents.start_upload(context.person.id, app_id=button.application)
     except DocError as exc:
         await _refuse(update, context, exc)
         return
@@ -158,14 +175,12 @@ def _file_info(message: Message) -> FileInfo:
     if message.photo:
         # Telegram re-encodes photos as JPEG; the last size is the largest
         photo = message.photo[-1]
-        return FileInfo(photo.file_id, photo.file_unique_id, "photo.jpg", "image/jpeg",
-                        photo.file_size)
+        return FileInfo(photo.file_id, photo.file_unique_id, "photo.jpg", "image/jpeg", photo.file_size)
     doc = message.document
     if doc is None:
         raise DocError("please_type")
     # the declared name and type are the client's word only: the content decides later
-    return FileInfo(doc.file_id, doc.file_unique_id, doc.file_name or "", doc.mime_type or "",
-                    doc.file_size)
+    return FileInfo(doc.file_id, doc.file_unique_id, doc.file_name or "", doc.mime_type or "", doc.file_size)
 
 
 async def _content(context: Context, file_id: str) -> bytes:
@@ -185,8 +200,11 @@ async def on_file(update: Update, context: Context) -> None:
     lang = context.lang
     svc = context.services
     reply = message.reply_to_message
-    reply_to = reply.message_id if reply is not None and reply.from_user is not None \
-        and reply.from_user.id == context.bot.id else None
+    reply_to = (
+        reply.message_id
+        if reply is not None and reply.from_user is not None and reply.from_user.id == context.bot.id
+        else None
+    )
     who = context.person.id
     try:
         declared = _file_info(message)
@@ -198,10 +216,14 @@ async def on_file(update: Update, context: Context) -> None:
         return
     # what is still needed first, then the rest (a replacement for an accepted copy)
     items = sorted(view.items, key=lambda i: i.status not in OUTSTANDING)
-    await send(update, context, t("doc_choose", lang, ref=escape(view.ref)),
-               keyboards.document_choice(upload_id, items,
-                                         lambda doc_id: svc.documents.catalog.name(doc_id, lang),
-                                         lang))
+    await send(
+        update,
+        context,
+        t("doc_choose", lang, ref=escape(view.ref)),
+        keyboards.document_choice(
+            upload_id, items, lambda doc_id: svc.documents.catalog.name(doc_id, lang), lang
+        ),
+    )
 
 
 def _size(n: int) -> str:
@@ -213,11 +235,18 @@ def _officer_card(context: Context) -> CardRenderer:
     svc = context.services
 
     def render(upload: UploadView, view: ChecklistView) -> str:
-        return t("doc_group_card", "id",
-                 doc=escape(svc.documents.catalog.name(upload.doc_id or "", "id")),
-                 ref=escape(view.ref), company=escape(view.company), nib=escape(view.nib),
-                 who=escape(upload.uploader), file=escape(upload.file_name or "-"),
-                 size=_size(upload.file_size))
+        return t(
+            "doc_group_card",
+            "id",
+            doc=escape(svc.documents.catalog.name(upload.doc_id or "", "id")),
+            ref=escape(view.ref),
+            company=escape(view.company),
+            nib=escape(view.nib),
+            who=escape(upload.uploader),
+            file=escape(upload.file_name or "-"),
+            size=_size(upload.file_size),
+        )
+
     return render
 
 
@@ -240,8 +269,7 @@ async def choose_button(update: Update, context: Context) -> None:
             return
         # the card for the officers is queued with the choice, then tried at once
         officers = svc.tickets.officer_chats()
-        upload, view = svc.documents.choose(who, button.upload, doc_id,
-                                            _officer_card(context), officers)
+        upload, view = svc.documents.choose(who, button.upload, doc_id, _officer_card(context), officers)
     except DocError as exc:
         await _refuse(update, context, exc)
         return
@@ -250,8 +278,11 @@ async def choose_button(update: Update, context: Context) -> None:
     await flush_officers(context)
     # never "sent to the officers" when no officer can see it
     key = "doc_sent_to_office" if officers else "doc_stored_no_officers"
-    await send(update, context, t(key, lang, ref=escape(view.ref),
-                                  doc=escape(svc.documents.catalog.name(doc_id, lang))))
+    await send(
+        update,
+        context,
+        t(key, lang, ref=escape(view.ref), doc=escape(svc.documents.catalog.name(doc_id, lang))),
+    )
 
 
 async def verdict_button(update: Update, context: Context) -> None:
@@ -271,8 +302,12 @@ async def verdict_button(update: Update, context: Context) -> None:
     if button.step in (DocVerdict.REASONS, DocVerdict.BACK) and button.reason is None:
         # only the keyboard changes: the reasons, or back to [Accept] [Reject]
         await query.answer()
-        await set_keyboard(update, keyboards.reject_reasons(upload_id)
-                           if button.step == DocVerdict.REASONS else keyboards.verdict(upload_id))
+        await set_keyboard(
+            update,
+            keyboards.reject_reasons(upload_id)
+            if button.step == DocVerdict.REASONS
+            else keyboards.verdict(upload_id),
+        )
         return
     verdict = ACCEPTED if button.step == DocVerdict.ACCEPT else REJECTED
     try:
@@ -283,9 +318,17 @@ async def verdict_button(update: Update, context: Context) -> None:
     await query.answer(t("doc_decided", lang))
     name = escape(update.effective_user.first_name if update.effective_user else "?")
     when = svc.presenter.when(upload.decided_at) if upload.decided_at else ""
-    line = t("doc_group_accepted", "id", who=name, when=when) if verdict == ACCEPTED else \
-        t("doc_group_rejected", "id", who=name, when=when,
-          reason=escape(svc.documents.reason_text(upload.reason, "id")))
+    line = (
+        t("doc_group_accepted", "id", who=name, when=when)
+        if verdict == ACCEPTED
+        else t(
+            "doc_group_rejected",
+            "id",
+            who=name,
+            when=when,
+            reason=escape(svc.documents.reason_text(upload.reason, "id")),
+        )
+    )
     message = query.message
     try:
         if isinstance(message, Message) and message.caption is not None:
@@ -332,8 +375,9 @@ def schedule_jobs(jobs: JobQueue[HelpDeskContext], svc: Services) -> None:
     when = svc.settings.reminders.time.replace(tzinfo=svc.settings.timezone)
     # one process per pass when several share a database; the lease outlasts the pass only
     leased = once_per_period("reminders", REMINDER_LEASE_SECONDS)
-    jobs.run_daily(leased(remind_daily), time=when, name="reminders",
-                   job_kwargs={"max_instances": 1, "coalesce": True})
+    jobs.run_daily(
+        leased(remind_daily), time=when, name="reminders", job_kwargs={"max_instances": 1, "coalesce": True}
+    )
     jobs.run_once(leased(remind_catch_up), when=10, name="reminders-catch-up")
 
 
@@ -349,5 +393,6 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(choose_button, pattern=UploadChoice.prefix_pattern()))
     app.add_handler(CallbackQueryHandler(verdict_button, pattern=DocVerdict.prefix_pattern()))
     # before exporter.py, whose catch-all answers files with "please type"
-    app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE
-                                   & (filters.Document.ALL | filters.PHOTO), on_file))
+    app.add_handler(
+        MessageHandler(private & filters.UpdateType.MESSAGE & (filters.Document.ALL | filters.PHOTO), on_file)
+    )

@@ -31,15 +31,18 @@ async def start(update: Update, context: Context) -> None:
     user = update.effective_user
     name = escape(user.first_name if user else "")
     office = escape(context.services.settings.office.name)
-    await send(update, context, t("start", lang, name=name, office=office),
-               keyboards.start_menu(lang))
+    await send(update, context, t("start", lang, name=name, office=office), keyboards.start_menu(lang))
 
 
 async def topics(update: Update, context: Context) -> None:
     """Topic buttons, grouped by category."""
     lang = context.lang
-    await send(update, context, t("topics_intro", lang),
-               keyboards.categories(context.services.answers.categories(), lang))
+    await send(
+        update,
+        context,
+        t("topics_intro", lang),
+        keyboards.categories(context.services.answers.categories(), lang),
+    )
 
 
 async def lang_command(update: Update, context: Context) -> None:
@@ -92,6 +95,7 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 # -- buttons ------------------------------------------------------------------------------------
 
+
 async def on_topic(update: Update, context: Context) -> None:
     """a:TOPIC: one FAQ answer."""
     query, pressed_ = pressed(update, Topic)
@@ -125,14 +129,16 @@ async def on_category(update: Update, context: Context) -> None:
     lang = context.lang
     if pressed_ is not None and pressed_.category == "":
         await query.answer()
-        await send(update, context, t("topics_intro", lang),
-                   keyboards.categories(answers.categories(), lang))
+        await send(update, context, t("topics_intro", lang), keyboards.categories(answers.categories(), lang))
     elif pressed_ is not None and pressed_.category in answers.categories():
         name = pressed_.category
         await query.answer()
-        await send(update, context,
-                   t("topics_in_category", lang, category=t(f"category_{name}", lang)),
-                   keyboards.category_topics(answers.topics_in(name, lang), lang))
+        await send(
+            update,
+            context,
+            t("topics_in_category", lang, category=t(f"category_{name}", lang)),
+            keyboards.category_topics(answers.topics_in(name, lang), lang),
+        )
     else:
         await refuse_button(update, context)
 
@@ -157,10 +163,12 @@ async def on_feedback(update: Update, context: Context) -> None:
         await refuse_button(update, context)
         return
     lang = context.lang
-    stored = context.services.answers.record_feedback(pressed_.query_id, context.person.id,
-                                                      pressed_.helpful)
-    key = ("feedback_thanks_up" if pressed_.helpful else "feedback_thanks_down") if stored \
+    stored = context.services.answers.record_feedback(pressed_.query_id, context.person.id, pressed_.helpful)
+    key = (
+        ("feedback_thanks_up" if pressed_.helpful else "feedback_thanks_down")
+        if stored
         else "feedback_already"
+    )
     await query.answer(t(key, lang))
     if stored:
         await set_keyboard(update, None)
@@ -194,6 +202,9 @@ def register_fallbacks(app: Application) -> None:
     # anything not claimed before is refused politely
     app.add_handler(CallbackQueryHandler(refuse_button))
     private = filters.ChatType.PRIVATE
-    app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL
-                                   & filters.UpdateType.MESSAGE, not_text))
+    app.add_handler(
+        MessageHandler(
+            private & ~filters.TEXT & ~filters.StatusUpdate.ALL & filters.UpdateType.MESSAGE, not_text
+        )
+    )
     app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))

@@ -36,6 +36,7 @@ STAFF_COMMANDS = frozenset({"gaps"})
 
 # -- officers: what the FAQ lacks, and answers worth keeping -----------------------------------
 
+
 async def gaps(update: Update, context: Context) -> None:
     """/gaps [days]: unanswered questions grouped by similarity, most frequent first."""
     lang = context.lang
@@ -49,8 +50,8 @@ async def gaps(update: Update, context: Context) -> None:
         await send(update, context, t("gaps_none", lang))
         return
     lines = [t("gaps_header", lang, days=days)] + [
-        t("gaps_line", lang, count=count, question=escape(text[:120]))
-        for text, count in groups[:20]]
+        t("gaps_line", lang, count=count, question=escape(text[:120])) for text, count in groups[:20]
+    ]
     await send(update, context, "\n".join(lines))
 
 
@@ -62,10 +63,13 @@ async def offer_faq(update: Update, context: Context, ticket_id: int) -> None:
     if view is None:
         await send(update, context, t("tk_unknown", lang, id=ticket_id))
         return
-    close = [(tid, answers.title(tid, lang))
-             for tid, _ in answers.ask(view.question, lang, log=False).candidates[:3]]
-    await send(update, context, t("tk_faq_choose", lang, id=ticket_id),
-               keyboards.faq_choice(ticket_id, close, lang))
+    close = [
+        (tid, answers.title(tid, lang))
+        for tid, _ in answers.ask(view.question, lang, log=False).candidates[:3]
+    ]
+    await send(
+        update, context, t("tk_faq_choose", lang, id=ticket_id), keyboards.faq_choice(ticket_id, close, lang)
+    )
 
 
 async def on_faq_choice(update: Update, context: Context) -> None:
@@ -89,31 +93,48 @@ async def on_faq_choice(update: Update, context: Context) -> None:
 
 # -- admins: reviewing proposals ----------------------------------------------------------------
 
-def render(view: ProposalView, lang: str,
-           title_of: Callable[[str, str], str] | None = None) -> str:
+
+def render(view: ProposalView, lang: str, title_of: Callable[[str, str], str] | None = None) -> str:
     """The draft as the admin reviews it; what is missing is marked."""
-    flags = ", ".join(t(f"prop_flag_{kind}", lang, text=escape(text))
-                      for kind, text in view.flags) or "-"
+    flags = ", ".join(t(f"prop_flag_{kind}", lang, text=escape(text)) for kind, text in view.flags) or "-"
     if view.kind == "sample":
-        target = title_of(view.target_id, lang) if title_of and view.target_id else \
-            view.target_id or ""
-        return t("prop_sample", lang, id=view.id, target=escape(target),
-                 question=escape(view.draft_question), flags=flags)
+        target = title_of(view.target_id, lang) if title_of and view.target_id else view.target_id or ""
+        return t(
+            "prop_sample",
+            lang,
+            id=view.id,
+            target=escape(target),
+            question=escape(view.draft_question),
+            flags=flags,
+        )
     missing = t("prop_missing", lang)
-    en_title = escape(view.title_en) if view.title_en else \
-        (t("prop_id_only_mark", lang) if view.id_only else missing)
-    en_answer = escape(view.answer_en) if view.answer_en else \
-        (t("prop_id_only_mark", lang) if view.id_only else t("prop_missing_en", lang))
-    return t("prop_new", lang, id=view.id, question=escape(view.question), flags=flags,
-             title_id=escape(view.title_id) if view.title_id else missing,
-             title_en=en_title,
-             answer_id=escape(view.answer_id) if view.answer_id else missing,
-             answer_en=en_answer)
+    en_title = (
+        escape(view.title_en)
+        if view.title_en
+        else (t("prop_id_only_mark", lang) if view.id_only else missing)
+    )
+    en_answer = (
+        escape(view.answer_en)
+        if view.answer_en
+        else (t("prop_id_only_mark", lang) if view.id_only else t("prop_missing_en", lang))
+    )
+    return t(
+        "prop_new",
+        lang,
+        id=view.id,
+        question=escape(view.question),
+        flags=flags,
+        title_id=escape(view.title_id) if view.title_id else missing,
+        title_en=en_title,
+        answer_id=escape(view.answer_id) if view.answer_id else missing,
+        answer_en=en_answer,
+    )
 
 
 async def show(update: Update, context: Context, view: ProposalView, lang: str) -> None:
-    await send(update, context, render(view, lang, context.services.answers.title),
-               keyboards.proposal(view, lang))
+    await send(
+        update, context, render(view, lang, context.services.answers.title), keyboards.proposal(view, lang)
+    )
 
 
 async def proposals(update: Update, context: Context) -> None:
@@ -153,10 +174,10 @@ async def on_edit_button(update: Update, context: Context) -> None:
     current = getattr(view, field)
     prompt = await context.bot.send_message(
         chat_id_of(update),
-        t(f"prop_ask_{edit.field}", who.lang, id=view.id) + (
-            "\n" + t("prop_ask_current", who.lang, text=escape(current)) if current else ""),
-        reply_markup=ForceReply(
-            input_field_placeholder=t(f"prop_edit_{edit.field}", who.lang)[:64]))
+        t(f"prop_ask_{edit.field}", who.lang, id=view.id)
+        + ("\n" + t("prop_ask_current", who.lang, text=escape(current)) if current else ""),
+        reply_markup=ForceReply(input_field_placeholder=t(f"prop_edit_{edit.field}", who.lang)[:64]),
+    )
     svc.proposals.start_edit(view.id, field, prompt.chat_id, prompt.message_id)
 
 
@@ -194,11 +215,18 @@ async def on_decide_button(update: Update, context: Context) -> None:
     number = decision.proposal
     outcome, problem = context.services.proposals.decide(number, who.id, decision.approve)
     if outcome == "incomplete":
-        await send(update, context, t("prop_incomplete", who.lang, id=number,
-                                      field=t(f"prop_field_{problem}", who.lang)))
+        await send(
+            update,
+            context,
+            t("prop_incomplete", who.lang, id=number, field=t(f"prop_field_{problem}", who.lang)),
+        )
         return
-    key = {"approved": "prop_approved", "rejected": "prop_rejected", "invalid": "prop_invalid",
-           "decided": "prop_decided"}.get(outcome, "button_invalid")
+    key = {
+        "approved": "prop_approved",
+        "rejected": "prop_rejected",
+        "invalid": "prop_invalid",
+        "decided": "prop_decided",
+    }.get(outcome, "button_invalid")
     await send(update, context, t(key, who.lang, id=number, problem=escape(problem or "")))
 
 
@@ -210,9 +238,13 @@ class _AdminReply(filters.MessageFilter):
         self.admins = admins
 
     def filter(self, message: Message) -> bool:
-        return (message.reply_to_message is not None and message.from_user is not None
-                and message.from_user.id in self.admins and bool(message.text)
-                and not (message.text or "").startswith("/"))
+        return (
+            message.reply_to_message is not None
+            and message.from_user is not None
+            and message.from_user.id in self.admins
+            and bool(message.text)
+            and not (message.text or "").startswith("/")
+        )
 
 
 def register(app: Application) -> None:
@@ -223,12 +255,15 @@ def register(app: Application) -> None:
     # each refuses malformed data in its own words, after the role check
     app.add_handler(CallbackQueryHandler(on_faq_choice, pattern=FaqChoice.prefix_pattern()))
     app.add_handler(CallbackQueryHandler(on_edit_button, pattern=ProposalEdit.prefix_pattern()))
-    app.add_handler(CallbackQueryHandler(on_decide_button,
-                                         pattern=ProposalDecision.prefix_pattern()))
+    app.add_handler(CallbackQueryHandler(on_decide_button, pattern=ProposalDecision.prefix_pattern()))
 
 
 def register_edit_replies(app: Application, group: int) -> None:
     """Before the exporter router of the same group: only admins' replies match here."""
     admins = services_of(app).settings.admin_ids
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-                                   & _AdminReply(admins), on_edit_reply), group=group)
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & _AdminReply(admins), on_edit_reply
+        ),
+        group=group,
+    )

@@ -40,11 +40,20 @@ async def invite(update: Update, context: Context) -> None:
         return
     code, company = made
     username = context.bot.username or svc.settings.telegram.bot_username
-    url = t("invite_link_line", lang, url=f"https://t.me/{username}?start={code}") \
-        if username else ""
+    url = t("invite_link_line", lang, url=f"https://t.me/{username}?start={code}") if username else ""
     until = dt.datetime.now(dt.UTC) + svc.links.code_ttl
-    await send(update, context, t("invite_ok", lang, company=escape(company.name), code=code,
-                                  until=svc.presenter.when(until), url=url))
+    await send(
+        update,
+        context,
+        t(
+            "invite_ok",
+            lang,
+            company=escape(company.name),
+            code=code,
+            until=svc.presenter.when(until),
+            url=url,
+        ),
+    )
 
 
 async def setstatus(update: Update, context: Context) -> None:
@@ -57,11 +66,16 @@ async def setstatus(update: Update, context: Context) -> None:
         return
     status, taken = split_status(args[1:])
     if status is None:
-        await send(update, context, t("status_unknown", lang, status=escape(args[1][:32])) + "\n"
-                   + t("setstatus_usage", lang, statuses=_statuses(lang)))
+        await send(
+            update,
+            context,
+            t("status_unknown", lang, status=escape(args[1][:32]))
+            + "\n"
+            + t("setstatus_usage", lang, statuses=_statuses(lang)),
+        )
         return
     ref = args[0][:64]
-    note = " ".join(args[1 + taken:])[:1000]
+    note = " ".join(args[1 + taken :])[:1000]
     who = context.person
     try:
         view = svc.applications.set_status(ref, status, note, actor=f"officer:{who.id}")
@@ -69,8 +83,11 @@ async def setstatus(update: Update, context: Context) -> None:
         await send(update, context, transition_text(exc, lang))
         return
     count = svc.links.linked_count_by_ref(view.ref)
-    await send(update, context, t("setstatus_ok", lang, ref=escape(view.ref),
-                                  status=label(status, lang), count=count))
+    await send(
+        update,
+        context,
+        t("setstatus_ok", lang, ref=escape(view.ref), status=label(status, lang), count=count),
+    )
 
 
 async def app_command(update: Update, context: Context) -> None:
@@ -86,8 +103,11 @@ async def app_command(update: Update, context: Context) -> None:
         await send(update, context, t("app_not_found", lang, ref=escape(ref)))
         return
     app, history = found
-    await send(update, context, svc.presenter.card(app, lang, company=True) + "\n\n"
-               + svc.presenter.history(history, lang))
+    await send(
+        update,
+        context,
+        svc.presenter.card(app, lang, company=True) + "\n\n" + svc.presenter.history(history, lang),
+    )
 
 
 async def apps(update: Update, context: Context) -> None:
@@ -106,8 +126,11 @@ async def apps(update: Update, context: Context) -> None:
         await send(update, context, f"{header}\n{t('apps_none', lang)}")
         return
     country = svc.presenter.country
-    lines = [f"• <b>{escape(a.ref)}</b> {escape(a.company)} · {escape(a.commodity)} · "
-             f"{escape(country(a.destination, lang))} · {label(a.status, lang)}" for a in rows]
+    lines = [
+        f"• <b>{escape(a.ref)}</b> {escape(a.company)} · {escape(a.commodity)} · "
+        f"{escape(country(a.destination, lang))} · {label(a.status, lang)}"
+        for a in rows
+    ]
     await send(update, context, header + "\n" + "\n".join(lines))
 
 
@@ -119,8 +142,10 @@ async def unreachable(update: Update, context: Context) -> None:
     if not people:
         await send(update, context, t("unreachable_none", lang))
         return
-    lines = [f"• {escape(name)} ({escape(company or '-')}) {svc.presenter.when(at)}"
-             for name, company, at in people]
+    lines = [
+        f"• {escape(name)} ({escape(company or '-')}) {svc.presenter.when(at)}"
+        for name, company, at in people
+    ]
     await send(update, context, t("unreachable_header", lang) + "\n" + "\n".join(lines))
 
 

@@ -64,26 +64,28 @@ def answers_for_officer(context: Context, user_id: int) -> str | None:
     return "\n".join(lines)
 
 
-async def ask(update: Update, context: Context, step: str, answers: dict[str, str],
-              prefix: str = "") -> None:
+async def ask(update: Update, context: Context, step: str, answers: dict[str, str], prefix: str = "") -> None:
     """Send one question (with its current answer when the exporter is changing it)."""
     pc = _pc(context)
     lang = context.lang
-    text = f"{t('pc_progress', lang, n=STEPS.index(step) + 1, count=len(STEPS))} " \
-           f"{t(f'pc_q_{step}', lang)}"
+    text = f"{t('pc_progress', lang, n=STEPS.index(step) + 1, count=len(STEPS))} {t(f'pc_q_{step}', lang)}"
     if answers.get(step):
-        text += "\n" + t("pc_current", lang,
-                         value=answer_display(step, answers[step], pc.kb, lang))
-    await send(update, context, f"{prefix}\n\n{text}" if prefix else text,
-               keyboards.precheck_question(step, pc.kb, lang))
+        text += "\n" + t("pc_current", lang, value=answer_display(step, answers[step], pc.kb, lang))
+    await send(
+        update,
+        context,
+        f"{prefix}\n\n{text}" if prefix else text,
+        keyboards.precheck_question(step, pc.kb, lang),
+    )
 
 
 async def show_summary(update: Update, context: Context, answers: dict[str, str]) -> None:
     pc = _pc(context)
     lang = context.lang
     findings = run_precheck(answers, pc.calendar, pc.kb, today=pc.today())
-    await send(update, context, render_summary(answers, findings, pc.kb, lang),
-               keyboards.precheck_summary(lang))
+    await send(
+        update, context, render_summary(answers, findings, pc.kb, lang), keyboards.precheck_summary(lang)
+    )
 
 
 async def start_check(update: Update, context: Context) -> None:
@@ -99,8 +101,7 @@ async def start_check(update: Update, context: Context) -> None:
         # saving again restarts the idle clock, so typed answers go to the check again
         pc.store.save(user_id, state.step, state.answers)
         n = STEPS.index(state.step) + 1
-        await ask(update, context, state.step, state.answers,
-                  t("pc_resume", lang, n=n, count=len(STEPS)))
+        await ask(update, context, state.step, state.answers, t("pc_resume", lang, n=n, count=len(STEPS)))
         return
     pc.store.save(user_id, STEPS[0], {})
     await ask(update, context, STEPS[0], {}, t("pc_intro", lang, count=len(STEPS)))
@@ -109,8 +110,7 @@ async def start_check(update: Update, context: Context) -> None:
 async def cancel(update: Update, context: Context) -> None:
     """/batal, /cancel: drop the open check."""
     removed = _pc(context).store.delete(context.person.id)
-    await send(update, context,
-               t("pc_cancelled" if removed else "pc_nothing_to_cancel", context.lang))
+    await send(update, context, t("pc_cancelled" if removed else "pc_nothing_to_cancel", context.lang))
 
 
 async def take_answer(update: Update, context: Context, state: CheckState, text: str) -> None:
@@ -118,8 +118,7 @@ async def take_answer(update: Update, context: Context, state: CheckState, text:
     pc = _pc(context)
     result = accept(state.step, text, pc.kb, pc.today())
     if isinstance(result, Msg):
-        await ask(update, context, state.step, state.answers,
-                  render_value(result, context.lang))
+        await ask(update, context, state.step, state.answers, render_value(result, context.lang))
         return
     answers = {**state.answers, state.step: result}
     step = next_step(answers)
@@ -137,8 +136,7 @@ async def on_text(update: Update, context: Context) -> None:
         return
     message = update.effective_message
     if message is None or message.text is None:
-        await ask(update, context, state.step, state.answers,
-                  t("pc_bad_not_text", context.lang))
+        await ask(update, context, state.step, state.answers, t("pc_bad_not_text", context.lang))
         return
     await take_answer(update, context, state, message.text)
 

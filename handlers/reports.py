@@ -23,19 +23,18 @@ REPORT_COMMANDS = frozenset({"report", "stats"})
 DEFAULT_DAYS = 30
 
 
-async def _send_files(update: Update, context: Context, out: Rendered, photo_caption: str,
-                      doc_caption: str) -> None:
+async def _send_files(
+    update: Update, context: Context, out: Rendered, photo_caption: str, doc_caption: str
+) -> None:
     chat_id = chat_id_of(update)
     if out.png is not None:
         caption, rest = fit_caption(photo_caption)
-        await context.bot.send_photo(chat_id, InputFile(out.png, filename="chart.png"),
-                                     caption=caption)
+        await context.bot.send_photo(chat_id, InputFile(out.png, filename="chart.png"), caption=caption)
         for part in rest:
             await send(update, context, part)
     if out.xlsx is not None:
         caption, rest = fit_caption(doc_caption)
-        await context.bot.send_document(chat_id, InputFile(out.xlsx, filename=out.filename),
-                                        caption=caption)
+        await context.bot.send_document(chat_id, InputFile(out.xlsx, filename=out.filename), caption=caption)
         for part in rest:
             await send(update, context, part)
 
@@ -46,21 +45,33 @@ async def report(update: Update, context: Context) -> None:
     lang = context.lang
     today = svc.reports.today()
     try:
-        query = read_report(context.args or [], today, svc.reports.commodity_names,
-                            svc.reports.commodities())
+        query = read_report(context.args or [], today, svc.reports.commodity_names, svc.reports.commodities())
     except ArgsError as exc:
         names = ", ".join(svc.reports.commodity_names.examples(lang))
-        await send(update, context, _not_understood(exc, lang) + "\n\n"
-                   + t("rep_usage", lang) + "\n" + t("rep_commodities", lang, names=escape(names)))
+        await send(
+            update,
+            context,
+            _not_understood(exc, lang)
+            + "\n\n"
+            + t("rep_usage", lang)
+            + "\n"
+            + t("rep_commodities", lang, names=escape(names)),
+        )
         return
     period = Period(query.span.start, query.span.end) if query.span else Period.year(today.year)
     await context.bot.send_chat_action(chat_id_of(update), ChatAction.UPLOAD_DOCUMENT)
-    out = await asyncio.to_thread(svc.reports.export_files, period, query.commodity, lang,
-                                  svc.settings.office.name, query.names)
+    out = await asyncio.to_thread(
+        svc.reports.export_files, period, query.commodity, lang, svc.settings.office.name, query.names
+    )
     await send(update, context, out.summary)
     label = period.label(lang)
-    await _send_files(update, context, out, t("rep_photo_caption", lang, period=label),
-                      t("rep_doc_caption", lang, period=label))
+    await _send_files(
+        update,
+        context,
+        out,
+        t("rep_photo_caption", lang, period=label),
+        t("rep_doc_caption", lang, period=label),
+    )
 
 
 def _not_understood(exc: ArgsError, lang: str) -> str:
@@ -86,16 +97,21 @@ async def stats(update: Update, context: Context) -> None:
         until = min(until, dt.datetime.now(dt.UTC))
         label = period.label(lang)
         days = max(1, (query.span.end - query.span.start).days + 1)
-    out = await asyncio.to_thread(svc.reports.stats_files, days, lang,
-                                  svc.settings.office.name, chart, workbook, until, label,
-                                  since)
+    out = await asyncio.to_thread(
+        svc.reports.stats_files, days, lang, svc.settings.office.name, chart, workbook, until, label, since
+    )
     text = out.summary
     if out.empty and (chart or workbook):
         text += "\n\n" + t("stats_empty", lang)
     await send(update, context, text)
     caption = label or t("stats_last_days", lang, days=days)
-    await _send_files(update, context, out, t("stats_photo_caption", lang, period=caption),
-                      t("stats_doc_caption", lang, period=caption))
+    await _send_files(
+        update,
+        context,
+        out,
+        t("stats_photo_caption", lang, period=caption),
+        t("stats_doc_caption", lang, period=caption),
+    )
 
 
 def register(app: Application) -> None:

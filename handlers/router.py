@@ -37,8 +37,7 @@ async def route_exporter_message(update: Update, context: Context) -> None:
         return
     svc = context.services
     who = context.person
-    pending_question = bool(context.user_state.get("ticket_question_pending")) \
-        and bool(message.text)
+    pending_question = bool(context.user_state.get("ticket_question_pending")) and bool(message.text)
     # one query decides; most messages are FAQ questions and leave right here
     state = await svc.db.run(svc.conversations.of, who.id)
     if state.check_step is not None:
@@ -53,13 +52,16 @@ async def route_exporter_message(update: Update, context: Context) -> None:
         return
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     if (message.document or message.photo) and svc.documents.expects_file(who.id, reply_to):
-        return      # an upload for an application's checklist, not a ticket attachment
+        return  # an upload for an application's checklist, not a ticket attachment
     if pending_question and message.text:
         context.user_state.pop("ticket_question_pending", None)
         await tickets_exporter.escalate(update, context, message.text.strip())
         raise ApplicationHandlerStop
-    if comment_pending and message.text \
-            and await tickets_exporter.take_comment(update, context, message.text):
+    if (
+        comment_pending
+        and message.text
+        and await tickets_exporter.take_comment(update, context, message.text)
+    ):
         raise ApplicationHandlerStop
     if active_id and await tickets_exporter.follow_up(update, context, active_id, message):
         raise ApplicationHandlerStop
@@ -89,20 +91,30 @@ async def ask_officer(update: Update, context: Context) -> None:
     summary: the check's answers do."""
     query, button = pressed(update, AskOfficer)
     await query.answer()
-    answers = precheck.answers_for_officer(context, context.person.id) \
-        if button is not None and button.with_check else None
+    answers = (
+        precheck.answers_for_officer(context, context.person.id)
+        if button is not None and button.with_check
+        else None
+    )
     await tickets_exporter.escalate(update, context, answers)
 
 
 def register_claims(app: Application, group: int) -> None:
     """In its own group, before any FAQ matching and any file handler."""
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-                                   & ~filters.COMMAND, route_exporter_message), group=group)
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND, route_exporter_message
+        ),
+        group=group,
+    )
 
 
 def register_questions(app: Application) -> None:
     """After every module's commands and buttons. The router answers the texts it sees;
     this one answers those it did not (an admin's reply that is not an FAQ edit)."""
     app.add_handler(CallbackQueryHandler(ask_officer, pattern=AskOfficer.pattern))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-                                   & filters.TEXT & ~filters.COMMAND, question))
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, question
+        )
+    )

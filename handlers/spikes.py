@@ -25,8 +25,12 @@ async def spike_job(context: Context) -> None:
     """Every minute (one process: a lease): look for many exporters asking the same."""
     svc = context.services
     for alert in await asyncio.to_thread(svc.spikes.check):
-        log.info("spike alert #%d: %d exporters about %s", alert.id, alert.people,
-                 alert.topic_id or "an unanswered question")
+        log.info(
+            "spike alert #%d: %d exporters about %s",
+            alert.id,
+            alert.people,
+            alert.topic_id or "an unanswered question",
+        )
 
 
 async def on_draft_button(update: Update, context: Context) -> None:
@@ -47,8 +51,12 @@ async def on_draft_button(update: Update, context: Context) -> None:
         await query.answer(t(exc.key, who.lang, **exc.values), show_alert=True)
         return
     await query.answer()
-    await send(update, context, preview(view, who.lang) + "\n\n" + t("spike_draft_edit", who.lang),
-               keyboards.broadcast_draft(view, who.lang))
+    await send(
+        update,
+        context,
+        preview(view, who.lang) + "\n\n" + t("spike_draft_edit", who.lang),
+        keyboards.broadcast_draft(view, who.lang),
+    )
 
 
 def register(app: Application) -> None:
@@ -57,6 +65,10 @@ def register(app: Application) -> None:
 
 
 def schedule_jobs(jobs: JobQueue[HelpDeskContext]) -> None:
-    jobs.run_repeating(once_per_period("spike-alert", SPIKE_INTERVAL - 5)(spike_job),
-                       interval=SPIKE_INTERVAL, first=SPIKE_INTERVAL, name="spike-alert",
-                       job_kwargs={"max_instances": 1, "coalesce": True})
+    jobs.run_repeating(
+        once_per_period("spike-alert", SPIKE_INTERVAL - 5)(spike_job),
+        interval=SPIKE_INTERVAL,
+        first=SPIKE_INTERVAL,
+        name="spike-alert",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )

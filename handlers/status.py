@@ -25,8 +25,7 @@ async def link_with_code(update: Update, context: Context, code: str) -> None:
     if result.outcome == "linked":
         await send(update, context, t("link_ok", lang, company=escape(result.company or "")))
     elif result.locked_until is not None:
-        await send(update, context, t("link_locked", lang,
-                                      until=svc.presenter.when(result.locked_until)))
+        await send(update, context, t("link_locked", lang, until=svc.presenter.when(result.locked_until)))
     else:
         await send(update, context, t(f"link_{result.outcome}", lang))
 
@@ -70,8 +69,13 @@ async def status(update: Update, context: Context) -> None:
         app, history = found
         missing = svc.documents.outstanding_for_company(company.id).get(app.ref, ())
         documents = svc.documents.card_lines(missing, lang)
-        await send(update, context, svc.presenter.card(app, lang, documents=documents) + "\n\n"
-                   + svc.presenter.history(history, lang))
+        await send(
+            update,
+            context,
+            svc.presenter.card(app, lang, documents=documents)
+            + "\n\n"
+            + svc.presenter.history(history, lang),
+        )
         return
     await overview(update, context, company.id, company.name)
 
@@ -88,21 +92,25 @@ async def overview(update: Update, context: Context, company_id: int, name: str)
         return
     header = t("status_header", lang, company=escape(name))
     missing = svc.documents.outstanding_for_company(company_id)
-    cards = [svc.presenter.card(a, lang, documents=svc.documents.card_lines(
-        missing.get(a.ref, ()), lang)) for a in open_apps]
+    cards = [
+        svc.presenter.card(a, lang, documents=svc.documents.card_lines(missing.get(a.ref, ()), lang))
+        for a in open_apps
+    ]
     if not cards:
         cards_text = [header + "\n" + t("status_no_open", lang)]
     else:
-        groups = [cards[i:i + CARDS_PER_MESSAGE] for i in range(0, len(cards), CARDS_PER_MESSAGE)]
+        groups = [cards[i : i + CARDS_PER_MESSAGE] for i in range(0, len(cards), CARDS_PER_MESSAGE)]
         cards_text = ["\n\n".join(g) for g in groups]
-        cards_text[0] = header + "\n" + t("status_open_count", lang, count=len(cards)) \
-            + "\n\n" + cards_text[0]
+        cards_text[0] = (
+            header + "\n" + t("status_open_count", lang, count=len(cards)) + "\n\n" + cards_text[0]
+        )
     for text in cards_text:
         await send(update, context, text)
     if closed:
         counts = [(status, closed[status]) for status in FINAL_ORDER if closed.get(status)]
-        lines = [t("status_closed_line", lang, status=label(status, lang), count=count)
-                 for status, count in counts]
+        lines = [
+            t("status_closed_line", lang, status=label(status, lang), count=count) for status, count in counts
+        ]
         await send(update, context, "\n".join(lines), keyboards.closed_lists(counts, lang))
 
 
@@ -122,8 +130,16 @@ async def on_status_button(update: Update, context: Context) -> None:
     if not page:
         await send(update, context, t("status_list_empty", lang, status=label(status, lang)))
         return
-    lines = [t("status_list_header", lang, status=label(status, lang), count=total,
-               first=offset + 1, last=offset + min(len(page), PAGE))]
+    lines = [
+        t(
+            "status_list_header",
+            lang,
+            status=label(status, lang),
+            count=total,
+            first=offset + 1,
+            last=offset + min(len(page), PAGE),
+        )
+    ]
     lines += [svc.presenter.line(a, lang) for a in page[:PAGE]]
     lines.append(t("status_list_hint", lang))
     keyboard = None

@@ -19,7 +19,7 @@ async def escalate(update: Update, context: Context, question: str | None = None
     who = context.person
     lang = who.lang
     tried: list[tuple[str, float]] = []
-    outcome = "direct"          # /petugas TEXT: the bot showed nothing for it
+    outcome = "direct"  # /petugas TEXT: the bot showed nothing for it
     if question is None:
         last = svc.answers.last_question(who.id, RECENT_QUESTION_MINUTES)
         if last is None:
@@ -34,8 +34,11 @@ async def escalate(update: Update, context: Context, question: str | None = None
     if not svc.tickets.officer_chats():
         # stored for /queue, but no officer is reachable through the bot: say so
         phone = svc.settings.office.phone
-        text = t("tk_no_officers", lang, id=view.id, phone=escape(phone)) if phone else \
-            t("tk_no_officers_nophone", lang, id=view.id)
+        text = (
+            t("tk_no_officers", lang, id=view.id, phone=escape(phone))
+            if phone
+            else t("tk_no_officers_nophone", lang, id=view.id)
+        )
         await send(update, context, text, keyboard)
         return
     expect = svc.tickets.expectation(lang)
@@ -97,8 +100,7 @@ async def on_rating(update: Update, context: Context) -> None:
     """r:TICKET:STARS under a closed ticket."""
     query, rating = pressed(update, Rating)
     lang = context.lang
-    if rating is None or not context.services.tickets.rate(rating.ticket, context.person.id,
-                                                           rating.stars):
+    if rating is None or not context.services.tickets.rate(rating.ticket, context.person.id, rating.stars):
         await refuse_button(update, context)
         return
     await query.answer(t("tk_rated", lang))
@@ -109,8 +111,7 @@ async def on_rating(update: Update, context: Context) -> None:
 async def on_comment(update: Update, context: Context) -> None:
     """o:comment:TICKET: the next text is the rating's comment."""
     query, comment = pressed(update, RatingComment)
-    if comment is None or not context.services.tickets.start_comment(comment.ticket,
-                                                                     context.person.id):
+    if comment is None or not context.services.tickets.start_comment(comment.ticket, context.person.id):
         await refuse_button(update, context)
         return
     await query.answer()

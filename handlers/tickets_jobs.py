@@ -29,9 +29,17 @@ async def card_job(context: Context) -> None:
 
 def schedule_jobs(jobs: JobQueue[HelpDeskContext]) -> None:
     # with several processes on one database, only the lease holder runs the pass
-    jobs.run_repeating(once_per_period("ticket-sla", SLA_INTERVAL - 5)(sla_job),
-                       interval=SLA_INTERVAL, first=5, name="ticket-sla",
-                       job_kwargs={"max_instances": 1, "coalesce": True})
-    jobs.run_repeating(once_per_period("ticket-cards", CARD_INTERVAL - 2)(card_job),
-                       interval=CARD_INTERVAL, first=5, name="ticket-cards",
-                       job_kwargs={"max_instances": 1, "coalesce": True})
+    jobs.run_repeating(
+        once_per_period("ticket-sla", SLA_INTERVAL - 5)(sla_job),
+        interval=SLA_INTERVAL,
+        first=5,
+        name="ticket-sla",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
+    jobs.run_repeating(
+        once_per_period("ticket-cards", CARD_INTERVAL - 2)(card_job),
+        interval=CARD_INTERVAL,
+        first=5,
+        name="ticket-cards",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )

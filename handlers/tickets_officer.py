@@ -52,8 +52,7 @@ def ticket_number(arg: str) -> int | None:
     return int(arg.lstrip("#")) if _numbered(arg) and len(arg.lstrip("#")) <= 9 else None
 
 
-async def act(update: Update, context: Context, action: str, ticket_id: int,
-              text: str = "") -> None:
+async def act(update: Update, context: Context, action: str, ticket_id: int, text: str = "") -> None:
     """One officer action on a ticket, answered in the chat where it was asked."""
     tickets = context.services.tickets
     who = context.person
@@ -73,8 +72,11 @@ async def act(update: Update, context: Context, action: str, ticket_id: int,
             done = t("tk_claimed", lang, id=view.id, name=escape(name))
         elif action == "reply":
             view = tickets.reply(ticket_id, who.id, name, text)
-            done = t("tk_reply_sent", lang, id=view.id) if view.reply_parts == 1 else \
-                t("tk_reply_sent_parts", lang, id=view.id, parts=view.reply_parts)
+            done = (
+                t("tk_reply_sent", lang, id=view.id)
+                if view.reply_parts == 1
+                else t("tk_reply_sent_parts", lang, id=view.id, parts=view.reply_parts)
+            )
         elif action == "note":
             view = tickets.note(ticket_id, who.id, text)
             done = t("tk_note_saved", lang, id=view.id)
@@ -101,7 +103,7 @@ async def reply_to_ticket_message(update: Update, context: Context) -> None:
         return
     target = message.reply_to_message
     if target.from_user is None or target.from_user.id != context.bot.id:
-        return      # officers talking to each other
+        return  # officers talking to each other
     who = context.person
     ticket_id = context.services.tickets.ticket_of_message(target.message_id, message.chat_id)
     if ticket_id is None:
@@ -137,8 +139,7 @@ async def note_command(update: Update, context: Context) -> None:
     message = message_of(update)
     target = message.reply_to_message
     if target is not None:
-        ticket_id = context.services.tickets.ticket_of_message(target.message_id,
-                                                               message.chat_id)
+        ticket_id = context.services.tickets.ticket_of_message(target.message_id, message.chat_id)
         if ticket_id is not None and not (args and _numbered(args[0])):
             await act(update, context, "note", ticket_id, _rest(update, 1))
             return
@@ -158,6 +159,7 @@ def _rest(update: Update, skip: int) -> str:
 
 def numbered(action: str) -> Command:
     """/claim N, /close N [summary], /reopen N."""
+
     async def handler(update: Update, context: Context) -> None:
         args = context.args or []
         ticket_id = ticket_number(args[0]) if args else None
@@ -165,6 +167,7 @@ def numbered(action: str) -> Command:
             await send(update, context, t("tk_number_usage", context.lang, command=action))
             return
         await act(update, context, action, ticket_id, " ".join(args[1:]))
+
     handler.__doc__ = f"/{action} N"
     return handler
 
@@ -176,8 +179,7 @@ async def queue(update: Update, context: Context) -> None:
 
 async def mine(update: Update, context: Context) -> None:
     """/mine: the officer's own open tickets."""
-    await _list(update, context, context.services.tickets.mine(context.person.id),
-                "tk_mine_header")
+    await _list(update, context, context.services.tickets.mine(context.person.id), "tk_mine_header")
 
 
 async def _list(update: Update, context: Context, views: list[TicketView], header: str) -> None:
@@ -187,9 +189,17 @@ async def _list(update: Update, context: Context, views: list[TicketView], heade
         await send(update, context, t("tk_queue_empty", lang))
         return
     lines = [t(header, lang)] + [
-        t("tk_queue_line", lang, id=v.id, status=tickets.status_line(v), age=tickets.age(v),
-          who=escape(v.company or v.exporter), question=escape(v.question[:80]))
-        for v in views]
+        t(
+            "tk_queue_line",
+            lang,
+            id=v.id,
+            status=tickets.status_line(v),
+            age=tickets.age(v),
+            who=escape(v.company or v.exporter),
+            question=escape(v.question[:80]),
+        )
+        for v in views
+    ]
     await send(update, context, "\n".join(lines))
 
 
@@ -220,9 +230,12 @@ class _TicketReply(filters.MessageFilter):
 
     def filter(self, message: Message) -> bool:
         target = message.reply_to_message
-        return target is not None and target.from_user is not None \
-            and target.from_user.is_bot \
+        return (
+            target is not None
+            and target.from_user is not None
+            and target.from_user.is_bot
             and self.tickets.ticket_of_message(target.message_id, message.chat_id) is not None
+        )
 
 
 def register(app: Application) -> None:
@@ -234,13 +247,22 @@ def register(app: Application) -> None:
     for action in (TicketAction.CLAIM, TicketAction.CLOSE, TicketAction.REOPEN):
         app.add_handler(CommandHandler(action, numbered(action)))
     app.add_handler(CallbackQueryHandler(on_card_button, pattern=TicketAction.prefix_pattern()))
-    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.REPLY
-                                   & filters.UpdateType.MESSAGE, reply_to_ticket_message))
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.REPLY & filters.UpdateType.MESSAGE, reply_to_ticket_message
+        )
+    )
     # without a group, officers get the cards in private and answer them there; an
     # exporter's reply to one of the bot's messages stays a question for the FAQ
     svc = services_of(app)
     staff = set(svc.settings.officer_ids) | set(svc.settings.admin_ids)
     if staff:
-        app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-                                       & filters.User(staff) & _TicketReply(svc.tickets),
-                                       reply_to_ticket_message))
+        app.add_handler(
+            MessageHandler(
+                filters.ChatType.PRIVATE
+                & filters.UpdateType.MESSAGE
+                & filters.User(staff)
+                & _TicketReply(svc.tickets),
+                reply_to_ticket_message,
+            )
+        )

@@ -18,8 +18,15 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # placeholders each dynamic entry may use; any other brace in an answer is a typo
 ALLOWED_PLACEHOLDERS = {
     "office-contact": {"office_name", "office_contact", "office_hours"},
-    "export-statistics": {"year", "total_tonnes", "total_value", "published_value",
-                          "value_gap", "by_commodity", "largest_commodity"},
+    "export-statistics": {
+        "year",
+        "total_tonnes",
+        "total_value",
+        "published_value",
+        "value_gap",
+        "by_commodity",
+        "largest_commodity",
+    },
 }
 
 
@@ -114,7 +121,8 @@ class _StrictLoader(_SafeLoader):
             key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"{key!r} appears twice", key_node.start_mark)
+                    None, None, f"{key!r} appears twice", key_node.start_mark
+                )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -126,8 +134,11 @@ def _yaml(path: Path, problems: list[str]) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         detail = getattr(exc, "problem", None)
-        reason = detail if isinstance(exc, yaml.constructor.ConstructorError) and detail \
+        reason = (
+            detail
+            if isinstance(exc, yaml.constructor.ConstructorError) and detail
             else f"cannot be read as YAML ({type(exc).__name__})"
+        )
         problems.append(f"{path.name}{where}: {reason}")
         return None
 
@@ -146,8 +157,7 @@ def _bilingual(value: Any, where: str, problems: list[str]) -> dict[str, str]:
     return out
 
 
-def _entry(raw: Any, source: str, problems: list[str],
-           min_questions: int = MIN_QUESTIONS) -> Entry | None:
+def _entry(raw: Any, source: str, problems: list[str], min_questions: int = MIN_QUESTIONS) -> Entry | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
         problems.append(f"{source}: an entry without an 'id'")
         return None
@@ -165,13 +175,13 @@ def _entry(raw: Any, source: str, problems: list[str],
         if unknown:
             problems.append(f"{where}.answer.{lang}: unknown placeholders {sorted(unknown)}")
     questions = raw.get("questions")
-    if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip()
-                                                  for q in questions):
+    if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
         problems.append(f"{where}.questions: must be a list of texts")
         questions = []
     elif len(questions) < min_questions:
-        problems.append(f"{where}.questions: {len(questions)} sample questions, "
-                        f"at least {min_questions} needed")
+        problems.append(
+            f"{where}.questions: {len(questions)} sample questions, at least {min_questions} needed"
+        )
     keywords = raw.get("keywords") or []
     if not isinstance(keywords, list):
         problems.append(f"{where}.keywords: must be a list")
@@ -182,10 +192,15 @@ def _entry(raw: Any, source: str, problems: list[str],
     if len(problems) > before:
         return None
     return Entry(
-        id=eid, category=str(category), title=title, answer=answer,
+        id=eid,
+        category=str(category),
+        title=title,
+        answer=answer,
         questions=tuple(q.strip() for q in questions),
         keywords=tuple(str(k).strip() for k in keywords if str(k).strip()),
-        confirm=bool(confirm), source=source, data=raw.get("data") or {},
+        confirm=bool(confirm),
+        source=source,
+        data=raw.get("data") or {},
     )
 
 
@@ -209,17 +224,22 @@ def _countries(raw: Any, problems: list[str]) -> tuple[dict[str, Country], tuple
             problems.append(f"{where}: duplicate iso code")
         note = item.get("note")
         in_sentence = item.get("in_sentence") or {}
-        if not (isinstance(in_sentence, dict) and set(in_sentence) <= set(LANGS)
-                and all(isinstance(v, str) and v.strip() for v in in_sentence.values())):
+        if not (
+            isinstance(in_sentence, dict)
+            and set(in_sentence) <= set(LANGS)
+            and all(isinstance(v, str) and v.strip() for v in in_sentence.values())
+        ):
             problems.append(f"{where}.in_sentence: must map id/en to a name")
             in_sentence = {}
         countries[iso] = Country(
-            iso=iso, name=name,
+            iso=iso,
+            name=name,
             aliases=tuple(str(a).lower() for a in aliases),
             aliases_exact=tuple(str(a) for a in item.get("aliases_exact") or []),
             preferential=tuple(item.get("preferential") or []),
             non_preferential=item.get("non_preferential", default_np),
-            eu=bool(item.get("eu")), asean=bool(item.get("asean")),
+            eu=bool(item.get("eu")),
+            asean=bool(item.get("asean")),
             note=_bilingual(note, f"{where}.note", problems) if note else None,
             confirm=bool(item.get("confirm")),
             in_sentence={k: v.strip() for k, v in in_sentence.items()},
@@ -229,8 +249,7 @@ def _countries(raw: Any, problems: list[str]) -> tuple[dict[str, Country], tuple
     for c in countries.values():
         for alias in (*c.aliases, *c.aliases_cued):
             if alias in seen and seen[alias] != c.iso:
-                problems.append(f"destinations.yaml: alias {alias!r} used by {seen[alias]} "
-                                f"and {c.iso}")
+                problems.append(f"destinations.yaml: alias {alias!r} used by {seen[alias]} and {c.iso}")
             seen[alias] = c.iso
     buttons = tuple(raw.get("ask_buttons") or [])
     for iso in buttons:
@@ -247,21 +266,23 @@ def _places(raw: Any, countries: dict[str, Country], problems: list[str]) -> dic
     for item in items or []:
         iso = item.get("iso") if isinstance(item, dict) else None
         if not isinstance(iso, str) or iso in countries or iso in places:
-            problems.append(f"destinations.yaml.not_in_table: {iso!r} is missing, "
-                            f"repeated or also in the table")
+            problems.append(
+                f"destinations.yaml.not_in_table: {iso!r} is missing, repeated or also in the table"
+            )
             continue
         where = f"destinations.yaml.not_in_table:{iso}"
         place = Place(
-            iso=iso, name=_bilingual(item.get("name"), f"{where}.name", problems),
+            iso=iso,
+            name=_bilingual(item.get("name"), f"{where}.name", problems),
             aliases=tuple(str(a).lower() for a in item.get("aliases") or []),
             aliases_exact=tuple(str(a) for a in item.get("aliases_exact") or []),
-            aliases_cued=tuple(str(a).lower() for a in item.get("aliases_cued") or []))
+            aliases_cued=tuple(str(a).lower() for a in item.get("aliases_cued") or []),
+        )
         if not place.aliases and not place.aliases_cued:
             problems.append(f"{where}.aliases: at least one alias needed")
         for alias in (*place.aliases, *place.aliases_cued):
             if alias in seen and seen[alias] != iso:
-                problems.append(f"destinations.yaml: alias {alias!r} used by {seen[alias]} "
-                                f"and {iso}")
+                problems.append(f"destinations.yaml: alias {alias!r} used by {seen[alias]} and {iso}")
             seen[alias] = iso
         places[iso] = place
     return places
@@ -282,14 +303,15 @@ def read_exports(path: Path, problems: list[str]) -> tuple[ExportRow, ...]:
         with path.open(encoding="utf-8", newline="") as fh:
             for n, rec in enumerate(csv.DictReader(fh), start=2):
                 where = f"{path.name} line {n}"
-                rows.append(ExportRow(
-                    exporter=rec["exporter"].strip(),
-                    commodity=rec["commodity"].strip(),
-                    volume_tonnes=_decimal(rec["volume_tonnes"], where, problems),
-                    value_usd=_decimal(rec["value_usd"], where, problems),
-                    destinations=tuple(d.strip() for d in rec["destinations"].split(";")
-                                       if d.strip()),
-                ))
+                rows.append(
+                    ExportRow(
+                        exporter=rec["exporter"].strip(),
+                        commodity=rec["commodity"].strip(),
+                        volume_tonnes=_decimal(rec["volume_tonnes"], where, problems),
+                        value_usd=_decimal(rec["value_usd"], where, problems),
+                        destinations=tuple(d.strip() for d in rec["destinations"].split(";") if d.strip()),
+                    )
+                )
     except (OSError, KeyError) as exc:
         problems.append(f"{path.name}: cannot be read ({exc})")
     return tuple(rows)
@@ -316,8 +338,7 @@ def _learned_data(raw: Any, name: str, entries: dict[str, Entry], problems: list
         if entry is None:
             continue
         if not entry.id.startswith(LEARNED_PREFIX) or entry.id in entries:
-            problems.append(f"{name}:{entry.id}: learned ids start with "
-                            f"'{LEARNED_PREFIX}' and are unique")
+            problems.append(f"{name}:{entry.id}: learned ids start with '{LEARNED_PREFIX}' and are unique")
             continue
         entries[entry.id] = entry
     for item in raw.get("samples") or []:
@@ -330,8 +351,9 @@ def _learned_data(raw: Any, name: str, entries: dict[str, Entry], problems: list
         entries[target] = replace(old, questions=(*old.questions, question.strip()))
 
 
-def load_knowledge(directory: Path, learned: Path | None = None,
-                   extra: dict[str, Any] | None = None) -> Knowledge:
+def load_knowledge(
+    directory: Path, learned: Path | None = None, extra: dict[str, Any] | None = None
+) -> Knowledge:
     """Load every file; raise KnowledgeError listing all problems if any.
 
     `extra`: approved additions from the database, {"entries": [...], "samples": [...]}
@@ -353,8 +375,7 @@ def load_knowledge(directory: Path, learned: Path | None = None,
             if entry is None:
                 continue
             if entry.id in entries:
-                problems.append(f"{path.name}:{entry.id}: duplicate id "
-                                f"(also in {entries[entry.id].source})")
+                problems.append(f"{path.name}:{entry.id}: duplicate id (also in {entries[entry.id].source})")
                 continue
             entries[entry.id] = entry
     _learned(learned or directory / LEARNED_FILE, entries, problems)
@@ -377,5 +398,11 @@ def load_knowledge(directory: Path, learned: Path | None = None,
             exports = read_exports(directory / csv_name, problems)
     if problems:
         raise KnowledgeError(problems)
-    return Knowledge(entries=entries, countries=countries, ask_buttons=buttons,
-                     normalize=normalize, exports=exports, places=places)
+    return Knowledge(
+        entries=entries,
+        countries=countries,
+        ask_buttons=buttons,
+        normalize=normalize,
+        exports=exports,
+        places=places,
+    )

@@ -48,20 +48,37 @@ _REDUPLICATED = re.compile(r"\b([a-z]{3,})(?:2|-\1)\b")
 # "pengecekan", "uploaded"): a stem is accepted only when it is a known word, so an
 # unknown word never turns into an unrelated one. Prefixes carry the initial consonant
 # they swallow (meN-/peN- drop k/p/t/s: "mengirim" -> "kirim", "menerbitkan" -> "terbit").
-_SUFFIXES = ("nya", "kan", "lah", "kah", "an", "in", "i", "s", "es", "ed", "ing", "ku", "mu",
-             "ke", "e", "ne")
-_PREFIXES = (("meng", ("", "k")), ("meny", ("s",)), ("mem", ("", "p")), ("men", ("", "t")),
-             ("me", ("",)), ("peng", ("", "k")), ("peny", ("s",)), ("pem", ("", "p")),
-             ("pen", ("", "t")), ("pe", ("",)), ("per", ("",)), ("di", ("",)),
-             ("ter", ("",)), ("ber", ("",)), ("ke", ("",)), ("nge", ("",)), ("ng", ("",)),
-             # Banjar ba-/ma- ("badaftar", "maurus")
-             ("ba", ("",)), ("ma", ("",)))
+_SUFFIXES = ("nya", "kan", "lah", "kah", "an", "in", "i", "s", "es", "ed", "ing", "ku", "mu", "ke", "e", "ne")
+_PREFIXES = (
+    ("meng", ("", "k")),
+    ("meny", ("s",)),
+    ("mem", ("", "p")),
+    ("men", ("", "t")),
+    ("me", ("",)),
+    ("peng", ("", "k")),
+    ("peny", ("s",)),
+    ("pem", ("", "p")),
+    ("pen", ("", "t")),
+    ("pe", ("",)),
+    ("per", ("",)),
+    ("di", ("",)),
+    ("ter", ("",)),
+    ("ber", ("",)),
+    ("ke", ("",)),
+    ("nge", ("",)),
+    ("ng", ("",)),
+    # Banjar ba-/ma- ("badaftar", "maurus")
+    ("ba", ("",)),
+    ("ma", ("",)),
+)
 
 
 # Words after which a name is a destination: "ke", "tujuan", "to", "buyer dari" (and
 # the Banjar "ka", the Javanese "menyang", "neng", "teng")
-_CUES = ("ke|ka|kirim|tujuan|negara|to|for|into|di|dari|from|buyer|buyers|importir|"
-         "importer|pembeli|pasar|market|ekspor|export|exporting|menyang|neng|teng|customer")
+_CUES = (
+    "ke|ka|kirim|tujuan|negara|to|for|into|di|dari|from|buyer|buyers|importir|"
+    "importer|pembeli|pasar|market|ekspor|export|exporting|menyang|neng|teng|customer"
+)
 
 
 def _alternation(aliases: dict[str, str], before: str, after: str) -> re.Pattern[str] | None:
@@ -79,13 +96,39 @@ def _country_token(m: re.Match[str]) -> str:
 
 
 # how Indonesian voice keyboards write letters they hear spelled out ("es ka a", "er ve ce")
-LETTER_NAMES = {"a": "a", "be": "b", "ce": "c", "de": "d", "e": "e", "ef": "f", "ge": "g",
-                "ha": "h", "i": "i", "je": "j", "ka": "k", "el": "l", "em": "m", "en": "n",
-                "o": "o", "pe": "p", "ki": "q", "er": "r", "es": "s", "te": "t", "u": "u",
-                "ve": "v", "fe": "v", "we": "w", "eks": "x", "ye": "y", "zet": "z"}
+LETTER_NAMES = {
+    "a": "a",
+    "be": "b",
+    "ce": "c",
+    "de": "d",
+    "e": "e",
+    "ef": "f",
+    "ge": "g",
+    "ha": "h",
+    "i": "i",
+    "je": "j",
+    "ka": "k",
+    "el": "l",
+    "em": "m",
+    "en": "n",
+    "o": "o",
+    "pe": "p",
+    "ki": "q",
+    "er": "r",
+    "es": "s",
+    "te": "t",
+    "u": "u",
+    "ve": "v",
+    "fe": "v",
+    "we": "w",
+    "eks": "x",
+    "ye": "y",
+    "zet": "z",
+}
 _LETTER_RUN = re.compile(
     r"(?<![a-z0-9])((?:" + "|".join(sorted(LETTER_NAMES, key=len, reverse=True)) + r")"
-    r"(?:\s+(?:" + "|".join(sorted(LETTER_NAMES, key=len, reverse=True)) + r"))+)(?![a-z0-9])")
+    r"(?:\s+(?:" + "|".join(sorted(LETTER_NAMES, key=len, reverse=True)) + r"))+)(?![a-z0-9])"
+)
 
 
 _LONGEST_SPELLED = 8
@@ -95,6 +138,7 @@ def join_spelled(text: str, known: frozenset[str]) -> str:
     """'er ve ce' -> 'rvc': a run of spelled letters becomes the abbreviation it spells,
     only where that is one the knowledge base uses (`spelled` in normalize.yaml); other
     runs ("ka a", "i e") stay as they are."""
+
     def join(m: re.Match[str]) -> str:
         names = m.group(1).split()
         out, i = [], 0
@@ -110,6 +154,7 @@ def join_spelled(text: str, known: frozenset[str]) -> str:
                 out.append(names[i])
                 i += 1
         return " ".join(out)
+
     return _LETTER_RUN.sub(join, text)
 
 
@@ -117,18 +162,37 @@ def join_spelled(text: str, known: frozenset[str]) -> str:
 # the point or comma inside a number: "12.500,75")
 _CLAUSE_END = re.compile(r"((?<!\d)[.,;:](?!\d)|[?!\n]|\s-\s)")
 # words (after the word map) that make a clause a question
-QUESTION_WORDS = frozenset(("apa", "bagaimana", "kenapa", "kapan", "berapa", "bisa", "boleh",
-                            "dimana", "kemana", "siapa", "cara", "harus", "mana", "gimana",
-                            # a request is a question too ("mohon informasi prosedur ...")
-                            "mohon", "tolong", "please", "kindly"))
+QUESTION_WORDS = frozenset(
+    (
+        "apa",
+        "bagaimana",
+        "kenapa",
+        "kapan",
+        "berapa",
+        "bisa",
+        "boleh",
+        "dimana",
+        "kemana",
+        "siapa",
+        "cara",
+        "harus",
+        "mana",
+        "gimana",
+        # a request is a question too ("mohon informasi prosedur ...")
+        "mohon",
+        "tolong",
+        "please",
+        "kindly",
+    )
+)
 
 
 @dataclass(frozen=True)
 class Normalized:
-    tokens: tuple[str, ...]        # content words, for matching
-    words: tuple[str, ...]         # every word after the word map, for small talk
-    country: str | None            # ISO code of a destination named in the text
-    lang: str | None               # "id" / "en" when the words tell, else None
+    tokens: tuple[str, ...]  # content words, for matching
+    words: tuple[str, ...]  # every word after the word map, for small talk
+    country: str | None  # ISO code of a destination named in the text
+    lang: str | None  # "id" / "en" when the words tell, else None
 
 
 @dataclass(frozen=True)
@@ -143,10 +207,10 @@ class Match:
 
     candidates: tuple[Candidate, ...]
     normalized: Normalized
-    smalltalk: str | None = None   # "greeting" / "thanks" when the message is only that
-    anchored: bool = False         # names the SKA service (see Thresholds.anchored)
-    telling: int = 1               # known words that tell topics apart (see Matcher.match)
-    clauses: tuple[Match, ...] = ()   # the asking clauses of a long message, ranked alone
+    smalltalk: str | None = None  # "greeting" / "thanks" when the message is only that
+    anchored: bool = False  # names the SKA service (see Thresholds.anchored)
+    telling: int = 1  # known words that tell topics apart (see Matcher.match)
+    clauses: tuple[Match, ...] = ()  # the asking clauses of a long message, ranked alone
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -162,9 +226,9 @@ class Match:
 
 @dataclass(frozen=True)
 class Thresholds:
-    answer: float = 58.5       # best score needed to answer outright ...
-    suggest: float = 42.0      # ... below it, down to this, "did you mean"
-    min_gap: float = 1.0       # an answer also needs this lead over the runner-up
+    answer: float = 58.5  # best score needed to answer outright ...
+    suggest: float = 42.0  # ... below it, down to this, "did you mean"
+    min_gap: float = 1.0  # an answer also needs this lead over the runner-up
     # A message naming the SKA service itself (an anchor word of normalize.yaml: ska,
     # e-SKA, IPSKA, a form) is in scope, so a clear lead answers it at a lower score:
     # long, chatty questions dilute the score, and out-of-scope messages that borrow
@@ -185,8 +249,8 @@ class Thresholds:
 class Verdict:
     """What the bot will do with a message: one clean, explicit outcome."""
 
-    outcome: str                       # answer | suggest | no_match | smalltalk
-    id: str | None                     # topic answered (or the small-talk kind)
+    outcome: str  # answer | suggest | no_match | smalltalk
+    id: str | None  # topic answered (or the small-talk kind)
     score: float
     suggestions: tuple[Candidate, ...]
     country: str | None
@@ -200,8 +264,7 @@ class Normalizer:
         spec = kb.normalize
         self.phrases = PhraseRules((spec.get("phrases") or {}).items())
         self.words: dict[str, str] = {str(k): str(v) for k, v in (spec.get("words") or {}).items()}
-        self.stopwords = frozenset(spec.get("stopwords") or ()) | frozenset(
-            spec.get("filler") or ())
+        self.stopwords = frozenset(spec.get("stopwords") or ()) | frozenset(spec.get("filler") or ())
         self.greetings = frozenset(spec.get("greetings") or ())
         self.thanks = frozenset(spec.get("thanks") or ())
         self.anchors = frozenset(spec.get("anchors") or ())
@@ -220,8 +283,7 @@ class Normalizer:
         self._country_re = _alternation(alias_to_iso, r"(?<![a-z0-9])(", r")(?![a-z0-9])")
         # a name that is also a common word counts only after a destination word
         # ("ke inggris", "buyer dari inggris"; not "bahasa inggris")
-        self._cued_re = _alternation(cued, rf"(?<![a-z0-9])(?:{_CUES})\s+(?:the\s+)?(",
-                                     r")(?![a-z0-9])")
+        self._cued_re = _alternation(cued, rf"(?<![a-z0-9])(?:{_CUES})\s+(?:the\s+)?(", r")(?![a-z0-9])")
         # misspelt one-word names ("flipina", "jepangg") are found by spelling, but only
         # right after a destination word: a common word that looks like a place name
         # ("kucing" and Kuching) is never a destination by itself
@@ -233,12 +295,15 @@ class Normalizer:
         self._cue_word_res = (
             re.compile(rf"(?<![a-z0-9])(?:{_CUES})\s+(?:the\s+)?([a-z]{{6,}})(?![a-z0-9])"),
             # or right before the form question ("flipina pake form apa")
-            re.compile(r"(?<![a-z0-9])([a-z]{6,})\s+(?:pake|pakai|pk|form|formnya)(?![a-z0-9])"))
+            re.compile(r"(?<![a-z0-9])([a-z]{6,})\s+(?:pake|pakai|pk|form|formnya)(?![a-z0-9])"),
+        )
         exact = {a: p.iso for p in places for a in p.aliases_exact}
         self._exact_to_iso = exact
-        self._exact_re = re.compile(
-            r"(?<![A-Za-z0-9])(" + "|".join(re.escape(a) for a in exact) + r")(?![A-Za-z0-9])"
-        ) if exact else None
+        self._exact_re = (
+            re.compile(r"(?<![A-Za-z0-9])(" + "|".join(re.escape(a) for a in exact) + r")(?![A-Za-z0-9])")
+            if exact
+            else None
+        )
 
     def detect_language(self, raw_lower_words: list[str]) -> str | None:
         en = sum(1 for w in raw_lower_words if w in self.markers["en"])
@@ -256,7 +321,7 @@ class Normalizer:
             m = self._exact_re.search(text)
             if m:
                 country = self._exact_to_iso[m.group(1)]
-                text = text[:m.start()] + f" {COUNTRY_TOKEN} " + text[m.end():]
+                text = text[: m.start()] + f" {COUNTRY_TOKEN} " + text[m.end() :]
         low = _REDUPLICATED.sub(r"\1", _STRETCHED.sub(r"\1", text.lower()))
         if self.spelled:
             low = join_spelled(low, self.spelled)
@@ -280,17 +345,17 @@ class Normalizer:
             word = m.group(1)
             if word in self.words or word in self.stopwords or word == COUNTRY_TOKEN:
                 continue
-            hit = process.extractOne(word, self._fuzzy_aliases.get(word[0], ()),
-                                     scorer=fuzz.ratio, score_cutoff=85.0)
+            hit = process.extractOne(
+                word, self._fuzzy_aliases.get(word[0], ()), scorer=fuzz.ratio, score_cutoff=85.0
+            )
             if hit:
-                low = low[:m.start(1)] + f" {COUNTRY_TOKEN} " + low[m.end(1):]
+                low = low[: m.start(1)] + f" {COUNTRY_TOKEN} " + low[m.end(1) :]
                 return self._alias_to_iso[hit[0]], low
         return None, low
 
     def smalltalk(self, norm: Normalized) -> str | None:
         """'greeting' or 'thanks' when the message holds nothing but that."""
-        words = [w for w in norm.words if w not in self.stopwords or w in self.greetings
-                 or w in self.thanks]
+        words = [w for w in norm.words if w not in self.stopwords or w in self.greetings or w in self.thanks]
         if not words:
             return None
         if all(w in self.thanks or w in self.greetings for w in words):
@@ -309,7 +374,7 @@ class Matcher:
         self.sample_text: list[str] = []
         self.sample_entry: list[str] = []
         self.sample_tokens: list[frozenset[str]] = []
-        self.sample_source: list[str] = []     # the text as written in the knowledge base
+        self.sample_source: list[str] = []  # the text as written in the knowledge base
         self._build_cache: dict[str, tuple[str, ...]] = {}
         vocab_by_entry: dict[str, set[str]] = defaultdict(set)
         # how many of an entry's samples (and its keyword list) use a word
@@ -399,9 +464,23 @@ class Matcher:
         # the words of a question about forms; without one, the destination weighs
         # passing_country x its plain weight
         self.form_words = frozenset(
-            {"form", "pakai", "preferensi", "nonpreferensi", "perjanjian", "jenis", "tujuan",
-             "negara", "beamasuk", "skema", "ekspor", "kirim", "shipment"}
-            | {a for a in self.normalize.anchors if a.startswith("form")})
+            {
+                "form",
+                "pakai",
+                "preferensi",
+                "nonpreferensi",
+                "perjanjian",
+                "jenis",
+                "tujuan",
+                "negara",
+                "beamasuk",
+                "skema",
+                "ekspor",
+                "kirim",
+                "shipment",
+            }
+            | {a for a in self.normalize.anchors if a.startswith("form")}
+        )
         self.passing_country = 0.6
         # a word only answers use weighs half its IDF: 0.3-1.0 gave about the same
         # rankings on the development sets, 1.0 let answer wording ("applies") outweigh
@@ -427,8 +506,9 @@ class Matcher:
             by_initial[word[0]].append(word)
         self._by_initial = {k: tuple(v) for k, v in by_initial.items()}
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
-        topic_words = set().union(*(v for e, v in self.entry_vocab.items()
-                                    if e not in ("greeting", "thanks")))
+        topic_words = set().union(
+            *(v for e, v in self.entry_vocab.items() if e not in ("greeting", "thanks"))
+        )
         self._courtesy = (self.normalize.greetings | self.normalize.thanks) - topic_words
         self._build_cache.clear()
 
@@ -443,22 +523,24 @@ class Matcher:
     def prepare_weights(self) -> None:
         """Word weights (IDF ** power) and the samples' vector norms."""
         p = self.idf_power
-        self.weight = {t: v ** p for t, v in self.idf.items()}
+        self.weight = {t: v**p for t, v in self.idf.items()}
         if COUNTRY_TOKEN in self.weight:
             self.weight[COUNTRY_TOKEN] *= self.country_weight
         for t in self._answer_only:
             self.weight[t] *= self.answer_word_weight
-        self.unknown_weight = (self.unknown_idf ** p) * self.unknown_factor
-        self.sample_norm = [math.sqrt(sum(self.weight[t] ** 2 for t in toks))
-                            for toks in self.sample_tokens]
+        self.unknown_weight = (self.unknown_idf**p) * self.unknown_factor
+        self.sample_norm = [math.sqrt(sum(self.weight[t] ** 2 for t in toks)) for toks in self.sample_tokens]
         self._row_norm = np.array(self.sample_norm, dtype=np.float64)
         # per word: the entries using it and how much of a query's weight each covers
         floor = self.share_floor
         entry_no = {eid: n for n, eid in enumerate(self._eids)}
         self._coverage = {
-            t: (np.array([entry_no[e] for e in shares], dtype=np.intp),
-                np.array([floor + (1.0 - floor) * v for v in shares.values()]))
-            for t, shares in self._share.items()}
+            t: (
+                np.array([entry_no[e] for e in shares], dtype=np.intp),
+                np.array([floor + (1.0 - floor) * v for v in shares.values()]),
+            )
+            for t, shares in self._share.items()
+        }
 
     def _correct_uncached(self, token: str) -> str:
         """Map a misspelt word to a known one ('registarsi' -> 'daftar', 'statsu' -> 'status').
@@ -489,7 +571,7 @@ class Matcher:
     def _strip_affixes(self, token: str) -> str | None:
         """The known stem of an affixed word, or None."""
         targets = self._targets
-        stems = [token] + [token[:-len(s)] for s in _SUFFIXES if token.endswith(s)]
+        stems = [token] + [token[: -len(s)] for s in _SUFFIXES if token.endswith(s)]
         for stem in stems:
             if len(stem) >= 4 and stem != token and stem in targets:
                 return targets[stem]
@@ -498,7 +580,7 @@ class Matcher:
                 if not stem.startswith(prefix):
                     continue
                 for head in restore:
-                    cand = head + stem[len(prefix):]
+                    cand = head + stem[len(prefix) :]
                     if len(cand) >= 4 and cand in targets:
                         return targets[cand]
         return None
@@ -520,11 +602,12 @@ class Matcher:
             # asks about forms: "Buyer di Osaka minta dokumen. SKA itu apa?" does not
             asking = self._asking_clauses(text)
             if asking:
-                asked = any(COUNTRY_TOKEN in c.tokens or not self.form_words.isdisjoint(c.tokens)
-                            for c in asking)
+                asked = any(
+                    COUNTRY_TOKEN in c.tokens or not self.form_words.isdisjoint(c.tokens) for c in asking
+                )
         whole = self._match_one(norm, limit, exclude, asked)
         if whole.smalltalk is not None or not whole.telling or self._clear(whole):
-            return whole        # a clear leader needs no second reading
+            return whole  # a clear leader needs no second reading
         if asking is None:
             asking = self._asking_clauses(text)
         if not asking:
@@ -552,8 +635,9 @@ class Matcher:
                 clauses.append(clause)
         return [self.normalize(c) for c in clauses[-4:]]
 
-    def _match_one(self, norm: Normalized, limit: int, exclude: int | None,
-                   country_asked: bool | None = None) -> Match:
+    def _match_one(
+        self, norm: Normalized, limit: int, exclude: int | None, country_asked: bool | None = None
+    ) -> Match:
         talk = self.normalize.smalltalk(norm)
         tokens = tuple(dict.fromkeys(self._correct(t) for t in norm.tokens))
         # a number the knowledge base does not use ("10 hari", "2x", "25rb", "8 bulan")
@@ -568,8 +652,9 @@ class Matcher:
             return Match(candidates=(), normalized=norm, smalltalk=talk)
         query = " ".join(tokens)
         weights = {t: self.weight.get(t, self.unknown_weight) for t in tokens}
-        if COUNTRY_TOKEN in weights and (country_asked is False or (
-                country_asked is None and self.form_words.isdisjoint(tokens))):
+        if COUNTRY_TOKEN in weights and (
+            country_asked is False or (country_asked is None and self.form_words.isdisjoint(tokens))
+        ):
             # a destination named in passing ("buyer kami di Osaka minta CO, SKA itu apa?")
             # is context, not the question "which form for this country"
             weights[COUNTRY_TOKEN] = self.idf.get(COUNTRY_TOKEN, 1.0) * self.passing_country
@@ -584,7 +669,7 @@ class Matcher:
         if not used.size:
             return Match(candidates=(), normalized=norm)
         # a stable sort keeps equal coverage in id order
-        shortlist = used[np.argsort(-covered[used], kind="stable")[:self.shortlist]]
+        shortlist = used[np.argsort(-covered[used], kind="stable")[: self.shortlist]]
         in_shortlist = np.zeros(len(self._eids), dtype=bool)
         in_shortlist[shortlist] = True
         # the samples sharing a word with the query, from the postings, and the weight
@@ -602,9 +687,13 @@ class Matcher:
             return Match(candidates=(), normalized=norm)
         row_entry = self._row_entry[rows]
         fuzzy = np.full(len(self._eids), -1.0)
-        np.maximum.at(fuzzy, row_entry, process.cdist(
-            [query], self._row_text[rows], scorer=self.fuzzy_scorer, dtype=np.float64,
-            workers=1)[0])
+        np.maximum.at(
+            fuzzy,
+            row_entry,
+            process.cdist(
+                [query], self._row_text[rows], scorer=self.fuzzy_scorer, dtype=np.float64, workers=1
+            )[0],
+        )
         qnorm = math.sqrt(sum(w * w for w in weights.values()))
         cosine = np.full(len(self._eids), -1.0)
         np.maximum.at(cosine, row_entry, shared[rows] / (qnorm * self._row_norm[rows]))
@@ -612,22 +701,24 @@ class Matcher:
         scored = []
         for n in np.flatnonzero(fuzzy >= 0.0).tolist():
             coverage = float(covered[n]) / total
-            score = (wf * float(fuzzy[n]) + wc * 100.0 * coverage
-                     + wv * 100.0 * float(cosine[n]))
+            score = wf * float(fuzzy[n]) + wc * 100.0 * coverage + wv * 100.0 * float(cosine[n])
             scored.append(Candidate(self._eids[n], round(score, 2)))
         scored.sort(key=lambda c: (-c.score, c.id))
         anchors = self.normalize.anchors
         # a known word that tells topics apart: not the destination, not a word most
         # entries use ("apa", "tidak"); "cuaca di korea" and "what is the capital of
         # Australia" have none, and a place name alone is no question about forms
-        telling = sum(1 for t in tokens if t in anchors or (
-            t in self.idf and t != COUNTRY_TOKEN and self.idf[t] > self.common_idf))
+        telling = sum(
+            1
+            for t in tokens
+            if t in anchors or (t in self.idf and t != COUNTRY_TOKEN and self.idf[t] > self.common_idf)
+        )
         anchored = not anchors.isdisjoint(tokens)
         if not self.normalize.unrelated.isdisjoint(norm.words) or (
-                not anchored and not self.normalize.foreign.isdisjoint(norm.words)):
-            telling = 0     # about another service's thing (normalize.yaml, foreign)
-        return Match(candidates=tuple(scored[:limit]), normalized=norm,
-                     anchored=anchored, telling=telling)
+            not anchored and not self.normalize.foreign.isdisjoint(norm.words)
+        ):
+            telling = 0  # about another service's thing (normalize.yaml, foreign)
+        return Match(candidates=tuple(scored[:limit]), normalized=norm, anchored=anchored, telling=telling)
 
 
 CLAUSE_NEAR = 2
@@ -646,7 +737,7 @@ def classify(match: Match, limits: Thresholds) -> Verdict:
     # a long message the whole of which is no clear answer: a clause that asks and is
     # answered clearly on its own decides, if the whole message also ranks that topic
     # among its first (the story around it is not about something else)
-    near = {c.id for c in match.candidates[:CLAUSE_NEAR if verdict.outcome != "answer" else 2]}
+    near = {c.id for c in match.candidates[: CLAUSE_NEAR if verdict.outcome != "answer" else 2]}
     for clause in reversed(match.clauses):
         part = _classify(clause, limits)
         if part.outcome != "answer" or part.id not in near:
@@ -665,17 +756,24 @@ def _classify(match: Match, limits: Thresholds) -> Verdict:
         return Verdict("smalltalk", match.smalltalk, 100.0, (), norm.country, norm.lang)
     best = match.best
     if best is None or best.score < limits.suggest:
-        return Verdict("no_match", None, best.score if best else 0.0, match.candidates[:3],
-                       norm.country, norm.lang)
+        return Verdict(
+            "no_match", None, best.score if best else 0.0, match.candidates[:3], norm.country, norm.lang
+        )
     # a runner-up within reach (neighbouring topics: registering and activating an
     # account, processing time and status) makes it a did-you-mean instead of a guess
     needed_gap = max(limits.min_gap, limits.min_lead)
-    if match.telling and ((best.score >= limits.answer and match.gap >= needed_gap) or (
-            match.anchored and len(norm.tokens) > 1 and best.score >= limits.anchored
-            and match.gap >= max(needed_gap, limits.anchored_gap))):
-        return Verdict("answer", best.id, best.score, match.candidates[1:3], norm.country,
-                       norm.lang)
+    if match.telling and (
+        (best.score >= limits.answer and match.gap >= needed_gap)
+        or (
+            match.anchored
+            and len(norm.tokens) > 1
+            and best.score >= limits.anchored
+            and match.gap >= max(needed_gap, limits.anchored_gap)
+        )
+    ):
+        return Verdict("answer", best.id, best.score, match.candidates[1:3], norm.country, norm.lang)
     # close calls: offer the entries within reach of the best one
-    close = tuple(c for c in match.candidates[:3] if c.score >= limits.suggest
-                  and best.score - c.score <= 15.0)
+    close = tuple(
+        c for c in match.candidates[:3] if c.score >= limits.suggest and best.score - c.score <= 15.0
+    )
     return Verdict("suggest", None, best.score, close, norm.country, norm.lang)

@@ -28,7 +28,7 @@ _MAX_PREFIXES = 64
 _PREFIX_LEN = 6
 # a match begins at a word boundary: where a word starts
 _WORD_START = re.compile(r"\b\w")
-_STOP = ("stop", None)     # marks the end of what can be read after a repeat
+_STOP = ("stop", None)  # marks the end of what can be read after a repeat
 # a character class wider than this is treated as "anything" (no gate from it)
 _MAX_CLASS = 40
 
@@ -44,7 +44,7 @@ def _class_chars(spec: list[tuple[Any, Any]]) -> set[str] | None:
             chars.add(chr(arg))
         elif op is sre_c.RANGE and arg[1] - arg[0] <= _MAX_CLASS:
             chars.update(chr(c) for c in range(arg[0], arg[1] + 1))
-        else:       # \\s, \\w, negated classes: too many characters to list
+        else:  # \\s, \\w, negated classes: too many characters to list
             return None
     return chars if len(chars) <= _MAX_CLASS else None
 
@@ -59,7 +59,7 @@ def _beginnings(items: list[Any], k: int) -> set[str]:
     if (op, arg) == _STOP:
         return {""}
     if op in (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT):
-        return _beginnings(rest, k)             # zero width: \\b, lookarounds
+        return _beginnings(rest, k)  # zero width: \\b, lookarounds
     if op is sre_c.LITERAL:
         return {chr(arg) + tail for tail in _beginnings(rest, k - 1)}
     if op is sre_c.IN:
@@ -93,11 +93,11 @@ def _at_word_start(items: list[Any]) -> bool:
         if op in (sre_c.ASSERT, sre_c.ASSERT_NOT):
             continue
         if op is sre_c.AT:
-            return arg is sre_c.AT_BOUNDARY or _at_word_start(items[i + 1:])
+            return arg is sre_c.AT_BOUNDARY or _at_word_start(items[i + 1 :])
         if op is sre_c.BRANCH:
-            return all(_at_word_start(_items(alt) + items[i + 1:]) for alt in arg[1])
+            return all(_at_word_start(_items(alt) + items[i + 1 :]) for alt in arg[1])
         if op is sre_c.SUBPATTERN:
-            return _at_word_start(_items(arg[-1]) + items[i + 1:])
+            return _at_word_start(_items(arg[-1]) + items[i + 1 :])
         return False
     return False
 
@@ -107,10 +107,10 @@ def beginnings(pattern: str) -> frozenset[str] | None:
     cannot be said (the rule is then always tried)."""
     try:
         parsed = sre_parse.parse(pattern)
-    except Exception:   # noqa: BLE001 - an unreadable pattern is simply never gated
+    except Exception:  # noqa: BLE001 - an unreadable pattern is simply never gated
         return None
     if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
-        return None     # letters of other cases or layout the reading below ignores
+        return None  # letters of other cases or layout the reading below ignores
     items = _items(parsed)
     if not _at_word_start(items):
         return None
@@ -121,7 +121,7 @@ def beginnings(pattern: str) -> frozenset[str] | None:
     else:
         return None
     if "" in found or not all(s[0].isalnum() or s[0] == "_" for s in found):
-        return None     # a match that may begin with no word character
+        return None  # a match that may begin with no word character
     # "ab" already covers "abc"
     return frozenset(s for s in found if not any(t != s and s.startswith(t) for t in found))
 
@@ -150,7 +150,7 @@ class PhraseRules:
 
     def _candidates(self, text: str, after: int) -> list[int]:
         starts = [m.start() for m in _WORD_START.finditer(text)]
-        grams = {text[i:i + size] for size in self._lengths for i in starts}
+        grams = {text[i : i + size] for size in self._lengths for i in starts}
         found = {i for i in self._always if i > after}
         for gram in self._keys.intersection(grams):
             found.update(i for i in self._index[gram] if i > after)

@@ -22,8 +22,7 @@ from bot.testing import Call, EmptiedSchema, FakeBotAPI, FakeRequest, SqliteTemp
 from tests.knowledge_once import knowledge_once
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_URL = os.environ.get("SKA_TEST_POSTGRES_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get("SKA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 OFFICER_ID = 9001
 ADMIN_ID = 9002
 OFFICERS_CHAT = -100777
@@ -92,8 +91,12 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "database": {"url": database_url},
         # without the national calendar: tests that count business time from "now" must
         # not change on a holiday (tests/test_calendar.py checks the national calendar)
-        "office": {"name": "IPSKA Disdagperin Kalteng", "address": "Jl. Contoh 1",
-                   "phone": "0536-000000", "national_holidays": False},
+        "office": {
+            "name": "IPSKA Disdagperin Kalteng",
+            "address": "Jl. Contoh 1",
+            "phone": "0536-000000",
+            "national_holidays": False,
+        },
         "officers": {"chat_id": OFFICERS_CHAT, "user_ids": [OFFICER_ID]},
         "admins": {"user_ids": [ADMIN_ID]},
         # flows post many group messages within a minute; the group's pace has its own tests
@@ -136,8 +139,9 @@ class BotHarness:
     async def say(self, text: str, user_id: int = 1001, **kw: Any) -> list[Call]:
         return await self.feed(self.api.message(user_id, text, **kw))
 
-    async def press(self, data: str, user_id: int = 1001, message_id: int | None = None,
-                    **kw: Any) -> list[Call]:
+    async def press(
+        self, data: str, user_id: int = 1001, message_id: int | None = None, **kw: Any
+    ) -> list[Call]:
         """Press a button; by default on the bot's last message in that chat."""
         if message_id is None:
             chat = kw.get("chat_id", user_id)
@@ -163,11 +167,13 @@ def buttons_of(calls: list[Call]) -> list[tuple[str, str]]:
     return found
 
 
-async def start_harness(settings: Settings, services: Services,
-                        api: FakeBotAPI | None = None) -> tuple[Application, FakeBotAPI]:
+async def start_harness(
+    settings: Settings, services: Services, api: FakeBotAPI | None = None
+) -> tuple[Application, FakeBotAPI]:
     api = api or FakeBotAPI()
-    app = build_application(settings, request=FakeRequest(api),
-                            updates_request=FakeRequest(api), services=services)
+    app = build_application(
+        settings, request=FakeRequest(api), updates_request=FakeRequest(api), services=services
+    )
     await app.initialize()
     await post_init(app)
     return app, api
@@ -191,10 +197,16 @@ async def restarted(bot: BotHarness) -> BotHarness:
     return BotHarness(app, api, services)
 
 
-
 # the suites that start `python -m bot run` processes and time what they do
-PROCESS_SUITES = ("test_faults", "test_e2e", "test_webhook", "test_multiprocess",
-                  "test_concurrency", "test_startup", "test_outage")
+PROCESS_SUITES = (
+    "test_faults",
+    "test_e2e",
+    "test_webhook",
+    "test_multiprocess",
+    "test_concurrency",
+    "test_startup",
+    "test_outage",
+)
 
 
 def _scope(nodeid: str) -> str:
@@ -216,10 +228,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def _split_scope(self, nodeid: str) -> str:
             return _scope(nodeid)
 
-    config.option.loadscopereorder = False      # in collection order, processes first
+    config.option.loadscopereorder = False  # in collection order, processes first
     return ProcessesTogether(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if hasattr(config, "workerinput"):          # a pytest-xdist worker
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker
         items.sort(key=lambda item: _scope(item.nodeid) != "processes")

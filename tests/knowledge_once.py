@@ -45,26 +45,28 @@ def _digest(*paths: Path) -> str:
 
 def _settings(matcher: Matcher) -> dict[str, Any]:
     """What a test could change on a matcher: its tunable values."""
-    return {name: value for name, value in vars(matcher).items()
-            if isinstance(value, (bool, int, float, str, tuple, frozenset))}
+    return {
+        name: value
+        for name, value in vars(matcher).items()
+        if isinstance(value, (bool, int, float, str, tuple, frozenset))
+    }
 
 
 class _Once:
     def __init__(self) -> None:
         self.parsed: dict[str, bytes] = {}
         self.matchers: dict[str, Matcher] = {}
-        self.key_of: dict[int, str] = {}    # id of a knowledge base handed out -> its key
+        self.key_of: dict[int, str] = {}  # id of a knowledge base handed out -> its key
 
     def loader(self, load: Callable[..., Knowledge]) -> Callable[..., Knowledge]:
-        def load_knowledge(directory: Path, learned: Path | None = None,
-                           extra: dict[str, Any] | None = None) -> Knowledge:
+        def load_knowledge(
+            directory: Path, learned: Path | None = None, extra: dict[str, Any] | None = None
+        ) -> Knowledge:
             sources = [Path(directory)] + ([Path(learned)] if learned is not None else [])
-            key = _digest(*sources) + json.dumps([str(learned), extra], sort_keys=True,
-                                                 default=str)
+            key = _digest(*sources) + json.dumps([str(learned), extra], sort_keys=True, default=str)
             if key not in self.parsed:
                 # a KnowledgeError is raised here every time, as the real loader raises it
-                self.parsed[key] = pickle.dumps(load(directory, learned, extra),
-                                                pickle.HIGHEST_PROTOCOL)
+                self.parsed[key] = pickle.dumps(load(directory, learned, extra), pickle.HIGHEST_PROTOCOL)
             kb: Knowledge = pickle.loads(self.parsed[key])
             self.key_of[id(kb)] = key
             weakref.finalize(kb, self.key_of.pop, id(kb), None)
@@ -86,8 +88,9 @@ class _Once:
     def check_unchanged(self) -> None:
         for key, shared in self.matchers.items():
             fresh = Matcher(pickle.loads(self.parsed[key]))
-            assert _settings(shared) == _settings(fresh), \
+            assert _settings(shared) == _settings(fresh), (
                 "a test changed a matcher the services share; give it its own Matcher(kb)"
+            )
 
 
 @contextmanager
@@ -102,8 +105,11 @@ def knowledge_once() -> Iterator[None]:
             if getattr(module, "load_knowledge", None) is loader:
                 patch.setattr(module, "load_knowledge", once.loader(loader))
             # only where the bot builds its matcher: tests build their own on purpose
-            if (getattr(module, "Matcher", None) is matcher and name != "knowledge.matcher"
-                    and name.startswith(("bot.", "handlers."))):
+            if (
+                getattr(module, "Matcher", None) is matcher
+                and name != "knowledge.matcher"
+                and name.startswith(("bot.", "handlers."))
+            ):
                 patch.setattr(module, "Matcher", once.matcher(matcher))
         yield
         once.check_unchanged()

@@ -39,15 +39,19 @@ def write_config(path: Path, config: dict[str, Any]) -> Path:
     return path
 
 
-def start_bot(config: Path, *, output: IO[str] | None = None,
-              env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def start_bot(
+    config: Path, *, output: IO[str] | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     """The bot with `config`, the test token from the environment (as in production) and
     no SKA_DATABASE_URL leaking in from the developer's shell. Output goes to `output`
     (a log file) or to a pipe, stdout and stderr together."""
-    environment = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1",
-                   **(env or {})}
+    environment = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1", **(env or {})}
     environment.pop("SKA_DATABASE_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "run"],
-                            cwd=ROOT, env=environment,
-                            stdout=output if output is not None else subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(config), "run"],
+        cwd=ROOT,
+        env=environment,
+        stdout=output if output is not None else subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )

@@ -23,7 +23,7 @@ from tests.conftest import (
 from tests.test_cli import run_cli
 from tests.test_status import invite, seed
 
-EN = 2002           # an exporter whose Telegram speaks English
+EN = 2002  # an exporter whose Telegram speaks English
 OFFICER_BUTTON = ("🙋 Tanya petugas", "o:ask")
 OFFICER_BUTTON_EN = ("🙋 Ask an officer", "o:ask")
 CONFIRM_NOTE = "Sebagian informasi di atas perlu dikonfirmasi ke petugas IPSKA."
@@ -51,9 +51,12 @@ async def topic(bot: BotHarness, topic_id: str, en: bool = False) -> tuple[str, 
 # -- office contact from the settings ----------------------------------------------------------
 
 
-OFFICE = {"name": "IPSKA Disdagperin Kalteng", "address": "Jl. Contoh 1 & 2, Palangka Raya",
-          "phone": "0536-000000",
-          "hours": {"mon": "07:30-15:00", "tue": "07:30-15:00", "fri": "08:00-11:00"}}
+OFFICE = {
+    "name": "IPSKA Disdagperin Kalteng",
+    "address": "Jl. Contoh 1 & 2, Palangka Raya",
+    "phone": "0536-000000",
+    "hours": {"mon": "07:30-15:00", "tue": "07:30-15:00", "fri": "08:00-11:00"},
+}
 
 
 @pytest.fixture
@@ -68,10 +71,9 @@ async def configured(database_url: str) -> AsyncIterator[BotHarness]:
         services.close()
 
 
-async def test_contact_answer_gives_the_configured_address_phone_and_hours(
-        configured: BotHarness) -> None:
+async def test_contact_answer_gives_the_configured_address_phone_and_hours(configured: BotHarness) -> None:
     body, buttons = await ask(configured, "alamat kantor ipska dimana")
-    assert "• Alamat: Jl. Contoh 1 &amp; 2, Palangka Raya" in body      # settings are text
+    assert "• Alamat: Jl. Contoh 1 &amp; 2, Palangka Raya" in body  # settings are text
     assert "• Telepon: 0536-000000" in body
     assert "• Jam layanan loket: Senin-Selasa 07:30-15:00, Jumat 08:00-11:00 WIB" in body
     # the office's own settings are stated as they are: nothing to confirm, no fragments
@@ -98,19 +100,25 @@ async def test_contact_answer_without_configured_hours_marks_them_confirm(bot: B
 def test_contact_answer_says_plainly_that_address_and_phone_are_not_set(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"office": {"hours": {"mon": "08:00-15:00"}}}))
-    out = run_cli("ask", "--json", "--config", str(config), "alamat dan no telp kantor ska",
-                  cwd=tmp_path)
+    out = run_cli("ask", "--json", "--config", str(config), "alamat dan no telp kantor ska", cwd=tmp_path)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["id"] == "office-contact"
     answer = result["answer"]
-    assert ("• Alamat dan nomor telepon kantor belum tercatat di bot ini. Tanyakan ke petugas"
-            in answer)
+    assert "• Alamat dan nomor telepon kantor belum tercatat di bot ini. Tanyakan ke petugas" in answer
     assert "(tanyakan ke kantor)" not in answer and "Alamat:" not in answer
     assert "• Jam layanan loket: Senin 08:00-15:00 WIB" in answer
     # nothing to confirm, but the answer sends the reader to an officer: the button is there
     assert result["confirm"] is False and result["officer_button"] is True
-    out = run_cli("ask", "--json", "--lang", "en", "--config", str(config),
-                  "office address and phone number", cwd=tmp_path)
+    out = run_cli(
+        "ask",
+        "--json",
+        "--lang",
+        "en",
+        "--config",
+        str(config),
+        "office address and phone number",
+        cwd=tmp_path,
+    )
     answer = json.loads(out.stdout.strip().splitlines()[-1])["answer"]
     assert "The office's address and phone number are not recorded in this bot yet" in answer
 
@@ -121,10 +129,13 @@ def test_contact_answer_says_plainly_that_address_and_phone_are_not_set(tmp_path
 async def test_statistics_name_destinations_per_commodity_without_a_ranking(bot: BotHarness) -> None:
     body, _ = await ask(bot, "statistik ekspor kayu kalteng 2025")
     assert "Tujuan utama" not in body and "Main destinations" not in body
-    assert ("• Plywood: 137.782,70 ton, USD 30.986.633,82; tujuan: Jepang, Arab Saudi, "
-            "Uni Emirat Arab, Oman") in body
-    assert ("• Veneer Keruing: 83.455,20 ton, USD 14.985.519,15; tujuan: Korea Selatan, India, "
-            "Belanda, Belgia, Tiongkok (China), Amerika Serikat") in body
+    assert (
+        "• Plywood: 137.782,70 ton, USD 30.986.633,82; tujuan: Jepang, Arab Saudi, Uni Emirat Arab, Oman"
+    ) in body
+    assert (
+        "• Veneer Keruing: 83.455,20 ton, USD 14.985.519,15; tujuan: Korea Selatan, India, "
+        "Belanda, Belgia, Tiongkok (China), Amerika Serikat"
+    ) in body
     assert "Komoditas terbesar menurut nilai: <b>Plywood</b>" in body
     assert "Data tidak memuat nilai per negara tujuan" in body
     body, _ = await ask(bot, "export statistics 2025", en=True)
@@ -136,19 +147,29 @@ async def test_statistics_name_destinations_per_commodity_without_a_ranking(bot:
 # -- confirm items are phrased as such and offer an officer ----------------------------------------
 
 
-@pytest.mark.parametrize("topic_id, confirm_text", [
-    ("ska-types", "IUAE-CEPA (nama formnya mohon konfirmasi ke petugas)"),
-    ("account-activation", "standar layanan di provinsi lain <b>1 hari kerja</b> setelah dokumen "
-                           "lengkap; untuk Kalimantan Tengah mohon konfirmasi ke petugas"),
-    ("application-documents", "dokumen <b>V-Legal</b> (SVLK) wajib untuk ekspor (Permendag "
-                              "45/2020); apakah juga diunggah bersama SKA, mohon konfirmasi ke petugas"),
-    ("returned-or-rejected", "langkah sesudahnya mohon konfirmasi ke petugas"),
-    ("fees", "Mohon konfirmasi ke petugas apakah PNBP itu berlaku di Kalimantan Tengah"),
-    ("update-company-data", "Mohon konfirmasi ke petugas cara memperbarui data di e-SKA"),
-    ("timber-legality", "belum pasti; mohon konfirmasi ke petugas"),
-])
-async def test_confirm_facts_say_so_and_offer_an_officer(bot: BotHarness, topic_id: str,
-                                                         confirm_text: str) -> None:
+@pytest.mark.parametrize(
+    "topic_id, confirm_text",
+    [
+        ("ska-types", "IUAE-CEPA (nama formnya mohon konfirmasi ke petugas)"),
+        (
+            "account-activation",
+            "standar layanan di provinsi lain <b>1 hari kerja</b> setelah dokumen "
+            "lengkap; untuk Kalimantan Tengah mohon konfirmasi ke petugas",
+        ),
+        (
+            "application-documents",
+            "dokumen <b>V-Legal</b> (SVLK) wajib untuk ekspor (Permendag "
+            "45/2020); apakah juga diunggah bersama SKA, mohon konfirmasi ke petugas",
+        ),
+        ("returned-or-rejected", "langkah sesudahnya mohon konfirmasi ke petugas"),
+        ("fees", "Mohon konfirmasi ke petugas apakah PNBP itu berlaku di Kalimantan Tengah"),
+        ("update-company-data", "Mohon konfirmasi ke petugas cara memperbarui data di e-SKA"),
+        ("timber-legality", "belum pasti; mohon konfirmasi ke petugas"),
+    ],
+)
+async def test_confirm_facts_say_so_and_offer_an_officer(
+    bot: BotHarness, topic_id: str, confirm_text: str
+) -> None:
     body, buttons = await topic(bot, topic_id)
     assert confirm_text in body
     assert CONFIRM_NOTE in body and OFFICER_BUTTON in buttons
@@ -225,8 +246,10 @@ async def test_us_answer_says_no_preferential_form_once(bot: BotHarness) -> None
 
 
 async def test_form_table_has_one_bullet_per_line(bot: BotHarness) -> None:
-    for question, en in (("form ska mana yang harus dipilih", False),
-                         ("which form should we choose for our shipment", True)):
+    for question, en in (
+        ("form ska mana yang harus dipilih", False),
+        ("which form should we choose for our shipment", True),
+    ):
         body, _ = await ask(bot, question, en=en)
         lines = body.split("\n")
         assert sum(line.startswith("• ") for line in lines) >= 6
@@ -250,8 +273,11 @@ async def test_no_answer_has_a_bare_confirm_fragment(unthrottled: BotHarness) ->
     """Every topic and every destination, in both languages, as a user opens them."""
     bot = unthrottled
     await bot.say("/start", user_id=EN, language_code="en")
-    topics = [tid for category in bot.services.answers.categories()
-              for tid, _ in bot.services.answers.topics_in(category, "id")]
+    topics = [
+        tid
+        for category in bot.services.answers.categories()
+        for tid, _ in bot.services.answers.topics_in(category, "id")
+    ]
     assert len(topics) >= 25
     pages = []
     for user in (1001, EN):
@@ -261,8 +287,12 @@ async def test_no_answer_has_a_bare_confirm_fragment(unthrottled: BotHarness) ->
             pages.append(text_of(await bot.press(f"d:{iso}", user_id=user)))
     for page in pages:
         assert page.startswith("<b>")
-        for fragment in (": (konfirmasi ke petugas)", ": (confirm with the office)",
-                         "(tanyakan ke kantor)", "(ask the office)"):
+        for fragment in (
+            ": (konfirmasi ke petugas)",
+            ": (confirm with the office)",
+            "(tanyakan ke kantor)",
+            "(ask the office)",
+        ):
             assert fragment not in page
 
 
@@ -273,9 +303,8 @@ async def test_in_review_reads_as_being_verified(bot: BotHarness) -> None:
     body = text_of(await bot.say("/status"))
     assert "Sedang diverifikasi" in body
     # imports and commands written with the former label still work
-    sent = await bot.say("/setstatus SKA-001 Diverifikasi", user_id=OFFICER_ID,
-                         chat_id=OFFICERS_CHAT)
-    assert "Statusnya memang sudah Sedang diverifikasi." in text_of(sent)   # labels, not codes
+    sent = await bot.say("/setstatus SKA-001 Diverifikasi", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    assert "Statusnya memang sudah Sedang diverifikasi." in text_of(sent)  # labels, not codes
 
 
 async def test_thumbs_down_thanks_reads_naturally(bot: BotHarness) -> None:
@@ -283,5 +312,4 @@ async def test_thumbs_down_thanks_reads_naturally(bot: BotHarness) -> None:
     down = next(d for _, d in buttons_of(sent) if d.startswith("f:") and d.endswith(":0"))
     await bot.press(down, user_id=EN)
     answers = [c.params.get("text") for c in bot.answers_to_callbacks()]
-    assert "Thanks for letting us know; we will use it to improve this answer. See also /topics." \
-        in answers
+    assert "Thanks for letting us know; we will use it to improve this answer. See also /topics." in answers

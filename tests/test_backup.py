@@ -18,14 +18,17 @@ def counts(url: str) -> tuple[int, int]:
     svc = build_services(make_settings(url))
     try:
         with svc.db.session() as s:
-            return (s.scalar(select(func.count()).select_from(User)) or 0,
-                    s.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+            return (
+                s.scalar(select(func.count()).select_from(User)) or 0,
+                s.scalar(select(func.count()).select_from(OutboxMessage)) or 0,
+            )
     finally:
         svc.close()
 
 
-def test_backup_and_restore_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_backup_and_restore_round_trip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"sqlite:///{tmp_path / 'live.db'}"
     monkeypatch.setenv("SKA_DATABASE_URL", url)
     monkeypatch.chdir(tmp_path)
@@ -39,12 +42,12 @@ def test_backup_and_restore_round_trip(tmp_path: Path, monkeypatch: pytest.Monke
         assert main(["backup", str(tmp_path / "snap.db")]) == 0
     assert "backup written to" in capsys.readouterr().out
     assert counts(url) == (2, 1)
-    with svc.db.session() as s:         # life goes on after the backup
+    with svc.db.session() as s:  # life goes on after the backup
         s.add(User(id=3, first_name="Sari"))
         enqueue(s, 3, "later")
     svc.close()
     assert counts(url) == (3, 2)
-    assert main(["backup", str(tmp_path / "snap.db")]) == 2       # never overwritten
+    assert main(["backup", str(tmp_path / "snap.db")]) == 2  # never overwritten
     assert "exists" in capsys.readouterr().err
 
     assert main(["restore", str(tmp_path / "snap.db")]) == 0
@@ -57,8 +60,9 @@ def test_backup_and_restore_round_trip(tmp_path: Path, monkeypatch: pytest.Monke
     svc.close()
 
 
-def test_restore_refuses_what_is_not_a_backup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_restore_refuses_what_is_not_a_backup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("SKA_DATABASE_URL", f"sqlite:///{tmp_path / 'live.db'}")
     monkeypatch.chdir(tmp_path)
     junk = tmp_path / "junk.db"
@@ -69,8 +73,9 @@ def test_restore_refuses_what_is_not_a_backup(tmp_path: Path, monkeypatch: pytes
     assert "is not an SQLite database" in err and "not found" in err
 
 
-def test_postgresql_gets_the_pg_dump_commands(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_postgresql_gets_the_pg_dump_commands(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("SKA_DATABASE_URL", "postgresql+psycopg://ska:pw@db.local:5432/ska")
     monkeypatch.chdir(tmp_path)
     assert main(["backup", "x.dump"]) == 2

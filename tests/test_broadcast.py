@@ -24,9 +24,15 @@ def people(bot: BotHarness) -> None:
         two = s.scalar(select(Company.id).where(Company.nib == "2222222222222"))
         for uid in range(2001, 2012):
             company = one if uid <= 2006 else two if uid <= 2008 else None
-            s.add(User(id=uid, first_name=f"U{uid}", company_id=company,
-                       language="en" if uid == 2002 else "id",
-                       blocked_at=utcnow() if uid == 2011 else None))
+            s.add(
+                User(
+                    id=uid,
+                    first_name=f"U{uid}",
+                    company_id=company,
+                    language="en" if uid == 2002 else "id",
+                    blocked_at=utcnow() if uid == 2011 else None,
+                )
+            )
 
 
 async def draft(bot: BotHarness) -> tuple[int, list]:
@@ -51,9 +57,13 @@ async def test_preview_audiences_and_refusals(bot: BotHarness) -> None:
     edited = await bot.press(f"bc:{bid}:open", user_id=OFFICER_ID)
     assert "pengajuan terbuka" in text_of(edited) and "8 eksportir" in text_of(edited)
     # forged data, someone else's draft: refused, nothing changes, nothing queued
-    for data, user in ((f"bc:{bid}:c99", OFFICER_ID), (f"bc:{bid}:send", ADMIN_ID),
-                       (f"bc:{bid}:send:x", OFFICER_ID), ("bc:abc:send", OFFICER_ID),
-                       (f"bc:{bid + 7}:send", OFFICER_ID)):
+    for data, user in (
+        (f"bc:{bid}:c99", OFFICER_ID),
+        (f"bc:{bid}:send", ADMIN_ID),
+        (f"bc:{bid}:send:x", OFFICER_ID),
+        ("bc:abc:send", OFFICER_ID),
+        (f"bc:{bid + 7}:send", OFFICER_ID),
+    ):
         assert await bot.press(data, user_id=user) == []
     with bot.services.db.session() as s:
         assert s.scalars(select(OutboxMessage)).all() == []
@@ -70,25 +80,25 @@ async def test_send_with_429_and_403_in_the_middle_then_summary(bot: BotHarness)
     bid, _ = await draft(bot)
     sent = await bot.press(f"bc:{bid}:send", user_id=OFFICER_ID)
     assert "antrean untuk 10 eksportir" in text_of(sent)
-    assert await bot.press(f"bc:{bid}:send", user_id=OFFICER_ID) == []      # double press
+    assert await bot.press(f"bc:{bid}:send", user_id=OFFICER_ID) == []  # double press
     bot.api.blocked.add(2007)
     first = await bot.sender.drain(bot.app.bot, budget_seconds=0.25)
     assert 0 < first.sent < 10
-    assert bot.services.broadcasts.finish() == []                          # not done yet
+    assert bot.services.broadcasts.finish() == []  # not done yet
     bot.api.fail_next("sendMessage", 429, retry_after=1)
     rest = await bot.sender.drain(bot.app.bot, budget_seconds=5)
     assert rest.retried == 1
     assert bot.services.broadcasts.finish() == [bid]
     await bot.sender.drain(bot.app.bot, budget_seconds=2)
     summary = bot.api.texts(OFFICER_ID)[-1]
-    assert "terkirim 9, gagal 0, tidak terjangkau 2" in summary              # 2007 + 2011
+    assert "terkirim 9, gagal 0, tidak terjangkau 2" in summary  # 2007 + 2011
     for uid in range(2001, 2011):
         got = [t for t in bot.api.texts(uid) if "e-SKA" in t]
         assert len(got) == (0 if uid == 2007 else 1), uid
     assert "IPSKA announcement" in bot.api.texts(2002)[0]
     assert "&lt;penting&gt;" in bot.api.texts(2001)[0]
     assert bot.api.texts(2011) == []
-    assert bot.services.broadcasts.finish() == []                          # summary once
+    assert bot.services.broadcasts.finish() == []  # summary once
 
 
 async def test_nothing_lost_when_the_process_dies_mid_broadcast(bot: BotHarness) -> None:
@@ -98,16 +108,16 @@ async def test_nothing_lost_when_the_process_dies_mid_broadcast(bot: BotHarness)
     await bot.sender.drain(bot.app.bot, budget_seconds=0.2)
     # the process is killed while one row is being sent (claimed, never recorded)
     with bot.services.db.session() as s:
-        row = s.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")
-                        .order_by(OutboxMessage.id)).first()
+        row = s.scalars(
+            select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id)
+        ).first()
         row.status = "sending"
     restarted = OutboxSender(Outbox(bot.services.db))
     assert restarted.outbox.recover() == 1
     await restarted.drain(bot.app.bot, budget_seconds=5)
     assert bot.services.broadcasts.finish() == [bid]
     with bot.services.db.session() as s:
-        statuses = s.scalars(select(OutboxMessage.status).where(
-            OutboxMessage.kind == "broadcast")).all()
+        statuses = s.scalars(select(OutboxMessage.status).where(OutboxMessage.kind == "broadcast")).all()
     assert sorted(statuses) == ["sent"] * 10
     for uid in range(2001, 2011):
         assert len([t for t in bot.api.texts(uid) if "e-SKA" in t]) == 1, uid

@@ -14,16 +14,22 @@ from bot.cli import main
 from tests.conftest import ROOT
 
 
-def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
-            cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in ("TELEGRAM_BOT_TOKEN", "SKA_DATABASE_URL")}
+def run_cli(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "SKA_DATABASE_URL")}
     full_env.update(env or {})
     # runs from other folders too (no config.yaml there), without needing an install
-    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT),
-                                                           os.environ.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, input=stdin,
-                          capture_output=True, text=True, env=full_env, timeout=60)
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+    )
 
 
 def test_ask_json_answers_confidently() -> None:
@@ -35,8 +41,7 @@ def test_ask_json_answers_confidently() -> None:
 
 
 def test_ask_reads_one_question_per_line_in_order() -> None:
-    questions = ["How long does issuance take?", "siapa juara piala dunia 2022",
-                 "berapa biaya ska"]
+    questions = ["How long does issuance take?", "siapa juara piala dunia 2022", "berapa biaya ska"]
     out = run_cli("ask", "--json", "-", stdin="\n".join(questions) + "\n")
     results = [json.loads(line) for line in out.stdout.strip().splitlines()]
     assert len(results) == 3
@@ -63,17 +68,21 @@ def test_run_without_token_says_which_key_in_one_line(tmp_path: Path) -> None:
     assert "TELEGRAM_BOT_TOKEN" in out.stderr and "Traceback" not in out.stderr
 
 
-@pytest.mark.parametrize("content, key", [
-    ("database: {url: 42}", "database.url"),
-    ("timezone: Mars/Olympus", "timezone"),
-    ("office: {hours: {mon: '9-5'}}", "office.hours.mon"),
-    ("officers: {user_ids: [abc]}", "officers.user_ids"),
-    ("matcher: {answer_threshold: 300}", "matcher.answer_threshold"),
-    ("matcher: {anchored_threshold: 70}", "matcher.anchored_threshold"),
-    ("telegram: [1, 2", "config"),
-])
-def test_invalid_setting_is_named_in_one_line(tmp_path: Path, content: str, key: str,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "content, key",
+    [
+        ("database: {url: 42}", "database.url"),
+        ("timezone: Mars/Olympus", "timezone"),
+        ("office: {hours: {mon: '9-5'}}", "office.hours.mon"),
+        ("officers: {user_ids: [abc]}", "officers.user_ids"),
+        ("matcher: {answer_threshold: 300}", "matcher.answer_threshold"),
+        ("matcher: {anchored_threshold: 70}", "matcher.anchored_threshold"),
+        ("telegram: [1, 2", "config"),
+    ],
+)
+def test_invalid_setting_is_named_in_one_line(
+    tmp_path: Path, content: str, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(content)
     assert main(["--config", str(path), "ask", "halo"]) == 2
@@ -90,17 +99,17 @@ def test_bad_token_in_environment_is_refused(tmp_path: Path) -> None:
 def test_chat_runs_the_real_bot_in_the_terminal(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(f"database: {{url: 'sqlite:///{tmp_path / 'chat.db'}'}}\n")
-    out = run_cli("--config", str(config), "chat",
-                  stdin="/start\nberapa lama ska terbit\n1\n/topics\n2\n")
+    out = run_cli("--config", str(config), "chat", stdin="/start\nberapa lama ska terbit\n1\n/topics\n2\n")
     assert out.returncode == 0, out.stderr
     assert "Halo" in out.stdout and "1 hari kerja" in out.stdout
     assert "[1] Membantu? 👍" in out.stdout
     assert "Terima kasih atas masukannya" in out.stdout
-    assert "Registrasi akun e-SKA" in out.stdout   # category 2 opened by its number
+    assert "Registrasi akun e-SKA" in out.stdout  # category 2 opened by its number
 
 
-def test_config_option_works_after_the_sub_command(tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_option_works_after_the_sub_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "config.yaml"
     path.write_text("timezone: Mars/Olympus")
     assert main(["ask", "--config", str(path), "halo"]) == 2

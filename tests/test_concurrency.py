@@ -45,20 +45,17 @@ async def test_one_senders_updates_keep_their_order_while_others_go_on() -> None
     assert journal.before("end a1", "start a2")
     # ... while another exporter is answered meanwhile
     assert journal.before("end b1", "end a1")
-    assert not processor._last          # nothing is kept once everyone was handled
+    assert not processor._last  # nothing is kept once everyone was handled
 
 
 async def test_a_cancelled_waiter_does_not_let_the_next_one_jump_the_queue() -> None:
     processor = PerSenderUpdates(16)
     journal = Journal()
-    first = asyncio.create_task(
-        processor.process_update(update_from(1, "one"), journal.handle("a1", 0.05)))
+    first = asyncio.create_task(processor.process_update(update_from(1, "one"), journal.handle("a1", 0.05)))
     await asyncio.sleep(0)
-    second = asyncio.create_task(
-        processor.process_update(update_from(1, "two"), journal.handle("a2")))
+    second = asyncio.create_task(processor.process_update(update_from(1, "two"), journal.handle("a2")))
     await asyncio.sleep(0)
-    third = asyncio.create_task(
-        processor.process_update(update_from(1, "three"), journal.handle("a3")))
+    third = asyncio.create_task(processor.process_update(update_from(1, "three"), journal.handle("a3")))
     await asyncio.sleep(0.01)
     second.cancel()
     await asyncio.gather(first, third, return_exceptions=True)
@@ -67,8 +64,7 @@ async def test_a_cancelled_waiter_does_not_let_the_next_one_jump_the_queue() -> 
     assert journal.before("end a1", "start a3")
 
 
-async def test_polling_with_concurrency_answers_everyone_in_their_own_order(
-        database_url: str) -> None:
+async def test_polling_with_concurrency_answers_everyone_in_their_own_order(database_url: str) -> None:
     """Through the real Application as `run` polls: three exporters, a /cek check each,
     their answers interleaved in one getUpdates batch; each check takes its own answers in
     order and every question is answered."""
@@ -90,6 +86,7 @@ async def test_polling_with_concurrency_answers_everyone_in_their_own_order(
         async def settled() -> None:
             while any(len(api.sent(user)) < 4 for user in exporters) or api.pending_updates:
                 await asyncio.sleep(0.01)
+
         await asyncio.wait_for(settled(), timeout=120)
     finally:
         api.release_polls()
@@ -111,6 +108,7 @@ async def test_polling_with_concurrency_answers_everyone_in_their_own_order(
 def test_concurrent_updates_setting_is_validated(value: object) -> None:
     with pytest.raises(ConfigError, match="telegram.concurrent_updates"):
         parse_settings({"telegram": {"concurrent_updates": value}}, env={})
+
 
 async def test_updates_are_handled_concurrently_by_default(bot: BotHarness) -> None:
     """One at a time, a 100 ms round trip to Telegram capped the bot at ten replies a

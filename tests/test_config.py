@@ -26,16 +26,15 @@ def test_the_example_config_loads_with_its_documented_defaults() -> None:
     assert settings.database_url == "sqlite:///ska-helpdesk.db"
     assert settings.telegram.token is None and settings.telegram.webhook is None
     assert settings.office.hours[4] == (dt.time(7, 30), dt.time(16, 30))
-    assert dt.date(2026, 5, 20) in settings.office.holidays      # an office closure
-    assert settings.office.holiday_country == "ID"              # national days from the library
+    assert dt.date(2026, 5, 20) in settings.office.holidays  # an office closure
+    assert settings.office.holiday_country == "ID"  # national days from the library
     assert settings.matcher.answer_threshold == 58.5 and settings.throttle.messages == 20
     assert settings.reminders.time == dt.time(9, 0)
     assert settings.telegram.startup_retry_seconds == 300 and settings.outbox.group_per_minute == 20
 
 
 def test_misspelt_keys_are_refused_with_the_nearest_key_all_at_once() -> None:
-    found = problems({"tokn": TOKEN, "databse": {"url": "sqlite://"},
-                      "matcher": {"answer_treshold": 1}})
+    found = problems({"tokn": TOKEN, "databse": {"url": "sqlite://"}, "matcher": {"answer_treshold": 1}})
     assert "databse: unknown key; did you mean `database`?" in found
     assert "matcher.answer_treshold: unknown key; did you mean `answer_threshold`?" in found
     assert "tokn: unknown key; did you mean `telegram.token`?" in found
@@ -45,45 +44,52 @@ def test_misspelt_keys_are_refused_with_the_nearest_key_all_at_once() -> None:
 
 
 def test_every_type_and_range_problem_is_listed_with_its_path() -> None:
-    found = problems({
-        "telegram": {"concurrent_updates": 2.5},
-        "office": {"hours": {"mon": "9-5", "mondy": "07:00-15:00"}, "holidays": ["2025-13-01"]},
-        "officers": {"chat_id": "group", "user_ids": [1, "abc"]},
-        "matcher": {"answer_threshold": 300, "min_gap": "wide"},
-        "timezone": "Mars/Olympus",
-        "outbox": [1, 2],
-    })
+    found = problems(
+        {
+            "telegram": {"concurrent_updates": 2.5},
+            "office": {"hours": {"mon": "9-5", "mondy": "07:00-15:00"}, "holidays": ["2025-13-01"]},
+            "officers": {"chat_id": "group", "user_ids": [1, "abc"]},
+            "matcher": {"answer_threshold": 300, "min_gap": "wide"},
+            "timezone": "Mars/Olympus",
+            "outbox": [1, 2],
+        }
+    )
     text = "\n".join(found)
-    for expected in ("telegram.concurrent_updates: must be a whole number, got 2.5",
-                     "office.hours.mon: expected 'HH:MM-HH:MM', got '9-5'",
-                     "office.hours.mondy: unknown key; did you mean `mon`?",
-                     "office.holidays[0]: '2025-13-01' is not a date",
-                     "officers.chat_id: must be a whole number, got 'group'",
-                     "officers.user_ids[1]: must be a whole number, got 'abc'",
-                     "matcher.answer_threshold: must be between 0 and 100, got 300",
-                     "matcher.min_gap: must be a number, got 'wide'",
-                     "timezone: unknown time zone 'Mars/Olympus'",
-                     "outbox: must be a mapping of settings"):
+    for expected in (
+        "telegram.concurrent_updates: must be a whole number, got 2.5",
+        "office.hours.mon: expected 'HH:MM-HH:MM', got '9-5'",
+        "office.hours.mondy: unknown key; did you mean `mon`?",
+        "office.holidays[0]: '2025-13-01' is not a date",
+        "officers.chat_id: must be a whole number, got 'group'",
+        "officers.user_ids[1]: must be a whole number, got 'abc'",
+        "matcher.answer_threshold: must be between 0 and 100, got 300",
+        "matcher.min_gap: must be a number, got 'wide'",
+        "timezone: unknown time zone 'Mars/Olympus'",
+        "outbox: must be a mapping of settings",
+    ):
         assert expected in text, text
     assert len(found) == 10
 
 
 def test_an_unquoted_time_gets_a_hint(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text("reminders:\n  time: 9:30\n")        # YAML 1.1: 9 * 60 + 30 = 570
+    path.write_text("reminders:\n  time: 9:30\n")  # YAML 1.1: 9 * 60 + 30 = 570
     with pytest.raises(ConfigError) as caught:
         load_settings(path, env={})
     assert caught.value.problems == [
-        'reminders.time: write the time in quotes, e.g. "09:00" (YAML read 570 as a number)']
+        'reminders.time: write the time in quotes, e.g. "09:00" (YAML read 570 as a number)'
+    ]
 
 
 def test_booleans_are_not_numbers_and_empty_keys_mean_the_default() -> None:
     assert problems({"throttle": {"messages": True}}) == [
-        "throttle.messages: must be a whole number, got True"]
-    settings = parse_settings({"matcher": {"answer_threshold": None}, "telegram": None,
-                               "office": {"phone": 536123}}, env={})
+        "throttle.messages: must be a whole number, got True"
+    ]
+    settings = parse_settings(
+        {"matcher": {"answer_threshold": None}, "telegram": None, "office": {"phone": 536123}}, env={}
+    )
     assert settings.matcher.answer_threshold == 58.5
-    assert settings.office.phone == "536123"      # YAML read the phone number as a number
+    assert settings.office.phone == "536123"  # YAML read the phone number as a number
 
 
 def test_the_token_is_a_secret_and_an_environment_value_is_named_as_such() -> None:
@@ -97,11 +103,13 @@ def test_the_token_is_a_secret_and_an_environment_value_is_named_as_such() -> No
 
 
 def test_the_database_url_from_the_environment_overrides_the_file() -> None:
-    settings = parse_settings({"database": {"url": "sqlite:///file.db"}},
-                              env={"SKA_DATABASE_URL": "sqlite:///env.db"})
+    settings = parse_settings(
+        {"database": {"url": "sqlite:///file.db"}}, env={"SKA_DATABASE_URL": "sqlite:///env.db"}
+    )
     assert settings.database_url == "sqlite:///env.db"
     assert problems({}, {"SKA_DATABASE_URL": "ska.db"})[0].startswith(
-        "SKA_DATABASE_URL: 'ska.db' is not a database URL")
+        "SKA_DATABASE_URL: 'ska.db' is not a database URL"
+    )
 
 
 def test_a_billion_laughs_config_is_refused_quickly(tmp_path: Path) -> None:
@@ -125,7 +133,8 @@ def test_a_huge_config_file_is_refused_before_parsing(tmp_path: Path) -> None:
 
 
 def test_the_command_line_prints_one_line_per_problem(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "config.yaml"
     path.write_text("tokn: x\ndatabse: {url: 'sqlite://'}\nmatcher: {answer_treshold: 1}\n")
     assert main(["--config", str(path), "ask", "halo"]) == 2

@@ -20,9 +20,14 @@ GROUP = -1009
 
 
 def settings_in(tmp_path: Path, group: int | None = GROUP) -> Settings:
-    return parse_settings({"database": {"url": f"sqlite:///{tmp_path / 'chat.db'}"},
-                           "officers": {"chat_id": group, "user_ids": [100002]},
-                           "chat": {"files_dir": str(tmp_path / "files")}}, env={})
+    return parse_settings(
+        {
+            "database": {"url": f"sqlite:///{tmp_path / 'chat.db'}"},
+            "officers": {"chat_id": group, "user_ids": [100002]},
+            "chat": {"files_dir": str(tmp_path / "files")},
+        },
+        env={},
+    )
 
 
 async def chat(settings: Settings, who: str, *lines: str) -> str:
@@ -49,7 +54,8 @@ async def test_reports_are_saved_as_files_and_the_path_printed(tmp_path: Path) -
 
 
 async def test_card_edits_work_across_sessions_and_the_broadcast_summary_arrives(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = settings_in(tmp_path)
     await chat(settings, "exporter", "/petugas apakah kontainer bisa dititipkan di gudang dinas")
     caplog.set_level(logging.WARNING)

@@ -17,12 +17,14 @@ WIB = dt.timezone(dt.timedelta(hours=7))
 
 
 def test_quiet_hours_come_from_the_configuration(tmp_path: Path) -> None:
-    settings = parse_settings({"database": {"url": f"sqlite:///{tmp_path / 'a.db'}"},
-                               "reminders": {"quiet_hours": "21:30-06:00"}}, env={})
+    settings = parse_settings(
+        {"database": {"url": f"sqlite:///{tmp_path / 'a.db'}"}, "reminders": {"quiet_hours": "21:30-06:00"}},
+        env={},
+    )
     svc: Services = build_services(settings)
     try:
         late = dt.datetime(2026, 12, 1, 21, 0, tzinfo=WIB)
-        assert svc.reminders.not_before(late) is None            # 21:00 is not quiet now
+        assert svc.reminders.not_before(late) is None  # 21:00 is not quiet now
         later = dt.datetime(2026, 12, 1, 22, 0, tzinfo=WIB)
         assert svc.reminders.not_before(later) == dt.datetime(2026, 12, 2, 6, 0, tzinfo=WIB)
         early = dt.datetime(2026, 12, 2, 5, 0, tzinfo=WIB)
@@ -31,8 +33,14 @@ def test_quiet_hours_come_from_the_configuration(tmp_path: Path) -> None:
         svc.close()
 
 
-@pytest.mark.parametrize("raw", [{"quiet_hours": "20:00"}, {"quiet_hours": "25:00-07:00"},
-                                 {"quiet_hours": "08:00-17:00", "time": "09:00"}])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"quiet_hours": "20:00"},
+        {"quiet_hours": "25:00-07:00"},
+        {"quiet_hours": "08:00-17:00", "time": "09:00"},
+    ],
+)
 def test_bad_quiet_hours_are_refused_with_the_key(raw: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match=r"reminders\.(quiet_hours|time)"):
         parse_settings({"reminders": raw}, env={})

@@ -314,18 +314,10 @@ async def test_in_process_polling_with_push_from_thread(api: FakeBotAPI) -> None
     assert api.pending_updates == 0
 
 
-async def test_http_get_me_and_send(
-    api: FakeBotAPI, server: tuple[FakeTelegramServer, str]
-) -> None:
+async def test_http_get_me_and_send(api: FakeBotAPI, server: tuple[FakeTelegramServer, str]) -> None:
     srv, base_url = server
     assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/bot")
-    app = (
-        Application.builder()
-        .token(TOKEN)
-        .base_url(base_url)
-        .base_file_url(srv.base_file_url)
-        .build()
-    )
+    app = Application.builder().token(TOKEN).base_url(base_url).base_file_url(srv.base_file_url).build()
     async with app:
         me = await app.bot.get_me()
         assert me.username == "ska_helpdesk_bot"
@@ -334,9 +326,7 @@ async def test_http_get_me_and_send(
         file = await incoming.message.document.get_file()
         assert bytes(await file.download_as_bytearray()) == b"%PDF"
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Ya", callback_data="ya")]])
-        message = await app.bot.send_message(
-            USER, "<b>123</b>", parse_mode="HTML", reply_markup=keyboard
-        )
+        message = await app.bot.send_message(USER, "<b>123</b>", parse_mode="HTML", reply_markup=keyboard)
         assert message.text == "123"
         await app.bot.send_document(USER, document=b"abcde", filename="a.txt")
         photo = await app.bot.send_photo(USER, b"img1", caption="<i>1</i>", parse_mode="HTML")
@@ -367,9 +357,7 @@ async def test_http_get_me_and_send(
     assert (upload["file_name"], upload["size"]) == ("a.txt", 5)
 
 
-async def test_http_long_polling_echo(
-    api: FakeBotAPI, server: tuple[FakeTelegramServer, str]
-) -> None:
+async def test_http_long_polling_echo(api: FakeBotAPI, server: tuple[FakeTelegramServer, str]) -> None:
     _, base_url = server
     app = Application.builder().token(TOKEN).base_url(base_url).build()
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
@@ -392,8 +380,7 @@ def test_webhook_delivery_retries_until_answered_200(api: FakeBotAPI) -> None:
     class Hook(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            received.append((body["update_id"],
-                             self.headers.get("X-Telegram-Bot-Api-Secret-Token")))
+            received.append((body["update_id"], self.headers.get("X-Telegram-Bot-Api-Secret-Token")))
             self.send_response(next(answers))
             self.end_headers()
 
@@ -405,8 +392,7 @@ def test_webhook_delivery_retries_until_answered_200(api: FakeBotAPI) -> None:
     api.webhook_url = "https://bot.example.org/hook"
     first = api.push_update(api.message(1, "a"))
     second = api.push_update(api.message(1, "b"))
-    stop = api.deliver_to_webhook(f"http://127.0.0.1:{server.server_port}/", "s3cret",
-                                  retry_delay=0.01)
+    stop = api.deliver_to_webhook(f"http://127.0.0.1:{server.server_port}/", "s3cret", retry_delay=0.01)
     try:
         wait_for(lambda: api.pending_updates == 0, timeout=5)
     finally:

@@ -50,16 +50,16 @@ from tests.processes import TOKEN, free_port, start_bot
 
 SEED = 7
 EXPORTERS = 50
-PER_EXPORTER = 20                       # 50 x 20 = 1,000 exporter messages
-BLOCKED = (47, 48, 49)                  # these exporters block the bot at BLOCK_STEP
+PER_EXPORTER = 20  # 50 x 20 = 1,000 exporter messages
+BLOCKED = (47, 48, 49)  # these exporters block the bot at BLOCK_STEP
 # On Telegram a user who blocked the bot cannot write to it: from this step on these
 # exporters write nothing, and what the bot sends them is refused (403)
 BLOCK_STEP = 8
-ESCALATING = range(0, 20)               # open a ticket at step 5
-CLOSED_EARLY = range(0, 10)             # their tickets are closed at step 12
+ESCALATING = range(0, 20)  # open a ticket at step 5
+CLOSED_EARLY = range(0, 10)  # their tickets are closed at step 12
 CRASHES = 3
 HOOK_SECRET = "fault-suite-secret"
-BACKLOG = 40                            # updates waiting in the fake before pushing more
+BACKLOG = 40  # updates waiting in the fake before pushing more
 
 
 def exporter_id(i: int) -> int:
@@ -95,7 +95,7 @@ class Bot:
     def start(self) -> None:
         self.starts += 1
         with (self.logs / f"bot{self.starts}.log").open("w") as log:
-            self.proc = start_bot(self.config, output=log)   # the child keeps its own copy
+            self.proc = start_bot(self.config, output=log)  # the child keeps its own copy
 
     def kill(self) -> None:
         assert self.proc is not None and self.proc.poll() is None, self.output()
@@ -124,12 +124,12 @@ class Driver:
     bot: Bot
     rng: random.Random
     kill_at: set[int]
-    pushed: int = 0                     # exporter messages pushed
+    pushed: int = 0  # exporter messages pushed
     sent_by: Counter[int] = field(default_factory=Counter)
     crashes: int = 0
-    officer_replies: dict[int, str] = field(default_factory=dict)   # exporter -> marker
-    ticket_ids: dict[int, int] = field(default_factory=dict)        # exporter -> /petugas ticket
-    blocked_from: int = 0               # index in api.calls where BLOCKED blocked the bot
+    officer_replies: dict[int, str] = field(default_factory=dict)  # exporter -> marker
+    ticket_ids: dict[int, int] = field(default_factory=dict)  # exporter -> /petugas ticket
+    blocked_from: int = 0  # index in api.calls where BLOCKED blocked the bot
 
     def push(self, update: dict[str, Any]) -> None:
         wait_for(lambda: self.api.pending_updates < BACKLOG, 240, "the bot to catch up")
@@ -138,7 +138,7 @@ class Driver:
     def exporter_says(self, i: int, text: str, twice: bool = False) -> None:
         update = self.api.message(exporter_id(i), text, first_name=f"Eksportir{i}")
         self.push(update)
-        if twice:               # Telegram delivers the same update again
+        if twice:  # Telegram delivers the same update again
             self.push(copy.deepcopy(update))
         self.sent_by[i] += 1
         self.pushed += 1
@@ -149,15 +149,24 @@ class Driver:
             self.bot.start()
 
     def officer_says(self, text: str, reply_to: int | None = None) -> None:
-        self.push(self.api.message(OFFICER_ID, text, chat_id=OFFICERS_CHAT,
-                                   chat_type="supergroup", first_name="Petugas",
-                                   reply_to_message_id=reply_to))
+        self.push(
+            self.api.message(
+                OFFICER_ID,
+                text,
+                chat_id=OFFICERS_CHAT,
+                chat_type="supergroup",
+                first_name="Petugas",
+                reply_to_message_id=reply_to,
+            )
+        )
 
     def ticket_of(self, i: int) -> Ticket:
         def found() -> Ticket | None:
             with self.svc.db.session() as s:
-                return s.scalars(select(Ticket).where(Ticket.user_id == exporter_id(i))
-                                 .order_by(Ticket.id.desc())).first()
+                return s.scalars(
+                    select(Ticket).where(Ticket.user_id == exporter_id(i)).order_by(Ticket.id.desc())
+                ).first()
+
         wait_for(lambda: found() is not None, 240, f"the ticket of exporter {i}")
         ticket = found()
         assert ticket is not None
@@ -168,23 +177,58 @@ def import_applications(tmp_path: Path, config: Path) -> None:
     path = tmp_path / "apps.csv"
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["ref", "company_nib", "company_name", "commodity", "hs_code",
-                         "destination", "form", "status", "note", "submitted_at",
-                         "volume_tonnes", "value_usd"])
+        writer.writerow(
+            [
+                "ref",
+                "company_nib",
+                "company_name",
+                "commodity",
+                "hs_code",
+                "destination",
+                "form",
+                "status",
+                "note",
+                "submitted_at",
+                "volume_tonnes",
+                "value_usd",
+            ]
+        )
         for i in range(EXPORTERS):
-            writer.writerow([ref(i), nib(i), f"PT Uji Gangguan {i}", "Plywood", "4412.31", "JP",
-                             "Form AJ", "submitted", "", "2026-01-05", "12.5", "15000.00"])
-    done = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "applications",
-                           "import", str(path)], cwd=ROOT, capture_output=True, text=True,
-                          env={k: v for k, v in os.environ.items() if k != "SKA_DATABASE_URL"})
+            writer.writerow(
+                [
+                    ref(i),
+                    nib(i),
+                    f"PT Uji Gangguan {i}",
+                    "Plywood",
+                    "4412.31",
+                    "JP",
+                    "Form AJ",
+                    "submitted",
+                    "",
+                    "2026-01-05",
+                    "12.5",
+                    "15000.00",
+                ]
+            )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "applications", "import", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "SKA_DATABASE_URL"},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def link_codes(svc: Services, config: Path) -> list[str]:
     """The command line for the first exporter (as an office would), services for the rest."""
-    done = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "link-code",
-                           nib(0), "--json"], cwd=ROOT, capture_output=True, text=True,
-                          env={k: v for k, v in os.environ.items() if k != "SKA_DATABASE_URL"})
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "link-code", nib(0), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "SKA_DATABASE_URL"},
+    )
     assert done.returncode == 0, done.stderr
     codes = [json.loads(done.stdout.strip().splitlines()[-1])["code"]]
     for i in range(1, EXPORTERS):
@@ -200,8 +244,7 @@ def questions() -> list[str]:
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
-def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path,
-                                                              mode: str) -> None:
+def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path, mode: str) -> None:
     started = time.monotonic()
     rng = random.Random(SEED)
     api = FakeBotAPI()
@@ -211,18 +254,24 @@ def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path,
     raw = {
         "telegram": {"base_url": base_url, "base_file_url": server.base_file_url},
         "database": {"url": db_url},
-        "office": {"name": "IPSKA Uji", "address": "Jl. Contoh 1", "phone": "0536-000000",
-                   "hours": {day: "00:00-23:59"
-                             for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}},
+        "office": {
+            "name": "IPSKA Uji",
+            "address": "Jl. Contoh 1",
+            "phone": "0536-000000",
+            "hours": {day: "00:00-23:59" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+        },
         "officers": {"chat_id": OFFICERS_CHAT, "user_ids": [OFFICER_ID]},
         "outbox": {"rate_per_second": 30, "per_chat_per_second": 30, "group_per_minute": 600},
         "throttle": {"messages": 1000},
     }
     hook_port = free_port()
     if mode == "webhook":
-        raw["telegram"]["webhook"] = {"url": "https://bot.example.org/hook",
-                                      "listen": "127.0.0.1", "port": hook_port,
-                                      "secret_token": HOOK_SECRET}
+        raw["telegram"]["webhook"] = {
+            "url": "https://bot.example.org/hook",
+            "listen": "127.0.0.1",
+            "port": hook_port,
+            "secret_token": HOOK_SECRET,
+        }
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(raw))
     settings = make_settings(db_url, **{k: v for k, v in raw.items() if k != "database"})
@@ -248,8 +297,7 @@ def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path,
     try:
         if mode == "webhook":
             wait_for(lambda: api.webhook_url != "", 120, "the webhook to be set")
-            stop_delivery = api.deliver_to_webhook(f"http://127.0.0.1:{hook_port}/hook",
-                                                   HOOK_SECRET)
+            stop_delivery = api.deliver_to_webhook(f"http://127.0.0.1:{hook_port}/hook", HOOK_SECRET)
         else:
             wait_for(lambda: any(c.method == "getUpdates" for c in api.calls), 120, "polling")
         asked = 0
@@ -272,9 +320,15 @@ def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path,
                 driver.officer_says("/broadcast Kantor IPSKA tutup Jumat siang untuk rapat.")
             if step == 11:
                 preview = _wait_preview(api)
-                driver.push(api.callback(OFFICER_ID, f"bc:{preview[0]}:send",
-                                         message_id=preview[1], chat_id=OFFICERS_CHAT,
-                                         first_name="Petugas"))
+                driver.push(
+                    api.callback(
+                        OFFICER_ID,
+                        f"bc:{preview[0]}:send",
+                        message_id=preview[1],
+                        chat_id=OFFICERS_CHAT,
+                        first_name="Petugas",
+                    )
+                )
             if step == 12:
                 for i in CLOSED_EARLY:
                     driver.officer_says(f"/close {driver.ticket_ids[i]} selesai")
@@ -307,11 +361,16 @@ def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path,
 
         def settled() -> bool:
             with svc.db.session() as s:
-                backlog = s.scalar(select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.status.in_(("pending", "sending"))))
-                cardless = s.scalar(select(func.count()).select_from(Ticket).where(
-                    Ticket.card_message_id.is_(None)))
+                backlog = s.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.status.in_(("pending", "sending")))
+                )
+                cardless = s.scalar(
+                    select(func.count()).select_from(Ticket).where(Ticket.card_message_id.is_(None))
+                )
             return backlog == 0 and cardless == 0
+
         wait_for(settled, 240, "the outbox to drain and every card to be posted")
         api.failure_rate = 0.0
         assert bot.stop() == 0, bot.output()[-3000:]
@@ -324,13 +383,18 @@ def test_a_thousand_messages_survive_faults_and_three_crashes(tmp_path: Path,
         server.stop()
     elapsed = time.monotonic() - started
     try:
-        figures = _verify(api, svc, driver, duplicate_text,
-                          settings.telegram.concurrent_updates,
-                          max_in_flight(settings.outbox.rate_per_second))
+        figures = _verify(
+            api,
+            svc,
+            driver,
+            duplicate_text,
+            settings.telegram.concurrent_updates,
+            max_in_flight(settings.outbox.rate_per_second),
+        )
     finally:
         svc.close()
     output = bot.output()
-    assert "Traceback" not in output, output[output.index("Traceback") - 500:][:5000]
+    assert "Traceback" not in output, output[output.index("Traceback") - 500 :][:5000]
     assert TOKEN.split(":")[1] not in output
     print(f"\nfaults ({mode}): {figures} in {elapsed:.0f}s")
 
@@ -346,15 +410,20 @@ def _wait_preview(api: FakeBotAPI) -> tuple[int, int]:
                     found.append((int(data.split(":")[1]), int(call.result["message_id"])))
                     return True
         return False
+
     wait_for(preview, 240, "the broadcast preview")
     return found[0]
 
 
-def _verify(api: FakeBotAPI, svc: Services, driver: Driver, duplicate_text: str,
-            in_flight: int, sends_in_flight: int) -> dict[str, int]:
+def _verify(
+    api: FakeBotAPI, svc: Services, driver: Driver, duplicate_text: str, in_flight: int, sends_in_flight: int
+) -> dict[str, int]:
     ok_sends = [c for c in api.calls if c.method == "sendMessage" and c.ok]
-    injected = Counter(f"{c.method}:{c.status or 'timeout'}" for c in api.calls
-                       if not c.ok and c.status not in (400, 403, 409))
+    injected = Counter(
+        f"{c.method}:{c.status or 'timeout'}"
+        for c in api.calls
+        if not c.ok and c.status not in (400, 403, 409)
+    )
     by_chat: dict[int, Counter[str]] = {}
     for call in ok_sends:
         by_chat.setdefault(int(call.params["chat_id"]), Counter())[call.params["text"]] += 1
@@ -366,19 +435,17 @@ def _verify(api: FakeBotAPI, svc: Services, driver: Driver, duplicate_text: str,
         users = {u.id: u for u in s.scalars(select(User))}
         apps = {a.ref: a for a in s.scalars(select(SkaApplication))}
         events = Counter(e.application_id for e in s.scalars(select(StatusEvent)))
-        twice = s.scalar(select(func.count()).select_from(QueryLog).where(
-            QueryLog.text == duplicate_text))
+        twice = s.scalar(select(func.count()).select_from(QueryLog).where(QueryLog.text == duplicate_text))
         processed = s.scalar(select(func.count()).select_from(ProcessedUpdate))
     # every notification: sent (the message exists in the chat) or unreachable (blocked)
     blocked_ids = {exporter_id(i) for i in BLOCKED}
-    assert Counter(r.status for r in rows if r.chat_id not in blocked_ids) \
-        == Counter({"sent": sum(1 for r in rows if r.chat_id not in blocked_ids)}), \
-        Counter((r.status, r.last_error) for r in rows)
-    delivered = {(int(c.params["chat_id"]), int(c.result["message_id"])): c.params["text"]
-                 for c in ok_sends}
+    assert Counter(r.status for r in rows if r.chat_id not in blocked_ids) == Counter(
+        {"sent": sum(1 for r in rows if r.chat_id not in blocked_ids)}
+    ), Counter((r.status, r.last_error) for r in rows)
+    delivered = {(int(c.params["chat_id"]), int(c.result["message_id"])): c.params["text"] for c in ok_sends}
     for row in rows:
         if row.method != "sendMessage":
-            continue            # card edits, copies of exporters' media: checked below
+            continue  # card edits, copies of exporters' media: checked below
         if row.chat_id in blocked_ids and row.status != "sent":
             assert row.status == "unreachable", (row.id, row.status)
             continue
@@ -387,9 +454,11 @@ def _verify(api: FakeBotAPI, svc: Services, driver: Driver, duplicate_text: str,
         assert users[exporter_id(i)].blocked_at is not None
         assert any(r.chat_id == exporter_id(i) and r.status == "unreachable" for r in rows), i
         # nothing reached them after they blocked the bot
-        assert not [c for c in api.calls[driver.blocked_from:]
-                    if c.ok and c.method == "sendMessage"
-                    and int(c.params["chat_id"]) == exporter_id(i)], i
+        assert not [
+            c
+            for c in api.calls[driver.blocked_from :]
+            if c.ok and c.method == "sendMessage" and int(c.params["chat_id"]) == exporter_id(i)
+        ], i
     # every exporter message got a reply (answer, ticket receipt, link, status), no errors
     notices: dict[int, Counter[str]] = {}
     for row in rows:
@@ -443,7 +512,7 @@ def _verify(api: FakeBotAPI, svc: Services, driver: Driver, duplicate_text: str,
     for i in range(EXPORTERS):
         app = apps[ref(i)]
         assert app.status == ("approved" if i % 2 == 0 else "in_review"), (i, app.status)
-        changes = 2 if i % 2 == 0 else 1            # besides the import's "submitted"
+        changes = 2 if i % 2 == 0 else 1  # besides the import's "submitted"
         assert events[app.id] == 1 + changes, (i, events[app.id])
         assert users[exporter_id(i)].company_id == app.company_id
         status_rows = [r for r in rows if r.chat_id == exporter_id(i) and r.kind == "status"]
@@ -458,15 +527,19 @@ def _verify(api: FakeBotAPI, svc: Services, driver: Driver, duplicate_text: str,
     assert len(drafts) - 1 <= CRASHES
     # every exporter reachable got it; one already known to have blocked the bot when the
     # broadcast went out is counted as skipped instead of queued
-    assert {r.chat_id for r in broadcast} >= {exporter_id(i) for i in range(EXPORTERS)
-                                               if i not in BLOCKED}
+    assert {r.chat_id for r in broadcast} >= {exporter_id(i) for i in range(EXPORTERS) if i not in BLOCKED}
     assert len(broadcast) + sent.skipped_blocked == EXPORTERS
     # the update delivered twice was handled once
     assert twice == 1
-    return {"exporter_messages": sum(driver.sent_by.values()), "crashes": driver.crashes,
-            "bot_api_calls": len(api.calls), "failures_injected": sum(injected.values()),
-            "failures": dict(injected),
-            "outbox_rows": len(rows), "tickets": len(tickets), "replies_twice": surplus,
-            "notices_twice": resent,
-            "updates_handled": processed or 0}
-
+    return {
+        "exporter_messages": sum(driver.sent_by.values()),
+        "crashes": driver.crashes,
+        "bot_api_calls": len(api.calls),
+        "failures_injected": sum(injected.values()),
+        "failures": dict(injected),
+        "outbox_rows": len(rows),
+        "tickets": len(tickets),
+        "replies_twice": surplus,
+        "notices_twice": resent,
+        "updates_handled": processed or 0,
+    }

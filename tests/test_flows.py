@@ -45,9 +45,9 @@ async def test_english_question_answered_in_english(bot: BotHarness) -> None:
 async def test_feedback_is_recorded_once_and_only_for_the_asker(bot: BotHarness) -> None:
     sent = await bot.say("berapa biaya penerbitan ska")
     up = next(d for _, d in buttons_of(sent) if d.startswith("f:") and d.endswith(":1"))
-    await bot.press(up, user_id=2002)            # someone else's button: not recorded
+    await bot.press(up, user_id=2002)  # someone else's button: not recorded
     await bot.press(up)
-    await bot.press(up.replace(":1", ":0"))      # second vote: already recorded
+    await bot.press(up.replace(":1", ":0"))  # second vote: already recorded
     with bot.services.db.session() as s:
         row = s.scalars(select(QueryLog)).one()
     assert row.feedback == 1
@@ -56,16 +56,14 @@ async def test_feedback_is_recorded_once_and_only_for_the_asker(bot: BotHarness)
     assert answers.count("Masukan Anda sudah tercatat.") == 2
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")    # PTB's retry_after type notice
-async def test_feedback_counts_even_when_telegram_refuses_to_remove_the_buttons(
-        bot: BotHarness) -> None:
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # PTB's retry_after type notice
+async def test_feedback_counts_even_when_telegram_refuses_to_remove_the_buttons(bot: BotHarness) -> None:
     sent = await bot.say("berapa biaya penerbitan ska")
     up = next(d for _, d in buttons_of(sent) if d.startswith("f:") and d.endswith(":1"))
     bot.api.fail_next("editMessageReplyMarkup", 429, retry_after=1)
     reply = await bot.press(up)
-    assert [c.method for c in reply] == ["editMessageReplyMarkup"]      # no error message
-    assert "Terima kasih atas masukannya! 👍" in [c.params.get("text")
-                                                  for c in bot.answers_to_callbacks()]
+    assert [c.method for c in reply] == ["editMessageReplyMarkup"]  # no error message
+    assert "Terima kasih atas masukannya! 👍" in [c.params.get("text") for c in bot.answers_to_callbacks()]
     with bot.services.db.session() as s:
         assert s.scalars(select(QueryLog)).one().feedback == 1
 
@@ -225,7 +223,7 @@ async def test_thumbs_down_offers_close_topics_and_an_officer(bot: BotHarness) -
     buttons = buttons_of(offer)
     assert "Maksud Anda" in text_of(offer)
     topics = [d for _, d in buttons if d.startswith("a:")]
-    assert topics and "a:fees" not in topics            # not the answer that did not help
+    assert topics and "a:fees" not in topics  # not the answer that did not help
     assert ("🙋 Tanya petugas", "o:ask") in buttons
     # the officer button opens a ticket with that question
     opened = await bot.press("o:ask")

@@ -72,16 +72,21 @@ def payload_text(case: dict[str, Any], key: str, ticket: int) -> str:
 
 
 def chat_of(case: dict[str, Any]) -> int | None:
-    return {"private": None, "officers_group": OFFICERS_CHAT, "unknown_group": UNKNOWN_GROUP,
-            "channel": CHANNEL}[case["where"]]
+    return {
+        "private": None,
+        "officers_group": OFFICERS_CHAT,
+        "unknown_group": UNKNOWN_GROUP,
+        "channel": CHANNEL,
+    }[case["where"]]
 
 
 def with_command_entity(message: dict[str, Any]) -> dict[str, Any]:
     """Telegram marks a leading /command in edited messages too; the fake does not."""
     match = _COMMAND.match(message.get("text") or "")
     if match:
-        message["entities"] = [{"type": "bot_command", "offset": 0,
-                                "length": len(match.group(0).encode("utf-16-le")) // 2}]
+        message["entities"] = [
+            {"type": "bot_command", "offset": 0, "length": len(match.group(0).encode("utf-16-le")) // 2}
+        ]
     return message
 
 
@@ -94,11 +99,22 @@ def build_update(bot: BotHarness, case: dict[str, Any], who: Sender, ticket: int
     if kind in ("text", "command"):
         return api.message(uid, payload_text(case, "text", ticket), **opts)
     if kind == "callback":
-        return api.callback(uid, payload_text(case, "data", ticket), message_id=1, chat_id=chat,
-                            language_code=who.language_code)
+        return api.callback(
+            uid,
+            payload_text(case, "data", ticket),
+            message_id=1,
+            chat_id=chat,
+            language_code=who.language_code,
+        )
     if kind == "document":
-        return api.document(uid, case["file_name"], case["mime_type"], case.get("file_size"),
-                            caption=case.get("caption"), **opts)
+        return api.document(
+            uid,
+            case["file_name"],
+            case["mime_type"],
+            case.get("file_size"),
+            caption=case.get("caption"),
+            **opts,
+        )
     if kind == "photo":
         caption = payload_text(case, "caption", ticket) if "caption" in case else None
         return api.photo(uid, caption=caption, file_size=case.get("file_size", 120_000), **opts)
@@ -111,23 +127,32 @@ def build_update(bot: BotHarness, case: dict[str, Any], who: Sender, ticket: int
         message = upd["message"]
         message.pop("text", None)
         message.pop("entities", None)
-        message.update({
-            "contact": {"contact": {"phone_number": "+6281234567890", "first_name": "Budi"}},
-            "location": {"location": {"latitude": -2.21, "longitude": 113.92}},
-            "member_joined": {"new_chat_members": [api.bot_user]},
-        }[kind])
+        message.update(
+            {
+                "contact": {"contact": {"phone_number": "+6281234567890", "first_name": "Budi"}},
+                "location": {"location": {"latitude": -2.21, "longitude": 113.92}},
+                "member_joined": {"new_chat_members": [api.bot_user]},
+            }[kind]
+        )
         return upd
     if kind == "edited":
         sent = api.message(uid, "teks awal", **opts)["message"]
-        upd = api.edited_message(uid, payload_text(case, "text", ticket),
-                                 message_id=sent["message_id"], **opts)
+        upd = api.edited_message(
+            uid, payload_text(case, "text", ticket), message_id=sent["message_id"], **opts
+        )
         with_command_entity(upd["edited_message"])
         return upd
     if kind == "channel_post":
         channel = {"id": CHANNEL, "type": "channel", "title": "Promo Ekspor"}
-        post = with_command_entity({"message_id": 7, "date": int(time.time()), "chat": channel,
-                                    "sender_chat": channel,
-                                    "text": payload_text(case, "text", ticket)})
+        post = with_command_entity(
+            {
+                "message_id": 7,
+                "date": int(time.time()),
+                "chat": channel,
+                "sender_chat": channel,
+                "text": payload_text(case, "text", ticket),
+            }
+        )
         return {"update_id": next(_update_ids), "channel_post": post}
     raise ValueError(f"{case['name']}: unknown kind {kind!r}")
 
@@ -190,8 +215,9 @@ async def seed(bot: BotHarness) -> int:
     return view.id
 
 
-async def run_case(bot: BotHarness, case: dict[str, Any], index: int, ticket: int,
-                   caplog: pytest.LogCaptureFixture) -> list[str]:
+async def run_case(
+    bot: BotHarness, case: dict[str, Any], index: int, ticket: int, caplog: pytest.LogCaptureFixture
+) -> list[str]:
     """Feed one case; return what went wrong (empty when it behaved)."""
     who = sender_of(case, index)
     may_change = set(case.get("may_change", []))
@@ -199,8 +225,11 @@ async def run_case(bot: BotHarness, case: dict[str, Any], index: int, ticket: in
     calls_before = len(bot.api.calls)
     caplog.clear()
     await bot.app.process_update(Update.de_json(build_update(bot, case, who, ticket), bot.app.bot))
-    calls = [c for c in bot.api.calls[calls_before:]
-             if c.method.startswith(("send", "edit")) or c.method == "answerCallbackQuery"]
+    calls = [
+        c
+        for c in bot.api.calls[calls_before:]
+        if c.method.startswith(("send", "edit")) or c.method == "answerCallbackQuery"
+    ]
     calls = [c for c in calls if c.method != "sendChatAction"]
     texts, shown = said(calls)
     problems: list[str] = []
@@ -247,15 +276,24 @@ async def test_corpus_is_big_and_well_formed() -> None:
 
 
 async def test_corpus_covers_every_command(bot: BotHarness) -> None:
-    registered = {name for handlers in bot.app.handlers.values() for h in handlers
-                  if isinstance(h, CommandHandler) for name in h.commands}
-    used = {m.group(1).lower() for c in load_cases() if c["kind"] in ("command", "edited")
-            for m in [re.match(r"/(\w+)", (c.get("prefix", "") + str(c.get("text", ""))))] if m}
+    registered = {
+        name
+        for handlers in bot.app.handlers.values()
+        for h in handlers
+        if isinstance(h, CommandHandler)
+        for name in h.commands
+    }
+    used = {
+        m.group(1).lower()
+        for c in load_cases()
+        if c["kind"] in ("command", "edited")
+        for m in [re.match(r"/(\w+)", (c.get("prefix", "") + str(c.get("text", ""))))]
+        if m
+    }
     assert registered - used == set(), "commands without a hostile case"
 
 
-async def test_every_hostile_input_is_handled(bot: BotHarness,
-                                             caplog: pytest.LogCaptureFixture) -> None:
+async def test_every_hostile_input_is_handled(bot: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     ticket = await seed(bot)
     clock = [0.0]
@@ -265,7 +303,7 @@ async def test_every_hostile_input_is_handled(bot: BotHarness,
     for index, case in enumerate(load_cases()):
         clock[0] += 60
         for uid in (EXPORTER, OFFICER_ID, ADMIN_ID):
-            bot.app.drop_user_data(uid)     # a flag one case leaves must not steer the next
+            bot.app.drop_user_data(uid)  # a flag one case leaves must not steer the next
         problems = await run_case(bot, copy.deepcopy(case), index, ticket, caplog)
         if problems:
             failures[case["name"]] = problems
@@ -286,7 +324,7 @@ async def test_a_flood_is_throttled_politely(bot: BotHarness) -> None:
     please_type = t("please_type", "id")
     assert replies[:limit] == [[please_type]] * limit
     assert replies[limit] == [t("hd_slow_down", "id")]
-    assert all(r == [] for r in replies[limit + 1:])
+    assert all(r == [] for r in replies[limit + 1 :])
     # the window has passed since the first message: answered again, and warned again later
     now[0] = 1000.0 + window + 0.05
     assert [c.params["text"] for c in await bot.say("😀")] == [please_type]

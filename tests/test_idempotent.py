@@ -23,8 +23,7 @@ from tests.conftest import BotHarness, make_settings
 async def live_bot(settings: Settings, services: Services) -> AsyncIterator[BotHarness]:
     """The Application as `run` builds it: duplicate updates are filtered."""
     api = FakeBotAPI()
-    app = build_application(settings, request=FakeRequest(api), services=services,
-                            dedupe_updates=True)
+    app = build_application(settings, request=FakeRequest(api), services=services, dedupe_updates=True)
     await app.initialize()
     await post_init(app)
     try:
@@ -76,13 +75,12 @@ async def test_fake_transports_do_not_dedupe_by_default(bot: BotHarness) -> None
     assert len(await bot.feed(dict(update))) == 1
 
 
-async def test_a_webhook_update_is_confirmed_only_once_handled(database_url: str,
-                                                               services: Services) -> None:
-    settings = make_settings(database_url, telegram={"webhook": {
-        "url": "https://bot.example.org/hook", "secret_token": "s3cret"}})
+async def test_a_webhook_update_is_confirmed_only_once_handled(database_url: str, services: Services) -> None:
+    settings = make_settings(
+        database_url, telegram={"webhook": {"url": "https://bot.example.org/hook", "secret_token": "s3cret"}}
+    )
     api = FakeBotAPI()
-    app = build_application(settings, request=FakeRequest(api), services=services,
-                            dedupe_updates=True)
+    app = build_application(settings, request=FakeRequest(api), services=services, dedupe_updates=True)
     await app.initialize()
     await app.start()
     try:
@@ -96,11 +94,12 @@ async def test_a_webhook_update_is_confirmed_only_once_handled(database_url: str
 
 
 async def test_a_failing_duplicate_check_neither_loses_the_update_nor_stops_the_bot(
-        live_bot: BotHarness) -> None:
+    live_bot: BotHarness,
+) -> None:
     with live_bot.services.db.engine.begin() as connection:
         connection.execute(text("DROP TABLE processed_updates"))
     app, api = live_bot.app, live_bot.api
-    await app.start()       # PTB's update fetcher, which an escaping exception would end
+    await app.start()  # PTB's update fetcher, which an escaping exception would end
     try:
         for n, question in enumerate(("biaya ska berapa", "berapa lama proses ska"), 1):
             update = Update.de_json(api.message(3007, question), app.bot)

@@ -14,8 +14,10 @@ from bot.models import Company, OutboxMessage, SkaApplication, User
 from bot.services import Services
 from bot.services.importer import detect_number_style, parse_amount
 
-HEADER = ("ref,company_nib,company_name,commodity,hs_code,destination,form,status,note,"
-          "submitted_at,volume_tonnes,value_usd\n")
+HEADER = (
+    "ref,company_nib,company_name,commodity,hs_code,destination,form,status,note,"
+    "submitted_at,volume_tonnes,value_usd\n"
+)
 
 
 def test_number_styles() -> None:
@@ -29,7 +31,7 @@ def test_number_styles() -> None:
 
 
 def test_reimport_updates_instead_of_duplicating(services: Services) -> None:
-    rows = HEADER + "A-1,123,PT Satu,Plywood,4412,Jepang,IJEPA,submitted,,2026-11-01,\"1.000,5\",\"20.000,00\"\n"
+    rows = HEADER + 'A-1,123,PT Satu,Plywood,4412,Jepang,IJEPA,submitted,,2026-11-01,"1.000,5","20.000,00"\n'
     first = services.importer.import_text(rows)
     again = services.importer.import_text(rows)
     assert (first.created, again.created, again.unchanged) == (1, 0, 1)
@@ -42,12 +44,14 @@ def test_reimport_updates_instead_of_duplicating(services: Services) -> None:
 
 def test_status_change_in_import_notifies_like_an_officer(services: Services) -> None:
     services.importer.import_text(
-        HEADER + "A-1,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100\n")
+        HEADER + "A-1,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100\n"
+    )
     with services.db.session() as s:
         company = s.scalars(select(Company)).one()
         s.add(User(id=555, language="en", company_id=company.id))
     report = services.importer.import_text(
-        HEADER + "A-1,123,PT Satu,Plywood,4412,JP,IJEPA,returned,Fix the HS code,2026-11-01,10,100\n")
+        HEADER + "A-1,123,PT Satu,Plywood,4412,JP,IJEPA,returned,Fix the HS code,2026-11-01,10,100\n"
+    )
     assert report.status_changes == 1
     with services.db.session() as s:
         row = s.scalars(select(OutboxMessage)).one()
@@ -62,7 +66,8 @@ def test_bad_rows_are_reported_with_line_and_reason(services: Services) -> None:
         + ",123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100\n"
         + "A-3,123,PT Satu,Plywood,4412,JP,IJEPA,flying,,2026-11-01,10,100\n"
         + "A-4,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,yesterday,10,100\n"
-        + "A-5,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,ten,100\n")
+        + "A-5,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,ten,100\n"
+    )
     reasons = dict(report.errors)
     assert report.created == 1
     # each reason names its column
@@ -72,7 +77,8 @@ def test_bad_rows_are_reported_with_line_and_reason(services: Services) -> None:
     assert reasons[6] == "volume_tonnes: 'ten' is not a number"
     # an illegal change is a bad row too, and changes nothing
     report = services.importer.import_text(
-        HEADER + "A-1,123,PT Satu,Plywood,4412,JP,IJEPA,issued,,2026-11-01,10,100\n")
+        HEADER + "A-1,123,PT Satu,Plywood,4412,JP,IJEPA,issued,,2026-11-01,10,100\n"
+    )
     assert dict(report.errors)[2] == "status: status change submitted -> issued is not allowed"
 
 
@@ -93,58 +99,116 @@ def test_hostile_rows_are_each_named_and_the_good_rows_still_imported(services: 
     """Each of these once aborted the import with a traceback (or, on SQLite, was stored
     and then broke /report); now each is one line naming its column."""
     rows = {
-        3: ("B-3,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,NaN,100", "volume_tonnes", "'NaN' is not a number"),
-        4: ("B-4,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,Infinity", "value_usd", "'Infinity' is not a number"),
-        5: ("B-5,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,1e400", "value_usd", "'1e400' is too large (at most 99,999,999,999,999.99)"),
-        6: ("B-6,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,1e30,100", "volume_tonnes", "'1e30' is too large (at most 99,999,999,999.999)"),
-        7: ("B-7,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,0001-01-01,10,100", "submitted_at", "0001-01-01 is before 2000-01-01"),
-        8: ("B-8,999,PT \x00Nul,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100", "company_name", "contains a NUL byte"),
-        9: ("R" * 65 + ",123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100", "ref", "65 characters, at most 64"),
-        10: ("B-10,123,PT Satu,Plywood,44123456789012345,JP,IJEPA,submitted,,2026-11-01,10,100", "hs_code", "17 characters, at most 16"),
-        11: ("B-11,123,PT Satu,Plywood,4412,JP,IJEPA,submitted," + "x" * 140_000 + ",2026-11-01,10,100", "note", "140,000 characters, at most 1,000"),
-        12: ("B-12,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2099-01-01,10,100", "submitted_at", "2099-01-01 is in the future"),
-        13: ("A-1,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100", "ref", "A-1 is already on line 2"),
+        3: (
+            "B-3,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,NaN,100",
+            "volume_tonnes",
+            "'NaN' is not a number",
+        ),
+        4: (
+            "B-4,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,Infinity",
+            "value_usd",
+            "'Infinity' is not a number",
+        ),
+        5: (
+            "B-5,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,1e400",
+            "value_usd",
+            "'1e400' is too large (at most 99,999,999,999,999.99)",
+        ),
+        6: (
+            "B-6,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,1e30,100",
+            "volume_tonnes",
+            "'1e30' is too large (at most 99,999,999,999.999)",
+        ),
+        7: (
+            "B-7,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,0001-01-01,10,100",
+            "submitted_at",
+            "0001-01-01 is before 2000-01-01",
+        ),
+        8: (
+            "B-8,999,PT \x00Nul,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100",
+            "company_name",
+            "contains a NUL byte",
+        ),
+        9: (
+            "R" * 65 + ",123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100",
+            "ref",
+            "65 characters, at most 64",
+        ),
+        10: (
+            "B-10,123,PT Satu,Plywood,44123456789012345,JP,IJEPA,submitted,,2026-11-01,10,100",
+            "hs_code",
+            "17 characters, at most 16",
+        ),
+        11: (
+            "B-11,123,PT Satu,Plywood,4412,JP,IJEPA,submitted," + "x" * 140_000 + ",2026-11-01,10,100",
+            "note",
+            "140,000 characters, at most 1,000",
+        ),
+        12: (
+            "B-12,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2099-01-01,10,100",
+            "submitted_at",
+            "2099-01-01 is in the future",
+        ),
+        13: (
+            "A-1,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100",
+            "ref",
+            "A-1 is already on line 2",
+        ),
     }
-    text = HEADER + GOOD + "".join(r + "\n" for r, _, _ in rows.values()) \
-        + "A-14,123,PT Satu,Veneer,4408,JP,IJEPA,submitted,,2026-11-02,\"1,234.5\",100\n"
+    text = (
+        HEADER
+        + GOOD
+        + "".join(r + "\n" for r, _, _ in rows.values())
+        + 'A-14,123,PT Satu,Veneer,4408,JP,IJEPA,submitted,,2026-11-02,"1,234.5",100\n'
+    )
     report = services.importer.import_text(text)
     assert report.created == 2 and report.bad_rows == len(rows), report.lines()
     assert dict(report.errors) == {line: f"{col}: {why}" for line, (_, col, why) in rows.items()}
     assert set(_apps(services)) == {"A-1", "A-14"}
     with services.db.session() as s:
-        assert [c.nib for c in s.scalars(select(Company))] == ["123"]   # 999 was refused
+        assert [c.nib for c in s.scalars(select(Company))] == ["123"]  # 999 was refused
     printed = report.lines()
     assert "line 8, company_name: contains a NUL byte" in printed
     assert printed[0].startswith("13 rows: created 2,") and "rejected rows 11" in printed[0]
 
 
-def test_a_file_that_is_not_utf8_is_refused_with_what_to_do(services: Services,
-                                                           tmp_path: Path) -> None:
+def test_a_file_that_is_not_utf8_is_refused_with_what_to_do(services: Services, tmp_path: Path) -> None:
     path = tmp_path / "apps.csv"
-    path.write_bytes((HEADER + GOOD + "A-2,124,PT Café,Plywood,4412,JP,IJEPA,submitted,,"
-                      "2026-11-01,10,100\n").encode("cp1252"))
+    path.write_bytes(
+        (HEADER + GOOD + "A-2,124,PT Café,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100\n").encode(
+            "cp1252"
+        )
+    )
     report = services.importer.import_file(path)
     assert report.created == 0 and _apps(services) == {}
-    assert report.lines()[-1].startswith("line 3, the file is not UTF-8 text (byte 0xe9); "
-                                         "in Excel use Save As > 'CSV UTF-8")
+    assert report.lines()[-1].startswith(
+        "line 3, the file is not UTF-8 text (byte 0xe9); in Excel use Save As > 'CSV UTF-8"
+    )
 
 
 def test_check_reports_the_same_and_writes_nothing(services: Services) -> None:
     services.importer.import_text(HEADER + GOOD)
-    text = HEADER + GOOD.replace("submitted,,", "in_review,Checking,") \
-        + "A-2,124,PT Dua,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,NaN\n" \
+    text = (
+        HEADER
+        + GOOD.replace("submitted,,", "in_review,Checking,")
+        + "A-2,124,PT Dua,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,NaN\n"
         + "A-3,125,PT Tiga,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100\n"
+    )
     with services.db.session() as s:
-        before = (s.scalar(select(func.count()).select_from(OutboxMessage)),
-                  s.scalar(select(func.count()).select_from(Company)))
+        before = (
+            s.scalar(select(func.count()).select_from(OutboxMessage)),
+            s.scalar(select(func.count()).select_from(Company)),
+        )
     dry = services.importer.import_text(text, check=True)
     assert (dry.created, dry.updated, dry.status_changes) == (1, 1, 1)
     assert dry.errors == [(3, "value_usd: 'NaN' is not a number")]
     assert dry.lines()[0].startswith("check only, nothing written: 3 rows, would be created 1")
     assert _apps(services)["A-1"].status == "submitted" and "A-3" not in _apps(services)
     with services.db.session() as s:
-        assert (s.scalar(select(func.count()).select_from(OutboxMessage)),
-                s.scalar(select(func.count()).select_from(Company))) == before
+        assert (
+            s.scalar(select(func.count()).select_from(OutboxMessage)),
+            s.scalar(select(func.count()).select_from(Company)),
+        ) == before
     real = services.importer.import_text(text)
     assert (real.created, real.updated, real.errors) == (dry.created, dry.updated, dry.errors)
     assert _apps(services)["A-1"].status == "in_review"
@@ -162,16 +226,56 @@ def _workbook(path: Path, rows: list[list[object]]) -> None:
 
 
 def test_an_excel_workbook_imports_with_the_same_columns_and_report(
-        services: Services, tmp_path: Path) -> None:
-    path = tmp_path / "apps.xlsx"     # the name does not matter: content decides
-    _workbook(path, [
-        ["X-1", 9900000000001, "PT Excel", "Plywood", 4412, "Jepang", "IJEPA", "Diajukan", None,
-         dt.datetime(2026, 11, 3, 9, 30), 12.5, 20000],
-        ["X-2", "9900000000001", "PT Excel", "=HYPERLINK(\"http://x\")", "4412", "JP", "IJEPA",
-         "submitted", None, "2026-11-04", "Infinity", 10],
-        ["X-3", "9900000000001", "PT Excel", "Veneer", "4408", "CN", "ACFTA", "submitted",
-         "catatan", "04/11/2026", "1.234,5", "7.000,00"],
-    ])
+    services: Services, tmp_path: Path
+) -> None:
+    path = tmp_path / "apps.xlsx"  # the name does not matter: content decides
+    _workbook(
+        path,
+        [
+            [
+                "X-1",
+                9900000000001,
+                "PT Excel",
+                "Plywood",
+                4412,
+                "Jepang",
+                "IJEPA",
+                "Diajukan",
+                None,
+                dt.datetime(2026, 11, 3, 9, 30),
+                12.5,
+                20000,
+            ],
+            [
+                "X-2",
+                "9900000000001",
+                "PT Excel",
+                '=HYPERLINK("http://x")',
+                "4412",
+                "JP",
+                "IJEPA",
+                "submitted",
+                None,
+                "2026-11-04",
+                "Infinity",
+                10,
+            ],
+            [
+                "X-3",
+                "9900000000001",
+                "PT Excel",
+                "Veneer",
+                "4408",
+                "CN",
+                "ACFTA",
+                "submitted",
+                "catatan",
+                "04/11/2026",
+                "1.234,5",
+                "7.000,00",
+            ],
+        ],
+    )
     report = services.importer.import_file(path)
     assert report.errors == [(3, "volume_tonnes: 'Infinity' is not a number")], report.lines()
     apps = _apps(services)
@@ -181,18 +285,22 @@ def test_an_excel_workbook_imports_with_the_same_columns_and_report(
     assert apps["X-3"].value_usd == Decimal("7000.00")
     with services.db.session() as s:
         company = s.scalars(select(Company)).one()
-        assert company.nib == "9900000000001"     # a number cell, not 9.9e12
+        assert company.nib == "9900000000001"  # a number cell, not 9.9e12
 
 
 def test_excel_semicolon_csv_is_read(services: Services) -> None:
-    text = HEADER.replace(",", ";") + "A-1;123;PT Satu;Plywood;4412;JP;IJEPA;submitted;;01/11/2026;10,5;1.000,00\n"
+    text = (
+        HEADER.replace(",", ";")
+        + "A-1;123;PT Satu;Plywood;4412;JP;IJEPA;submitted;;01/11/2026;10,5;1.000,00\n"
+    )
     report = services.importer.import_text(text)
     assert report.created == 1 and report.errors == []
     assert _apps(services)["A-1"].value_usd == Decimal("1000.00")
 
 
-def test_cli_check_prints_the_report_and_writes_nothing(tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_check_prints_the_report_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(f"database: {{url: 'sqlite:///{tmp_path / 'c.db'}'}}\n")
     path = tmp_path / "apps.csv"
@@ -211,8 +319,12 @@ def test_the_row_by_row_path_gives_the_same_result(services: Services) -> None:
     from bot.services.import_files import read_csv_text
     from bot.services.importer import ImportReport
 
-    text = HEADER + GOOD + "A-2,124,PT Dua,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,NaN\n" \
+    text = (
+        HEADER
+        + GOOD
+        + "A-2,124,PT Dua,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,NaN\n"
         + "A-3,124,PT Dua,Veneer,4408,CN,ACFTA,submitted,,2026-11-01,1,2\n"
+    )
     importer = services.importer
     report = ImportReport()
     clean = importer._validate(read_csv_text(text), "en", report)
@@ -225,10 +337,13 @@ def test_the_row_by_row_path_gives_the_same_result(services: Services) -> None:
 
 def test_one_row_in_the_other_number_style_is_refused_alone(services: Services) -> None:
     report = services.importer.import_text(
-        HEADER + "A-1,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,\"1.000,5\",\"20.000,00\"\n"
-        + "A-2,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,\"12,5\",\"7.000,00\"\n"
-        + "A-3,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,\"1,234.56\"\n")
+        HEADER
+        + 'A-1,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,"1.000,5","20.000,00"\n'
+        + 'A-2,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,"12,5","7.000,00"\n'
+        + 'A-3,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,"1,234.56"\n'
+    )
     assert report.created == 2 and report.number_style == "id"
-    assert report.errors == [(4, "value_usd: '1,234.56' is written in the other number style; "
-                                 "this file uses 1.234,56")]
+    assert report.errors == [
+        (4, "value_usd: '1,234.56' is written in the other number style; this file uses 1.234,56")
+    ]
     assert "read as 1.234,56 (most numbers)" in report.notes[0]

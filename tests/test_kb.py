@@ -47,6 +47,7 @@ def test_checker_lists_every_problem_readably(tmp_path: Path) -> None:
         del thanks["answer"]["en"]
         greeting = next(e for e in entries if e["id"] == "greeting")
         greeting["questions"] = greeting["questions"][:3]
+
     problems, summary = check_knowledge(settings_for(_broken_copy(tmp_path, edit)))
     assert any("thanks.answer.en: missing or empty" in p for p in problems)
     assert any("greeting.questions: 3 sample questions" in p for p in problems)
@@ -58,10 +59,12 @@ def test_checker_finds_missing_topics_and_cross_matches(tmp_path: Path) -> None:
         entries[:] = [e for e in entries if e["id"] != "export-statistics"]
         greeting = next(e for e in entries if e["id"] == "greeting")
         greeting["questions"].append("berapa lama proses penerbitan ska")
+
     problems, _ = check_knowledge(settings_for(_broken_copy(tmp_path, edit)))
     assert "topic export-statistics: in the spec but no entry" in problems
-    assert any("'berapa lama proses penerbitan ska' of greeting matches processing-time"
-               in p for p in problems)
+    assert any(
+        "'berapa lama proses penerbitan ska' of greeting matches processing-time" in p for p in problems
+    )
 
 
 def test_html_checker() -> None:
@@ -77,21 +80,23 @@ def test_a_word_mapped_twice_is_named_not_silently_overwritten(tmp_path: Path) -
     text = path.read_text()
     path.write_text(text.replace("words:\n", "words:\n  sesudah: sebelum\n", 1))
     problems, _ = check_knowledge(settings_for(kb_dir))
-    assert any("normalize.yaml line" in p and "'sesudah' appears twice" in p
-               for p in problems), problems
+    assert any("normalize.yaml line" in p and "'sesudah' appears twice" in p for p in problems), problems
 
 
 def test_checker_wants_confirm_facts_marked_and_marked_ones_phrased(tmp_path: Path) -> None:
     def edit(entries):  # type: ignore[no-untyped-def]
         thanks = next(e for e in entries if e["id"] == "thanks")
-        thanks["answer"]["id"] += " Jam buka: konfirmasi ke petugas."   # no officer button
+        thanks["answer"]["id"] += " Jam buka: konfirmasi ke petugas."  # no officer button
         greeting = next(e for e in entries if e["id"] == "greeting")
-        greeting["confirm"] = True                                       # says nothing
+        greeting["confirm"] = True  # says nothing
+
     problems, _ = check_knowledge(settings_for(_broken_copy(tmp_path, edit)))
-    assert any("thanks.answer.id: says 'konfirmasi ke petugas' but is not marked confirm" in p
-               for p in problems)
-    assert any("greeting.answer.en: marked confirm but does not say 'confirm with the office'"
-               in p for p in problems)
+    assert any(
+        "thanks.answer.id: says 'konfirmasi ke petugas' but is not marked confirm" in p for p in problems
+    )
+    assert any(
+        "greeting.answer.en: marked confirm but does not say 'confirm with the office'" in p for p in problems
+    )
 
 
 def test_office_contact_is_confirm_only_while_the_hours_are_not_set(tmp_path: Path) -> None:

@@ -20,8 +20,18 @@ from tests.conftest import ROOT, make_settings
 TOKEN = "987654:AAHsecretPartOfTheTokenValue_x-42"
 SECRET = TOKEN.split(":", 1)[1]
 # every logger that might see a URL, a request or an exception, at its chattiest
-LOGGERS = ("", "httpx", "httpcore", "telegram", "telegram.ext", "apscheduler", "bot",
-           "handlers", "sqlalchemy", "alembic")
+LOGGERS = (
+    "",
+    "httpx",
+    "httpcore",
+    "telegram",
+    "telegram.ext",
+    "apscheduler",
+    "bot",
+    "handlers",
+    "sqlalchemy",
+    "alembic",
+)
 
 
 def assert_clean(text: str) -> None:
@@ -37,17 +47,19 @@ def assert_records_clean(caplog: pytest.LogCaptureFixture) -> None:
     for record in caplog.records:
         assert_clean(record.getMessage())
         assert_clean(record.exc_text or "")
-    assert_clean(caplog.text)       # as a handler formats them, tracebacks included
+    assert_clean(caplog.text)  # as a handler formats them, tracebacks included
 
 
 async def test_no_token_in_debug_logs_while_polling_and_replying(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     capture_everything(caplog)
     api = FakeBotAPI()
     server, base_url = serve_http(api)
-    settings = make_settings(f"sqlite:///{tmp_path / 'log.db'}",
-                             telegram={"base_url": base_url,
-                                       "base_file_url": server.base_file_url})
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'log.db'}",
+        telegram={"base_url": base_url, "base_file_url": server.base_file_url},
+    )
     # the real HTTP transport (httpx), which logs every request URL
     app = build_application(settings, token=TOKEN)
     try:
@@ -78,7 +90,8 @@ async def test_no_token_in_debug_logs_while_polling_and_replying(
 
 
 async def test_rejected_token_is_masked_in_the_logged_exception(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     capture_everything(caplog)
     api = FakeBotAPI()
     server, base_url = serve_http(api)
@@ -88,7 +101,7 @@ async def test_rejected_token_is_masked_in_the_logged_exception(
     try:
         with pytest.raises(InvalidToken) as raised:
             await app.initialize()
-        assert TOKEN in str(raised.value)       # PTB quotes it: the reason for the scrubbing
+        assert TOKEN in str(raised.value)  # PTB quotes it: the reason for the scrubbing
         logging.getLogger("bot").error("could not start", exc_info=raised.value)
     finally:
         await app.shutdown()
@@ -102,13 +115,22 @@ def test_process_with_a_rejected_token_names_the_setting_not_the_value(tmp_path:
     server, base_url = serve_http(api)
     api.fail_next("getMe", 401, description="Unauthorized", count=5)
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"telegram": {"base_url": base_url},
-                                      "database": {"url": f"sqlite:///{tmp_path / 'p.db'}"}}))
+    config.write_text(
+        yaml.safe_dump(
+            {"telegram": {"base_url": base_url}, "database": {"url": f"sqlite:///{tmp_path / 'p.db'}"}}
+        )
+    )
     env = {**os.environ, TOKEN_ENV: TOKEN, "PYTHONUNBUFFERED": "1"}
     env.pop("SKA_DATABASE_URL", None)
     try:
-        done = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "run"],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "--config", str(config), "run"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         server.stop()
     output = done.stdout + done.stderr
@@ -138,8 +160,14 @@ def test_process_config_error_does_not_echo_the_token(tmp_path: Path) -> None:
     env.pop("SKA_DATABASE_URL", None)
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"database": {"url": f"sqlite:///{tmp_path / 'c.db'}"}}))
-    done = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "run"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert TOKEN_ENV in done.stderr
     assert SECRET not in done.stdout + done.stderr

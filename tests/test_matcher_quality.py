@@ -63,6 +63,9 @@ def test_test_questions_are_not_the_sample_questions() -> None:
     kb = load_knowledge(ROOT / "knowledge")
     samples = {q.lower().strip(" ?!.") for e in kb.entries.values() for q in e.questions}
     data = yaml.safe_load((ROOT / "tests" / "data" / "questions.yaml").read_text())
-    copied = [q["q"] for q in data["questions"] if q["q"].lower().strip(" ?!.") in samples
-              and q["id"] not in ("greeting", "thanks")]
+    copied = [
+        q["q"]
+        for q in data["questions"]
+        if q["q"].lower().strip(" ?!.") in samples and q["id"] not in ("greeting", "thanks")
+    ]
     assert copied == []

@@ -27,14 +27,12 @@ async def test_menus_by_role_and_language(bot: BotHarness) -> None:
     claim = next(c for c in group if c["command"] == "claim")
     assert claim["description"] == "Ambil tiket · /claim 12"
     english = menu(api, {"type": "chat", "chat_id": OFFICERS_CHAT}, "en")
-    assert next(c for c in english if c["command"] == "claim")["description"] \
-        == "Claim a ticket · /claim 12"
+    assert next(c for c in english if c["command"] == "claim")["description"] == "Claim a ticket · /claim 12"
     officer = menu(api, {"type": "chat", "chat_id": OFFICER_ID}, "id")
     assert "setstatus" in names(officer) and "proposals" not in names(officer)
     admin = names(menu(api, {"type": "chat", "chat_id": ADMIN_ID}, "en"))
     assert "proposals" in admin and "queue" in admin
-    in_group = names(menu(api, {"type": "chat_member", "chat_id": OFFICERS_CHAT,
-                                "user_id": ADMIN_ID}, "id"))
+    in_group = names(menu(api, {"type": "chat_member", "chat_id": OFFICERS_CHAT, "user_id": ADMIN_ID}, "id"))
     assert "proposals" in in_group
     # every scope also has a menu without a language (Indonesian)
     assert menu(api, {"type": "chat", "chat_id": OFFICER_ID}) == officer

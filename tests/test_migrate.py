@@ -23,16 +23,16 @@ def test_the_heads_read_from_the_files_are_alembics() -> None:
 
 
 def test_a_current_schema_is_not_migrated_again_and_an_old_one_is(
-        empty_database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = Database(empty_database_url)
     assert db.stored_revisions() == frozenset()
-    db.migrate()                                        # a new database: every revision
+    db.migrate()  # a new database: every revision
     assert db.stored_revisions() == head_revisions()
     assert "outbox" in inspect(db.engine).get_table_names()
     upgrades: list[str] = []
     real_upgrade = command.upgrade
-    monkeypatch.setattr(command, "upgrade",
-                        lambda cfg, rev: upgrades.append(rev) or real_upgrade(cfg, rev))
+    monkeypatch.setattr(command, "upgrade", lambda cfg, rev: upgrades.append(rev) or real_upgrade(cfg, rev))
     db.migrate()
     assert upgrades == []
     # one revision behind (an older bot ran on it): the next start-up upgrades

@@ -30,18 +30,17 @@ def test_a_lease_has_one_holder_until_it_expires(database_url: str) -> None:
     try:
         assert a.acquire("ticket-sla", 55)
         assert not b.acquire("ticket-sla", 55)
-        assert a.acquire("ticket-sla", 55)          # the holder renews
-        assert b.acquire("reminders", 120)          # leases are independent
+        assert a.acquire("ticket-sla", 55)  # the holder renews
+        assert b.acquire("reminders", 120)  # leases are independent
         now[0] += dt.timedelta(seconds=56)
-        assert b.acquire("ticket-sla", 55)          # expired: whoever asks first wins
+        assert b.acquire("ticket-sla", 55)  # expired: whoever asks first wins
         assert not a.acquire("ticket-sla", 55)
         assert a.holder_of("ticket-sla") == "b"
     finally:
         db.dispose()
 
 
-def test_two_processes_deliver_every_notification_exactly_once(tmp_path: Path,
-                                                               postgres_url: str) -> None:
+def test_two_processes_deliver_every_notification_exactly_once(tmp_path: Path, postgres_url: str) -> None:
     url = postgres_url
     api = FakeBotAPI()
     server, base_url = serve_http(api)
@@ -53,18 +52,21 @@ def test_two_processes_deliver_every_notification_exactly_once(tmp_path: Path,
         svc.tickets.open(user, f"question from {user}", [])
     with svc.db.session() as s:
         s.execute(update(Ticket).values(created_at=long_ago))
-    config = write_config(tmp_path / "config.yaml", {
-        "telegram": {"base_url": base_url},
-        "database": {"url": url},
-        "officers": {"chat_id": OFFICERS_CHAT, "user_ids": [9001]},
-        "outbox": {"rate_per_second": 15},
-    })
+    config = write_config(
+        tmp_path / "config.yaml",
+        {
+            "telegram": {"base_url": base_url},
+            "database": {"url": url},
+            "officers": {"chat_id": OFFICERS_CHAT, "user_ids": [9001]},
+            "outbox": {"rate_per_second": 15},
+        },
+    )
     logs = [(tmp_path / f"bot{i}.log").open("w") for i in (1, 2)]
     procs = [start_bot(config, output=log) for log in logs]
     try:
         # the SLA pass runs 5 s after start in both processes; the lease lets one of them
         assert wait_for(lambda: len(api.texts(OFFICERS_CHAT)) >= 6, timeout=120)
-        api.failure_rate = 0.1          # retries must not turn into duplicates either
+        api.failure_rate = 0.1  # retries must not turn into duplicates either
         n = 120
         with svc.db.session() as s:
             for i in range(n):
@@ -72,8 +74,13 @@ def test_two_processes_deliver_every_notification_exactly_once(tmp_path: Path,
 
         def all_sent() -> bool:
             with svc.db.session() as s:
-                return s.scalar(select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.status != "sent")) == 0
+                return (
+                    s.scalar(
+                        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "sent")
+                    )
+                    == 0
+                )
+
         assert wait_for(all_sent, timeout=180), "outbox not drained"
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -88,8 +95,11 @@ def test_two_processes_deliver_every_notification_exactly_once(tmp_path: Path,
             log.close()
         server.stop()
         svc.close()
-    delivered = Counter(c.params["text"] for c in api.calls
-                        if c.method == "sendMessage" and c.ok and c.params["chat_id"] != OFFICERS_CHAT)
+    delivered = Counter(
+        c.params["text"]
+        for c in api.calls
+        if c.method == "sendMessage" and c.ok and c.params["chat_id"] != OFFICERS_CHAT
+    )
     assert delivered == Counter(f"notice {i}" for i in range(n))
     group = api.texts(OFFICERS_CHAT)
     assert sum("Tiket #" in text and "melewati" in text for text in group) == 3, group

@@ -17,11 +17,19 @@ TODAY = dt.date(2026, 12, 1)
 RECORDED = ["Plywood", "Veneer Keruing", "Wood Pellet", "Finger Joint", "Chopsticks"]
 
 
-@pytest.mark.parametrize(("typed", "status"), [
-    ("dikembalikan", "returned"), ("Dikembalikan untuk perbaikan", "returned"),
-    ("terbit", "issued"), ("disetujui", "approved"), ("in-review", "in_review"),
-    ("Diverifikasi", "in_review"), ("batal", "cancelled"), ("ditolak", "rejected"),
-])
+@pytest.mark.parametrize(
+    ("typed", "status"),
+    [
+        ("dikembalikan", "returned"),
+        ("Dikembalikan untuk perbaikan", "returned"),
+        ("terbit", "issued"),
+        ("disetujui", "approved"),
+        ("in-review", "in_review"),
+        ("Diverifikasi", "in_review"),
+        ("batal", "cancelled"),
+        ("ditolak", "rejected"),
+    ],
+)
 def test_status_words(typed: str, status: str) -> None:
     assert parse_status(typed) == status
 
@@ -32,11 +40,9 @@ def test_a_multi_word_label_is_split_from_the_note() -> None:
     assert split_status("entah".split()) == (None, 0)
 
 
-async def test_setstatus_with_the_indonesian_word_and_a_refusal_wholly_in_indonesian(
-        bot: BotHarness) -> None:
+async def test_setstatus_with_the_indonesian_word_and_a_refusal_wholly_in_indonesian(bot: BotHarness) -> None:
     seed(bot)
-    body = text_of(await bot.say("/setstatus SKA-900 dikembalikan foto buram",
-                                 user_id=OFFICER_ID))
+    body = text_of(await bot.say("/setstatus SKA-900 dikembalikan foto buram", user_id=OFFICER_ID))
     assert "SKA-900 sekarang Dikembalikan untuk perbaikan" in body
     found = bot.services.applications.find("SKA-900")
     assert found is not None and found[0].note == "foto buram"
@@ -58,50 +64,59 @@ async def test_status_card_names_the_country_in_the_readers_language(bot: BotHar
     assert "Japan" in body
 
 
-@pytest.mark.parametrize(("words", "start", "end"), [
-    ("kemarin", dt.date(2026, 11, 30), dt.date(2026, 11, 30)),
-    ("bulan ini", dt.date(2026, 12, 1), dt.date(2026, 12, 31)),
-    ("bulan lalu", dt.date(2026, 11, 1), dt.date(2026, 11, 30)),
-    ("last month", dt.date(2026, 11, 1), dt.date(2026, 11, 30)),
-    ("2025-Q1", dt.date(2025, 1, 1), dt.date(2025, 3, 31)),
-    ("Q4 2025", dt.date(2025, 10, 1), dt.date(2025, 12, 31)),
-    ("triwulan 2 2025", dt.date(2025, 4, 1), dt.date(2025, 6, 30)),
-    ("maret 2025", dt.date(2025, 3, 1), dt.date(2025, 3, 31)),
-    ("August 2025", dt.date(2025, 8, 1), dt.date(2025, 8, 31)),
-    ("jan - jun 2025", dt.date(2025, 1, 1), dt.date(2025, 6, 30)),
-    ("2025-01 sampai 2025-06-15", dt.date(2025, 1, 1), dt.date(2025, 6, 15)),
-    ("7 maret 2025", dt.date(2025, 3, 7), dt.date(2025, 3, 7)),
-    ("tahun lalu", dt.date(2025, 1, 1), dt.date(2025, 12, 31)),
-    ("2025", dt.date(2025, 1, 1), dt.date(2025, 12, 31)),
-])
+@pytest.mark.parametrize(
+    ("words", "start", "end"),
+    [
+        ("kemarin", dt.date(2026, 11, 30), dt.date(2026, 11, 30)),
+        ("bulan ini", dt.date(2026, 12, 1), dt.date(2026, 12, 31)),
+        ("bulan lalu", dt.date(2026, 11, 1), dt.date(2026, 11, 30)),
+        ("last month", dt.date(2026, 11, 1), dt.date(2026, 11, 30)),
+        ("2025-Q1", dt.date(2025, 1, 1), dt.date(2025, 3, 31)),
+        ("Q4 2025", dt.date(2025, 10, 1), dt.date(2025, 12, 31)),
+        ("triwulan 2 2025", dt.date(2025, 4, 1), dt.date(2025, 6, 30)),
+        ("maret 2025", dt.date(2025, 3, 1), dt.date(2025, 3, 31)),
+        ("August 2025", dt.date(2025, 8, 1), dt.date(2025, 8, 31)),
+        ("jan - jun 2025", dt.date(2025, 1, 1), dt.date(2025, 6, 30)),
+        ("2025-01 sampai 2025-06-15", dt.date(2025, 1, 1), dt.date(2025, 6, 15)),
+        ("7 maret 2025", dt.date(2025, 3, 7), dt.date(2025, 3, 7)),
+        ("tahun lalu", dt.date(2025, 1, 1), dt.date(2025, 12, 31)),
+        ("2025", dt.date(2025, 1, 1), dt.date(2025, 12, 31)),
+    ],
+)
 def test_periods(words: str, start: dt.date, end: dt.date) -> None:
     reading = read_period(words.split(), TODAY)
     assert reading.span is not None and reading.rest == ()
     assert (reading.span.start, reading.span.end) == (start, end)
 
 
-@pytest.mark.parametrize(("words", "label", "names"), [
-    ("2025 Kayu lapis", "Plywood", ("Plywood",)),
-    ("plywood 2025", "Plywood", ("Plywood",)),
-    ("bulan lalu veneer", "Veneer Keruing", ("Veneer Keruing",)),
-    ("pelet kayu q2 2025", "Wood Pellet", ("Wood Pellet",)),
-    ("sumpit", "Chopsticks", ("Chopsticks",)),
-    ("plywod", "Plywood", ("Plywood",)),
-])
-def test_commodities_in_both_languages(bot: BotHarness, words: str, label: str,
-                                       names: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("words", "label", "names"),
+    [
+        ("2025 Kayu lapis", "Plywood", ("Plywood",)),
+        ("plywood 2025", "Plywood", ("Plywood",)),
+        ("bulan lalu veneer", "Veneer Keruing", ("Veneer Keruing",)),
+        ("pelet kayu q2 2025", "Wood Pellet", ("Wood Pellet",)),
+        ("sumpit", "Chopsticks", ("Chopsticks",)),
+        ("plywod", "Plywood", ("Plywood",)),
+    ],
+)
+def test_commodities_in_both_languages(
+    bot: BotHarness, words: str, label: str, names: tuple[str, ...]
+) -> None:
     query = read_report(words.split(), TODAY, bot.services.reports.commodity_names, RECORDED)
     assert (query.commodity, query.names) == (label, names)
 
 
-@pytest.mark.parametrize(("words", "key", "word"), [
-    ("2025 xyz", "args_not_understood", "xyz"),
-    ("kayu lapis foo", "args_not_understood", "foo"),
-    ("2025-13", "rep_bad_period", "2025-13"),
-    ("2026 2025", "rep_bad_period", ""),
-])
-def test_unreadable_report_words_are_named(bot: BotHarness, words: str, key: str,
-                                           word: str) -> None:
+@pytest.mark.parametrize(
+    ("words", "key", "word"),
+    [
+        ("2025 xyz", "args_not_understood", "xyz"),
+        ("kayu lapis foo", "args_not_understood", "foo"),
+        ("2025-13", "rep_bad_period", "2025-13"),
+        ("2026 2025", "rep_bad_period", ""),
+    ],
+)
+def test_unreadable_report_words_are_named(bot: BotHarness, words: str, key: str, word: str) -> None:
     with pytest.raises(ArgsError) as caught:
         read_report(words.split(), TODAY, bot.services.reports.commodity_names, RECORDED)
     assert (caught.value.key, caught.value.word) == (key, word)
@@ -126,7 +141,7 @@ async def test_report_understands_what_an_officer_types(bot: BotHarness) -> None
     assert "Tidak ada SKA terbit" in body and "Komoditas" not in body.split("\n")[1]
     body = text_of(await bot.say("/report 2025 kayu jati", user_id=OFFICER_ID))
     assert "tidak mengerti «kayu jati»" in body and "Coba:" in body
-    assert "Kayu lapis (plywood)" in body       # the commodities it knows
+    assert "Kayu lapis (plywood)" in body  # the commodities it knows
     await bot.say("/lang en", user_id=OFFICER_ID)
     body = text_of(await bot.say("/report 2025 teak", user_id=OFFICER_ID))
     assert "I don't understand “teak”" in body and "Try:" in body
@@ -141,6 +156,7 @@ async def test_stats_for_a_named_period(bot: BotHarness) -> None:
 
 def test_period_labels_in_the_readers_language() -> None:
     from bot.services.reports import Period
+
     assert Period(dt.date(2026, 11, 30), dt.date(2026, 11, 30)).label("id") == "30 November 2026"
     assert Period(dt.date(2026, 8, 17), dt.date(2026, 8, 17)).label("id") == "17 Agustus 2026"
     assert Period(dt.date(2026, 8, 17), dt.date(2026, 8, 17)).label("en") == "17 August 2026"

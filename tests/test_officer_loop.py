@@ -35,8 +35,11 @@ async def drain(bot: BotHarness, seconds: float = 5.0) -> None:
     """Deliver what is queued, without sleeping through the stored backoffs."""
     for _ in range(int(seconds) + 1):
         with bot.services.db.session() as s:
-            s.execute(update(OutboxMessage).where(OutboxMessage.status == "pending")
-                      .values(next_attempt_at=utcnow()))
+            s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "pending")
+                .values(next_attempt_at=utcnow())
+            )
         await bot.sender.drain(bot.app.bot, budget_seconds=min(seconds, 1.5))
         if not bot.services.outbox.backlog():
             return
@@ -57,17 +60,17 @@ def card_of(bot: BotHarness, ticket: int) -> int:
 
 # -- nothing an exporter sends is lost -------------------------------------------------------
 
+
 @pytest.mark.parametrize("status", [429, 500])
 async def test_a_follow_up_refused_by_the_group_arrives_later(bot: BotHarness, status: int) -> None:
     await open_ticket(bot)
-    bot.api.fail_next("sendMessage", status, retry_after=1 if status == 429 else None,
-                      chat_id=OFFICERS_CHAT)
+    bot.api.fail_next("sendMessage", status, retry_after=1 if status == 429 else None, chat_id=OFFICERS_CHAT)
     sent = await bot.say("nomor PEB saya 123456, mohon dicek", user_id=EXPORTER)
     assert "Diteruskan ke petugas" in text_of(sent)
-    assert not any("123456" in t for t in group(bot))          # refused for now ...
+    assert not any("123456" in t for t in group(bot))  # refused for now ...
     await drain(bot, 3.0)
     relays = [t for t in group(bot) if "123456" in t]
-    assert len(relays) == 1                                     # ... delivered, once
+    assert len(relays) == 1  # ... delivered, once
     with bot.services.db.session() as s:
         row = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "relay")).one()
         assert row.status == "sent"
@@ -77,8 +80,9 @@ async def upload(bot: BotHarness) -> int:
     """A linked exporter sends a PDF for SKA-001; the id of the upload waiting for a choice."""
     await linked(bot)
     await bot.say("/upload SKA-001", user_id=EXPORTER)
-    sent = await bot.feed(bot.api.document(EXPORTER, "inv.pdf", "application/pdf", 300_000,
-                                           content=samples.PDF))
+    sent = await bot.feed(
+        bot.api.document(EXPORTER, "inv.pdf", "application/pdf", 300_000, content=samples.PDF)
+    )
     return int(buttons_of(sent)[0][1].split(":")[1])
 
 
@@ -87,8 +91,10 @@ async def test_a_document_card_refused_by_the_group_arrives_later(bot: BotHarnes
     bot.api.fail_next("sendDocument", 500, chat_id=OFFICERS_CHAT)
     sent = await bot.press(f"dk:{upload_id}:invoice", user_id=EXPORTER)
     assert "diteruskan ke petugas" in text_of(sent)
-    assert bot.api.sent(OFFICERS_CHAT, "sendDocument") == [] or \
-        not bot.api.sent(OFFICERS_CHAT, "sendDocument")[-1].ok
+    assert (
+        bot.api.sent(OFFICERS_CHAT, "sendDocument") == []
+        or not bot.api.sent(OFFICERS_CHAT, "sendDocument")[-1].ok
+    )
     await drain(bot, 3.0)
     cards = [c for c in bot.api.sent(OFFICERS_CHAT, "sendDocument") if c.ok]
     assert len(cards) == 1 and "Commercial invoice" in cards[0].params["caption"]
@@ -97,14 +103,17 @@ async def test_a_document_card_refused_by_the_group_arrives_later(bot: BotHarnes
 
 async def test_an_exporters_long_follow_up_reaches_the_group_whole(bot: BotHarness) -> None:
     await open_ticket(bot)
-    words = " ".join(f"kata{i} &" for i in range(600))       # 4,096+ characters with entities
+    words = " ".join(f"kata{i} &" for i in range(600))  # 4,096+ characters with entities
     text = (words + " ")[:4096]
     before = len(bot.api.sent(OFFICERS_CHAT, "sendMessage"))
     sent = await bot.say(text, user_id=EXPORTER)
     assert "Diteruskan ke petugas" in text_of(sent)
     await drain(bot, 6.0)
-    parts = [c.params["text"] for c in bot.api.sent(OFFICERS_CHAT, "sendMessage")[before:]
-             if c.ok and "kata" in c.params["text"]]
+    parts = [
+        c.params["text"]
+        for c in bot.api.sent(OFFICERS_CHAT, "sendMessage")[before:]
+        if c.ok and "kata" in c.params["text"]
+    ]
     assert len(parts) >= 2
     seen = " ".join(parse_html(p)[0] for p in parts)
     for i in (0, 300, 599):
@@ -113,8 +122,9 @@ async def test_an_exporters_long_follow_up_reaches_the_group_whole(bot: BotHarne
 
 
 async def test_no_officers_group_cards_go_to_each_officer_in_private(tmp_path) -> None:
-    settings = make_settings(f"sqlite:///{tmp_path / 'private.db'}",
-                             officers={"user_ids": [OFFICER_ID, 9003]})
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'private.db'}", officers={"user_ids": [OFFICER_ID, 9003]}
+    )
     from bot.services import build_services
 
     services = build_services(settings)
@@ -126,8 +136,11 @@ async def test_no_officers_group_cards_go_to_each_officer_in_private(tmp_path) -
             assert any(f"Tiket #{ticket}" in t for t in api.texts(officer)), officer
         # an officer answers by replying to the card in private
         card = [c for c in api.sent(OFFICER_ID) if f"Tiket #{ticket}" in c.params.get("text", "")]
-        await bot.say("Silakan unggah invoice asli", user_id=OFFICER_ID,
-                      reply_to_message_id=int(card[0].result["message_id"]))
+        await bot.say(
+            "Silakan unggah invoice asli",
+            user_id=OFFICER_ID,
+            reply_to_message_id=int(card[0].result["message_id"]),
+        )
         await drain(bot, 3.0)
         assert any("Silakan unggah invoice asli" in t for t in api.texts(EXPORTER))
     finally:
@@ -156,28 +169,42 @@ async def test_without_any_officer_the_exporter_is_told_plainly(tmp_path) -> Non
 
 # -- nothing internal leaks ------------------------------------------------------------------
 
-@pytest.mark.parametrize("way", ["reply-command", "card-reply", "card-note", "relay-reply",
-                                 "note-command"])
+
+@pytest.mark.parametrize("way", ["reply-command", "card-reply", "card-note", "relay-reply", "note-command"])
 async def test_an_internal_note_never_reaches_the_exporter(bot: BotHarness, way: str) -> None:
     ticket = await open_ticket(bot)
     await bot.say("saya tunggu kabarnya", user_id=EXPORTER)
-    relay = next(c for c in reversed(bot.api.sent(OFFICERS_CHAT, "sendMessage"))
-                 if "saya tunggu kabarnya" in c.params["text"])
+    relay = next(
+        c
+        for c in reversed(bot.api.sent(OFFICERS_CHAT, "sendMessage"))
+        if "saya tunggu kabarnya" in c.params["text"]
+    )
     secret = "cek dulu ke kabid"
     if way == "reply-command":
-        sent = await bot.say(f"/reply {ticket} //{secret}", user_id=OFFICER_ID,
-                             chat_id=OFFICERS_CHAT)
+        sent = await bot.say(f"/reply {ticket} //{secret}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
     elif way == "note-command":
         sent = await bot.say(f"/note {ticket} {secret}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
     elif way == "card-reply":
-        sent = await bot.say(f"// {secret}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT,
-                             reply_to_message_id=card_of(bot, ticket))
+        sent = await bot.say(
+            f"// {secret}",
+            user_id=OFFICER_ID,
+            chat_id=OFFICERS_CHAT,
+            reply_to_message_id=card_of(bot, ticket),
+        )
     elif way == "card-note":
-        sent = await bot.say(f"/note {secret}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT,
-                             reply_to_message_id=card_of(bot, ticket))
+        sent = await bot.say(
+            f"/note {secret}",
+            user_id=OFFICER_ID,
+            chat_id=OFFICERS_CHAT,
+            reply_to_message_id=card_of(bot, ticket),
+        )
     else:
-        sent = await bot.say(f"//{secret}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT,
-                             reply_to_message_id=int(relay.result["message_id"]))
+        sent = await bot.say(
+            f"//{secret}",
+            user_id=OFFICER_ID,
+            chat_id=OFFICERS_CHAT,
+            reply_to_message_id=int(relay.result["message_id"]),
+        )
     assert "Catatan internal" in text_of(sent)
     await drain(bot, 2.0)
     assert not any(secret in t for t in exporter_texts(bot))
@@ -193,14 +220,14 @@ async def test_a_non_officer_cannot_swap_a_document_cards_buttons(bot: BotHarnes
     card = bot.api.sent(OFFICERS_CHAT, "sendDocument")[-1]
     before = len([c for c in bot.api.calls if c.method.startswith("edit")])
     for data in (f"dv:{upload_id}:r", f"dv:{upload_id}:b"):
-        await bot.press(data, user_id=4444, chat_id=OFFICERS_CHAT,
-                        message_id=int(card.result["message_id"]))
+        await bot.press(data, user_id=4444, chat_id=OFFICERS_CHAT, message_id=int(card.result["message_id"]))
     assert len([c for c in bot.api.calls if c.method.startswith("edit")]) == before
     alerts = [c for c in bot.answers_to_callbacks() if c.params.get("show_alert")]
     assert len(alerts) == 2 and "petugas" in alerts[-1].params["text"]
 
 
 # -- long texts ------------------------------------------------------------------------------
+
 
 async def test_a_long_officer_reply_arrives_whole_and_the_officer_is_told(bot: BotHarness) -> None:
     ticket = await open_ticket(bot)
@@ -213,23 +240,24 @@ async def test_a_long_officer_reply_arrives_whole_and_the_officer_is_told(bot: B
     joined = " ".join(parse_html(p)[0] for p in parts)
     assert joined.count("Mohon perbaiki data <invoice> & packing list.") == 4090 // 46
     with bot.services.db.session() as s:
-        statuses = s.scalars(select(OutboxMessage.status).where(
-            OutboxMessage.kind == "ticket_reply")).all()
+        statuses = s.scalars(select(OutboxMessage.status).where(OutboxMessage.kind == "ticket_reply")).all()
     assert statuses == ["sent", "sent"]
 
 
 def test_split_html_never_cuts_a_tag_or_an_entity() -> None:
-    cases = ["tanya " + html.escape("&" * 1990),
-             "<b>" + "kata " * 2000 + "</b>",
-             '<a href="https://e-ska.kemendag.go.id">' + "😀" * 5000 + "</a>",
-             "\n".join(f"<i>baris {i}</i> &amp; <code>x&lt;y</code>" for i in range(900))]
+    cases = [
+        "tanya " + html.escape("&" * 1990),
+        "<b>" + "kata " * 2000 + "</b>",
+        '<a href="https://e-ska.kemendag.go.id">' + "😀" * 5000 + "</a>",
+        "\n".join(f"<i>baris {i}</i> &amp; <code>x&lt;y</code>" for i in range(900)),
+    ]
     for text in cases:
         for limit in (TEXT_LIMIT, CAPTION_LIMIT):
             parts = split_html(text, limit)
             assert len(parts) >= 2
             for part in parts:
                 assert utf16_len(part) <= limit
-                parse_html(part)                 # raises on broken HTML, as Telegram does
+                parse_html(part)  # raises on broken HTML, as Telegram does
             visible = "".join(parse_html(p)[0] for p in parts).replace("\n", "").replace(" ", "")
             assert visible == parse_html(text)[0].replace("\n", "").replace(" ", "")
 
@@ -254,10 +282,11 @@ async def test_a_broadcast_of_entities_previews_and_sends(bot: BotHarness) -> No
     sent = await bot.say("/broadcast " + "&" * 1000, user_id=OFFICER_ID)
     assert sent and all(c.ok for c in sent)
     assert "gangguan" not in text_of(sent)
-    assert "dalam 2 pesan" in text_of(sent)                 # the officer is told
+    assert "dalam 2 pesan" in text_of(sent)  # the officer is told
 
 
 # -- the outbox: fair, paced, coalesced --------------------------------------------------------
+
 
 async def test_one_chats_backlog_does_not_hold_up_another_chat(bot: BotHarness) -> None:
     with bot.services.db.session() as s:
@@ -268,7 +297,7 @@ async def test_one_chats_backlog_does_not_hold_up_another_chat(bot: BotHarness) 
     sender = OutboxSender(Outbox(bot.services.db, RateLimits(25, 1, 20)))
     await sender.drain(bot.app.bot, budget_seconds=1.5)
     assert bot.api.texts(7002) == ["balasan petugas"]
-    assert 1 <= len(bot.api.texts(7001)) <= 2                  # one a second in that chat
+    assert 1 <= len(bot.api.texts(7001)) <= 2  # one a second in that chat
 
 
 async def test_the_group_gets_no_more_than_its_rate(bot: BotHarness) -> None:
@@ -281,21 +310,21 @@ async def test_the_group_gets_no_more_than_its_rate(bot: BotHarness) -> None:
     assert sender.outbox.backlog() == 3
 
 
-async def test_card_edits_of_one_ticket_coalesce_while_the_group_is_busy(
-        bot: BotHarness) -> None:
+async def test_card_edits_of_one_ticket_coalesce_while_the_group_is_busy(bot: BotHarness) -> None:
     ticket = await open_ticket(bot)
     # the group's allowance is spent: everything for it now waits in the outbox
     bot.services.outbox.pacer.limits.group_per_minute = 1
     bot.services.outbox.pacer._chats.clear()
     bot.services.outbox.pacer.record(OFFICERS_CHAT, 0.0)
     bot.services.outbox.pacer._chats[OFFICERS_CHAT][0].times[-1] = 1e12
-    for command in (f"/claim {ticket}", f"/reply {ticket} sudah kami cek",
-                    f"/close {ticket} selesai"):
+    for command in (f"/claim {ticket}", f"/reply {ticket} sudah kami cek", f"/close {ticket} selesai"):
         await bot.say(command, user_id=OFFICER_ID)
     with bot.services.db.session() as s:
-        edits = s.scalars(select(OutboxMessage).where(
-            OutboxMessage.method == "editMessageText",
-            OutboxMessage.status == "pending")).all()
+        edits = s.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.method == "editMessageText", OutboxMessage.status == "pending"
+            )
+        ).all()
     assert len(edits) == 1 and "ditutup" in edits[0].text.lower()
 
 
@@ -304,23 +333,27 @@ async def test_a_lost_response_means_one_duplicate_at_most(bot: BotHarness) -> N
     await bot.say("berapa biaya penerbitan ska", user_id=EXPORTER)
     await drain(bot, 2.0)
     answers = [t for t in exporter_texts(bot) if "biaya" in t.lower() or "gratis" in t.lower()]
-    assert len(answers) == 2                    # the lost one, and the outbox's one
+    assert len(answers) == 2  # the lost one, and the outbox's one
 
 
 # -- the card shows what the exporter saw --------------------------------------------------
 
+
 async def test_the_card_shows_what_the_exporter_was_shown(bot: BotHarness) -> None:
     sent = await bot.say("berapa biaya penerbitan ska", user_id=EXPORTER, first_name="Budi")
-    assert ("🙋 Tanya petugas", "o:ask") in buttons_of(sent)     # an answer to confirm
+    assert ("🙋 Tanya petugas", "o:ask") in buttons_of(sent)  # an answer to confirm
     topic = bot.services.answers.ask("berapa biaya penerbitan ska", "id", log=False).topic_id
     await bot.press("o:ask", user_id=EXPORTER)
     card = bot.api.last(OFFICERS_CHAT)
     title = bot.services.answers.title(topic, "id")
     assert f"Bot menjawab: «{title}»" in card.params["text"]
 
-    ticket = await open_ticket(bot, user_id=1002)       # a question with no answer
-    card = next(c for c in reversed(bot.api.sent(OFFICERS_CHAT, "sendMessage"))
-                if f"Tiket #{ticket}" in c.params["text"])
+    ticket = await open_ticket(bot, user_id=1002)  # a question with no answer
+    card = next(
+        c
+        for c in reversed(bot.api.sent(OFFICERS_CHAT, "sendMessage"))
+        if f"Tiket #{ticket}" in c.params["text"]
+    )
     assert "Bot tidak menemukan jawaban" in card.params["text"]
 
     await bot.say("/petugas tolong telepon saya", user_id=1003)
@@ -330,17 +363,16 @@ async def test_the_card_shows_what_the_exporter_was_shown(bot: BotHarness) -> No
 
 async def test_an_edit_waits_for_its_card_however_long_the_card_takes(bot: BotHarness) -> None:
     bot.api.fail_next("sendMessage", 500, chat_id=OFFICERS_CHAT)
-    ticket = await open_ticket(bot)                     # the card's post failed: pending
+    ticket = await open_ticket(bot)  # the card's post failed: pending
     with bot.services.db.session() as s:
         post = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "card")).one()
-        post.status = "sending"                          # another process is posting it
+        post.status = "sending"  # another process is posting it
     await bot.say(f"/claim {ticket}", user_id=OFFICER_ID)
     with bot.services.db.session() as s:
-        edit = s.scalars(select(OutboxMessage).where(
-            OutboxMessage.method == "editMessageText")).one()
-        s.get(OutboxMessage, post.id).status = "pending"     # that try failed too
+        edit = s.scalars(select(OutboxMessage).where(OutboxMessage.method == "editMessageText")).one()
+        s.get(OutboxMessage, post.id).status = "pending"  # that try failed too
         s.get(OutboxMessage, post.id).next_attempt_at = utcnow() + dt.timedelta(seconds=30)
-    for _ in range(10):                                  # more than its tries
+    for _ in range(10):  # more than its tries
         with bot.services.db.session() as s:
             s.get(OutboxMessage, edit.id).next_attempt_at = utcnow()
         await bot.sender.drain(bot.app.bot, budget_seconds=0.2)

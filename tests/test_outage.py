@@ -40,26 +40,31 @@ def _down(admin: psycopg.Connection, url: str, down: bool) -> None:
     name = make_url(url).database
     admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {"false" if down else "true"}')
     if down:
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                      "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
 
 
 async def test_an_outage_gets_one_apology_keeps_roles_and_heals(
-        outage_db: tuple[str, psycopg.Connection]) -> None:
+    outage_db: tuple[str, psycopg.Connection],
+) -> None:
     url, admin = outage_db
     settings = make_settings(url)
     services = build_services(settings)
     app, api = await start_harness(settings, services)
     bot = BotHarness(app, api, services)
     try:
-        assert "PEB" in "".join(c.params["text"] for c in await bot.say(
-            "dokumen apa aja utk ajukan ska", user_id=1001))
+        assert "PEB" in "".join(
+            c.params["text"] for c in await bot.say("dokumen apa aja utk ajukan ska", user_id=1001)
+        )
         _down(admin, url, True)
         sent = await bot.say("berapa lama ska terbit", user_id=1001)
         assert [c.params["text"] for c in sent] == [t("error", "id")]
         sent = await bot.say("/setstatus SKA-001 approved", user_id=OFFICER_ID)
         texts = [c.params["text"] for c in sent]
-        assert texts == [t("error", "id")], texts          # not "only for officers"
+        assert texts == [t("error", "id")], texts  # not "only for officers"
         _down(admin, url, False)
         sent = await bot.say("berapa lama ska terbit", user_id=1001)
         assert t("error", "id") not in [c.params["text"] for c in sent]

@@ -45,7 +45,11 @@ async def test_retry_after_is_honoured_and_nothing_is_lost(bot: BotHarness) -> N
     later = await bot.sender.drain(bot.app.bot, budget_seconds=4)
     assert first.sent + later.sent == 3
     assert statuses(bot) == ["sent"] * 3
-    assert sorted(bot.api.texts(c)[0] for c in (1, 2, 3)) == ["pesan <b>0</b>", "pesan <b>1</b>", "pesan <b>2</b>"]
+    assert sorted(bot.api.texts(c)[0] for c in (1, 2, 3)) == [
+        "pesan <b>0</b>",
+        "pesan <b>1</b>",
+        "pesan <b>2</b>",
+    ]
 
 
 async def test_network_errors_back_off_then_deliver(bot: BotHarness) -> None:
@@ -53,7 +57,7 @@ async def test_network_errors_back_off_then_deliver(bot: BotHarness) -> None:
     bot.api.fail_next("sendMessage", 500)
     result = await bot.sender.drain(bot.app.bot, budget_seconds=0.3)
     assert result.retried == 1 and statuses(bot) == ["pending"]
-    with bot.services.db.session() as s:       # the backoff is stored, not slept through
+    with bot.services.db.session() as s:  # the backoff is stored, not slept through
         s.execute(update(OutboxMessage).values(next_attempt_at=dt.datetime.now(dt.UTC)))
     # the chat got a (failed) try a moment ago: its one-a-second pace still holds
     await bot.sender.drain(bot.app.bot, budget_seconds=2.5)
@@ -66,7 +70,7 @@ async def test_restart_during_delivery_sends_again_at_most_once(bot: BotHarness)
     with bot.services.db.session() as s:
         first = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
         first.status = "sending"
-    fresh = OutboxSender(Outbox(bot.services.db))           # the restarted process
+    fresh = OutboxSender(Outbox(bot.services.db))  # the restarted process
     assert fresh.outbox.recover() == 1
     await fresh.drain(bot.app.bot, budget_seconds=3)
     assert statuses(bot) == ["sent", "sent"]
@@ -83,15 +87,14 @@ async def test_dedupe_key_queues_once(bot: BotHarness) -> None:
 
 async def test_rate_limits_overall_and_per_chat(bot: BotHarness) -> None:
     queue(bot, [100 + i for i in range(12)] + [200, 200, 200])
-    sender = OutboxSender(Outbox(bot.services.db, RateLimits(overall_per_second=10,
-                                                      per_chat_per_second=1)))
+    sender = OutboxSender(Outbox(bot.services.db, RateLimits(overall_per_second=10, per_chat_per_second=1)))
     await sender.drain(bot.app.bot, budget_seconds=10)
     sends = [c for c in bot.api.calls if c.method == "sendMessage"]
     assert len(sends) == 15
     times = [c.time for c in sends]
     for i in range(len(times)):
         in_window = [t for t in times if times[i] <= t < times[i] + 1.0]
-        assert len(in_window) <= 10 + 1      # +1: a send exactly on the window edge
+        assert len(in_window) <= 10 + 1  # +1: a send exactly on the window edge
     same_chat = [c.time for c in sends if c.params["chat_id"] == 200]
     assert all(b - a >= 0.95 for a, b in zip(same_chat, same_chat[1:], strict=False))
 
@@ -103,22 +106,19 @@ class RoundTrip(FakeRequest):
         super().__init__(api)
         self.seconds = seconds
 
-    async def do_request(self, url: str, method: str, *args: Any,
-                         **kwargs: Any) -> tuple[int, bytes]:
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         answer = await super().do_request(url, method, *args, **kwargs)
         await asyncio.sleep(self.seconds)
         return answer
 
 
 @pytest.mark.parametrize("chats", [10, 100])
-async def test_the_pace_holds_when_every_call_takes_a_quarter_second(
-        bot: BotHarness, chats: int) -> None:
+async def test_the_pace_holds_when_every_call_takes_a_quarter_second(bot: BotHarness, chats: int) -> None:
     """Calls overlap: at 250 ms a call, one at a time would send 4 a second. Ten chats
     get their one message a second each (the per-chat limit is the ceiling: about 10/s),
     a hundred chats the overall rate (25/s), and neither limit is exceeded."""
     queue(bot, [7000 + i % chats for i in range(min(6 * chats, 150))])
-    sender = OutboxSender(Outbox(bot.services.db, RateLimits(overall_per_second=25,
-                                                             per_chat_per_second=1)))
+    sender = OutboxSender(Outbox(bot.services.db, RateLimits(overall_per_second=25, per_chat_per_second=1)))
     slow = Bot(bot.app.bot.token, request=RoundTrip(bot.api, 0.25))
     async with slow:
         await sender.drain(slow, budget_seconds=4.0)
@@ -128,13 +128,12 @@ async def test_the_pace_holds_when_every_call_takes_a_quarter_second(
     # (per-chat ceiling) or 40 % (overall)
     assert len(times) >= 0.7 * ceiling * 4.0, (len(times), ceiling)
     for i, start in enumerate(times):
-        assert sum(1 for t in times[i:] if t < start + 1.0) <= 25 + 1   # +1: the window edge
+        assert sum(1 for t in times[i:] if t < start + 1.0) <= 25 + 1  # +1: the window edge
     by_chat: dict[int, list[float]] = {}
     for call in bot.api.calls:
         if call.method == "sendMessage" and call.ok:
             by_chat.setdefault(int(call.params["chat_id"]), []).append(call.time)
-    assert all(b - a >= 0.95 for sent in by_chat.values()
-               for a, b in zip(sent, sent[1:], strict=False))
+    assert all(b - a >= 0.95 for sent in by_chat.values() for a, b in zip(sent, sent[1:], strict=False))
 
 
 async def test_bad_request_fails_without_retry(bot: BotHarness) -> None:
@@ -149,8 +148,7 @@ async def test_a_status_change_overtakes_a_queued_broadcast(bot: BotHarness) -> 
     queue(bot, [300 + i for i in range(40, 60)], kind="reminder_exporter")
     queue(bot, [400], kind="status")
     queue(bot, [401], kind="ticket_reply")
-    sender = OutboxSender(Outbox(bot.services.db, RateLimits(overall_per_second=20,
-                                                      per_chat_per_second=1)))
+    sender = OutboxSender(Outbox(bot.services.db, RateLimits(overall_per_second=20, per_chat_per_second=1)))
     await sender.drain(bot.app.bot, budget_seconds=0.5)
     sent = [c.params["chat_id"] for c in bot.api.calls if c.method == "sendMessage"]
     # queued last, sent first; the bulk rows keep their own order behind them
@@ -163,16 +161,20 @@ def test_upgrading_a_database_ranks_its_queued_broadcasts_behind(empty_database_
     db = Database(empty_database_url)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with db.engine.begin() as connection:        # a database of the previous release
+    with db.engine.begin() as connection:  # a database of the previous release
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "0006")
         for chat, kind in ((1, "broadcast"), (2, "reminder_exporter"), (3, "status")):
-            connection.execute(text(
-                "INSERT INTO outbox (chat_id, text, kind, status, attempts, next_attempt_at, "
-                "created_at) VALUES (:c, 'x', :k, 'pending', 0, :t, :t)"),
-                {"c": chat, "k": kind, "t": dt.datetime.now(dt.UTC)})
+            connection.execute(
+                text(
+                    "INSERT INTO outbox (chat_id, text, kind, status, attempts, next_attempt_at, "
+                    "created_at) VALUES (:c, 'x', :k, 'pending', 0, :t, :t)"
+                ),
+                {"c": chat, "k": kind, "t": dt.datetime.now(dt.UTC)},
+            )
     db.migrate()
     with db.session() as s:
-        assert [(m.chat_id, m.priority) for m in s.scalars(
-            select(OutboxMessage).order_by(OutboxMessage.id))] == [(1, 1), (2, 1), (3, 0)]
+        assert [
+            (m.chat_id, m.priority) for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ] == [(1, 1), (2, 1), (3, 0)]
     db.dispose()

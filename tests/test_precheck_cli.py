@@ -10,8 +10,7 @@ import pytest
 from bot.cli.precheck import cli_main
 from bot.config import parse_settings
 
-SETTINGS = parse_settings({"office": {"holidays": ["2025-03-31"], "national_holidays": False}},
-                   env={})
+SETTINGS = parse_settings({"office": {"holidays": ["2025-03-31"], "national_holidays": False}}, env={})
 
 ANSWERS_YAML = """\
 commodity: wood pellets
@@ -32,8 +31,9 @@ application_date: 03-04-2025
 """
 
 
-def run(tmp_path: Path, name: str, content: str, capsys: pytest.CaptureFixture[str],
-        **kw: str) -> tuple[int, list[str]]:
+def run(
+    tmp_path: Path, name: str, content: str, capsys: pytest.CaptureFixture[str], **kw: str
+) -> tuple[int, list[str]]:
     """Exit code and printed lines; problems with the file itself go to stderr."""
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
@@ -42,8 +42,9 @@ def run(tmp_path: Path, name: str, content: str, capsys: pytest.CaptureFixture[s
     return code, (printed.err + printed.out).splitlines()
 
 
-def test_yaml_file_prints_findings_most_serious_first(tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_yaml_file_prints_findings_most_serious_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, lines = run(tmp_path, "answers.yaml", ANSWERS_YAML, capsys, lang="en")
     assert code == 0
     heads = [line.split()[0] for line in lines if not line.startswith(" ")][:-1]
@@ -59,15 +60,19 @@ def test_yaml_file_prints_findings_most_serious_first(tmp_path: Path,
     assert "WARNING quantity_unit:" in out and "WARNING quantity_ambiguous:" in out
     assert "INFO    exporter_name_style:" in out
     assert "USD 240,795.83" in out
-    assert "<b>" not in out and "&lt;" not in out           # plain text for a terminal
+    assert "<b>" not in out and "&lt;" not in out  # plain text for a terminal
     assert lines[-1].startswith("5 error(s)")
 
 
-def test_json_file_and_indonesian_by_default(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
-    answers = {"commodity": "plywood", "hs_code": "4412.31", "destination": "JP",
-               "form": "Form B", "shipment_date": "2025-03-27",
-               "application_date": "2025-03-28"}
+def test_json_file_and_indonesian_by_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    answers = {
+        "commodity": "plywood",
+        "hs_code": "4412.31",
+        "destination": "JP",
+        "form": "Form B",
+        "shipment_date": "2025-03-27",
+        "application_date": "2025-03-28",
+    }
     code, lines = run(tmp_path, "answers.json", json.dumps(answers), capsys)
     out = "\n".join(lines)
     assert code == 0
@@ -76,8 +81,7 @@ def test_json_file_and_indonesian_by_default(tmp_path: Path,
     assert "retroactive" not in out
 
 
-def test_unreadable_files_are_reported(tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_files_are_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, lines = run(tmp_path, "list.yaml", "- just\n- a list\n", capsys)
     assert code == 2 and "must hold a mapping" in lines[0]
     code, lines = run(tmp_path, "broken.json", "{not json", capsys)
@@ -88,8 +92,9 @@ def test_unreadable_files_are_reported(tmp_path: Path,
     assert code == 0 and "ignored unknown keys: colour" in lines[0]
 
 
-def test_billion_laughs_is_refused_quickly_in_one_line(tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_billion_laughs_is_refused_quickly_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import time
 
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
@@ -103,14 +108,17 @@ def test_billion_laughs_is_refused_quickly_in_one_line(tmp_path: Path,
     assert printed[0].startswith("precheck: ") and "aliases (*name) are not allowed (line 2)" in printed[0]
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    ("commodity: " + "x" * 70_000, "is too large"),
-    (b"commodity: kayu \xe9", "not UTF-8"),
-    ("[" * 5000 + "]" * 5000, "precheck: "),
-])
-def test_oversized_binary_or_deep_files_get_one_line(tmp_path: Path, content: str | bytes,
-                                                     expected: str,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("commodity: " + "x" * 70_000, "is too large"),
+        (b"commodity: kayu \xe9", "not UTF-8"),
+        ("[" * 5000 + "]" * 5000, "precheck: "),
+    ],
+)
+def test_oversized_binary_or_deep_files_get_one_line(
+    tmp_path: Path, content: str | bytes, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "answers.yaml"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     assert cli_main(SETTINGS, path) == 2

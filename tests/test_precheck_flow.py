@@ -10,9 +10,13 @@ from bot.models import PrecheckSession, QueryLog
 from tests.conftest import OFFICERS_CHAT, BotHarness, buttons_of, start_harness, text_of
 
 TYPED = {
-    "exporter_invoice": "PT. Kayu Jaya Abadi", "exporter_peb": "PT Kayu Jaya Abadl",
-    "consignee_invoice": "Tokyo Wood Co., Ltd.", "consignee_bl": "TOKYO WOOD CO LTD",
-    "quantity": "1.250,5 M3", "gross_weight": "25.400,00 kg", "net_weight": "24.100,00 kg",
+    "exporter_invoice": "PT. Kayu Jaya Abadi",
+    "exporter_peb": "PT Kayu Jaya Abadl",
+    "consignee_invoice": "Tokyo Wood Co., Ltd.",
+    "consignee_bl": "TOKYO WOOD CO LTD",
+    "quantity": "1.250,5 M3",
+    "gross_weight": "25.400,00 kg",
+    "net_weight": "24.100,00 kg",
 }
 
 
@@ -37,7 +41,7 @@ async def answer_all(bot: BotHarness) -> str:
     await bot.say("240.795,83")
     sent = await bot.say("27-03-2025")
     assert ("Hari ini", "pc:a:application_date:today") in buttons_of(sent)
-    sent = await bot.say("03-04-2025")          # Thursday -> next Thursday: 5 working days
+    sent = await bot.say("03-04-2025")  # Thursday -> next Thursday: 5 working days
     return text_of(sent)
 
 
@@ -67,8 +71,8 @@ async def test_summary_button_changes_just_one_answer(bot: BotHarness) -> None:
     sent = await bot.press("pc:a:form:Form IJEPA")
     summary = text_of(sent)
     assert "Hasil cek" in summary and "• Form: Form IJEPA" in summary
-    assert "form preferensi" not in summary          # the Form B tip is gone
-    assert "ISSUED RETROACTIVELY" in summary         # everything else still checked
+    assert "form preferensi" not in summary  # the Form B tip is gone
+    assert "ISSUED RETROACTIVELY" in summary  # everything else still checked
     # after the summary, text is a FAQ question again
     assert "Rp" in text_of(await bot.say("berapa biaya penerbitan ska"))
 
@@ -78,7 +82,7 @@ async def test_bad_answers_are_asked_again(bot: BotHarness) -> None:
     sent = await bot.say("mebel")
     assert "tidak ada dalam pilihan" in text_of(sent)
     assert ("Veneer", "pc:a:commodity:veneer") in buttons_of(sent)
-    await bot.say("veneer")                         # typing a choice works as well
+    await bot.say("veneer")  # typing a choice works as well
     sent = await bot.say("4" * 40)
     assert "bukan kode HS yang valid" in text_of(sent) and "kode HS" in text_of(sent)
     sent = await bot.say("44")
@@ -90,7 +94,7 @@ async def test_bad_answers_are_asked_again(bot: BotHarness) -> None:
     await bot.say("form ak")
     for _ in range(4):
         await bot.say("PT Veneer Indah")
-    sent = await bot.say("PT Veneer Indah")         # a name where the quantity is expected
+    sent = await bot.say("PT Veneer Indah")  # a name where the quantity is expected
     assert "angka dengan satuannya" in text_of(sent) and "Jumlah barang" in text_of(sent)
     await bot.say("500 M3")
     sent = await bot.say("tiga ribu kilo")
@@ -134,7 +138,7 @@ async def test_check_resumes_after_a_restart(bot: BotHarness) -> None:
     app, api = await start_harness(bot.services.settings, bot.services)
     try:
         bot2 = BotHarness(app, api, bot.services)
-        sent = await bot2.say("tiongkok")           # answers the pending destination question
+        sent = await bot2.say("tiongkok")  # answers the pending destination question
         assert ("Form E (ACFTA)", "pc:a:form:Form E (ACFTA)") in buttons_of(sent)
         sent = await bot2.say("/cek")
         assert "Melanjutkan pemeriksaan Anda (pertanyaan 4 dari 15)" in text_of(sent)
@@ -146,8 +150,7 @@ async def test_check_resumes_after_a_restart(bot: BotHarness) -> None:
 
 async def test_english_and_group_chats(bot: BotHarness) -> None:
     sent = await bot.say("/check", user_id=1002, language_code="en")
-    assert "What commodity" in text_of(sent) and ("Plywood", "pc:a:commodity:plywood") \
-        in buttons_of(sent)
+    assert "What commodity" in text_of(sent) and ("Plywood", "pc:a:commodity:plywood") in buttons_of(sent)
     # the officers' group is the one group the bot talks in; others get silence (issue 7)
     sent = await bot.say("/cek", chat_id=OFFICERS_CHAT)
     assert "pesan pribadi" in text_of(sent)

@@ -41,8 +41,7 @@ from bot.text import parse_number
 from tests.conftest import ROOT
 
 KB = load_precheck_kb(ROOT / "knowledge")
-_S = parse_settings({"office": {"holidays": ["2025-03-31"], "national_holidays": False}},
-                   env={})
+_S = parse_settings({"office": {"holidays": ["2025-03-31"], "national_holidays": False}}, env={})
 CAL = OfficeCalendar(_S.office, _S.timezone)
 TODAY = dt.date(2025, 4, 10)
 THU, FRI, TUE = dt.date(2025, 3, 27), dt.date(2025, 3, 28), dt.date(2025, 4, 1)
@@ -64,11 +63,19 @@ def test_indonesian_and_english_formats_read_the_same_value() -> None:
     assert ind.english() == eng.english() == "240,795.83"
 
 
-@pytest.mark.parametrize("raw, value, style", [
-    ("12,5", "12.5", "id"), ("12.5", "12.5", "en"), ("1.234.567", "1234567", "id"),
-    ("1,234,567", "1234567", "en"), ("0,500", "0.500", "id"), ("2500", "2500", "plain"),
-    ("1.234", "1234", "ambiguous"), ("1,234", "1234", "ambiguous"),
-])
+@pytest.mark.parametrize(
+    "raw, value, style",
+    [
+        ("12,5", "12.5", "id"),
+        ("12.5", "12.5", "en"),
+        ("1.234.567", "1234567", "id"),
+        ("1,234,567", "1234567", "en"),
+        ("0,500", "0.500", "id"),
+        ("2500", "2500", "plain"),
+        ("1.234", "1234", "ambiguous"),
+        ("1,234", "1234", "ambiguous"),
+    ],
+)
 def test_number_styles(raw: str, value: str, style: str) -> None:
     number = parse_number(raw)
     assert number is not None and (number.value, number.style) == (Decimal(value), style)
@@ -124,21 +131,20 @@ def test_hs_heading_per_commodity() -> None:
     c = KB.commodities
     assert check_hs_heading("4412.31", c["plywood"]) is None
     assert check_hs_heading("4401.31", c["wood_pellets"]) is None
-    assert check_hs_heading("4401.39", c["wood_pellets"]) is not None     # not pellets
+    assert check_hs_heading("4401.39", c["wood_pellets"]) is not None  # not pellets
     assert check_hs_heading("4409.10", c["finger_joint"]) is None
     assert check_hs_heading("4421.99", c["laminated"]) is None
     assert check_hs_heading("4421.91", c["laminated"]) is not None
     wrong = check_hs_heading("4407.29", c["plywood"])
     assert "4412" in text(wrong) and "Plywood" in text(wrong)
     assert "4401.31" in text(check_hs_heading("4401", c["wood_pellets"]))
-    assert check_hs_heading("44", c["plywood"]) is None          # the format rule says it
+    assert check_hs_heading("44", c["plywood"]) is None  # the format rule says it
 
 
 def test_tropical_note_only_where_the_subheading_depends_on_it() -> None:
     plywood = [text(f) for f in note_hs(KB.commodities["plywood"], KB.tropical_species)]
     assert any("4412.31" in t and "meranti" in t for t in plywood)
-    chopsticks = " ".join(text(f) for f in note_hs(KB.commodities["chopsticks"],
-                                                   KB.tropical_species))
+    chopsticks = " ".join(text(f) for f in note_hs(KB.commodities["chopsticks"], KB.tropical_species))
     assert "4419.20" in chopsticks and "4419.12" in chopsticks
     veneer = [f.code for f in note_hs(KB.commodities["veneer"], KB.tropical_species)]
     assert "hs_tropical" not in veneer and "hs_peb" in veneer
@@ -188,22 +194,27 @@ def test_name_normalisation_drops_case_punctuation_and_legal_forms() -> None:
 
 
 def test_pt_dot_vs_pt_is_only_a_style_note() -> None:
-    note = check_names("PT. Kayu Jaya Abadi", "PT Kayu Jaya Abadi", "exporter",
-                       "pc_doc_short_invoice", "pc_doc_short_peb")
+    note = check_names(
+        "PT. Kayu Jaya Abadi", "PT Kayu Jaya Abadi", "exporter", "pc_doc_short_invoice", "pc_doc_short_peb"
+    )
     assert note is not None and note.severity == INFO
-    assert check_names("PT Kayu Jaya", "PT Kayu Jaya", "exporter",
-                       "pc_doc_short_invoice", "pc_doc_short_peb") is None
+    assert (
+        check_names("PT Kayu Jaya", "PT Kayu Jaya", "exporter", "pc_doc_short_invoice", "pc_doc_short_peb")
+        is None
+    )
 
 
 def test_different_legal_form_is_a_warning() -> None:
-    found = check_names("PT Kayu Jaya", "CV Kayu Jaya", "exporter",
-                        "pc_doc_short_invoice", "pc_doc_short_peb")
+    found = check_names(
+        "PT Kayu Jaya", "CV Kayu Jaya", "exporter", "pc_doc_short_invoice", "pc_doc_short_peb"
+    )
     assert found is not None and found.severity == WARNING
 
 
 def test_different_names_are_shown_with_the_differing_characters_marked() -> None:
-    found = check_names("PT. Kayu Jaya Abadi", "PT Kayu Jaya Abadl", "exporter",
-                        "pc_doc_short_invoice", "pc_doc_short_peb")
+    found = check_names(
+        "PT. Kayu Jaya Abadi", "PT Kayu Jaya Abadl", "exporter", "pc_doc_short_invoice", "pc_doc_short_peb"
+    )
     assert found is not None and found.severity == ERROR
     shown = text(found)
     assert "KAYU JAYA ABAD[I]" in shown and "KAYU JAYA ABAD[L]" in shown
@@ -218,16 +229,17 @@ def test_mark_differences_keeps_the_common_parts_unmarked() -> None:
 
 
 def test_names_are_escaped_in_html() -> None:
-    found = check_names("<b>Evil</b> Co", "Evil Co", "consignee",
-                        "pc_doc_short_invoice", "pc_doc_short_bl")
+    found = check_names("<b>Evil</b> Co", "Evil Co", "consignee", "pc_doc_short_invoice", "pc_doc_short_bl")
     assert "&lt;b&gt;Evil&lt;/b&gt; Co" in render_finding(found, "en")  # type: ignore[arg-type]
 
 
 # -- dates -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", ["28-03-2025", "28/03/2025", "28.3.2025", "2025-03-28",
-                                 "28 Maret 2025", "28 March 2025", "28 mar 2025"])
+@pytest.mark.parametrize(
+    "raw",
+    ["28-03-2025", "28/03/2025", "28.3.2025", "2025-03-28", "28 Maret 2025", "28 March 2025", "28 mar 2025"],
+)
 def test_dates_day_first(raw: str) -> None:
     assert parse_date(raw) == FRI
 
@@ -283,20 +295,28 @@ def test_future_shipment_and_application_before_shipment() -> None:
 
 def test_documents_checklist_has_v_legal_for_chapter_44_only() -> None:
     wood = text(documents("4412.31", KB.countries["JP"]))
-    assert all(d in wood for d in ("PEB", "NPE", "invoice", "Packing list", "B/L", "AWB",
-                                   "Cost structure"))
+    assert all(d in wood for d in ("PEB", "NPE", "invoice", "Packing list", "B/L", "AWB", "Cost structure"))
     assert "V-Legal" in wood and "confirm with the office" in wood
     assert "FLEGT" in text(documents("4412.31", KB.countries["NL"]))
     assert "V-Legal" not in text(documents("9403.60", KB.countries["JP"]))
 
 
 GOOD = {
-    "commodity": "plywood", "hs_code": "4412.31", "destination": "JP", "form": "Form IJEPA",
-    "exporter_invoice": "PT Kayu Jaya", "exporter_peb": "PT Kayu Jaya",
-    "consignee_invoice": "Tokyo Wood Co., Ltd.", "consignee_bl": "Tokyo Wood Co., Ltd.",
-    "quantity": "1,250.50 M3", "gross_weight": "25,400.00 kg", "net_weight": "24100 kg",
-    "currency": "USD", "invoice_value": "240,795.83",
-    "shipment_date": "2025-03-27", "application_date": "2025-03-28",
+    "commodity": "plywood",
+    "hs_code": "4412.31",
+    "destination": "JP",
+    "form": "Form IJEPA",
+    "exporter_invoice": "PT Kayu Jaya",
+    "exporter_peb": "PT Kayu Jaya",
+    "consignee_invoice": "Tokyo Wood Co., Ltd.",
+    "consignee_bl": "Tokyo Wood Co., Ltd.",
+    "quantity": "1,250.50 M3",
+    "gross_weight": "25,400.00 kg",
+    "net_weight": "24100 kg",
+    "currency": "USD",
+    "invoice_value": "240,795.83",
+    "shipment_date": "2025-03-27",
+    "application_date": "2025-03-28",
 }
 
 
@@ -307,8 +327,13 @@ def test_clean_answers_give_only_notes() -> None:
 
 
 def test_findings_come_most_serious_first() -> None:
-    answers = {**GOOD, "hs_code": "4407", "form": "Form B", "quantity": "1250",
-               "application_date": "2025-04-03"}
+    answers = {
+        **GOOD,
+        "hs_code": "4407",
+        "form": "Form B",
+        "quantity": "1250",
+        "application_date": "2025-04-03",
+    }
     found = run_precheck(answers, CAL, KB, today=TODAY)
     ranks = [{ERROR: 0, WARNING: 1, INFO: 2}[f.severity] for f in found]
     assert ranks == sorted(ranks)
@@ -323,25 +348,41 @@ def test_missing_answers_are_listed_not_guessed() -> None:
     assert "Destination" in text(missing) and "B/L date" in text(missing)
 
 
-@pytest.mark.parametrize("step, raw, stored", [
-    ("commodity", "Kayu Lapis", "plywood"), ("commodity", "lainnya", "other"),
-    ("destination", "jepang", "JP"), ("destination", "KR", "KR"),
-    ("form", "form e", "Form E (ACFTA)"), ("hs_code", " 4412.31 ", "4412.31"),
-    ("currency", "usd", "USD"), ("shipment_date", "27/03/2025", "2025-03-27"),
-    ("application_date", "hari ini", TODAY.isoformat()),
-    ("gross_weight", "25.400  kg", "25.400 kg"), ("invoice_value", "USD 1.500,00", "USD 1.500,00"),
-])
+@pytest.mark.parametrize(
+    "step, raw, stored",
+    [
+        ("commodity", "Kayu Lapis", "plywood"),
+        ("commodity", "lainnya", "other"),
+        ("destination", "jepang", "JP"),
+        ("destination", "KR", "KR"),
+        ("form", "form e", "Form E (ACFTA)"),
+        ("hs_code", " 4412.31 ", "4412.31"),
+        ("currency", "usd", "USD"),
+        ("shipment_date", "27/03/2025", "2025-03-27"),
+        ("application_date", "hari ini", TODAY.isoformat()),
+        ("gross_weight", "25.400  kg", "25.400 kg"),
+        ("invoice_value", "USD 1.500,00", "USD 1.500,00"),
+    ],
+)
 def test_answers_accepted_in_the_flow(step: str, raw: str, stored: str) -> None:
     assert accept(step, raw, KB, TODAY) == stored
 
 
-@pytest.mark.parametrize("step, raw, key", [
-    ("commodity", "furniture", "pc_bad_choice"), ("hs_code", "9" * 40, "pc_bad_hs"),
-    ("hs_code", "44", "pc_bad_hs"), ("shipment_date", "next week", "pc_bad_date"),
-    ("gross_weight", "heavy", "pc_bad_measure"), ("invoice_value", "a lot", "pc_bad_number"),
-    ("exporter_peb", "1234", "pc_bad_name"), ("currency", "dollar", "pc_bad_currency"),
-    ("exporter_invoice", "x" * 201, "pc_bad_long"), ("consignee_bl", "   ", "pc_bad_empty"),
-])
+@pytest.mark.parametrize(
+    "step, raw, key",
+    [
+        ("commodity", "furniture", "pc_bad_choice"),
+        ("hs_code", "9" * 40, "pc_bad_hs"),
+        ("hs_code", "44", "pc_bad_hs"),
+        ("shipment_date", "next week", "pc_bad_date"),
+        ("gross_weight", "heavy", "pc_bad_measure"),
+        ("invoice_value", "a lot", "pc_bad_number"),
+        ("exporter_peb", "1234", "pc_bad_name"),
+        ("currency", "dollar", "pc_bad_currency"),
+        ("exporter_invoice", "x" * 201, "pc_bad_long"),
+        ("consignee_bl", "   ", "pc_bad_empty"),
+    ],
+)
 def test_bad_answers_are_refused_with_a_reason(step: str, raw: str, key: str) -> None:
     result = accept(step, raw, KB, TODAY)
     assert not isinstance(result, str) and result.key == key

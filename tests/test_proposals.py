@@ -14,8 +14,10 @@ from bot.services.kbcheck import check_knowledge
 from tests.conftest import ADMIN_ID, OFFICER_ID, OFFICERS_CHAT, BotHarness, buttons_of, text_of
 from tests.test_tickets import open_ticket
 
-QUESTION = ("Selamat pagi pak, pengurusan ska bs diwakilkan forwarder gk? PT Korindo mau "
-            "kirim minggu depan. Terima kasih pak")
+QUESTION = (
+    "Selamat pagi pak, pengurusan ska bs diwakilkan forwarder gk? PT Korindo mau "
+    "kirim minggu depan. Terima kasih pak"
+)
 ANSWER = "Baik pak Budi, bisa. Forwarder membawa surat kuasa dari PT Korindo."
 
 
@@ -25,8 +27,10 @@ def test_draft_takes_out_greetings_forms_of_address_and_names() -> None:
     assert "Korindo" not in cleaned.text and "Terima kasih" not in cleaned.text
     kinds = {kind for kind, _ in cleaned.flags}
     assert kinds == {"greeting", "honorific", "company"}
-    assert draft_title(cleaned.text, {"bs": "bisa", "gk": "tidak"}) \
+    assert (
+        draft_title(cleaned.text, {"bs": "bisa", "gk": "tidak"})
         == "Pengurusan SKA bisa diwakilkan forwarder tidak?"
+    )
     answer = clean(ANSWER, companies=[], people=["Budi"])
     assert answer.text == "Baik, bisa. Forwarder membawa surat kuasa dari perusahaan."
 
@@ -45,8 +49,7 @@ async def edit(bot: BotHarness, proposal: int, field: str, text: str) -> str:
     sent = await bot.press(f"pe:{proposal}:{field}", user_id=ADMIN_ID)
     prompt = sent[-1]
     assert prompt.params["reply_markup"].get("force_reply") is True
-    reply = await bot.say(text, user_id=ADMIN_ID,
-                          reply_to_message_id=prompt.result["message_id"])
+    reply = await bot.say(text, user_id=ADMIN_ID, reply_to_message_id=prompt.result["message_id"])
     return text_of(reply)
 
 
@@ -66,8 +69,7 @@ async def test_admin_edits_both_languages_then_approves(bot: BotHarness) -> None
     await edit(bot, proposal, "te", "May a forwarder apply for the SKA?")
     shown = await edit(bot, proposal, "ae", "Yes, with a power of attorney from the exporter.")
     assert "May a forwarder apply for the SKA?" in shown
-    assert "approved and loaded" not in text_of(await bot.press(f"pa:{proposal}",
-                                                                 user_id=OFFICER_ID))
+    assert "approved and loaded" not in text_of(await bot.press(f"pa:{proposal}", user_id=OFFICER_ID))
     done = text_of(await bot.press(f"pa:{proposal}", user_id=ADMIN_ID))
     assert "disetujui" in done
     with bot.services.db.session() as s:
@@ -99,19 +101,20 @@ async def test_empty_or_overlong_edits_change_nothing(bot: BotHarness) -> None:
     assert bot.services.proposals.get(proposal) == before
 
 
-async def test_every_process_answers_with_it_and_kb_check_validates_it(
-        bot: BotHarness) -> None:
-    other = build_services(bot.services.settings)          # a second bot process
+async def test_every_process_answers_with_it_and_kb_check_validates_it(bot: BotHarness) -> None:
+    other = build_services(bot.services.settings)  # a second bot process
     try:
         proposal = await propose(bot)
         await bot.press(f"pe:{proposal}:io", user_id=ADMIN_ID)
         await bot.press(f"pa:{proposal}", user_id=ADMIN_ID)
         assert not (other.answers.classify("pengurusan ska bisa diwakilkan forwarder?").id or "").startswith(
-            "learned-")
-        assert other.proposals.refresh()                     # its 30-second job
+            "learned-"
+        )
+        assert other.proposals.refresh()  # its 30-second job
         assert (other.answers.classify("pengurusan ska bisa diwakilkan forwarder?").id or "").startswith(
-            "learned-")
-        assert not other.proposals.refresh()                 # nothing new: nothing reloaded
+            "learned-"
+        )
+        assert not other.proposals.refresh()  # nothing new: nothing reloaded
     finally:
         other.close()
     problems, summary = check_knowledge(bot.services.settings)

@@ -24,7 +24,7 @@ from tests.conftest import OFFICERS_CHAT, BotHarness, make_settings
 from tests.test_documents import CSV, HEADER
 
 WIB = dt.timezone(dt.timedelta(hours=7))
-HOLIDAY = "2026-12-09"          # a Wednesday
+HOLIDAY = "2026-12-09"  # a Wednesday
 
 
 class Clock:
@@ -40,12 +40,20 @@ class Clock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(database_url, office={"hours": {"mon": "07:30-16:00", "tue": "07:30-16:00",
-                                                         "wed": "07:30-16:00", "thu": "07:30-16:00",
-                                                         "fri": "07:30-16:30"},
-                                               "holidays": [HOLIDAY]},
-                         reminders={"time": "09:00", "first_after_hours": 24,
-                                    "every_working_days": 2, "max_times": 3})
+    return make_settings(
+        database_url,
+        office={
+            "hours": {
+                "mon": "07:30-16:00",
+                "tue": "07:30-16:00",
+                "wed": "07:30-16:00",
+                "thu": "07:30-16:00",
+                "fri": "07:30-16:30",
+            },
+            "holidays": [HOLIDAY],
+        },
+        reminders={"time": "09:00", "first_after_hours": 24, "every_working_days": 2, "max_times": 3},
+    )
 
 
 def prepare(services: Services, clock: Clock, extra_users: dict[int, bool] | None = None) -> None:
@@ -55,8 +63,15 @@ def prepare(services: Services, clock: Clock, extra_users: dict[int, bool] | Non
     with services.db.session() as s:
         company = s.scalar(select(Company).where(Company.nib == "1111111111111"))
         for uid, enabled in {1001: True, **(extra_users or {})}.items():
-            s.add(User(id=uid, first_name="Eks", company_id=company.id, linked_at=utcnow(),
-                       reminders_enabled=enabled))
+            s.add(
+                User(
+                    id=uid,
+                    first_name="Eks",
+                    company_id=company.id,
+                    linked_at=utcnow(),
+                    reminders_enabled=enabled,
+                )
+            )
 
 
 def outbox(services: Services, kind: str | None = None) -> list[OutboxMessage]:
@@ -74,25 +89,25 @@ def run_at(services: Services, clock: Clock, local: str, **kw: Any) -> tuple[int
 
 
 def test_cadence_follows_the_office_calendar(services: Services) -> None:
-    clock = Clock("2026-12-07 08:00")             # Monday; SKA-001's documents become missing
+    clock = Clock("2026-12-07 08:00")  # Monday; SKA-001's documents become missing
     prepare(services, clock)
-    assert run_at(services, clock, "2026-12-07 09:00") == (0, 0)      # not 24 hours yet
-    assert run_at(services, clock, "2026-12-08 09:00") == (1, 0)      # Tuesday: first
-    assert run_at(services, clock, "2026-12-08 15:00") == (0, 0)      # once a day
+    assert run_at(services, clock, "2026-12-07 09:00") == (0, 0)  # not 24 hours yet
+    assert run_at(services, clock, "2026-12-08 09:00") == (1, 0)  # Tuesday: first
+    assert run_at(services, clock, "2026-12-08 15:00") == (0, 0)  # once a day
     assert not services.reminders.calendar.is_working_day(dt.date(2026, 12, 9))
-    assert run_at(services, clock, "2026-12-09 09:00") == (0, 0)      # holiday
-    assert run_at(services, clock, "2026-12-10 09:00") == (0, 0)      # 1 working day later
-    assert run_at(services, clock, "2026-12-11 09:00") == (1, 0)      # 2 working days: second
-    assert run_at(services, clock, "2026-12-12 09:00") == (0, 0)      # Saturday
+    assert run_at(services, clock, "2026-12-09 09:00") == (0, 0)  # holiday
+    assert run_at(services, clock, "2026-12-10 09:00") == (0, 0)  # 1 working day later
+    assert run_at(services, clock, "2026-12-11 09:00") == (1, 0)  # 2 working days: second
+    assert run_at(services, clock, "2026-12-12 09:00") == (0, 0)  # Saturday
     assert run_at(services, clock, "2026-12-14 09:00") == (0, 0)
-    assert run_at(services, clock, "2026-12-15 09:00") == (1, 0)      # third and last
-    assert run_at(services, clock, "2026-12-17 09:00") == (0, 1)      # officers alerted
-    assert run_at(services, clock, "2026-12-21 09:00") == (0, 0)      # and only once
+    assert run_at(services, clock, "2026-12-15 09:00") == (1, 0)  # third and last
+    assert run_at(services, clock, "2026-12-17 09:00") == (0, 1)  # officers alerted
+    assert run_at(services, clock, "2026-12-21 09:00") == (0, 0)  # and only once
     rows = outbox(services, "reminder_exporter")
     assert [r.chat_id for r in rows] == [1001] * 3
     text = rows[0].text
     assert "SKA-001" in text and "Commercial invoice" in text and "Packing list" in text
-    assert "Ditandatangani" in text                                   # the hint
+    assert "Ditandatangani" in text  # the hint
     # stored as data, sent as the [Send a document] button of that application
     markup = OutboxSender(services.outbox, keyboards.OUTBOX).markup(rows[0])
     assert markup is not None and str(markup.inline_keyboard[0][0].callback_data).startswith("up:")
@@ -148,13 +163,21 @@ def test_opt_out_is_respected_even_with_now(services: Services) -> None:
 
 
 def test_no_duplicates_across_a_restart_and_a_racing_second_process(
-        services: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    services: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clock = Clock("2026-12-07 10:00")
     prepare(services, clock, extra_users={1002: True})
     # the second process read the database before the first one committed its reminders
     other_db = Database(settings.database_url)
-    other = ReminderService(other_db, services.documents, services.reminders.calendar,
-                            settings.reminders, settings.timezone, OFFICERS_CHAT, clock)
+    other = ReminderService(
+        other_db,
+        services.documents,
+        services.reminders.calendar,
+        settings.reminders,
+        settings.timezone,
+        OFFICERS_CHAT,
+        clock,
+    )
     stale = list(other._pages())
     assert services.reminders.run_pass(force=True).queued == 2
     # ... and its existence check passed too: only the unique constraint stops it
@@ -164,8 +187,15 @@ def test_no_duplicates_across_a_restart_and_a_racing_second_process(
     assert (report.queued, report.already) == (0, 2)
     monkeypatch.undo()
     # a restarted process (fresh service, same database, same day) queues nothing either
-    restarted = ReminderService(other_db, services.documents, services.reminders.calendar,
-                                settings.reminders, settings.timezone, OFFICERS_CHAT, clock)
+    restarted = ReminderService(
+        other_db,
+        services.documents,
+        services.reminders.calendar,
+        settings.reminders,
+        settings.timezone,
+        OFFICERS_CHAT,
+        clock,
+    )
     assert restarted.run_pass(force=True).queued == 0
     other_db.dispose()
     with services.db.session() as s:
@@ -177,31 +207,35 @@ def test_a_pass_reads_and_writes_a_page_at_a_time(services: Services) -> None:
     clock = Clock("2026-12-07 10:00")
     services.documents.clock = services.reminders.clock = clock
     # every third application has all its documents: pages skip over their ids
-    rows = "".join(f"SKA-1{i:02d},1111111111111,PT Kayu Lapis Satu,Plywood,4412.31,JP,IJEPA,"
-                   f"submitted,,2026-11-20,\"1,00\",\"2,00\",{'invoice' if i % 3 else ''}\n"
-                   for i in range(10))
+    rows = "".join(
+        f"SKA-1{i:02d},1111111111111,PT Kayu Lapis Satu,Plywood,4412.31,JP,IJEPA,"
+        f'submitted,,2026-11-20,"1,00","2,00",{"invoice" if i % 3 else ""}\n'
+        for i in range(10)
+    )
     assert services.importer.import_text(HEADER + rows).errors == []
     with services.db.session() as s:
         company = s.scalar(select(Company).where(Company.nib == "1111111111111"))
         for uid in (1001, 1002):
             s.add(User(id=uid, first_name="Eks", company_id=company.id, linked_at=utcnow()))
-        s.add(User(id=1003, first_name="Eks", company_id=company.id, linked_at=utcnow(),
-                   blocked_at=utcnow()))                     # blocked the bot: not reminded
+        s.add(
+            User(id=1003, first_name="Eks", company_id=company.id, linked_at=utcnow(), blocked_at=utcnow())
+        )  # blocked the bot: not reminded
     services.reminders.page_size = 2
     report = services.reminders.run_pass(force=True)
     due = [f"SKA-1{i:02d}" for i in range(10) if i % 3]
-    assert report.lines == [f"exporter {ref} -> {uid}: invoice" for ref in due
-                            for uid in (1001, 1002)]
+    assert report.lines == [f"exporter {ref} -> {uid}: invoice" for ref in due for uid in (1001, 1002)]
     again = services.reminders.run_pass(force=True)
     assert (again.queued, again.already) == (0, 2 * len(due))
     with services.db.session() as s:
-        pairs = s.execute(select(Reminder.chat_id, SkaApplication.ref, OutboxMessage.chat_id,
-                                 OutboxMessage.text)
-                          .join(SkaApplication, SkaApplication.id == Reminder.application_id)
-                          .join(OutboxMessage, OutboxMessage.id == Reminder.outbox_id)).all()
+        pairs = s.execute(
+            select(Reminder.chat_id, SkaApplication.ref, OutboxMessage.chat_id, OutboxMessage.text)
+            .join(SkaApplication, SkaApplication.id == Reminder.application_id)
+            .join(OutboxMessage, OutboxMessage.id == Reminder.outbox_id)
+        ).all()
     # each reminder row points at its own outbox message: a reply leads to its application
-    assert sorted((ref, chat) for chat, ref, _, _ in pairs) == \
-        [(ref, uid) for ref in due for uid in (1001, 1002)]
+    assert sorted((ref, chat) for chat, ref, _, _ in pairs) == [
+        (ref, uid) for ref in due for uid in (1001, 1002)
+    ]
     assert all(chat == to and f" {ref} " in text for chat, ref, to, text in pairs)
 
 
@@ -213,8 +247,15 @@ def test_two_processes_at_the_same_moment(services: Services, settings: Settings
 
     def process() -> None:
         db = Database(settings.database_url)
-        svc = ReminderService(db, services.documents, services.reminders.calendar,
-                              settings.reminders, settings.timezone, OFFICERS_CHAT, clock)
+        svc = ReminderService(
+            db,
+            services.documents,
+            services.reminders.calendar,
+            settings.reminders,
+            settings.timezone,
+            OFFICERS_CHAT,
+            clock,
+        )
         barrier.wait()
         reports.append(svc.run_pass(force=True))
         db.dispose()
@@ -229,12 +270,14 @@ def test_two_processes_at_the_same_moment(services: Services, settings: Settings
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 29
 
 
-def test_cli_run_now_prints_what_it_queued(services: Services, settings: Settings,
-                                           tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_cli_run_now_prints_what_it_queued(
+    services: Services, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     prepare(services, Clock("2026-12-07 10:00"))
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"database": {"url": settings.database_url},
-                                      "officers": {"chat_id": OFFICERS_CHAT}}))
+    config.write_text(
+        yaml.safe_dump({"database": {"url": settings.database_url}, "officers": {"chat_id": OFFICERS_CHAT}})
+    )
     assert main(["--config", str(config), "reminders", "run", "--now"]) == 0
     out = capsys.readouterr().out
     assert "exporter SKA-001 -> 1001: invoice, packing-list" in out and "queued 1 reminder" in out
@@ -250,9 +293,16 @@ async def test_reply_to_a_reminder_with_a_file(bot: BotHarness) -> None:
     await bot.sender.drain(bot.app.bot, budget_seconds=3)
     reminder = bot.api.last(1001, "sendMessage")
     assert "belum lengkap" in reminder.params["text"]
-    sent = await bot.feed(bot.api.document(1001, "pl.pdf", "application/pdf", 4000,
-                                           content=samples.PDF,
-                                           reply_to_message_id=reminder.result["message_id"]))
+    sent = await bot.feed(
+        bot.api.document(
+            1001,
+            "pl.pdf",
+            "application/pdf",
+            4000,
+            content=samples.PDF,
+            reply_to_message_id=reminder.result["message_id"],
+        )
+    )
     assert "SKA-001" in " ".join(str(c.params.get("text")) for c in sent)
     assert any(data.endswith(":packing-list") for _, data in bot.api.buttons(sent[-1]))
     # opting out by command
@@ -263,10 +313,16 @@ async def test_reply_to_a_reminder_with_a_file(bot: BotHarness) -> None:
     assert bot.app.job_queue.get_jobs_by_name("reminders")
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ({"time": "21:00"}, "reminders.time"), ({"time": "9"}, "reminders.time"),
-    ({"max_times": 0}, "reminders.max_times"), ({"every_working_days": 1.5}, "whole number"),
-    ({"first_after_hours": -1}, "reminders.first_after_hours")])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"time": "21:00"}, "reminders.time"),
+        ({"time": "9"}, "reminders.time"),
+        ({"max_times": 0}, "reminders.max_times"),
+        ({"every_working_days": 1.5}, "whole number"),
+        ({"first_after_hours": -1}, "reminders.first_after_hours"),
+    ],
+)
 def test_reminder_settings_are_validated(raw: dict, message: str) -> None:
     from bot.config import ConfigError, parse_settings
 
@@ -284,14 +340,14 @@ async def test_a_reminder_delayed_into_the_night_waits_for_07_00(bot: BotHarness
     with bot.services.db.session() as s:
         enqueue(s, 1001, "Pengingat: packing list SKA-001 belum diunggah", kind=REMINDER_KIND)
         enqueue(s, 1002, "Status SKA-002: disetujui", kind="status")
-    tomorrow = utcnow().date() + dt.timedelta(days=1)             # after the rows were queued
-    night = dt.datetime.combine(tomorrow, dt.time(14, 30), tzinfo=dt.UTC)      # 21:30 WIB
+    tomorrow = utcnow().date() + dt.timedelta(days=1)  # after the rows were queued
+    night = dt.datetime.combine(tomorrow, dt.time(14, 30), tzinfo=dt.UTC)  # 21:30 WIB
     outbox.clock = lambda: night
     result = await sender.drain(bot.app.bot, budget_seconds=2)
     assert (result.held, result.sent) == (1, 1)
     assert bot.api.sent(1001) == [] and len(bot.api.sent(1002)) == 1
-    outbox.clock = lambda: night + dt.timedelta(hours=9, minutes=29)   # 06:59 WIB
+    outbox.clock = lambda: night + dt.timedelta(hours=9, minutes=29)  # 06:59 WIB
     assert (await sender.drain(bot.app.bot, budget_seconds=2)).sent == 0
-    outbox.clock = lambda: night + dt.timedelta(hours=9, minutes=30)   # 07:00 WIB
+    outbox.clock = lambda: night + dt.timedelta(hours=9, minutes=30)  # 07:00 WIB
     assert (await sender.drain(bot.app.bot, budget_seconds=2)).sent == 1
     assert "packing list" in bot.api.sent(1001)[-1].params["text"]

@@ -51,12 +51,17 @@ async def test_officer_gets_summary_chart_and_workbook(bot: BotHarness) -> None:
 
 async def test_report_in_english_for_one_commodity_and_period(bot: BotHarness) -> None:
     load_demo(bot.services.db, bot.services.answers.kb.exports)
-    calls = await bot.say("/report 2025-01 2025-12 veneer keruing", user_id=OFFICER_ID,
-                          language_code="en", chat_id=OFFICERS_CHAT, chat_type="supergroup")
+    calls = await bot.say(
+        "/report 2025-01 2025-12 veneer keruing",
+        user_id=OFFICER_ID,
+        language_code="en",
+        chat_id=OFFICERS_CHAT,
+        chat_type="supergroup",
+    )
     summary = text_of(by_method(calls, "sendMessage"))
     assert "Commodity: Veneer Keruing" in summary
     assert "83,455.20 tonnes" in summary and "USD 14,985,519.15" in summary
-    assert "published" not in summary                # only the whole year has a printed total
+    assert "published" not in summary  # only the whole year has a printed total
     doc = by_method(calls, "sendDocument")[0].result["document"]
     assert doc["file_name"] == "export-realisation-2025-veneer-keruing.xlsx"
 
@@ -95,5 +100,7 @@ async def test_stats_summary_then_chart_and_workbook_on_request(bot: BotHarness)
     # an admin whose Telegram speaks English gets the English workbook
     calls = await bot.say("/stats 7 excel", user_id=ADMIN_ID, language_code="en")
     assert methods(calls) == ["sendMessage", "sendDocument"]
-    wb = load_workbook(io.BytesIO(await download(bot, by_method(calls, "sendDocument")[0].result["document"]["file_id"])))
+    wb = load_workbook(
+        io.BytesIO(await download(bot, by_method(calls, "sendDocument")[0].result["document"]["file_id"]))
+    )
     assert wb.sheetnames == ["Summary", "Topics", "Unanswered"]

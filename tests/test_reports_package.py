@@ -18,7 +18,7 @@ def imported(module: str) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse((FOLDER / f"{module}.py").read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == PACKAGE:         # from bot.services.reports import text
+            if node.module == PACKAGE:  # from bot.services.reports import text
                 found.update(f"{PACKAGE}.{alias.name}" for alias in node.names)
             elif node.module.startswith(PACKAGE + "."):
                 found.add(node.module)
@@ -39,4 +39,3 @@ def test_the_modules_import_each_other_without_a_circle() -> None:
     # the lowest layers first, the service on top
     assert order.index("period") < order.index("model") < order.index("service")
     assert "charts" not in graph["text"] and "service" not in graph["charts"]
-

@@ -40,8 +40,9 @@ def allowed(role: str, roles: tuple[str, ...]) -> bool:
     return role in roles
 
 
-async def test_every_restricted_command_for_every_role(bot: BotHarness,
-                                                       caplog: pytest.LogCaptureFixture) -> None:
+async def test_every_restricted_command_for_every_role(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     table: dict[str, tuple[str, ...]] = bot.app.bot_data["restricted_commands"]
     # the commands the issue names: nobody may have dropped one from the guard's table
@@ -76,8 +77,7 @@ async def test_every_restricted_command_for_every_role(bot: BotHarness,
                         failures.append(f"{where}: refused, but the role may use it")
                 else:
                     if texts != [t(refusal, "id")]:
-                        failures.append(f"{where}: expected only the {refusal} refusal, got "
-                                        f"{shown[:120]!r}")
+                        failures.append(f"{where}: expected only the {refusal} refusal, got {shown[:120]!r}")
                     if snapshot(bot, user_id, set()) != before:
                         failures.append(f"{where}: a refused command changed stored data")
     assert failures == [], "\n".join(failures)
@@ -86,8 +86,11 @@ async def test_every_restricted_command_for_every_role(bot: BotHarness,
 async def test_refused_buttons_of_staff_cards(bot: BotHarness) -> None:
     """The guard covers commands; card buttons check the role themselves: same rule."""
     ticket = await seed(bot)
-    for data, refusal in ((f"tk:c:{ticket}", "officer_only"), ("pa:1", "admin_only"),
-                          ("dv:1:a", "officer_only")):
+    for data, refusal in (
+        (f"tk:c:{ticket}", "officer_only"),
+        ("pa:1", "admin_only"),
+        ("dv:1:a", "officer_only"),
+    ):
         before = snapshot(bot, EXPORTER_ID, set())
         await bot.press(data, user_id=EXPORTER_ID, chat_id=OFFICERS_CHAT, message_id=1)
         assert bot.answers_to_callbacks()[-1].params.get("text") == t(refusal, "id")

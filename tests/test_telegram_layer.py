@@ -59,18 +59,33 @@ WIRE = [
 def test_each_kind_keeps_its_wire_format(button: b.Button, data: str) -> None:
     assert button.pack() == data
     assert type(button).parse(data) == button
-    assert type(button).pattern.match(data)                    # what its handler is given
+    assert type(button).pattern.match(data)  # what its handler is given
     assert type(button).prefix_pattern().match(data)
 
 
-@pytest.mark.parametrize(("kind", "data"), [
-    (b.Feedback, "f:²:1"), (b.Feedback, "f:1:1:1"), (b.Feedback, "f:2147483648:1"),
-    (b.Feedback, "f:٣:1"), (b.Feedback, "f:1:1\n"), (b.TicketAction, "tk:c:²"),
-    (b.TicketAction, "tk:z:1"), (b.Rating, "r:1:6"), (b.Rating, "r:¹:5"),
-    (b.ProposalDecision, "pa:¹"), (b.ProposalEdit, "pe:1:xx"), (b.StatusPage, "st:i:99999999999"),
-    (b.StatusPage, "st:x:0"), (b.UploadStart, "up:2147483648"), (b.UploadChoice, "dk:5"),
-    (b.DocVerdict, "dv:1:x"), (b.BroadcastChoice, "bc:1:send:x"), (b.Topic, "a:"),
-])
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        (b.Feedback, "f:²:1"),
+        (b.Feedback, "f:1:1:1"),
+        (b.Feedback, "f:2147483648:1"),
+        (b.Feedback, "f:٣:1"),
+        (b.Feedback, "f:1:1\n"),
+        (b.TicketAction, "tk:c:²"),
+        (b.TicketAction, "tk:z:1"),
+        (b.Rating, "r:1:6"),
+        (b.Rating, "r:¹:5"),
+        (b.ProposalDecision, "pa:¹"),
+        (b.ProposalEdit, "pe:1:xx"),
+        (b.StatusPage, "st:i:99999999999"),
+        (b.StatusPage, "st:x:0"),
+        (b.UploadStart, "up:2147483648"),
+        (b.UploadChoice, "dk:5"),
+        (b.DocVerdict, "dv:1:x"),
+        (b.BroadcastChoice, "bc:1:send:x"),
+        (b.Topic, "a:"),
+    ],
+)
 def test_malformed_or_forged_data_parses_to_nothing(kind: type[b.Button], data: str) -> None:
     assert kind.parse(data) is None
 
@@ -80,7 +95,7 @@ def test_packing_refuses_what_telegram_would_refuse() -> None:
     with pytest.raises(ValueError, match="64 bytes"):
         b.Topic("x" * 63).pack()
     with pytest.raises(ValueError):
-        b.Topic("é" * 32).pack()                              # 64 characters, 66 bytes
+        b.Topic("é" * 32).pack()  # 64 characters, 66 bytes
 
 
 async def test_a_row_queued_by_the_previous_release_still_sends(bot: BotHarness) -> None:
@@ -90,8 +105,9 @@ async def test_a_row_queued_by_the_previous_release_still_sends(bot: BotHarness)
         row = enqueue(s, 1001, "Tiket #5 ditutup")
         assert row is not None
         s.flush()
-        s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
-                  .values(reply_markup=json.dumps(legacy)))
+        s.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row.id).values(reply_markup=json.dumps(legacy))
+        )
     assert (await bot.sender.drain(bot.app.bot, budget_seconds=2)).sent == 1
     sent = bot.api.last(1001)
     assert bot.api.buttons(sent) == [("⭐", "r:5:1")]
@@ -106,8 +122,7 @@ async def test_queued_keyboards_are_data_rendered_when_sent(bot: BotHarness) -> 
     await bot.say(f"/reply {ticket} Bisa, silakan datang", user_id=OFFICER_ID)
     await bot.sender.drain(bot.app.bot, budget_seconds=3)
     with bot.services.db.session() as s:
-        stored = s.scalar(select(OutboxMessage.reply_markup)
-                          .where(OutboxMessage.kind == "ticket_reply"))
+        stored = s.scalar(select(OutboxMessage.reply_markup).where(OutboxMessage.kind == "ticket_reply"))
     assert Keyboard.from_stored(json.loads(stored or "{}")) == Keyboard("ticket_back", {"lang": "id"})
     assert [data for _, data in bot.api.buttons(bot.api.last(1001))] == ["o:back"]
 
@@ -144,11 +159,17 @@ async def test_every_message_the_bot_sends_is_html(bot: BotHarness) -> None:
     await bot.say(f"/close {ticket} selesai", user_id=OFFICER_ID)
     await bot.say("/broadcast Pemeliharaan <b>e-SKA</b>", user_id=OFFICER_ID)
     await bot.sender.drain(bot.app.bot, budget_seconds=3)
-    texts = [c for c in bot.api.calls if c.method in (
-        "sendMessage", "editMessageText", "sendPhoto", "sendDocument", "editMessageCaption")]
+    texts = [
+        c
+        for c in bot.api.calls
+        if c.method in ("sendMessage", "editMessageText", "sendPhoto", "sendDocument", "editMessageCaption")
+    ]
     assert len(texts) > 10
     assert [c.method for c in texts if c.params.get("parse_mode") != "HTML"] == []
     # and no link previews
-    assert all(c.params.get("link_preview_options") == {"is_disabled": True}
-               for c in texts if c.method == "sendMessage")
+    assert all(
+        c.params.get("link_preview_options") == {"is_disabled": True}
+        for c in texts
+        if c.method == "sendMessage"
+    )
     assert buttons_of(texts)

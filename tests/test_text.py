@@ -24,30 +24,51 @@ def test_escape_leaves_quotes_and_plain() -> None:
     assert plain("<b>1 &lt; 2</b> &amp; <i>x</i>") == "1 < 2 & x"
 
 
-@pytest.mark.parametrize("value, lang, places, shown", [
-    ("240795.83", "id", 2, "240.795,83"), ("240795.83", "en", 2, "240,795.83"),
-    ("-1234.5", "id", 1, "-1.234,5"), ("0.125", "en", 2, "0.12"), ("0.135", "en", 2, "0.14"),
-    ("1234567.5", "en", 0, "1,234,568"), ("12", "id", 3, "12,000"),
-])
-def test_format_number_groups_and_rounds_half_to_even(value: str, lang: str, places: int,
-                                                       shown: str) -> None:
+@pytest.mark.parametrize(
+    "value, lang, places, shown",
+    [
+        ("240795.83", "id", 2, "240.795,83"),
+        ("240795.83", "en", 2, "240,795.83"),
+        ("-1234.5", "id", 1, "-1.234,5"),
+        ("0.125", "en", 2, "0.12"),
+        ("0.135", "en", 2, "0.14"),
+        ("1234567.5", "en", 0, "1,234,568"),
+        ("12", "id", 3, "12,000"),
+    ],
+)
+def test_format_number_groups_and_rounds_half_to_even(value: str, lang: str, places: int, shown: str) -> None:
     assert format_number(Decimal(value), lang, places) == shown
 
 
-@pytest.mark.parametrize("raw, style, value", [
-    ("1.234", "id", "1234"), ("1.234", "en", "1.234"), ("1,234", "id", "1.234"),
-    ("1,234", "en", "1234"), ("240.795,83", "id", "240795.83"), ("1E+30", "en", "1E+30"),
-    ("1e400", None, "1E+400"), ("12 500", None, "12500"),
-])
+@pytest.mark.parametrize(
+    "raw, style, value",
+    [
+        ("1.234", "id", "1234"),
+        ("1.234", "en", "1.234"),
+        ("1,234", "id", "1.234"),
+        ("1,234", "en", "1234"),
+        ("240.795,83", "id", "240795.83"),
+        ("1E+30", "en", "1E+30"),
+        ("1e400", None, "1E+400"),
+        ("12 500", None, "12500"),
+    ],
+)
 def test_parse_number_in_a_given_style(raw: str, style: str | None, value: str) -> None:
     number = parse_number(raw, style)
     assert number is not None and number.value == Decimal(value)
 
 
-@pytest.mark.parametrize("raw, style", [
-    ("240.795,83", "en"), ("1,234.5", "id"), ("NaN", None), ("Infinity", "en"), ("-5", None),
-    ("12,34.5", "en"),
-])
+@pytest.mark.parametrize(
+    "raw, style",
+    [
+        ("240.795,83", "en"),
+        ("1,234.5", "id"),
+        ("NaN", None),
+        ("Infinity", "en"),
+        ("-5", None),
+        ("12,34.5", "en"),
+    ],
+)
 def test_parse_number_refuses_what_does_not_fit(raw: str, style: str | None) -> None:
     assert parse_number(raw, style) is None
 
@@ -56,15 +77,23 @@ def test_month_names_and_words_come_from_cldr() -> None:
     assert [month_name(m, "id") for m in (3, 8)] == ["Maret", "Agustus"]
     assert [month_name(m, "en") for m in (3, 8)] == ["March", "August"]
     words = month_numbers()
-    assert (words["mei"], words["may"], words["agu"], words["nopember"], words["des"]) == \
-        (5, 5, 8, 11, 12)
+    assert (words["mei"], words["may"], words["agu"], words["nopember"], words["des"]) == (5, 5, 8, 11, 12)
 
 
-@pytest.mark.parametrize("count, lang, category", [
-    (1, "en", "one"), (0, "en", "other"), (2, "en", "other"), ("1", "en", "one"),
-    (Decimal("1.0"), "en", "other"), (1, "id", "other"), ("15", "en", "other"),
-    ("1.5 jam", "en", "other"), (True, "en", "other"),
-])
+@pytest.mark.parametrize(
+    "count, lang, category",
+    [
+        (1, "en", "one"),
+        (0, "en", "other"),
+        (2, "en", "other"),
+        ("1", "en", "one"),
+        (Decimal("1.0"), "en", "other"),
+        (1, "id", "other"),
+        ("15", "en", "other"),
+        ("1.5 jam", "en", "other"),
+        (True, "en", "other"),
+    ],
+)
 def test_plural_category_follows_cldr(count: object, lang: str, category: str) -> None:
     assert plural_category(count, lang) == category
 

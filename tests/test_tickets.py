@@ -36,15 +36,17 @@ def group_texts(bot: BotHarness) -> str:
     return "\n".join(bot.api.texts(OFFICERS_CHAT))
 
 
-async def open_ticket(bot: BotHarness, user_id: int = EXPORTER, question: str = UNANSWERABLE,
-                      name: str = "Budi") -> int:
+async def open_ticket(
+    bot: BotHarness, user_id: int = EXPORTER, question: str = UNANSWERABLE, name: str = "Budi"
+) -> int:
     sent = await bot.say(question, user_id=user_id, first_name=name)
     assert ("🙋 Tanya petugas", "o:ask") in buttons_of(sent)
     sent = await bot.press("o:ask", user_id=user_id)
     assert "tiket #" in text_of(sent)
     with bot.services.db.session() as s:
-        return s.scalars(select(Ticket.id).where(Ticket.user_id == user_id)
-                         .order_by(Ticket.id.desc())).first()
+        return s.scalars(
+            select(Ticket.id).where(Ticket.user_id == user_id).order_by(Ticket.id.desc())
+        ).first()
 
 
 async def test_the_whole_loop_survives_a_restart_between_every_step(bot: BotHarness) -> None:
@@ -55,21 +57,34 @@ async def test_the_whole_loop_survives_a_restart_between_every_step(bot: BotHarn
     assert ("Ambil", f"tk:c:{ticket}") in bot.api.buttons(card)
 
     bot = await restarted(bot)
-    await bot.press(f"tk:c:{ticket}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT,
-                    message_id=card_id(bot, ticket), first_name="Sari")
+    await bot.press(
+        f"tk:c:{ticket}",
+        user_id=OFFICER_ID,
+        chat_id=OFFICERS_CHAT,
+        message_id=card_id(bot, ticket),
+        first_name="Sari",
+    )
     assert "ditangani Sari" in bot.api.last(OFFICERS_CHAT).params["text"]
 
     bot = await restarted(bot)
-    await bot.say("Bisa, silakan hubungi bagian umum.", user_id=OFFICER_ID,
-                  chat_id=OFFICERS_CHAT, reply_to_message_id=card_id(bot, ticket))
+    await bot.say(
+        "Bisa, silakan hubungi bagian umum.",
+        user_id=OFFICER_ID,
+        chat_id=OFFICERS_CHAT,
+        reply_to_message_id=card_id(bot, ticket),
+    )
     await drain(bot)
     relay = bot.api.texts(EXPORTER)[-1]
     assert "Petugas IPSKA" in relay and "bagian umum" in relay
-    assert "Sari" not in relay                      # signed by role, not by person
+    assert "Sari" not in relay  # signed by role, not by person
 
     bot = await restarted(bot)
-    await bot.say("// eksportir ini sering tanya hal serupa", user_id=OFFICER_ID,
-                  chat_id=OFFICERS_CHAT, reply_to_message_id=card_id(bot, ticket))
+    await bot.say(
+        "// eksportir ini sering tanya hal serupa",
+        user_id=OFFICER_ID,
+        chat_id=OFFICERS_CHAT,
+        reply_to_message_id=card_id(bot, ticket),
+    )
     await drain(bot)
     assert not any("sering tanya" in text for text in bot.api.texts(EXPORTER))
 
@@ -94,8 +109,12 @@ async def test_the_whole_loop_survives_a_restart_between_every_step(bot: BotHarn
         row = s.get(Ticket, ticket)
         assert (row.status, row.rating, row.rating_comment) == ("closed", 5, "cepat dan jelas")
         assert row.first_response_at is not None and row.closed_at is not None
-        kinds = [m.direction for m in s.scalars(select(TicketMessage).where(
-            TicketMessage.ticket_id == ticket).order_by(TicketMessage.id))]
+        kinds = [
+            m.direction
+            for m in s.scalars(
+                select(TicketMessage).where(TicketMessage.ticket_id == ticket).order_by(TicketMessage.id)
+            )
+        ]
         assert kinds == ["in", "out", "note", "in"]
     # after closing, questions go to the FAQ again
     sent = await bot.say("berapa lama ska terbit", user_id=EXPORTER)
@@ -120,8 +139,7 @@ async def test_talk_to_officer_topic_and_command_open_tickets(bot: BotHarness) -
     assert "tiket #" in text_of(sent)
     sent = await bot.say("/petugas", user_id=1005)
     assert "Tulis pertanyaan" in text_of(sent)
-    sent = await bot.say("/officer apakah bisa ambil form diwakilkan", user_id=1006,
-                         language_code="en")
+    sent = await bot.say("/officer apakah bisa ambil form diwakilkan", user_id=1006, language_code="en")
     assert "ticket #" in text_of(sent)
 
 
@@ -130,8 +148,7 @@ async def test_non_officers_cannot_act_and_forged_buttons_are_refused(bot: BotHa
     for command in (f"/claim {ticket}", f"/close {ticket}", "/queue", f"/reply {ticket} hai"):
         sent = await bot.say(command, user_id=4444, chat_id=OFFICERS_CHAT)
         assert "hanya untuk petugas" in text_of(sent)
-    await bot.press(f"tk:x:{ticket}", user_id=4444, chat_id=OFFICERS_CHAT,
-                    message_id=card_id(bot, ticket))
+    await bot.press(f"tk:x:{ticket}", user_id=4444, chat_id=OFFICERS_CHAT, message_id=card_id(bot, ticket))
     await bot.press("tk:x:notanumber", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
     await bot.press(f"r:{ticket}:9", user_id=EXPORTER)
     await bot.press("r:99999:5", user_id=2222)
@@ -145,8 +162,9 @@ async def test_non_officers_cannot_act_and_forged_buttons_are_refused(bot: BotHa
 async def test_reply_to_something_that_is_not_a_card(bot: BotHarness) -> None:
     sent = await bot.say("/help", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
     help_id = sent[-1].result["message_id"]
-    sent = await bot.say("ini jawaban", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT,
-                         reply_to_message_id=help_id)
+    sent = await bot.say(
+        "ini jawaban", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT, reply_to_message_id=help_id
+    )
     assert "bukan kartu tiket" in text_of(sent)
     with bot.services.db.session() as s:
         assert s.scalars(select(TicketMessage)).all() == []
@@ -163,12 +181,16 @@ async def test_blocked_exporter_officer_is_told(bot: BotHarness) -> None:
 
 async def test_two_exporters_tickets_never_mix(bot: BotHarness) -> None:
     first = await open_ticket(bot, user_id=1001, name="Ani")
-    second = await open_ticket(bot, user_id=1002, name="Beni",
-                               question="apakah dinas menerima titipan sampel kayu")
-    await bot.say("jawaban untuk Ani", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT,
-                  reply_to_message_id=card_id(bot, first))
-    await bot.say(f"/reply {second} jawaban untuk Beni", user_id=OFFICER_ID,
-                  chat_id=OFFICERS_CHAT)
+    second = await open_ticket(
+        bot, user_id=1002, name="Beni", question="apakah dinas menerima titipan sampel kayu"
+    )
+    await bot.say(
+        "jawaban untuk Ani",
+        user_id=OFFICER_ID,
+        chat_id=OFFICERS_CHAT,
+        reply_to_message_id=card_id(bot, first),
+    )
+    await bot.say(f"/reply {second} jawaban untuk Beni", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
     await drain(bot)
     assert "jawaban untuk Ani" in bot.api.texts(1001)[-1]
     assert "jawaban untuk Beni" in bot.api.texts(1002)[-1]
@@ -195,10 +217,10 @@ async def test_queue_lists_unclaimed_first(bot: BotHarness) -> None:
 async def test_sla_warns_then_reports_breach_once(bot: BotHarness) -> None:
     ticket = await open_ticket(bot)
     tickets = bot.services.tickets
-    created = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)      # Monday 08:00 WIB
+    created = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)  # Monday 08:00 WIB
     with bot.services.db.session() as s:
         s.get(Ticket, ticket).created_at = created
-    tickets.clock = lambda: created + dt.timedelta(minutes=95)     # 79 % of 120 min
+    tickets.clock = lambda: created + dt.timedelta(minutes=95)  # 79 % of 120 min
     assert [kind for _, kind in tickets.sla_pass()] == ["warn"]
     assert tickets.sla_pass() == []
     tickets.clock = lambda: created + dt.timedelta(minutes=125)
@@ -206,12 +228,11 @@ async def test_sla_warns_then_reports_breach_once(bot: BotHarness) -> None:
     assert tickets.sla_pass() == []
 
 
-async def test_a_card_the_group_refused_is_posted_later_even_once_closed(
-        bot: BotHarness) -> None:
+async def test_a_card_the_group_refused_is_posted_later_even_once_closed(bot: BotHarness) -> None:
     from bot.telegram.context import HelpDeskContext
     from handlers.tickets_jobs import card_job
 
-    bot.api.blocked.add(OFFICERS_CHAT)          # Telegram refuses the card
+    bot.api.blocked.add(OFFICERS_CHAT)  # Telegram refuses the card
     ticket = await open_ticket(bot)
     assert card_id(bot, ticket) is None
     await bot.say(f"/close {ticket}", user_id=OFFICER_ID)
@@ -226,7 +247,7 @@ async def test_a_card_the_group_refused_is_posted_later_even_once_closed(
     card = bot.api.last(OFFICERS_CHAT)
     assert card_id(bot, ticket) == card.result["message_id"]
     assert f"Tiket #{ticket}" in card.params["text"] and "ditutup" in card.params["text"]
-    await card_job(context)                     # posted once, not again
+    await card_job(context)  # posted once, not again
     assert bot.api.last(OFFICERS_CHAT).result["message_id"] == card.result["message_id"]
 
 
@@ -246,10 +267,10 @@ async def test_saved_as_faq_after_admin_approval_only(bot: BotHarness) -> None:
     assert "hanya untuk admin" in text_of(await bot.say("/proposals", user_id=OFFICER_ID))
     sent = await bot.say("/proposals", user_id=ADMIN_ID)
     approve = next(d for _, d in buttons_of(sent) if d.startswith("pa:"))
-    await bot.press(approve, user_id=OFFICER_ID)          # not an admin: refused
+    await bot.press(approve, user_id=OFFICER_ID)  # not an admin: refused
     with bot.services.db.session() as s:
         assert s.scalars(select(FaqProposal.status)).one() == "pending"
-    await bot.press(f"pe:{approve[3:]}:io", user_id=ADMIN_ID)   # no English answer written
+    await bot.press(f"pe:{approve[3:]}:io", user_id=ADMIN_ID)  # no English answer written
     await bot.press(approve, user_id=ADMIN_ID)
     with bot.services.db.session() as s:
         assert s.scalars(select(FaqProposal.status)).one() == "approved"
@@ -261,9 +282,11 @@ async def test_saved_as_faq_after_admin_approval_only(bot: BotHarness) -> None:
 
 
 async def test_gaps_group_similar_unanswered_questions(bot: BotHarness) -> None:
-    for text in ("apakah kontainer bisa dititipkan di gudang dinas",
-                 "kontainer bisa dititipkan di gudang dinas gak",
-                 "siapa juara piala dunia 2022"):
+    for text in (
+        "apakah kontainer bisa dititipkan di gudang dinas",
+        "kontainer bisa dititipkan di gudang dinas gak",
+        "siapa juara piala dunia 2022",
+    ):
         await bot.say(text)
     body = text_of(await bot.say("/gaps 7", user_id=OFFICER_ID))
     assert "2× <i>apakah kontainer" in body and "1× <i>siapa juara" in body
@@ -277,11 +300,19 @@ async def test_photos_and_documents_of_an_open_ticket_reach_the_group(bot: BotHa
     assert len(copies) == 1 and copies[0].params["chat_id"] == OFFICERS_CHAT
     # the copy threads under the card, and a reply to the copy answers the same ticket
     copy_id = copies[0].result["message_id"]
-    await bot.say("Itu karena sesi habis, silakan login ulang.", user_id=OFFICER_ID,
-                  chat_id=OFFICERS_CHAT, reply_to_message_id=copy_id)
+    await bot.say(
+        "Itu karena sesi habis, silakan login ulang.",
+        user_id=OFFICER_ID,
+        chat_id=OFFICERS_CHAT,
+        reply_to_message_id=copy_id,
+    )
     await drain(bot)
     assert "login ulang" in bot.api.texts(EXPORTER)[-1]
     with bot.services.db.session() as s:
-        texts = [m.text for m in s.scalars(select(TicketMessage).where(
-            TicketMessage.ticket_id == ticket).order_by(TicketMessage.id))]
+        texts = [
+            m.text
+            for m in s.scalars(
+                select(TicketMessage).where(TicketMessage.ticket_id == ticket).order_by(TicketMessage.id)
+            )
+        ]
     assert texts[1] == "foto error e-SKA"

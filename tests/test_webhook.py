@@ -48,8 +48,10 @@ def test_webhook_needs_a_valid_secret_token() -> None:
         parse_settings({"telegram": {"webhook": hook}}, env={})
     with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET: 1-256"):
         parse_settings({"telegram": {"webhook": hook}}, env={"TELEGRAM_WEBHOOK_SECRET": "a b"})
-    settings = parse_settings({"telegram": {"webhook": {**hook, "secret_token": "file"}}},
-                              env={"TELEGRAM_WEBHOOK_SECRET": "from-env"})
+    settings = parse_settings(
+        {"telegram": {"webhook": {**hook, "secret_token": "file"}}},
+        env={"TELEGRAM_WEBHOOK_SECRET": "from-env"},
+    )
     webhook = settings.telegram.webhook
     assert webhook is not None and webhook.secret_token.value == "from-env"
     assert webhook.path == "tg" and (webhook.listen, webhook.port) == ("127.0.0.1", 8443)
@@ -63,21 +65,35 @@ def test_bot_process_in_webhook_mode(tmp_path: Path) -> None:
     port, health_port = free_port(), free_port()
     db_url = f"sqlite:///{tmp_path / 'hook.db'}"
     svc = build_services(make_settings(db_url))
-    with svc.db.session() as s:         # waiting for tomorrow: they stay in the backlog
+    with svc.db.session() as s:  # waiting for tomorrow: they stay in the backlog
         for chat in (1, 2):
             enqueue(s, chat, "later", not_before=dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
     svc.close()
-    proc = start_bot(write_config(tmp_path / "config.yaml", {
-        "telegram": {"base_url": base_url, "webhook": {
-            # the public URL is the reverse proxy's; it forwards to listen:port/path
-            "url": "https://bot.example.org/tg-hook", "listen": "127.0.0.1", "port": port}},
-        "database": {"url": db_url},
-        "health": {"port": health_port},
-    }), env={"TELEGRAM_WEBHOOK_SECRET": SECRET})
+    proc = start_bot(
+        write_config(
+            tmp_path / "config.yaml",
+            {
+                "telegram": {
+                    "base_url": base_url,
+                    "webhook": {
+                        # the public URL is the reverse proxy's; it forwards to listen:port/path
+                        "url": "https://bot.example.org/tg-hook",
+                        "listen": "127.0.0.1",
+                        "port": port,
+                    },
+                },
+                "database": {"url": db_url},
+                "health": {"port": health_port},
+            },
+        ),
+        env={"TELEGRAM_WEBHOOK_SECRET": SECRET},
+    )
     hook = f"http://127.0.0.1:{port}/tg-hook"
     try:
-        assert wait_for(lambda: api.webhook_url == "https://bot.example.org/tg-hook"
-                        or proc.poll() is not None, timeout=90), "setWebhook never called"
+        assert wait_for(
+            lambda: api.webhook_url == "https://bot.example.org/tg-hook" or proc.poll() is not None,
+            timeout=90,
+        ), "setWebhook never called"
         assert proc.poll() is None, proc.communicate()[0]
         set_hook = [c for c in api.calls if c.method == "setWebhook"][-1]
         assert set_hook.params.get("secret_token") == SECRET
@@ -87,9 +103,12 @@ def test_bot_process_in_webhook_mode(tmp_path: Path) -> None:
                 return get_json(f"http://127.0.0.1:{health_port}/health")[0] == 200
             except OSError:
                 return False
+
         assert wait_for(health_up, timeout=90)
         assert get_json(f"http://127.0.0.1:{health_port}/health") == (
-            200, {"database": "ok", "outbox_backlog": 2})
+            200,
+            {"database": "ok", "outbox_backlog": 2},
+        )
 
         def accepted(secret: str | None, update: dict) -> int:
             status = 0
@@ -98,9 +117,10 @@ def test_bot_process_in_webhook_mode(tmp_path: Path) -> None:
                 nonlocal status
                 try:
                     status = post(hook, update, secret)
-                except OSError:     # the webhook server may start a moment after setWebhook
+                except OSError:  # the webhook server may start a moment after setWebhook
                     return False
                 return True
+
             assert wait_for(answered, timeout=90)
             return status
 
@@ -128,8 +148,7 @@ def test_bot_process_in_webhook_mode(tmp_path: Path) -> None:
     assert "Traceback" not in output
 
 
-def test_a_webhook_update_cut_off_by_a_crash_is_delivered_again_and_answered_once(
-        tmp_path: Path) -> None:
+def test_a_webhook_update_cut_off_by_a_crash_is_delivered_again_and_answered_once(tmp_path: Path) -> None:
     api = FakeBotAPI()
     server, base_url = serve_http(api)
     port = free_port()
@@ -143,10 +162,16 @@ def test_a_webhook_update_cut_off_by_a_crash_is_delivered_again_and_answered_onc
         except OSError:
             return None
 
-    config = write_config(tmp_path / "config.yaml", {
-        "telegram": {"base_url": base_url, "webhook": {
-            "url": "https://bot.example.org/tg-hook", "listen": "127.0.0.1", "port": port}},
-        "database": {"url": db_url}})
+    config = write_config(
+        tmp_path / "config.yaml",
+        {
+            "telegram": {
+                "base_url": base_url,
+                "webhook": {"url": "https://bot.example.org/tg-hook", "listen": "127.0.0.1", "port": port},
+            },
+            "database": {"url": db_url},
+        },
+    )
     secret = {"TELEGRAM_WEBHOOK_SECRET": SECRET}
     procs = []
     try:

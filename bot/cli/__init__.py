@@ -29,8 +29,7 @@ __all__ = ["main", "parser", "setup_logging"]
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="ska-helpdesk", description="SKA help desk bot",
-                                 parents=[CONFIG])
+    ap = argparse.ArgumentParser(prog="ska-helpdesk", description="SKA help desk bot", parents=[CONFIG])
     sub = ap.add_subparsers(dest="command", required=True)
     for family in FAMILIES:
         family.register(sub)
@@ -52,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"config error: {problem}", file=sys.stderr)
         return 2
     except KnowledgeError as exc:
-        print(f"knowledge base error: {len(exc.problems)} problem(s); "
-              "run `python -m bot kb check`", file=sys.stderr)
+        print(
+            f"knowledge base error: {len(exc.problems)} problem(s); run `python -m bot kb check`",
+            file=sys.stderr,
+        )
         for line in exc.problems[:20]:
             print(f"  {line}", file=sys.stderr)
         return 2

@@ -14,8 +14,9 @@ def register(sub: Subcommands) -> None:
     apps = group(sub, "applications", "application data")
     p = command(apps, "import", cmd_import, "import applications from CSV or .xlsx (see README)")
     p.add_argument("file", help="a .csv (UTF-8) or .xlsx file with the columns of the README")
-    p.add_argument("--check", action="store_true",
-                   help="validate every row and print the report; write nothing")
+    p.add_argument(
+        "--check", action="store_true", help="validate every row and print the report; write nothing"
+    )
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:

@@ -31,20 +31,26 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         reply = answers.ask(text, lang, log=False)
         confident = reply.outcome in ("answer", "ask_destination", "smalltalk")
         if args.json:
-            print(json.dumps({
-                "id": reply.topic_id if confident else None,
-                "score": round(reply.score, 2),
-                "lang": reply.lang,
-                "answer": reply.text if confident else None,
-                "confirm": reply.confirm,
-                "officer_button": reply.confirm or reply.offer_officer,
-                "suggestions": [tid for tid, _ in reply.suggestions]
-                or [tid for tid, _ in reply.candidates if not confident],
-            }, ensure_ascii=False), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "id": reply.topic_id if confident else None,
+                        "score": round(reply.score, 2),
+                        "lang": reply.lang,
+                        "answer": reply.text if confident else None,
+                        "confirm": reply.confirm,
+                        "officer_button": reply.confirm or reply.offer_officer,
+                        "suggestions": [tid for tid, _ in reply.suggestions]
+                        or [tid for tid, _ in reply.candidates if not confident],
+                    },
+                    ensure_ascii=False,
+                ),
+                flush=True,
+            )
         else:
             print(f"[{reply.outcome} {reply.topic_id or '-'} {reply.score:.1f} {reply.lang}]")
             print(reply.text)
-            if reply.confirm:          # as the bot adds it under the answer
+            if reply.confirm:  # as the bot adds it under the answer
                 print("\n" + t("confirm_note", reply.lang))
             for tid, title in reply.suggestions:
                 print(f"  ? {tid}: {title}")

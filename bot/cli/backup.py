@@ -12,8 +12,9 @@ from bot.config import Settings
 def register(sub: Subcommands) -> None:
     p = command(sub, "backup", cmd_backup, "back up the SQLite database to FILE (online)")
     p.add_argument("file", help="new file for the backup")
-    p = command(sub, "restore", cmd_restore,
-                "replace the SQLite database by the backup FILE (stop the bot first)")
+    p = command(
+        sub, "restore", cmd_restore, "replace the SQLite database by the backup FILE (stop the bot first)"
+    )
     p.add_argument("file", help="a file written by `backup`")
 
 

@@ -27,8 +27,9 @@ def config_option() -> argparse.ArgumentParser:
     The default is SUPPRESS so that a sub-command which is not given --config keeps what
     the main parser read (argparse copies a sub-parser's defaults over it otherwise)."""
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--config", default=argparse.SUPPRESS,
-                        help="path to config.yaml (default: ./config.yaml if present)")
+    parent.add_argument(
+        "--config", default=argparse.SUPPRESS, help="path to config.yaml (default: ./config.yaml if present)"
+    )
     return parent
 
 

@@ -19,7 +19,9 @@ def cmd_demo_load(settings: Settings, args: argparse.Namespace) -> int:
 
     with services(settings) as svc:
         created = load_demo(svc.db, svc.answers.kb.exports)
-    print(f"demo data: {created['companies']} companies, {created['applications']} applications "
-          "created (existing ones kept)")
+    print(
+        f"demo data: {created['companies']} companies, {created['applications']} applications "
+        "created (existing ones kept)"
+    )
     print(f"try: python -m bot link-code {demo_nib(1)}   then /link CODE in chat")
     return 0

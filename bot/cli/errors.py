@@ -17,18 +17,20 @@ DEBUG_HINT = "details: SKA_LOG_LEVEL=DEBUG"
 
 # (pattern in the driver's message, what to tell the admin)
 _DATABASE_REASONS = (
-    (r"connection refused", "connection refused (is the server running, at that host "
-                            "and port?)"),
-    (r"password authentication failed|authentication failed", "the server refused the user "
-                                                              "or password"),
+    (r"connection refused", "connection refused (is the server running, at that host and port?)"),
+    (r"password authentication failed|authentication failed", "the server refused the user or password"),
     (r"no password supplied", "the server wants a password; put it in the URL"),
     (r'database "[^"]+" does not exist', None),
     (r'role "[^"]+" does not exist', None),
-    (r"could not translate host name|name or service not known|nodename nor servname",
-     "the host name is not known"),
+    (
+        r"could not translate host name|name or service not known|nodename nor servname",
+        "the host name is not known",
+    ),
     (r"timeout|timed out", "no answer from the server (timed out)"),
-    (r"unable to open database file", "cannot open the SQLite file (does its folder exist, "
-                                      "and may this user write there?)"),
+    (
+        r"unable to open database file",
+        "cannot open the SQLite file (does its folder exist, and may this user write there?)",
+    ),
     (r"database is locked", "the SQLite file is locked by another process"),
     (r"file is not a database|file is encrypted", "the file is not an SQLite database"),
     (r"permission denied", "permission denied"),
@@ -60,8 +62,7 @@ def database_problem(exc: SQLAlchemyError, url: str) -> str:
     password = _password(url)
     if password:
         reason = reason.replace(password, "***")
-    return (f"database error: cannot use {safe_url(url)}: {reason}; check database.url "
-            "(or SKA_DATABASE_URL)")
+    return f"database error: cannot use {safe_url(url)}: {reason}; check database.url (or SKA_DATABASE_URL)"
 
 
 def _password(url: str) -> str | None:
@@ -75,5 +76,4 @@ def unexpected(exc: BaseException, command: str) -> str:
     """For what nothing else explains: the kind of failure, and where the details are."""
     log.debug("%s failed", command, exc_info=exc)
     text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-    return f"error: {command} failed: {type(exc).__name__}{': ' + text if text else ''} " \
-           f"({DEBUG_HINT})"
+    return f"error: {command} failed: {type(exc).__name__}{': ' + text if text else ''} ({DEBUG_HINT})"

@@ -15,8 +15,7 @@ log = logging.getLogger("bot")
 
 
 def register(sub: Subcommands) -> None:
-    p = command(sub, "link-code", cmd_link_code,
-                "make a one-time code linking an exporter to a company")
+    p = command(sub, "link-code", cmd_link_code, "make a one-time code linking an exporter to a company")
     p.add_argument("nib", help="the company's NIB")
     p.add_argument("--json", action="store_true", help='end with {"code": ..., "url": ...}')
 

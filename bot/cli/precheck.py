@@ -14,8 +14,7 @@ MAX_ANSWERS_BYTES = 64 * 1024
 
 
 def register(sub: Subcommands) -> None:
-    p = command(sub, "precheck", cmd_precheck,
-                "run the /cek check on a YAML or JSON file of answers")
+    p = command(sub, "precheck", cmd_precheck, "run the /cek check on a YAML or JSON file of answers")
     p.add_argument("--lang", choices=["id", "en"], default="id")
     p.add_argument("file")
 
@@ -48,8 +47,7 @@ def cli_main(settings: Settings, path: str | Path, lang: str = "id") -> int:
         print(f"precheck: {exc}", file=sys.stderr)
         return 2
     if not isinstance(answers, dict):
-        print(f"precheck: {source} must hold a mapping of answers ({', '.join(STEPS)})",
-              file=sys.stderr)
+        print(f"precheck: {source} must hold a mapping of answers ({', '.join(STEPS)})", file=sys.stderr)
         return 2
     calendar = OfficeCalendar(settings.office, settings.timezone)
     kb = load_precheck_kb(settings.knowledge_dir)

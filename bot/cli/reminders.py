@@ -11,8 +11,11 @@ from bot.config import Settings
 def register(sub: Subcommands) -> None:
     rem = group(sub, "reminders", "missing-document reminders")
     p = command(rem, "run", cmd_reminders_run, "queue today's due reminders now (one pass)")
-    p.add_argument("--now", action="store_true",
-                   help="every application with missing documents is due (opt-outs respected)")
+    p.add_argument(
+        "--now",
+        action="store_true",
+        help="every application with missing documents is due (opt-outs respected)",
+    )
 
 
 def cmd_reminders_run(settings: Settings, args: argparse.Namespace) -> int:

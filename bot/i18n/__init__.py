@@ -51,8 +51,9 @@ def _forms(file: str, key: str, lang: str, text: Any) -> dict[str, str]:
         return {"other": str(text)}
     known = plural_categories(lang)
     if "other" not in text or not set(text) <= known:
-        raise ValueError(f"{file}: {key}.{lang}: plural forms must be among "
-                         f"{', '.join(sorted(known))} and include other")
+        raise ValueError(
+            f"{file}: {key}.{lang}: plural forms must be among {', '.join(sorted(known))} and include other"
+        )
     return {category: str(form) for category, form in text.items()}
 
 

@@ -83,19 +83,26 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
     calendar = OfficeCalendar(settings.office, settings.timezone)
     documents = DocumentService(db, DocumentCatalog.load(settings.knowledge_dir))
     tickets = TicketService(db, settings, calendar, presenter, answers.title)
-    outbox = Outbox(db, RateLimits(settings.outbox.rate_per_second,
-                                   settings.outbox.per_chat_per_second,
-                                   settings.outbox.group_per_minute))
+    outbox = Outbox(
+        db,
+        RateLimits(
+            settings.outbox.rate_per_second,
+            settings.outbox.per_chat_per_second,
+            settings.outbox.group_per_minute,
+        ),
+    )
     outbox.listeners.append(tickets.undelivered_reply)
     # messages queued before the card they reply to (or edit) was posted find it when sent
     outbox.resolvers["card"] = tickets.card_message
     outbox.on_sent["card"] = tickets.card_posted
     outbox.on_sent["upload"] = documents.card_posted
-    reminders = ReminderService(db, documents, calendar, settings.reminders,
-                                settings.timezone, tickets.officer_chats())
+    reminders = ReminderService(
+        db, documents, calendar, settings.reminders, settings.timezone, tickets.officer_chats()
+    )
     outbox.holds[REMINDER_KIND] = reminders.not_before
     return Services(
-        settings=settings, db=db,
+        settings=settings,
+        db=db,
         answers=answers,
         users=UserService(db, settings),
         links=LinkService(db, dt.timedelta(days=settings.link_code_days)),
@@ -106,14 +113,24 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
         calendar=calendar,
         tickets=tickets,
         proposals=proposals,
-        reports=ReportService(db, settings.timezone, countries,
-                              published_totals(kb), answers.title,
-                              commodity_groups(settings.knowledge_dir, kb)),
+        reports=ReportService(
+            db,
+            settings.timezone,
+            countries,
+            published_totals(kb),
+            answers.title,
+            commodity_groups(settings.knowledge_dir, kb),
+        ),
         documents=documents,
         reminders=reminders,
         broadcasts=BroadcastService(db),
         conversations=ConversationLookup(db),
-        spikes=SpikeService(db, settings.spikes, settings.officer_ids | settings.admin_ids,
-                            tickets.officer_chats(),
-                            lambda text: answers.matcher.normalize(text).tokens, answers.title),
+        spikes=SpikeService(
+            db,
+            settings.spikes,
+            settings.officer_ids | settings.admin_ids,
+            tickets.officer_chats(),
+            lambda text: answers.matcher.normalize(text).tokens,
+            answers.title,
+        ),
     )

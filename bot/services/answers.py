@@ -29,32 +29,36 @@ SMALLTALK = ("greeting", "thanks")
 class Reply:
     """What the bot says to a question, with what its buttons need."""
 
-    outcome: str                  # answer | suggest | no_match | smalltalk | ask_destination
+    outcome: str  # answer | suggest | no_match | smalltalk | ask_destination
     topic_id: str | None
     score: float
     lang: str
-    text: str                     # Telegram HTML
-    suggestions: tuple[tuple[str, str], ...] = ()    # (topic id, title) for "did you mean"
-    confirm: bool = False         # the answer holds a fact the office must confirm
-    offer_officer: bool = False   # the answer sends the reader to an officer (button)
-    query_id: int | None = None   # query_log row, for the helpful? buttons
+    text: str  # Telegram HTML
+    suggestions: tuple[tuple[str, str], ...] = ()  # (topic id, title) for "did you mean"
+    confirm: bool = False  # the answer holds a fact the office must confirm
+    offer_officer: bool = False  # the answer sends the reader to an officer (button)
+    query_id: int | None = None  # query_log row, for the helpful? buttons
     country: str | None = None
     candidates: tuple[tuple[str, float], ...] = field(default=())
 
 
-_LOG_COLUMNS = ("user_id", "text", "language", "matched_id", "score", "outcome", "feedback",
-                "created_at")
+_LOG_COLUMNS = ("user_id", "text", "language", "matched_id", "score", "outcome", "feedback", "created_at")
 
 
 class AnswerService:
-    def __init__(self, kb: Knowledge, db: Database | None, settings: Settings,
-                 matcher: Matcher | None = None) -> None:
+    def __init__(
+        self, kb: Knowledge, db: Database | None, settings: Settings, matcher: Matcher | None = None
+    ) -> None:
         self.kb = kb
         self.db = db
         # compiled once: every question is logged
-        self._insert_log = db.prepare(
-            insert(QueryLog).values(**{c: bindparam(c) for c in _LOG_COLUMNS})
-            .returning(QueryLog.id)) if db is not None else None
+        self._insert_log = (
+            db.prepare(
+                insert(QueryLog).values(**{c: bindparam(c) for c in _LOG_COLUMNS}).returning(QueryLog.id)
+            )
+            if db is not None
+            else None
+        )
         self.settings = settings
         self.matcher = matcher or Matcher(kb)
         self.limits = settings.matcher.thresholds()
@@ -73,8 +77,7 @@ class AnswerService:
     def classify(self, text: str) -> Verdict:
         return classify(self.matcher.match(text), self.limits)
 
-    def ask(self, text: str, preferred_lang: str, user_id: int | None = None,
-            log: bool = True) -> Reply:
+    def ask(self, text: str, preferred_lang: str, user_id: int | None = None, log: bool = True) -> Reply:
         """Answer one question; every question is logged with its outcome."""
         match = self.matcher.match(text)
         verdict = classify(match, self.limits)
@@ -92,23 +95,58 @@ class AnswerService:
             if v.country is not None and v.country not in self.kb.countries:
                 # a country the table does not cover: say so, never the general table
                 # (its "Form B: every country" would cost an exporter a preference)
-                return Reply("answer", FORM_TOPIC, v.score, lang,
-                             self.unknown_destination_text(v.country, lang),
-                             country=v.country, confirm=True, candidates=cands)
+                return Reply(
+                    "answer",
+                    FORM_TOPIC,
+                    v.score,
+                    lang,
+                    self.unknown_destination_text(v.country, lang),
+                    country=v.country,
+                    confirm=True,
+                    candidates=cands,
+                )
             if v.country is not None:
-                return Reply("answer", FORM_TOPIC, v.score, lang,
-                             self.destination_text(v.country, lang), country=v.country,
-                             confirm=self.kb.countries[v.country].confirm, candidates=cands)
-            return Reply("ask_destination", FORM_TOPIC, v.score, lang,
-                         self.topic_text(FORM_TOPIC, lang), candidates=cands)
+                return Reply(
+                    "answer",
+                    FORM_TOPIC,
+                    v.score,
+                    lang,
+                    self.destination_text(v.country, lang),
+                    country=v.country,
+                    confirm=self.kb.countries[v.country].confirm,
+                    candidates=cands,
+                )
+            return Reply(
+                "ask_destination",
+                FORM_TOPIC,
+                v.score,
+                lang,
+                self.topic_text(FORM_TOPIC, lang),
+                candidates=cands,
+            )
         if v.outcome == "answer" and v.id is not None:
-            return Reply("answer", v.id, v.score, lang, self.topic_text(v.id, lang),
-                         confirm=self.topic_confirm(v.id),
-                         offer_officer=self.topic_offers_officer(v.id), candidates=cands)
+            return Reply(
+                "answer",
+                v.id,
+                v.score,
+                lang,
+                self.topic_text(v.id, lang),
+                confirm=self.topic_confirm(v.id),
+                offer_officer=self.topic_offers_officer(v.id),
+                candidates=cands,
+            )
         if v.outcome == "suggest":
             sugg = tuple((c.id, self.kb.entries[c.id].title[lang]) for c in v.suggestions)
-            return Reply("suggest", None, v.score, lang, t("did_you_mean", lang),
-                         suggestions=sugg, country=v.country, candidates=cands)
+            return Reply(
+                "suggest",
+                None,
+                v.score,
+                lang,
+                t("did_you_mean", lang),
+                suggestions=sugg,
+                country=v.country,
+                candidates=cands,
+            )
         return Reply("no_match", None, v.score, lang, t("no_match", lang), candidates=cands)
 
     def _log(self, reply: Reply, text: str, user_id: int | None) -> Reply:
@@ -116,36 +154,48 @@ class AnswerService:
             return reply
         # one statement on its own: every question pays for this write
         row = self._insert_log.one(
-            user_id=user_id, text=text[:MAX_QUESTION_CHARS], language=reply.lang,
-            matched_id=reply.topic_id, score=reply.score, outcome=reply.outcome,
-            feedback=None, created_at=utcnow())
-        assert row is not None      # INSERT ... RETURNING gives the new row's id
+            user_id=user_id,
+            text=text[:MAX_QUESTION_CHARS],
+            language=reply.lang,
+            matched_id=reply.topic_id,
+            score=reply.score,
+            outcome=reply.outcome,
+            feedback=None,
+            created_at=utcnow(),
+        )
+        assert row is not None  # INSERT ... RETURNING gives the new row's id
         return Reply(**{**reply.__dict__, "query_id": row[0]})
 
     def record_feedback(self, query_id: int, user_id: int, helpful: bool) -> bool:
         """Store 👍/👎 on the user's own query once; False if not theirs or already rated."""
         assert self.db is not None, "feedback needs a database"
         with self.db.session() as s:
-            result = cast(CursorResult[Any], s.execute(
-                update(QueryLog)
-                .where(QueryLog.id == query_id, QueryLog.user_id == user_id,
-                       QueryLog.feedback.is_(None))
-                .values(feedback=1 if helpful else -1)
-            ))
+            result = cast(
+                CursorResult[Any],
+                s.execute(
+                    update(QueryLog)
+                    .where(QueryLog.id == query_id, QueryLog.user_id == user_id, QueryLog.feedback.is_(None))
+                    .values(feedback=1 if helpful else -1)
+                ),
+            )
             return result.rowcount == 1
 
-    def last_question(self, user_id: int, minutes: int
-                      ) -> tuple[str, str, list[tuple[str, float]]] | None:
+    def last_question(self, user_id: int, minutes: int) -> tuple[str, str, list[tuple[str, float]]] | None:
         """The user's latest real question of the last minutes: its text, the outcome
         and what the exporter was shown (the answer's topic, or each suggestion)."""
         assert self.db is not None
         since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
         with self.db.session() as s:
-            row = s.scalars(select(QueryLog).where(
-                QueryLog.user_id == user_id, QueryLog.created_at >= since,
-                QueryLog.outcome.in_(("answer", "suggest", "no_match", "ask_destination")),
-                or_(QueryLog.matched_id.is_(None), QueryLog.matched_id != ESCALATE_TOPIC))
-                .order_by(QueryLog.id.desc())).first()
+            row = s.scalars(
+                select(QueryLog)
+                .where(
+                    QueryLog.user_id == user_id,
+                    QueryLog.created_at >= since,
+                    QueryLog.outcome.in_(("answer", "suggest", "no_match", "ask_destination")),
+                    or_(QueryLog.matched_id.is_(None), QueryLog.matched_id != ESCALATE_TOPIC),
+                )
+                .order_by(QueryLog.id.desc())
+            ).first()
             if row is None:
                 return None
             text, lang, outcome = row.text, row.language, row.outcome
@@ -164,10 +214,14 @@ class AnswerService:
         assert self.db is not None
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
         with self.db.session() as s:
-            texts = list(s.scalars(select(QueryLog.text).where(
-                QueryLog.created_at >= since,
-                QueryLog.outcome.in_(("no_match", "suggest"))).order_by(QueryLog.id)))
-        groups: list[tuple[str, str, int]] = []      # (first text, normalised, count)
+            texts = list(
+                s.scalars(
+                    select(QueryLog.text)
+                    .where(QueryLog.created_at >= since, QueryLog.outcome.in_(("no_match", "suggest")))
+                    .order_by(QueryLog.id)
+                )
+            )
+        groups: list[tuple[str, str, int]] = []  # (first text, normalised, count)
         for text in texts:
             key = " ".join(self.matcher.normalize(text).tokens) or text.lower()
             for i, (first, norm, count) in enumerate(groups):
@@ -223,10 +277,12 @@ class AnswerService:
         missing = ("address" if not office.address else "") + ("phone" if not office.phone else "")
         if missing:
             lines.append(t(f"office_missing_{missing}", lang))
-        hours = (t("office_hours_line", lang, hours=self.office_hours(lang))
-                 if office.hours_set else t("office_hours_unset", lang))
-        return {"office_name": escape(office.name), "office_contact": "\n".join(lines),
-                "office_hours": hours}
+        hours = (
+            t("office_hours_line", lang, hours=self.office_hours(lang))
+            if office.hours_set
+            else t("office_hours_unset", lang)
+        )
+        return {"office_name": escape(office.name), "office_contact": "\n".join(lines), "office_hours": hours}
 
     def office_hours(self, lang: str) -> str:
         """'Senin-Kamis 07:30-16:00, Jumat 07:30-16:30 WIB' from the configured week."""
@@ -270,13 +326,21 @@ class AnswerService:
         per_commodity: dict[str, tuple[Decimal, Decimal, dict[str, None]]] = {}
         for r in rows:
             vt, vv, dest = per_commodity.get(r.commodity, (Decimal(0), Decimal(0), {}))
-            per_commodity[r.commodity] = (vt + r.volume_tonnes, vv + r.value_usd,
-                                          dest | dict.fromkeys(r.destinations))
+            per_commodity[r.commodity] = (
+                vt + r.volume_tonnes,
+                vv + r.value_usd,
+                dest | dict.fromkeys(r.destinations),
+            )
         ranked = sorted(per_commodity.items(), key=lambda kv: -kv[1][1])
         lines = [
-            t("export_commodity_line", lang, commodity=name, tonnes=format_number(vt, lang),
-              value=format_number(vv, lang),
-              destinations=", ".join(self.country_name(d, lang) for d in dest))
+            t(
+                "export_commodity_line",
+                lang,
+                commodity=name,
+                tonnes=format_number(vt, lang),
+                value=format_number(vv, lang),
+                destinations=", ".join(self.country_name(d, lang) for d in dest),
+            )
             for name, (vt, vv, dest) in ranked
         ]
         return {
@@ -313,35 +377,50 @@ class AnswerService:
         """What to check for a country outside the table (None: the "other country" button)."""
         place = self.kb.places.get(iso or "")
         if place is not None:
-            lines = [t("destination_title", lang, country=place.name[lang]),
-                     t("destination_unknown", lang)]
+            lines = [t("destination_title", lang, country=place.name[lang]), t("destination_unknown", lang)]
         else:
             lines = [f"<b>{t('other_country', lang)}</b>", t("destination_other_intro", lang)]
         lines.append(t("destination_unknown_check", lang))
         return "\n".join(lines)
 
     def other_destination_reply(self, lang: str) -> Reply:
-        return Reply("answer", FORM_TOPIC, 100.0, lang, self.unknown_destination_text(None, lang),
-                     confirm=True)
+        return Reply(
+            "answer", FORM_TOPIC, 100.0, lang, self.unknown_destination_text(None, lang), confirm=True
+        )
 
     def destination_reply(self, iso: str, lang: str) -> Reply:
         c = self.kb.countries[iso]
-        return Reply("answer", FORM_TOPIC, 100.0, lang, self.destination_text(iso, lang),
-                     confirm=c.confirm, country=iso)
+        return Reply(
+            "answer",
+            FORM_TOPIC,
+            100.0,
+            lang,
+            self.destination_text(iso, lang),
+            confirm=c.confirm,
+            country=iso,
+        )
 
     def topic_reply(self, topic_id: str, lang: str) -> Reply:
         """A topic chosen from a button: no matching, the entry as it is."""
         if topic_id == FORM_TOPIC:
-            return Reply("ask_destination", FORM_TOPIC, 100.0, lang,
-                         self.topic_text(FORM_TOPIC, lang))
-        return Reply("answer", topic_id, 100.0, lang, self.topic_text(topic_id, lang),
-                     confirm=self.topic_confirm(topic_id),
-                     offer_officer=self.topic_offers_officer(topic_id))
+            return Reply("ask_destination", FORM_TOPIC, 100.0, lang, self.topic_text(FORM_TOPIC, lang))
+        return Reply(
+            "answer",
+            topic_id,
+            100.0,
+            lang,
+            self.topic_text(topic_id, lang),
+            confirm=self.topic_confirm(topic_id),
+            offer_officer=self.topic_offers_officer(topic_id),
+        )
 
     def categories(self) -> list[str]:
         used = {e.category for e in self.kb.entries.values() if e.id not in SMALLTALK}
         return [c for c in CATEGORIES if c in used]
 
     def topics_in(self, category: str, lang: str) -> list[tuple[str, str]]:
-        return [(e.id, e.title[lang]) for e in self.kb.entries.values()
-                if e.category == category and e.id not in SMALLTALK]
+        return [
+            (e.id, e.title[lang])
+            for e in self.kb.entries.values()
+            if e.category == category and e.id not in SMALLTALK
+        ]

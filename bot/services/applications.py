@@ -44,12 +44,26 @@ class TransitionError(ValueError):
 # What officers type besides the codes and the two labels: the Indonesian words of the
 # office (the CSV import reads the same), one word each so `/setstatus REF kata note` works
 STATUS_WORDS: dict[str, str] = {
-    "diajukan": SUBMITTED, "ajukan": SUBMITTED, "baru": SUBMITTED,
-    "diverifikasi": IN_REVIEW, "verifikasi": IN_REVIEW, "diperiksa": IN_REVIEW,
-    "review": IN_REVIEW, "dikembalikan": RETURNED, "kembali": RETURNED, "revisi": RETURNED,
-    "perbaikan": RETURNED, "disetujui": APPROVED, "setuju": APPROVED,
-    "terbit": ISSUED, "diterbitkan": ISSUED, "ditolak": REJECTED, "tolak": REJECTED,
-    "dibatalkan": CANCELLED, "batal": CANCELLED, "canceled": CANCELLED,
+    "diajukan": SUBMITTED,
+    "ajukan": SUBMITTED,
+    "baru": SUBMITTED,
+    "diverifikasi": IN_REVIEW,
+    "verifikasi": IN_REVIEW,
+    "diperiksa": IN_REVIEW,
+    "review": IN_REVIEW,
+    "dikembalikan": RETURNED,
+    "kembali": RETURNED,
+    "revisi": RETURNED,
+    "perbaikan": RETURNED,
+    "disetujui": APPROVED,
+    "setuju": APPROVED,
+    "terbit": ISSUED,
+    "diterbitkan": ISSUED,
+    "ditolak": REJECTED,
+    "tolak": REJECTED,
+    "dibatalkan": CANCELLED,
+    "batal": CANCELLED,
+    "canceled": CANCELLED,
     "in review": IN_REVIEW,
 }
 # labels the catalog used before ("Diverifikasi", "In review") stay in STATUS_WORDS, so
@@ -91,9 +105,15 @@ def status_list(lang: str) -> str:
 
 
 # the one-word Indonesian form shown in usage lines
-STATUS_HINTS = {SUBMITTED: "diajukan", IN_REVIEW: "diverifikasi", RETURNED: "dikembalikan",
-                APPROVED: "disetujui", ISSUED: "terbit", REJECTED: "ditolak",
-                CANCELLED: "dibatalkan"}
+STATUS_HINTS = {
+    SUBMITTED: "diajukan",
+    IN_REVIEW: "diverifikasi",
+    RETURNED: "dikembalikan",
+    APPROVED: "disetujui",
+    ISSUED: "terbit",
+    REJECTED: "ditolak",
+    CANCELLED: "dibatalkan",
+}
 
 
 def transition_text(exc: TransitionError, lang: str) -> str:
@@ -137,9 +157,21 @@ class EventView:
 
 
 def _view(app: SkaApplication, company: Company) -> AppView:
-    return AppView(app.ref, company.name, company.nib, app.commodity, app.hs_code,
-                   app.destination, app.form, app.status, app.note, app.volume_tonnes,
-                   app.value_usd, app.submitted_at, app.updated_at)
+    return AppView(
+        app.ref,
+        company.name,
+        company.nib,
+        app.commodity,
+        app.hs_code,
+        app.destination,
+        app.form,
+        app.status,
+        app.note,
+        app.volume_tonnes,
+        app.value_usd,
+        app.submitted_at,
+        app.updated_at,
+    )
 
 
 class ApplicationService:
@@ -160,20 +192,26 @@ class ApplicationService:
     def for_company(self, company_id: int, limit: int = 20) -> list[AppView]:
         with self.db.session() as s:
             company = s.get(Company, company_id)
-            rows = s.scalars(select(SkaApplication).where(SkaApplication.company_id == company_id)
-                             .order_by(SkaApplication.submitted_at.desc(),
-                                       SkaApplication.id.desc()).limit(limit))
+            rows = s.scalars(
+                select(SkaApplication)
+                .where(SkaApplication.company_id == company_id)
+                .order_by(SkaApplication.submitted_at.desc(), SkaApplication.id.desc())
+                .limit(limit)
+            )
             return [_view(a, company) for a in rows] if company else []
 
     def open_for_company(self, company_id: int, limit: int = 20) -> list[AppView]:
         """The applications still in progress, the ones waiting on the exporter first."""
         with self.db.session() as s:
             company = s.get(Company, company_id)
-            rows = list(s.scalars(select(SkaApplication).where(
-                SkaApplication.company_id == company_id,
-                SkaApplication.status.in_(OPEN_STATUSES))
-                .order_by(SkaApplication.submitted_at.desc(), SkaApplication.id.desc())
-                .limit(limit)))
+            rows = list(
+                s.scalars(
+                    select(SkaApplication)
+                    .where(SkaApplication.company_id == company_id, SkaApplication.status.in_(OPEN_STATUSES))
+                    .order_by(SkaApplication.submitted_at.desc(), SkaApplication.id.desc())
+                    .limit(limit)
+                )
+            )
             # "returned" needs the exporter's action: it leads
             rows.sort(key=lambda a: a.status != RETURNED)
             return [_view(a, company) for a in rows] if company else []
@@ -181,28 +219,36 @@ class ApplicationService:
     def closed_counts(self, company_id: int) -> dict[str, int]:
         """How many applications ended in each final status (issued, rejected, cancelled)."""
         with self.db.session() as s:
-            rows = s.execute(select(SkaApplication.status, func.count(SkaApplication.id))
-                             .where(SkaApplication.company_id == company_id,
-                                    SkaApplication.status.not_in(OPEN_STATUSES))
-                             .group_by(SkaApplication.status))
+            rows = s.execute(
+                select(SkaApplication.status, func.count(SkaApplication.id))
+                .where(SkaApplication.company_id == company_id, SkaApplication.status.not_in(OPEN_STATUSES))
+                .group_by(SkaApplication.status)
+            )
             return {status: int(n) for status, n in rows}
 
-    def closed_for_company(self, company_id: int, status: str, offset: int = 0,
-                           limit: int = 10) -> list[AppView]:
+    def closed_for_company(
+        self, company_id: int, status: str, offset: int = 0, limit: int = 10
+    ) -> list[AppView]:
         """One page of the applications with a final status, newest change first."""
         with self.db.session() as s:
             company = s.get(Company, company_id)
-            rows = s.scalars(select(SkaApplication).where(
-                SkaApplication.company_id == company_id, SkaApplication.status == status)
+            rows = s.scalars(
+                select(SkaApplication)
+                .where(SkaApplication.company_id == company_id, SkaApplication.status == status)
                 .order_by(SkaApplication.updated_at.desc(), SkaApplication.id.desc())
-                .offset(offset).limit(limit))
+                .offset(offset)
+                .limit(limit)
+            )
             return [_view(a, company) for a in rows] if company else []
 
     def one_for_company(self, company_id: int, ref: str) -> tuple[AppView, list[EventView]] | None:
         """One application with its history, only if it belongs to that company."""
         with self.db.session() as s:
-            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip(),
-                                                        SkaApplication.company_id == company_id))
+            app = s.scalar(
+                select(SkaApplication).where(
+                    SkaApplication.ref == ref.strip(), SkaApplication.company_id == company_id
+                )
+            )
             if app is None:
                 return None
             return _view(app, s.get_one(Company, app.company_id)), self._history(s, app.id)
@@ -228,8 +274,11 @@ class ApplicationService:
 
     @staticmethod
     def _history(s: Session, app_id: int) -> builtins.list[EventView]:  # list: the method
-        rows = s.scalars(select(StatusEvent).where(StatusEvent.application_id == app_id)
-                         .order_by(StatusEvent.at, StatusEvent.id))
+        rows = s.scalars(
+            select(StatusEvent)
+            .where(StatusEvent.application_id == app_id)
+            .order_by(StatusEvent.at, StatusEvent.id)
+        )
         return [EventView(e.from_status, e.to_status, e.note, e.actor, e.at) for e in rows]
 
     # -- changes -------------------------------------------------------------------------
@@ -237,14 +286,12 @@ class ApplicationService:
     def set_status(self, ref: str, status: str, note: str, actor: str) -> AppView:
         """Validate and apply a status change; every linked exporter is notified."""
         with self.db.session() as s:
-            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip())
-                           .with_for_update())
+            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip()).with_for_update())
             if app is None:
                 raise TransitionError("app_not_found", ref=ref)
             return self.change(s, app, status, note, actor)
 
-    def change(self, s: Session, app: SkaApplication, status: str, note: str,
-               actor: str) -> AppView:
+    def change(self, s: Session, app: SkaApplication, status: str, note: str, actor: str) -> AppView:
         """Apply a change inside the caller's transaction (officer command or import)."""
         if status not in STATUSES:
             raise TransitionError("status_unknown", status=status)
@@ -257,8 +304,7 @@ class ApplicationService:
         app.status = status
         app.note = note
         app.updated_at = utcnow()
-        s.add(StatusEvent(application_id=app.id, from_status=old, to_status=status, note=note,
-                          actor=actor))
+        s.add(StatusEvent(application_id=app.id, from_status=old, to_status=status, note=note, actor=actor))
         s.flush()
         view = _view(app, s.get_one(Company, app.company_id))
         self.notify(s, app.company_id, view, old)

@@ -22,7 +22,7 @@ from bot.text import escape as esc
 
 ALL, OPEN, COMMODITY = "all", "open", "commodity"
 DRAFT, QUEUED, DONE, CANCELLED = "draft", "queued", "done", "cancelled"
-MAX_TEXT = 3500             # the header and escaping must still fit in 4096 characters
+MAX_TEXT = 3500  # the header and escaping must still fit in 4096 characters
 MAX_COMMODITIES = 8
 
 
@@ -43,8 +43,8 @@ class BroadcastView:
     commodity: str | None
     commodities: tuple[str, ...]
     status: str
-    reachable: int          # who would get it now (or got it queued)
-    blocked: int            # who blocked the bot earlier: counted as unreachable
+    reachable: int  # who would get it now (or got it queued)
+    blocked: int  # who blocked the bot earlier: counted as unreachable
 
 
 @dataclass(frozen=True)
@@ -62,17 +62,22 @@ class BroadcastService:
 
     def _audience(self, s: Session, b: Broadcast) -> list[tuple[int, str, bool]]:
         """(user id, language, blocked?) of every exporter in the broadcast's audience."""
-        query = select(User.id, User.language, User.blocked_at.is_not(None)).where(
-            User.role == EXPORTER)
+        query = select(User.id, User.language, User.blocked_at.is_not(None)).where(User.role == EXPORTER)
         if b.audience == OPEN:
-            query = query.where(User.company_id.in_(
-                select(SkaApplication.company_id).where(SkaApplication.status.in_(OPEN_STATUSES))))
+            query = query.where(
+                User.company_id.in_(
+                    select(SkaApplication.company_id).where(SkaApplication.status.in_(OPEN_STATUSES))
+                )
+            )
         elif b.audience == COMMODITY:
-            query = query.where(User.company_id.in_(
-                select(SkaApplication.company_id).where(
-                    func.lower(SkaApplication.commodity) == (b.commodity or "").lower())))
-        return [(uid, lang, bool(blocked)) for uid, lang, blocked in
-                s.execute(query.order_by(User.id))]
+            query = query.where(
+                User.company_id.in_(
+                    select(SkaApplication.company_id).where(
+                        func.lower(SkaApplication.commodity) == (b.commodity or "").lower()
+                    )
+                )
+            )
+        return [(uid, lang, bool(blocked)) for uid, lang, blocked in s.execute(query.order_by(User.id))]
 
     def _view(self, s: Session, b: Broadcast) -> BroadcastView:
         if b.status == DRAFT:
@@ -81,8 +86,18 @@ class BroadcastService:
             blocked = len(people) - reachable
         else:
             reachable, blocked = b.recipients, b.skipped_blocked
-        return BroadcastView(b.id, b.author_id, b.chat_id, b.text, b.audience, b.commodity,
-                             tuple(json.loads(b.commodities)), b.status, reachable, blocked)
+        return BroadcastView(
+            b.id,
+            b.author_id,
+            b.chat_id,
+            b.text,
+            b.audience,
+            b.commodity,
+            tuple(json.loads(b.commodities)),
+            b.status,
+            reachable,
+            blocked,
+        )
 
     def _own(self, s: Session, broadcast_id: int, author_id: int) -> Broadcast:
         b = s.get(Broadcast, broadcast_id, with_for_update=True)
@@ -104,13 +119,21 @@ class BroadcastService:
         with self.db.session() as s:
             # the most frequent commodities become buttons; frozen here so a button's index
             # means the same commodity however the data changes before it is pressed
-            names = s.execute(select(SkaApplication.commodity, func.count())
-                              .where(SkaApplication.commodity != "")
-                              .group_by(SkaApplication.commodity)
-                              .order_by(func.count().desc(), SkaApplication.commodity)
-                              .limit(MAX_COMMODITIES))
-            b = Broadcast(author_id=author_id, chat_id=chat_id, text=text, audience=ALL,
-                          commodities=json.dumps([n for n, _ in names]), created_at=self.clock())
+            names = s.execute(
+                select(SkaApplication.commodity, func.count())
+                .where(SkaApplication.commodity != "")
+                .group_by(SkaApplication.commodity)
+                .order_by(func.count().desc(), SkaApplication.commodity)
+                .limit(MAX_COMMODITIES)
+            )
+            b = Broadcast(
+                author_id=author_id,
+                chat_id=chat_id,
+                text=text,
+                audience=ALL,
+                commodities=json.dumps([n for n, _ in names]),
+                created_at=self.clock(),
+            )
             s.add(b)
             s.flush()
             return self._view(s, b)
@@ -140,9 +163,14 @@ class BroadcastService:
         with self.db.session() as s:
             b = self._own(s, broadcast_id, author_id)
             # a second press (or a second process) finds the status already changed
-            claimed = cast(CursorResult[Any], s.execute(
-                update(Broadcast).where(Broadcast.id == b.id, Broadcast.status == DRAFT)
-                .values(status=QUEUED, queued_at=self.clock())))
+            claimed = cast(
+                CursorResult[Any],
+                s.execute(
+                    update(Broadcast)
+                    .where(Broadcast.id == b.id, Broadcast.status == DRAFT)
+                    .values(status=QUEUED, queued_at=self.clock())
+                ),
+            )
             if claimed.rowcount != 1:
                 raise BroadcastError("bc_not_draft")
             s.refresh(b)
@@ -154,8 +182,7 @@ class BroadcastService:
                     continue
                 if lang not in texts:
                     texts[lang] = f"{t('bc_header', lang)}\n\n{esc(b.text)}"
-                if enqueue(s, uid, texts[lang], kind="broadcast",
-                           dedupe_key=f"bc:{b.id}:{uid}") is not None:
+                if enqueue(s, uid, texts[lang], kind="broadcast", dedupe_key=f"bc:{b.id}:{uid}") is not None:
                     reachable += 1
             b.recipients, b.skipped_blocked = reachable, blocked
             s.flush()
@@ -169,12 +196,19 @@ class BroadcastService:
             return self._summary(s, b)
 
     def _summary(self, s: Session, b: Broadcast) -> Summary:
-        counts = dict(s.execute(select(OutboxMessage.status, func.count())
-                                .where(OutboxMessage.dedupe_key.like(f"bc:{b.id}:%"))
-                                .group_by(OutboxMessage.status)).all())
-        return Summary(counts.get(SENT, 0), counts.get(FAILED, 0),
-                       counts.get(UNREACHABLE, 0) + b.skipped_blocked,
-                       counts.get(PENDING, 0) + counts.get(SENDING, 0))
+        counts = dict(
+            s.execute(
+                select(OutboxMessage.status, func.count())
+                .where(OutboxMessage.dedupe_key.like(f"bc:{b.id}:%"))
+                .group_by(OutboxMessage.status)
+            ).all()
+        )
+        return Summary(
+            counts.get(SENT, 0),
+            counts.get(FAILED, 0),
+            counts.get(UNREACHABLE, 0) + b.skipped_blocked,
+            counts.get(PENDING, 0) + counts.get(SENDING, 0),
+        )
 
     def finish(self) -> list[int]:
         """Job: broadcasts with nothing left to send are done; their author gets a summary."""
@@ -184,14 +218,30 @@ class BroadcastService:
                 summary = self._summary(s, b)
                 if summary.pending:
                     continue
-                done = cast(CursorResult[Any], s.execute(
-                    update(Broadcast).where(Broadcast.id == b.id, Broadcast.status == QUEUED)
-                    .values(status=DONE, done_at=self.clock())))
+                done = cast(
+                    CursorResult[Any],
+                    s.execute(
+                        update(Broadcast)
+                        .where(Broadcast.id == b.id, Broadcast.status == QUEUED)
+                        .values(status=DONE, done_at=self.clock())
+                    ),
+                )
                 if done.rowcount != 1:
                     continue
                 lang = s.scalar(select(User.language).where(User.id == b.author_id)) or "id"
-                enqueue(s, b.chat_id, t("bc_summary", lang, id=b.id, sent=summary.sent,
-                                        failed=summary.failed, unreachable=summary.unreachable),
-                        kind="broadcast_summary", dedupe_key=f"bc-summary:{b.id}")
+                enqueue(
+                    s,
+                    b.chat_id,
+                    t(
+                        "bc_summary",
+                        lang,
+                        id=b.id,
+                        sent=summary.sent,
+                        failed=summary.failed,
+                        unreachable=summary.unreachable,
+                    ),
+                    kind="broadcast_summary",
+                    dedupe_key=f"bc-summary:{b.id}",
+                )
                 finished.append(b.id)
         return finished

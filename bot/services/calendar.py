@@ -24,9 +24,13 @@ class OfficeCalendar:
         self.office = office
         self.tz = tz
         # filled year by year on first use (expand), so no year is ever missing
-        self.national: holidays.HolidayBase | None = holidays.country_holidays(
-            office.holiday_country, categories=office.holiday_categories, language="id"
-        ) if office.holiday_country else None
+        self.national: holidays.HolidayBase | None = (
+            holidays.country_holidays(
+                office.holiday_country, categories=office.holiday_categories, language="id"
+            )
+            if office.holiday_country
+            else None
+        )
 
     def holiday(self, day: dt.date) -> str | None:
         """Why the office is closed that day (the holiday's name), or None."""
@@ -74,8 +78,10 @@ class OfficeCalendar:
         if not self.is_working_day(day):
             return None
         start, end = self.office.hours[day.weekday()]
-        return (dt.datetime.combine(day, start, tzinfo=self.tz),
-                dt.datetime.combine(day, end, tzinfo=self.tz))
+        return (
+            dt.datetime.combine(day, start, tzinfo=self.tz),
+            dt.datetime.combine(day, end, tzinfo=self.tz),
+        )
 
     def is_open(self, moment: dt.datetime) -> bool:
         local = self._local(moment)

@@ -22,9 +22,9 @@ from bot.services.tickets import ACTIVE
 
 @dataclass(frozen=True)
 class Conversation:
-    check_step: str | None      # the question an open /cek check waits on
-    open_ticket: int | None     # the exporter's open ticket that takes follow-ups
-    comment_pending: bool       # a rated ticket waits for the optional comment
+    check_step: str | None  # the question an open /cek check waits on
+    open_ticket: int | None  # the exporter's open ticket that takes follow-ups
+    comment_pending: bool  # a rated ticket waits for the optional comment
 
 
 class ConversationLookup:
@@ -32,21 +32,32 @@ class ConversationLookup:
         self.db = db
         self.clock = clock
         user = bindparam("user_id", type_=BigInteger)
-        open_ticket = (select(Ticket.id)
-                       .where(Ticket.user_id == user, Ticket.status.in_(ACTIVE),
-                              Ticket.exporter_attached.is_(True))
-                       .order_by(Ticket.id.desc()).limit(1).scalar_subquery())
+        open_ticket = (
+            select(Ticket.id)
+            .where(Ticket.user_id == user, Ticket.status.in_(ACTIVE), Ticket.exporter_attached.is_(True))
+            .order_by(Ticket.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         comment = exists().where(Ticket.user_id == user, Ticket.rating_comment == "")
-        check = select(PrecheckSession.step, PrecheckSession.updated_at) \
-            .where(PrecheckSession.user_id == user).subquery()
+        check = (
+            select(PrecheckSession.step, PrecheckSession.updated_at)
+            .where(PrecheckSession.user_id == user)
+            .subquery()
+        )
         # built once: constructing it is most of the cost of running it on SQLite
-        self._query = db.prepare(select(open_ticket.label("ticket"), comment.label("comment"),
-                             select(check.c.step).scalar_subquery().label("step"),
-                             select(check.c.updated_at).scalar_subquery().label("step_at")))
+        self._query = db.prepare(
+            select(
+                open_ticket.label("ticket"),
+                comment.label("comment"),
+                select(check.c.step).scalar_subquery().label("step"),
+                select(check.c.updated_at).scalar_subquery().label("step_at"),
+            )
+        )
 
     def of(self, user_id: int) -> Conversation:
         row = self._query.one(user_id=user_id)
-        assert row is not None       # a SELECT of scalar subqueries always has its one row
+        assert row is not None  # a SELECT of scalar subqueries always has its one row
         ticket, comment, step, step_at = row
         waiting = waiting_step(step, as_utc(step_at), self.clock()) if step else None
         return Conversation(waiting, ticket, bool(comment))

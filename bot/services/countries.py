@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from babel import Locale
 
-KnownName = Callable[[str, str], str]     # (stored name, lang) -> name, or the name itself
+KnownName = Callable[[str, str], str]  # (stored name, lang) -> name, or the name itself
 
 
 @lru_cache(maxsize=1)

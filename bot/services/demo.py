@@ -14,11 +14,21 @@ from knowledge.loader import ExportRow
 
 # Demo NIBs: 13 digits starting 99 so they can never be mistaken for real ones.
 DEMO_PREFIX = "99"
-HS_BY_COMMODITY = {"plywood": "4412.31", "veneer keruing": "4408.39", "wood pellet": "4401.31",
-                   "finger joint": "4407.29", "laminated scantling": "4418.81",
-                   "chopsticks": "4419.20", "moulding": "4409.29"}
-FORM_BY_DESTINATION = {"Japan": "IJEPA", "China": "Form E", "Republic of Korea": "Form AK",
-                       "India": "Form AI"}
+HS_BY_COMMODITY = {
+    "plywood": "4412.31",
+    "veneer keruing": "4408.39",
+    "wood pellet": "4401.31",
+    "finger joint": "4407.29",
+    "laminated scantling": "4418.81",
+    "chopsticks": "4419.20",
+    "moulding": "4409.29",
+}
+FORM_BY_DESTINATION = {
+    "Japan": "IJEPA",
+    "China": "Form E",
+    "Republic of Korea": "Form AK",
+    "India": "Form AI",
+}
 OPEN_SAMPLES = (  # (row index, destination, status, note)
     (0, "Japan", "submitted", ""),
     (1, "India", "returned", "Berat bersih di invoice berbeda dengan packing list."),
@@ -59,28 +69,68 @@ def load_demo(db: Database, rows: tuple[ExportRow, ...], year: int = 2025) -> di
                 n += 1
                 when = dt.datetime(year, 1 + (n * 5) % 12, 1 + n % 27, 2, 0, tzinfo=dt.UTC)
                 created["applications"] += _ensure(
-                    s, f"DEMO-{year}-{n:04d}", companies[row.exporter].id, row, destination,
-                    volume, value, "issued", "", when)
+                    s,
+                    f"DEMO-{year}-{n:04d}",
+                    companies[row.exporter].id,
+                    row,
+                    destination,
+                    volume,
+                    value,
+                    "issued",
+                    "",
+                    when,
+                )
         for i, (index, destination, status, note) in enumerate(OPEN_SAMPLES, start=1):
             row = rows[index]
             when = dt.datetime.now(dt.UTC) - dt.timedelta(days=len(OPEN_SAMPLES) - i)
             created["applications"] += _ensure(
-                s, f"DEMO-OPEN-{i:03d}", companies[row.exporter].id, row, destination,
-                Decimal("100.00"), Decimal("25000.00"), status, note, when)
+                s,
+                f"DEMO-OPEN-{i:03d}",
+                companies[row.exporter].id,
+                row,
+                destination,
+                Decimal("100.00"),
+                Decimal("25000.00"),
+                status,
+                note,
+                when,
+            )
     return created
 
 
-def _ensure(s, ref, company_id, row, destination, volume, value, status, note,  # type: ignore[no-untyped-def]
-            when) -> int:
+def _ensure(
+    s,
+    ref,
+    company_id,
+    row,
+    destination,
+    volume,
+    value,
+    status,
+    note,  # type: ignore[no-untyped-def]
+    when,
+) -> int:
     if s.scalar(select(SkaApplication.id).where(SkaApplication.ref == ref)) is not None:
         return 0
     app = SkaApplication(
-        ref=ref, company_id=company_id, commodity=row.commodity,
-        hs_code=HS_BY_COMMODITY.get(row.commodity.lower(), "44"), destination=destination,
-        form=FORM_BY_DESTINATION.get(destination, "Form B"), status=status, note=note,
-        volume_tonnes=volume, value_usd=value, submitted_at=when, updated_at=when)
+        ref=ref,
+        company_id=company_id,
+        commodity=row.commodity,
+        hs_code=HS_BY_COMMODITY.get(row.commodity.lower(), "44"),
+        destination=destination,
+        form=FORM_BY_DESTINATION.get(destination, "Form B"),
+        status=status,
+        note=note,
+        volume_tonnes=volume,
+        value_usd=value,
+        submitted_at=when,
+        updated_at=when,
+    )
     s.add(app)
     s.flush()
-    s.add(StatusEvent(application_id=app.id, from_status=None, to_status=status, note=note,
-                      actor="demo", at=when))
+    s.add(
+        StatusEvent(
+            application_id=app.id, from_status=None, to_status=status, note=note, actor="demo", at=when
+        )
+    )
     return 1

@@ -96,11 +96,16 @@ class DocumentCatalog:
                 problems.append(f"documents.yaml:{did}: name and hint need id and en")
                 continue
             when = entry.get("when") or {}
-            specs.append(DocSpec(
-                did, {lang: str(texts["name"][lang]) for lang in LANGS},
-                {lang: str(texts["hint"][lang]) for lang in LANGS}, bool(entry.get("confirm")),
-                tuple(str(c) for c in when.get("hs_chapters") or ()),
-                tuple(str(f).strip().lower() for f in when.get("forms") or ())))
+            specs.append(
+                DocSpec(
+                    did,
+                    {lang: str(texts["name"][lang]) for lang in LANGS},
+                    {lang: str(texts["hint"][lang]) for lang in LANGS},
+                    bool(entry.get("confirm")),
+                    tuple(str(c) for c in when.get("hs_chapters") or ()),
+                    tuple(str(f).strip().lower() for f in when.get("forms") or ()),
+                )
+            )
         if not specs:
             problems.append("documents.yaml: needs a non-empty 'documents' list")
         if problems:
@@ -115,8 +120,7 @@ class DocumentCatalog:
         ids = [p.strip().lower() for p in (text or "").split(";") if p.strip()]
         unknown = [i for i in ids if i not in self.specs]
         if unknown:
-            raise ValueError(f"unknown document id(s) {', '.join(unknown)} "
-                             f"(known: {', '.join(self.specs)})")
+            raise ValueError(f"unknown document id(s) {', '.join(unknown)} (known: {', '.join(self.specs)})")
         return list(dict.fromkeys(ids))
 
     def name(self, doc_id: str, lang: str) -> str:
@@ -184,16 +188,23 @@ class UploadView:
 
 
 class DocumentService:
-    def __init__(self, db: Database, catalog: DocumentCatalog,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(
+        self, db: Database, catalog: DocumentCatalog, clock: Callable[[], dt.datetime] = utcnow
+    ) -> None:
         self.db = db
         self.catalog = catalog
         self.clock = clock
 
     # -- checklists ----------------------------------------------------------------------
 
-    def create_checklist(self, s: Session, app: SkaApplication, missing: Iterable[str] = (),
-                         actor: str = "import", fresh: bool = False) -> int:
+    def create_checklist(
+        self,
+        s: Session,
+        app: SkaApplication,
+        missing: Iterable[str] = (),
+        actor: str = "import",
+        fresh: bool = False,
+    ) -> int:
         """In the caller's transaction: the listed documents start missing, the rest accepted.
 
         Idempotent: documents already on the checklist keep their state. `fresh`: the
@@ -201,31 +212,50 @@ class DocumentService:
         thousands saves a query each).
         """
         missing = list(missing)
-        have = set() if fresh else set(s.scalars(
-            select(ChecklistItem.doc_id).where(ChecklistItem.application_id == app.id)))
+        have = (
+            set()
+            if fresh
+            else set(s.scalars(select(ChecklistItem.doc_id).where(ChecklistItem.application_id == app.id)))
+        )
         wanted = dict.fromkeys([*self.catalog.required(app.hs_code, app.form), *missing])
         now = self.clock()
         added = 0
         for doc_id in wanted:
             if doc_id in have:
                 continue
-            s.add(ChecklistItem(application_id=app.id, doc_id=doc_id,
-                                status=MISSING if doc_id in missing else ACCEPTED,
-                                changed_by=actor, changed_at=now))
+            s.add(
+                ChecklistItem(
+                    application_id=app.id,
+                    doc_id=doc_id,
+                    status=MISSING if doc_id in missing else ACCEPTED,
+                    changed_by=actor,
+                    changed_at=now,
+                )
+            )
             added += 1
         return added
 
     def has_checklist(self, s: Session, app_id: int) -> bool:
-        return s.scalar(select(ChecklistItem.id).where(ChecklistItem.application_id == app_id)
-                        .limit(1)) is not None
+        return (
+            s.scalar(select(ChecklistItem.id).where(ChecklistItem.application_id == app_id).limit(1))
+            is not None
+        )
 
     def _view(self, s: Session, app: SkaApplication) -> ChecklistView:
         company = s.get(Company, app.company_id)
         rows = s.scalars(select(ChecklistItem).where(ChecklistItem.application_id == app.id))
-        items = sorted((ItemView(r.doc_id, r.status, r.reason, r.changed_at) for r in rows),
-                       key=lambda i: self.catalog.order(i.doc_id))
-        return ChecklistView(app.id, app.ref, company.name if company else "",
-                             company.nib if company else "", app.status, tuple(items))
+        items = sorted(
+            (ItemView(r.doc_id, r.status, r.reason, r.changed_at) for r in rows),
+            key=lambda i: self.catalog.order(i.doc_id),
+        )
+        return ChecklistView(
+            app.id,
+            app.ref,
+            company.name if company else "",
+            company.nib if company else "",
+            app.status,
+            tuple(items),
+        )
 
     def checklist(self, ref: str) -> ChecklistView | None:
         with self.db.session() as s:
@@ -235,24 +265,28 @@ class DocumentService:
     def outstanding_for_company(self, company_id: int) -> dict[str, tuple[ItemView, ...]]:
         """ref -> documents still missing or rejected, for the exporter's /status."""
         with self.db.session() as s:
-            rows = s.execute(select(SkaApplication.ref, ChecklistItem)
-                             .join(ChecklistItem, ChecklistItem.application_id == SkaApplication.id)
-                             .where(SkaApplication.company_id == company_id,
-                                    ChecklistItem.status.in_(OUTSTANDING)))
+            rows = s.execute(
+                select(SkaApplication.ref, ChecklistItem)
+                .join(ChecklistItem, ChecklistItem.application_id == SkaApplication.id)
+                .where(SkaApplication.company_id == company_id, ChecklistItem.status.in_(OUTSTANDING))
+            )
             found: dict[str, list[ItemView]] = {}
             for ref, r in rows:
-                found.setdefault(ref, []).append(ItemView(r.doc_id, r.status, r.reason,
-                                                          r.changed_at))
-        return {ref: tuple(sorted(items, key=lambda i: self.catalog.order(i.doc_id)))
-                for ref, items in found.items()}
+                found.setdefault(ref, []).append(ItemView(r.doc_id, r.status, r.reason, r.changed_at))
+        return {
+            ref: tuple(sorted(items, key=lambda i: self.catalog.order(i.doc_id)))
+            for ref, items in found.items()
+        }
 
     def card_lines(self, items: Iterable[ItemView], lang: str) -> list[tuple[str, str, str]]:
         """(name, status, reason) in `lang`, for the application card's document lines."""
-        return [(self.catalog.name(i.doc_id, lang), i.status, self.reason_text(i.reason, lang))
-                for i in items]
+        return [
+            (self.catalog.name(i.doc_id, lang), i.status, self.reason_text(i.reason, lang)) for i in items
+        ]
 
-    def set_item(self, ref: str, doc_id: str, status: str, reason: str,
-                 officer_id: int) -> tuple[ChecklistView, int]:
+    def set_item(
+        self, ref: str, doc_id: str, status: str, reason: str, officer_id: int
+    ) -> tuple[ChecklistView, int]:
         """/doc: an officer sets one document's state; exporters hear of accept/reject."""
         doc_id = doc_id.strip().lower()
         if doc_id not in self.catalog.specs:
@@ -260,39 +294,44 @@ class DocumentService:
         if status not in OFFICER_STATUSES:
             raise DocError("doc_status_invalid", status=status[:32])
         with self.db.session() as s:
-            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip())
-                           .with_for_update())
+            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip()).with_for_update())
             if app is None:
                 raise DocError("doc_app_not_found", ref=ref[:64])
             if not self.has_checklist(s, app.id):
                 self.create_checklist(s, app, actor=f"officer:{officer_id}")
                 s.flush()
             item = self._item(s, app.id, doc_id)
-            self._apply(s, item, status, reason if status == REJECTED else "",
-                        f"officer:{officer_id}")
+            self._apply(s, item, status, reason if status == REJECTED else "", f"officer:{officer_id}")
             # an upload still waiting for this document is decided by the same words
-            waiting = s.scalars(select(DocumentUpload).where(
-                DocumentUpload.application_id == app.id, DocumentUpload.doc_id == doc_id,
-                DocumentUpload.status == RECEIVED))
+            waiting = s.scalars(
+                select(DocumentUpload).where(
+                    DocumentUpload.application_id == app.id,
+                    DocumentUpload.doc_id == doc_id,
+                    DocumentUpload.status == RECEIVED,
+                )
+            )
             if status in (ACCEPTED, REJECTED):
                 for upload in waiting:
                     upload.status, upload.reason = status, item.reason
                     upload.decided_by, upload.decided_at = officer_id, self.clock()
-            notified = self._notify(s, app, doc_id, status, item.reason) \
-                if status in (ACCEPTED, REJECTED) else 0
+            notified = (
+                self._notify(s, app, doc_id, status, item.reason) if status in (ACCEPTED, REJECTED) else 0
+            )
             s.flush()
             return self._view(s, app), notified
 
     def _item(self, s: Session, app_id: int, doc_id: str) -> ChecklistItem:
-        item = s.scalar(select(ChecklistItem).where(ChecklistItem.application_id == app_id,
-                                                    ChecklistItem.doc_id == doc_id))
+        item = s.scalar(
+            select(ChecklistItem).where(
+                ChecklistItem.application_id == app_id, ChecklistItem.doc_id == doc_id
+            )
+        )
         if item is None:
             item = ChecklistItem(application_id=app_id, doc_id=doc_id, status=MISSING)
             s.add(item)
         return item
 
-    def _apply(self, s: Session, item: ChecklistItem, status: str, reason: str,
-               actor: str) -> None:
+    def _apply(self, s: Session, item: ChecklistItem, status: str, reason: str, actor: str) -> None:
         item.status, item.reason = status, reason[:1000]
         item.changed_by, item.changed_at = actor, self.clock()
 
@@ -302,8 +341,7 @@ class DocumentService:
             return t(f"doc_reason_{reason[1:]}", lang)
         return reason
 
-    def _notify(self, s: Session, app: SkaApplication, doc_id: str, status: str,
-                reason: str) -> int:
+    def _notify(self, s: Session, app: SkaApplication, doc_id: str, status: str, reason: str) -> int:
         """The decision, to every linked exporter of the company, each in their language."""
         count = 0
         for user in s.scalars(select(User).where(User.company_id == app.company_id)):
@@ -313,8 +351,12 @@ class DocumentService:
                 text, markup = t("doc_notice_accepted", lang, **values), None
             else:
                 why = self.reason_text(reason, lang)
-                text = t("doc_notice_rejected", lang, **values,
-                         reason=esc(why) if why else t("doc_no_reason", lang))
+                text = t(
+                    "doc_notice_rejected",
+                    lang,
+                    **values,
+                    reason=esc(why) if why else t("doc_no_reason", lang),
+                )
                 markup = upload_markup(app.id, lang)
             enqueue(s, user.id, text, kind="document", markup=markup)
             count += 1
@@ -322,22 +364,27 @@ class DocumentService:
 
     # -- uploads -------------------------------------------------------------------------
 
-    def _company_app(self, s: Session, user_id: int, *, ref: str | None = None,
-                     app_id: int | None = None) -> tuple[User, SkaApplication]:
+    def _company_app(
+        self, s: Session, user_id: int, *, ref: str | None = None, app_id: int | None = None
+    ) -> tuple[User, SkaApplication]:
         user = s.get(User, user_id)
         if user is None or user.company_id is None:
             raise DocError("not_linked")
         query = select(SkaApplication).where(SkaApplication.company_id == user.company_id)
-        query = query.where(SkaApplication.ref == ref.strip()) if ref is not None \
+        query = (
+            query.where(SkaApplication.ref == ref.strip())
+            if ref is not None
             else query.where(SkaApplication.id == app_id)
+        )
         app = s.scalar(query)
         if app is None:
             # the same words for another company's and an unknown ref: no existence leak
             raise DocError("doc_upload_not_found", ref=(ref or "")[:64])
         return user, app
 
-    def start_upload(self, user_id: int, *, ref: str | None = None,
-                     app_id: int | None = None) -> ChecklistView:
+    def start_upload(
+        self, user_id: int, *, ref: str | None = None, app_id: int | None = None
+    ) -> ChecklistView:
         """/upload REF or the reminder's button: the user's next file is for this application."""
         with self.db.session() as s:
             _, app = self._company_app(s, user_id, ref=ref, app_id=app_id)
@@ -349,8 +396,7 @@ class DocumentService:
             intent.expires_at = self.clock() + INTENT_TTL
             return self._view(s, app)
 
-    def check_upload(self, user_id: int, info: FileInfo,
-                     reply_to_message_id: int | None = None) -> None:
+    def check_upload(self, user_id: int, info: FileInfo, reply_to_message_id: int | None = None) -> None:
         """What can be refused before the file is fetched from Telegram: a stranger's or an
         oversized file is never downloaded. DocError when refused."""
         with self.db.session() as s:
@@ -370,13 +416,14 @@ class DocumentService:
         if found is None:
             raise DocError("doc_bad_type")
         if info.file_name == "photo.jpg" and found.mime_type == "image/jpeg":
-            name = info.file_name          # Telegram's own re-encoded photo
+            name = info.file_name  # Telegram's own re-encoded photo
         else:
             name = safe_name(info.file_name, found)
         return replace(info, file_name=name, mime_type=found.mime_type, file_size=len(content))
 
-    def receive(self, user_id: int, info: FileInfo,
-                reply_to_message_id: int | None = None) -> tuple[int, ChecklistView]:
+    def receive(
+        self, user_id: int, info: FileInfo, reply_to_message_id: int | None = None
+    ) -> tuple[int, ChecklistView]:
         """A file arrived: validate, then store it until the exporter says which document."""
         with self.db.session() as s:
             user = s.get(User, user_id)
@@ -393,10 +440,16 @@ class DocumentService:
             if not self.has_checklist(s, app.id):
                 self.create_checklist(s, app, actor="upload")
             upload = DocumentUpload(
-                application_id=app.id, user_id=user_id, file_id=info.file_id[:256],
-                file_unique_id=info.file_unique_id[:64], file_name=info.file_name[:255],
-                mime_type=info.mime_type, file_size=info.file_size, status=CHOOSING,
-                created_at=self.clock())
+                application_id=app.id,
+                user_id=user_id,
+                file_id=info.file_id[:256],
+                file_unique_id=info.file_unique_id[:64],
+                file_name=info.file_name[:255],
+                mime_type=info.mime_type,
+                file_size=info.file_size,
+                status=CHOOSING,
+                created_at=self.clock(),
+            )
             s.add(upload)
             s.flush()
             return upload.id, self._view(s, app)
@@ -410,9 +463,11 @@ class DocumentService:
     def _target(self, s: Session, user_id: int, reply_to: int | None) -> int | None:
         """The application a file is for: the reminder it replies to, else the open /upload."""
         if reply_to is not None:
-            found = s.scalar(select(Reminder.application_id).join(
-                OutboxMessage, OutboxMessage.id == Reminder.outbox_id).where(
-                OutboxMessage.chat_id == user_id, OutboxMessage.telegram_message_id == reply_to))
+            found = s.scalar(
+                select(Reminder.application_id)
+                .join(OutboxMessage, OutboxMessage.id == Reminder.outbox_id)
+                .where(OutboxMessage.chat_id == user_id, OutboxMessage.telegram_message_id == reply_to)
+            )
             if found is not None:
                 return found
         intent = s.get(UploadIntent, user_id)
@@ -426,9 +481,14 @@ class DocumentService:
             raise DocError("doc_button_invalid")
         return upload
 
-    def choose(self, user_id: int, upload_id: int, doc_id: str,
-               card: CardRenderer | None = None,
-               officer_chats: list[int] | None = None) -> tuple[UploadView, ChecklistView]:
+    def choose(
+        self,
+        user_id: int,
+        upload_id: int,
+        doc_id: str,
+        card: CardRenderer | None = None,
+        officer_chats: list[int] | None = None,
+    ) -> tuple[UploadView, ChecklistView]:
         """The exporter says which document the file is: it now waits for an officer.
 
         The file's card for the officers (`card` renders its caption; it carries the
@@ -437,8 +497,11 @@ class DocumentService:
         with self.db.session() as s:
             upload = self._own_upload(s, user_id, upload_id)
             user, app = self._company_app(s, user_id, app_id=upload.application_id)
-            item = s.scalar(select(ChecklistItem).where(
-                ChecklistItem.application_id == app.id, ChecklistItem.doc_id == doc_id))
+            item = s.scalar(
+                select(ChecklistItem).where(
+                    ChecklistItem.application_id == app.id, ChecklistItem.doc_id == doc_id
+                )
+            )
             if item is None:
                 raise DocError("doc_button_invalid")
             upload.doc_id, upload.status = doc_id, RECEIVED
@@ -449,15 +512,19 @@ class DocumentService:
                 caption, markup = card(*views), verdict_keyboard(upload.id)
                 photo = upload.file_name == "photo.jpg" and upload.mime_type == "image/jpeg"
                 for chat_id in officer_chats or []:
-                    enqueue(s, chat_id, caption, kind="document_card", markup=markup,
-                            method="sendPhoto" if photo else "sendDocument",
-                            payload={"file_id": upload.file_id,
-                                     "on_sent": ["upload", upload.id]},
-                            ref=f"upload:{upload.id}")
+                    enqueue(
+                        s,
+                        chat_id,
+                        caption,
+                        kind="document_card",
+                        markup=markup,
+                        method="sendPhoto" if photo else "sendDocument",
+                        payload={"file_id": upload.file_id, "on_sent": ["upload", upload.id]},
+                        ref=f"upload:{upload.id}",
+                    )
             return views
 
-    def card_posted(self, s: Session, row: OutboxMessage, upload_id: int,
-                    message_id: int) -> None:
+    def card_posted(self, s: Session, row: OutboxMessage, upload_id: int, message_id: int) -> None:
         """Outbox hook: remember the card, so its buttons can be traced back."""
         upload = s.get(DocumentUpload, upload_id)
         if upload is not None and upload.group_message_id is None:
@@ -484,13 +551,13 @@ class DocumentService:
                 return None
             return _upload_view(upload, s.get(User, upload.user_id)), self._view(s, app)
 
-    def decide(self, upload_id: int, verdict: str, reason_code: str | None, officer_id: int,
-               role: str) -> tuple[UploadView, ChecklistView]:
+    def decide(
+        self, upload_id: int, verdict: str, reason_code: str | None, officer_id: int, role: str
+    ) -> tuple[UploadView, ChecklistView]:
         """[Accept]/[Reject] under a document in the officers' group."""
         if role not in (OFFICER, ADMIN):
             raise DocError("officer_only")
-        if verdict not in (ACCEPTED, REJECTED) or (
-                verdict == REJECTED and reason_code not in REJECT_REASONS):
+        if verdict not in (ACCEPTED, REJECTED) or (verdict == REJECTED and reason_code not in REJECT_REASONS):
             raise DocError("doc_button_invalid")
         with self.db.session() as s:
             upload = s.get(DocumentUpload, upload_id, with_for_update=True)
@@ -504,8 +571,7 @@ class DocumentService:
             reason = f"@{reason_code}" if verdict == REJECTED else ""
             upload.status, upload.reason = verdict, reason
             upload.decided_by, upload.decided_at = officer_id, self.clock()
-            self._apply(s, self._item(s, app.id, upload.doc_id), verdict, reason,
-                        f"officer:{officer_id}")
+            self._apply(s, self._item(s, app.id, upload.doc_id), verdict, reason, f"officer:{officer_id}")
             self._notify(s, app, upload.doc_id, verdict, reason)
             s.flush()
             return _upload_view(upload, s.get(User, upload.user_id)), self._view(s, app)
@@ -523,12 +589,20 @@ def verdict_keyboard(upload_id: int) -> Keyboard:
 
 def _upload_view(upload: DocumentUpload, user: User | None) -> UploadView:
     who = (user.first_name or (f"@{user.username}" if user.username else "")) if user else ""
-    return UploadView(upload.id, upload.doc_id, upload.file_id, upload.file_name,
-                      upload.mime_type, upload.file_size, upload.user_id, who or "?",
-                      upload.status, upload.reason, upload.group_message_id,
-                      upload.decided_at)
-
-
+    return UploadView(
+        upload.id,
+        upload.doc_id,
+        upload.file_id,
+        upload.file_name,
+        upload.mime_type,
+        upload.file_size,
+        upload.user_id,
+        who or "?",
+        upload.status,
+        upload.reason,
+        upload.group_message_id,
+        upload.decided_at,
+    )
 
 
 def parse_item_status(text: str) -> str | None:

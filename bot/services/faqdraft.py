@@ -21,19 +21,24 @@ _OPENINGS = re.compile(
     r"^\s*(?:(?:selamat\s+(?:pagi|siang|sore|malam)|assalamu['’]?\s*alaikum(?:\s+wr\.?\s*wb\.?)?"
     r"|salam(?:\s+sejahtera)?|halo+|hallo+|hai+|hi+|hello|hey|permisi|punten|dear|"
     r"good\s+(?:morning|afternoon|evening)|mohon\s+maaf|maaf|min|kak|gan)\b[\s,.!:;-]*)+",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _CLOSINGS = re.compile(
     r"[\s,.!;-]*\b(?:(?:terima\s*kasih|makasih|trims|thanks?(?:\s+you)?|thx|tq|ty|"
     r"mohon\s+(?:bantuan|info|pencerahan)(?:nya)?|salam|regards|wassalam\w*)"
     r"(?:\s+(?:banyak|ya|yah|pak|bu|kak|min|gan|sebelumnya|before))*[\s,.!;-]*)+$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # "pak", "bu", "bapak", "ibu", ... and a capitalised name right after it
 _HONORIFIC = re.compile(
     r"\b(?:pak|bu|bpk|bapak|ibu|mas|mbak|mba|kak|sdr|sdri|saudara|saudari|mr|mrs|ms|sir|"
-    r"madam)\b\.?(?:\s+[A-Z][a-z]+)?", re.IGNORECASE)
+    r"madam)\b\.?(?:\s+[A-Z][a-z]+)?",
+    re.IGNORECASE,
+)
 _COMPANY = re.compile(
     r"\b(?:PT|CV|UD|PD|Koperasi|Kop)\.?\s+(?:[A-Z0-9][\w&'-]*)(?:\s+[A-Z0-9][\w&'-]*)*"
-    r"(?:,?\s+Tbk\.?)?")
+    r"(?:,?\s+Tbk\.?)?"
+)
 _SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_PUNCT = re.compile(r"\s+([,.!?;:])")
 
@@ -41,7 +46,7 @@ _SPACE_PUNCT = re.compile(r"\s+([,.!?;:])")
 @dataclass
 class Cleaned:
     text: str
-    flags: list[tuple[str, str]] = field(default_factory=list)    # (kind, what was removed)
+    flags: list[tuple[str, str]] = field(default_factory=list)  # (kind, what was removed)
 
 
 def _note(flags: list[tuple[str, str]], kind: str, text: str) -> None:
@@ -50,30 +55,29 @@ def _note(flags: list[tuple[str, str]], kind: str, text: str) -> None:
         flags.append((kind, text))
 
 
-def clean(text: str, companies: Iterable[str] = (), people: Iterable[str] = (),
-          replacement: str = "perusahaan") -> Cleaned:
+def clean(
+    text: str, companies: Iterable[str] = (), people: Iterable[str] = (), replacement: str = "perusahaan"
+) -> Cleaned:
     """Remove greetings, honorifics with names, company and people's names; list them."""
     flags: list[tuple[str, str]] = []
     out = text.strip()
     m = _OPENINGS.match(out)
     if m and m.end() < len(out):
         _note(flags, GREETING, m.group(0))
-        out = out[m.end():]
+        out = out[m.end() :]
     m = _CLOSINGS.search(out)
     if m and m.start() > 0:
         _note(flags, GREETING, m.group(0))
-        out = out[:m.start()]
+        out = out[: m.start()]
     # known names first: "PT Korindo Aria Bima Sari" before the generic pattern takes a part
-    for name in sorted({n.strip() for n in companies if n and n.strip()}, key=len,
-                       reverse=True):
+    for name in sorted({n.strip() for n in companies if n and n.strip()}, key=len, reverse=True):
         core = re.sub(r"^(?:PT|CV|UD|PD)\.?\s+", "", name, flags=re.IGNORECASE)
         # "Korindo" alone names "PT. Korindo Aria Bima Sari" too; short words are too common
         first = core.split()[0] if core.split() and len(core.split()[0]) >= 6 else ""
         for variant in sorted({name, core, first} - {""}, key=len, reverse=True):
             if len(variant) < 3:
                 continue
-            pattern = re.compile(rf"(?:\b(?:PT|CV|UD|PD)\.?\s+)?\b{re.escape(variant)}\b",
-                                 re.IGNORECASE)
+            pattern = re.compile(rf"(?:\b(?:PT|CV|UD|PD)\.?\s+)?\b{re.escape(variant)}\b", re.IGNORECASE)
             if pattern.search(out):
                 _note(flags, COMPANY, pattern.search(out).group(0))  # type: ignore[union-attr]
                 out = pattern.sub(replacement, out)
@@ -93,12 +97,23 @@ def clean(text: str, companies: Iterable[str] = (), people: Iterable[str] = (),
     return Cleaned(out, flags)
 
 
-_SPELLING = {"ska": "SKA", "eska": "e-SKA", "e-ska": "e-SKA", "ipska": "IPSKA", "nib": "NIB",
-             "peb": "PEB", "hs": "HS", "coo": "CoO", "npwp": "NPWP", "oss": "OSS"}
+_SPELLING = {
+    "ska": "SKA",
+    "eska": "e-SKA",
+    "e-ska": "e-SKA",
+    "ipska": "IPSKA",
+    "nib": "NIB",
+    "peb": "PEB",
+    "hs": "HS",
+    "coo": "CoO",
+    "npwp": "NPWP",
+    "oss": "OSS",
+}
 
 
-def draft_title(question: str, words: Mapping[str, str] | None = None,
-                lang: str = "id", limit: int = 80) -> str:
+def draft_title(
+    question: str, words: Mapping[str, str] | None = None, lang: str = "id", limit: int = 80
+) -> str:
     """A readable title from a cleaned question: phone abbreviations written out (for an
     Indonesian question), the service's names spelled properly, a capital and a '?'."""
     # the first question of the message (or its first sentence) makes the title
@@ -109,8 +124,13 @@ def draft_title(question: str, words: Mapping[str, str] | None = None,
     out: list[str] = []
     for token in tokens:
         low = token.lower()
-        if lang == "id" and words and low in words and len(low) <= 5 \
-                and not words[low].startswith(("ska", "eska")):
+        if (
+            lang == "id"
+            and words
+            and low in words
+            and len(low) <= 5
+            and not words[low].startswith(("ska", "eska"))
+        ):
             token = words[low]
         out.append(_SPELLING.get(token.lower(), token))
     text = " ".join(out)
@@ -120,5 +140,5 @@ def draft_title(question: str, words: Mapping[str, str] | None = None,
         return ""
     text = text[0].upper() + text[1:]
     if len(text) > limit - 1:
-        text = text[:limit - 2].rsplit(" ", 1)[0] + "…"
+        text = text[: limit - 2].rsplit(" ", 1)[0] + "…"
     return text + "?"

@@ -9,8 +9,9 @@ from bot.services.answers import AnswerService
 MAX_ALTERNATIVES = 3
 
 
-def alternatives(db: Database, answers: AnswerService, query_id: int, user_id: int,
-                 lang: str) -> list[tuple[str, str]]:
+def alternatives(
+    db: Database, answers: AnswerService, query_id: int, user_id: int, lang: str
+) -> list[tuple[str, str]]:
     """(topic id, title) of the runners-up of the user's own question, best first."""
     with db.session() as s:
         row = s.get(QueryLog, query_id)

@@ -38,8 +38,8 @@ class ImportFileError(Exception):
 @dataclass
 class Table:
     header: list[str]
-    rows: list[tuple[int, dict[str, Cell], int]]     # (line, cells, number of cells)
-    kind: str                                        # csv | xlsx
+    rows: list[tuple[int, dict[str, Cell], int]]  # (line, cells, number of cells)
+    kind: str  # csv | xlsx
 
 
 def _decode(data: bytes) -> str:
@@ -49,11 +49,12 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + 1
         raise ImportFileError(
             f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x}); in Excel use "
             "Save As > 'CSV UTF-8 (Comma delimited)', or send the .xlsx workbook itself",
-            line) from None
+            line,
+        ) from None
 
 
 def _delimiter(first_line: str) -> str:
@@ -79,8 +80,10 @@ def read_csv_text(text: str) -> Table:
     _, header = rows[0]
     names = [h.strip().lower() for h in header]
     body: list[tuple[int, dict[str, Cell], int]] = [
-        (line, dict(zip(names, cells, strict=False)), len(cells)) for line, cells in rows[1:]
-        if any(c.strip() for c in cells)]
+        (line, dict(zip(names, cells, strict=False)), len(cells))
+        for line, cells in rows[1:]
+        if any(c.strip() for c in cells)
+    ]
     return Table(names, body, "csv")
 
 
@@ -132,7 +135,7 @@ def read_xlsx(data: bytes) -> Table:
                 cells.pop()
             if header is None:
                 if not cells:
-                    continue       # blank rows above the header
+                    continue  # blank rows above the header
                 header = [str(c).strip().lower() for c in cells]
                 continue
             if not any(c != "" and not (isinstance(c, str) and not c.strip()) for c in cells):
@@ -152,8 +155,7 @@ def read_table(path: Path | str) -> Table:
     source = Path(path)
     size = source.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise ImportFileError(f"the file has {size:,} bytes, at most {MAX_FILE_BYTES:,}; "
-                              "split it")
+        raise ImportFileError(f"the file has {size:,} bytes, at most {MAX_FILE_BYTES:,}; split it")
     data = source.read_bytes()
     if data.startswith(_ZIP_MAGIC):
         return read_xlsx(data)

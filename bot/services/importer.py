@@ -35,18 +35,41 @@ from knowledge.loader import Country
 if TYPE_CHECKING:
     from bot.services.documents import DocumentService
 
-REQUIRED = ("ref", "company_nib", "company_name", "commodity", "hs_code", "destination", "form",
-            "status", "note", "submitted_at", "volume_tonnes", "value_usd")
+REQUIRED = (
+    "ref",
+    "company_nib",
+    "company_name",
+    "commodity",
+    "hs_code",
+    "destination",
+    "form",
+    "status",
+    "note",
+    "submitted_at",
+    "volume_tonnes",
+    "value_usd",
+)
 OPTIONAL = ("npwp", "missing_documents")
 NUMBER_COLUMNS = ("volume_tonnes", "value_usd")
 # the widths of the database columns (bot/models.py); PostgreSQL refuses longer values
-TEXT_LIMITS = {"ref": 64, "company_nib": 32, "company_name": 200, "npwp": 32,
-               "commodity": 120, "hs_code": 16, "destination": 64, "form": 64, "note": 1000,
-               "missing_documents": 500}
+TEXT_LIMITS = {
+    "ref": 64,
+    "company_nib": 32,
+    "company_name": 200,
+    "npwp": 32,
+    "commodity": 120,
+    "hs_code": 16,
+    "destination": 64,
+    "form": 64,
+    "note": 1000,
+    "missing_documents": 500,
+}
 # Numeric(14, 3) and Numeric(16, 2): the largest values the columns hold
-NUMBER_LIMITS = {"volume_tonnes": (Decimal("99999999999.999"), Decimal("0.001")),
-                 "value_usd": (Decimal("99999999999999.99"), Decimal("0.01"))}
-EARLIEST = dt.date(2000, 1, 1)          # e-SKA is younger; earlier dates are typing slips
+NUMBER_LIMITS = {
+    "volume_tonnes": (Decimal("99999999999.999"), Decimal("0.001")),
+    "value_usd": (Decimal("99999999999999.99"), Decimal("0.01")),
+}
+EARLIEST = dt.date(2000, 1, 1)  # e-SKA is younger; earlier dates are typing slips
 ROWS_PER_TRANSACTION = 200
 
 
@@ -72,8 +95,8 @@ class ImportReport:
     unchanged: int = 0
     status_changes: int = 0
     rows: int = 0
-    number_style: str = "none"       # id | en | none
-    check: bool = False              # a dry run: nothing was written
+    number_style: str = "none"  # id | en | none
+    check: bool = False  # a dry run: nothing was written
     notes: list[str] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
 
@@ -96,12 +119,13 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         verb = "would be " if self.check else ""
-        first = (f"check only, nothing written: {self.rows} rows, " if self.check
-                 else f"{self.rows} rows: ")
-        out = [first + f"{verb}created {self.created}, {verb}updated {self.updated}, "
-               f"unchanged {self.unchanged}, status changes {self.status_changes} "
-               f"({verb}notified), rejected rows {self.bad_rows}",
-               f"number format: {self.number_style}"]
+        first = f"check only, nothing written: {self.rows} rows, " if self.check else f"{self.rows} rows: "
+        out = [
+            first + f"{verb}created {self.created}, {verb}updated {self.updated}, "
+            f"unchanged {self.unchanged}, status changes {self.status_changes} "
+            f"({verb}notified), rejected rows {self.bad_rows}",
+            f"number format: {self.number_style}",
+        ]
         out += [f"note: {n}" for n in self.notes]
         out += [str(p) for p in sorted(self.problems, key=lambda p: p.line)]
         return out
@@ -148,13 +172,16 @@ def detect_number_style(values: list[str]) -> tuple[str, str | None]:
     if decided:
         return decided.pop(), None
     if "ambiguous" in styles:
-        return "en", ("numbers such as 1.234 or 1,234 can be read both ways; read as "
-                      "1,234.56 style (point = decimal). Write decimals to make it clear")
+        return "en", (
+            "numbers such as 1.234 or 1,234 can be read both ways; read as "
+            "1,234.56 style (point = decimal). Write decimals to make it clear"
+        )
     return "none", None
 
 
-def parse_amount(cell: str | Decimal, style: str,
-                 limit: tuple[Decimal, Decimal] | None = None) -> Decimal | None:
+def parse_amount(
+    cell: str | Decimal, style: str, limit: tuple[Decimal, Decimal] | None = None
+) -> Decimal | None:
     """A cell as written in the file's style (or an Excel number) -> Decimal; finite, not
     negative, in range. None for an empty cell."""
     if isinstance(cell, Decimal):
@@ -236,9 +263,14 @@ class _DryRun(Exception):
 
 
 class Importer:
-    def __init__(self, applications: ApplicationService, countries: dict[str, Country],
-                 tz: ZoneInfo, documents: DocumentService | None = None,
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self,
+        applications: ApplicationService,
+        countries: dict[str, Country],
+        tz: ZoneInfo,
+        documents: DocumentService | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
         self.applications = applications
         self.tz = tz
         # optional column missing_documents: ids (';'-separated) that start missing
@@ -256,8 +288,7 @@ class Importer:
 
     # -- entry points ----------------------------------------------------------------------
 
-    def import_file(self, path: Path | str, actor: str = "import",
-                    check: bool = False) -> ImportReport:
+    def import_file(self, path: Path | str, actor: str = "import", check: bool = False) -> ImportReport:
         """A CSV or .xlsx file (told apart by content). OSError when it cannot be opened."""
         try:
             table = read_table(path)
@@ -274,8 +305,7 @@ class Importer:
             return _file_problem(exc, check)
         return self.import_table(table, actor, check)
 
-    def import_table(self, table: Table, actor: str = "import",
-                     check: bool = False) -> ImportReport:
+    def import_table(self, table: Table, actor: str = "import", check: bool = False) -> ImportReport:
         report = ImportReport(check=check, rows=len(table.rows))
         missing = [c for c in REQUIRED if c not in table.header]
         if missing:
@@ -284,17 +314,18 @@ class Importer:
         unknown = [c for c in table.header if c and c not in REQUIRED + OPTIONAL]
         if unknown:
             report.notes.append(f"ignored columns: {', '.join(unknown)}")
-        texts = [v for _, r, _ in table.rows for c in NUMBER_COLUMNS
-                 if isinstance(v := r.get(c) or "", str)]
+        texts = [v for _, r, _ in table.rows for c in NUMBER_COLUMNS if isinstance(v := r.get(c) or "", str)]
         style, note = detect_number_style(texts)
         if style == "mixed":
             # one row typed the other way must not cost the whole file: the style most
             # numbers use wins, the rows written the other way are refused
             styles = [_cell_style(v) for v in texts]
             style = "id" if styles.count("id") >= styles.count("en") else "en"
-            note = (f"numbers mix 1.234,56 and 1,234.56 styles; read as "
-                    f"{'1.234,56' if style == 'id' else '1,234.56'} (most numbers), rows "
-                    "written the other way are refused")
+            note = (
+                f"numbers mix 1.234,56 and 1,234.56 styles; read as "
+                f"{'1.234,56' if style == 'id' else '1,234.56'} (most numbers), rows "
+                "written the other way are refused"
+            )
         report.number_style = style
         if note:
             report.notes.append(note)
@@ -318,15 +349,15 @@ class Importer:
                 report.problems.append(RowProblem(line, exc.column, exc.reason))
                 continue
             if parsed.ref in seen:
-                report.problems.append(RowProblem(
-                    line, "ref", f"{parsed.ref} is already on line {seen[parsed.ref]}"))
+                report.problems.append(
+                    RowProblem(line, "ref", f"{parsed.ref} is already on line {seen[parsed.ref]}")
+                )
                 continue
             seen[parsed.ref] = line
             clean.append(parsed)
         return clean
 
-    def _clean(self, line: int, row: dict[str, Cell], style: str,
-               latest: dt.datetime) -> CleanRow:
+    def _clean(self, line: int, row: dict[str, Cell], style: str, latest: dt.datetime) -> CleanRow:
         text = {c: clean_text(row.get(c) or "", c) for c in TEXT_LIMITS}
         for column in ("ref", "company_nib"):
             if not text[column]:
@@ -339,11 +370,15 @@ class Importer:
             cell = row.get(column) or ""
             written = _cell_style(cell) if isinstance(cell, str) else None
             if isinstance(cell, str) and written in ("id", "en") and written != style:
-                raise RowError(column, f"{cell[:40]!r} is written in the other number style; "
-                               f"this file uses {'1.234,56' if style == 'id' else '1,234.56'}")
+                raise RowError(
+                    column,
+                    f"{cell[:40]!r} is written in the other number style; "
+                    f"this file uses {'1.234,56' if style == 'id' else '1,234.56'}",
+                )
             try:
-                numbers[column] = parse_amount(cell if isinstance(cell, Decimal) else str(cell),
-                                               style, NUMBER_LIMITS[column])
+                numbers[column] = parse_amount(
+                    cell if isinstance(cell, Decimal) else str(cell), style, NUMBER_LIMITS[column]
+                )
             except ValueError as exc:
                 raise RowError(column, str(exc)) from None
         try:
@@ -354,29 +389,42 @@ class Importer:
         if len(destination) > TEXT_LIMITS["destination"]:
             raise RowError("destination", "too long")
         try:
-            missing = self.documents.catalog.parse_ids(text["missing_documents"]) \
-                if self.documents is not None else []
+            missing = (
+                self.documents.catalog.parse_ids(text["missing_documents"])
+                if self.documents is not None
+                else []
+            )
         except ValueError as exc:
             raise RowError("missing_documents", str(exc)) from None
         return CleanRow(
-            line=line, ref=text["ref"], nib=text["company_nib"],
-            company_name=text["company_name"], npwp=text["npwp"] or None, status=status,
-            note=text["note"], submitted=submitted,
-            fields={"commodity": text["commodity"], "hs_code": text["hs_code"],
-                    "destination": destination, "form": text["form"], **numbers},
-            missing=missing)
+            line=line,
+            ref=text["ref"],
+            nib=text["company_nib"],
+            company_name=text["company_name"],
+            npwp=text["npwp"] or None,
+            status=status,
+            note=text["note"],
+            submitted=submitted,
+            fields={
+                "commodity": text["commodity"],
+                "hs_code": text["hs_code"],
+                "destination": destination,
+                "form": text["form"],
+                **numbers,
+            },
+            missing=missing,
+        )
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _write(self, rows: list[CleanRow], actor: str, report: ImportReport,
-               check: bool) -> None:
+    def _write(self, rows: list[CleanRow], actor: str, report: ImportReport, check: bool) -> None:
         """Good rows in batches of one transaction each. Every rule is checked before a row
         changes anything, so a refused row needs no rollback; should the database still
         refuse one, its batch is rolled back and redone a row at a time, each in a
         savepoint, so that only that row is lost. A check run rolls everything back."""
         size = len(rows) if check else ROWS_PER_TRANSACTION
         for i in range(0, len(rows), size or 1):
-            batch = rows[i:i + size]
+            batch = rows[i : i + size]
             before = report.counts(), len(report.problems)
             try:
                 self._batch(batch, actor, report, check, savepoints=False)
@@ -384,8 +432,9 @@ class Importer:
                 report.restore(*before)
                 self._batch(batch, actor, report, check, savepoints=True)
 
-    def _batch(self, batch: list[CleanRow], actor: str, report: ImportReport, check: bool,
-               savepoints: bool) -> None:
+    def _batch(
+        self, batch: list[CleanRow], actor: str, report: ImportReport, check: bool, savepoints: bool
+    ) -> None:
         db = self.applications.db
         try:
             with db.session() as s:
@@ -406,15 +455,15 @@ class Importer:
         except _DryRun:
             pass
 
-    def _checked_row(self, s: Session, row: CleanRow, actor: str, report: ImportReport,
-                     known: _Known) -> None:
+    def _checked_row(
+        self, s: Session, row: CleanRow, actor: str, report: ImportReport, known: _Known
+    ) -> None:
         try:
             self._row(s, row, actor, report, known)
         except RowError as exc:
             report.problems.append(RowProblem(row.line, exc.column, exc.reason))
 
-    def _saved_row(self, s: Session, row: CleanRow, actor: str, report: ImportReport,
-                   known: _Known) -> None:
+    def _saved_row(self, s: Session, row: CleanRow, actor: str, report: ImportReport, known: _Known) -> None:
         counts = report.counts()
         try:
             with s.begin_nested():
@@ -426,11 +475,11 @@ class Importer:
             # nothing above should leave the database anything to refuse; if it does,
             # say so in a line rather than lose the rest of the file
             name = type(getattr(exc, "orig", None) or exc).__name__
-            report.problems.append(RowProblem(row.line, None,
-                                              f"the database refused the row ({name})"))
+            report.problems.append(RowProblem(row.line, None, f"the database refused the row ({name})"))
 
-    def _fast(self, s: Session, batch: list[CleanRow], actor: str, report: ImportReport,
-              known: _Known) -> None:
+    def _fast(
+        self, s: Session, batch: list[CleanRow], actor: str, report: ImportReport, known: _Known
+    ) -> None:
         """The batch in a few statements: new companies, then new applications, then their
         history and checklists, each kind inserted together (one round trip for many)."""
         pending: list[tuple[CleanRow, Company, SkaApplication | None]] = []
@@ -456,8 +505,7 @@ class Importer:
         for row, app in created:
             self._history(s, row, app, actor, report, known)
 
-    def _row(self, s: Session, row: CleanRow, actor: str, report: ImportReport,
-             known: _Known) -> None:
+    def _row(self, s: Session, row: CleanRow, actor: str, report: ImportReport, known: _Known) -> None:
         """One row on its own (the careful path, inside a savepoint)."""
         company, app = self._check(row, known)
         if company is None:
@@ -484,32 +532,46 @@ class Importer:
             if company is None or app.company_id != company.id:
                 raise RowError("company_nib", f"ref {row.ref} belongs to another company")
             if row.status != app.status and row.status not in TRANSITIONS[app.status]:
-                raise RowError("status", f"status change {app.status} -> {row.status} "
-                                         "is not allowed")
+                raise RowError("status", f"status change {app.status} -> {row.status} is not allowed")
         return company, app
 
     @staticmethod
-    def _new_app(s: Session, row: CleanRow, company: Company,
-                 known: _Known) -> SkaApplication:
-        app = SkaApplication(ref=row.ref, company_id=company.id, status=row.status,
-                             note=row.note, submitted_at=row.submitted,
-                             updated_at=row.submitted, **row.fields)
+    def _new_app(s: Session, row: CleanRow, company: Company, known: _Known) -> SkaApplication:
+        app = SkaApplication(
+            ref=row.ref,
+            company_id=company.id,
+            status=row.status,
+            note=row.note,
+            submitted_at=row.submitted,
+            updated_at=row.submitted,
+            **row.fields,
+        )
         s.add(app)
         known.apps[row.ref] = app
         return app
 
-    def _history(self, s: Session, row: CleanRow, app: SkaApplication, actor: str,
-                 report: ImportReport, known: _Known) -> None:
+    def _history(
+        self, s: Session, row: CleanRow, app: SkaApplication, actor: str, report: ImportReport, known: _Known
+    ) -> None:
         """A new application's first status event and its checklist."""
-        s.add(StatusEvent(application_id=app.id, from_status=None, to_status=row.status,
-                          note=row.note, actor=actor, at=row.submitted))
+        s.add(
+            StatusEvent(
+                application_id=app.id,
+                from_status=None,
+                to_status=row.status,
+                note=row.note,
+                actor=actor,
+                at=row.submitted,
+            )
+        )
         if self.documents is not None:
             self.documents.create_checklist(s, app, row.missing, actor, fresh=True)
             known.with_checklist.add(app.id)
         report.created += 1
 
-    def _update(self, s: Session, row: CleanRow, app: SkaApplication, actor: str,
-                report: ImportReport, known: _Known) -> None:
+    def _update(
+        self, s: Session, row: CleanRow, app: SkaApplication, actor: str, report: ImportReport, known: _Known
+    ) -> None:
         fields = row.fields
         changed = any(getattr(app, k) != v for k, v in fields.items())
         for key, value in fields.items():
@@ -544,13 +606,22 @@ class _Known:
         refs = sorted({r.ref for r in batch})
         companies = {c.nib: c for c in s.scalars(select(Company).where(Company.nib.in_(nibs)))}
         # locked: an officer's /setstatus on one of them waits for this batch
-        apps = {a.ref: a for a in s.scalars(select(SkaApplication)
-                                            .where(SkaApplication.ref.in_(refs))
-                                            .with_for_update())}
+        apps = {
+            a.ref: a
+            for a in s.scalars(select(SkaApplication).where(SkaApplication.ref.in_(refs)).with_for_update())
+        }
         ids = [a.id for a in apps.values()]
-        with_checklist = set(s.scalars(select(ChecklistItem.application_id)
-                                       .where(ChecklistItem.application_id.in_(ids))
-                                       .distinct())) if ids else set()
+        with_checklist = (
+            set(
+                s.scalars(
+                    select(ChecklistItem.application_id)
+                    .where(ChecklistItem.application_id.in_(ids))
+                    .distinct()
+                )
+            )
+            if ids
+            else set()
+        )
         return cls(companies, apps, with_checklist)
 
     def forget(self, row: CleanRow) -> None:

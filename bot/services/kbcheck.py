@@ -41,8 +41,10 @@ def cross_matches(kb: Knowledge, matcher: Matcher) -> list[tuple[str, str, str]]
     """Sample questions that, left out of their own entry, match another entry better:
     (question, own id, winner). Such a sample teaches the matcher the wrong thing."""
     pairs = []
-    rows = {(eid, src): i for i, (eid, src) in
-            enumerate(zip(matcher.sample_entry, matcher.sample_source, strict=True))}
+    rows = {
+        (eid, src): i
+        for i, (eid, src) in enumerate(zip(matcher.sample_entry, matcher.sample_source, strict=True))
+    }
     for entry in kb.entries.values():
         for question in entry.questions:
             row = rows.get((entry.id, question))
@@ -65,8 +67,8 @@ def _approved(settings: Settings) -> tuple[dict | None, str]:  # type: ignore[ty
     from bot.services.proposals import learned_from_database
 
     url = settings.database_url
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
-        return None, ""     # no database yet, so nothing approved (and none is created)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        return None, ""  # no database yet, so nothing approved (and none is created)
     db = Database(url)
     try:
         return learned_from_database(db), ""
@@ -106,19 +108,24 @@ def check_knowledge(settings: Settings, with_database: bool = True) -> tuple[lis
             problems += [f"{where}: {p}" for p in html_problems(text)]
             if not entry.id.startswith(LEARNED_PREFIX):
                 # an officer's approved answer is the office's own word, in its own phrasing
-                problems += [f"{where}: {p}" for p in
-                             confirm_problems(text, answers.topic_confirm(entry.id), lang)]
+                problems += [
+                    f"{where}: {p}" for p in confirm_problems(text, answers.topic_confirm(entry.id), lang)
+                ]
     for iso, country in kb.countries.items():
         for lang in ("id", "en"):
             text = answers.destination_text(iso, lang)
-            problems += [f"destinations.yaml:{iso} ({lang}): {p}"
-                         for p in html_problems(text) + confirm_problems(text, country.confirm,
-                                                                         lang)]
+            problems += [
+                f"destinations.yaml:{iso} ({lang}): {p}"
+                for p in html_problems(text) + confirm_problems(text, country.confirm, lang)
+            ]
     for question, own, winner in cross_matches(kb, answers.matcher):
         problems.append(f"sample question {question!r} of {own} matches {winner} better")
     samples = sum(len(e.questions) for e in kb.entries.values())
     learned = sum(1 for e in kb.entries if e.startswith(LEARNED_PREFIX))
-    summary = (f"{len(kb.entries)} entries ({learned} approved by admins), {samples} sample "
-               f"questions, {len(kb.countries)} destinations: "
-               + ("OK" if not problems else f"{len(problems)} problem(s)") + note)
+    summary = (
+        f"{len(kb.entries)} entries ({learned} approved by admins), {samples} sample "
+        f"questions, {len(kb.countries)} destinations: "
+        + ("OK" if not problems else f"{len(problems)} problem(s)")
+        + note
+    )
     return problems, summary

@@ -29,8 +29,7 @@ HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class Leases:
-    def __init__(self, db: Database, holder: str = HOLDER,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(self, db: Database, holder: str = HOLDER, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.db = db
         self.holder = holder
         self.clock = clock
@@ -41,18 +40,26 @@ class Leases:
         until = now + dt.timedelta(seconds=seconds)
         insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
         with self.db.session() as s:
-            created = s.scalar(insert(JobLease).values(name=name, holder=self.holder,
-                                                       expires_at=until)
-                               .on_conflict_do_nothing(index_elements=["name"])
-                               .returning(JobLease.name))
+            created = s.scalar(
+                insert(JobLease)
+                .values(name=name, holder=self.holder, expires_at=until)
+                .on_conflict_do_nothing(index_elements=["name"])
+                .returning(JobLease.name)
+            )
             if created is not None:
                 return True
             # PostgreSQL re-checks this WHERE after waiting for a concurrent taker's row
             # lock, so two processes cannot both see the old lease as expired
-            taken = cast(CursorResult[Any], s.execute(update(JobLease).where(
-                JobLease.name == name,
-                or_(JobLease.expires_at <= now, JobLease.holder == self.holder))
-                .values(holder=self.holder, expires_at=until)))
+            taken = cast(
+                CursorResult[Any],
+                s.execute(
+                    update(JobLease)
+                    .where(
+                        JobLease.name == name, or_(JobLease.expires_at <= now, JobLease.holder == self.holder)
+                    )
+                    .values(holder=self.holder, expires_at=until)
+                ),
+            )
             return taken.rowcount == 1
 
     def holder_of(self, name: str) -> str | None:

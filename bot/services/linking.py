@@ -26,14 +26,13 @@ def hash_code(code: str) -> str:
 
 @dataclass(frozen=True)
 class LinkResult:
-    outcome: str        # linked | invalid | expired | used | locked
+    outcome: str  # linked | invalid | expired | used | locked
     company: str | None = None
     locked_until: dt.datetime | None = None
 
 
 class LinkService:
-    def __init__(self, db: Database, code_ttl: dt.timedelta = dt.timedelta(days=7),
-                 clock=utcnow) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, db: Database, code_ttl: dt.timedelta = dt.timedelta(days=7), clock=utcnow) -> None:  # type: ignore[no-untyped-def]
         self.db = db
         self.code_ttl = code_ttl
         self.clock = clock
@@ -46,16 +45,27 @@ class LinkService:
                 return None
             code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
             now = self.clock()
-            s.add(LinkCode(code_hash=hash_code(code), company_id=company.id, created_by=created_by,
-                           created_at=now, expires_at=now + self.code_ttl))
+            s.add(
+                LinkCode(
+                    code_hash=hash_code(code),
+                    company_id=company.id,
+                    created_by=created_by,
+                    created_at=now,
+                    expires_at=now + self.code_ttl,
+                )
+            )
             return code, company
 
     def locked_until(self, user_id: int) -> dt.datetime | None:
         now = self.clock()
         with self.db.session() as s:
-            failures = list(s.scalars(select(LinkAttempt.at).where(
-                LinkAttempt.user_id == user_id, LinkAttempt.at > now - LOCK_WINDOW)
-                .order_by(LinkAttempt.at)))
+            failures = list(
+                s.scalars(
+                    select(LinkAttempt.at)
+                    .where(LinkAttempt.user_id == user_id, LinkAttempt.at > now - LOCK_WINDOW)
+                    .order_by(LinkAttempt.at)
+                )
+            )
         if len(failures) < MAX_FAILURES:
             return None
         until = _aware(failures[MAX_FAILURES - 1]) + LOCK_WINDOW
@@ -68,10 +78,16 @@ class LinkService:
             return LinkResult("locked", locked_until=until)
         now = self.clock()
         with self.db.session() as s:
-            row = s.scalar(select(LinkCode).where(LinkCode.code_hash == hash_code(code))
-                           .with_for_update())
-            outcome = "invalid" if row is None else "used" if row.used_at is not None \
-                else "expired" if _aware(row.expires_at) <= now else "linked"
+            row = s.scalar(select(LinkCode).where(LinkCode.code_hash == hash_code(code)).with_for_update())
+            outcome = (
+                "invalid"
+                if row is None
+                else "used"
+                if row.used_at is not None
+                else "expired"
+                if _aware(row.expires_at) <= now
+                else "linked"
+            )
             if outcome != "linked":
                 s.add(LinkAttempt(user_id=user_id, at=now))
             else:
@@ -95,16 +111,11 @@ class LinkService:
             if user is None or user.company_id is None:
                 return None
             name = s.get_one(Company, user.company_id).name
-            s.execute(update(User).where(User.id == user_id).values(company_id=None,
-                                                                     linked_at=None))
+            s.execute(update(User).where(User.id == user_id).values(company_id=None, linked_at=None))
             return name
 
     def linked_count_by_ref(self, ref: str) -> int:
         """How many accounts a status change of this application reaches."""
         with self.db.session() as s:
-            company_id = select(SkaApplication.company_id).where(
-                SkaApplication.ref == ref).scalar_subquery()
-            return s.scalar(select(func.count()).select_from(User)
-                            .where(User.company_id == company_id)) or 0
-
-
+            company_id = select(SkaApplication.company_id).where(SkaApplication.ref == ref).scalar_subquery()
+            return s.scalar(select(func.count()).select_from(User).where(User.company_id == company_id)) or 0

@@ -120,11 +120,20 @@ def _on_commit(session: Session) -> None:
         event.listen(session, "after_commit", WAKEUPS.notify, once=True)
 
 
-def enqueue(session: Session, chat_id: int, text: str, *, kind: str = "notice",
-            markup: Keyboard | None = None, dedupe_key: str | None = None,
-            not_before: dt.datetime | None = None, method: str = "sendMessage",
-            payload: dict[str, Any] | None = None, coalesce_key: str | None = None,
-            ref: str | None = None) -> OutboxMessage | None:
+def enqueue(
+    session: Session,
+    chat_id: int,
+    text: str,
+    *,
+    kind: str = "notice",
+    markup: Keyboard | None = None,
+    dedupe_key: str | None = None,
+    not_before: dt.datetime | None = None,
+    method: str = "sendMessage",
+    payload: dict[str, Any] | None = None,
+    coalesce_key: str | None = None,
+    ref: str | None = None,
+) -> OutboxMessage | None:
     """Queue a message in the caller's transaction; None if dedupe_key was queued before.
 
     A text longer than Telegram allows becomes several rows, each valid HTML; the
@@ -133,8 +142,7 @@ def enqueue(session: Session, chat_id: int, text: str, *, kind: str = "notice",
     `coalesce_key` is updated instead of queueing another.
     """
     if dedupe_key is not None:
-        found = session.scalar(select(OutboxMessage.id).where(
-            OutboxMessage.dedupe_key == dedupe_key))
+        found = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
         if found is not None:
             return None
     _on_commit(session)
@@ -164,25 +172,31 @@ def enqueue(session: Session, chat_id: int, text: str, *, kind: str = "notice",
         is_main = index == main
         part_payload = payload if is_main else follow
         row = OutboxMessage(
-            chat_id=chat_id, text=part, kind=kind, priority=priority_of(kind),
+            chat_id=chat_id,
+            text=part,
+            kind=kind,
+            priority=priority_of(kind),
             method=method if is_main or method == "sendMessage" else "sendMessage",
             dedupe_key=dedupe_key if is_main else None,
             reply_markup=markup_json if is_main else None,
             payload=json.dumps(part_payload) if part_payload else None,
             coalesce_key=coalesce_key if is_main else None,
-            ref=ref, next_attempt_at=due)
+            ref=ref,
+            next_attempt_at=due,
+        )
         session.add(row)
         rows.append(row)
     return rows[main]
 
 
-def replace_pending(session: Session, coalesce_key: str, text: str,
-                    markup: Keyboard | None,
-                    method: str | None = None) -> OutboxMessage | None:
+def replace_pending(
+    session: Session, coalesce_key: str, text: str, markup: Keyboard | None, method: str | None = None
+) -> OutboxMessage | None:
     """The newest pending row with this key (and method) takes the new text and buttons;
     None if there is none. A pending row is one message: it leaves with the latest state."""
-    query = select(OutboxMessage).where(OutboxMessage.coalesce_key == coalesce_key,
-                                        OutboxMessage.status == PENDING)
+    query = select(OutboxMessage).where(
+        OutboxMessage.coalesce_key == coalesce_key, OutboxMessage.status == PENDING
+    )
     if method is not None:
         query = query.where(OutboxMessage.method == method)
     if session.get_bind().dialect.name == "postgresql":
@@ -270,8 +284,9 @@ class Pacer:
         return max(w.ready_at(now) for w in windows)
 
     def ready_at(self, chat_id: int, now: float) -> float:
-        return max(self.paused_until, self._next, self._global.ready_at(now),
-                   self.chat_ready_at(chat_id, now))
+        return max(
+            self.paused_until, self._next, self._global.ready_at(now), self.chat_ready_at(chat_id, now)
+        )
 
     def settle(self, chat_id: int, stamp: float, done: float) -> None:
         """The send counted when it started (`stamp`) was answered at `done`.
@@ -326,7 +341,7 @@ class Pacer:
             if at > now:
                 busy[chat_id] = at
             elif all(not w.times for w in self._chats[chat_id]):
-                del self._chats[chat_id]        # forgotten once idle: memory stays flat
+                del self._chats[chat_id]  # forgotten once idle: memory stays flat
         return busy
 
 
@@ -347,9 +362,13 @@ class Outbox:
     """The queue the sender drains: claims (fair across chats), Telegram's pace, and what
     became of each row. Safe to use from several processes on one database."""
 
-    def __init__(self, db: Database, limits: RateLimits | None = None,
-                 clock: Callable[[], dt.datetime] = utcnow,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        db: Database,
+        limits: RateLimits | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.db = db
         self.limits = limits or RateLimits()
         self.clock = clock
@@ -380,22 +399,36 @@ class Outbox:
         Only expired claims: another live process may be sending the others right now.
         """
         with self.db.session() as s:
-            result = cast(CursorResult[Any], s.execute(update(OutboxMessage).where(
-                OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= self.clock())
-                .values(status=PENDING)))
+            result = cast(
+                CursorResult[Any],
+                s.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at <= self.clock())
+                    .values(status=PENDING)
+                ),
+            )
             return result.rowcount or 0
 
     def backlog(self) -> int:
         with self.db.session() as s:
-            return s.scalar(select(func.count()).select_from(OutboxMessage).where(
-                OutboxMessage.status.in_((PENDING, SENDING)))) or 0
+            return (
+                s.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.status.in_((PENDING, SENDING)))
+                )
+                or 0
+            )
 
     def _due(self, now: dt.datetime) -> Any:
-        return and_(or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING),
-                    OutboxMessage.next_attempt_at <= now)
+        return and_(
+            or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING),
+            OutboxMessage.next_attempt_at <= now,
+        )
 
-    def claim(self, limit: int, exclude: Iterable[int] = (),
-              only: Iterable[int] | None = None) -> list[OutboxMessage]:
+    def claim(
+        self, limit: int, exclude: Iterable[int] = (), only: Iterable[int] | None = None
+    ) -> list[OutboxMessage]:
         """Take up to `limit` due rows, at most one per chat (its first in line)."""
         now = self.clock()
         due = self._due(now)
@@ -405,41 +438,65 @@ class Outbox:
             where.append(OutboxMessage.chat_id.not_in(excluded))
         if only is not None:
             where.append(OutboxMessage.chat_id.in_(list(only)))
-        place = func.row_number().over(partition_by=OutboxMessage.chat_id,
-                                       order_by=(OutboxMessage.priority, OutboxMessage.id))
-        lined = (select(OutboxMessage.id, OutboxMessage.priority, place.label("place"))
-                 .where(*where).subquery())
-        pick = (select(lined.c.id).where(lined.c.place == 1)
-                .order_by(lined.c.priority, lined.c.id).limit(limit))
+        place = func.row_number().over(
+            partition_by=OutboxMessage.chat_id, order_by=(OutboxMessage.priority, OutboxMessage.id)
+        )
+        lined = (
+            select(OutboxMessage.id, OutboxMessage.priority, place.label("place")).where(*where).subquery()
+        )
+        pick = (
+            select(lined.c.id).where(lined.c.place == 1).order_by(lined.c.priority, lined.c.id).limit(limit)
+        )
         with self.db.session() as s:
             ids = list(s.scalars(pick))
             if not ids:
                 return []
             # still due: another process may have claimed some of them since
-            claimed = list(s.scalars(
-                update(OutboxMessage).where(OutboxMessage.id.in_(ids), due)
-                .values(status=SENDING, attempts=OutboxMessage.attempts + 1,
-                        next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS))
-                .returning(OutboxMessage.id)))
-            rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
-                                  .order_by(OutboxMessage.priority, OutboxMessage.id)))
+            claimed = list(
+                s.scalars(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(ids), due)
+                    .values(
+                        status=SENDING,
+                        attempts=OutboxMessage.attempts + 1,
+                        next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS),
+                    )
+                    .returning(OutboxMessage.id)
+                )
+            )
+            rows = list(
+                s.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.id.in_(claimed))
+                    .order_by(OutboxMessage.priority, OutboxMessage.id)
+                )
+            )
             s.expunge_all()
             return rows
 
     def waiting_in(self, chats: Iterable[int]) -> bool:
         """Whether any of these chats has a row due now."""
         with self.db.session() as s:
-            return bool(s.scalar(select(exists().where(
-                self._due(self.clock()), OutboxMessage.chat_id.in_(list(chats))))))
+            return bool(
+                s.scalar(
+                    select(exists().where(self._due(self.clock()), OutboxMessage.chat_id.in_(list(chats))))
+                )
+            )
 
     def seconds_to_next(self, within: float) -> float | None:
         """Seconds until the next pending row that is not due yet becomes due, if that is
         within `within` seconds; None otherwise."""
         now = self.clock()
         with self.db.session() as s:
-            first = as_utc(s.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
-                OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at > now,
-                OutboxMessage.next_attempt_at <= now + dt.timedelta(seconds=within))))
+            first = as_utc(
+                s.scalar(
+                    select(func.min(OutboxMessage.next_attempt_at)).where(
+                        OutboxMessage.status == PENDING,
+                        OutboxMessage.next_attempt_at > now,
+                        OutboxMessage.next_attempt_at <= now + dt.timedelta(seconds=within),
+                    )
+                )
+            )
         if first is None:
             return None
         return max(0.0, (first - now).total_seconds())
@@ -449,10 +506,11 @@ class Outbox:
         if not row_ids:
             return
         with self.db.session() as s:
-            s.execute(update(OutboxMessage).where(OutboxMessage.id.in_(row_ids),
-                                                  OutboxMessage.status == SENDING)
-                      .values(status=PENDING, attempts=OutboxMessage.attempts - 1,
-                              next_attempt_at=self.clock()))
+            s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == SENDING)
+                .values(status=PENDING, attempts=OutboxMessage.attempts - 1, next_attempt_at=self.clock())
+            )
 
     def hold(self, row: OutboxMessage) -> bool:
         """Put a row back until its kind may be sent (quiet hours); False if it may go now."""
@@ -461,13 +519,18 @@ class Outbox:
         until = hold(now) if hold is not None else None
         if until is None:
             return False
-        self._finish(row.id, PENDING, error=f"held until {until:%Y-%m-%d %H:%M}Z",
-                     delay=(until - now).total_seconds(), count_attempt=False)
+        self._finish(
+            row.id,
+            PENDING,
+            error=f"held until {until:%Y-%m-%d %H:%M}Z",
+            delay=(until - now).total_seconds(),
+            count_attempt=False,
+        )
         return True
 
     def targets(self, row: OutboxMessage, payload: Mapping[str, Any]) -> Targets:
         if "reply_to" not in payload and "edit" not in payload:
-            return Targets(None, None)      # most rows: no transaction for nothing
+            return Targets(None, None)  # most rows: no transaction for nothing
         with self.db.session() as s:
             reply_to = self._resolve(s, row, payload.get("reply_to"))
             edit = self._resolve(s, row, payload["edit"]) if "edit" in payload else None
@@ -485,12 +548,13 @@ class Outbox:
 
     # -- what became of a row ----------------------------------------------------------------
 
-    def sent(self, row: OutboxMessage, message_id: int | None,
-             payload: Mapping[str, Any]) -> None:
+    def sent(self, row: OutboxMessage, message_id: int | None, payload: Mapping[str, Any]) -> None:
         with self.db.session() as s:
-            s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                status=SENT, sent_at=self.clock(), telegram_message_id=message_id,
-                last_error=None))
+            s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(status=SENT, sent_at=self.clock(), telegram_message_id=message_id, last_error=None)
+            )
             hook = payload.get("on_sent")
             if message_id is not None and isinstance(hook, list) and len(hook) == 2:
                 found = self.on_sent.get(hook[0])
@@ -499,8 +563,7 @@ class Outbox:
 
     def retry_after(self, row: OutboxMessage, seconds: float) -> None:
         """Telegram asked to wait: the row waits as long, without using up a try."""
-        self._finish(row.id, PENDING, error=f"retry after {seconds:g}s", delay=seconds,
-                     count_attempt=False)
+        self._finish(row.id, PENDING, error=f"retry after {seconds:g}s", delay=seconds, count_attempt=False)
 
     def unreachable(self, row: OutboxMessage, error: str) -> None:
         """The chat blocked the bot (or is gone): the row ends, the user is marked."""
@@ -508,8 +571,11 @@ class Outbox:
         if row.chat_id > 0 and len(self.marked_blocked) < 100_000:
             self.marked_blocked.add(row.chat_id)
         with self.db.session() as s:
-            s.execute(update(User).where(User.id == row.chat_id, User.blocked_at.is_(None))
-                      .values(blocked_at=self.clock()))
+            s.execute(
+                update(User)
+                .where(User.id == row.chat_id, User.blocked_at.is_(None))
+                .values(blocked_at=self.clock())
+            )
 
     def failed(self, row: OutboxMessage, error: str) -> None:
         """Refused for good (a bad request): never tried again."""
@@ -518,11 +584,11 @@ class Outbox:
     def retry_later(self, row: OutboxMessage, error: str) -> bool:
         """A passing failure (5xx, a timeout): tried again after a growing pause, until
         MAX_ATTEMPTS; False once the row has failed for good."""
-        attempts = row.attempts         # the claim counted this one
+        attempts = row.attempts  # the claim counted this one
         if attempts >= MAX_ATTEMPTS:
             self._finish(row.id, FAILED, error=error)
             return False
-        self._finish(row.id, PENDING, error=error, delay=min(2.0 ** attempts, 300.0))
+        self._finish(row.id, PENDING, error=error, delay=min(2.0**attempts, 300.0))
         return True
 
     def edit_target_missing(self, row: OutboxMessage) -> bool:
@@ -530,14 +596,18 @@ class Outbox:
         if self._target_on_its_way(row):
             # the card is still being posted (a 5xx, a 429 may hold it for minutes):
             # the edit waits for it without using up its tries
-            self._finish(row.id, PENDING, error="waiting for the message to edit",
-                         delay=UNRESOLVED_DELAY, count_attempt=False)
+            self._finish(
+                row.id,
+                PENDING,
+                error="waiting for the message to edit",
+                delay=UNRESOLVED_DELAY,
+                count_attempt=False,
+            )
             return True
         if row.attempts >= MAX_ATTEMPTS:
             self._finish(row.id, FAILED, error="the message to edit was never posted")
             return False
-        self._finish(row.id, PENDING, error="waiting for the message to edit",
-                     delay=UNRESOLVED_DELAY)
+        self._finish(row.id, PENDING, error="waiting for the message to edit", delay=UNRESOLVED_DELAY)
         return True
 
     def _target_on_its_way(self, row: OutboxMessage) -> bool:
@@ -545,15 +615,26 @@ class Outbox:
         if row.coalesce_key is None:
             return False
         with self.db.session() as s:
-            return bool(s.scalar(select(exists().where(
-                OutboxMessage.coalesce_key == row.coalesce_key,
-                OutboxMessage.method == "sendMessage",
-                OutboxMessage.status.in_((PENDING, SENDING))))))
+            return bool(
+                s.scalar(
+                    select(
+                        exists().where(
+                            OutboxMessage.coalesce_key == row.coalesce_key,
+                            OutboxMessage.method == "sendMessage",
+                            OutboxMessage.status.in_((PENDING, SENDING)),
+                        )
+                    )
+                )
+            )
 
-    def _finish(self, row_id: int, status: str, *, error: str, delay: float = 0.0,
-                count_attempt: bool = True) -> None:
-        values: dict[str, Any] = {"status": status, "last_error": error[:500],
-                                  "next_attempt_at": self.clock() + dt.timedelta(seconds=delay)}
+    def _finish(
+        self, row_id: int, status: str, *, error: str, delay: float = 0.0, count_attempt: bool = True
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": status,
+            "last_error": error[:500],
+            "next_attempt_at": self.clock() + dt.timedelta(seconds=delay),
+        }
         if not count_attempt:
             values["attempts"] = OutboxMessage.attempts - 1
         with self.db.session() as s:

@@ -16,8 +16,12 @@ from bot.services.countries import CountryNames
 from bot.text import escape as esc
 from bot.text import format_number, local_time
 
-ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
-               "Asia/Jayapura": "WIT"}
+ZONE_LABELS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
 
 
 class Presenter:
@@ -33,8 +37,14 @@ class Presenter:
     def next_step(self, status: str, lang: str) -> str:
         return t(f"next_{status}", lang)
 
-    def card(self, app: AppView, lang: str, *, company: bool = False,
-             documents: list[tuple[str, str, str]] | None = None) -> str:
+    def card(
+        self,
+        app: AppView,
+        lang: str,
+        *,
+        company: bool = False,
+        documents: list[tuple[str, str, str]] | None = None,
+    ) -> str:
         """One application: what it is, where it stands, what to do next."""
         lines = [f"<b>{esc(app.ref)}</b> - {label(app.status, lang)}"]
         if company:
@@ -46,33 +56,40 @@ class Presenter:
         if app.hs_code:
             lines.append(f"HS {esc(app.hs_code)}")
         if company and (app.volume_tonnes is not None or app.value_usd is not None):
-            lines.append(t("app_amounts", lang,
-                           tonnes=_num(app.volume_tonnes, lang), value=_num(app.value_usd, lang)))
+            lines.append(
+                t("app_amounts", lang, tonnes=_num(app.volume_tonnes, lang), value=_num(app.value_usd, lang))
+            )
         lines.append(t("app_updated", lang, when=self.when(app.updated_at)))
         if app.note:
             lines.append(t("app_note", lang, note=esc(app.note)))
-        if documents:       # (name, status, reason) of what is still missing or rejected
+        if documents:  # (name, status, reason) of what is still missing or rejected
             lines.append(t("doc_outstanding", lang))
-            lines += [f"• {esc(name)} - {t(f'doc_status_{status}', lang)}"
-                      + (f": {esc(reason)}" if reason else "") for name, status, reason in documents]
+            lines += [
+                f"• {esc(name)} - {t(f'doc_status_{status}', lang)}" + (f": {esc(reason)}" if reason else "")
+                for name, status, reason in documents
+            ]
             lines.append(t("doc_outstanding_hint", lang, ref=esc(app.ref)))
         lines.append(t("app_next", lang, step=self.next_step(app.status, lang)))
         return "\n".join(lines)
 
     def line(self, app: AppView, lang: str) -> str:
         """One application on one short line (the list of issued ones)."""
-        what = " · ".join(esc(x) for x in (
-            app.commodity, self.country(app.destination, lang) if app.destination else "")
-            if x)
-        moment = app.updated_at if app.updated_at.tzinfo else app.updated_at.replace(
-            tzinfo=dt.UTC)
+        what = " · ".join(
+            esc(x)
+            for x in (app.commodity, self.country(app.destination, lang) if app.destination else "")
+            if x
+        )
+        moment = app.updated_at if app.updated_at.tzinfo else app.updated_at.replace(tzinfo=dt.UTC)
         return f"• <b>{esc(app.ref)}</b> {what} · {moment.astimezone(self.tz):%d-%m-%Y}"
 
     def history(self, events: list[EventView], lang: str) -> str:
         lines = [t("app_history", lang)]
         for e in events:
-            change = label(e.to_status, lang) if e.from_status is None else \
-                f"{label(e.from_status, lang)} → {label(e.to_status, lang)}"
+            change = (
+                label(e.to_status, lang)
+                if e.from_status is None
+                else f"{label(e.from_status, lang)} → {label(e.to_status, lang)}"
+            )
             note = f": {esc(e.note)}" if e.note else ""
             lines.append(f"• {self.when(e.at)} {change}{note}")
         return "\n".join(lines)

@@ -38,8 +38,8 @@ class ProposalView:
     id: int
     kind: str
     target_id: str | None
-    question: str               # as the exporter wrote it
-    answer: str                 # as the officer wrote it
+    question: str  # as the exporter wrote it
+    answer: str  # as the officer wrote it
     draft_question: str
     title_id: str
     title_en: str
@@ -66,10 +66,20 @@ class ProposalView:
 
 def _view(r: FaqProposal) -> ProposalView:
     flags = tuple(tuple(f) for f in json.loads(r.flags or "[]"))
-    return ProposalView(r.id, r.kind, r.target_id, r.question, r.answer,
-                        r.draft_question or r.question, r.title_id or "", r.title_en or "",
-                        r.answer_id if r.answer_id is not None else r.answer,
-                        r.answer_en or "", bool(r.id_only), flags)  # type: ignore[arg-type]
+    return ProposalView(
+        r.id,
+        r.kind,
+        r.target_id,
+        r.question,
+        r.answer,
+        r.draft_question or r.question,
+        r.title_id or "",
+        r.title_en or "",
+        r.answer_id if r.answer_id is not None else r.answer,
+        r.answer_en or "",
+        bool(r.id_only),
+        flags,
+    )  # type: ignore[arg-type]
 
 
 def learned_data(s: Session, extra: list[LearnedFaq] = ()) -> dict[str, Any]:  # type: ignore[assignment]
@@ -87,23 +97,33 @@ def learned_data(s: Session, extra: list[LearnedFaq] = ()) -> dict[str, Any]:  #
             answer_en = t("prop_id_only_note", "en") + "\n\n" + answer_id
         else:
             title_en, answer_en = row.title_en, escape(row.answer_en)
-        entries.append({
-            "id": row.entry_id, "category": row.category,
-            "title": {"id": row.title_id, "en": title_en},
-            "answer": {"id": answer_id, "en": answer_en},
-            "confirm": False, "questions": [row.question], "keywords": [],
-            "data": {"lang_only": "id"} if row.id_only else {}})
+        entries.append(
+            {
+                "id": row.entry_id,
+                "category": row.category,
+                "title": {"id": row.title_id, "en": title_en},
+                "answer": {"id": answer_id, "en": answer_en},
+                "confirm": False,
+                "questions": [row.question],
+                "keywords": [],
+                "data": {"lang_only": "id"} if row.id_only else {},
+            }
+        )
     return {"entries": entries, "samples": samples}
 
 
 class ProposalService:
-    def __init__(self, db: Database, knowledge_dir: Path,
-                 on_reload: Callable[[Knowledge], None],
-                 words: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        knowledge_dir: Path,
+        on_reload: Callable[[Knowledge], None],
+        words: dict[str, str] | None = None,
+    ) -> None:
         self.db = db
         self.knowledge_dir = knowledge_dir
         self.on_reload = on_reload
-        self.words = words or {}      # phone abbreviations, for the draft title
+        self.words = words or {}  # phone abbreviations, for the draft title
         # the language of a question (the matcher's guess), for the draft title
         self.detect: Callable[[str], str | None] = lambda _text: None
         self._signature: tuple[int, int] | None = None
@@ -113,8 +133,7 @@ class ProposalService:
     def signature(self) -> tuple[int, int]:
         """Changes whenever an entry is approved: (count, newest id), one cheap query."""
         with self.db.session() as s:
-            count, newest = s.execute(select(func.count(LearnedFaq.id),
-                                             func.max(LearnedFaq.id))).one()
+            count, newest = s.execute(select(func.count(LearnedFaq.id), func.max(LearnedFaq.id))).one()
         return int(count or 0), int(newest or 0)
 
     def load(self) -> Knowledge:
@@ -150,40 +169,57 @@ class ProposalService:
 
     # -- proposing -----------------------------------------------------------------------
 
-    def propose(self, ticket_id: int, officer_id: int, target_id: str | None,
-                lang: str | None = None) -> int | None:
+    def propose(
+        self, ticket_id: int, officer_id: int, target_id: str | None, lang: str | None = None
+    ) -> int | None:
         """Store a proposal from a closed ticket, with its cleaned draft."""
         with self.db.session() as s:
             ticket = s.get(Ticket, ticket_id)
             if ticket is None or ticket.status != "closed":
                 return None
-            answer = s.scalars(select(TicketMessage.text).where(
-                TicketMessage.ticket_id == ticket_id, TicketMessage.direction == "out")
-                .order_by(TicketMessage.id.desc())).first() or ""
+            answer = (
+                s.scalars(
+                    select(TicketMessage.text)
+                    .where(TicketMessage.ticket_id == ticket_id, TicketMessage.direction == "out")
+                    .order_by(TicketMessage.id.desc())
+                ).first()
+                or ""
+            )
             if target_id is None and not answer:
-                return None     # a new entry needs the officer's answer
+                return None  # a new entry needs the officer's answer
             companies = list(s.scalars(select(Company.name)))
-            people = [n for n in s.scalars(select(User.first_name).where(
-                User.id.in_([ticket.user_id, officer_id]))) if n]
+            people = [
+                n
+                for n in s.scalars(select(User.first_name).where(User.id.in_([ticket.user_id, officer_id])))
+                if n
+            ]
             question = clean(ticket.question, companies, people)
             lang = lang or self.detect(question.text) or "id"
             reply = clean(answer, companies, people)
             flags = question.flags + [f for f in reply.flags if f not in question.flags]
             row = FaqProposal(
-                ticket_id=ticket_id, kind="sample" if target_id else "new",
-                target_id=target_id, question=ticket.question, answer=answer,
-                proposed_by=officer_id, draft_question=question.text or ticket.question,
+                ticket_id=ticket_id,
+                kind="sample" if target_id else "new",
+                target_id=target_id,
+                question=ticket.question,
+                answer=answer,
+                proposed_by=officer_id,
+                draft_question=question.text or ticket.question,
                 title_id=draft_title(question.text, self.words, lang) if not target_id else None,
-                title_en=None, answer_id=reply.text, answer_en=None,
-                flags=json.dumps(flags, ensure_ascii=False))
+                title_en=None,
+                answer_id=reply.text,
+                answer_en=None,
+                flags=json.dumps(flags, ensure_ascii=False),
+            )
             s.add(row)
             s.flush()
             return row.id
 
     def pending(self) -> list[ProposalView]:
         with self.db.session() as s:
-            rows = s.scalars(select(FaqProposal).where(FaqProposal.status == "pending")
-                             .order_by(FaqProposal.id))
+            rows = s.scalars(
+                select(FaqProposal).where(FaqProposal.status == "pending").order_by(FaqProposal.id)
+            )
             return [_view(r) for r in rows]
 
     def get(self, proposal_id: int) -> ProposalView | None:
@@ -193,8 +229,7 @@ class ProposalService:
 
     # -- editing -------------------------------------------------------------------------
 
-    def start_edit(self, proposal_id: int, field: str, chat_id: int,
-                   message_id: int) -> bool:
+    def start_edit(self, proposal_id: int, field: str, chat_id: int, message_id: int) -> bool:
         """The admin was asked for a new text; a reply to that message sets `field`."""
         with self.db.session() as s:
             row = s.get(FaqProposal, proposal_id, with_for_update=True)
@@ -206,9 +241,13 @@ class ProposalService:
     def editing(self, chat_id: int, message_id: int) -> tuple[ProposalView, str] | None:
         """The pending proposal whose edit prompt is that message, and the field asked for."""
         with self.db.session() as s:
-            row = s.scalars(select(FaqProposal).where(
-                FaqProposal.edit_chat_id == chat_id, FaqProposal.edit_message_id == message_id,
-                FaqProposal.status == "pending")).first()
+            row = s.scalars(
+                select(FaqProposal).where(
+                    FaqProposal.edit_chat_id == chat_id,
+                    FaqProposal.edit_message_id == message_id,
+                    FaqProposal.status == "pending",
+                )
+            ).first()
             if row is None or row.edit_field is None:
                 return None
             return _view(row), row.edit_field
@@ -227,7 +266,7 @@ class ProposalService:
                 return "prop_decided"
             setattr(row, field, text)
             if field == "answer_en":
-                row.id_only = False         # an English answer was written after all
+                row.id_only = False  # an English answer was written after all
             row.edit_field = row.edit_message_id = row.edit_chat_id = None
             return _view(row)
 
@@ -270,18 +309,29 @@ class ProposalService:
         return outcome, None
 
     @staticmethod
-    def _learned_row(s: Session, row: FaqProposal, view: ProposalView,
-                     admin_id: int) -> LearnedFaq:
+    def _learned_row(s: Session, row: FaqProposal, view: ProposalView, admin_id: int) -> LearnedFaq:
         if row.kind == "sample":
-            return LearnedFaq(kind="sample", entry_id=row.target_id or "",
-                              question=view.draft_question, approved_by=admin_id,
-                              proposal_id=row.id)
+            return LearnedFaq(
+                kind="sample",
+                entry_id=row.target_id or "",
+                question=view.draft_question,
+                approved_by=admin_id,
+                proposal_id=row.id,
+            )
         # the proposal's id: unique, and the admin can tell which proposal it came from
-        return LearnedFaq(kind="entry", entry_id=f"{LEARNED_PREFIX}{row.id}", category="help",
-                          question=view.draft_question, title_id=view.title_id,
-                          title_en=view.title_en, answer_id=view.answer_id,
-                          answer_en=view.answer_en, id_only=view.id_only,
-                          approved_by=admin_id, proposal_id=row.id)
+        return LearnedFaq(
+            kind="entry",
+            entry_id=f"{LEARNED_PREFIX}{row.id}",
+            category="help",
+            question=view.draft_question,
+            title_id=view.title_id,
+            title_en=view.title_en,
+            answer_id=view.answer_id,
+            answer_en=view.answer_en,
+            id_only=view.id_only,
+            approved_by=admin_id,
+            proposal_id=row.id,
+        )
 
 
 def learned_from_database(db: Database) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from bot.textsplit import split_html
 # approved, issued, rejected and cancelled applications need no more documents
 REMIND_STATUSES = (SUBMITTED, IN_REVIEW, RETURNED)
 EXPORTER, ALERT = "exporter", "alert"
-REMINDER_KIND = f"reminder_{EXPORTER}"      # the outbox kind of an exporter's reminder
+REMINDER_KIND = f"reminder_{EXPORTER}"  # the outbox kind of an exporter's reminder
 # applications read (and reminders written) per transaction: memory stays flat
 PAGE = 1000
 
@@ -48,14 +48,14 @@ class _Due:
     app_id: int
     ref: str
     company_id: int
-    items: list[tuple[str, str, str]]       # outstanding documents: doc, status, reason
-    since: dt.datetime                      # when the oldest of them became outstanding
+    items: list[tuple[str, str, str]]  # outstanding documents: doc, status, reason
+    since: dt.datetime  # when the oldest of them became outstanding
     users: list[tuple[int, str, bool]] = field(default_factory=list)  # id, lang, enabled
     # reminders it had: chat, kind, office day, queued at
     sent: list[tuple[int, str, dt.date, dt.datetime]] = field(default_factory=list)
 
 
-_Job = tuple[_Due, int, str, str]           # application, chat, lang, kind
+_Job = tuple[_Due, int, str, str]  # application, chat, lang, kind
 
 
 @dataclass
@@ -71,22 +71,36 @@ class PassReport:
     def summary(self) -> str:
         if not self.working_day:
             return f"{self.local_date}: not a working day of the office; nothing queued"
-        return (f"{self.local_date}: queued {self.queued} reminder(s), {self.alerts} officers' "
-                f"alert(s); skipped {self.opted_out} opted out, {self.already} already queued")
+        return (
+            f"{self.local_date}: queued {self.queued} reminder(s), {self.alerts} officers' "
+            f"alert(s); skipped {self.opted_out} opted out, {self.already} already queued"
+        )
 
 
 class ReminderService:
-    def __init__(self, db: Database, documents: DocumentService, calendar: OfficeCalendar,
-                 settings: ReminderSettings, tz: ZoneInfo, officers_chat_id: int | list[int] | None,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        documents: DocumentService,
+        calendar: OfficeCalendar,
+        settings: ReminderSettings,
+        tz: ZoneInfo,
+        officers_chat_id: int | list[int] | None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
         self.db = db
         self.documents = documents
         self.calendar = calendar
         self.settings = settings
         self.tz = tz
         # the officers' group, or (without one) each officer in private
-        self.officer_chats = ([] if officers_chat_id is None else [officers_chat_id]
-                              if isinstance(officers_chat_id, int) else list(officers_chat_id))
+        self.officer_chats = (
+            []
+            if officers_chat_id is None
+            else [officers_chat_id]
+            if isinstance(officers_chat_id, int)
+            else list(officers_chat_id)
+        )
         self.clock = clock
         self.page_size = PAGE
 
@@ -107,7 +121,7 @@ class ReminderService:
         start, end = self.settings.quiet_from, self.settings.quiet_until
         if start == end:
             return False
-        if start > end:             # across midnight, the usual case
+        if start > end:  # across midnight, the usual case
             return moment >= start or moment < end
         return start <= moment < end
 
@@ -123,8 +137,11 @@ class ReminderService:
     def missed_today(self) -> bool:
         """At start-up: today's pass time has passed on a working day (the pass is idempotent)."""
         local = self.clock().astimezone(self.tz)
-        return (self.calendar.is_working_day(local.date())
-                and self.settings.time <= local.time() and not self.quiet(local.time()))
+        return (
+            self.calendar.is_working_day(local.date())
+            and self.settings.time <= local.time()
+            and not self.quiet(local.time())
+        )
 
     # -- the pass ------------------------------------------------------------------------
 
@@ -141,12 +158,12 @@ class ReminderService:
             return report
         not_before = self.not_before(now)
         for page in self._pages():
-            self._queue(self._jobs(page, today, now, force, report), today, now, not_before,
-                        report)
+            self._queue(self._jobs(page, today, now, force, report), today, now, not_before, report)
         return report
 
-    def _jobs(self, page: list[_Due], today: dt.date, now: dt.datetime, force: bool,
-              report: PassReport) -> list[_Job]:
+    def _jobs(
+        self, page: list[_Due], today: dt.date, now: dt.datetime, force: bool, report: PassReport
+    ) -> list[_Job]:
         """Who gets what today: the cadence, the maximum and the officers' alert."""
         jobs: list[_Job] = []
         for app in page:
@@ -161,11 +178,12 @@ class ReminderService:
                 remind, alert = now >= since + hours, False
             else:
                 waited = self.calendar.working_days_between(dates[-1], today)
-                remind = len(dates) < self.settings.max_times and \
-                    waited >= self.settings.every_working_days
-                alert = (len(dates) >= self.settings.max_times
-                         and waited >= self.settings.every_working_days
-                         and not any(r[1] == ALERT for r in cycle))
+                remind = len(dates) < self.settings.max_times and waited >= self.settings.every_working_days
+                alert = (
+                    len(dates) >= self.settings.max_times
+                    and waited >= self.settings.every_working_days
+                    and not any(r[1] == ALERT for r in cycle)
+                )
             if remind:
                 for user_id, lang, enabled in app.users:
                     if not enabled:
@@ -197,9 +215,12 @@ class ReminderService:
         on an index, so a page costs the same at the start and at the end of the table,
         whatever the planner thinks of the tables' sizes."""
         app = SkaApplication
-        candidates = c.execute(select(app.id, app.ref, app.company_id)
-                               .where(app.id > after, app.status.in_(REMIND_STATUSES))
-                               .order_by(app.id).limit(size)).all()
+        candidates = c.execute(
+            select(app.id, app.ref, app.company_id)
+            .where(app.id > after, app.status.in_(REMIND_STATUSES))
+            .order_by(app.id)
+            .limit(size)
+        ).all()
         if not candidates:
             return None, []
         first, last = candidates[0][0], candidates[-1][0]
@@ -207,39 +228,58 @@ class ReminderService:
         since: dict[int, dt.datetime] = {}
         # by id range: an item of an application outside the page is skipped below
         for app_id, doc_id, status, reason, changed_at in c.execute(
-                select(ChecklistItem.application_id, ChecklistItem.doc_id, ChecklistItem.status,
-                       ChecklistItem.reason, ChecklistItem.changed_at)
-                .where(ChecklistItem.application_id.between(first, last),
-                       ChecklistItem.status.in_(OUTSTANDING))
-                .order_by(ChecklistItem.application_id, ChecklistItem.id)).all():
+            select(
+                ChecklistItem.application_id,
+                ChecklistItem.doc_id,
+                ChecklistItem.status,
+                ChecklistItem.reason,
+                ChecklistItem.changed_at,
+            )
+            .where(ChecklistItem.application_id.between(first, last), ChecklistItem.status.in_(OUTSTANDING))
+            .order_by(ChecklistItem.application_id, ChecklistItem.id)
+        ).all():
             items.setdefault(app_id, []).append((doc_id, status, reason))
             # the cycle starts when the longest-outstanding document became missing/rejected
             # (UTCDateTime columns come back aware on SQLite too)
             since[app_id] = min(since.get(app_id, changed_at), changed_at)
-        due = {app_id: _Due(app_id, ref, company_id, items[app_id], since[app_id])
-               for app_id, ref, company_id in candidates if app_id in items}
+        due = {
+            app_id: _Due(app_id, ref, company_id, items[app_id], since[app_id])
+            for app_id, ref, company_id in candidates
+            if app_id in items
+        }
         if not due:
             return last, []
         users: dict[int, list[tuple[int, str, bool]]] = {}
         for uid, company_id, lang, enabled in c.execute(
-                select(User.id, User.company_id, User.language, User.reminders_enabled)
-                .where(User.company_id.in_({d.company_id for d in due.values()}),
-                       User.blocked_at.is_(None))
-                .order_by(User.id)).all():
+            select(User.id, User.company_id, User.language, User.reminders_enabled)
+            .where(User.company_id.in_({d.company_id for d in due.values()}), User.blocked_at.is_(None))
+            .order_by(User.id)
+        ).all():
             if company_id is not None:
                 users.setdefault(company_id, []).append((uid, lang, enabled))
         for one in due.values():
             one.users = users.get(one.company_id, [])
         for app_id, chat_id, kind, day, created in c.execute(
-                select(Reminder.application_id, Reminder.chat_id, Reminder.kind,
-                       Reminder.local_date, Reminder.created_at)
-                .where(Reminder.application_id.between(first, last))).all():
+            select(
+                Reminder.application_id,
+                Reminder.chat_id,
+                Reminder.kind,
+                Reminder.local_date,
+                Reminder.created_at,
+            ).where(Reminder.application_id.between(first, last))
+        ).all():
             if app_id in due:
                 due[app_id].sent.append((chat_id, kind, day, created))
         return last, list(due.values())
 
-    def _queue(self, jobs: list[_Job], today: dt.date, now: dt.datetime,
-               not_before: dt.datetime | None, report: PassReport) -> None:
+    def _queue(
+        self,
+        jobs: list[_Job],
+        today: dt.date,
+        now: dt.datetime,
+        not_before: dt.datetime | None,
+        report: PassReport,
+    ) -> None:
         if not jobs:
             return
         texts: dict[tuple[int, str, str], str] = {}
@@ -273,22 +313,37 @@ class ReminderService:
         """The outbox ids of these dedupe keys (one indexed lookup per PAGE keys)."""
         found: dict[str, int] = {}
         for i in range(0, len(keys), PAGE):
-            found.update((key, row_id) for row_id, key in c.execute(
-                select(OutboxMessage.id, OutboxMessage.dedupe_key)
-                .where(OutboxMessage.dedupe_key.in_(keys[i:i + PAGE]))) if key is not None)
+            found.update(
+                (key, row_id)
+                for row_id, key in c.execute(
+                    select(OutboxMessage.id, OutboxMessage.dedupe_key).where(
+                        OutboxMessage.dedupe_key.in_(keys[i : i + PAGE])
+                    )
+                )
+                if key is not None
+            )
         return found
 
     def _already_queued(self, c: Connection, keys: list[str]) -> set[str]:
         """Which of these outbox dedupe keys are taken (by an earlier pass today)."""
         return set(self._queued_ids(c, keys))
 
-    def _write(self, c: Connection, jobs: list[_Job], today: dt.date, now: dt.datetime,
-               not_before: dt.datetime | None, texts: dict[tuple[int, str, str], str]
-               ) -> list[bool]:
+    def _write(
+        self,
+        c: Connection,
+        jobs: list[_Job],
+        today: dt.date,
+        now: dt.datetime,
+        not_before: dt.datetime | None,
+        texts: dict[tuple[int, str, str], str],
+    ) -> list[bool]:
         """Outbox rows and their reminder rows in the caller's transaction: two lookups and
         two executemany INSERTs, the outbox rows as outbox.enqueue makes them."""
-        keys = [f"{'reminder' if kind == EXPORTER else 'reminder-alert'}:{app.app_id}:"
-                f"{chat_id}:{today.isoformat()}" for app, chat_id, _, kind in jobs]
+        keys = [
+            f"{'reminder' if kind == EXPORTER else 'reminder-alert'}:{app.app_id}:"
+            f"{chat_id}:{today.isoformat()}"
+            for app, chat_id, _, kind in jobs
+        ]
         taken = self._already_queued(c, keys)
         rows: list[dict[str, Any]] = []
         queued: list[bool] = []
@@ -299,30 +354,46 @@ class ReminderService:
                 continue
             text_key = (app.app_id, lang, kind)
             if text_key not in texts:
-                texts[text_key] = self._alert_text(c, app, companies) if kind == ALERT \
-                    else self._text(app, lang)
+                texts[text_key] = (
+                    self._alert_text(c, app, companies) if kind == ALERT else self._text(app, lang)
+                )
             outbox_kind = f"reminder_{kind}"
-            markup = upload_markup(app.app_id, lang).to_json() \
-                if kind == EXPORTER else None
+            markup = upload_markup(app.app_id, lang).to_json() if kind == EXPORTER else None
             parts = split_html(texts[text_key])
             for index, part in enumerate(parts):
-                main = index == len(parts) - 1      # the keyboard goes under the last part
-                rows.append({
-                    "chat_id": chat_id, "text": part, "kind": outbox_kind,
-                    "priority": priority_of(outbox_kind), "dedupe_key": key if main else None,
-                    "reply_markup": markup if main else None,
-                    # due as of the pass's own clock (not the wall clock of the insert)
-                    "next_attempt_at": (not_before if kind == EXPORTER else None) or now})
+                main = index == len(parts) - 1  # the keyboard goes under the last part
+                rows.append(
+                    {
+                        "chat_id": chat_id,
+                        "text": part,
+                        "kind": outbox_kind,
+                        "priority": priority_of(outbox_kind),
+                        "dedupe_key": key if main else None,
+                        "reply_markup": markup if main else None,
+                        # due as of the pass's own clock (not the wall clock of the insert)
+                        "next_attempt_at": (not_before if kind == EXPORTER else None) or now,
+                    }
+                )
             queued.append(True)
         if rows:
             c.execute(insert(OutboxMessage), rows)
             # a reply to a reminder leads back to its application through the outbox id
             ids = self._queued_ids(c, [key for key, new in zip(keys, queued, strict=True) if new])
-            c.execute(insert(Reminder), [
-                {"application_id": app.app_id, "chat_id": chat_id, "kind": kind,
-                 "local_date": today, "outbox_id": ids[key], "created_at": now}
-                for (app, chat_id, _, kind), key, new in zip(jobs, keys, queued, strict=True)
-                if new])
+            c.execute(
+                insert(Reminder),
+                [
+                    {
+                        "application_id": app.app_id,
+                        "chat_id": chat_id,
+                        "kind": kind,
+                        "local_date": today,
+                        "outbox_id": ids[key],
+                        "created_at": now,
+                    }
+                    for (app, chat_id, _, kind), key, new in zip(jobs, keys, queued, strict=True)
+                    if new
+                ],
+            )
         return queued
 
     def _text(self, app: _Due, lang: str) -> str:
@@ -346,8 +417,15 @@ class ReminderService:
 
     def _alert_text(self, c: Connection, app: _Due, companies: dict[int, str]) -> str:
         if app.company_id not in companies:
-            companies[app.company_id] = c.scalar(
-                select(Company.name).where(Company.id == app.company_id)) or ""
+            companies[app.company_id] = (
+                c.scalar(select(Company.name).where(Company.id == app.company_id)) or ""
+            )
         docs = ", ".join(esc(self.documents.catalog.name(d, "id")) for d, _, _ in app.items)
-        return t("rem_alert", "id", ref=esc(app.ref), company=esc(companies[app.company_id]),
-                 times=self.settings.max_times, docs=docs)
+        return t(
+            "rem_alert",
+            "id",
+            ref=esc(app.ref),
+            company=esc(companies[app.company_id]),
+            times=self.settings.max_times,
+            docs=docs,
+        )

@@ -23,9 +23,23 @@ from bot.services.outbox import Keyboard, enqueue
 from bot.text import escape as esc
 
 SAMPLES = 3
-OUTAGE_WORDS = frozenset({"eska", "gangguan", "error", "down", "login", "masuk", "server",
-                          "sistem", "offline", "lambat", "maintenance", "outage"})
-ALERT_LANG = "id"           # the officers' group reads Indonesian
+OUTAGE_WORDS = frozenset(
+    {
+        "eska",
+        "gangguan",
+        "error",
+        "down",
+        "login",
+        "masuk",
+        "server",
+        "sistem",
+        "offline",
+        "lambat",
+        "maintenance",
+        "outage",
+    }
+)
+ALERT_LANG = "id"  # the officers' group reads Indonesian
 # the alert's [draft broadcast] button, rendered by the Telegram layer
 DRAFT_KEYBOARD = "spike_draft"
 Tokens = Callable[[str], tuple[str, ...]]
@@ -48,8 +62,9 @@ def _alike(a: Iterable[str], b: Iterable[str], similarity: float) -> bool:
     return fuzz.token_set_ratio(" ".join(a), " ".join(b)) >= similarity
 
 
-def cluster(rows: Iterable[tuple[int, str, str | None, str]], tokens: Tokens,
-            similarity: float) -> list[Cluster]:
+def cluster(
+    rows: Iterable[tuple[int, str, str | None, str]], tokens: Tokens, similarity: float
+) -> list[Cluster]:
     """(user, text, answered topic, outcome) -> groups of the same question. Answered
     questions group by their topic; the others by how alike their words are."""
     groups: list[Cluster] = []
@@ -58,8 +73,7 @@ def cluster(rows: Iterable[tuple[int, str, str | None, str]], tokens: Tokens,
         if outcome == "answer" and topic:
             found = next((g for g in groups if g.topic_id == topic), None)
         else:
-            found = next((g for g in groups if words and _alike(words, g.tokens, similarity)),
-                         None)
+            found = next((g for g in groups if words and _alike(words, g.tokens, similarity)), None)
         if found is None:
             found = Cluster(topic if outcome == "answer" else None, words)
             groups.append(found)
@@ -76,9 +90,16 @@ class Alert:
 
 
 class SpikeService:
-    def __init__(self, db: Database, settings: SpikeSettings, staff: frozenset[int],
-                 officer_chats: list[int], tokens: Tokens, title: Callable[[str, str], str],
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: SpikeSettings,
+        staff: frozenset[int],
+        officer_chats: list[int],
+        tokens: Tokens,
+        title: Callable[[str, str], str],
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.staff = staff
@@ -95,17 +116,25 @@ class SpikeService:
         quiet = now - dt.timedelta(minutes=self.settings.quiet_minutes)
         new: list[Alert] = []
         with self.db.session() as s:
-            rows = [(u, text, topic, outcome) for u, text, topic, outcome in s.execute(
-                select(QueryLog.user_id, QueryLog.text, QueryLog.matched_id, QueryLog.outcome)
-                .where(QueryLog.created_at >= since, QueryLog.outcome != "smalltalk")
-                .order_by(QueryLog.id))
-                if u is not None and u not in self.staff]
-            groups = [g for g in cluster(rows, self.tokens, self.settings.similarity)
-                      if len(g.people) >= self.settings.people]
+            rows = [
+                (u, text, topic, outcome)
+                for u, text, topic, outcome in s.execute(
+                    select(QueryLog.user_id, QueryLog.text, QueryLog.matched_id, QueryLog.outcome)
+                    .where(QueryLog.created_at >= since, QueryLog.outcome != "smalltalk")
+                    .order_by(QueryLog.id)
+                )
+                if u is not None and u not in self.staff
+            ]
+            groups = [
+                g
+                for g in cluster(rows, self.tokens, self.settings.similarity)
+                if len(g.people) >= self.settings.people
+            ]
             if not groups:
                 return []
-            active = list(s.scalars(select(SpikeAlert).where(SpikeAlert.last_seen_at >= quiet)
-                                    .with_for_update()))
+            active = list(
+                s.scalars(select(SpikeAlert).where(SpikeAlert.last_seen_at >= quiet).with_for_update())
+            )
             for g in groups:
                 same = next((a for a in active if self._same(a, g)), None)
                 if same is not None:
@@ -113,18 +142,28 @@ class SpikeService:
                     same.last_seen_at = now
                     same.people = max(same.people, len(g.people))
                     continue
-                alert = SpikeAlert(topic_id=g.topic_id, tokens=" ".join(g.tokens),
-                                   people=len(g.people),
-                                   samples=json.dumps(g.samples, ensure_ascii=False),
-                                   created_at=now, last_seen_at=now)
+                alert = SpikeAlert(
+                    topic_id=g.topic_id,
+                    tokens=" ".join(g.tokens),
+                    people=len(g.people),
+                    samples=json.dumps(g.samples, ensure_ascii=False),
+                    created_at=now,
+                    last_seen_at=now,
+                )
                 s.add(alert)
                 s.flush()
                 active.append(alert)
                 view = Alert(alert.id, alert.people, tuple(g.samples), g.topic_id)
                 for chat_id in self.officer_chats:
                     # queued like the other notices to the officers (reminder alerts)
-                    enqueue(s, chat_id, self.render(view), kind="spike_alert",
-                            markup=self.keyboard(view), dedupe_key=f"spike:{alert.id}:{chat_id}")
+                    enqueue(
+                        s,
+                        chat_id,
+                        self.render(view),
+                        kind="spike_alert",
+                        markup=self.keyboard(view),
+                        dedupe_key=f"spike:{alert.id}:{chat_id}",
+                    )
                 new.append(view)
         return new
 
@@ -138,8 +177,7 @@ class SpikeService:
             row = s.get(SpikeAlert, alert_id)
             if row is None:
                 return None
-            return Alert(row.id, row.people, tuple(json.loads(row.samples or "[]")),
-                         row.topic_id)
+            return Alert(row.id, row.people, tuple(json.loads(row.samples or "[]")), row.topic_id)
 
     # -- text ----------------------------------------------------------------------------
 
@@ -154,21 +192,25 @@ class SpikeService:
     def render(self, alert: Alert) -> str:
         lang = ALERT_LANG
         samples = "\n".join(f"• <i>{esc(q[:200])}</i>" for q in alert.samples)
-        return t("spike_alert", lang, people=alert.people,
-                 minutes=f"{self.settings.window_minutes:g}", about=esc(self.about(alert, lang)),
-                 samples=samples, draft=esc(self.draft(alert)))
+        return t(
+            "spike_alert",
+            lang,
+            people=alert.people,
+            minutes=f"{self.settings.window_minutes:g}",
+            about=esc(self.about(alert, lang)),
+            samples=samples,
+            draft=esc(self.draft(alert)),
+        )
 
     def draft(self, alert: Alert) -> str:
         """The broadcast an officer edits and sends, in both languages."""
         words: set[str] = set()
         for question in alert.samples:
             words |= set(self.tokens(question))
-        outage = bool(words & OUTAGE_WORDS) or alert.topic_id in ("system-outage",
-                                                                   "login-problems")
+        outage = bool(words & OUTAGE_WORDS) or alert.topic_id in ("system-outage", "login-problems")
         key = "spike_draft_outage" if outage else "spike_draft_topic"
         return "\n\n".join(t(key, lang, about=self.about(alert, lang)) for lang in ("id", "en"))
 
     @staticmethod
     def keyboard(alert: Alert) -> Keyboard:
         return Keyboard(DRAFT_KEYBOARD, {"alert": alert.id, "lang": ALERT_LANG})
-

@@ -40,7 +40,7 @@ OPEN, CLAIMED, WAITING, CLOSED = "open", "claimed", "waiting", "closed"
 ACTIVE = (OPEN, CLAIMED, WAITING)
 # longer than the opening handler's own attempts to post a card (three, with timeouts)
 CARD_GRACE = dt.timedelta(seconds=30)
-GROUP_LANG = "id"      # the officers' group works in Indonesian
+GROUP_LANG = "id"  # the officers' group works in Indonesian
 SLA_WARN_SHARE = 0.75
 # the card shows this much of the question; a longer one follows the card in full
 CARD_QUESTION_CHARS = 1500
@@ -53,15 +53,14 @@ def internal_note(text: str) -> str | None:
     """The note of an officer's answer that starts with // or /note, else None."""
     stripped = text.strip()
     for prefix in NOTE_PREFIXES:
-        if stripped[:len(prefix)].lower() == prefix:
-            rest = stripped[len(prefix):]
+        if stripped[: len(prefix)].lower() == prefix:
+            rest = stripped[len(prefix) :]
             if prefix == "/note" and rest[:1] not in ("", " ", "\n", "@"):
-                continue        # /notes..., some other command
+                continue  # /notes..., some other command
             if prefix == "/note" and rest[:1] == "@":
                 rest = rest.partition(" ")[2]
             return rest.strip()
     return None
-
 
 
 class TicketError(Exception):
@@ -96,8 +95,6 @@ class TicketView:
     reply_parts: int = 1
 
 
-
-
 def back_keyboard(lang: str) -> Keyboard:
     """[Back to the questions] under an officer's reply."""
     return Keyboard(BACK_KEYBOARD, {"lang": lang})
@@ -109,14 +106,20 @@ def rating_keyboard(ticket_id: int) -> Keyboard:
 
 
 class TicketService:
-    def __init__(self, db: Database, settings: Settings, calendar: OfficeCalendar,
-                 presenter: Presenter, titles: Callable[[str, str], str],
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        calendar: OfficeCalendar,
+        presenter: Presenter,
+        titles: Callable[[str, str], str],
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.calendar = calendar
         self.presenter = presenter
-        self.titles = titles            # topic id, lang -> title, for "what the bot tried"
+        self.titles = titles  # topic id, lang -> title, for "what the bot tried"
         self.clock = clock
         self.sla = dt.timedelta(minutes=settings.tickets_first_response_minutes)
 
@@ -126,30 +129,42 @@ class TicketService:
         stored = json.loads(ticket.bot_tried or "[]")
         if isinstance(stored, dict):
             outcome, shown = stored.get("outcome"), stored.get("shown", [])
-        else:       # tickets opened before the outcome was kept
+        else:  # tickets opened before the outcome was kept
             outcome, shown = None, stored
         shown = [(tid, score) for tid, score in shown]
         user = s.get(User, ticket.user_id)
         company = s.get(Company, ticket.company_id) if ticket.company_id else None
         apps: list[str] = []
         if company is not None:
-            rows = s.scalars(select(SkaApplication).where(
-                SkaApplication.company_id == company.id,
-                SkaApplication.status.in_(OPEN_STATUSES)).order_by(SkaApplication.id.desc())
-                .limit(5))
+            rows = s.scalars(
+                select(SkaApplication)
+                .where(SkaApplication.company_id == company.id, SkaApplication.status.in_(OPEN_STATUSES))
+                .order_by(SkaApplication.id.desc())
+                .limit(5)
+            )
             apps = [f"{a.ref} ({label(a.status, GROUP_LANG)})" for a in rows]
         name = (user.first_name if user else "") or "?"
         if user is not None and user.username:
             name += f" (@{user.username})"
         return TicketView(
-            id=ticket.id, user_id=ticket.user_id, exporter=name,
-            company=company.name if company else None, question=ticket.question,
-            status=ticket.status, claimed_by=ticket.claimed_by,
-            claimed_by_name=ticket.claimed_by_name, card_message_id=ticket.card_message_id,
-            bot_tried=shown, bot_outcome=outcome,
-            created_at=_aware(ticket.created_at), summary=ticket.summary, rating=ticket.rating,
-            attached=ticket.exporter_attached, open_apps=apps,
-            exporter_lang=user.language if user else "id")
+            id=ticket.id,
+            user_id=ticket.user_id,
+            exporter=name,
+            company=company.name if company else None,
+            question=ticket.question,
+            status=ticket.status,
+            claimed_by=ticket.claimed_by,
+            claimed_by_name=ticket.claimed_by_name,
+            card_message_id=ticket.card_message_id,
+            bot_tried=shown,
+            bot_outcome=outcome,
+            created_at=_aware(ticket.created_at),
+            summary=ticket.summary,
+            rating=ticket.rating,
+            attached=ticket.exporter_attached,
+            open_apps=apps,
+            exporter_lang=user.language if user else "id",
+        )
 
     def get(self, ticket_id: int) -> TicketView | None:
         with self.db.session() as s:
@@ -170,9 +185,15 @@ class TicketService:
         notice."""
         chat_id = self.settings.officers_chat_id if chat_id is None else chat_id
         with self.db.session() as s:
-            ref = s.scalar(select(OutboxMessage.ref).where(
-                OutboxMessage.chat_id == chat_id, OutboxMessage.telegram_message_id == message_id,
-                OutboxMessage.ref.like("ticket:%")).limit(1))
+            ref = s.scalar(
+                select(OutboxMessage.ref)
+                .where(
+                    OutboxMessage.chat_id == chat_id,
+                    OutboxMessage.telegram_message_id == message_id,
+                    OutboxMessage.ref.like("ticket:%"),
+                )
+                .limit(1)
+            )
             if ref is not None:
                 return int(ref.partition(":")[2])
             if chat_id != self.settings.officers_chat_id:
@@ -180,8 +201,9 @@ class TicketService:
             # cards and copies recorded before every group message went through the outbox
             found = s.scalar(select(Ticket.id).where(Ticket.card_message_id == message_id))
             if found is None:
-                found = s.scalar(select(TicketMessage.ticket_id).where(
-                    TicketMessage.group_message_id == message_id))
+                found = s.scalar(
+                    select(TicketMessage.ticket_id).where(TicketMessage.group_message_id == message_id)
+                )
             return found
 
     def queue(self) -> list[TicketView]:
@@ -193,9 +215,11 @@ class TicketService:
 
     def mine(self, officer_id: int) -> list[TicketView]:
         with self.db.session() as s:
-            rows = s.scalars(select(Ticket).where(Ticket.status.in_(ACTIVE),
-                                                  Ticket.claimed_by == officer_id)
-                             .order_by(Ticket.id))
+            rows = s.scalars(
+                select(Ticket)
+                .where(Ticket.status.in_(ACTIVE), Ticket.claimed_by == officer_id)
+                .order_by(Ticket.id)
+            )
             return [self._view(s, r) for r in rows]
 
     def age(self, view: TicketView) -> str:
@@ -207,8 +231,7 @@ class TicketService:
     def card_text(self, v: TicketView) -> str:
         lang = GROUP_LANG
         lines = [t("tk_card_title", lang, id=v.id, status=self.status_line(v))]
-        who = esc(v.exporter) + (f" · {esc(v.company)}" if v.company else
-                                 " · " + t("tk_card_unlinked", lang))
+        who = esc(v.exporter) + (f" · {esc(v.company)}" if v.company else " · " + t("tk_card_unlinked", lang))
         lines.append(t("tk_card_exporter", lang, who=who))
         question = v.question
         if len(question) > CARD_QUESTION_CHARS:
@@ -243,40 +266,59 @@ class TicketService:
 
     def card_keyboard(self, v: TicketView) -> Keyboard:
         """Claim and close; reopen and turn into an FAQ entry once closed."""
-        return Keyboard(CARD_KEYBOARD, {"ticket": v.id, "closed": v.status == CLOSED,
-                                        "claimed": v.claimed_by is not None,
-                                        "lang": GROUP_LANG})
+        return Keyboard(
+            CARD_KEYBOARD,
+            {
+                "ticket": v.id,
+                "closed": v.status == CLOSED,
+                "claimed": v.claimed_by is not None,
+                "lang": GROUP_LANG,
+            },
+        )
 
     # -- the exporter's side ---------------------------------------------------------------
 
-    def open(self, user_id: int, question: str,
-             bot_tried: list[tuple[str, float]], outcome: str = "direct"
-             ) -> tuple[TicketView, bool]:
+    def open(
+        self, user_id: int, question: str, bot_tried: list[tuple[str, float]], outcome: str = "direct"
+    ) -> tuple[TicketView, bool]:
         """A new ticket, or the exporter's active one with the question added to it."""
         with self.db.session() as s:
-            ticket = s.scalars(select(Ticket).where(Ticket.user_id == user_id,
-                                                    Ticket.status.in_(ACTIVE))
-                               .order_by(Ticket.id.desc())).first()
+            ticket = s.scalars(
+                select(Ticket)
+                .where(Ticket.user_id == user_id, Ticket.status.in_(ACTIVE))
+                .order_by(Ticket.id.desc())
+            ).first()
             if ticket is not None:
                 ticket.exporter_attached = True
                 before = ticket.status
                 self._resume(ticket)
-                s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id,
-                                    text=question))
+                s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id, text=question))
                 view = self._view(s, ticket)
                 self._relay(s, view, question)
                 if ticket.status != before:
                     self._queue_card(s, view)
                 return view, False
             user = s.get(User, user_id)
-            ticket = Ticket(user_id=user_id, company_id=user.company_id if user else None,
-                            question=question, created_at=self.clock(),
-                            bot_tried=json.dumps({"outcome": outcome, "shown": [
-                                [tid, round(sc, 1)] for tid, sc in bot_tried]}))
+            ticket = Ticket(
+                user_id=user_id,
+                company_id=user.company_id if user else None,
+                question=question,
+                created_at=self.clock(),
+                bot_tried=json.dumps(
+                    {"outcome": outcome, "shown": [[tid, round(sc, 1)] for tid, sc in bot_tried]}
+                ),
+            )
             s.add(ticket)
             s.flush()
-            s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id,
-                                text=question, created_at=self.clock()))
+            s.add(
+                TicketMessage(
+                    ticket_id=ticket.id,
+                    direction="in",
+                    author_id=user_id,
+                    text=question,
+                    created_at=self.clock(),
+                )
+            )
             view = self._view(s, ticket)
             self._queue_card(s, view)
             if len(question) > CARD_QUESTION_CHARS:
@@ -293,13 +335,15 @@ class TicketService:
     def _resume(self, ticket: Ticket) -> None:
         """The exporter wrote again: a waiting ticket's clock runs again."""
         if ticket.status == WAITING and ticket.waiting_since is not None:
-            ticket.paused_seconds = (ticket.paused_seconds or 0.0) + \
-                self.calendar.business_seconds_between(_aware(ticket.waiting_since), self.clock())
+            ticket.paused_seconds = (ticket.paused_seconds or 0.0) + self.calendar.business_seconds_between(
+                _aware(ticket.waiting_since), self.clock()
+            )
             ticket.waiting_since = None
             ticket.status = CLAIMED if ticket.claimed_by else OPEN
 
-    def add_exporter_message(self, ticket_id: int, user_id: int, text: str,
-                             media: tuple[int, int] | None = None) -> TicketView:
+    def add_exporter_message(
+        self, ticket_id: int, user_id: int, text: str, media: tuple[int, int] | None = None
+    ) -> TicketView:
         """A follow-up: stored, and queued for the officers in the same transaction (a
         text re-rendered and escaped; media, given as (chat id, message id), copied)."""
         with self.db.session() as s:
@@ -308,11 +352,14 @@ class TicketService:
                 raise TicketError("tk_not_yours")
             before = ticket.status
             self._resume(ticket)
-            s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id, text=text,
-                                created_at=self.clock()))
+            s.add(
+                TicketMessage(
+                    ticket_id=ticket.id, direction="in", author_id=user_id, text=text, created_at=self.clock()
+                )
+            )
             view = self._view(s, ticket)
             self._relay(s, view, None if media else text, media)
-            if ticket.status != before:     # the card shows the status, not the messages
+            if ticket.status != before:  # the card shows the status, not the messages
                 self._queue_card(s, view)
             return view
 
@@ -335,41 +382,89 @@ class TicketService:
         for chat_id in self.officer_chats():
             key = self._card_key(view.id, chat_id)
             if replace_pending(s, key, text, markup) is not None:
-                continue            # the post or the edit still waiting carries it
-            posted = s.scalar(select(exists().where(
-                OutboxMessage.coalesce_key == key, OutboxMessage.method == "sendMessage",
-                OutboxMessage.status.in_((SENDING, SENT)))))
+                continue  # the post or the edit still waiting carries it
+            posted = s.scalar(
+                select(
+                    exists().where(
+                        OutboxMessage.coalesce_key == key,
+                        OutboxMessage.method == "sendMessage",
+                        OutboxMessage.status.in_((SENDING, SENT)),
+                    )
+                )
+            )
             if posted:
-                enqueue(s, chat_id, text, kind="card", markup=markup, method="editMessageText",
-                        payload={"edit": {"card": view.id}}, coalesce_key=key, ref=ref)
+                enqueue(
+                    s,
+                    chat_id,
+                    text,
+                    kind="card",
+                    markup=markup,
+                    method="editMessageText",
+                    payload={"edit": {"card": view.id}},
+                    coalesce_key=key,
+                    ref=ref,
+                )
             else:
-                enqueue(s, chat_id, text, kind="card", markup=markup,
-                        payload={"on_sent": ["card", view.id]}, coalesce_key=key, ref=ref)
+                enqueue(
+                    s,
+                    chat_id,
+                    text,
+                    kind="card",
+                    markup=markup,
+                    payload={"on_sent": ["card", view.id]},
+                    coalesce_key=key,
+                    ref=ref,
+                )
 
-    def _relay(self, s: Session, view: TicketView, text: str | None,
-               media: tuple[int, int] | None = None) -> None:
+    def _relay(
+        self, s: Session, view: TicketView, text: str | None, media: tuple[int, int] | None = None
+    ) -> None:
         ref = f"ticket:{view.id}"
         for chat_id in self.officer_chats():
             if media is not None:
-                enqueue(s, chat_id, "", kind="relay", method="copyMessage", ref=ref,
-                        payload={"from_chat_id": media[0], "message_id": media[1],
-                                 "reply_to": {"card": view.id}})
+                enqueue(
+                    s,
+                    chat_id,
+                    "",
+                    kind="relay",
+                    method="copyMessage",
+                    ref=ref,
+                    payload={"from_chat_id": media[0], "message_id": media[1], "reply_to": {"card": view.id}},
+                )
             elif text is not None:
-                enqueue(s, chat_id, t("tk_followup_in_group", GROUP_LANG, id=view.id,
-                                      name=esc(view.exporter), text=esc(text)),
-                        kind="relay", ref=ref, payload={"reply_to": {"card": view.id}})
+                enqueue(
+                    s,
+                    chat_id,
+                    t(
+                        "tk_followup_in_group",
+                        GROUP_LANG,
+                        id=view.id,
+                        name=esc(view.exporter),
+                        text=esc(text),
+                    ),
+                    kind="relay",
+                    ref=ref,
+                    payload={"reply_to": {"card": view.id}},
+                )
 
     def tell_officers(self, s: Session, view: TicketView, text: str, kind: str) -> None:
         for chat_id in self.officer_chats():
-            enqueue(s, chat_id, text, kind=kind, ref=f"ticket:{view.id}",
-                    payload={"reply_to": {"card": view.id}})
+            enqueue(
+                s, chat_id, text, kind=kind, ref=f"ticket:{view.id}", payload={"reply_to": {"card": view.id}}
+            )
 
     def card_message(self, s: Session, row: OutboxMessage, ticket_id: int) -> int | None:
         """Outbox resolver: the card of this ticket in the row's chat, once posted."""
-        found = s.scalar(select(OutboxMessage.telegram_message_id).where(
-            OutboxMessage.coalesce_key == self._card_key(ticket_id, row.chat_id),
-            OutboxMessage.method == "sendMessage", OutboxMessage.status == SENT)
-            .order_by(OutboxMessage.id.desc()).limit(1))
+        found = s.scalar(
+            select(OutboxMessage.telegram_message_id)
+            .where(
+                OutboxMessage.coalesce_key == self._card_key(ticket_id, row.chat_id),
+                OutboxMessage.method == "sendMessage",
+                OutboxMessage.status == SENT,
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
         if found is None and row.chat_id == self.settings.officers_chat_id:
             found = s.scalar(select(Ticket.card_message_id).where(Ticket.id == ticket_id))
         return found
@@ -377,14 +472,16 @@ class TicketService:
     def card_posted(self, s: Session, row: OutboxMessage, ticket_id: int, message_id: int) -> None:
         """Outbox hook: the first card posted is the ticket's card."""
         ticket = s.get(Ticket, ticket_id)
-        if ticket is not None and (ticket.card_message_id is None
-                                   or row.chat_id == self.settings.officers_chat_id):
+        if ticket is not None and (
+            ticket.card_message_id is None or row.chat_id == self.settings.officers_chat_id
+        ):
             ticket.card_message_id = message_id
 
     def detach(self, user_id: int) -> bool:
         with self.db.session() as s:
-            tickets = list(s.scalars(select(Ticket).where(Ticket.user_id == user_id,
-                                                          Ticket.status.in_(ACTIVE))))
+            tickets = list(
+                s.scalars(select(Ticket).where(Ticket.user_id == user_id, Ticket.status.in_(ACTIVE)))
+            )
             for ticket in tickets:
                 ticket.exporter_attached = False
             return bool(tickets)
@@ -392,8 +489,13 @@ class TicketService:
     def rate(self, ticket_id: int, user_id: int, stars: int) -> bool:
         with self.db.session() as s:
             ticket = s.get(Ticket, ticket_id)
-            if ticket is None or ticket.user_id != user_id or ticket.status != CLOSED \
-                    or not 1 <= stars <= 5 or ticket.rating is not None:
+            if (
+                ticket is None
+                or ticket.user_id != user_id
+                or ticket.status != CLOSED
+                or not 1 <= stars <= 5
+                or ticket.rating is not None
+            ):
                 return False
             ticket.rating = stars
             self._changed(s, ticket)
@@ -402,17 +504,17 @@ class TicketService:
     def start_comment(self, ticket_id: int, user_id: int) -> bool:
         with self.db.session() as s:
             ticket = s.get(Ticket, ticket_id)
-            if ticket is None or ticket.user_id != user_id or ticket.rating is None \
-                    or ticket.rating_comment:
+            if ticket is None or ticket.user_id != user_id or ticket.rating is None or ticket.rating_comment:
                 return False
-            ticket.rating_comment = ""      # empty: the next text is the comment
+            ticket.rating_comment = ""  # empty: the next text is the comment
             return True
 
     def take_comment(self, user_id: int, text: str) -> bool:
         """Store text as the comment of a ticket waiting for one; False if none waits."""
         with self.db.session() as s:
-            ticket = s.scalars(select(Ticket).where(Ticket.user_id == user_id,
-                                                    Ticket.rating_comment == "")).first()
+            ticket = s.scalars(
+                select(Ticket).where(Ticket.user_id == user_id, Ticket.rating_comment == "")
+            ).first()
             if ticket is None:
                 return False
             ticket.rating_comment = text[:2000]
@@ -438,8 +540,7 @@ class TicketService:
         with self.db.session() as s:
             ticket = self._get_active(s, ticket_id)
             if ticket.claimed_by is not None and ticket.claimed_by != officer_id:
-                raise TicketError("tk_claimed_by_other", id=ticket_id,
-                                  name=ticket.claimed_by_name or "?")
+                raise TicketError("tk_claimed_by_other", id=ticket_id, name=ticket.claimed_by_name or "?")
             ticket.claimed_by, ticket.claimed_by_name = officer_id, name[:128]
             if ticket.status == OPEN:
                 ticket.status = CLAIMED
@@ -456,15 +557,23 @@ class TicketService:
             lang = user.language if user else "id"
             body = t("tk_relay", lang, id=ticket.id, text=esc(text))
             parts = len(split_html(body))
-            row = enqueue(s, ticket.user_id, body, kind="ticket_reply",
-                          markup=back_keyboard(lang))
+            row = enqueue(s, ticket.user_id, body, kind="ticket_reply", markup=back_keyboard(lang))
             s.flush()
-            s.add(TicketMessage(ticket_id=ticket.id, direction="out", author_id=officer_id,
-                                text=text, outbox_id=row.id if row else None, created_at=now))
+            s.add(
+                TicketMessage(
+                    ticket_id=ticket.id,
+                    direction="out",
+                    author_id=officer_id,
+                    text=text,
+                    outbox_id=row.id if row else None,
+                    created_at=now,
+                )
+            )
             if ticket.first_response_at is None:
                 ticket.first_response_at = now
                 ticket.first_response_seconds = self.calendar.business_seconds_between(
-                    _aware(ticket.created_at), now)
+                    _aware(ticket.created_at), now
+                )
             ticket.status = WAITING
             ticket.waiting_since = now
             ticket.exporter_attached = True
@@ -475,8 +584,15 @@ class TicketService:
             ticket = s.get(Ticket, ticket_id)
             if ticket is None:
                 raise TicketError("tk_unknown", id=ticket_id)
-            s.add(TicketMessage(ticket_id=ticket.id, direction="note", author_id=officer_id,
-                                text=text, created_at=self.clock()))
+            s.add(
+                TicketMessage(
+                    ticket_id=ticket.id,
+                    direction="note",
+                    author_id=officer_id,
+                    text=text,
+                    created_at=self.clock(),
+                )
+            )
             return self._view(s, ticket)
 
     def close(self, ticket_id: int, officer_id: int, summary: str) -> TicketView:
@@ -487,12 +603,20 @@ class TicketService:
             ticket.status = CLOSED
             ticket.closed_at, ticket.closed_by = now, officer_id
             ticket.summary = summary[:1000] or None
-            ticket.resolution_seconds = max(0.0, self.calendar.business_seconds_between(
-                _aware(ticket.created_at), now) - (ticket.paused_seconds or 0.0))
+            ticket.resolution_seconds = max(
+                0.0,
+                self.calendar.business_seconds_between(_aware(ticket.created_at), now)
+                - (ticket.paused_seconds or 0.0),
+            )
             user = s.get(User, ticket.user_id)
             lang = user.language if user else "id"
-            enqueue(s, ticket.user_id, t("tk_closed_exporter", lang, id=ticket.id),
-                    kind="ticket_closed", markup=rating_keyboard(ticket.id))
+            enqueue(
+                s,
+                ticket.user_id,
+                t("tk_closed_exporter", lang, id=ticket.id),
+                kind="ticket_closed",
+                markup=rating_keyboard(ticket.id),
+            )
             return self._changed(s, ticket)
 
     def reopen(self, ticket_id: int, officer_id: int) -> TicketView:
@@ -509,9 +633,11 @@ class TicketService:
 
     def last_officer_answer(self, ticket_id: int) -> str:
         with self.db.session() as s:
-            last = s.scalars(select(TicketMessage.text).where(
-                TicketMessage.ticket_id == ticket_id, TicketMessage.direction == "out")
-                .order_by(TicketMessage.id.desc())).first()
+            last = s.scalars(
+                select(TicketMessage.text)
+                .where(TicketMessage.ticket_id == ticket_id, TicketMessage.direction == "out")
+                .order_by(TicketMessage.id.desc())
+            ).first()
             return last or ""
 
     # -- jobs ------------------------------------------------------------------------------
@@ -523,9 +649,13 @@ class TicketService:
         target = self.sla.total_seconds()
         out: list[tuple[TicketView, str]] = []
         with self.db.session() as s:
-            rows = s.scalars(select(Ticket).where(Ticket.status.in_(ACTIVE),
-                                                  Ticket.first_response_at.is_(None),
-                                                  Ticket.sla_breached_at.is_(None)))
+            rows = s.scalars(
+                select(Ticket).where(
+                    Ticket.status.in_(ACTIVE),
+                    Ticket.first_response_at.is_(None),
+                    Ticket.sla_breached_at.is_(None),
+                )
+            )
             for ticket in rows:
                 elapsed = self.calendar.business_seconds_between(_aware(ticket.created_at), now)
                 if elapsed >= target:
@@ -537,8 +667,7 @@ class TicketService:
             minutes = f"{self.settings.tickets_first_response_minutes:g}"
             for view, kind in out:
                 key = "tk_sla_warn" if kind == "warn" else "tk_sla_breach"
-                self.tell_officers(s, view, t(key, GROUP_LANG, id=view.id, minutes=minutes),
-                                   kind="sla")
+                self.tell_officers(s, view, t(key, GROUP_LANG, id=view.id, minutes=minutes), kind="sla")
         return out
 
     def repost_missing_cards(self, settled: dt.timedelta = CARD_GRACE) -> list[int]:
@@ -549,10 +678,20 @@ class TicketService:
             on_the_way = exists().where(
                 OutboxMessage.ref == "ticket:" + cast(Ticket.id, String),
                 OutboxMessage.kind == "card",
-                OutboxMessage.status.in_((PENDING, SENDING)))
-            rows = list(s.scalars(select(Ticket).where(
-                Ticket.card_message_id.is_(None), Ticket.created_at < self.clock() - settled,
-                ~on_the_way).order_by(Ticket.id).limit(100)))
+                OutboxMessage.status.in_((PENDING, SENDING)),
+            )
+            rows = list(
+                s.scalars(
+                    select(Ticket)
+                    .where(
+                        Ticket.card_message_id.is_(None),
+                        Ticket.created_at < self.clock() - settled,
+                        ~on_the_way,
+                    )
+                    .order_by(Ticket.id)
+                    .limit(100)
+                )
+            )
             for ticket in rows:
                 self._queue_card(s, self._view(s, ticket))
             return [r.id for r in rows]
@@ -561,9 +700,9 @@ class TicketService:
         """Outbox listener: tell the group when an officer's reply cannot be delivered."""
         if status != UNREACHABLE or row.kind != "ticket_reply":
             return
-        ticket_id = s.scalar(select(TicketMessage.ticket_id).where(
-            TicketMessage.outbox_id == row.id))
+        ticket_id = s.scalar(select(TicketMessage.ticket_id).where(TicketMessage.outbox_id == row.id))
         ticket = s.get(Ticket, ticket_id) if ticket_id is not None else None
         if ticket is not None:
-            self.tell_officers(s, self._view(s, ticket),
-                               t("tk_undelivered", GROUP_LANG, id=ticket.id), kind="group_notice")
+            self.tell_officers(
+                s, self._view(s, ticket), t("tk_undelivered", GROUP_LANG, id=ticket.id), kind="group_notice"
+            )

@@ -30,10 +30,12 @@ class UpdateLog:
         self.clock = clock
         insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
         # built once, run for every update (building it cost more than running it)
-        self._record = db.prepare(insert(ProcessedUpdate)
-                                  .values(update_id=bindparam("update_id"), at=bindparam("at"))
-                                  .on_conflict_do_nothing(index_elements=["update_id"])
-                                  .returning(ProcessedUpdate.update_id))
+        self._record = db.prepare(
+            insert(ProcessedUpdate)
+            .values(update_id=bindparam("update_id"), at=bindparam("at"))
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(ProcessedUpdate.update_id)
+        )
         # Telegram's update ids only grow: an id above the highest this process has seen
         # recorded cannot be a duplicate, which spares one query for nearly every update
         self._highest: int | None = None
@@ -49,7 +51,7 @@ class UpdateLog:
     def seen(self, update_id: int) -> bool:
         """Whether the id was recorded (handled) before."""
         if self._highest is not None and update_id > self._highest:
-            return False        # no connection needed: nearly every update leaves here
+            return False  # no connection needed: nearly every update leaves here
         with self.db.session() as s:
             if self._highest is None:
                 self._highest = s.scalar(select(func.max(ProcessedUpdate.update_id))) or 0
@@ -59,6 +61,8 @@ class UpdateLog:
 
     def prune(self, keep: dt.timedelta = KEEP) -> int:
         with self.db.session() as s:
-            result = cast(CursorResult[Any], s.execute(delete(ProcessedUpdate).where(
-                ProcessedUpdate.at < self.clock() - keep)))
+            result = cast(
+                CursorResult[Any],
+                s.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < self.clock() - keep)),
+            )
             return result.rowcount or 0

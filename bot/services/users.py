@@ -36,8 +36,13 @@ class UserService:
             return OFFICER
         return EXPORTER
 
-    def touch(self, user_id: int, first_name: str = "", username: str | None = None,
-              telegram_lang: str | None = None) -> Person:
+    def touch(
+        self,
+        user_id: int,
+        first_name: str = "",
+        username: str | None = None,
+        telegram_lang: str | None = None,
+    ) -> Person:
         """Create or refresh the account; returns its current language and role."""
         role = self.role_of(user_id)
         with self.db.session() as s:
@@ -49,7 +54,7 @@ class UserService:
             user.username = (username or None) and username[:64]
             user.role = role
             user.last_seen_at = utcnow()
-            user.blocked_at = None      # writing to us means they unblocked the bot
+            user.blocked_at = None  # writing to us means they unblocked the bot
             return Person(user.id, user.language, role, user.language_chosen)
 
     def set_language(self, user_id: int, lang: str) -> None:
@@ -66,8 +71,11 @@ class UserService:
     def blocked(self) -> list[tuple[str, str | None, dt.datetime]]:
         """(name, company, since) of every account that blocked the bot."""
         with self.db.session() as s:
-            rows = s.execute(select(User.first_name, Company.name, User.blocked_at)
-                             .outerjoin(Company, User.company_id == Company.id)
-                             .where(User.blocked_at.is_not(None)).order_by(User.blocked_at))
+            rows = s.execute(
+                select(User.first_name, Company.name, User.blocked_at)
+                .outerjoin(Company, User.company_id == Company.id)
+                .where(User.blocked_at.is_not(None))
+                .order_by(User.blocked_at)
+            )
             # (the WHERE already keeps only set times; the check says so to the type checker)
             return [(name or "?", company, at) for name, company, at in rows if at is not None]

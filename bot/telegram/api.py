@@ -28,8 +28,7 @@ NO_PREVIEW = json.dumps({"is_disabled": True})
 
 # do_api_request warns when a method it names has a PTB method of its own: here the
 # raw call is the point (the result is not wanted as a Message)
-warnings.filterwarnings("ignore", message=rf"Please use 'Bot\.{SEND_MESSAGE}'",
-                        category=PTBUserWarning)
+warnings.filterwarnings("ignore", message=rf"Please use 'Bot\.{SEND_MESSAGE}'", category=PTBUserWarning)
 
 
 def wire(markup: Markup) -> str:
@@ -39,16 +38,19 @@ def wire(markup: Markup) -> str:
     return json.dumps(markup.to_dict())
 
 
-async def send_text(bot: Bot, chat_id: int, text: str, markup: Markup | None = None,
-                    reply_to: int | None = None) -> int:
+async def send_text(
+    bot: Bot, chat_id: int, text: str, markup: Markup | None = None, reply_to: int | None = None
+) -> int:
     """sendMessage of a Telegram HTML text without link previews; the new message's id."""
-    params: dict[str, Any] = {"chat_id": chat_id, "text": text,
-                              "parse_mode": ParseMode.HTML.value,
-                              "link_preview_options": NO_PREVIEW}
+    params: dict[str, Any] = {
+        "chat_id": chat_id,
+        "text": text,
+        "parse_mode": ParseMode.HTML.value,
+        "link_preview_options": NO_PREVIEW,
+    }
     if markup is not None:
         params["reply_markup"] = wire(markup)
     if reply_to is not None:
-        params["reply_parameters"] = json.dumps({"message_id": reply_to,
-                                                 "allow_sending_without_reply": True})
+        params["reply_parameters"] = json.dumps({"message_id": reply_to, "allow_sending_without_reply": True})
     result = await bot.do_api_request(SEND_MESSAGE, api_kwargs=params)
     return int(result["message_id"])

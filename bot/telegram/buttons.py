@@ -59,6 +59,7 @@ def _pattern(text: str) -> re.Pattern[str]:
 
 # -- exporters: the FAQ ---------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Topic(Button):
     """An FAQ answer (did-you-mean suggestions, a category's topics)."""
@@ -79,7 +80,7 @@ class Topic(Button):
 class Destination(Button):
     """A destination country's answer; OTHER for "another country"."""
 
-    OTHER: ClassVar[str] = "other"      # ISO codes are upper case
+    OTHER: ClassVar[str] = "other"  # ISO codes are upper case
     prefixes = ("d",)
     pattern = _pattern(r"d:(.+)")
     code: str
@@ -142,6 +143,7 @@ class Feedback(Button):
 
 
 # -- exporters: tickets -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class AskOfficer(Button):
@@ -208,6 +210,7 @@ class RatingComment(Button):
 
 
 # -- officers: tickets and knowledge ------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TicketAction(Button):
@@ -319,6 +322,7 @@ class BroadcastChoice(Button):
 
 # -- exporters: status and documents ------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class StatusPage(Button):
     """One page of the company's issued (i), rejected (r) or cancelled (c) applications."""
@@ -384,8 +388,7 @@ class DocVerdict(Button):
     reason: str | None = None
 
     def _data(self) -> str:
-        return f"dv:{self.upload}:r:{self.reason}" if self.reason else \
-            f"dv:{self.upload}:{self.step}"
+        return f"dv:{self.upload}:r:{self.reason}" if self.reason else f"dv:{self.upload}:{self.step}"
 
     @classmethod
     def _read(cls, found: re.Match[str]) -> Self:
@@ -395,6 +398,7 @@ class DocVerdict(Button):
 
 
 # -- exporters: the pre-submission check ---------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PrecheckAnswer(Button):

@@ -15,18 +15,22 @@ from bot.services.users import EXPORTER, Person
 from bot.telegram.sender import OutboxSender
 
 
-class HelpDeskContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
-                                      dict[Any, Any]]):
+class HelpDeskContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """PTB's context, plus typed access to what the help desk keeps in bot_data."""
 
-    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any],
-                 chat_id: int | None = None, user_id: int | None = None) -> None:
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self._incoming: Update | None = None
 
     @classmethod
-    def from_update(cls, update: object,
-                    application: Application[Any, Any, Any, Any, Any, Any]) -> HelpDeskContext:
+    def from_update(
+        cls, update: object, application: Application[Any, Any, Any, Any, Any, Any]
+    ) -> HelpDeskContext:
         context: HelpDeskContext = super().from_update(update, application)
         # kept for .person: the language a user's Telegram app reports when the account
         # cannot be read

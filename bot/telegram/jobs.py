@@ -24,6 +24,7 @@ def once_per_period(name: str, seconds: float) -> Callable[[Job], Job]:
                 log.debug("job %s: another process holds the lease", name)
                 return
             await job(context)
+
         return leased
 
     return wrap

@@ -61,7 +61,7 @@ def button(label_: str, data: Button) -> InlineKeyboardButton:
 
 
 def rows(buttons: Sequence[InlineKeyboardButton], width: int) -> Rows:
-    return [list(buttons[i:i + width]) for i in range(0, len(buttons), width)]
+    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
 
 @dataclass(frozen=True)
@@ -78,29 +78,28 @@ Markup = InlineKeyboardMarkup | Serialized
 
 # -- exporters: the FAQ ---------------------------------------------------------------------
 
+
 class _ReplyRows:
     """The buttons under FAQ replies, serialised once per knowledge base: apart from the
     👍/👎 data (which names the question's log row) they depend only on the outcome, the
     language and the topics offered."""
 
-    LIMIT = 4096        # distinct did-you-mean sets are many in theory: memory stays flat
+    LIMIT = 4096  # distinct did-you-mean sets are many in theory: memory stays flat
 
     def __init__(self) -> None:
         self._kb: object = None
         self._rows: dict[tuple[Any, ...], str] = {}
 
     def get(self, reply: Reply, answers: AnswerService) -> str:
-        if self._kb is not answers.kb:          # reloaded (an approved FAQ entry)
+        if self._kb is not answers.kb:  # reloaded (an approved FAQ entry)
             self._kb, self._rows = answers.kb, {}
-        key = (reply.outcome, reply.lang, reply.suggestions,
-               reply.confirm or reply.offer_officer)
+        key = (reply.outcome, reply.lang, reply.suggestions, reply.confirm or reply.offer_officer)
         found = self._rows.get(key)
         if found is None:
             if len(self._rows) >= self.LIMIT:
                 self._rows.clear()
             lines = _fixed_rows(reply, answers)
-            found = self._rows[key] = ",".join(
-                json.dumps([b.to_dict() for b in line]) for line in lines)
+            found = self._rows[key] = ",".join(json.dumps([b.to_dict() for b in line]) for line in lines)
         return found
 
 
@@ -140,8 +139,10 @@ def _feedback_row(lang: str, query_id: int) -> str:
     differs from question to question)."""
     up = json.dumps(Feedback(query_id, True).pack())
     down = json.dumps(Feedback(query_id, False).pack())
-    return (f'[{{"text":{_helpful_label(lang)},"callback_data":{up}}},'
-            f'{{"text":{json.dumps("👎")},"callback_data":{down}}}]')
+    return (
+        f'[{{"text":{_helpful_label(lang)},"callback_data":{up}}},'
+        f'{{"text":{json.dumps("👎")},"callback_data":{down}}}]'
+    )
 
 
 def destination_rows(answers: AnswerService, lang: str) -> Rows:
@@ -153,8 +154,9 @@ def destination_rows(answers: AnswerService, lang: str) -> Rows:
 
 @cache
 def start_menu(lang: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button(t("cmd_topics", lang), Category()),
-                                  button(t("cmd_lang", lang), Language())]])
+    return InlineKeyboardMarkup(
+        [[button(t("cmd_topics", lang), Category()), button(t("cmd_lang", lang), Language())]]
+    )
 
 
 def categories(names: Iterable[str], lang: str) -> InlineKeyboardMarkup:
@@ -163,8 +165,7 @@ def categories(names: Iterable[str], lang: str) -> InlineKeyboardMarkup:
 
 @lru_cache(maxsize=64)
 def _categories(names: tuple[str, ...], lang: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(rows([button(t(f"category_{c}", lang), Category(c))
-                                      for c in names], 2))
+    return InlineKeyboardMarkup(rows([button(t(f"category_{c}", lang), Category(c)) for c in names], 2))
 
 
 def category_topics(topics: Iterable[tuple[str, str]], lang: str) -> InlineKeyboardMarkup:
@@ -181,8 +182,9 @@ def _category_topics(topics: tuple[tuple[str, str], ...], lang: str) -> InlineKe
 
 @cache
 def languages() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("🇮🇩 Bahasa Indonesia", Language("id")),
-                                  button("🇬🇧 English", Language("en"))]])
+    return InlineKeyboardMarkup(
+        [[button("🇮🇩 Bahasa Indonesia", Language("id")), button("🇬🇧 English", Language("en"))]]
+    )
 
 
 def after_thumbs_down(topics: Iterable[tuple[str, str]], lang: str) -> InlineKeyboardMarkup:
@@ -193,6 +195,7 @@ def after_thumbs_down(topics: Iterable[tuple[str, str]], lang: str) -> InlineKey
 
 
 # -- exporters: tickets -----------------------------------------------------------------------
+
 
 @cache
 def back_to_faq(lang: str) -> InlineKeyboardMarkup:
@@ -209,19 +212,24 @@ def rating_comment(ticket_id: int, lang: str) -> InlineKeyboardMarkup:
 
 # -- officers: tickets and knowledge ----------------------------------------------------------
 
+
 def ticket_card(ticket_id: int, closed: bool, claimed: bool, lang: str) -> InlineKeyboardMarkup:
     if closed:
-        return InlineKeyboardMarkup([[
-            button(t("tk_btn_reopen", lang), TicketAction(TicketAction.REOPEN, ticket_id)),
-            button(t("tk_btn_faq", lang), TicketAction(TicketAction.FAQ, ticket_id))]])
+        return InlineKeyboardMarkup(
+            [
+                [
+                    button(t("tk_btn_reopen", lang), TicketAction(TicketAction.REOPEN, ticket_id)),
+                    button(t("tk_btn_faq", lang), TicketAction(TicketAction.FAQ, ticket_id)),
+                ]
+            ]
+        )
     line = [button(t("tk_btn_close", lang), TicketAction(TicketAction.CLOSE, ticket_id))]
     if not claimed:
         line.insert(0, button(t("tk_btn_claim", lang), TicketAction(TicketAction.CLAIM, ticket_id)))
     return InlineKeyboardMarkup([line])
 
 
-def faq_choice(ticket_id: int, topics: Iterable[tuple[str, str]],
-               lang: str) -> InlineKeyboardMarkup:
+def faq_choice(ticket_id: int, topics: Iterable[tuple[str, str]], lang: str) -> InlineKeyboardMarkup:
     """A ticket's answer as a new FAQ entry, or as a sample question of a close one."""
     lines = [[button(t("tk_faq_new", lang), FaqChoice(ticket_id, None))]]
     lines += [[button(title, FaqChoice(ticket_id, tid))] for tid, title in topics]
@@ -229,8 +237,10 @@ def faq_choice(ticket_id: int, topics: Iterable[tuple[str, str]],
 
 
 def proposal(view: ProposalView, lang: str) -> InlineKeyboardMarkup:
-    decide = [button(t("prop_approve", lang), ProposalDecision(view.id, True)),
-              button(t("prop_reject", lang), ProposalDecision(view.id, False))]
+    decide = [
+        button(t("prop_approve", lang), ProposalDecision(view.id, True)),
+        button(t("prop_reject", lang), ProposalDecision(view.id, False)),
+    ]
     if view.kind == "sample":
         return InlineKeyboardMarkup([decide])
 
@@ -238,12 +248,14 @@ def proposal(view: ProposalView, lang: str) -> InlineKeyboardMarkup:
         return button(t(f"prop_edit_{field}", lang), ProposalEdit(view.id, field))
 
     only = t("prop_id_only_on" if view.id_only else "prop_id_only_off", lang)
-    return InlineKeyboardMarkup([
-        [edit("ti"), edit("te")],
-        [edit("ai"), edit("ae")],
-        [button(only, ProposalEdit(view.id, "io"))],
-        decide,
-    ])
+    return InlineKeyboardMarkup(
+        [
+            [edit("ti"), edit("te")],
+            [edit("ai"), edit("ae")],
+            [button(only, ProposalEdit(view.id, "io"))],
+            decide,
+        ]
+    )
 
 
 def spike_draft(alert_id: int, lang: str) -> InlineKeyboardMarkup:
@@ -257,24 +269,43 @@ def broadcast_draft(view: BroadcastView, lang: str) -> InlineKeyboardMarkup:
     def choice(name: str) -> BroadcastChoice:
         return BroadcastChoice(view.id, name)
 
-    lines = [[button(mark(view.audience == ALL, t("bc_button_all", lang)), choice(ALL)),
-              button(mark(view.audience == OPEN, t("bc_button_open", lang)), choice(OPEN))]]
+    lines = [
+        [
+            button(mark(view.audience == ALL, t("bc_button_all", lang)), choice(ALL)),
+            button(mark(view.audience == OPEN, t("bc_button_open", lang)), choice(OPEN)),
+        ]
+    ]
     # commodity names come from imported data: cut for the button, the index is the data
-    goods = [button(mark(view.commodity == name, name[:40]), choice(f"c{i}"))
-             for i, name in enumerate(view.commodities)]
+    goods = [
+        button(mark(view.commodity == name, name[:40]), choice(f"c{i}"))
+        for i, name in enumerate(view.commodities)
+    ]
     lines += rows(goods, 2)
-    lines.append([button(t("bc_send_button", lang), choice("send")),
-                  button(t("bc_cancel_button", lang), choice("cancel"))])
+    lines.append(
+        [
+            button(t("bc_send_button", lang), choice("send")),
+            button(t("bc_cancel_button", lang), choice("cancel")),
+        ]
+    )
     return InlineKeyboardMarkup(lines)
 
 
 # -- exporters: status and documents ------------------------------------------------------------
 
+
 def closed_lists(closed: Iterable[tuple[str, int]], lang: str) -> InlineKeyboardMarkup:
     """One button per final status (issued, rejected, cancelled) that lists them."""
-    return InlineKeyboardMarkup([
-        [button(t("status_list_button", lang, status=label(status, lang), count=count),
-                StatusPage(status[0]))] for status, count in closed])
+    return InlineKeyboardMarkup(
+        [
+            [
+                button(
+                    t("status_list_button", lang, status=label(status, lang), count=count),
+                    StatusPage(status[0]),
+                )
+            ]
+            for status, count in closed
+        ]
+    )
 
 
 def closed_more(page: StatusPage, lang: str) -> InlineKeyboardMarkup:
@@ -282,36 +313,47 @@ def closed_more(page: StatusPage, lang: str) -> InlineKeyboardMarkup:
 
 
 def upload(application_id: int, lang: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button(t("doc_upload_button", lang),
-                                         UploadStart(application_id))]])
+    return InlineKeyboardMarkup([[button(t("doc_upload_button", lang), UploadStart(application_id))]])
 
 
-def document_choice(upload_id: int, items: Iterable[ItemView], name: Callable[[str], str],
-                    lang: str) -> InlineKeyboardMarkup:
+def document_choice(
+    upload_id: int, items: Iterable[ItemView], name: Callable[[str], str], lang: str
+) -> InlineKeyboardMarkup:
     """Which document an uploaded file is: each of the checklist's, then cancel."""
-    lines = [[button(f"{STATUS_ICONS[i.status]} {name(i.doc_id)}", UploadChoice(upload_id, i.doc_id))]
-             for i in items]
+    lines = [
+        [button(f"{STATUS_ICONS[i.status]} {name(i.doc_id)}", UploadChoice(upload_id, i.doc_id))]
+        for i in items
+    ]
     lines.append([button(t("doc_cancel_button", lang), UploadChoice(upload_id, None))])
     return InlineKeyboardMarkup(lines)
 
 
 def verdict(upload_id: int, lang: str = "id") -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        button(t("doc_accept_button", lang), DocVerdict(upload_id, DocVerdict.ACCEPT)),
-        button(t("doc_reject_button", lang), DocVerdict(upload_id, DocVerdict.REASONS))]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                button(t("doc_accept_button", lang), DocVerdict(upload_id, DocVerdict.ACCEPT)),
+                button(t("doc_reject_button", lang), DocVerdict(upload_id, DocVerdict.REASONS)),
+            ]
+        ]
+    )
 
 
 def reject_reasons(upload_id: int, lang: str = "id") -> InlineKeyboardMarkup:
-    lines = [[button(t(f"doc_reason_{code}", lang), DocVerdict(upload_id, DocVerdict.REASONS, code))]
-             for code in REJECT_REASONS]
+    lines = [
+        [button(t(f"doc_reason_{code}", lang), DocVerdict(upload_id, DocVerdict.REASONS, code))]
+        for code in REJECT_REASONS
+    ]
     lines.append([button(t("doc_back_button", lang), DocVerdict(upload_id, DocVerdict.BACK))])
     return InlineKeyboardMarkup(lines)
 
 
 # -- exporters: the pre-submission check ---------------------------------------------------------
 
+
 def precheck_question(step: str, kb: PrecheckKB, lang: str) -> InlineKeyboardMarkup | None:
     """Buttons where the answer is a choice; None where free text is expected."""
+
     def choice(text: str, value: str) -> InlineKeyboardButton:
         return button(text, PrecheckAnswer(step, value))
 
@@ -320,8 +362,7 @@ def precheck_question(step: str, kb: PrecheckKB, lang: str) -> InlineKeyboardMar
         buttons.append(choice(t("pc_commodity_other", lang), OTHER))
         return InlineKeyboardMarkup(rows(buttons, 2))
     if step == "destination":
-        return InlineKeyboardMarkup(rows([choice(c.name[lang], c.iso)
-                                          for c in kb.countries.values()], 3))
+        return InlineKeyboardMarkup(rows([choice(c.name[lang], c.iso) for c in kb.countries.values()], 3))
     if step == "form":
         return InlineKeyboardMarkup(rows([choice(f, f) for f in kb.forms()], 2))
     if step == "currency":
@@ -333,10 +374,10 @@ def precheck_question(step: str, kb: PrecheckKB, lang: str) -> InlineKeyboardMar
 
 def precheck_summary(lang: str) -> InlineKeyboardMarkup:
     """Under the summary: change one answer, or hand the answers to an officer."""
-    edits = [button(t("pc_edit", lang, label=t(f"pc_label_{step}", lang)), PrecheckEdit(step))
-             for step in STEPS]
-    return InlineKeyboardMarkup(rows(edits, 2)
-                                + [[button(t("tk_ask_officer", lang), AskOfficer(True))]])
+    edits = [
+        button(t("pc_edit", lang, label=t(f"pc_label_{step}", lang)), PrecheckEdit(step)) for step in STEPS
+    ]
+    return InlineKeyboardMarkup(rows(edits, 2) + [[button(t("tk_ask_officer", lang), AskOfficer(True))]])
 
 
 # -- queued messages -------------------------------------------------------------------------------
@@ -351,8 +392,7 @@ def stored(markup: Markup) -> Keyboard:
 
 
 def _ticket_card(args: Mapping[str, Any]) -> InlineKeyboardMarkup:
-    return ticket_card(int(args["ticket"]), bool(args["closed"]), bool(args["claimed"]),
-                       str(args["lang"]))
+    return ticket_card(int(args["ticket"]), bool(args["closed"]), bool(args["claimed"]), str(args["lang"]))
 
 
 # kind -> builder of the buttons under a queued message, rendered when it is sent
@@ -361,9 +401,7 @@ OUTBOX: dict[str, Callable[[Mapping[str, Any]], InlineKeyboardMarkup]] = {
     ticket_rules.CARD_KEYBOARD: _ticket_card,
     ticket_rules.BACK_KEYBOARD: lambda args: back_to_faq(str(args["lang"])),
     ticket_rules.RATING_KEYBOARD: lambda args: rating(int(args["ticket"])),
-    document_rules.UPLOAD_KEYBOARD: lambda args: upload(int(args["application"]),
-                                                        str(args["lang"])),
-    document_rules.VERDICT_KEYBOARD: lambda args: verdict(int(args["upload"]),
-                                                          str(args["lang"])),
+    document_rules.UPLOAD_KEYBOARD: lambda args: upload(int(args["application"]), str(args["lang"])),
+    document_rules.VERDICT_KEYBOARD: lambda args: verdict(int(args["upload"]), str(args["lang"])),
     spike_rules.DRAFT_KEYBOARD: lambda args: spike_draft(int(args["alert"]), str(args["lang"])),
 }

@@ -63,8 +63,9 @@ class PooledRequest(BaseRequest):
         if self._idle:
             return self._idle.pop()
         if len(self._clients) < self._limit:
-            client = httpx.AsyncClient(timeout=TIMEOUT, verify=self._tls,
-                                       limits=httpx.Limits(max_connections=1))
+            client = httpx.AsyncClient(
+                timeout=TIMEOUT, verify=self._tls, limits=httpx.Limits(max_connections=1)
+            )
             self._clients.append(client)
             return client
         waiter: asyncio.Future[httpx.AsyncClient] = asyncio.get_running_loop().create_future()
@@ -73,12 +74,12 @@ class PooledRequest(BaseRequest):
             return await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
-                self._give_back(waiter.result())    # handed over just as it was cancelled
+                self._give_back(waiter.result())  # handed over just as it was cancelled
             raise
 
     def _give_back(self, client: httpx.AsyncClient) -> None:
         if client not in self._clients:
-            return          # shut down meanwhile
+            return  # shut down meanwhile
         while self._waiting:
             waiter = self._waiting.popleft()
             if not waiter.done():
@@ -86,29 +87,38 @@ class PooledRequest(BaseRequest):
                 return
         self._idle.append(client)
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-                         write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-                         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-                         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-                         ) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
         if request_data is not None and request_data.contains_files:
-            return await self._uploads.do_request(url, method, request_data, read_timeout,
-                                                  write_timeout, connect_timeout, pool_timeout)
+            return await self._uploads.do_request(
+                url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+            )
         timeout = TIMEOUT
-        if not all(isinstance(value, DefaultValue)
-                   for value in (read_timeout, write_timeout, connect_timeout, pool_timeout)):
-            timeout = httpx.Timeout(connect=_or(connect_timeout, TIMEOUT.connect),
-                                    read=_or(read_timeout, TIMEOUT.read),
-                                    write=_or(write_timeout, TIMEOUT.write),
-                                    pool=_or(pool_timeout, TIMEOUT.pool))
+        if not all(
+            isinstance(value, DefaultValue)
+            for value in (read_timeout, write_timeout, connect_timeout, pool_timeout)
+        ):
+            timeout = httpx.Timeout(
+                connect=_or(connect_timeout, TIMEOUT.connect),
+                read=_or(read_timeout, TIMEOUT.read),
+                write=_or(write_timeout, TIMEOUT.write),
+                pool=_or(pool_timeout, TIMEOUT.pool),
+            )
         # no data: a file's download (GET)
         body = request_data.json_payload if request_data is not None else None
         client = await self._take()
         try:
-            response = await client.request(method, url, content=body,
-                                            headers=JSON if body is not None else AGENT,
-                                            timeout=timeout)
+            response = await client.request(
+                method, url, content=body, headers=JSON if body is not None else AGENT, timeout=timeout
+            )
         except httpx.TimeoutException as exc:
             raise TimedOut from exc
         except httpx.HTTPError as exc:

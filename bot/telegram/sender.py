@@ -65,8 +65,7 @@ class _Unresolved(Exception):
 class OutboxSender:
     """Drains due rows at the configured pace; safe to call again at any time."""
 
-    def __init__(self, outbox: Outbox,
-                 keyboards: Mapping[str, KeyboardRenderer] | None = None) -> None:
+    def __init__(self, outbox: Outbox, keyboards: Mapping[str, KeyboardRenderer] | None = None) -> None:
         self.outbox = outbox
         self.keyboards = dict(keyboards or {})
         self.max_in_flight = max_in_flight(outbox.limits.overall_per_second)
@@ -92,7 +91,7 @@ class OutboxSender:
         try:
             loop.call_soon_threadsafe(event_.set)
         except RuntimeError:
-            pass        # the loop is shutting down
+            pass  # the loop is shutting down
 
     async def run(self, bot: Bot, running: Callable[[], bool]) -> None:
         """The sender of a running bot: sends whatever is due, sleeps when nothing is."""
@@ -178,8 +177,7 @@ class OutboxSender:
         while self._in_flight:
             await asyncio.wait(set(self._in_flight))
 
-    async def _drain(self, bot: Bot, budget_seconds: float, result: DrainResult,
-                     batch: int = 200) -> int:
+    async def _drain(self, bot: Bot, budget_seconds: float, result: DrainResult, batch: int = 200) -> int:
         """Start the calls of what is due for up to `budget_seconds`; how many started."""
         if self._lock.locked():
             return 0
@@ -192,16 +190,18 @@ class OutboxSender:
                 if now >= deadline:
                     break
                 busy = self._busy(now)
-                room = math.ceil(self.outbox.limits.overall_per_second
-                                 * min(CLAIM_SLICE_SECONDS, deadline - now))
+                room = math.ceil(
+                    self.outbox.limits.overall_per_second * min(CLAIM_SLICE_SECONDS, deadline - now)
+                )
                 rows = self.outbox.claim(max(1, min(batch, room)), exclude=busy)
                 if not rows:
                     wait = self._wait_for_pace(busy, now)
                     if wait is None and self._in_flight:
                         # a call under way may still end in a pause (RetryAfter) or a retry
                         # that falls due within the budget: see how it ends first
-                        await asyncio.wait(set(self._in_flight), timeout=deadline - now,
-                                           return_when=asyncio.FIRST_COMPLETED)
+                        await asyncio.wait(
+                            set(self._in_flight), timeout=deadline - now, return_when=asyncio.FIRST_COMPLETED
+                        )
                         continue
                     if wait is None:
                         break
@@ -212,8 +212,7 @@ class OutboxSender:
                         result.held += 1
                         continue
                     while len(self._in_flight) >= self.max_in_flight:
-                        await asyncio.wait(set(self._in_flight),
-                                           return_when=asyncio.FIRST_COMPLETED)
+                        await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
                     stamp = await self._pace(row.chat_id, deadline)
                     if stamp is None and monotonic() >= deadline:
                         self.outbox.release([r.id for r in rows[index:]])
@@ -235,8 +234,8 @@ class OutboxSender:
             self._sending.discard(row.chat_id)
             if not finished.cancelled() and finished.exception() is not None:
                 # the row stays claimed until its claim expires, then goes out again
-                log.error("outbox row %d: sending failed", row.id,
-                          exc_info=finished.exception())
+                log.error("outbox row %d: sending failed", row.id, exc_info=finished.exception())
+
         task.add_done_callback(done)
 
     async def flush(self, bot: Bot, chat_ids: Iterable[int]) -> DrainResult:
@@ -244,8 +243,7 @@ class OutboxSender:
         now: a handler's own notices leave at once; what must wait stays for the sender."""
         result = DrainResult()
         now = self.outbox.monotonic()
-        ready = [c for c in set(chat_ids)
-                 if c not in self._sending and self.pacer.can_take(c, now)]
+        ready = [c for c in set(chat_ids) if c not in self._sending and self.pacer.can_take(c, now)]
         if not ready:
             return result
         for row in self.outbox.claim(len(ready), only=ready):
@@ -275,8 +273,7 @@ class OutboxSender:
         render = self.keyboards.get(keyboard.kind)
         if render is None:
             # the text still matters more than its buttons
-            log.error("outbox row %d: no renderer for keyboard %r; sent without it",
-                      row.id, keyboard.kind)
+            log.error("outbox row %d: no renderer for keyboard %r; sent without it", row.id, keyboard.kind)
             return None
         return render(keyboard.args)
 
@@ -284,34 +281,47 @@ class OutboxSender:
         """The Bot API call of one row; the message id it made (None: nothing to do)."""
         markup = self.markup(row)
         targets = self.outbox.targets(row, payload)
-        reply = (ReplyParameters(message_id=targets.reply_to, allow_sending_without_reply=True)
-                 if targets.reply_to is not None else None)
+        reply = (
+            ReplyParameters(message_id=targets.reply_to, allow_sending_without_reply=True)
+            if targets.reply_to is not None
+            else None
+        )
         if row.method == "editMessageText":
             if targets.edit is None:
                 raise _Unresolved()
             try:
-                await bot.edit_message_text(row.text, chat_id=row.chat_id,
-                                            message_id=targets.edit, parse_mode=ParseMode.HTML,
-                                            reply_markup=markup, link_preview_options=NO_PREVIEW)
+                await bot.edit_message_text(
+                    row.text,
+                    chat_id=row.chat_id,
+                    message_id=targets.edit,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    link_preview_options=NO_PREVIEW,
+                )
             except BadRequest as exc:
                 if "not modified" not in str(exc).lower():
                     raise
             return targets.edit
         if row.method in MEDIA_METHODS:
             send = bot.send_photo if row.method == "sendPhoto" else bot.send_document
-            message = await send(row.chat_id, payload["file_id"], caption=row.text or None,
-                                 parse_mode=ParseMode.HTML, reply_markup=markup,
-                                 reply_parameters=reply)
+            message = await send(
+                row.chat_id,
+                payload["file_id"],
+                caption=row.text or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                reply_parameters=reply,
+            )
             return message.message_id
         if row.method == "copyMessage":
-            copied = await bot.copy_message(row.chat_id, payload["from_chat_id"],
-                                            payload["message_id"], reply_parameters=reply)
+            copied = await bot.copy_message(
+                row.chat_id, payload["from_chat_id"], payload["message_id"], reply_parameters=reply
+            )
             return copied.message_id
         # Telegram's answer is read for the message id only (see bot/telegram/api.py)
         return await api.send_text(bot, row.chat_id, row.text, markup, targets.reply_to)
 
-    async def _send_one(self, bot: Bot, row: OutboxMessage, result: DrainResult,
-                        stamp: float) -> None:
+    async def _send_one(self, bot: Bot, row: OutboxMessage, result: DrainResult, stamp: float) -> None:
         payload: dict[str, Any] = json.loads(row.payload) if row.payload else {}
         outbox = self.outbox
         try:
@@ -333,7 +343,7 @@ class OutboxSender:
         except Forbidden as exc:
             outbox.unreachable(row, str(exc))
             result.unreachable += 1
-        except BadRequest as exc:       # before NetworkError: BadRequest subclasses it
+        except BadRequest as exc:  # before NetworkError: BadRequest subclasses it
             outbox.failed(row, str(exc))
             result.failed += 1
             result.errors.append(str(exc))

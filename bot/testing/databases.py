@@ -48,7 +48,7 @@ class SqliteTemplate:
         self.path = directory / "template.db"
         db = Database(f"sqlite:///{self.path}")
         db.migrate()
-        db.dispose()        # the last connection closed: the WAL is folded into the file
+        db.dispose()  # the last connection closed: the WAL is folded into the file
 
     def copy(self, path: Path) -> str:
         """A database at the newest schema in ``path``; its URL."""
@@ -87,9 +87,10 @@ class EmptiedSchema:
         self._build()
 
     def _build(self) -> None:
-        with self._engine.begin() as connection:        # what a test left, if anything
+        with self._engine.begin() as connection:  # what a test left, if anything
             for (name,) in connection.exec_driver_sql(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"):
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            ):
                 connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}" CASCADE')
         db = Database(self.url)
         try:
@@ -99,14 +100,19 @@ class EmptiedSchema:
         finally:
             db.dispose()
         # children before parents, so no foreign key stands in the way
-        deletes = "".join(f'DELETE FROM "{table.name}";\n'
-                          for table in reversed(tables.sorted_tables)
-                          if table.name != "alembic_version")
+        deletes = "".join(
+            f'DELETE FROM "{table.name}";\n'
+            for table in reversed(tables.sorted_tables)
+            if table.name != "alembic_version"
+        )
         # a connection a test left inside a transaction would block this: fail, not hang
-        self._empty = ("SET LOCAL lock_timeout = '10s';\n" + deletes
-                       + "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n "
-                         "ON n.oid = c.relnamespace WHERE c.relkind = 'S' "
-                         "AND n.nspname = current_schema()")
+        self._empty = (
+            "SET LOCAL lock_timeout = '10s';\n"
+            + deletes
+            + "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE c.relkind = 'S' "
+            "AND n.nspname = current_schema()"
+        )
         with self._engine.begin() as connection:
             self._structure = connection.exec_driver_sql(_STRUCTURE).scalar()
 

@@ -23,16 +23,24 @@ class Quality:
     buttons: float
 
     def line(self) -> str:
-        return (f"questions={self.questions} out_of_scope={self.out_of_scope} "
-                f"top1_answered={self.top1:.1%} top1_ranked={self.ranked:.1%} "
-                f"abstention={self.abstention:.1%} right_form={self.form:.1%}"
-                f"({self.countries}) confident_wrong={self.wrong:.1%} "
-                f"right_in_buttons={self.buttons:.1%}({self.suggested})")
+        return (
+            f"questions={self.questions} out_of_scope={self.out_of_scope} "
+            f"top1_answered={self.top1:.1%} top1_ranked={self.ranked:.1%} "
+            f"abstention={self.abstention:.1%} right_form={self.form:.1%}"
+            f"({self.countries}) confident_wrong={self.wrong:.1%} "
+            f"right_in_buttons={self.buttons:.1%}({self.suggested})"
+        )
 
 
-def evaluate(matcher: Matcher, limits: Thresholds, data: dict[str, Any], verbose: bool = False,
-             matches: dict[str, Match] | None = None) -> Quality:
+def evaluate(
+    matcher: Matcher,
+    limits: Thresholds,
+    data: dict[str, Any],
+    verbose: bool = False,
+    matches: dict[str, Match] | None = None,
+) -> Quality:
     """`matches` (text -> Match) saves matching again when only the limits change."""
+
     def match_of(text: str) -> Match:
         if matches is None:
             return matcher.match(text)
@@ -58,14 +66,15 @@ def evaluate(matcher: Matcher, limits: Thresholds, data: dict[str, Any], verbose
             countries += 1
             form_right += ok
             if verbose and not country_ok:
-                print(f"COUNTRY {item['q']!r}: want {want_country}, "
-                      f"got {match.normalized.country}")
+                print(f"COUNTRY {item['q']!r}: want {want_country}, got {match.normalized.country}")
         if verdict.outcome == "suggest":
             suggested += 1
             in_buttons += item["id"] in {c.id for c in verdict.suggestions}
         if verbose and got != item["id"]:
-            print(f"MISS {item['q']!r}: want {item['id']}, got {verdict.outcome} "
-                  f"{[(c.id, c.score) for c in match.candidates[:3]]}")
+            print(
+                f"MISS {item['q']!r}: want {item['id']}, got {verdict.outcome} "
+                f"{[(c.id, c.score) for c in match.candidates[:3]]}"
+            )
     abstained = 0
     for text in data["out_of_scope"]:
         verdict = classify(match_of(text), limits)
@@ -75,7 +84,14 @@ def evaluate(matcher: Matcher, limits: Thresholds, data: dict[str, Any], verbose
     n, m = len(data["questions"]), len(data["out_of_scope"])
     wrong += m - abstained
     return Quality(
-        questions=n, out_of_scope=m, top1=right / n, ranked=ranked / n,
-        abstention=abstained / m, countries=countries,
-        form=form_right / countries if countries else 1.0, wrong=wrong / (n + m),
-        suggested=suggested, buttons=in_buttons / suggested if suggested else 1.0)
+        questions=n,
+        out_of_scope=m,
+        top1=right / n,
+        ranked=ranked / n,
+        abstention=abstained / m,
+        countries=countries,
+        form=form_right / countries if countries else 1.0,
+        wrong=wrong / (n + m),
+        suggested=suggested,
+        buttons=in_buttons / suggested if suggested else 1.0,
+    )

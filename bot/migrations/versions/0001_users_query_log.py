@@ -28,8 +28,11 @@ def upgrade() -> None:
     op.create_table(
         "query_log",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("user_id", sa.BigInteger(),
-                  sa.ForeignKey("users.id", name="fk_query_log_user", ondelete="SET NULL")),
+        sa.Column(
+            "user_id",
+            sa.BigInteger(),
+            sa.ForeignKey("users.id", name="fk_query_log_user", ondelete="SET NULL"),
+        ),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("language", sa.String(2), nullable=False),
         sa.Column("matched_id", sa.String(64)),

@@ -29,16 +29,18 @@ def upgrade() -> None:
         batch.add_column(sa.Column("company_id", sa.Integer()))
         batch.add_column(sa.Column("linked_at", TS))
         batch.add_column(sa.Column("blocked_at", TS))
-        batch.create_foreign_key("fk_users_company", "companies", ["company_id"], ["id"],
-                                 ondelete="SET NULL")
+        batch.create_foreign_key("fk_users_company", "companies", ["company_id"], ["id"], ondelete="SET NULL")
         batch.create_index("ix_users_company_id", ["company_id"])
     op.create_table(
         "link_codes",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("code_hash", sa.String(64), nullable=False),
-        sa.Column("company_id", sa.Integer(),
-                  sa.ForeignKey("companies.id", name="fk_link_codes_company",
-                                ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "company_id",
+            sa.Integer(),
+            sa.ForeignKey("companies.id", name="fk_link_codes_company", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("created_by", sa.BigInteger()),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("expires_at", TS, nullable=False),
@@ -57,9 +59,12 @@ def upgrade() -> None:
         "applications",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("ref", sa.String(64), nullable=False),
-        sa.Column("company_id", sa.Integer(),
-                  sa.ForeignKey("companies.id", name="fk_applications_company"),
-                  nullable=False),
+        sa.Column(
+            "company_id",
+            sa.Integer(),
+            sa.ForeignKey("companies.id", name="fk_applications_company"),
+            nullable=False,
+        ),
         sa.Column("commodity", sa.String(120), nullable=False, server_default=""),
         sa.Column("hs_code", sa.String(16), nullable=False, server_default=""),
         sa.Column("destination", sa.String(64), nullable=False, server_default=""),
@@ -78,9 +83,12 @@ def upgrade() -> None:
     op.create_table(
         "status_events",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("application_id", sa.Integer(),
-                  sa.ForeignKey("applications.id", name="fk_status_events_application",
-                                ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "application_id",
+            sa.Integer(),
+            sa.ForeignKey("applications.id", name="fk_status_events_application", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("from_status", sa.String(16)),
         sa.Column("to_status", sa.String(16), nullable=False),
         sa.Column("note", sa.Text(), nullable=False, server_default=""),

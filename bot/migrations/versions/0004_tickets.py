@@ -20,8 +20,11 @@ def upgrade() -> None:
         "tickets",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.Column("company_id", sa.Integer(),
-                  sa.ForeignKey("companies.id", name="fk_tickets_company", ondelete="SET NULL")),
+        sa.Column(
+            "company_id",
+            sa.Integer(),
+            sa.ForeignKey("companies.id", name="fk_tickets_company", ondelete="SET NULL"),
+        ),
         sa.Column("question", sa.Text(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False, server_default="open"),
         sa.Column("claimed_by", sa.BigInteger()),
@@ -49,9 +52,12 @@ def upgrade() -> None:
     op.create_table(
         "ticket_messages",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("ticket_id", sa.Integer(),
-                  sa.ForeignKey("tickets.id", name="fk_ticket_messages_ticket",
-                                ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "ticket_id",
+            sa.Integer(),
+            sa.ForeignKey("tickets.id", name="fk_ticket_messages_ticket", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("direction", sa.String(8), nullable=False),
         sa.Column("author_id", sa.BigInteger(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
@@ -60,14 +66,15 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
     )
     op.create_index("ix_ticket_messages_ticket_id", "ticket_messages", ["ticket_id"])
-    op.create_index("ix_ticket_messages_group_message_id", "ticket_messages",
-                    ["group_message_id"])
+    op.create_index("ix_ticket_messages_group_message_id", "ticket_messages", ["group_message_id"])
     op.create_table(
         "faq_proposals",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("ticket_id", sa.Integer(),
-                  sa.ForeignKey("tickets.id", name="fk_faq_proposals_ticket",
-                                ondelete="SET NULL")),
+        sa.Column(
+            "ticket_id",
+            sa.Integer(),
+            sa.ForeignKey("tickets.id", name="fk_faq_proposals_ticket", ondelete="SET NULL"),
+        ),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("target_id", sa.String(64)),
         sa.Column("question", sa.Text(), nullable=False),

@@ -16,15 +16,19 @@ TS = sa.DateTime(timezone=True)
 
 
 def _app_fk(table: str) -> sa.Column:
-    return sa.Column("application_id", sa.Integer(),
-                     sa.ForeignKey("applications.id", name=f"fk_{table}_application",
-                                   ondelete="CASCADE"), nullable=False)
+    return sa.Column(
+        "application_id",
+        sa.Integer(),
+        sa.ForeignKey("applications.id", name=f"fk_{table}_application", ondelete="CASCADE"),
+        nullable=False,
+    )
 
 
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("reminders_enabled", sa.Boolean(), nullable=False,
-                                   server_default=sa.true()))
+        batch.add_column(
+            sa.Column("reminders_enabled", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
     op.create_table(
         "application_documents",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -36,8 +40,7 @@ def upgrade() -> None:
         sa.Column("changed_at", TS, nullable=False),
         sa.UniqueConstraint("application_id", "doc_id", name="uq_application_documents_app_doc"),
     )
-    op.create_index("ix_application_documents_application_id", "application_documents",
-                    ["application_id"])
+    op.create_index("ix_application_documents_application_id", "application_documents", ["application_id"])
     op.create_index("ix_application_documents_status", "application_documents", ["status"])
     op.create_table(
         "document_uploads",
@@ -75,8 +78,7 @@ def upgrade() -> None:
         sa.Column("local_date", sa.Date(), nullable=False),
         sa.Column("outbox_id", sa.Integer()),
         sa.Column("created_at", TS, nullable=False),
-        sa.UniqueConstraint("application_id", "chat_id", "local_date",
-                            name="uq_reminders_app_chat_day"),
+        sa.UniqueConstraint("application_id", "chat_id", "local_date", name="uq_reminders_app_chat_day"),
     )
     op.create_index("ix_reminders_application_id", "reminders", ["application_id"])
     op.create_index("ix_reminders_outbox_id", "reminders", ["outbox_id"])

@@ -14,10 +14,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("outbox", sa.Column("priority", sa.SmallInteger(), nullable=False,
-                                      server_default="0"))
-    op.execute("UPDATE outbox SET priority = 1 "
-               "WHERE kind = 'broadcast' OR kind LIKE 'reminder\\_%' ESCAPE '\\'")
+    op.add_column("outbox", sa.Column("priority", sa.SmallInteger(), nullable=False, server_default="0"))
+    op.execute(
+        "UPDATE outbox SET priority = 1 WHERE kind = 'broadcast' OR kind LIKE 'reminder\\_%' ESCAPE '\\'"
+    )
     op.create_index("ix_outbox_priority_id", "outbox", ["priority", "id"])
 
 

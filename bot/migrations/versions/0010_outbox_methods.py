@@ -15,8 +15,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
-        batch.add_column(sa.Column("method", sa.String(32), nullable=False,
-                                   server_default="sendMessage"))
+        batch.add_column(sa.Column("method", sa.String(32), nullable=False, server_default="sendMessage"))
         batch.add_column(sa.Column("payload", sa.Text(), nullable=True))
         batch.add_column(sa.Column("coalesce_key", sa.String(64), nullable=True))
         batch.add_column(sa.Column("ref", sa.String(64), nullable=True))

@@ -17,12 +17,22 @@ def upgrade() -> None:
     # SQLite does not enforce a VARCHAR's length (and would need the table rebuilt)
     if op.get_bind().dialect.name == "sqlite":
         return
-    op.alter_column("document_uploads", "mime_type", type_=sa.String(128),
-                    existing_type=sa.String(64), existing_nullable=False)
+    op.alter_column(
+        "document_uploads",
+        "mime_type",
+        type_=sa.String(128),
+        existing_type=sa.String(64),
+        existing_nullable=False,
+    )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         return
-    op.alter_column("document_uploads", "mime_type", type_=sa.String(64),
-                    existing_type=sa.String(128), existing_nullable=False)
+    op.alter_column(
+        "document_uploads",
+        "mime_type",
+        type_=sa.String(64),
+        existing_type=sa.String(128),
+        existing_nullable=False,
+    )

@@ -22,6 +22,7 @@ def next_step(answers: Mapping[str, Any]) -> str:
 def _choice(find: Callable[[str], str | None]) -> Callable[[str], str | Msg]:
     def accept(text: str) -> str | Msg:
         return find(text) or Msg("pc_bad_choice")
+
     return accept
 
 
@@ -57,9 +58,14 @@ def accept(step: str, text: str, kb: PrecheckKB, today: dt.date) -> str | Msg:
         day = parse_date(text, today if step == "application_date" else None)
         return day.isoformat() if day else Msg("pc_bad_date", {"text": text})
     accepts: dict[str, Callable[[str], str | Msg]] = {
-        "commodity": _choice(kb.find_commodity), "destination": _choice(kb.find_country),
-        "form": _choice(kb.find_form), "hs_code": _hs, "currency": _currency,
-        "quantity": _measure, "gross_weight": _measure, "net_weight": _measure,
+        "commodity": _choice(kb.find_commodity),
+        "destination": _choice(kb.find_country),
+        "form": _choice(kb.find_form),
+        "hs_code": _hs,
+        "currency": _currency,
+        "quantity": _measure,
+        "gross_weight": _measure,
+        "net_weight": _measure,
         "invoice_value": _money,
     }
     return accepts.get(step, _name)(text)

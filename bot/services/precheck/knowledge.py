@@ -9,7 +9,7 @@ import yaml
 
 from knowledge.loader import Country, KnowledgeError, load_knowledge
 
-OTHER = "other"     # a commodity the check has no headings for
+OTHER = "other"  # a commodity the check has no headings for
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,12 @@ class PrecheckKB:
     def find_country(self, text: str) -> str | None:
         key = text.strip()
         for c in self.countries.values():
-            if key.upper() == c.iso or key in c.aliases_exact or key.lower() in c.aliases \
-                    or key.lower() in (n.lower() for n in c.name.values()):
+            if (
+                key.upper() == c.iso
+                or key in c.aliases_exact
+                or key.lower() in c.aliases
+                or key.lower() in (n.lower() for n in c.name.values())
+            ):
                 return c.iso
         return None
 
@@ -81,8 +85,14 @@ def load_precheck_kb(directory: Path, countries: dict[str, Country] | None = Non
         if not cid or not headings or not all(h.isdigit() for h in headings):
             problems.append(f"hs_codes.yaml: {cid or 'an entry'}: needs an id and digit headings")
             continue
-        commodities[cid] = Commodity(cid, dict(item["name"]), tuple(item.get("aliases") or []),
-                                     headings, item.get("tropical"), item.get("note"))
+        commodities[cid] = Commodity(
+            cid,
+            dict(item["name"]),
+            tuple(item.get("aliases") or []),
+            headings,
+            item.get("tropical"),
+            item.get("note"),
+        )
     if not commodities:
         problems.append("hs_codes.yaml: no commodities")
     if problems:

@@ -10,9 +10,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-STEPS = ("commodity", "hs_code", "destination", "form", "exporter_invoice", "exporter_peb",
-         "consignee_invoice", "consignee_bl", "quantity", "gross_weight", "net_weight",
-         "currency", "invoice_value", "shipment_date", "application_date")
+STEPS = (
+    "commodity",
+    "hs_code",
+    "destination",
+    "form",
+    "exporter_invoice",
+    "exporter_peb",
+    "consignee_invoice",
+    "consignee_bl",
+    "quantity",
+    "gross_weight",
+    "net_weight",
+    "currency",
+    "invoice_value",
+    "shipment_date",
+    "application_date",
+)
 SUMMARY = "summary"
 ERROR, WARNING, INFO = "error", "warning", "info"
 RANK = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -59,4 +73,4 @@ class Finding:
     code: str
     key: str
     values: Mapping[str, Any] = field(default_factory=dict)
-    confirm: bool = False     # states a fact the office must confirm
+    confirm: bool = False  # states a fact the office must confirm

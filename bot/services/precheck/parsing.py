@@ -22,7 +22,7 @@ def parse_measure(text: str) -> tuple[Number | None, str]:
     m = _MEASURE_NUMBER.search(text)
     if m is None:
         return None, ""
-    unit = (text[:m.start()] + " " + text[m.end():]).strip(" .,:;()-")
+    unit = (text[: m.start()] + " " + text[m.end() :]).strip(" .,:;()-")
     return parse_number(m.group()), " ".join(unit.split())
 
 
@@ -32,9 +32,21 @@ def parse_money(text: str) -> Number | None:
 
 
 KG_PER_UNIT: dict[str, int | Decimal] = {
-    "kg": 1, "kgs": 1, "kilo": 1, "kilogram": 1, "kilograms": 1,
-    "t": 1000, "ton": 1000, "tons": 1000, "tonne": 1000, "tonnes": 1000, "mt": 1000,
-    "g": Decimal("0.001"), "gr": Decimal("0.001"), "gram": Decimal("0.001")}
+    "kg": 1,
+    "kgs": 1,
+    "kilo": 1,
+    "kilogram": 1,
+    "kilograms": 1,
+    "t": 1000,
+    "ton": 1000,
+    "tons": 1000,
+    "tonne": 1000,
+    "tonnes": 1000,
+    "mt": 1000,
+    "g": Decimal("0.001"),
+    "gr": Decimal("0.001"),
+    "gram": Decimal("0.001"),
+}
 
 _TODAY_WORDS = ("today", "hari ini", "sekarang")
 
@@ -56,7 +68,7 @@ def parse_date(value: Any, today: dt.date | None = None) -> dt.date | None:
             return dt.date(int(m[3]), int(m[2]), int(m[1]))
         if (m := re.fullmatch(r"(\d{1,2})[ -]([a-z]+)\.?[ -](\d{4})", text)) and m[2] in months:
             return dt.date(int(m[3]), months[m[2]], int(m[1]))
-    except ValueError:          # 31-02-2025
+    except ValueError:  # 31-02-2025
         return None
     return None
 
@@ -72,7 +84,7 @@ def hs_digits(text: str) -> str | None:
 
 def format_heading(digits: str) -> str:
     """'440131' -> '4401.31' (as headings are written)."""
-    return digits[:4] + "".join(f".{digits[i:i + 2]}" for i in range(4, len(digits), 2))
+    return digits[:4] + "".join(f".{digits[i : i + 2]}" for i in range(4, len(digits), 2))
 
 
 def normalise_name(name: str) -> str:

@@ -24,8 +24,7 @@ _SAYS_CONFIRM = {"id": "konfirmasi ke petugas", "en": "confirm with the office"}
 
 def render_value(value: Any, lang: str, markup: bool = True) -> str:
     if isinstance(value, Msg):
-        return t(value.key, lang, **{k: render_value(v, lang, markup)
-                                     for k, v in value.values.items()})
+        return t(value.key, lang, **{k: render_value(v, lang, markup) for k, v in value.values.items()})
     if isinstance(value, Local):
         return value.texts.get(lang) or next(iter(value.texts.values()), "")
     if isinstance(value, Diff):
@@ -67,8 +66,7 @@ def answer_display(step: str, value: str, kb: PrecheckKB, lang: str) -> str:
     return escape(value)
 
 
-def render_summary(answers: Mapping[str, Any], findings: list[Finding], kb: PrecheckKB,
-                   lang: str) -> str:
+def render_summary(answers: Mapping[str, Any], findings: list[Finding], kb: PrecheckKB, lang: str) -> str:
     lines = [t("pc_summary_title", lang), ""]
     for step in STEPS:
         value = answer_text(answers, step)

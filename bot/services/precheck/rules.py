@@ -36,9 +36,8 @@ from bot.services.precheck.parsing import (
 from bot.text import format_number
 from knowledge.loader import Country
 
-RETROACTIVE_AFTER = 3        # working days after shipment (Permendag 24/2018 as amended)
-PROCESSING_DAYS = 1          # issuance within 1 working day of a complete application (art. 13)
-
+RETROACTIVE_AFTER = 3  # working days after shipment (Permendag 24/2018 as amended)
+PROCESSING_DAYS = 1  # issuance within 1 working day of a complete application (art. 13)
 
 
 def check_hs_format(hs: str) -> Finding | None:
@@ -51,8 +50,11 @@ def check_hs_heading(hs: str, commodity: Commodity | None) -> Finding | None:
     digits = hs_digits(hs)
     if digits is None or commodity is None or digits.startswith(commodity.headings):
         return None
-    values: dict[str, Any] = {"hs": hs, "commodity": Local(commodity.name),
-                              "expected": " / ".join(format_heading(h) for h in commodity.headings)}
+    values: dict[str, Any] = {
+        "hs": hs,
+        "commodity": Local(commodity.name),
+        "expected": " / ".join(format_heading(h) for h in commodity.headings),
+    }
     return Finding(ERROR, "hs_heading", "pc_f_hs_heading", values)
 
 
@@ -60,8 +62,14 @@ def note_hs(commodity: Commodity | None, species: Mapping[str, str]) -> list[Fin
     """The tropical-wood and heading notes where the subheading depends on them."""
     notes = []
     if commodity is not None and commodity.tropical:
-        notes.append(Finding(INFO, "hs_tropical", "pc_f_hs_tropical",
-                             {"note": Local(commodity.tropical), "species": Local(species)}))
+        notes.append(
+            Finding(
+                INFO,
+                "hs_tropical",
+                "pc_f_hs_tropical",
+                {"note": Local(commodity.tropical), "species": Local(species)},
+            )
+        )
     if commodity is not None and commodity.note:
         notes.append(Finding(INFO, "hs_note", "pc_f_hs_note", {"note": Local(commodity.note)}))
     notes.append(Finding(INFO, "hs_peb", "pc_f_hs_peb"))
@@ -77,35 +85,52 @@ def check_form_valid(form: str, country: Country) -> Finding | None:
     options = (*country.preferential, country.non_preferential)
     if form in options:
         return None
-    return Finding(ERROR, "form_invalid", "pc_f_form_invalid",
-                   {"form": form, "country": Local(_in_sentence(country)),
-                    "options": ", ".join(options)})
+    return Finding(
+        ERROR,
+        "form_invalid",
+        "pc_f_form_invalid",
+        {"form": form, "country": Local(_in_sentence(country)), "options": ", ".join(options)},
+    )
 
 
 def check_form_alternatives(form: str, country: Country) -> Finding | None:
     if form != country.non_preferential or not country.preferential:
         return None
-    return Finding(WARNING, "form_alternatives", "pc_f_form_alternatives",
-                   {"form": form, "country": Local(_in_sentence(country)),
-                    "options": ", ".join(country.preferential)})
+    return Finding(
+        WARNING,
+        "form_alternatives",
+        "pc_f_form_alternatives",
+        {"form": form, "country": Local(_in_sentence(country)), "options": ", ".join(country.preferential)},
+    )
 
 
 def note_destination(country: Country) -> list[Finding]:
     notes = []
     if country.note:
-        notes.append(Finding(INFO, "destination_note", "pc_f_destination_note",
-                             {"note": Local(country.note)}, confirm=country.confirm))
+        notes.append(
+            Finding(
+                INFO,
+                "destination_note",
+                "pc_f_destination_note",
+                {"note": Local(country.note)},
+                confirm=country.confirm,
+            )
+        )
     if country.eu:
         notes.append(Finding(INFO, "eu_rex", "pc_f_eu_rex"))
     return notes
 
 
-def check_names(left: str, right: str, party: str, left_doc: str, right_doc: str
-                ) -> Finding | None:
+def check_names(left: str, right: str, party: str, left_doc: str, right_doc: str) -> Finding | None:
     """Exporter (invoice vs PEB) or consignee (invoice vs B/L) spelled the same?"""
     a, b = normalise_name(left), normalise_name(right)
-    values: dict[str, Any] = {"party": Msg(f"pc_party_{party}"), "left_doc": Msg(left_doc),
-                              "right_doc": Msg(right_doc), "left": left, "right": right}
+    values: dict[str, Any] = {
+        "party": Msg(f"pc_party_{party}"),
+        "left_doc": Msg(left_doc),
+        "right_doc": Msg(right_doc),
+        "left": left,
+        "right": right,
+    }
     if a != b:
         values["left_marked"], values["right_marked"] = mark_differences(a, b)
         return Finding(ERROR, f"{party}_name", "pc_f_name_differs", values)
@@ -125,9 +150,8 @@ def check_number(label: str, text: str) -> Finding | None:
     if number is None:
         return Finding(ERROR, f"{label}_unreadable", "pc_f_number_unreadable", values)
     if number.style == "ambiguous":
-        assert number.alternative is not None      # an ambiguous number has both readings
-        values.update(grouped=number.english(),
-                      decimal=format_number(number.alternative, "en", 3))
+        assert number.alternative is not None  # an ambiguous number has both readings
+        values.update(grouped=number.english(), decimal=format_number(number.alternative, "en", 3))
         return Finding(WARNING, f"{label}_ambiguous", "pc_f_number_ambiguous", values)
     if number.style == "id":
         values["english"] = number.english()
@@ -139,8 +163,9 @@ def value_to_type(value: str, currency: str) -> Finding | None:
     number = parse_money(value)
     if number is None:
         return None
-    return Finding(INFO, "value_to_type", "pc_f_value_to_type",
-                   {"value": number.english(2), "currency": currency or ""})
+    return Finding(
+        INFO, "value_to_type", "pc_f_value_to_type", {"value": number.english(2), "currency": currency or ""}
+    )
 
 
 def check_quantity_unit(quantity: str) -> Finding | None:
@@ -162,12 +187,14 @@ def check_weights(gross: str, net: str) -> list[Finding]:
         number, unit = parse_measure(text)
         if number is not None and unit.lower() not in KG_PER_UNIT:
             key = "pc_f_weight_unit" if unit else "pc_f_weight_no_unit"
-            found.append(Finding(WARNING, f"{label}_unit", key,
-                                 {"field": Msg(f"pc_label_{label}"), "text": text}))
+            found.append(
+                Finding(WARNING, f"{label}_unit", key, {"field": Msg(f"pc_label_{label}"), "text": text})
+            )
     g, n = weight_kg(gross), weight_kg(net)
     if g is not None and n is not None and n > g:
-        found.insert(0, Finding(ERROR, "net_above_gross", "pc_f_net_above_gross",
-                                {"gross": gross, "net": net}))
+        found.insert(
+            0, Finding(ERROR, "net_above_gross", "pc_f_net_above_gross", {"gross": gross, "net": net})
+        )
     return found
 
 
@@ -183,20 +210,27 @@ def retroactive_limit(form: str) -> tuple[Msg, bool]:
 def _one_year_after(day: dt.date) -> dt.date:
     try:
         return day.replace(year=day.year + 1)
-    except ValueError:          # 29 February
+    except ValueError:  # 29 February
         return day.replace(year=day.year + 1, month=3, day=1)
 
 
-def check_dates(shipment: dt.date, application: dt.date, form: str, calendar: OfficeCalendar,
-                today: dt.date) -> list[Finding]:
+def check_dates(
+    shipment: dt.date, application: dt.date, form: str, calendar: OfficeCalendar, today: dt.date
+) -> list[Finding]:
     found = []
     if shipment > today:
-        found.append(Finding(WARNING, "shipment_future", "pc_f_shipment_future",
-                             {"date": shipment.isoformat()}))
+        found.append(
+            Finding(WARNING, "shipment_future", "pc_f_shipment_future", {"date": shipment.isoformat()})
+        )
     if application < shipment:
-        found.append(Finding(ERROR, "application_before_shipment", "pc_f_application_early",
-                             {"shipment": shipment.isoformat(),
-                              "application": application.isoformat()}))
+        found.append(
+            Finding(
+                ERROR,
+                "application_before_shipment",
+                "pc_f_application_early",
+                {"shipment": shipment.isoformat(), "application": application.isoformat()},
+            )
+        )
         return found
     # The mark depends on the day of issuance, and a complete application may take up
     # to PROCESSING_DAYS to be issued: applying on day 3 can mean issuance on day 4.
@@ -206,10 +240,14 @@ def check_dates(shipment: dt.date, application: dt.date, form: str, calendar: Of
     if days <= RETROACTIVE_AFTER:
         return found
     limit, confirm = retroactive_limit(form)
-    values = {"days": str(applied), "issue_days": str(days), "issued_by": issued_by.isoformat(),
-              "deadline": calendar.add_working_days(
-                  shipment, RETROACTIVE_AFTER - PROCESSING_DAYS).isoformat(),
-              "limit": limit, "form": form or "-"}
+    values = {
+        "days": str(applied),
+        "issue_days": str(days),
+        "issued_by": issued_by.isoformat(),
+        "deadline": calendar.add_working_days(shipment, RETROACTIVE_AFTER - PROCESSING_DAYS).isoformat(),
+        "limit": limit,
+        "form": form or "-",
+    }
     if applied <= RETROACTIVE_AFTER:
         # issued the same day it needs no mark, the next working day it does
         found.append(Finding(WARNING, "retroactive_risk", "pc_f_retroactive_risk", values))
@@ -218,8 +256,7 @@ def check_dates(shipment: dt.date, application: dt.date, form: str, calendar: Of
     key = "pc_f_retroactive_form_b" if form == "Form B" else "pc_f_retroactive"
     found.append(Finding(ERROR, "retroactive", key, values, confirm=confirm))
     if issued_by > _one_year_after(shipment):
-        found.append(Finding(ERROR, "beyond_limit", "pc_f_beyond_limit", values,
-                             confirm=confirm))
+        found.append(Finding(ERROR, "beyond_limit", "pc_f_beyond_limit", values, confirm=confirm))
     return found
 
 
@@ -231,16 +268,16 @@ def documents(hs: str, country: Country | None) -> Finding:
     items = [Msg(key) for key in DOCUMENTS]
     if (hs_digits(hs) or "").startswith("44"):
         # the item itself says the upload must be confirmed with the office
-        items.append(Msg("pc_doc_vlegal_eu" if country is not None and country.eu
-                         else "pc_doc_vlegal"))
+        items.append(Msg("pc_doc_vlegal_eu" if country is not None and country.eu else "pc_doc_vlegal"))
     return Finding(INFO, "documents", "pc_f_documents", {"items": Bullets(tuple(items))})
 
 
 # -- the whole check ---------------------------------------------------------------------
 
 
-def run_precheck(answers: Mapping[str, Any], calendar: OfficeCalendar, kb: PrecheckKB,
-                 today: dt.date | None = None) -> list[Finding]:
+def run_precheck(
+    answers: Mapping[str, Any], calendar: OfficeCalendar, kb: PrecheckKB, today: dt.date | None = None
+) -> list[Finding]:
     """Every rule over the answers; errors first, then warnings, then notes."""
     today = today or dt.datetime.now(calendar.tz).date()
     a = {key: answer_text(answers, key) for key in STEPS}
@@ -250,8 +287,9 @@ def run_precheck(answers: Mapping[str, Any], calendar: OfficeCalendar, kb: Prech
     cid = kb.find_commodity(a["commodity"]) if a["commodity"] else None
     commodity = kb.commodities.get(cid or "")
     if a["commodity"] and cid is None:
-        found.append(Finding(WARNING, "commodity_unknown", "pc_f_commodity_unknown",
-                             {"text": a["commodity"]}))
+        found.append(
+            Finding(WARNING, "commodity_unknown", "pc_f_commodity_unknown", {"text": a["commodity"]})
+        )
     if a["hs_code"]:
         found += [check_hs_format(a["hs_code"]), check_hs_heading(a["hs_code"], commodity)]
         found += note_hs(commodity, kb.tropical_species)
@@ -259,18 +297,19 @@ def run_precheck(answers: Mapping[str, Any], calendar: OfficeCalendar, kb: Prech
     iso = kb.find_country(a["destination"]) if a["destination"] else None
     country = kb.countries.get(iso or "")
     if a["destination"] and country is None:
-        found.append(Finding(WARNING, "destination_unknown", "pc_f_destination_unknown",
-                             {"text": a["destination"]}))
+        found.append(
+            Finding(WARNING, "destination_unknown", "pc_f_destination_unknown", {"text": a["destination"]})
+        )
     form = kb.find_form(a["form"]) or a["form"]
     if country is not None:
         if form:
             found += [check_form_valid(form, country), check_form_alternatives(form, country)]
         found += note_destination(country)
 
-    for party, left, right, docs in (("exporter", "exporter_invoice", "exporter_peb",
-                                      ("pc_doc_short_invoice", "pc_doc_short_peb")),
-                                     ("consignee", "consignee_invoice", "consignee_bl",
-                                      ("pc_doc_short_invoice", "pc_doc_short_bl"))):
+    for party, left, right, docs in (
+        ("exporter", "exporter_invoice", "exporter_peb", ("pc_doc_short_invoice", "pc_doc_short_peb")),
+        ("consignee", "consignee_invoice", "consignee_bl", ("pc_doc_short_invoice", "pc_doc_short_bl")),
+    ):
         if a[left] and a[right]:
             found.append(check_names(a[left], a[right], party, *docs))
 
@@ -288,8 +327,14 @@ def run_precheck(answers: Mapping[str, Any], calendar: OfficeCalendar, kb: Prech
 
     for key in ("shipment_date", "application_date"):
         if a[key] and parse_date(answers.get(key)) is None:
-            found.append(Finding(ERROR, f"{key}_unreadable", "pc_f_date_unreadable",
-                                 {"field": Msg(f"pc_label_{key}"), "text": a[key]}))
+            found.append(
+                Finding(
+                    ERROR,
+                    f"{key}_unreadable",
+                    "pc_f_date_unreadable",
+                    {"field": Msg(f"pc_label_{key}"), "text": a[key]},
+                )
+            )
     shipment = parse_date(answers.get("shipment_date")) if a["shipment_date"] else None
     application = parse_date(answers.get("application_date")) if a["application_date"] else None
     if shipment is not None and application is not None:
@@ -297,9 +342,13 @@ def run_precheck(answers: Mapping[str, Any], calendar: OfficeCalendar, kb: Prech
 
     found.append(documents(a["hs_code"], country))
     if missing:
-        found.append(Finding(WARNING, "not_answered", "pc_f_not_answered",
-                             {"fields": tuple(Msg(f"pc_label_{k}") for k in missing)}))
+        found.append(
+            Finding(
+                WARNING,
+                "not_answered",
+                "pc_f_not_answered",
+                {"fields": tuple(Msg(f"pc_label_{k}") for k in missing)},
+            )
+        )
     # sorted() is stable: within a severity the rules keep the order of the issue
     return sorted((f for f in found if f is not None), key=lambda f: RANK[f.severity])
-
-

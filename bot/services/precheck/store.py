@@ -45,7 +45,7 @@ class PrecheckStore:
             if row is None:
                 return None
             updated = row.updated_at
-            if updated.tzinfo is None:       # SQLite hands back naive UTC
+            if updated.tzinfo is None:  # SQLite hands back naive UTC
                 updated = updated.replace(tzinfo=dt.UTC)
             return CheckState(row.step, json.loads(row.answers or "{}"), updated)
 
@@ -62,6 +62,8 @@ class PrecheckStore:
     def delete(self, user_id: int) -> bool:
         with self.db.session() as s:
             # a DELETE's result is a cursor result, which SQLAlchemy's stubs do not infer
-            result = cast(CursorResult[Any], s.execute(
-                delete(PrecheckSession).where(PrecheckSession.user_id == user_id)))
+            result = cast(
+                CursorResult[Any],
+                s.execute(delete(PrecheckSession).where(PrecheckSession.user_id == user_id)),
+            )
             return result.rowcount > 0

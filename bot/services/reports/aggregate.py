@@ -38,6 +38,7 @@ ANSWERED = ("answer", "ask_destination")
 
 # -- export realisation -------------------------------------------------------------------
 
+
 def aware(moment: dt.datetime) -> dt.datetime:
     """Aware UTC: SQLite hands back naive UTC, and a record may be built by hand."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
@@ -49,19 +50,25 @@ Number = int | Decimal
 # volume or value, order of the first of them). Missing figures count as 0. The SQL sums
 # arrive in whole units of the columns' last decimal place, single records as Decimals.
 Group = tuple[str, str, str, Number, Number, int, int, int]
-MonthSum = tuple[int, Number, Number, int]      # (index into Period.months(), volume, value, count)
+MonthSum = tuple[int, Number, Number, int]  # (index into Period.months(), volume, value, count)
 
 
-def _buckets(sums: dict[str, list[Number]], decimal: Callable[[Number, int], Decimal],
-             keys: Iterable[str] | None = None) -> tuple[Bucket, ...]:
+def _buckets(
+    sums: dict[str, list[Number]],
+    decimal: Callable[[Number, int], Decimal],
+    keys: Iterable[str] | None = None,
+) -> tuple[Bucket, ...]:
     if keys is None:
         keys = sorted(sums, key=lambda k: (-sums[k][1], -sums[k][0], k))
-    return tuple(Bucket(k, decimal(sums[k][0], 0), decimal(sums[k][1], 1), int(sums[k][2]))
-                 if k in sums else Bucket(k, ZERO, ZERO, 0) for k in keys)
+    return tuple(
+        Bucket(k, decimal(sums[k][0], 0), decimal(sums[k][1], 1), int(sums[k][2]))
+        if k in sums
+        else Bucket(k, ZERO, ZERO, 0)
+        for k in keys
+    )
 
 
-def _add(sums: dict[Any, list[Number]], key: Any, volume: Number, value: Number,
-         count: Number) -> None:
+def _add(sums: dict[Any, list[Number]], key: Any, volume: Number, value: Number, count: Number) -> None:
     found = sums.get(key)
     if found is None:
         sums[key] = [volume, value, count]
@@ -71,26 +78,30 @@ def _add(sums: dict[Any, list[Number]], key: Any, volume: Number, value: Number,
         found[2] += count
 
 
-def combine(groups: Iterable[Group], months: Iterable[MonthSum], period: Period,
-            canonical: Callable[[str], str] = lambda name: name,
-            commodity: str | None = None, places: tuple[int, int] | None = None
-            ) -> ExportReport:
+def combine(
+    groups: Iterable[Group],
+    months: Iterable[MonthSum],
+    period: Period,
+    canonical: Callable[[str], str] = lambda name: name,
+    commodity: str | None = None,
+    places: tuple[int, int] | None = None,
+) -> ExportReport:
     """Per exporter and commodity, per commodity, destination and month, from partial sums.
 
     `places`: the sums are whole units of that many decimal places (volume, value);
     None: they are Decimals already."""
+
     def decimal(units: Number, which: int) -> Decimal:
         return Decimal(units) if places is None else Decimal(units).scaleb(-places[which])
 
     # the hot loop runs once per group (tens of thousands at 100,000 SKAs): per line only,
     # with destinations as recorded; per commodity and per country is folded from those
-    lines: dict[tuple[str, str], list[Any]] = {}     # volume, value, count, {destination: value}
-    by_recorded: dict[str, list[Number]] = {}         # per destination as recorded
+    lines: dict[tuple[str, str], list[Any]] = {}  # volume, value, count, {destination: value}
+    by_recorded: dict[str, list[Number]] = {}  # per destination as recorded
     first_spelling: dict[str, str] = {}
     spelling: dict[str, str] = {}
     missing = 0
-    for exporter, raw, destination, volume, value, count, gaps, _ in sorted(
-            groups, key=itemgetter(7)):
+    for exporter, raw, destination, volume, value, count, gaps, _ in sorted(groups, key=itemgetter(7)):
         missing += gaps
         # one spelling per commodity: the first one seen, compared case-insensitively
         name = spelling.get(raw)
@@ -118,21 +129,35 @@ def combine(groups: Iterable[Group], months: Iterable[MonthSum], period: Period,
     for index, volume, value, count in months:
         _add(by_month, keys[index], volume, value, count)
     rows = [
-        ExportLine(exporter, name, decimal(volume, 0), decimal(value, 1),
-                   tuple(d for d, _ in sorted(dests.items(), key=lambda kv: (-kv[1], kv[0]))
-                         if d),
-                   int(count))
+        ExportLine(
+            exporter,
+            name,
+            decimal(volume, 0),
+            decimal(value, 1),
+            tuple(d for d, _ in sorted(dests.items(), key=lambda kv: (-kv[1], kv[0])) if d),
+            int(count),
+        )
         for (exporter, name), (volume, value, count, dests) in lines.items()
     ]
     rows.sort(key=lambda x: (-x.value_usd, -x.volume_tonnes, x.exporter, x.commodity))
-    return ExportReport(period, commodity, tuple(rows), _buckets(by_commodity, decimal),
-                        _buckets(by_destination, decimal), _buckets(by_month, decimal, keys),
-                        missing)
+    return ExportReport(
+        period,
+        commodity,
+        tuple(rows),
+        _buckets(by_commodity, decimal),
+        _buckets(by_destination, decimal),
+        _buckets(by_month, decimal, keys),
+        missing,
+    )
 
 
-def aggregate(records: Iterable[Issued], period: Period, tz: ZoneInfo,
-              canonical: Callable[[str], str] = lambda name: name,
-              commodity: str | None = None) -> ExportReport:
+def aggregate(
+    records: Iterable[Issued],
+    period: Period,
+    tz: ZoneInfo,
+    canonical: Callable[[str], str] = lambda name: name,
+    commodity: str | None = None,
+) -> ExportReport:
     """The same report from single records (each one a group of one)."""
     # month starts as UTC moments: a bisect per record instead of a time-zone conversion
     starts = period.month_starts(tz)
@@ -159,12 +184,17 @@ def normalise_question(text: str) -> str:
     return _SPACES.sub(" ", text.casefold()).strip(" ?!.,")
 
 
-def helpdesk_stats(queries: Iterable[tuple[int | None, str, str | None, str, int | None,
-                                           dt.datetime]],
-                   tickets: Iterable[tuple[int, dt.datetime, str, float | None, float | None,
-                                           dt.datetime | None, int | None]],
-                   reminders_sent: int, days: int, since: dt.datetime, until: dt.datetime,
-                   documents_after_reminder: int | None = None) -> HelpdeskStats:
+def helpdesk_stats(
+    queries: Iterable[tuple[int | None, str, str | None, str, int | None, dt.datetime]],
+    tickets: Iterable[
+        tuple[int, dt.datetime, str, float | None, float | None, dt.datetime | None, int | None]
+    ],
+    reminders_sent: int,
+    days: int,
+    since: dt.datetime,
+    until: dt.datetime,
+    documents_after_reminder: int | None = None,
+) -> HelpdeskStats:
     """queries: (user, text, topic, outcome, feedback, at); tickets: (user, created, status,
     first response s, resolution s, SLA breached at, rating)."""
     ticket_rows = list(tickets)
@@ -201,17 +231,23 @@ def helpdesk_stats(queries: Iterable[tuple[int | None, str, str | None, str, int
     resolved = [row[4] for row in ticket_rows if row[4] is not None]
     ratings = [row[6] for row in ticket_rows if row[6] is not None]
     return HelpdeskStats(
-        days=days, since=since, until=until,
+        days=days,
+        since=since,
+        until=until,
         questions=sum(outcomes.values()),
         answered=sum(outcomes[o] for o in ANSWERED),
-        suggested=outcomes["suggest"], no_match=outcomes["no_match"],
-        deflected=deflected, tickets=len(ticket_rows),
+        suggested=outcomes["suggest"],
+        no_match=outcomes["no_match"],
+        deflected=deflected,
+        tickets=len(ticket_rows),
         tickets_closed=sum(1 for row in ticket_rows if row[2] == "closed"),
-        first_response=Spread.of(first), resolution=Spread.of(resolved),
+        first_response=Spread.of(first),
+        resolution=Spread.of(resolved),
         sla_breaches=sum(1 for row in ticket_rows if row[5] is not None),
         ratings=len(ratings),
         rating_avg=sum(ratings) / len(ratings) if ratings else None,
         top_topics=tuple(sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]),
         top_unanswered=tuple(sorted(unanswered.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]),
-        reminders_sent=reminders_sent, documents_after_reminder=documents_after_reminder,
+        reminders_sent=reminders_sent,
+        documents_after_reminder=documents_after_reminder,
     )

@@ -20,28 +20,41 @@ from bot.text import month_numbers
 
 ONE_DAY = dt.timedelta(days=1)
 # joins two periods into one range: "2025-01 sampai 2025-06", "jan - jun 2025"
-RANGE_WORDS = frozenset({"-", "–", "s.d.", "s.d", "sd", "s/d", "sampai", "hingga", "to",
-                         "until", "till", "ke"})
+RANGE_WORDS = frozenset(
+    {"-", "–", "s.d.", "s.d", "sd", "s/d", "sampai", "hingga", "to", "until", "till", "ke"}
+)
 # words that say nothing: "/report untuk bulan lalu", "/report for plywood"
-FILLER = frozenset({"untuk", "for", "periode", "period", "komoditas", "commodity", "di", "in",
-                    "pada", "of", "the"})
+FILLER = frozenset(
+    {"untuk", "for", "periode", "period", "komoditas", "commodity", "di", "in", "pada", "of", "the"}
+)
 _QUARTER_RE = re.compile(r"^(?:(\d{4})[-/ ]?(?:q|tw|k)([1-4])|(?:q|tw|k)([1-4])[-/ ]?(\d{4})?)$")
 _ISO_RE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
 _DMY_RE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 _RELATIVE: dict[tuple[str, ...], str] = {
-    ("hari", "ini"): "today", ("today",): "today",
-    ("kemarin",): "yesterday", ("yesterday",): "yesterday",
-    ("minggu", "ini"): "this_week", ("pekan", "ini"): "this_week", ("this", "week"): "this_week",
-    ("minggu", "lalu"): "last_week", ("pekan", "lalu"): "last_week",
+    ("hari", "ini"): "today",
+    ("today",): "today",
+    ("kemarin",): "yesterday",
+    ("yesterday",): "yesterday",
+    ("minggu", "ini"): "this_week",
+    ("pekan", "ini"): "this_week",
+    ("this", "week"): "this_week",
+    ("minggu", "lalu"): "last_week",
+    ("pekan", "lalu"): "last_week",
     ("last", "week"): "last_week",
-    ("bulan", "ini"): "this_month", ("this", "month"): "this_month",
-    ("bulan", "lalu"): "last_month", ("last", "month"): "last_month",
-    ("kuartal", "ini"): "this_quarter", ("triwulan", "ini"): "this_quarter",
+    ("bulan", "ini"): "this_month",
+    ("this", "month"): "this_month",
+    ("bulan", "lalu"): "last_month",
+    ("last", "month"): "last_month",
+    ("kuartal", "ini"): "this_quarter",
+    ("triwulan", "ini"): "this_quarter",
     ("this", "quarter"): "this_quarter",
-    ("kuartal", "lalu"): "last_quarter", ("triwulan", "lalu"): "last_quarter",
+    ("kuartal", "lalu"): "last_quarter",
+    ("triwulan", "lalu"): "last_quarter",
     ("last", "quarter"): "last_quarter",
-    ("tahun", "ini"): "this_year", ("this", "year"): "this_year",
-    ("tahun", "lalu"): "last_year", ("last", "year"): "last_year",
+    ("tahun", "ini"): "this_year",
+    ("this", "year"): "this_year",
+    ("tahun", "lalu"): "last_year",
+    ("last", "year"): "last_year",
 }
 _QUARTER_WORDS = ("kuartal", "triwulan", "quarter", "q", "tw")
 
@@ -58,7 +71,7 @@ class ArgsError(ValueError):
 @dataclass(frozen=True)
 class Span:
     start: dt.date
-    end: dt.date            # inclusive
+    end: dt.date  # inclusive
 
 
 def _month_end(day: dt.date) -> dt.date:
@@ -129,8 +142,7 @@ def _dmy(token: str) -> Span | None:
 
 
 def _year(token: str) -> int | None:
-    return int(token) if token.isdecimal() and len(token) == 4 and 1900 <= int(token) <= 2999 \
-        else None
+    return int(token) if token.isdecimal() and len(token) == 4 and 1900 <= int(token) <= 2999 else None
 
 
 def _recent_month(month: int, today: dt.date) -> Span:
@@ -193,8 +205,8 @@ def _tokens(args: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Reading:
-    span: Span | None           # None: the command's default
-    rest: tuple[str, ...]       # the words that are not a period, as typed (lowercased)
+    span: Span | None  # None: the command's default
+    rest: tuple[str, ...]  # the words that are not a period, as typed (lowercased)
 
 
 def read_period(args: Sequence[str], today: dt.date) -> Reading:
@@ -204,7 +216,7 @@ def read_period(args: Sequence[str], today: dt.date) -> Reading:
     of B; "jan - jun 2025" takes the year of B for A too.
     """
     words = _tokens(args)
-    spans: list[tuple[Span, int, int]] = []        # span, first word, words taken
+    spans: list[tuple[Span, int, int]] = []  # span, first word, words taken
     rest: list[str] = []
     i = 0
     while i < len(words):
@@ -241,6 +253,7 @@ def read_period(args: Sequence[str], today: dt.date) -> Reading:
 
 # -- commodities ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CommodityGroup:
     """One commodity of the office's list: its names in both languages and spellings."""
@@ -256,7 +269,7 @@ def _words(text: str) -> tuple[str, ...]:
 
 def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
     n = len(needle)
-    return n > 0 and any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
+    return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
 
 
 class CommodityNames:
@@ -267,8 +280,11 @@ class CommodityNames:
 
     def _group_of(self, phrase: str) -> CommodityGroup | None:
         for g in self.groups:
-            spellings = {g.id.casefold(), *(a.casefold() for a in g.aliases),
-                         *(n.casefold() for n in g.names.values())}
+            spellings = {
+                g.id.casefold(),
+                *(a.casefold() for a in g.aliases),
+                *(n.casefold() for n in g.names.values()),
+            }
             if phrase in spellings:
                 return g
         return None
@@ -276,8 +292,7 @@ class CommodityNames:
     def members(self, group: CommodityGroup, recorded: Iterable[str]) -> list[str]:
         """Recorded names of that commodity: 'Veneer Keruing' is a veneer."""
         spellings = [_words(a) for a in (*group.aliases, *group.names.values())]
-        return [name for name in recorded
-                if any(_contains(_words(name), s) for s in spellings if s)]
+        return [name for name in recorded if any(_contains(_words(name), s) for s in spellings if s)]
 
     def resolve(self, phrase: str, recorded: Sequence[str]) -> tuple[str, tuple[str, ...]] | None:
         """(label, recorded names) for a phrase, or None when it names no commodity.
@@ -313,22 +328,25 @@ class CommodityNames:
         names = [g.names.get(lang, g.id) for g in self.groups]
         for name in recorded:
             if self._group_of(name.casefold()) is None and not any(
-                    self.members(g, [name]) for g in self.groups):
+                self.members(g, [name]) for g in self.groups
+            ):
                 names.append(name)
         return names
 
 
 # -- the two commands -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ReportQuery:
-    span: Span | None                   # None: this year
-    commodity: str | None               # what the report calls it
-    names: tuple[str, ...] | None       # the recorded names it stands for
+    span: Span | None  # None: this year
+    commodity: str | None  # what the report calls it
+    names: tuple[str, ...] | None  # the recorded names it stands for
 
 
-def read_report(args: Sequence[str], today: dt.date, commodities: CommodityNames,
-                recorded: Sequence[str]) -> ReportQuery:
+def read_report(
+    args: Sequence[str], today: dt.date, commodities: CommodityNames, recorded: Sequence[str]
+) -> ReportQuery:
     """`/report [period] [commodity]` in any order; ArgsError names what was not understood."""
     reading = read_period(args, today)
     rest = list(reading.rest)
@@ -343,8 +361,7 @@ def read_report(args: Sequence[str], today: dt.date, commodities: CommodityNames
             if k < len(rest):
                 raise ArgsError("args_not_understood", " ".join(rest[k:]))
             return ReportQuery(reading.span, found[0], found[1])
-    raise ArgsError("rep_bad_period" if rest[0][:1].isdigit() else "args_not_understood",
-                    " ".join(rest))
+    raise ArgsError("rep_bad_period" if rest[0][:1].isdigit() else "args_not_understood", " ".join(rest))
 
 
 CHART_WORDS = frozenset({"chart", "grafik", "png", "gambar"})
@@ -354,13 +371,12 @@ EXCEL_WORDS = frozenset({"excel", "xlsx"})
 @dataclass(frozen=True)
 class StatsQuery:
     days: int
-    span: Span | None                   # a named period instead of the last `days`
+    span: Span | None  # a named period instead of the last `days`
     chart: bool
     workbook: bool
 
 
-def read_stats(args: Sequence[str], today: dt.date, default_days: int,
-               max_days: int) -> StatsQuery:
+def read_stats(args: Sequence[str], today: dt.date, default_days: int, max_days: int) -> StatsQuery:
     """`/stats [days | period] [grafik|excel]`."""
     days: int | None = None
     chart = workbook = False
@@ -371,9 +387,8 @@ def read_stats(args: Sequence[str], today: dt.date, default_days: int,
             chart = True
         elif word in EXCEL_WORDS:
             workbook = True
-        elif word in ("hari", "days", "day") and i > 0 and tokens[i - 1].isdecimal() \
-                and days is not None:
-            continue        # "/stats 7 hari"
+        elif word in ("hari", "days", "day") and i > 0 and tokens[i - 1].isdecimal() and days is not None:
+            continue  # "/stats 7 hari"
         elif word.isdecimal() and _year(word) is None and not words and days is None:
             if not 1 <= int(word) <= max_days:
                 raise ArgsError("stats_bad_days", word)

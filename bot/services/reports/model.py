@@ -14,10 +14,11 @@ from bot.services.reports.period import Period
 ZERO = Decimal(0)
 TOP = 5
 
-CountryName = Callable[[str, str], str]     # (stored name, lang) -> name in that language
+CountryName = Callable[[str, str], str]  # (stored name, lang) -> name in that language
 
 
 # -- export realisation -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Issued:
@@ -39,7 +40,7 @@ class ExportLine:
     commodity: str
     volume_tonnes: Decimal
     value_usd: Decimal
-    destinations: tuple[str, ...]          # as recorded, largest value first
+    destinations: tuple[str, ...]  # as recorded, largest value first
     count: int
 
 
@@ -66,10 +67,10 @@ class ExportReport:
     commodity: str | None
     lines: tuple[ExportLine, ...]
     by_commodity: tuple[Bucket, ...]
-    by_destination: tuple[Bucket, ...]     # key: the country's English name
-    by_month: tuple[Bucket, ...]           # key: YYYY-MM, every month of the period
-    missing_figures: int                   # issued SKAs without volume or value
-    published: Published | None = None     # the office's printed totals, when they apply
+    by_destination: tuple[Bucket, ...]  # key: the country's English name
+    by_month: tuple[Bucket, ...]  # key: YYYY-MM, every month of the period
+    missing_figures: int  # issued SKAs without volume or value
+    published: Published | None = None  # the office's printed totals, when they apply
 
     @property
     def count(self) -> int:
@@ -90,6 +91,7 @@ class ExportReport:
 
 # -- help-desk figures --------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Spread:
     """Median and 90th percentile (nearest rank) of durations in seconds."""
@@ -103,8 +105,7 @@ class Spread:
         if not values:
             return cls(0, None, None)
         ordered = sorted(values)
-        return cls(len(ordered), statistics.median(ordered),
-                   ordered[math.ceil(0.9 * len(ordered)) - 1])
+        return cls(len(ordered), statistics.median(ordered), ordered[math.ceil(0.9 * len(ordered)) - 1])
 
 
 @dataclass(frozen=True)
@@ -112,12 +113,12 @@ class HelpdeskStats:
     days: int
     since: dt.datetime
     until: dt.datetime
-    questions: int                 # every question except greetings and thanks
-    answered: int                  # the bot gave an answer (not "did you mean")
+    questions: int  # every question except greetings and thanks
+    answered: int  # the bot gave an answer (not "did you mean")
     suggested: int
     no_match: int
-    deflected: int                 # answered, not marked unhelpful, no ticket soon after
-    tickets: int                   # escalated to an officer
+    deflected: int  # answered, not marked unhelpful, no ticket soon after
+    tickets: int  # escalated to an officer
     tickets_closed: int
     first_response: Spread
     resolution: Spread
@@ -138,11 +139,12 @@ class HelpdeskStats:
 
 # -- what a command sends -----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Rendered:
     """What a report command sends: the summary text and, when there is data, the files."""
 
-    summary: str                  # Telegram HTML
+    summary: str  # Telegram HTML
     png: bytes | None = None
     xlsx: bytes | None = None
     filename: str = ""

@@ -29,13 +29,12 @@ class ReportArgsError(ValueError):
 @dataclass(frozen=True)
 class Period:
     start: dt.date
-    end: dt.date                # inclusive
+    end: dt.date  # inclusive
 
     def bounds(self, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
         """UTC moments of the first office-zone midnight and of the one after `end`."""
         lo = dt.datetime.combine(self.start, dt.time(), tzinfo=tz).astimezone(dt.UTC)
-        hi = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(),
-                                 tzinfo=tz).astimezone(dt.UTC)
+        hi = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(dt.UTC)
         return lo, hi
 
     def months(self) -> list[str]:
@@ -47,8 +46,7 @@ class Period:
 
     def month_starts(self, tz: ZoneInfo) -> list[dt.datetime]:
         """The UTC moment each month of `months()` begins in the office zone."""
-        return [dt.datetime(int(k[:4]), int(k[5:]), 1, tzinfo=tz).astimezone(dt.UTC)
-                for k in self.months()]
+        return [dt.datetime(int(k[:4]), int(k[5:]), 1, tzinfo=tz).astimezone(dt.UTC) for k in self.months()]
 
     def label(self, lang: str) -> str:
         s, e = self.start, self.end
@@ -56,10 +54,15 @@ class Period:
             return str(s.year)
         if s.day == 1 and (s.year, s.month) == (e.year, e.month) and month_end(s) == e:
             return month_name(f"{s.year:04d}-{s.month:02d}", lang)
-        if s == e:      # "kemarin": one day, its month named in the reader's language
+        if s == e:  # "kemarin": one day, its month named in the reader's language
             return format_date(s, "d MMMM y", locale=lang)
-        if s.day == 1 and s.year == e.year and s.month % 3 == 1 and e.month == s.month + 2 \
-                and month_end(e) == e:
+        if (
+            s.day == 1
+            and s.year == e.year
+            and s.month % 3 == 1
+            and e.month == s.month + 2
+            and month_end(e) == e
+        ):
             return t("rep_quarter", lang, q=(s.month + 2) // 3, year=s.year)
         return t("rep_period_range", lang, start=f"{s:%d-%m-%Y}", end=f"{e:%d-%m-%Y}")
 

@@ -35,14 +35,21 @@ def published_totals(kb: Knowledge) -> Published | None:
     printed = data.get("published") or {}
     if not data.get("year") or "value_usd" not in printed or "volume_tonnes" not in printed:
         return None
-    return Published(int(data["year"]), Decimal(str(printed["volume_tonnes"])),
-                     Decimal(str(printed["value_usd"])))
+    return Published(
+        int(data["year"]), Decimal(str(printed["volume_tonnes"])), Decimal(str(printed["value_usd"]))
+    )
 
 
-def check_table(rows: Sequence[ExportRow], published_volume: Decimal | None,
-                published_value: Decimal | None) -> TableCheck:
-    return TableCheck(len(rows), sum((r.volume_tonnes for r in rows), ZERO),
-                      sum((r.value_usd for r in rows), ZERO), published_volume, published_value)
+def check_table(
+    rows: Sequence[ExportRow], published_volume: Decimal | None, published_value: Decimal | None
+) -> TableCheck:
+    return TableCheck(
+        len(rows),
+        sum((r.volume_tonnes for r in rows), ZERO),
+        sum((r.value_usd for r in rows), ZERO),
+        published_volume,
+        published_value,
+    )
 
 
 def compare_rows(published: Sequence[ExportRow], report: ExportReport) -> list[str]:
@@ -56,15 +63,20 @@ def compare_rows(published: Sequence[ExportRow], report: ExportReport) -> list[s
             problems.append(f"{row.exporter} / {row.commodity}: no issued applications")
             continue
         if line.volume_tonnes != row.volume_tonnes:
-            problems.append(f"{row.exporter} / {row.commodity}: volume {row.volume_tonnes} "
-                            f"published, {line.volume_tonnes} issued")
+            problems.append(
+                f"{row.exporter} / {row.commodity}: volume {row.volume_tonnes} "
+                f"published, {line.volume_tonnes} issued"
+            )
         if line.value_usd != row.value_usd:
-            problems.append(f"{row.exporter} / {row.commodity}: value {row.value_usd} "
-                            f"published, {line.value_usd} issued")
+            problems.append(
+                f"{row.exporter} / {row.commodity}: value {row.value_usd} published, {line.value_usd} issued"
+            )
         if set(line.destinations) != set(row.destinations):
-            problems.append(f"{row.exporter} / {row.commodity}: destinations "
-                            f"{';'.join(row.destinations)} published, "
-                            f"{';'.join(line.destinations)} issued")
+            problems.append(
+                f"{row.exporter} / {row.commodity}: destinations "
+                f"{';'.join(row.destinations)} published, "
+                f"{';'.join(line.destinations)} issued"
+            )
     for line in ours.values():
         problems.append(f"{line.exporter} / {line.commodity}: issued but not in the table")
     return problems

@@ -33,10 +33,15 @@ MAX_DAYS = 366
 
 
 class ReportService:
-    def __init__(self, db: Database, tz: ZoneInfo, country_name: CountryName,
-                 published: Published | None = None,
-                 topic_title: Callable[[str, str], str] = lambda tid, _lang: tid,
-                 commodity_names: CommodityNames | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        tz: ZoneInfo,
+        country_name: CountryName,
+        published: Published | None = None,
+        topic_title: Callable[[str, str], str] = lambda tid, _lang: tid,
+        commodity_names: CommodityNames | None = None,
+    ) -> None:
         self.db = db
         self.tz = tz
         # what officers may type for a commodity (knowledge/hs_codes.yaml)
@@ -58,8 +63,7 @@ class ReportService:
     def today(self) -> dt.date:
         return dt.datetime.now(self.tz).date()
 
-    def issued(self, period: Period, commodity: str | Sequence[str] | None = None
-               ) -> list[Issued]:
+    def issued(self, period: Period, commodity: str | Sequence[str] | None = None) -> list[Issued]:
         """Issued SKAs whose issuance (the 'issued' status event) falls in the period."""
         with self.db.session() as s:
             return queries.issued_records(s, period, self.tz, commodity)
@@ -69,12 +73,12 @@ class ReportService:
         with self.db.session() as s:
             return queries.recorded_commodities(s)
 
-    def export(self, period: Period, commodity: str | None = None,
-               names: Sequence[str] | None = None) -> ExportReport:
+    def export(
+        self, period: Period, commodity: str | None = None, names: Sequence[str] | None = None
+    ) -> ExportReport:
         """`names`: the recorded names that `commodity` (then only a label) stands for."""
         with self.db.session() as s:
-            groups, months = queries.export_sums(s, period, self.tz,
-                                                 commodity if names is None else names)
+            groups, months = queries.export_sums(s, period, self.tz, commodity if names is None else names)
         report = combine(groups, months, period, self.canonical, commodity, queries.PLACES)
         if commodity and len(report.by_commodity) == 1:
             # show the commodity as recorded, not as typed
@@ -84,8 +88,9 @@ class ReportService:
             report = replace(report, published=pub)
         return report
 
-    def stats(self, days: int, now: dt.datetime | None = None,
-              since: dt.datetime | None = None) -> HelpdeskStats:
+    def stats(
+        self, days: int, now: dt.datetime | None = None, since: dt.datetime | None = None
+    ) -> HelpdeskStats:
         """The last `days` up to `now`, or from `since` (a named period) up to `now`."""
         until = now or dt.datetime.now(dt.UTC)
         since = since or until - dt.timedelta(days=days)
@@ -95,8 +100,14 @@ class ReportService:
 
     # -- what a command sends ---------------------------------------------------------------
 
-    def export_files(self, period: Period, commodity: str | None, lang: str,
-                     office: str, names: Sequence[str] | None = None) -> Rendered:
+    def export_files(
+        self,
+        period: Period,
+        commodity: str | None,
+        lang: str,
+        office: str,
+        names: Sequence[str] | None = None,
+    ) -> Rendered:
         """Summary, chart and workbook of one export report (blocking: run it in a thread)."""
         from bot.services.reports.charts import export_chart
         from bot.services.reports.workbook import export_workbook
@@ -108,14 +119,25 @@ class ReportService:
         stem = t("rep_file_stem", lang) + "-" + period_slug(period)
         if commodity:
             stem += "-" + text.slug(commodity)
-        return Rendered(summary, export_chart(report, lang, self.country_name),
-                        export_workbook(report, lang, office, self.country_name,
-                                        self.when(dt.datetime.now(dt.UTC))),
-                        stem + ".xlsx", report)
+        return Rendered(
+            summary,
+            export_chart(report, lang, self.country_name),
+            export_workbook(report, lang, office, self.country_name, self.when(dt.datetime.now(dt.UTC))),
+            stem + ".xlsx",
+            report,
+        )
 
-    def stats_files(self, days: int, lang: str, office: str, chart: bool = False,
-                    workbook: bool = False, now: dt.datetime | None = None,
-                    period: str | None = None, since: dt.datetime | None = None) -> Rendered:
+    def stats_files(
+        self,
+        days: int,
+        lang: str,
+        office: str,
+        chart: bool = False,
+        workbook: bool = False,
+        now: dt.datetime | None = None,
+        period: str | None = None,
+        since: dt.datetime | None = None,
+    ) -> Rendered:
         """Summary of the help-desk figures, with the chart or workbook when asked for."""
         from bot.services.reports.charts import stats_chart
         from bot.services.reports.workbook import stats_workbook
@@ -126,8 +148,7 @@ class ReportService:
         empty = not st.questions and not st.tickets
         png = stats_chart(st, lang, titles) if chart and not empty else None
         period = t("rep_period_range", lang, start=self.when(st.since), end=self.when(st.until))
-        xlsx = stats_workbook(st, lang, titles, office, period) if workbook and not empty \
-            else None
+        xlsx = stats_workbook(st, lang, titles, office, period) if workbook and not empty else None
         name = f"{t('stats_file_stem', lang)}-{days}.xlsx"
         return Rendered(summary, png, xlsx, name, stats=st, empty=empty)
 
@@ -140,6 +161,7 @@ class ReportService:
         """The short message that goes with the chart and the workbook."""
         return text.export_summary(report, lang, self.country_name)
 
-    def stats_summary(self, st: HelpdeskStats, lang: str, titles: dict[str, str],
-                      period: str | None = None) -> str:
+    def stats_summary(
+        self, st: HelpdeskStats, lang: str, titles: dict[str, str], period: str | None = None
+    ) -> str:
         return text.stats_summary(st, lang, titles, self.when, period)

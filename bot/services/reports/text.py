@@ -13,7 +13,7 @@ from bot.services.reports.model import TOP, Bucket, CountryName, ExportReport, H
 from bot.text import escape as esc
 from bot.text import format_number
 
-When = Callable[[dt.datetime], str]     # a moment as the office reads it
+When = Callable[[dt.datetime], str]  # a moment as the office reads it
 
 
 def export_summary(report: ExportReport, lang: str, country_name: CountryName) -> str:
@@ -24,56 +24,110 @@ def export_summary(report: ExportReport, lang: str, country_name: CountryName) -
     if not report.lines:
         return head + "\n" + t("rep_none", lang)
     total = report.total_value
-    lines = [head, t("rep_totals", lang, count=report.count,
-                     tonnes=format_number(report.total_volume, lang),
-                     value=format_number(total, lang), exporters=report.exporters,
-                     countries=len(report.by_destination))]
+    lines = [
+        head,
+        t(
+            "rep_totals",
+            lang,
+            count=report.count,
+            tonnes=format_number(report.total_volume, lang),
+            value=format_number(total, lang),
+            exporters=report.exporters,
+            countries=len(report.by_destination),
+        ),
+    ]
     lines.append(t("rep_by_commodity", lang))
     for b in report.by_commodity[:TOP]:
-        lines.append(t("rep_share_line", lang, name=esc(b.key),
-                       value=format_number(b.value_usd, lang), share=share(b, total, lang)))
+        lines.append(
+            t(
+                "rep_share_line",
+                lang,
+                name=esc(b.key),
+                value=format_number(b.value_usd, lang),
+                share=share(b, total, lang),
+            )
+        )
     lines.append(t("rep_by_destination", lang))
     for b in report.by_destination[:TOP]:
-        lines.append(t("rep_share_line", lang, name=esc(country_name(b.key, lang)),
-                       value=format_number(b.value_usd, lang), share=share(b, total, lang)))
+        lines.append(
+            t(
+                "rep_share_line",
+                lang,
+                name=esc(country_name(b.key, lang)),
+                value=format_number(b.value_usd, lang),
+                share=share(b, total, lang),
+            )
+        )
     pub = report.published
     if pub is not None:
-        for key, printed, ours in (("rep_published_volume", pub.volume_tonnes,
-                                    report.total_volume),
-                                   ("rep_published_value", pub.value_usd, total)):
+        for key, printed, ours in (
+            ("rep_published_volume", pub.volume_tonnes, report.total_volume),
+            ("rep_published_value", pub.value_usd, total),
+        ):
             if printed != ours:
-                lines.append(t(key, lang, published=format_number(printed, lang),
-                               gap=format_number(abs(printed - ours), lang)))
+                lines.append(
+                    t(
+                        key,
+                        lang,
+                        published=format_number(printed, lang),
+                        gap=format_number(abs(printed - ours), lang),
+                    )
+                )
     if report.missing_figures:
         lines.append(t("rep_missing_figures", lang, count=report.missing_figures))
     return "\n".join(lines)
 
 
-def stats_summary(st: HelpdeskStats, lang: str, titles: dict[str, str], when: When,
-                  period: str | None = None) -> str:
-    rate = "-" if st.deflection_rate is None else \
-        format_number(Decimal(st.deflection_rate * 100), lang, 1) + "%"
-    title = t("stats_title", lang, days=st.days, since=when(st.since),
-              until=when(st.until)) if period is None else \
-        t("stats_title_period", lang, period=period, since=when(st.since),
-          until=when(st.until))
+def stats_summary(
+    st: HelpdeskStats, lang: str, titles: dict[str, str], when: When, period: str | None = None
+) -> str:
+    rate = (
+        "-" if st.deflection_rate is None else format_number(Decimal(st.deflection_rate * 100), lang, 1) + "%"
+    )
+    title = (
+        t("stats_title", lang, days=st.days, since=when(st.since), until=when(st.until))
+        if period is None
+        else t("stats_title_period", lang, period=period, since=when(st.since), until=when(st.until))
+    )
     lines = [
         title,
-        t("stats_questions", lang, count=st.questions, answered=st.answered,
-          suggested=st.suggested, no_match=st.no_match),
+        t(
+            "stats_questions",
+            lang,
+            count=st.questions,
+            answered=st.answered,
+            suggested=st.suggested,
+            no_match=st.no_match,
+        ),
         t("stats_deflection", lang, count=st.deflected, rate=rate),
         t("stats_escalated", lang, count=st.tickets, closed=st.tickets_closed),
-        t("stats_first_response", lang, median=duration(st.first_response.median, lang),
-          p90=duration(st.first_response.p90, lang), n=st.first_response.n),
-        t("stats_resolution", lang, median=duration(st.resolution.median, lang),
-          p90=duration(st.resolution.p90, lang), n=st.resolution.n),
+        t(
+            "stats_first_response",
+            lang,
+            median=duration(st.first_response.median, lang),
+            p90=duration(st.first_response.p90, lang),
+            n=st.first_response.n,
+        ),
+        t(
+            "stats_resolution",
+            lang,
+            median=duration(st.resolution.median, lang),
+            p90=duration(st.resolution.p90, lang),
+            n=st.resolution.n,
+        ),
         t("stats_sla", lang, count=st.sla_breaches),
-        t("stats_rating", lang, n=st.ratings,
-          avg="-" if st.rating_avg is None
-          else format_number(Decimal(st.rating_avg), lang, 1)),
-        t("stats_reminders", lang, count=st.reminders_sent,
-          documents="-" if st.documents_after_reminder is None
-          else st.documents_after_reminder),
+        t(
+            "stats_rating",
+            lang,
+            n=st.ratings,
+            avg="-" if st.rating_avg is None else format_number(Decimal(st.rating_avg), lang, 1),
+        ),
+        t(
+            "stats_reminders",
+            lang,
+            count=st.reminders_sent,
+            documents="-" if st.documents_after_reminder is None else st.documents_after_reminder,
+        ),
     ]
     if st.top_topics:
         lines.append(t("stats_top_topics", lang))

@@ -38,12 +38,12 @@ BOLD = Font(bold=True)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-
 def _first_sheet(wb: Workbook) -> Worksheet:
     """The sheet a new workbook opens with (openpyxl's types allow it to be absent)."""
     ws = wb.active
     assert isinstance(ws, Worksheet)
     return ws
+
 
 def text_cell(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
     """ws.cell(), but a string is always a string: openpyxl stores '=...' as a formula."""
@@ -64,9 +64,15 @@ def _title(ws: Worksheet, lines: Sequence[str], width: int) -> int:
     return len(lines) + 2
 
 
-def _table(ws: Worksheet, top: int, headers: Sequence[str], rows: Sequence[Sequence[Any]],
-           total: Sequence[Any] | None, formats: Sequence[str | None],
-           widths: Sequence[int]) -> None:
+def _table(
+    ws: Worksheet,
+    top: int,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    total: Sequence[Any] | None,
+    formats: Sequence[str | None],
+    widths: Sequence[int],
+) -> None:
     for col, text in enumerate(headers, start=1):
         cell = text_cell(ws, top, col, text)
         cell.font, cell.fill, cell.border = BOLD, HEADER_FILL, BOX
@@ -88,18 +94,43 @@ def _table(ws: Worksheet, top: int, headers: Sequence[str], rows: Sequence[Seque
     ws.freeze_panes = ws.cell(top + 1, 1).coordinate
 
 
-def _bucket_sheet(wb: Workbook, title: str, head: list[str], label: str,
-                  buckets: Sequence[Bucket], names: Sequence[str], lang: str) -> None:
+def _bucket_sheet(
+    wb: Workbook,
+    title: str,
+    head: list[str],
+    label: str,
+    buckets: Sequence[Bucket],
+    names: Sequence[str],
+    lang: str,
+) -> None:
     ws = wb.create_sheet(title)
     top = _title(ws, head, 5)
-    rows = [[i, name, b.count, b.volume_tonnes, b.value_usd]
-            for i, (b, name) in enumerate(zip(buckets, names, strict=True), start=1)]
-    total = ["", t("rep_total", lang), sum(b.count for b in buckets),
-             sum((b.volume_tonnes for b in buckets), Decimal(0)),
-             sum((b.value_usd for b in buckets), Decimal(0))]
-    _table(ws, top, [t("rep_col_no", lang), label, t("rep_col_count", lang),
-                     t("rep_col_volume", lang), t("rep_col_value", lang)],
-           rows, total, [None, None, COUNT, NUMBER, NUMBER], [6, 28, 12, 18, 22])
+    rows = [
+        [i, name, b.count, b.volume_tonnes, b.value_usd]
+        for i, (b, name) in enumerate(zip(buckets, names, strict=True), start=1)
+    ]
+    total = [
+        "",
+        t("rep_total", lang),
+        sum(b.count for b in buckets),
+        sum((b.volume_tonnes for b in buckets), Decimal(0)),
+        sum((b.value_usd for b in buckets), Decimal(0)),
+    ]
+    _table(
+        ws,
+        top,
+        [
+            t("rep_col_no", lang),
+            label,
+            t("rep_col_count", lang),
+            t("rep_col_volume", lang),
+            t("rep_col_value", lang),
+        ],
+        rows,
+        total,
+        [None, None, COUNT, NUMBER, NUMBER],
+        [6, 28, 12, 18, 22],
+    )
 
 
 def _save(wb: Workbook) -> bytes:
@@ -108,8 +139,9 @@ def _save(wb: Workbook) -> bytes:
     return out.getvalue()
 
 
-def export_workbook(report: ExportReport, lang: str, office: str, country_name: CountryName,
-                    made: str) -> bytes:
+def export_workbook(
+    report: ExportReport, lang: str, office: str, country_name: CountryName, made: str
+) -> bytes:
     """Sheets: the office's table (exporter x commodity) with totals, then per commodity,
     per destination and per month."""
     period = report.period.label(lang)
@@ -121,27 +153,54 @@ def export_workbook(report: ExportReport, lang: str, office: str, country_name: 
     ws = _first_sheet(wb)
     ws.title = t("rep_sheet_rows", lang)
     top = _title(ws, head, 6)
-    rows = [[i, line.exporter, line.commodity, line.volume_tonnes, line.value_usd,
-             ", ".join(line.destinations)] for i, line in enumerate(report.lines, start=1)]
+    rows = [
+        [i, line.exporter, line.commodity, line.volume_tonnes, line.value_usd, ", ".join(line.destinations)]
+        for i, line in enumerate(report.lines, start=1)
+    ]
     total = ["", t("rep_total", lang), "", report.total_volume, report.total_value, ""]
-    _table(ws, top, [t(f"rep_col_{c}", lang) for c in
-                     ("no", "exporter", "commodity", "volume", "value", "destinations")],
-           rows, total, [None, None, None, NUMBER, NUMBER, None], [6, 34, 22, 16, 20, 44])
+    _table(
+        ws,
+        top,
+        [t(f"rep_col_{c}", lang) for c in ("no", "exporter", "commodity", "volume", "value", "destinations")],
+        rows,
+        total,
+        [None, None, None, NUMBER, NUMBER, None],
+        [6, 34, 22, 16, 20, 44],
+    )
     ws.print_options.gridLines = False
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
-    _bucket_sheet(wb, t("rep_sheet_commodity", lang), head, t("rep_col_commodity", lang),
-                  report.by_commodity, [b.key for b in report.by_commodity], lang)
-    _bucket_sheet(wb, t("rep_sheet_destination", lang), head, t("rep_col_country", lang),
-                  report.by_destination, [country_name(b.key, lang)
-                                          for b in report.by_destination], lang)
-    _bucket_sheet(wb, t("rep_sheet_month", lang), head, t("rep_col_month", lang),
-                  report.by_month, [month_name(b.key, lang) for b in report.by_month], lang)
+    _bucket_sheet(
+        wb,
+        t("rep_sheet_commodity", lang),
+        head,
+        t("rep_col_commodity", lang),
+        report.by_commodity,
+        [b.key for b in report.by_commodity],
+        lang,
+    )
+    _bucket_sheet(
+        wb,
+        t("rep_sheet_destination", lang),
+        head,
+        t("rep_col_country", lang),
+        report.by_destination,
+        [country_name(b.key, lang) for b in report.by_destination],
+        lang,
+    )
+    _bucket_sheet(
+        wb,
+        t("rep_sheet_month", lang),
+        head,
+        t("rep_col_month", lang),
+        report.by_month,
+        [month_name(b.key, lang) for b in report.by_month],
+        lang,
+    )
     return _save(wb)
 
 
-def stats_workbook(st: HelpdeskStats, lang: str, titles: dict[str, str], office: str,
-                   period: str) -> bytes:
+def stats_workbook(st: HelpdeskStats, lang: str, titles: dict[str, str], office: str, period: str) -> bytes:
     """Sheets: the figures (one per row), the top topics, the top unanswered questions."""
     head = [t("stats_photo_caption", lang, period=t("stats_last_days", lang, days=st.days)), office, period]
     wb = Workbook()
@@ -164,24 +223,37 @@ def stats_workbook(st: HelpdeskStats, lang: str, titles: dict[str, str], office:
         [t("stats_m_resolution_median", lang), duration(st.resolution.median, lang)],
         [t("stats_m_resolution_p90", lang), duration(st.resolution.p90, lang)],
         [t("stats_m_sla", lang), st.sla_breaches],
-        [t("stats_m_rating", lang),
-         round(st.rating_avg, 2) if st.rating_avg is not None else "-"],
+        [t("stats_m_rating", lang), round(st.rating_avg, 2) if st.rating_avg is not None else "-"],
         [t("stats_m_ratings", lang), st.ratings],
         [t("stats_m_reminders", lang), st.reminders_sent],
         [t("stats_m_documents", lang), t("stats_m_not_tracked", lang) if docs is None else docs],
     ]
-    _table(ws, top, [t("stats_col_metric", lang), t("stats_col_value", lang)], rows, None,
-           [None, COUNT], [46, 18])
+    _table(
+        ws,
+        top,
+        [t("stats_col_metric", lang), t("stats_col_value", lang)],
+        rows,
+        None,
+        [None, COUNT],
+        [46, 18],
+    )
     if rate is not None:
         ws.cell(top + 6, 2).number_format = "0.0%"
     if st.rating_avg is not None:
         ws.cell(top + 14, 2).number_format = "0.00"
     for name, label, items in (
-            ("stats_sheet_topics", "stats_col_topic",
-             [(titles.get(tid, tid), n) for tid, n in st.top_topics]),
-            ("stats_sheet_unanswered", "stats_col_question", list(st.top_unanswered))):
+        ("stats_sheet_topics", "stats_col_topic", [(titles.get(tid, tid), n) for tid, n in st.top_topics]),
+        ("stats_sheet_unanswered", "stats_col_question", list(st.top_unanswered)),
+    ):
         sheet = wb.create_sheet(t(name, lang))
         first = _title(sheet, head, 2)
-        _table(sheet, first, [t(label, lang), t("stats_col_count", lang)],
-               [[text, n] for text, n in items], None, [None, COUNT], [60, 12])
+        _table(
+            sheet,
+            first,
+            [t(label, lang), t("stats_col_count", lang)],
+            [[text, n] for text, n in items],
+            None,
+            [None, COUNT],
+            [60, 12],
+        )
     return _save(wb)

@@ -29,8 +29,7 @@ _ERRORS = {
     401: "Unauthorized",
     403: "Forbidden: bot was blocked by the user",
     404: "Not Found",
-    409: "Conflict: terminated by other getUpdates request; "
-    "make sure that only one bot instance is running",
+    409: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
     500: "Internal Server Error",
     502: "Bad Gateway",
 }
@@ -45,7 +44,7 @@ class _Fault:
     timeout: bool = False
     delay: float = 0.0
     delivered: bool = False
-    chat_id: int | None = None          # only calls to this chat
+    chat_id: int | None = None  # only calls to this chat
 
     def error(self) -> ApiError:
         if self.status == 429:
@@ -55,9 +54,9 @@ class _Fault:
                 {"retry_after": self.retry_after},
             )
         params = {"retry_after": self.retry_after} if self.retry_after else None
-        return ApiError(self.status, self.description or _ERRORS.get(self.status,
-                                                                     f"Error {self.status}"),
-                        params)
+        return ApiError(
+            self.status, self.description or _ERRORS.get(self.status, f"Error {self.status}"), params
+        )
 
 
 class FakeBotAPI(UpdateBuilders, CallLog):
@@ -137,8 +136,7 @@ class FakeBotAPI(UpdateBuilders, CallLog):
         """Make every waiting getUpdates return an empty list now (use before shutdown)."""
         self.updates.release()
 
-    def deliver_to_webhook(self, target: str, secret: str,
-                           retry_delay: float = 0.2) -> Callable[[], None]:
+    def deliver_to_webhook(self, target: str, secret: str, retry_delay: float = 0.2) -> Callable[[], None]:
         """POST the pending updates to ``target`` as Telegram does once a webhook is set;
         see :func:`bot.testing.fakeapi.server.deliver_to_webhook`."""
         from bot.testing.fakeapi.server import deliver_to_webhook
@@ -180,8 +178,7 @@ class FakeBotAPI(UpdateBuilders, CallLog):
             retry_after = 1
         with self.state.lock:
             for _ in range(count):
-                self._faults.append(_Fault(method, status, retry_after, description,
-                                           chat_id=chat_id))
+                self._faults.append(_Fault(method, status, retry_after, description, chat_id=chat_id))
 
     def timeout_next(
         self,
@@ -207,9 +204,7 @@ class FakeBotAPI(UpdateBuilders, CallLog):
                 continue
             if fault.method == method or (fault.method is None and method != "getUpdates"):
                 return self._faults.pop(index)
-        if self.failure_rate and (
-            self.is_send(method) or (self.failure_edits and method.startswith("edit"))
-        ):
+        if self.failure_rate and (self.is_send(method) or (self.failure_edits and method.startswith("edit"))):
             if self.rng.random() < self.failure_rate:
                 kind = self.rng.choice(self.failure_kinds)
                 if kind == "timeout":

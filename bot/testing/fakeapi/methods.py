@@ -38,8 +38,7 @@ Method = Callable[[dict[str, Any], dict[str, bytes]], Any]
 """A method's implementation: (parameters, uploaded files by part name) -> result."""
 
 # what copyMessage carries over from the original message
-_CONTENT_FIELDS = ("text", "entities", "caption", "caption_entities", "photo", "document",
-                   "voice", "sticker")
+_CONTENT_FIELDS = ("text", "entities", "caption", "caption_entities", "photo", "document", "voice", "sticker")
 _CHAT_ACTIONS = frozenset(
     "typing upload_photo record_video upload_video record_voice upload_voice upload_document "
     "choose_sticker find_location record_video_note upload_video_note".split()
@@ -125,9 +124,7 @@ class BotMethods:
         return chat_id
 
     @staticmethod
-    def formatted(
-        text: str, params: dict[str, Any], entities_key: str
-    ) -> tuple[str, list[JSONDict]]:
+    def formatted(text: str, params: dict[str, Any], entities_key: str) -> tuple[str, list[JSONDict]]:
         parse_mode = str(params.get("parse_mode") or "")
         if parse_mode.lower() == "html":
             try:
@@ -227,8 +224,7 @@ class BotMethods:
         return self._send_media("document", params, uploads)
 
     def copy_message(self, params: dict[str, Any], uploads: dict[str, bytes]) -> JSONDict:
-        source = self.state.lookup(norm_chat_id(params.get("from_chat_id")),
-                                   params.get("message_id"))
+        source = self.state.lookup(norm_chat_id(params.get("from_chat_id")), params.get("message_id"))
         if source is None:
             raise bad_request("message to copy not found")
         content = {key: copy_json(source[key]) for key in _CONTENT_FIELDS if key in source}
@@ -282,9 +278,7 @@ class BotMethods:
         if "text" not in stored:
             raise bad_request("there is no text in the message to edit")
         # Omitting reply_markup removes the keyboard, exactly like the real API.
-        return self.apply_edit(
-            stored, {"text": text, "entities": entities or None, "reply_markup": markup}
-        )
+        return self.apply_edit(stored, {"text": text, "entities": entities or None, "reply_markup": markup})
 
     def edit_message_caption(self, params: dict[str, Any], uploads: dict[str, bytes]) -> Any:
         caption, entities = self.caption(params)
@@ -310,9 +304,7 @@ class BotMethods:
 
     def answer_callback_query(self, params: dict[str, Any], uploads: dict[str, bytes]) -> bool:
         if not params.get("callback_query_id"):
-            raise bad_request(
-                "query is too old and response timeout expired or query ID is invalid"
-            )
+            raise bad_request("query is too old and response timeout expired or query ID is invalid")
         if len(str(params.get("text") or "")) > CALLBACK_ANSWER_LIMIT:
             raise bad_request("MESSAGE_TOO_LONG")
         return True

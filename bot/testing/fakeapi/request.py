@@ -47,9 +47,7 @@ def decode_params(raw: dict[str, Any]) -> dict[str, Any]:
     return {key: _decode_value(key, value) for key, value in raw.items()}
 
 
-def upload_info(
-    part: str, field_tuple: tuple[str, bytes | IO[bytes], str]
-) -> tuple[JSONDict, bytes]:
+def upload_info(part: str, field_tuple: tuple[str, bytes | IO[bytes], str]) -> tuple[JSONDict, bytes]:
     """What the methods see of an uploaded file, and its bytes."""
     file_name, content, mime_type = field_tuple
     if not isinstance(content, bytes):

@@ -56,9 +56,7 @@ class FakeTelegramServer(ThreadingHTTPServer):
         self.server_close()
 
 
-def serve_http(
-    api: FakeBotAPI, host: str = "127.0.0.1", port: int = 0
-) -> tuple[FakeTelegramServer, str]:
+def serve_http(api: FakeBotAPI, host: str = "127.0.0.1", port: int = 0) -> tuple[FakeTelegramServer, str]:
     """Serve ``api`` over HTTP in a daemon thread; returns (server, base_url).
 
     Pass base_url to ``ApplicationBuilder.base_url`` (PTB appends the token) and
@@ -194,8 +192,9 @@ class _Handler(BaseHTTPRequestHandler):
         return params, uploads
 
 
-def deliver_to_webhook(api: FakeBotAPI, target: str, secret: str,
-                       retry_delay: float = 0.2) -> Callable[[], None]:
+def deliver_to_webhook(
+    api: FakeBotAPI, target: str, secret: str, retry_delay: float = 0.2
+) -> Callable[[], None]:
     """Act as Telegram does once a webhook is set: POST the pending updates to ``target``
     (where the reverse proxy would forward them) one at a time, in order, each until it
     is answered 200; a refused or broken request is retried after ``retry_delay``.
@@ -212,17 +211,20 @@ def deliver_to_webhook(api: FakeBotAPI, target: str, secret: str,
                     continue
                 body = json.dumps(update).encode()
             request = urllib.request.Request(
-                target, body, {"Content-Type": "application/json",
-                               "X-Telegram-Bot-Api-Secret-Token": secret}, method="POST")
+                target,
+                body,
+                {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+                method="POST",
+            )
             try:
                 with urllib.request.urlopen(request, timeout=60) as response:
                     delivered = response.status == 200
-            except OSError:         # refused, reset, or an HTTP error status
+            except OSError:  # refused, reset, or an HTTP error status
                 delivered = False
             if not delivered:
                 stop.wait(retry_delay)
                 continue
-            with state.lock:        # by identity: a second copy of the id stays queued
+            with state.lock:  # by identity: a second copy of the id stays queued
                 if queue.pending and queue.pending[0] is update:
                     queue.pending.pop(0)
 
@@ -232,4 +234,5 @@ def deliver_to_webhook(api: FakeBotAPI, target: str, secret: str,
     def halt() -> None:
         stop.set()
         thread.join(timeout=70)
+
     return halt

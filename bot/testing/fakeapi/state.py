@@ -159,9 +159,7 @@ class TelegramState:
         title = self.chat_titles.get(chat_id, "SKA Test Group")
         return {"id": chat_id, "type": chat_type, "title": title}
 
-    def user(
-        self, user_id: int, first_name: str, language_code: str, username: str | None
-    ) -> JSONDict:
+    def user(self, user_id: int, first_name: str, language_code: str, username: str | None) -> JSONDict:
         """Remember (or update) a user and return its User dict."""
         user: JSONDict = {"id": user_id, "is_bot": False, "first_name": first_name}
         if username:
@@ -223,9 +221,7 @@ class TelegramState:
         original.pop("reply_to_message", None)
         return original
 
-    def register_file(
-        self, kind: str, size: int, file_name: str | None, content: bytes | None
-    ) -> StoredFile:
+    def register_file(self, kind: str, size: int, file_name: str | None, content: bytes | None) -> StoredFile:
         number = next(self.ids)
         folder, ext = _FILE_DIRS.get(kind, ("documents", "bin"))
         if file_name and "." in file_name:
@@ -336,9 +332,7 @@ class CallLog:
         found = []
         for row in rows:
             for button in row:
-                value = next(
-                    (button[key] for key in ("callback_data", "url") if key in button), ""
-                )
+                value = next((button[key] for key in ("callback_data", "url") if key in button), "")
                 found.append((str(button.get("text", "")), str(value)))
         return found
 

@@ -17,8 +17,9 @@ from bot.telegram_html import utf16_len
 from bot.testing.fakeapi.state import ApiError, JSONDict, TelegramState, copy_json
 
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
-_CONFLICT = ("Conflict: terminated by other getUpdates request; "
-             "make sure that only one bot instance is running")
+_CONFLICT = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+)
 
 
 class MessageOptions(TypedDict, total=False):
@@ -206,9 +207,7 @@ class UpdateBuilders:
         content: JSONDict = {"text": text}
         match = _COMMAND_RE.match(text)
         if match:
-            content["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": utf16_len(match.group(0))}
-            ]
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(match.group(0))}]
         return self._incoming(
             user_id,
             content,
@@ -277,9 +276,7 @@ class UpdateBuilders:
             }
             return {"update_id": self.updates.next_id(), "callback_query": query}
 
-    def sticker(
-        self, user_id: int, *, emoji: str = "👍", **options: Unpack[MessageOptions]
-    ) -> JSONDict:
+    def sticker(self, user_id: int, *, emoji: str = "👍", **options: Unpack[MessageOptions]) -> JSONDict:
         """A sticker message update."""
         sticker = {**self._incoming_file("sticker", 20480), "emoji": emoji}
         return self._incoming(user_id, {"sticker": sticker}, **options)
