@@ -151,6 +151,39 @@ def enqueue(
         pending = replace_pending(session, coalesce_key, text, markup, method)
         if pending is not None:
             return pending
+    values, main = row_values(
+        chat_id,
+        text,
+        kind=kind,
+        markup_json=markup_json,
+        dedupe_key=dedupe_key,
+        due=not_before or utcnow(),
+        method=method,
+        payload=payload,
+        coalesce_key=coalesce_key,
+        ref=ref,
+    )
+    rows = [OutboxMessage(**v) for v in values]
+    session.add_all(rows)
+    return rows[main]
+
+
+def row_values(
+    chat_id: int,
+    text: str,
+    *,
+    kind: str,
+    markup_json: str | None,
+    dedupe_key: str | None,
+    due: dt.datetime,
+    method: str = "sendMessage",
+    payload: dict[str, Any] | None = None,
+    coalesce_key: str | None = None,
+    ref: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """The outbox rows one message becomes, as column values, and the index of the one
+    that carries the keyboard, the keys and the hooks; `enqueue` adds them one by one, a
+    bulk writer (the reminder pass) inserts many messages' rows at once."""
     texts: list[str]
     if method == "sendMessage":
         texts = split_html(text)
@@ -166,27 +199,26 @@ def enqueue(
     # document's caption
     main = 0 if method in MEDIA_METHODS else len(texts) - 1
     follow = {"reply_to": payload["reply_to"]} if payload and "reply_to" in payload else None
-    due = not_before or utcnow()
-    rows: list[OutboxMessage] = []
+    values: list[dict[str, Any]] = []
     for index, part in enumerate(texts):
         is_main = index == main
         part_payload = payload if is_main else follow
-        row = OutboxMessage(
-            chat_id=chat_id,
-            text=part,
-            kind=kind,
-            priority=priority_of(kind),
-            method=method if is_main or method == "sendMessage" else "sendMessage",
-            dedupe_key=dedupe_key if is_main else None,
-            reply_markup=markup_json if is_main else None,
-            payload=json.dumps(part_payload) if part_payload else None,
-            coalesce_key=coalesce_key if is_main else None,
-            ref=ref,
-            next_attempt_at=due,
+        values.append(
+            {
+                "chat_id": chat_id,
+                "text": part,
+                "kind": kind,
+                "priority": priority_of(kind),
+                "method": method if is_main or method == "sendMessage" else "sendMessage",
+                "dedupe_key": dedupe_key if is_main else None,
+                "reply_markup": markup_json if is_main else None,
+                "payload": json.dumps(part_payload) if part_payload else None,
+                "coalesce_key": coalesce_key if is_main else None,
+                "ref": ref,
+                "next_attempt_at": due,
+            }
         )
-        session.add(row)
-        rows.append(row)
-    return rows[main]
+    return values, main
 
 
 def replace_pending(

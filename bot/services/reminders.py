@@ -31,9 +31,8 @@ from bot.models import (
 from bot.services.applications import IN_REVIEW, RETURNED, SUBMITTED
 from bot.services.calendar import OfficeCalendar
 from bot.services.documents import OUTSTANDING, DocumentService, upload_markup
-from bot.services.outbox import WAKEUPS, priority_of
+from bot.services.outbox import WAKEUPS, row_values
 from bot.text import escape as esc
-from bot.textsplit import split_html
 
 # approved, issued, rejected and cancelled applications need no more documents
 REMIND_STATUSES = (SUBMITTED, IN_REVIEW, RETURNED)
@@ -338,7 +337,7 @@ class ReminderService:
         texts: dict[tuple[int, str, str], str],
     ) -> list[bool]:
         """Outbox rows and their reminder rows in the caller's transaction: two lookups and
-        two executemany INSERTs, the outbox rows as outbox.enqueue makes them."""
+        two executemany INSERTs, the outbox rows shaped by outbox.row_values as enqueue's are."""
         keys = [
             f"{'reminder' if kind == EXPORTER else 'reminder-alert'}:{app.app_id}:"
             f"{chat_id}:{today.isoformat()}"
@@ -357,23 +356,17 @@ class ReminderService:
                 texts[text_key] = (
                     self._alert_text(c, app, companies) if kind == ALERT else self._text(app, lang)
                 )
-            outbox_kind = f"reminder_{kind}"
             markup = upload_markup(app.app_id, lang).to_json() if kind == EXPORTER else None
-            parts = split_html(texts[text_key])
-            for index, part in enumerate(parts):
-                main = index == len(parts) - 1  # the keyboard goes under the last part
-                rows.append(
-                    {
-                        "chat_id": chat_id,
-                        "text": part,
-                        "kind": outbox_kind,
-                        "priority": priority_of(outbox_kind),
-                        "dedupe_key": key if main else None,
-                        "reply_markup": markup if main else None,
-                        # due as of the pass's own clock (not the wall clock of the insert)
-                        "next_attempt_at": (not_before if kind == EXPORTER else None) or now,
-                    }
-                )
+            values, _ = row_values(
+                chat_id,
+                texts[text_key],
+                kind=f"reminder_{kind}",
+                markup_json=markup,
+                dedupe_key=key,
+                # due as of the pass's own clock (not the wall clock of the insert)
+                due=(not_before if kind == EXPORTER else None) or now,
+            )
+            rows.extend(values)
             queued.append(True)
         if rows:
             c.execute(insert(OutboxMessage), rows)
