@@ -206,6 +206,13 @@ class HelpDeskApplication(
         # getMe: Telegram may be unreachable for a moment while the server boots
         await retry_startup("getMe", super().initialize, self.startup_retry_seconds)
 
+    async def start(self) -> None:
+        await super().start()
+        svc: Services | None = self.bot_data.get("services")
+        if svc is not None and svc.pending_matcher is not None:
+            # `run`: updates are being fetched now; the matcher is built beside them
+            self.create_task(build_matcher(svc), name="build-matcher")
+
     async def process_update(self, update: object) -> None:
         try:
             await self._process_once(update)
@@ -276,6 +283,17 @@ class ConfirmWhenHandled(BaseRequest):
         return await self.inner.do_request(
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
+
+
+async def build_matcher(svc: Services) -> None:
+    """The matcher `run` left for later, built in a thread and swapped in on the event loop
+    (as a reload is) unless a reload came first."""
+    pending = svc.pending_matcher
+    assert pending is not None
+    matcher = await asyncio.to_thread(pending.build)
+    if svc.answers.matcher is pending:
+        svc.answers.matcher = matcher
+    svc.pending_matcher = None
 
 
 async def reload_learned(context: HelpDeskContext) -> None:

@@ -32,6 +32,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_application
     from bot.db import AlreadyRunning, single_process_lock
     from bot.health import HealthServer
+    from bot.services import build_services
     from bot.startup import StartupError
 
     settings.require_token()
@@ -40,7 +41,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     except AlreadyRunning as exc:
         print(f"run: {exc}", file=sys.stderr)
         return 1
-    app = build_application(settings)
+    # the matcher is built while the first getUpdates waits (HelpDeskApplication.start)
+    app = build_application(settings, services=build_services(settings, matcher_later=True))
     health = None
     if settings.health.port is not None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from bot.config import Settings
 from bot.db import Database
@@ -18,6 +19,7 @@ from bot.services.documents import DocumentCatalog, DocumentService
 from bot.services.importer import Importer
 from bot.services.linking import LinkService
 from bot.services.outbox import Outbox, RateLimits
+from bot.services.pending import PendingMatcher
 from bot.services.precheck import load_precheck_kb
 from bot.services.presenters import Presenter
 from bot.services.proposals import ProposalService
@@ -32,6 +34,7 @@ from bot.services.spikes import SpikeService
 from bot.services.tickets import TicketService
 from bot.services.users import UserService
 from knowledge.loader import Knowledge, load_knowledge
+from knowledge.matcher import Matcher
 
 
 @dataclass
@@ -54,6 +57,8 @@ class Services:
     broadcasts: BroadcastService
     conversations: ConversationLookup
     spikes: SpikeService
+    # `run` only: the matcher still to be built (bot/services/pending.py)
+    pending_matcher: PendingMatcher | None = None
 
     def close(self) -> None:
         self.db.dispose()
@@ -65,15 +70,20 @@ def commodity_groups(directory: Path, kb: Knowledge) -> CommodityNames:
     return CommodityNames(CommodityGroup(c.id, c.name, c.aliases) for c in commodities)
 
 
-def build_services(settings: Settings, migrate: bool = True) -> Services:
-    """Load the knowledge base once, open the database and bring its schema up to date."""
+def build_services(settings: Settings, migrate: bool = True, matcher_later: bool = False) -> Services:
+    """Load the knowledge base once, open the database and bring its schema up to date.
+
+    `matcher_later`: the matcher is built on first use or by `PendingMatcher.build`
+    (`run` builds it while its first getUpdates waits)."""
     db = Database(settings.database_url)
     if migrate:
         db.migrate()
     # approved FAQ additions live in the database (learned_faq), loaded with the curated files
     proposals = ProposalService(db, settings.knowledge_dir, lambda _kb: None)
     kb = proposals.load() if migrate else load_knowledge(settings.knowledge_dir)
-    answers = AnswerService(kb, db, settings)
+    pending = PendingMatcher(kb) if matcher_later else None
+    # the stand-in answers for the Matcher until it is built
+    answers = AnswerService(kb, db, settings, cast(Matcher, pending))
     proposals.on_reload = answers.reload
     proposals.words = dict(kb.normalize.get("words") or {})
     proposals.detect = lambda text: answers.classify(text).lang
@@ -133,4 +143,5 @@ def build_services(settings: Settings, migrate: bool = True) -> Services:
             lambda text: answers.matcher.normalize(text).tokens,
             answers.title,
         ),
+        pending_matcher=pending,
     )

@@ -1,0 +1,65 @@
+"""`run` builds the matcher while its first getUpdates waits (bot/services/pending.py): a
+question that comes first is answered as the built matcher answers it, and a reload of
+the knowledge base meanwhile is not undone by the late build."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.app import build_application, build_matcher
+from bot.services import build_services
+from bot.services.pending import PendingMatcher
+from bot.testing import FakeBotAPI, FakeRequest
+from knowledge.matcher import Matcher
+from tests.conftest import make_settings
+
+QUESTIONS = ("berapa lama ska terbit", "halo", "syarat form e ke china", "harga cabai hari ini")
+
+
+def test_a_question_before_the_matcher_is_built_gets_the_same_reply(tmp_path: Path) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path / 'ska.db'}")
+    later, now = build_services(settings, matcher_later=True), build_services(settings)
+    try:
+        assert isinstance(later.answers.matcher, PendingMatcher)
+        for question in QUESTIONS:
+            assert later.answers.ask(question, "id", log=False) == now.answers.ask(question, "id", log=False)
+        asyncio.run(build_matcher(later))
+        assert isinstance(later.answers.matcher, Matcher)
+        assert later.pending_matcher is None
+    finally:
+        later.close()
+        now.close()
+
+
+def test_a_reload_before_the_build_is_kept(tmp_path: Path) -> None:
+    svc = build_services(make_settings(f"sqlite:///{tmp_path / 'ska.db'}"), matcher_later=True)
+    try:
+        svc.answers.reload(svc.answers.kb)  # an FAQ approval swaps in a new knowledge base
+        reloaded = svc.answers.matcher
+        asyncio.run(build_matcher(svc))
+        assert svc.answers.matcher is reloaded
+    finally:
+        svc.close()
+
+
+def test_starting_the_application_builds_it(tmp_path: Path) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path / 'ska.db'}")
+    svc = build_services(settings, matcher_later=True)
+    api = FakeBotAPI()
+    app = build_application(settings, request=FakeRequest(api), services=svc)
+
+    async def start_and_stop() -> None:
+        async with app:
+            await app.start()
+            for _ in range(500):
+                if svc.pending_matcher is None:
+                    break
+                await asyncio.sleep(0.01)
+            await app.stop()
+
+    try:
+        asyncio.run(start_and_stop())
+        assert isinstance(svc.answers.matcher, Matcher)
+    finally:
+        svc.close()
