@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, ParamSpec, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import Dialect, make_url
@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 
 from bot.config import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -326,6 +329,17 @@ class Database:
         every message (routing, the question log, the update id) runs here."""
         with self._autocommit.connect() as connection:
             yield connection
+
+    def insert(self, table: Any) -> postgresql.Insert | sqlite.Insert:
+        """INSERT in this database's dialect, the one with ON CONFLICT DO NOTHING."""
+        # imported here: on SQLite, PostgreSQL's dialect would add a tenth to start-up
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
 
     def prepare(self, statement: Any) -> Prepared:
         """A hot-path statement for `statement()`-style single runs without a transaction,

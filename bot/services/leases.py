@@ -17,8 +17,6 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.db import Database
 from bot.models import JobLease, utcnow
@@ -38,10 +36,9 @@ class Leases:
         """True if this holder now has the lease `name` for `seconds` from now."""
         now = self.clock()
         until = now + dt.timedelta(seconds=seconds)
-        insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
         with self.db.session() as s:
             created = s.scalar(
-                insert(JobLease)
+                self.db.insert(JobLease)
                 .values(name=name, holder=self.holder, expires_at=until)
                 .on_conflict_do_nothing(index_elements=["name"])
                 .returning(JobLease.name)

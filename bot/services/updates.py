@@ -14,8 +14,6 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, bindparam, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.db import Database
 from bot.models import ProcessedUpdate, utcnow
@@ -28,10 +26,9 @@ class UpdateLog:
     def __init__(self, db: Database, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.db = db
         self.clock = clock
-        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
         # built once, run for every update (building it cost more than running it)
         self._record = db.prepare(
-            insert(ProcessedUpdate)
+            db.insert(ProcessedUpdate)
             .values(update_id=bindparam("update_id"), at=bindparam("at"))
             .on_conflict_do_nothing(index_elements=["update_id"])
             .returning(ProcessedUpdate.update_id)
