@@ -21,7 +21,7 @@ from telegram.ext import (
     JobQueue,
     TypeHandler,
 )
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request import BaseRequest, RequestData
 
 from bot import logsafe
 from bot.config import Settings
@@ -364,15 +364,17 @@ def build_application(
     if settings.telegram.base_file_url:
         builder = builder.base_file_url(settings.telegram.base_file_url)
     # one connection for each update handled at a time and each outbox call under way,
-    # in small pools (bot/telegram/request.py)
-    builder = builder.request(
-        request
-        or PooledRequest(
+    # in small pools (bot/telegram/request.py); getUpdates on PTB's own client
+    calls: BaseRequest
+    if request is None:
+        pooled = PooledRequest(
             settings.telegram.concurrent_updates + max_in_flight(settings.outbox.rate_per_second)
         )
-    )
-    # PTB's own default for getUpdates: one connection
-    confirm = ConfirmWhenHandled(updates_request or request or HTTPXRequest(connection_pool_size=1))
+        calls, updates = pooled, updates_request or pooled.updates_request()
+    else:
+        calls, updates = request, updates_request or request
+    builder = builder.request(calls)
+    confirm = ConfirmWhenHandled(updates)
     builder = builder.get_updates_request(confirm)
     builder = builder.application_class(HelpDeskApplication)
     builder = builder.update_queue(HandledQueue(wait_for_handling=webhook is not None))

@@ -46,6 +46,10 @@ class PooledRequest(BaseRequest):
         self._waiting: deque[asyncio.Future[httpx.AsyncClient]] = deque()
         self._uploads = HTTPXRequest(connection_pool_size=4, httpx_kwargs={"verify": self._tls})
 
+    def updates_request(self) -> HTTPXRequest:
+        """PTB's own client for getUpdates (one connection), on the same CA certificates."""
+        return HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": self._tls})
+
     @property
     def read_timeout(self) -> float | None:
         return TIMEOUT.read
