@@ -20,7 +20,6 @@ from bot.services.precheck import (
     PrecheckStore,
     accept,
     answer_display,
-    load_precheck_kb,
     next_step,
     render_summary,
     render_value,
@@ -172,12 +171,7 @@ def register(app: Application) -> None:
     (handlers.router), which reads the check's state together with the user's tickets in
     one query."""
     svc = services_of(app)
-    settings = svc.settings
-    app.bot_data["precheck"] = Precheck(
-        store=PrecheckStore(svc.db),
-        kb=load_precheck_kb(settings.knowledge_dir, svc.answers.kb.countries),
-        calendar=OfficeCalendar(settings.office, settings.timezone),
-    )
+    app.bot_data["precheck"] = Precheck(store=PrecheckStore(svc.db), kb=svc.precheck, calendar=svc.calendar)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler(["cek", "check"], start_check))
     app.add_handler(CommandHandler(["batal", "cancel"], cancel, filters=private))

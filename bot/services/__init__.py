@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import cast
 
 from bot.config import Settings
@@ -20,7 +19,7 @@ from bot.services.importer import Importer
 from bot.services.linking import LinkService
 from bot.services.outbox import Outbox, RateLimits
 from bot.services.pending import PendingMatcher
-from bot.services.precheck import load_precheck_kb
+from bot.services.precheck import PrecheckKB, load_precheck_kb
 from bot.services.presenters import Presenter
 from bot.services.proposals import ProposalService
 from bot.services.reminders import REMINDER_KIND, ReminderService
@@ -33,7 +32,7 @@ from bot.services.reports import (
 from bot.services.spikes import SpikeService
 from bot.services.tickets import TicketService
 from bot.services.users import UserService
-from knowledge.loader import Knowledge, load_knowledge
+from knowledge.loader import load_knowledge
 from knowledge.matcher import Matcher
 
 
@@ -57,6 +56,7 @@ class Services:
     broadcasts: BroadcastService
     conversations: ConversationLookup
     spikes: SpikeService
+    precheck: PrecheckKB  # knowledge/hs_codes.yaml with the destinations, for /cek
     # `run` only: the matcher still to be built (bot/services/pending.py)
     pending_matcher: PendingMatcher | None = None
 
@@ -64,10 +64,9 @@ class Services:
         self.db.dispose()
 
 
-def commodity_groups(directory: Path, kb: Knowledge) -> CommodityNames:
+def commodity_groups(precheck: PrecheckKB) -> CommodityNames:
     """The commodities of knowledge/hs_codes.yaml, for what officers type in /report."""
-    commodities = load_precheck_kb(directory, kb.countries).commodities.values()
-    return CommodityNames(CommodityGroup(c.id, c.name, c.aliases) for c in commodities)
+    return CommodityNames(CommodityGroup(c.id, c.name, c.aliases) for c in precheck.commodities.values())
 
 
 def build_services(settings: Settings, migrate: bool = True, matcher_later: bool = False) -> Services:
@@ -91,6 +90,7 @@ def build_services(settings: Settings, migrate: bool = True, matcher_later: bool
     presenter = Presenter(settings.timezone, countries)
     applications = ApplicationService(db, presenter.status_change)
     calendar = OfficeCalendar(settings.office, settings.timezone)
+    precheck = load_precheck_kb(settings.knowledge_dir, kb.countries)
     documents = DocumentService(db, DocumentCatalog.load(settings.knowledge_dir))
     tickets = TicketService(db, settings, calendar, presenter, answers.title)
     outbox = Outbox(
@@ -129,7 +129,7 @@ def build_services(settings: Settings, migrate: bool = True, matcher_later: bool
             countries,
             published_totals(kb),
             answers.title,
-            commodity_groups(settings.knowledge_dir, kb),
+            commodity_groups(precheck),
         ),
         documents=documents,
         reminders=reminders,
@@ -143,5 +143,6 @@ def build_services(settings: Settings, migrate: bool = True, matcher_later: bool
             lambda text: answers.matcher.normalize(text).tokens,
             answers.title,
         ),
+        precheck=precheck,
         pending_matcher=pending,
     )
