@@ -31,7 +31,6 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.app import build_application
     from bot.db import AlreadyRunning, single_process_lock
-    from bot.health import HealthServer
     from bot.services import build_services
     from bot.startup import StartupError
 
@@ -45,6 +44,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     app = build_application(settings, services=build_services(settings, matcher_later=True))
     health = None
     if settings.health.port is not None:
+        from bot.health import HealthServer  # here: an HTTP server only when one is configured
+
         try:
             health = HealthServer(
                 app.bot_data["services"], settings.health.listen, settings.health.port

@@ -12,8 +12,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import filetype
-
 PDF = "application/pdf"
 JPEG = "image/jpeg"
 PNG = "image/png"
@@ -35,6 +33,8 @@ class Detected:
 
 def detect(content: bytes) -> Detected | None:
     """The allowed type the bytes are, or None (unknown, or a type we do not take)."""
+    import filetype  # here: only an upload needs its signatures, start-up does not
+
     kind = filetype.guess(bytes(content[:HEAD_BYTES]))
     if kind is None or kind.mime not in ALLOWED:
         return None
