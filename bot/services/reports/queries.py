@@ -18,10 +18,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    CTE,
     BigInteger,
     ColumnElement,
+    CompoundSelect,
+    Select,
     Subquery,
-    and_,
     case,
     cast,
     func,
@@ -29,6 +31,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -61,12 +64,19 @@ Commodity = str | Sequence[str] | None
 def _issued(period: Period, tz: ZoneInfo, commodity: Commodity) -> Subquery:
     """One row per SKA issued in the period: its columns and `at`, when it was issued.
 
-    Applications are read in id order and each one's events found through their index
-    (GROUP BY the primary key needs no sort); the issue moment is the last 'issued'
-    event, or the last change of an application issued before events were recorded."""
+    The issue moment is the last 'issued' event, or the last change of an application
+    issued before events were recorded. The last events are found in one pass over the
+    'issued' events grouped by application, joined to the applications by their key (on
+    PostgreSQL two hashes, where grouping each application's joined row needed a sort)."""
     lo, hi = period.bounds(tz)
     app, event = SkaApplication, StatusEvent
-    at = func.coalesce(func.max(event.at), app.updated_at)
+    last = (
+        select(event.application_id, func.max(event.at).label("at"))
+        .where(event.to_status == ISSUED)
+        .group_by(event.application_id)
+        .subquery("last_issued")
+    )
+    at = func.coalesce(last.c.at, app.updated_at)
     q = (
         select(
             app.id,
@@ -77,10 +87,8 @@ def _issued(period: Period, tz: ZoneInfo, commodity: Commodity) -> Subquery:
             app.value_usd,
             at.label("at"),
         )
-        .outerjoin(event, and_(event.application_id == app.id, event.to_status == ISSUED))
-        .where(app.status == ISSUED)
-        .group_by(app.id)
-        .having(at >= lo, at < hi)
+        .outerjoin(last, last.c.application_id == app.id)
+        .where(app.status == ISSUED, at >= lo, at < hi)
     )
     if isinstance(commodity, str):
         q = q.where(func.lower(app.commodity) == commodity.casefold())
@@ -111,23 +119,38 @@ def _units(column: ColumnElement[Any], places: int) -> ColumnElement[int]:
     return cast(func.round(column * 10**places), BigInteger)
 
 
+def _total(column: ColumnElement[int]) -> ColumnElement[int]:
+    """SUM as a plain integer, 0 over no figures: PostgreSQL sums BIGINT as NUMERIC, which
+    the driver would turn into a Decimal for each of tens of thousands of groups."""
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)
+
+
+def _month(
+    at: ColumnElement[dt.datetime], starts: Sequence[dt.datetime], first: int = 0
+) -> ColumnElement[int]:
+    """Index of the month `at` falls in, the months beginning at `first`: `starts` are the
+    beginnings of the months after it. A binary search, so a year costs every SKA four
+    comparisons instead of up to eleven."""
+    if not starts:
+        return literal(first)
+    mid = len(starts) // 2
+    return case(
+        (at < starts[mid], _month(at, starts[:mid], first)),
+        else_=_month(at, starts[mid + 1 :], first + mid + 1),
+    )
+
+
 def export_sums(
     s: Session, period: Period, tz: ZoneInfo, commodity: Commodity = None
 ) -> tuple[list[Group], list[MonthSum]]:
     """Issued SKAs of the period summed per exporter, recorded commodity and destination,
-    and per month of the office calendar, in whole units of PLACES; a sum over missing
-    figures only is NULL, which the report counts as 0.
+    and per month of the office calendar, in whole units of PLACES; missing figures count
+    as 0.
 
-    One statement: the SKAs of the period are read once (a CTE, which both databases
-    materialise when it is used twice) and grouped twice."""
+    One statement that reads the SKAs of the period once and groups them both ways:
+    PostgreSQL in one pass (GROUPING SETS), SQLite, which has none, from a CTE that it
+    materialises and groups twice."""
     issued = _issued(period, tz, commodity)
-    # month of the office calendar: the last month start at or before the moment
-    starts = period.month_starts(tz)
-    month: ColumnElement[int] = (
-        case(*[(issued.c.at < start, index) for index, start in enumerate(starts[1:])], else_=len(starts) - 1)
-        if len(starts) > 1
-        else literal(0)
-    )
     rows = select(
         issued.c.id,
         issued.c.company_id,
@@ -138,35 +161,50 @@ def export_sums(
         case((or_(issued.c.volume_tonnes.is_(None), issued.c.value_usd.is_(None)), 1), else_=0).label(
             "missing"
         ),
-        month.label("month"),
-    ).cte("rows")
-    sums = (func.sum(rows.c.volume), func.sum(rows.c.value), func.count(), func.sum(rows.c.missing))
-    groups = select(
-        literal(0).label("part"),
-        rows.c.company_id,
-        rows.c.commodity,
-        rows.c.destination,
-        *sums,
-        func.min(rows.c.id),
-    ).group_by(rows.c.company_id, rows.c.commodity, rows.c.destination)
-    months = select(literal(1), rows.c.month, null(), null(), *sums, null()).group_by(rows.c.month)
-    found = s.execute(union_all(groups, months)).all()
-    names = dict(
-        s.execute(
-            select(Company.id, Company.name).where(Company.id.in_({row[1] for row in found if row[0] == 0}))
-        ).all()
+        # month of the office calendar: the last month start at or before the moment
+        _month(issued.c.at, period.month_starts(tz)[1:]).label("month"),
     )
+    statement: Select[Any] | CompoundSelect[Any]
+    if s.get_bind().dialect.name == "postgresql":
+        one = rows.subquery("rows")
+        keys = (one.c.company_id, one.c.commodity, one.c.destination)
+        statement = select(one.c.month, *keys, *_sums(one), func.min(one.c.id)).group_by(
+            func.grouping_sets(tuple_(*keys), tuple_(one.c.month))
+        )
+    else:
+        cte = rows.cte("rows")
+        keys = (cte.c.company_id, cte.c.commodity, cte.c.destination)
+        statement = union_all(
+            select(null(), *keys, *_sums(cte), func.min(cte.c.id)).group_by(*keys),
+            select(cte.c.month, null(), null(), null(), *_sums(cte), null()).group_by(cte.c.month),
+        )
+    # (month, company, commodity, destination, volume, value, count, missing, first): a
+    # month's row has no company, a company's row no month. Run as Core: through the ORM
+    # session every one of tens of thousands of rows would pass an entity loader.
+    found = s.connection().execute(statement).all()
+    companies = {key for month, key, *_ in found if month is None}
+    names = dict(s.execute(select(Company.id, Company.name).where(Company.id.in_(companies))).all())
     return (
         [
-            (names[key], raw, destination, int(vol or 0), int(val or 0), count, int(gaps), first)
-            for part, key, raw, destination, vol, val, count, gaps, first in found
-            if part == 0
+            (names[key], raw, destination, volume, value, count, missing, first)
+            for month, key, raw, destination, volume, value, count, missing, first in found
+            if month is None
         ],
         [
-            (int(key), int(vol or 0), int(val or 0), count)
-            for part, key, _, _, vol, val, count, _, _ in found
-            if part == 1
+            (month, volume, value, count)
+            for month, _, _, _, volume, value, count, _, _ in found
+            if month is not None
         ],
+    )
+
+
+def _sums(rows: Subquery | CTE) -> tuple[ColumnElement[int], ...]:
+    """Volume, value, count and SKAs with a missing figure of a group of `rows`."""
+    return (
+        _total(rows.c.volume).label("volume"),
+        _total(rows.c.value).label("value"),
+        func.count().label("count"),
+        _total(rows.c.missing).label("missing"),
     )
 
 
