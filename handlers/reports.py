@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from telegram import InputFile, Update
 from telegram.constants import ChatAction
 from telegram.ext import Application, CommandHandler
 
 from bot.i18n import t
-from bot.services.reports import MAX_DAYS, ArgsError, Period, Rendered, read_report, read_stats
 from bot.textsplit import fit_caption
 from handlers.common import STAFF, Context, chat_id_of, escape, restrict, send
+
+if TYPE_CHECKING:
+    from bot.services.reports import ArgsError, Rendered
 
 REPORT_COMMANDS = frozenset({"report", "stats"})
 DEFAULT_DAYS = 30
@@ -41,6 +44,8 @@ async def _send_files(
 
 async def report(update: Update, context: Context) -> None:
     """/report [year|from to] [commodity]: summary, chart and Excel table."""
+    from bot.services.reports import ArgsError, Period, read_report  # here: see Services.reports
+
     svc = context.services
     lang = context.lang
     today = svc.reports.today()
@@ -82,6 +87,8 @@ def _not_understood(exc: ArgsError, lang: str) -> str:
 
 async def stats(update: Update, context: Context) -> None:
     """/stats [days] [chart|excel]: help-desk figures of the last days."""
+    from bot.services.reports import MAX_DAYS, ArgsError, Period, read_stats  # here: see Services.reports
+
     svc = context.services
     lang = context.lang
     try:

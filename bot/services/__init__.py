@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import cast
+from functools import cached_property
+from typing import TYPE_CHECKING, cast
 
 from bot.config import Settings
 from bot.db import Database
@@ -15,7 +16,6 @@ from bot.services.calendar import OfficeCalendar
 from bot.services.conversations import ConversationLookup
 from bot.services.countries import CountryNames
 from bot.services.documents import DocumentCatalog, DocumentService
-from bot.services.importer import Importer
 from bot.services.linking import LinkService
 from bot.services.outbox import Outbox, RateLimits
 from bot.services.pending import PendingMatcher
@@ -23,17 +23,15 @@ from bot.services.precheck import PrecheckKB, load_precheck_kb
 from bot.services.presenters import Presenter
 from bot.services.proposals import ProposalService
 from bot.services.reminders import REMINDER_KIND, ReminderService
-from bot.services.reports import (
-    CommodityGroup,
-    CommodityNames,
-    ReportService,
-    published_totals,
-)
 from bot.services.spikes import SpikeService
 from bot.services.tickets import TicketService
 from bot.services.users import UserService
 from knowledge.loader import load_knowledge
 from knowledge.matcher import Matcher
+
+if TYPE_CHECKING:
+    from bot.services.importer import Importer
+    from bot.services.reports import CommodityNames, ReportService
 
 
 @dataclass
@@ -44,13 +42,11 @@ class Services:
     users: UserService
     links: LinkService
     applications: ApplicationService
-    importer: Importer
     presenter: Presenter
     outbox: Outbox
     calendar: OfficeCalendar
     tickets: TicketService
     proposals: ProposalService
-    reports: ReportService
     documents: DocumentService
     reminders: ReminderService
     broadcasts: BroadcastService
@@ -63,9 +59,32 @@ class Services:
     def close(self) -> None:
         self.db.dispose()
 
+    @cached_property
+    def importer(self) -> Importer:
+        """Applications from CSV and .xlsx files (`applications import`), built on first use."""
+        from bot.services.importer import Importer  # here: `run` never imports a file
+
+        return Importer(self.applications, self.answers.kb.countries, self.settings.timezone, self.documents)
+
+    @cached_property
+    def reports(self) -> ReportService:
+        """/report, /stats and the `report` commands, built on first use."""
+        from bot.services.reports import ReportService, published_totals  # here: rare, and not small
+
+        return ReportService(
+            self.db,
+            self.settings.timezone,
+            self.presenter.country,
+            published_totals(self.answers.kb),
+            self.answers.title,
+            commodity_groups(self.precheck),
+        )
+
 
 def commodity_groups(precheck: PrecheckKB) -> CommodityNames:
     """The commodities of knowledge/hs_codes.yaml, for what officers type in /report."""
+    from bot.services.reports import CommodityGroup, CommodityNames  # here: see Services.reports
+
     return CommodityNames(CommodityGroup(c.id, c.name, c.aliases) for c in precheck.commodities.values())
 
 
@@ -117,20 +136,11 @@ def build_services(settings: Settings, migrate: bool = True, matcher_later: bool
         users=UserService(db, settings),
         links=LinkService(db, dt.timedelta(days=settings.link_code_days)),
         applications=applications,
-        importer=Importer(applications, kb.countries, settings.timezone, documents),
         presenter=presenter,
         outbox=outbox,
         calendar=calendar,
         tickets=tickets,
         proposals=proposals,
-        reports=ReportService(
-            db,
-            settings.timezone,
-            countries,
-            published_totals(kb),
-            answers.title,
-            commodity_groups(precheck),
-        ),
         documents=documents,
         reminders=reminders,
         broadcasts=BroadcastService(db),
