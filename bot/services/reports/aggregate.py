@@ -134,7 +134,8 @@ def combine(
             name,
             decimal(volume, 0),
             decimal(value, 1),
-            tuple(d for d, _ in sorted(dests.items(), key=lambda kv: (-kv[1], kv[0])) if d),
+            # by value, largest first, equal values by name (a stable sort on a sorted list)
+            tuple(d for d in sorted(sorted(dests), key=dests.__getitem__, reverse=True) if d),
             int(count),
         )
         for (exporter, name), (volume, value, count, dests) in lines.items()
