@@ -54,6 +54,7 @@ DATA_SETS = (
     "questions_final6",
     "questions_final7",
     "questions_final8",
+    "questions_final9",
 )
 
 # the outcome rules --loso chooses from: answer threshold, anchored threshold, lead

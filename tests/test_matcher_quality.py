@@ -37,9 +37,10 @@ PASS_MARKS = {
     "questions_final6": (0.915, 0.98, 0.92, 0.016),
     # 85.6 % / 95.5 % / 91.7 % / 4.4 % at its first look
     "questions_final7": (0.92, 0.98, 0.95, 0.011),
-    # 82.6 % / 98.6 % / 87.9 % / 4.3 % at its first look, not tuned on since: the level of
-    # unseen phrasing today
-    "questions_final8": (0.82, 0.98, 0.87, 0.045),
+    # 82.6 % / 98.6 % / 87.9 % / 4.3 % at its first look
+    "questions_final8": (0.85, 0.98, 0.96, 0.045),
+    # 86.8 % / 100 % / 92.1 % / 2.9 % at its first look (the set's header has all figures)
+    "questions_final9": (0.87, 0.98, 0.92, 0.031),
 }
 
 
