@@ -32,6 +32,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from knowledge.loader import Country, Knowledge, Place
+from knowledge.opinion import OUT_OF_SCOPE, Opinion
 from knowledge.phrases import PhraseRules
 
 COUNTRY_TOKEN = "negaratujuan"
@@ -211,6 +212,7 @@ class Match:
     anchored: bool = False  # names the SKA service (see Thresholds.anchored)
     telling: int = 1  # known words that tell topics apart (see Matcher.match)
     clauses: tuple[Match, ...] = ()  # the asking clauses of a long message, ranked alone
+    opinion: Opinion | None = None  # the text classifier's view (knowledge/opinion.py)
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -243,6 +245,13 @@ class Thresholds:
     # answered; 4 and 6 did worse, and a lead required to grow as the score falls
     # (score + k x lead) gained nothing over it.
     min_lead: float = 5.0
+    # The second opinion (knowledge/opinion.py): a topic the classifier gives at least
+    # opinion_answer is answered; one the matcher also ranks first needs opinion_agree.
+    # Chosen with one question set left out at a time (bench/matcher_quality.py
+    # --loso-opinion): 0.6-0.8 and 0.3-0.5 all did about as well; these gave the fewest
+    # confident wrong answers for nearly the same share answered.
+    opinion_answer: float = 0.7
+    opinion_agree: float = 0.4
 
 
 @dataclass(frozen=True)
@@ -371,6 +380,7 @@ class Matcher:
     def __init__(self, kb: Knowledge, normalizer: Normalizer | None = None) -> None:
         self.kb = kb
         self.normalize = normalizer or Normalizer(kb)
+        self.opinion = kb.opinion
         self.sample_text: list[str] = []
         self.sample_entry: list[str] = []
         self.sample_tokens: list[frozenset[str]] = []
@@ -594,6 +604,16 @@ class Matcher:
         topics, so each clause that asks is ranked on its own and an entry keeps its
         best score from the whole message or one of those clauses."""
         norm = self.normalize(text)
+        match = self._match(text, norm, limit, exclude)
+        if self.opinion is None or match.smalltalk is not None or not norm.tokens:
+            return match
+        return replace(match, opinion=self.opinion(self.words(norm), text))
+
+    def words(self, norm: Normalized) -> tuple[str, ...]:
+        """A normalised message's words as the matcher reads them (typos corrected)."""
+        return tuple(self._correct(t) for t in norm.tokens)
+
+    def _match(self, text: str, norm: Normalized, limit: int, exclude: int | None) -> Match:
         if len(norm.tokens) < self.clause_min_tokens:
             return self._match_one(norm, limit, exclude)
         asked, asking = None, None
@@ -731,6 +751,54 @@ CLAUSE_OVERRIDE_GAP = 3.0
 
 def classify(match: Match, limits: Thresholds) -> Verdict:
     """Put a ranked match into one of the answer / did-you-mean / no-match bands."""
+    return _second_opinion(match, _read_clauses(match, limits), limits)
+
+
+def _second_opinion(match: Match, verdict: Verdict, limits: Thresholds) -> Verdict:
+    """The matcher's verdict, weighed against the classifier's opinion.
+
+    Either may find the topic: the matcher where the wording is close to a sample
+    question, the classifier where it is not. An answer stands when both name its topic,
+    or when the classifier is sure on its own; an answer only one of them gives becomes
+    a did-you-mean (a wrong answer costs an exporter more than a tap)."""
+    opinion = match.opinion
+    if opinion is None or verdict.outcome == "smalltalk":
+        return verdict
+    best = match.best
+    if best is not None and best.id not in opinion.probabilities:
+        return verdict  # an entry added after the classifier was trained: the matcher's
+    norm = match.normalized
+    if opinion.best == OUT_OF_SCOPE:
+        return _unanswered(match, verdict, limits)
+    if verdict.outcome == "answer" and verdict.id == opinion.best:
+        return verdict
+    if match.telling and (
+        opinion.probability >= limits.opinion_answer
+        or (best is not None and best.id == opinion.best and opinion.probability >= limits.opinion_agree)
+    ):
+        score = next((c.score for c in match.candidates if c.id == opinion.best), verdict.score)
+        rest = tuple(c for c in match.candidates if c.id != opinion.best)[:2]
+        return Verdict("answer", opinion.best, score, rest, norm.country, norm.lang)
+    return _unanswered(match, verdict, limits)
+
+
+def _unanswered(match: Match, verdict: Verdict, limits: Thresholds) -> Verdict:
+    """Not answered outright: the matcher's did-you-mean or no-match, and for an answer
+    the classifier did not back, the buttons of its topic and the ones within reach."""
+    if verdict.outcome != "answer":
+        return verdict
+    norm = match.normalized
+    ids = [verdict.id] + [c.id for c in match.candidates]
+    opinion = match.opinion
+    if opinion is not None and opinion.best != OUT_OF_SCOPE and opinion.probability >= limits.opinion_agree:
+        ids.insert(1, opinion.best)
+    scores = {c.id: c.score for c in match.candidates}
+    picked = tuple(Candidate(i, scores.get(i, verdict.score)) for i in dict.fromkeys(ids) if i is not None)
+    close = tuple(c for c in picked if c.score >= limits.suggest and verdict.score - c.score <= 15.0)[:3]
+    return Verdict("suggest", None, verdict.score, close, norm.country, norm.lang)
+
+
+def _read_clauses(match: Match, limits: Thresholds) -> Verdict:
     verdict = _classify(match, limits)
     if not match.clauses or (verdict.outcome == "answer" and match.gap >= CLAUSE_OVERRIDE_GAP):
         return verdict
