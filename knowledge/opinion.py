@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,16 +43,20 @@ def features(tokens: Sequence[str], text: str) -> tuple[list[str], list[str]]:
     """(word features, letter features) of one message: the matcher's tokens and their
     pairs, and 3- to 5-letter pieces of each typed word (typos and inflections keep most
     of them)."""
-    words = [f"w{t}" for t in tokens]
-    words += [f"b{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
-    letters = []
+    letters: list[str] = []
     for word in _SPACE.split(text.lower()):
-        if not word:
-            continue
-        padded = f" {word} "
-        for n in (3, 4, 5):
-            letters += [padded[i : i + n] for i in range(max(1, len(padded) - n + 1))]
-    return words, letters
+        if word:
+            letters += _pieces(word)
+    return _word_features(tokens), letters
+
+
+def _word_features(tokens: Sequence[str]) -> list[str]:
+    return [f"w{t}" for t in tokens] + [f"b{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+def _pieces(word: str) -> list[str]:
+    padded = f" {word} "
+    return [padded[i : i + n] for n in (3, 4, 5) for i in range(max(1, len(padded) - n + 1))]
 
 
 def fingerprint(pairs: Iterable[tuple[str, str]]) -> str:
@@ -85,21 +90,42 @@ class Vectorizer:
     def __init__(self, vocab: Sequence[str], idf: np.ndarray) -> None:
         self.index = {f: i for i, f in enumerate(vocab)}
         self.idf = idf
+        # the same words come back in message after message: each one's known pieces are
+        # looked up once (most of the cost of reading a message)
+        self._word_ids = lru_cache(maxsize=65536)(self._word_ids_uncached)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"index": self.index, "idf": self.idf}  # the cache is rebuilt, not copied
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.index, self.idf = state["index"], state["idf"]
+        self._word_ids = lru_cache(maxsize=65536)(self._word_ids_uncached)
+
+    def _word_ids_uncached(self, word: str) -> tuple[int, ...]:
+        index = self.index
+        return tuple(i for f in _pieces(word) if (i := index.get(f)) is not None)
 
     def row(self, tokens: Sequence[str], text: str) -> tuple[np.ndarray, np.ndarray]:
-        ids: list[int] = []
-        values: list[float] = []
-        for group in features(tokens, text):
-            counts = Counter(self.index[f] for f in group if f in self.index)
-            if not counts:
+        index = self.index
+        words = [i for f in _word_features(tokens) if (i := index.get(f)) is not None]
+        letters: list[int] = []
+        for word in _SPACE.split(text.lower()):
+            if word:
+                letters += self._word_ids(word)
+        ids: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        for group in (words, letters):
+            if not group:
                 continue
-            ix = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-            w = tf * self.idf[ix]
-            w /= math.sqrt(float(w @ w))
-            ids += ix.tolist()
-            values += w.tolist()
-        return np.array(ids, dtype=np.intp), np.array(values)
+            counted = Counter(group)
+            ix = np.fromiter(counted, dtype=np.intp, count=len(counted))
+            tf = np.fromiter(counted.values(), dtype=np.float64, count=len(counted))
+            w = (1.0 + np.log(tf)) * self.idf[ix]
+            ids.append(ix)
+            values.append(w / math.sqrt(float(w @ w)))
+        if not ids:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        return np.concatenate(ids), np.concatenate(values)
 
 
 class TextClassifier:
