@@ -443,6 +443,12 @@ class Matcher:
             for token in tokens:
                 postings[token].append(i)
         self._postings = {t: np.array(rows, dtype=np.intp) for t, rows in postings.items()}
+        # per row: the length of its distinct words joined, as token_set_ratio sees it
+        self._row_length = np.array(
+            [sum(map(len, t)) + len(t) - 1 for t in self.sample_tokens], dtype=np.float64
+        )
+        # the bounds of _fuzzy_rows hold when every word is one token to rapidfuzz
+        self._single_words = all(_WORD.fullmatch(w) for w in self.normalize.words.values())
         self.weights = (0.3, 0.4, 0.3)
         self.typo_cutoff = 80.0
         self.fuzzy_scorer = fuzz.token_set_ratio
@@ -660,7 +666,8 @@ class Matcher:
             weights[COUNTRY_TOKEN] = self.idf.get(COUNTRY_TOKEN, 1.0) * self.passing_country
         total = sum(weights.values())
         # coverage first (cheap, per word): it also picks the entries worth a closer look
-        covered = np.zeros(len(self._eids))
+        n_entries = len(self._eids)
+        covered = np.zeros(n_entries)
         for t, w in weights.items():
             hit = self._coverage.get(t)
             if hit is not None:
@@ -670,15 +677,18 @@ class Matcher:
             return Match(candidates=(), normalized=norm)
         # a stable sort keeps equal coverage in id order
         shortlist = used[np.argsort(-covered[used], kind="stable")[: self.shortlist]]
-        in_shortlist = np.zeros(len(self._eids), dtype=bool)
+        in_shortlist = np.zeros(n_entries, dtype=bool)
         in_shortlist[shortlist] = True
         # the samples sharing a word with the query, from the postings, and the weight
-        # they share with it (the cosine's numerator)
+        # they share with it (the cosine's numerator), and the length of the words they
+        # share plus one (the fuzzy part's bounds, see _fuzzy_rows)
         shared = np.zeros(len(self.sample_text))
+        common = np.zeros(len(self.sample_text))
         for t in tokens:
             posting = self._postings.get(t)
             if posting is not None:
                 shared[posting] += weights[t] * weights[t]
+                common[posting] += len(t) + 1
         rows = np.flatnonzero(shared)
         rows = rows[in_shortlist[self._row_entry[rows]]]
         if exclude is not None:
@@ -686,23 +696,47 @@ class Matcher:
         if not rows.size:
             return Match(candidates=(), normalized=norm)
         row_entry = self._row_entry[rows]
-        fuzzy = np.full(len(self._eids), -1.0)
-        np.maximum.at(
-            fuzzy,
-            row_entry,
-            process.cdist(
-                [query], self._row_text[rows], scorer=self.fuzzy_scorer, dtype=np.float64, workers=1
-            )[0],
-        )
         qnorm = math.sqrt(sum(w * w for w in weights.values()))
-        cosine = np.full(len(self._eids), -1.0)
+        cosine = np.full(n_entries, -1.0)
         np.maximum.at(cosine, row_entry, shared[rows] / (qnorm * self._row_norm[rows]))
         wf, wc, wv = self.weights
-        scored = []
-        for n in np.flatnonzero(fuzzy >= 0.0).tolist():
-            coverage = float(covered[n]) / total
-            score = wf * float(fuzzy[n]) + wc * 100.0 * coverage + wv * 100.0 * float(cosine[n])
-            scored.append(Candidate(self._eids[n], round(score, 2)))
+        coverage = covered / total
+        # the score without its fuzzy part, in the order of operations of the formula
+        # (wf * fuzzy + wc * 100 * coverage + wv * 100 * cosine), so every score is the
+        # same to the last bit as computed one entry at a time
+        cover_part, cosine_part = wc * 100.0 * coverage, wv * 100.0 * cosine
+        fuzzy = np.full(n_entries, -1.0)
+        if self.fuzzy_scorer is fuzz.token_set_ratio and self._single_words and wf >= 0.0:
+            todo = self._fuzzy_rows(
+                rows,
+                row_entry,
+                common[rows],
+                len(query),
+                fuzzy,
+                limit,
+                cover_part + cosine_part,
+            )
+        else:
+            todo = np.ones(rows.size, dtype=bool)
+        if todo.any():
+            np.maximum.at(
+                fuzzy,
+                row_entry[todo],
+                process.cdist(
+                    [query], self._row_text[rows[todo]], scorer=self.fuzzy_scorer, dtype=np.float64, workers=1
+                )[0],
+            )
+        ranked = np.flatnonzero(fuzzy >= 0.0)
+        score = wf * fuzzy[ranked] + cover_part[ranked] + cosine_part[ranked]
+        if 0 < limit < ranked.size:
+            # only the first `limit` are kept: round and sort those that can be among them
+            # (a score more than 0.02 below the limit-th one cannot round up to it)
+            near = score >= np.partition(score, ranked.size - limit)[ranked.size - limit] - 0.02
+            ranked, score = ranked[near], score[near]
+        scored = [
+            Candidate(self._eids[n], round(s, 2))
+            for n, s in zip(ranked.tolist(), score.tolist(), strict=True)
+        ]
         scored.sort(key=lambda c: (-c.score, c.id))
         anchors = self.normalize.anchors
         # a known word that tells topics apart: not the destination, not a word most
@@ -719,6 +753,51 @@ class Matcher:
         ):
             telling = 0  # about another service's thing (normalize.yaml, foreign)
         return Match(candidates=tuple(scored[:limit]), normalized=norm, anchored=anchored, telling=telling)
+
+    def _fuzzy_rows(
+        self,
+        rows: np.ndarray,
+        row_entry: np.ndarray,
+        common: np.ndarray,
+        query_length: int,
+        fuzzy: np.ndarray,
+        limit: int,
+        rest: np.ndarray,
+    ) -> np.ndarray:
+        """The rows whose token_set_ratio must be computed; `fuzzy` gets 100 for the
+        entries whose fuzzy part is 100 without it.
+
+        token_set_ratio compares the words two texts share (S) and the rest of each (A,
+        B): 100 when A or B is empty, else the best of three ratios, two of which follow
+        from the lengths alone (the better one is the row's lower bound) and the third (A
+        against B) cannot beat what the two texts' lengths allow (the upper bound). With
+        c = len(S) + 1 (`common`) and m = min(len(A), len(B)) = min(query, row) - c, the
+        lower bound is 100 (2c - 2) / (2c - 1 + m), exactly 100 when A or B is empty
+        (m = -1). Rapidfuzz is then asked only about rows that can decide a score that is
+        shown: of the entries that can still be among the first `limit` (their best
+        possible score reaches the limit-th worst possible one), the rows whose upper
+        bound reaches their entry's best lower bound."""
+        length = self._row_length[rows]
+        shorter = np.minimum(length, query_length)
+        twice = common + common - 1.0
+        low = 100.0 * (twice - 1.0) / (twice + (shorter - common))
+        high = np.maximum(low, 200.0 * shorter / (length + query_length))
+        n_entries = len(self._eids)
+        lo, hi = np.full(n_entries, -1.0), np.full(n_entries, -1.0)
+        np.maximum.at(lo, row_entry, low)
+        np.maximum.at(hi, row_entry, high)
+        wanted = lo >= 0.0
+        present = np.flatnonzero(wanted)
+        if 0 < limit < present.size:
+            wf = self.weights[0]
+            kth = np.partition(wf * lo[present] + rest[present], present.size - limit)[present.size - limit]
+            # the margin covers the rounding to two decimals and the bounds' float error
+            wanted &= wf * hi + rest >= kth - 0.05
+        whole = lo == 100.0
+        fuzzy[wanted & whole] = 100.0
+        # a row below its entry's lower bound cannot be its entry's best
+        needed = np.where(wanted & ~whole, lo - 1e-9, np.inf)
+        return high >= needed[row_entry]
 
 
 CLAUSE_NEAR = 2
