@@ -462,12 +462,22 @@ class Matcher:
             for token in tokens:
                 postings[token].append(i)
         self._postings = {t: np.array(rows, dtype=np.intp) for t, rows in postings.items()}
-        # per row: the length of its distinct words joined, as token_set_ratio sees it
+        # The bounds of _fuzzy_rows: per row, the length of its distinct words joined (the
+        # string token_set_ratio compares) and how often each character occurs in it. They
+        # hold when every word is one token of plain letters to rapidfuzz: a word of the
+        # word map could otherwise bring a space or another alphabet.
+        self._single_words = all(_WORD.fullmatch(w) for w in self.normalize.words.values())
         self._row_length = np.array(
             [sum(map(len, t)) + len(t) - 1 for t in self.sample_tokens], dtype=np.float64
         )
-        # the bounds of _fuzzy_rows hold when every word is one token to rapidfuzz
-        self._single_words = all(_WORD.fullmatch(w) for w in self.normalize.words.values())
+        alphabet = sorted({ch for t in self.sample_tokens for w in t for ch in w if ch < "\x80"} | {" "})
+        # a character no row uses counts in a last column, which every row has 0 of
+        self._char_column = np.full(256, len(alphabet), dtype=np.intp)
+        self._char_column[[ord(ch) for ch in alphabet]] = np.arange(len(alphabet))
+        self._alphabet = len(alphabet) + 1
+        per_row = np.array([self._chars_of(" ".join(t)) for t in self.sample_tokens], dtype=np.int64)
+        per_row = per_row.reshape(len(self.sample_tokens), self._alphabet)
+        self._row_chars = per_row.astype(np.min_scalar_type(per_row.max(initial=0)))
         self.weights = (0.3, 0.4, 0.3)
         self.typo_cutoff = 80.0
         self.fuzzy_scorer = fuzz.token_set_ratio
@@ -731,6 +741,7 @@ class Matcher:
                 row_entry,
                 common[rows],
                 len(query),
+                self._chars_of(query),
                 fuzzy,
                 limit,
                 cover_part + cosine_part,
@@ -773,12 +784,19 @@ class Matcher:
             telling = 0  # about another service's thing (normalize.yaml, foreign)
         return Match(candidates=tuple(scored[:limit]), normalized=norm, anchored=anchored, telling=telling)
 
+    def _chars_of(self, text: str) -> np.ndarray:
+        """How often each character occurs in a text of plain letters (see __init__)."""
+        return np.bincount(
+            self._char_column[np.frombuffer(text.encode(), dtype=np.uint8)], minlength=self._alphabet
+        )
+
     def _fuzzy_rows(
         self,
         rows: np.ndarray,
         row_entry: np.ndarray,
         common: np.ndarray,
         query_length: int,
+        query_chars: np.ndarray,
         fuzzy: np.ndarray,
         limit: int,
         rest: np.ndarray,
@@ -787,20 +805,23 @@ class Matcher:
         entries whose fuzzy part is 100 without it.
 
         token_set_ratio compares the words two texts share (S) and the rest of each (A,
-        B): 100 when A or B is empty, else the best of three ratios, two of which follow
-        from the lengths alone (the better one is the row's lower bound) and the third (A
-        against B) cannot beat what the two texts' lengths allow (the upper bound). With
-        c = len(S) + 1 (`common`) and m = min(len(A), len(B)) = min(query, row) - c, the
-        lower bound is 100 (2c - 2) / (2c - 1 + m), exactly 100 when A or B is empty
-        (m = -1). Rapidfuzz is then asked only about rows that can decide a score that is
-        shown: of the entries that can still be among the first `limit` (their best
-        possible score reaches the limit-th worst possible one), the rows whose upper
+        B), joined: 100 when A or B is empty, else the best of three ratios. Two of them
+        follow from the lengths alone; the better one is the row's lower bound. With
+        c = len(S) + 1 (`common`) and m = min(len(A), len(B)) = min(query, row) - c, it is
+        100 (2c - 2) / (2c - 1 + m), exactly 100 when A or B is empty (m = -1). The third,
+        100 - 100 indel(A, B) / (len(query) + len(row)), is at most 200 M / (len(query) +
+        len(row)), where M is the number of characters the query and the row have in
+        common counted with repeats (their longest common subsequence cannot be longer):
+        the upper bound. Rapidfuzz is then asked only about rows that can decide a score
+        that is shown: of the entries that can still be among the first `limit` (their
+        best possible score reaches the limit-th worst possible one), the rows whose upper
         bound reaches their entry's best lower bound."""
         length = self._row_length[rows]
         shorter = np.minimum(length, query_length)
         twice = common + common - 1.0
         low = 100.0 * (twice - 1.0) / (twice + (shorter - common))
-        high = np.maximum(low, 200.0 * shorter / (length + query_length))
+        in_common = np.minimum(self._row_chars[rows], query_chars).sum(axis=1)
+        high = np.maximum(low, 200.0 * in_common / (length + query_length))
         n_entries = len(self._eids)
         lo, hi = np.full(n_entries, -1.0), np.full(n_entries, -1.0)
         np.maximum.at(lo, row_entry, low)
