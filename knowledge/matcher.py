@@ -475,8 +475,9 @@ class Matcher:
         self._char_column = np.full(256, len(alphabet), dtype=np.intp)
         self._char_column[[ord(ch) for ch in alphabet]] = np.arange(len(alphabet))
         self._alphabet = len(alphabet) + 1
-        per_row = np.array([self._chars_of(" ".join(t)) for t in self.sample_tokens], dtype=np.int64)
-        per_row = per_row.reshape(len(self.sample_tokens), self._alphabet)
+        per_row = np.zeros((len(self.sample_tokens), self._alphabet), dtype=np.int32)
+        for i, tokens in enumerate(self.sample_tokens):
+            per_row[i] = self._chars_of(" ".join(tokens))
         self._row_chars = per_row.astype(np.min_scalar_type(per_row.max(initial=0)))
         self.weights = (0.3, 0.4, 0.3)
         self.typo_cutoff = 80.0
