@@ -436,7 +436,10 @@ def build_application(
 
 def schedule_jobs(jobs: JobQueue[HelpDeskContext], svc: Services, with_prune: bool) -> None:
     """PTB keeps no jobs across restarts: every schedule is made here at start-up."""
-    jobs.run_once(send_outbox, when=0, name="outbox")
+    # the sender is a job that runs until the Application stops: APScheduler skips a one-off
+    # job it reaches more than a second late (misfire_grace_time), which a start-up on a
+    # loaded machine does, and the outbox would then never be sent by this process
+    jobs.run_once(send_outbox, when=0, name="outbox", job_kwargs={"misfire_grace_time": None})
     documents.schedule_jobs(jobs, svc)
     broadcast.schedule_jobs(jobs)
     spikes.schedule_jobs(jobs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import math
 import re
 import threading
 import time
@@ -167,6 +168,13 @@ class HeldConnections:
             connection.invalidate(exc)
             if kept:
                 self._drop(connection, None)
+            # the server went away (a restart, an outage): the other threads' connections
+            # date from before it and are most likely dead too. Each is pinged by its own
+            # thread before its next statement (closing it from here could cut a statement
+            # under way), so no exporter gets an error for a connection already known dead.
+            with self._lock:
+                for _kept, used in self._held.values():
+                    used[0] = -math.inf
         return gone
 
     def _keep(self) -> tuple[PoolProxiedConnection, list[float]] | None:

@@ -378,7 +378,13 @@ def schedule_jobs(jobs: JobQueue[HelpDeskContext], svc: Services) -> None:
     jobs.run_daily(
         leased(remind_daily), time=when, name="reminders", job_kwargs={"max_instances": 1, "coalesce": True}
     )
-    jobs.run_once(leased(remind_catch_up), when=10, name="reminders-catch-up")
+    # however late the scheduler gets to it (a busy start-up): skipped, it would not come back
+    jobs.run_once(
+        leased(remind_catch_up),
+        when=10,
+        name="reminders-catch-up",
+        job_kwargs={"misfire_grace_time": None},
+    )
 
 
 def register(app: Application) -> None:

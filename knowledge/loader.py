@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from knowledge.opinion import MODEL_FILE, TextClassifier
+
 LANGS = ("id", "en")
 CATEGORIES = ("basics", "account", "application", "forms", "after", "help")
 MIN_QUESTIONS = 8
@@ -101,6 +103,7 @@ class Knowledge:
     normalize: dict[str, Any]
     exports: tuple[ExportRow, ...]
     places: dict[str, Place] = field(default_factory=dict)
+    opinion: TextClassifier | None = None  # the second opinion (knowledge/opinion.py)
 
 
 # libyaml's parser where PyYAML was built with it: the knowledge files load in a tenth of
@@ -398,6 +401,7 @@ def load_knowledge(
             exports = read_exports(directory / csv_name, problems)
     if problems:
         raise KnowledgeError(problems)
+    model = directory / MODEL_FILE
     return Knowledge(
         entries=entries,
         countries=countries,
@@ -405,4 +409,5 @@ def load_knowledge(
         normalize=normalize,
         exports=exports,
         places=places,
+        opinion=TextClassifier.load(model) if model.exists() else None,
     )

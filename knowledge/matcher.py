@@ -32,6 +32,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from knowledge.loader import Country, Knowledge, Place
+from knowledge.opinion import OUT_OF_SCOPE, Opinion
 from knowledge.phrases import PhraseRules
 
 COUNTRY_TOKEN = "negaratujuan"
@@ -82,11 +83,30 @@ _CUES = (
 
 
 def _alternation(aliases: dict[str, str], before: str, after: str) -> re.Pattern[str] | None:
-    """One regex for every alias, longest first ("korea selatan" before "korea")."""
+    """One regex for every alias, the longest first ("korea selatan" before "korea").
+
+    The aliases are written as a tree of their shared beginnings ("korea(?: selatan)?"):
+    Python's re tries the alternatives of a plain list one by one at every position of
+    the text, which cost several times more than the rest of finding a country. Two
+    aliases that match at the same place begin one with the other, and the tree, too,
+    tries the longer first and falls back to the shorter, so every match is the same."""
     if not aliases:
         return None
-    ordered = sorted(aliases, key=len, reverse=True)
-    return re.compile(before + "|".join(re.escape(a) for a in ordered) + after)
+    tree: dict[str, dict] = {}
+    for alias in aliases:
+        node = tree
+        for ch in alias:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # an alias ends here
+    return re.compile(before + _tree_pattern(tree) + after)
+
+
+def _tree_pattern(node: dict[str, dict]) -> str:
+    branches = [re.escape(ch) + _tree_pattern(child) for ch, child in sorted(node.items()) if ch]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
 
 
 def _country_token(m: re.Match[str]) -> str:
@@ -211,6 +231,7 @@ class Match:
     anchored: bool = False  # names the SKA service (see Thresholds.anchored)
     telling: int = 1  # known words that tell topics apart (see Matcher.match)
     clauses: tuple[Match, ...] = ()  # the asking clauses of a long message, ranked alone
+    opinion: Opinion | None = None  # the text classifier's view (knowledge/opinion.py)
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -243,6 +264,13 @@ class Thresholds:
     # answered; 4 and 6 did worse, and a lead required to grow as the score falls
     # (score + k x lead) gained nothing over it.
     min_lead: float = 5.0
+    # The second opinion (knowledge/opinion.py): a topic the classifier gives at least
+    # opinion_answer is answered; one the matcher also ranks first needs opinion_agree.
+    # Chosen with one question set left out at a time (bench/matcher_quality.py
+    # --loso-opinion): 0.6-0.8 and 0.3-0.5 all did about as well; these gave the fewest
+    # confident wrong answers for nearly the same share answered.
+    opinion_answer: float = 0.7
+    opinion_agree: float = 0.4
 
 
 @dataclass(frozen=True)
@@ -371,6 +399,7 @@ class Matcher:
     def __init__(self, kb: Knowledge, normalizer: Normalizer | None = None) -> None:
         self.kb = kb
         self.normalize = normalizer or Normalizer(kb)
+        self.opinion = kb.opinion
         self.sample_text: list[str] = []
         self.sample_entry: list[str] = []
         self.sample_tokens: list[frozenset[str]] = []
@@ -443,6 +472,23 @@ class Matcher:
             for token in tokens:
                 postings[token].append(i)
         self._postings = {t: np.array(rows, dtype=np.intp) for t, rows in postings.items()}
+        # The bounds of _fuzzy_rows: per row, the length of its distinct words joined (the
+        # string token_set_ratio compares) and how often each character occurs in it. They
+        # hold when every word is one token of plain letters to rapidfuzz: a word of the
+        # word map could otherwise bring a space or another alphabet.
+        self._single_words = all(_WORD.fullmatch(w) for w in self.normalize.words.values())
+        self._row_length = np.array(
+            [sum(map(len, t)) + len(t) - 1 for t in self.sample_tokens], dtype=np.float64
+        )
+        alphabet = sorted({ch for t in self.sample_tokens for w in t for ch in w if ch < "\x80"} | {" "})
+        # a character no row uses counts in a last column, which every row has 0 of
+        self._char_column = np.full(256, len(alphabet), dtype=np.intp)
+        self._char_column[[ord(ch) for ch in alphabet]] = np.arange(len(alphabet))
+        self._alphabet = len(alphabet) + 1
+        per_row = np.zeros((len(self.sample_tokens), self._alphabet), dtype=np.int32)
+        for i, tokens in enumerate(self.sample_tokens):
+            per_row[i] = self._chars_of(" ".join(tokens))
+        self._row_chars = per_row.astype(np.min_scalar_type(per_row.max(initial=0)))
         self.weights = (0.3, 0.4, 0.3)
         self.typo_cutoff = 80.0
         self.fuzzy_scorer = fuzz.token_set_ratio
@@ -594,6 +640,16 @@ class Matcher:
         topics, so each clause that asks is ranked on its own and an entry keeps its
         best score from the whole message or one of those clauses."""
         norm = self.normalize(text)
+        match = self._match(text, norm, limit, exclude)
+        if self.opinion is None or match.smalltalk is not None or not norm.tokens:
+            return match
+        return replace(match, opinion=self.opinion(self.words(norm), text))
+
+    def words(self, norm: Normalized) -> tuple[str, ...]:
+        """A normalised message's words as the matcher reads them (typos corrected)."""
+        return tuple(self._correct(t) for t in norm.tokens)
+
+    def _match(self, text: str, norm: Normalized, limit: int, exclude: int | None) -> Match:
         if len(norm.tokens) < self.clause_min_tokens:
             return self._match_one(norm, limit, exclude)
         asked, asking = None, None
@@ -660,7 +716,8 @@ class Matcher:
             weights[COUNTRY_TOKEN] = self.idf.get(COUNTRY_TOKEN, 1.0) * self.passing_country
         total = sum(weights.values())
         # coverage first (cheap, per word): it also picks the entries worth a closer look
-        covered = np.zeros(len(self._eids))
+        n_entries = len(self._eids)
+        covered = np.zeros(n_entries)
         for t, w in weights.items():
             hit = self._coverage.get(t)
             if hit is not None:
@@ -670,15 +727,18 @@ class Matcher:
             return Match(candidates=(), normalized=norm)
         # a stable sort keeps equal coverage in id order
         shortlist = used[np.argsort(-covered[used], kind="stable")[: self.shortlist]]
-        in_shortlist = np.zeros(len(self._eids), dtype=bool)
+        in_shortlist = np.zeros(n_entries, dtype=bool)
         in_shortlist[shortlist] = True
         # the samples sharing a word with the query, from the postings, and the weight
-        # they share with it (the cosine's numerator)
+        # they share with it (the cosine's numerator), and the length of the words they
+        # share plus one (the fuzzy part's bounds, see _fuzzy_rows)
         shared = np.zeros(len(self.sample_text))
+        common = np.zeros(len(self.sample_text))
         for t in tokens:
             posting = self._postings.get(t)
             if posting is not None:
                 shared[posting] += weights[t] * weights[t]
+                common[posting] += len(t) + 1
         rows = np.flatnonzero(shared)
         rows = rows[in_shortlist[self._row_entry[rows]]]
         if exclude is not None:
@@ -686,23 +746,48 @@ class Matcher:
         if not rows.size:
             return Match(candidates=(), normalized=norm)
         row_entry = self._row_entry[rows]
-        fuzzy = np.full(len(self._eids), -1.0)
-        np.maximum.at(
-            fuzzy,
-            row_entry,
-            process.cdist(
-                [query], self._row_text[rows], scorer=self.fuzzy_scorer, dtype=np.float64, workers=1
-            )[0],
-        )
         qnorm = math.sqrt(sum(w * w for w in weights.values()))
-        cosine = np.full(len(self._eids), -1.0)
+        cosine = np.full(n_entries, -1.0)
         np.maximum.at(cosine, row_entry, shared[rows] / (qnorm * self._row_norm[rows]))
         wf, wc, wv = self.weights
-        scored = []
-        for n in np.flatnonzero(fuzzy >= 0.0).tolist():
-            coverage = float(covered[n]) / total
-            score = wf * float(fuzzy[n]) + wc * 100.0 * coverage + wv * 100.0 * float(cosine[n])
-            scored.append(Candidate(self._eids[n], round(score, 2)))
+        coverage = covered / total
+        # the score without its fuzzy part, in the order of operations of the formula
+        # (wf * fuzzy + wc * 100 * coverage + wv * 100 * cosine), so every score is the
+        # same to the last bit as computed one entry at a time
+        cover_part, cosine_part = wc * 100.0 * coverage, wv * 100.0 * cosine
+        fuzzy = np.full(n_entries, -1.0)
+        if self.fuzzy_scorer is fuzz.token_set_ratio and self._single_words and wf >= 0.0:
+            todo = self._fuzzy_rows(
+                rows,
+                row_entry,
+                common[rows],
+                len(query),
+                self._chars_of(query),
+                fuzzy,
+                limit,
+                cover_part + cosine_part,
+            )
+        else:
+            todo = np.ones(rows.size, dtype=bool)
+        if todo.any():
+            np.maximum.at(
+                fuzzy,
+                row_entry[todo],
+                process.cdist(
+                    [query], self._row_text[rows[todo]], scorer=self.fuzzy_scorer, dtype=np.float64, workers=1
+                )[0],
+            )
+        ranked = np.flatnonzero(fuzzy >= 0.0)
+        score = wf * fuzzy[ranked] + cover_part[ranked] + cosine_part[ranked]
+        if 0 < limit < ranked.size:
+            # only the first `limit` are kept: round and sort those that can be among them
+            # (a score more than 0.02 below the limit-th one cannot round up to it)
+            near = score >= np.partition(score, ranked.size - limit)[ranked.size - limit] - 0.02
+            ranked, score = ranked[near], score[near]
+        scored = [
+            Candidate(self._eids[n], round(s, 2))
+            for n, s in zip(ranked.tolist(), score.tolist(), strict=True)
+        ]
         scored.sort(key=lambda c: (-c.score, c.id))
         anchors = self.normalize.anchors
         # a known word that tells topics apart: not the destination, not a word most
@@ -720,6 +805,61 @@ class Matcher:
             telling = 0  # about another service's thing (normalize.yaml, foreign)
         return Match(candidates=tuple(scored[:limit]), normalized=norm, anchored=anchored, telling=telling)
 
+    def _chars_of(self, text: str) -> np.ndarray:
+        """How often each character occurs in a text of plain letters (see __init__)."""
+        return np.bincount(
+            self._char_column[np.frombuffer(text.encode(), dtype=np.uint8)], minlength=self._alphabet
+        )
+
+    def _fuzzy_rows(
+        self,
+        rows: np.ndarray,
+        row_entry: np.ndarray,
+        common: np.ndarray,
+        query_length: int,
+        query_chars: np.ndarray,
+        fuzzy: np.ndarray,
+        limit: int,
+        rest: np.ndarray,
+    ) -> np.ndarray:
+        """The rows whose token_set_ratio must be computed; `fuzzy` gets 100 for the
+        entries whose fuzzy part is 100 without it.
+
+        token_set_ratio compares the words two texts share (S) and the rest of each (A,
+        B), joined: 100 when A or B is empty, else the best of three ratios. Two of them
+        follow from the lengths alone; the better one is the row's lower bound. With
+        c = len(S) + 1 (`common`) and m = min(len(A), len(B)) = min(query, row) - c, it is
+        100 (2c - 2) / (2c - 1 + m), exactly 100 when A or B is empty (m = -1). The third,
+        100 - 100 indel(A, B) / (len(query) + len(row)), is at most 200 M / (len(query) +
+        len(row)), where M is the number of characters the query and the row have in
+        common counted with repeats (their longest common subsequence cannot be longer):
+        the upper bound. Rapidfuzz is then asked only about rows that can decide a score
+        that is shown: of the entries that can still be among the first `limit` (their
+        best possible score reaches the limit-th worst possible one), the rows whose upper
+        bound reaches their entry's best lower bound."""
+        length = self._row_length[rows]
+        shorter = np.minimum(length, query_length)
+        twice = common + common - 1.0
+        low = 100.0 * (twice - 1.0) / (twice + (shorter - common))
+        in_common = np.minimum(self._row_chars[rows], query_chars).sum(axis=1)
+        high = np.maximum(low, 200.0 * in_common / (length + query_length))
+        n_entries = len(self._eids)
+        lo, hi = np.full(n_entries, -1.0), np.full(n_entries, -1.0)
+        np.maximum.at(lo, row_entry, low)
+        np.maximum.at(hi, row_entry, high)
+        wanted = lo >= 0.0
+        present = np.flatnonzero(wanted)
+        if 0 < limit < present.size:
+            wf = self.weights[0]
+            kth = np.partition(wf * lo[present] + rest[present], present.size - limit)[present.size - limit]
+            # the margin covers the rounding to two decimals and the bounds' float error
+            wanted &= wf * hi + rest >= kth - 0.05
+        whole = lo == 100.0
+        fuzzy[wanted & whole] = 100.0
+        # a row below its entry's lower bound cannot be its entry's best
+        needed = np.where(wanted & ~whole, lo - 1e-9, np.inf)
+        return high >= needed[row_entry]
+
 
 CLAUSE_NEAR = 2
 # a clause may switch the answer to the whole message's runner-up only when it leaves
@@ -731,6 +871,54 @@ CLAUSE_OVERRIDE_GAP = 3.0
 
 def classify(match: Match, limits: Thresholds) -> Verdict:
     """Put a ranked match into one of the answer / did-you-mean / no-match bands."""
+    return _second_opinion(match, _read_clauses(match, limits), limits)
+
+
+def _second_opinion(match: Match, verdict: Verdict, limits: Thresholds) -> Verdict:
+    """The matcher's verdict, weighed against the classifier's opinion.
+
+    Either may find the topic: the matcher where the wording is close to a sample
+    question, the classifier where it is not. An answer stands when both name its topic,
+    or when the classifier is sure on its own; an answer only one of them gives becomes
+    a did-you-mean (a wrong answer costs an exporter more than a tap)."""
+    opinion = match.opinion
+    if opinion is None or verdict.outcome == "smalltalk":
+        return verdict
+    best = match.best
+    if best is not None and best.id not in opinion.probabilities:
+        return verdict  # an entry added after the classifier was trained: the matcher's
+    norm = match.normalized
+    if opinion.best == OUT_OF_SCOPE:
+        return _unanswered(match, verdict, limits)
+    if verdict.outcome == "answer" and verdict.id == opinion.best:
+        return verdict
+    if match.telling and (
+        opinion.probability >= limits.opinion_answer
+        or (best is not None and best.id == opinion.best and opinion.probability >= limits.opinion_agree)
+    ):
+        score = next((c.score for c in match.candidates if c.id == opinion.best), verdict.score)
+        rest = tuple(c for c in match.candidates if c.id != opinion.best)[:2]
+        return Verdict("answer", opinion.best, score, rest, norm.country, norm.lang)
+    return _unanswered(match, verdict, limits)
+
+
+def _unanswered(match: Match, verdict: Verdict, limits: Thresholds) -> Verdict:
+    """Not answered outright: the matcher's did-you-mean or no-match, and for an answer
+    the classifier did not back, the buttons of its topic and the ones within reach."""
+    if verdict.outcome != "answer":
+        return verdict
+    norm = match.normalized
+    ids = [verdict.id] + [c.id for c in match.candidates]
+    opinion = match.opinion
+    if opinion is not None and opinion.best != OUT_OF_SCOPE and opinion.probability >= limits.opinion_agree:
+        ids.insert(1, opinion.best)
+    scores = {c.id: c.score for c in match.candidates}
+    picked = tuple(Candidate(i, scores.get(i, verdict.score)) for i in dict.fromkeys(ids) if i is not None)
+    close = tuple(c for c in picked if c.score >= limits.suggest and verdict.score - c.score <= 15.0)[:3]
+    return Verdict("suggest", None, verdict.score, close, norm.country, norm.lang)
+
+
+def _read_clauses(match: Match, limits: Thresholds) -> Verdict:
     verdict = _classify(match, limits)
     if not match.clauses or (verdict.outcome == "answer" and match.gap >= CLAUSE_OVERRIDE_GAP):
         return verdict

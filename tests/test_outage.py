@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
+from sqlalchemy import literal, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
+from bot.db import Database, Prepared
 from bot.i18n import t
 from bot.services import build_services
 from tests.conftest import OFFICER_ID, POSTGRES_URL, BotHarness, make_settings, start_harness
@@ -72,3 +76,33 @@ async def test_an_outage_gets_one_apology_keeps_roles_and_heals(
     finally:
         await app.shutdown()
         services.close()
+
+
+def test_after_an_outage_no_thread_uses_a_connection_known_dead(
+    outage_db: tuple[str, psycopg.Connection],
+) -> None:
+    # the hot path's statements run on worker threads, each keeping a connection; the
+    # first statement to meet the dead server says so for all of them
+    url, admin = outage_db
+    db = Database(url)
+    try:
+        probe = db.prepare(select(literal(1)))
+        with ThreadPoolExecutor(1) as a, ThreadPoolExecutor(1) as b:
+            assert a.submit(_run, probe).result() == b.submit(_run, probe).result() == "ok"
+            _down(admin, url, True)  # the server closes every connection
+            _down(admin, url, False)
+            # the first statement meets a dead connection: that cannot be helped
+            assert a.submit(_run, probe).result() == "failed"
+            # the other thread's connection is as dead, and now known to be
+            assert b.submit(_run, probe).result() == "ok"
+            assert a.submit(_run, probe).result() == "ok"
+    finally:
+        db.dispose()
+
+
+def _run(probe: Prepared) -> str:
+    try:
+        probe.one()
+        return "ok"
+    except DBAPIError:
+        return "failed"

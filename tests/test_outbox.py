@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
@@ -50,6 +51,23 @@ async def test_retry_after_is_honoured_and_nothing_is_lost(bot: BotHarness) -> N
         "pesan <b>1</b>",
         "pesan <b>2</b>",
     ]
+
+
+async def test_the_sender_starts_however_late_a_busy_start_up_reaches_it(bot: BotHarness) -> None:
+    # a loaded machine: the event loop is held for longer than APScheduler's one second
+    # of grace between the sender's scheduled start and the scheduler getting to it
+    queue(bot, [5])
+    await bot.app.start()
+    try:
+        time.sleep(1.6)  # blocks the loop, as a slow start-up does
+        for _ in range(200):
+            if bot.api.texts(5):
+                break
+            await asyncio.sleep(0.05)
+        assert bot.api.texts(5) == ["pesan <b>0</b>"]
+        assert statuses(bot) == ["sent"]
+    finally:
+        await bot.app.stop()
 
 
 async def test_network_errors_back_off_then_deliver(bot: BotHarness) -> None:

@@ -1,8 +1,11 @@
-"""`kb check` (validate the knowledge base) and `kb gaps` (what it does not answer)."""
+"""`kb check` (validate the knowledge base), `kb gaps` (what it does not answer) and `kb train`
+(the second opinion's classifier, knowledge/opinion.py)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from bot.cli.common import Subcommands, command, group, services
 from bot.config import Settings
@@ -13,6 +16,13 @@ def register(sub: Subcommands) -> None:
     command(kb, "check", cmd_kb_check, "validate the knowledge base")
     p = command(kb, "gaps", cmd_kb_gaps, "unanswered questions, grouped by similarity")
     p.add_argument("--days", type=int, default=30)
+    p = command(kb, "train", cmd_kb_train, "train the second opinion on the labelled questions")
+    p.add_argument(
+        "data",
+        nargs="*",
+        type=Path,
+        help="question sets (tests/data format); default: tests/data/questions*.yaml",
+    )
 
 
 def cmd_kb_check(settings: Settings, args: argparse.Namespace) -> int:
@@ -34,4 +44,36 @@ def cmd_kb_gaps(settings: Settings, args: argparse.Namespace) -> int:
         print(f"no unanswered questions in the last {args.days} days")
     for text, count in groups:
         print(f"{count:5d}  {text}")
+    return 0
+
+
+def cmd_kb_train(settings: Settings, args: argparse.Namespace) -> int:
+    """Fit the classifier on the sample questions and the question sets; write the model."""
+    from knowledge.loader import load_knowledge
+    from knowledge.opinion import MODEL_FILE
+    from knowledge.training import Trainer, question_sets
+
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("error: kb train needs scikit-learn: pip install -e '.[dev]'", file=sys.stderr)
+        return 2
+    files = args.data or sorted(
+        (Path(__file__).resolve().parents[2] / "tests" / "data").glob("questions*.yaml")
+    )
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing or not files:
+        print(f"error: no question sets: {', '.join(missing) or 'tests/data is missing'}", file=sys.stderr)
+        return 2
+    kb = load_knowledge(settings.knowledge_dir)
+    pairs = question_sets(files)
+    model = Trainer(kb).fit(pairs)
+    target = settings.knowledge_dir / MODEL_FILE
+    model.save(target)
+    samples = sum(len(e.questions) for e in kb.entries.values())
+    print(
+        f"trained on {samples + len(pairs)} texts ({samples} sample questions, {len(pairs)} from "
+        f"{len(files)} question sets): {len(model.vectorizer.index)} features, "
+        f"{len(model.classes)} labels -> {target} ({target.stat().st_size // 1024} KB)"
+    )
     return 0

@@ -11,6 +11,8 @@ from bot.services.answers import AnswerService
 from bot.telegram_html import problems as problems_in_html
 from knowledge.loader import LEARNED_PREFIX, Knowledge, KnowledgeError, load_knowledge
 from knowledge.matcher import Matcher
+from knowledge.opinion import MODEL_FILE, fingerprint
+from knowledge.training import curated_samples
 
 MAX_ANSWER_CHARS = 1200
 # how an answer says that the office must confirm a fact (shared/domain/ska-facts.md)
@@ -124,8 +126,19 @@ def check_knowledge(settings: Settings, with_database: bool = True) -> tuple[lis
     learned = sum(1 for e in kb.entries if e.startswith(LEARNED_PREFIX))
     summary = (
         f"{len(kb.entries)} entries ({learned} approved by admins), {samples} sample "
-        f"questions, {len(kb.countries)} destinations: "
+        f"questions, {len(kb.countries)} destinations, {_opinion_note(kb)}: "
         + ("OK" if not problems else f"{len(problems)} problem(s)")
         + note
     )
     return problems, summary
+
+
+def _opinion_note(kb: Knowledge) -> str:
+    """Whether the second opinion was trained on today's sample questions. Not a problem:
+    an older model still answers (the matcher alone decides for topics it does not know),
+    but `kb train` (a developer's tool, with scikit-learn) should be run."""
+    if kb.opinion is None:
+        return f"no second opinion ({MODEL_FILE} missing: python -m bot kb train)"
+    if kb.opinion.trained_on != fingerprint(curated_samples(kb)):
+        return "second opinion trained on other sample questions (python -m bot kb train)"
+    return "second opinion trained on these sample questions"
