@@ -210,8 +210,8 @@ class HelpDeskApplication(
         await super().start()
         svc: Services | None = self.bot_data.get("services")
         if svc is not None and svc.pending_matcher is not None:
-            # `run`: updates are being fetched now; the matcher is built beside them
-            self.create_task(build_matcher(svc), name="build-matcher")
+            # `run`: updates are being fetched now; what start-up left is done beside them
+            self.create_task(finish_start_up(svc), name="finish-start-up")
 
     async def process_update(self, update: object) -> None:
         try:
@@ -285,15 +285,17 @@ class ConfirmWhenHandled(BaseRequest):
         )
 
 
-async def build_matcher(svc: Services) -> None:
-    """The matcher `run` left for later, built in a thread and swapped in on the event loop
-    (as a reload is) unless a reload came first."""
+async def finish_start_up(svc: Services) -> None:
+    """What `run` leaves until updates are being fetched, done in a thread: the matcher,
+    swapped in on the event loop (as a reload is) unless a reload came first, then the
+    office calendar's national holidays."""
     pending = svc.pending_matcher
     assert pending is not None
     matcher = await asyncio.to_thread(pending.build)
     if svc.answers.matcher is pending:
         svc.answers.matcher = matcher
     svc.pending_matcher = None
+    await asyncio.to_thread(getattr, svc.calendar, "national")
 
 
 async def reload_learned(context: HelpDeskContext) -> None:

@@ -242,13 +242,21 @@ def _date(value: Any) -> Any:
     return value
 
 
+# The national calendar of the defaults. tests/test_calendar.py checks it against the
+# installed `holidays` library, so a config that keeps it is not checked again at every
+# start-up: the library imports all its countries to offer one, a tenth of `run`'s start-up.
+DEFAULT_HOLIDAYS = ("ID", ("public", "government"))
+
+
 def _country(value: Any) -> Any:
     """office.national_holidays: a country code of the `holidays` library, or false."""
     if value in (None, False, ""):
         return None
+    country = str(value).strip().upper()
+    if country == DEFAULT_HOLIDAYS[0]:
+        return country
     import holidays as holiday_lib  # here: only the office calendar needs it
 
-    country = str(value).strip().upper()
     if country not in holiday_lib.list_supported_countries():
         raise PydanticCustomError(
             "country",
@@ -264,12 +272,14 @@ class OfficeFile(Section):
     phone: Text = ""
     hours: HoursFile | None = None
     holidays: list[Annotated[dt.date, BeforeValidator(_date)]] = []
-    national_holidays: Annotated[str | None, BeforeValidator(_country)] = "ID"
-    holiday_categories: list[Text] = ["public", "government"]
+    national_holidays: Annotated[str | None, BeforeValidator(_country)] = DEFAULT_HOLIDAYS[0]
+    holiday_categories: list[Text] = list(DEFAULT_HOLIDAYS[1])
 
     @model_validator(mode="after")
     def _categories_offered(self) -> OfficeFile:
         if self.national_holidays is None:
+            return self
+        if (self.national_holidays, tuple(self.holiday_categories)) == DEFAULT_HOLIDAYS:
             return self
         import holidays as holiday_lib
 

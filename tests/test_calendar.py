@@ -134,3 +134,17 @@ def test_bad_holiday_settings_name_the_key(office: dict[str, object], key: str) 
 
     with pytest.raises(ConfigError, match=key):
         parse_settings({"office": office}, env={})
+
+
+def test_the_default_national_calendar_is_offered_by_the_holidays_library() -> None:
+    """A config that keeps the defaults is not checked against the library at start-up
+    (bot/config_schema.py, DEFAULT_HOLIDAYS): this is where they are checked."""
+    import holidays
+
+    from bot.config_schema import DEFAULT_HOLIDAYS
+
+    country, categories = DEFAULT_HOLIDAYS
+    assert country in holidays.list_supported_countries()
+    assert set(categories) <= set(holidays.country_holidays(country).supported_categories)
+    settings = parse_settings({}, env={})
+    assert (settings.office.holiday_country, settings.office.holiday_categories) == DEFAULT_HOLIDAYS

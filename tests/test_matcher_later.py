@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.app import build_application, build_matcher
+from bot.app import build_application, finish_start_up
 from bot.services import build_services
 from bot.services.pending import PendingMatcher
 from bot.testing import FakeBotAPI, FakeRequest
@@ -24,7 +24,7 @@ def test_a_question_before_the_matcher_is_built_gets_the_same_reply(tmp_path: Pa
         assert isinstance(later.answers.matcher, PendingMatcher)
         for question in QUESTIONS:
             assert later.answers.ask(question, "id", log=False) == now.answers.ask(question, "id", log=False)
-        asyncio.run(build_matcher(later))
+        asyncio.run(finish_start_up(later))
         assert isinstance(later.answers.matcher, Matcher)
         assert later.pending_matcher is None
     finally:
@@ -37,7 +37,7 @@ def test_a_reload_before_the_build_is_kept(tmp_path: Path) -> None:
     try:
         svc.answers.reload(svc.answers.kb)  # an FAQ approval swaps in a new knowledge base
         reloaded = svc.answers.matcher
-        asyncio.run(build_matcher(svc))
+        asyncio.run(finish_start_up(svc))
         assert svc.answers.matcher is reloaded
     finally:
         svc.close()

@@ -40,7 +40,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     except AlreadyRunning as exc:
         print(f"run: {exc}", file=sys.stderr)
         return 1
-    # the matcher is built while the first getUpdates waits (HelpDeskApplication.start)
+    # the matcher and the national holidays are built while the first getUpdates waits
+    # (bot.app.finish_start_up)
     app = build_application(settings, services=build_services(settings, matcher_later=True))
     health = None
     if settings.health.port is not None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from bot.config import OfficeSettings
+
+if TYPE_CHECKING:
+    import holidays
 
 _ONE_DAY = dt.timedelta(days=1)
 
@@ -23,13 +26,18 @@ class OfficeCalendar:
             raise ValueError("office.hours: the office has no opening hours on any weekday")
         self.office = office
         self.tz = tz
-        # filled year by year on first use (expand), so no year is ever missing
-        self.national: holidays.HolidayBase | None = (
-            holidays.country_holidays(
-                office.holiday_country, categories=office.holiday_categories, language="id"
-            )
-            if office.holiday_country
-            else None
+
+    @cached_property
+    def national(self) -> holidays.HolidayBase | None:
+        """The national holidays, built on first use (`run` builds them once polling has
+        started) and filled year by year as they are asked for (expand), so no year is
+        ever missing."""
+        if not self.office.holiday_country:
+            return None
+        import holidays  # here: the library imports all its countries for one, a tenth of start-up
+
+        return holidays.country_holidays(
+            self.office.holiday_country, categories=self.office.holiday_categories, language="id"
         )
 
     def holiday(self, day: dt.date) -> str | None:
