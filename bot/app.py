@@ -55,6 +55,8 @@ OFFLINE_TOKEN = "123456:OFFLINE-CHAT"
 PRUNE_INTERVAL = 3600
 # FAQ entries approved in another process are answered with within this many seconds
 LEARNED_INTERVAL = 30
+# seconds between polling's start and the thread that builds the matcher (finish_start_up)
+SEND_FIRST = 0.05
 # every message the bot sends is Telegram HTML, without link previews
 DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
 CONTEXT_TYPES = ContextTypes(context=HelpDeskContext)
@@ -291,6 +293,9 @@ async def finish_start_up(svc: Services) -> None:
     office calendar's national holidays."""
     pending = svc.pending_matcher
     assert pending is not None
+    # the thread holds the interpreter while it builds: the first getUpdates goes out first
+    # (a few milliseconds; started beside it, the thread delayed it by tens of them)
+    await asyncio.sleep(SEND_FIRST)
     matcher = await asyncio.to_thread(pending.build)
     if svc.answers.matcher is pending:
         svc.answers.matcher = matcher
