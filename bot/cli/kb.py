@@ -51,7 +51,7 @@ def cmd_kb_train(settings: Settings, args: argparse.Namespace) -> int:
     """Fit the classifier on the sample questions and the question sets; write the model."""
     from knowledge.loader import load_knowledge
     from knowledge.opinion import MODEL_FILE
-    from knowledge.training import Trainer, question_sets
+    from knowledge.training import Trainer, curated_samples, question_sets
 
     try:
         import sklearn  # noqa: F401
@@ -70,7 +70,7 @@ def cmd_kb_train(settings: Settings, args: argparse.Namespace) -> int:
     model = Trainer(kb).fit(pairs)
     target = settings.knowledge_dir / MODEL_FILE
     model.save(target)
-    samples = sum(len(e.questions) for e in kb.entries.values())
+    samples = len(curated_samples(kb))  # what Trainer.fit trained on
     print(
         f"trained on {samples + len(pairs)} texts ({samples} sample questions, {len(pairs)} from "
         f"{len(files)} question sets): {len(model.vectorizer.index)} features, "
