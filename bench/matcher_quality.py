@@ -64,6 +64,10 @@ DATA_SETS = (
     "questions_final8",
     "questions_final9",
     "questions_final10",
+    "questions_final11",
+    "questions_final12",
+    "questions_train_a",
+    "questions_train_b",
 )
 
 # the outcome rules --loso chooses from: answer threshold, anchored threshold, lead
@@ -113,7 +117,12 @@ def leave_one_set_out(matcher: Matcher, base: Thresholds, files: list[str], cost
         )
 
 
-def leave_one_set_out_opinion(base: Thresholds, files: list[str]) -> None:
+def leave_one_set_out_opinion(
+    base: Thresholds, files: list[str], grid: bool = False, train_only: tuple[str, ...] = ()
+) -> None:
+    """`train_only`: sets always trained on and never left out (training messages that
+    were never meant as a held-out set); `grid` also prints the left-out totals of
+    neighbouring opinion thresholds (each set is matched once, the rule applied to all)."""
     kb = load_knowledge(ROOT / "knowledge")
     alone = Matcher(replace(kb, opinion=None))
     trainer = Trainer(kb)
@@ -121,13 +130,29 @@ def leave_one_set_out_opinion(base: Thresholds, files: list[str]) -> None:
         Path(f).stem: (yaml.safe_load(Path(f).read_text(encoding="utf-8")), labelled(Path(f))) for f in files
     }
     totals = {"matcher alone": [0.0] * 4, "with the opinion": [0.0] * 4}
+    pairs = list(itertools.product((0.6, 0.65, 0.7, 0.75, 0.8), (0.3, 0.4, 0.5))) if grid else []
+    grid_totals = {pair: [0.0] * 4 for pair in pairs}
     for name, (data, _) in sets.items():
-        model = trainer.fit([pair for other, (_, pairs) in sets.items() if other != name for pair in pairs])
+        if name in train_only:
+            continue
+        model = trainer.fit([pair for other, (_, pairs_) in sets.items() if other != name for pair in pairs_])
         both = Matcher(replace(kb, opinion=model))
         for key, matcher in (("matcher alone", alone), ("with the opinion", both)):
             quality = evaluate(matcher, base, data)
             totals[key] = [t + g for t, g in zip(totals[key], _counts(quality), strict=True)]
             print(f"{name:<20} {key:<17} {quality.line()}", flush=True)
+        matches: dict[str, Match] = {}
+        for answer, agree in pairs:
+            rule = replace(base, opinion_answer=answer, opinion_agree=agree)
+            quality = evaluate(both, rule, data, matches=matches)
+            grid_totals[(answer, agree)] = [
+                t + g for t, g in zip(grid_totals[(answer, agree)], _counts(quality), strict=True)
+            ]
+    for (answer, agree), (r, w, n, m) in grid_totals.items():
+        print(
+            f"grid opinion_answer={answer} opinion_agree={agree}: "
+            f"top1_answered={r / n:.2%} confident_wrong={w / (n + m):.2%}"
+        )
     for key, (r, w, n, m) in totals.items():
         print(
             f"left-out totals, {key}: top1_answered={r / n:.1%} confident_wrong={w / (n + m):.2%} "
@@ -153,6 +178,9 @@ def main() -> None:
     ap.add_argument(
         "--loso-opinion", action="store_true", help="train the second opinion leaving one set out"
     )
+    ap.add_argument(
+        "--opinion-grid", action="store_true", help="--loso-opinion: also neighbouring thresholds"
+    )
     ap.add_argument("--no-opinion", action="store_true", help="the matcher alone, without the second opinion")
     ap.add_argument(
         "--data", action="append", help="a questions file (repeatable); default: every set in tests/data"
@@ -172,7 +200,8 @@ def main() -> None:
     )
     files = args.data or [str(ROOT / "tests" / "data" / f"{n}.yaml") for n in DATA_SETS]
     if args.loso_opinion:
-        leave_one_set_out_opinion(limits, files)
+        train_only = tuple(Path(f).stem for f in files if Path(f).stem.startswith("questions_train"))
+        leave_one_set_out_opinion(limits, files, args.opinion_grid, train_only)
         return
     if args.loso:  # the matcher's own rule, fitted without the opinion trained on these sets
         leave_one_set_out(Matcher(replace(kb, opinion=None)), limits, files, args.cost)

@@ -109,6 +109,10 @@ def _tree_pattern(node: dict[str, dict]) -> str:
     return f"(?:{body})?" if "" in node else body
 
 
+# groups of countries with a row of their own; a member named beside them is preferred
+_REGIONS = frozenset({"ASEAN", "EU"})
+
+
 def _country_token(m: re.Match[str]) -> str:
     """Replace only the name, not the destination word before it."""
     whole, start, end = m.group(0), m.start(1) - m.start(0), m.end(1) - m.start(0)
@@ -295,6 +299,7 @@ class Normalizer:
         self.stopwords = frozenset(spec.get("stopwords") or ()) | frozenset(spec.get("filler") or ())
         self.greetings = frozenset(spec.get("greetings") or ())
         self.thanks = frozenset(spec.get("thanks") or ())
+        self.addressees = frozenset(spec.get("addressees") or ())
         self.anchors = frozenset(spec.get("anchors") or ())
         self.foreign = frozenset(spec.get("foreign") or ())
         self.spelled = frozenset(str(w) for w in spec.get("spelled") or ())
@@ -357,9 +362,17 @@ class Normalizer:
         for pattern in (self._country_re, self._cued_re):
             if pattern is None:
                 continue
-            m = pattern.search(low)
-            if m and country is None:
-                country = self._alias_to_iso[m.group(1)]
+            if country is None or country in _REGIONS:
+                named = [self._alias_to_iso[m.group(1)] for m in pattern.finditer(low)]
+                # a country named beside its region is the more precise answer ("form D
+                # untuk negara asean kan, kalau ke vietnam?"); of several countries, the
+                # last: a story names the usual market first and asks about the new one
+                # ("biasanya kirim ke jepang, bulan depan order perdana ke Auckland")
+                country = (
+                    next((c for c in reversed(named) if c not in _REGIONS), None)
+                    or country
+                    or next(iter(named), None)
+                )
             low = pattern.sub(_country_token, low)
         if country is None and self._fuzzy_aliases:
             country, low = self._fuzzy_country(low)
@@ -386,6 +399,10 @@ class Normalizer:
         words = [w for w in norm.words if w not in self.stopwords or w in self.greetings or w in self.thanks]
         if not words:
             return None
+        # "selamat pagi, Bapak/Ibu petugas": whom a greeting is addressed to is part of it,
+        # but an addressee alone ("petugas?") is not small talk
+        if any(w in self.greetings or w in self.thanks for w in words):
+            words = [w for w in words if w not in self.addressees]
         if all(w in self.thanks or w in self.greetings for w in words):
             if any(w in self.thanks and w not in self.greetings for w in words):
                 return "thanks"

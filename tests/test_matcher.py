@@ -52,6 +52,7 @@ def test_ordinary_words_are_not_countries(matcher: Matcher) -> None:
         "kirim foto kucing dong",  # kucing is no Kuching
         "deskripsi barang harus bahasa inggris?",  # the language, not the UK
         "ska dalam bahasa inggris bisa?",
+        "selesai dalam 1 hk kan?",  # hari kerja
     ],
 )
 def test_common_words_that_look_like_places_are_not_destinations(matcher: Matcher, text: str) -> None:
@@ -63,6 +64,9 @@ def test_common_words_that_look_like_places_are_not_destinations(matcher: Matche
     [
         ("ska ke inggris", "GB"),  # outside the table, still a place
         ("buyer UK minta CO", "GB"),
+        ("buyer hk minta CO, form apa", "HK"),  # lower case only after a destination word
+        ("kirim ke tirai bambu form apa", "CN"),
+        ("our furniture company in Manchester", "GB"),
         ("ke australia form apa", "AU"),
         ("turki pake form apa?", "TR"),
         ("ke prancis pakai form apa", "FR"),  # an EU member: itself (the EU facts)
@@ -178,6 +182,27 @@ def test_greetings_and_thanks_are_small_talk(matcher: Matcher) -> None:
     assert matcher.match("ok makasih banyak min").smalltalk == "thanks"
     # a greeting in front of a real question is still a question
     assert matcher.match("pagi pak, gmn cara daftar akun eska").smalltalk is None
+    # whom it is addressed to is part of the greeting, but alone it is no small talk
+    assert matcher.match("Selamat pagi, Bapak/Ibu petugas.").smalltalk == "greeting"
+    assert matcher.match("petugas?").smalltalk is None
+    assert matcher.match("shukran jazeelan").smalltalk == "thanks"
+    assert matcher.match("arigatou gozaimasu").smalltalk == "thanks"
+
+
+@pytest.mark.parametrize(
+    "text, iso",
+    [
+        ("form D untuk negara asean kan, kalau ke vietnam pakai form D juga?", "VN"),
+        ("ke belanda atau negara eropa lain sama saja?", "NL"),
+        ("ekspor ke asia tenggara form apa", "ASEAN"),
+        # the usual market first, then the new one the question is about
+        ("biasanya kirim ke jepang, bulan depan order perdana ke Auckland, formnya apa", "NZ"),
+    ],
+)
+def test_a_country_beside_its_region_and_the_last_of_several_wins(
+    matcher: Matcher, text: str, iso: str
+) -> None:
+    assert matcher.normalize(text).country == iso
 
 
 def test_empty_and_symbol_only_text_has_no_candidates(matcher: Matcher) -> None:
