@@ -66,6 +66,7 @@ DATA_SETS = (
     "questions_final10",
     "questions_final11",
     "questions_final12",
+    "questions_final13",
     "questions_train_a",
     "questions_train_b",
 )

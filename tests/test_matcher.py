@@ -66,6 +66,7 @@ def test_common_words_that_look_like_places_are_not_destinations(matcher: Matche
         ("buyer UK minta CO", "GB"),
         ("buyer hk minta CO, form apa", "HK"),  # lower case only after a destination word
         ("kirim ke tirai bambu form apa", "CN"),
+        ("ke negeri kincir angin formnya apa", "NL"),
         ("our furniture company in Manchester", "GB"),
         ("ke australia form apa", "AU"),
         ("turki pake form apa?", "TR"),

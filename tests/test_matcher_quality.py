@@ -50,6 +50,8 @@ PASS_MARKS = {
     "questions_final11": (0.92, 0.95, 0.93, 0.012),
     # the matcher alone: 98.5 % / 92.9 % / 100 % / 1.9 % at the set's first look
     "questions_final12": (0.98, 0.92, 0.99, 0.02),
+    # the matcher alone: 88.8 % / 97.5 % / 93.0 % / 1.7 % at the set's first look
+    "questions_final13": (0.88, 0.97, 0.92, 0.02),
 }
 
 
