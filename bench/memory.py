@@ -127,6 +127,10 @@ def run_startup(url: str, bare: bool = False) -> float:
         config.write_text(yaml.safe_dump({"telegram": {"base_url": base_url}, "database": {"url": url}}))
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": "424242:BENCH-token"}
         env.pop("SKA_DATABASE_URL", None)
+        # an installed bot starts from bytecode (pip compiles on install, and a checkout
+        # caches it after its first start); with this set, as on some hosts, every start
+        # compiled the whole project again, which the bare bot (site-packages) never pays
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         command = (
             [sys.executable, str(ROOT / "bench" / "bare_bot.py"), base_url]
             if bare
