@@ -127,7 +127,8 @@ class FakeRequest(BaseRequest):
             parts = {}
             for part, field_tuple in request_data.multipart_data.items():
                 parts[part], uploads[part] = upload_info(part, field_tuple)
-            attach_uploads(params, parts)
+            if parts:  # without uploads there is nothing to attach
+                attach_uploads(params, parts)
         try:
             status, body = await self.api.handle_async(url.rsplit("/", 1)[-1], params, uploads)
         except SimulatedTimeout as timeout:
