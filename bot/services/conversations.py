@@ -3,7 +3,8 @@
 Every private message an exporter sends is either a FAQ question or part of something
 already open: a /cek check waiting on an answer, an open ticket, a rating comment. The
 three are read together, in one statement without a transaction around it, because this
-runs for every message and each round trip to PostgreSQL costs about 0.4 ms here.
+runs for every message and each round trip to PostgreSQL costs about 0.4 ms here. On
+PostgreSQL the same read reserves the message's question-log id (see DeferredLog).
 """
 
 from __future__ import annotations

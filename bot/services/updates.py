@@ -1,6 +1,7 @@
 """Telegram delivers updates at least once: remember handled update ids for a while.
 
-An id is checked before the handlers (`seen`) and recorded after them (`first_time`).
+An id is checked before the handlers (`seen`) and recorded after them (`first_time`), on
+PostgreSQL together with the update's question-log row (one round trip for both).
 Telegram learns that an update arrived only once it was handled (a polled batch is
 confirmed then, a webhook request answered then), so an update cut off by a crash comes
 again and is handled again, and a copy of a handled one is skipped. See
