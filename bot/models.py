@@ -91,9 +91,11 @@ class QueryLog(Base):
     )
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(2))
-    matched_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # no index on matched_id or outcome: no query looks rows up by them, and every
+    # question pays for each index of this table (migration 0012)
+    matched_id: Mapped[str | None] = mapped_column(String(64))
     score: Mapped[float] = mapped_column(Float, default=0.0)
-    outcome: Mapped[str] = mapped_column(String(16), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
     feedback: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 

@@ -61,9 +61,9 @@ async def set_language(update: Update, context: Context, lang: str) -> None:
     await send(update, context, t("lang_set", lang))
 
 
-async def answer_question(update: Update, context: Context, text: str) -> bool:
+async def answer_question(update: Update, context: Context, text: str, query_id: int | None = None) -> bool:
     """Answer a question from the FAQ; False when the exporter asked for a person instead
-    (the router then opens a ticket)."""
+    (the router then opens a ticket). `query_id`: an id reserved for its log row."""
     lang = context.lang
     text = text.strip()
     if len(text) > MAX_QUESTION_CHARS:
@@ -75,7 +75,7 @@ async def answer_question(update: Update, context: Context, text: str) -> bool:
     who = context.person
     svc = context.services
     # a language picked with /lang wins over detection only when the text gives no clue
-    reply = await svc.db.run(svc.answers.ask, text, who.lang, user_id=who.id)
+    reply = await svc.db.run(svc.answers.ask, text, who.lang, user_id=who.id, query_id=query_id)
     if reply.topic_id == ESCALATE_TOPIC:
         # "I want to talk to a person" is not an FAQ answer
         return False

@@ -48,7 +48,7 @@ async def route_exporter_message(update: Update, context: Context) -> None:
         return
     active_id, comment_pending = state.open_ticket, state.comment_pending
     if not (pending_question or comment_pending or active_id):
-        await _faq(update, context)
+        await _faq(update, context, state.query_id)
         return
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     if (message.document or message.photo) and svc.documents.expects_file(who.id, reply_to):
@@ -65,24 +65,25 @@ async def route_exporter_message(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
     if active_id and await tickets_exporter.follow_up(update, context, active_id, message):
         raise ApplicationHandlerStop
-    await _faq(update, context)
+    await _faq(update, context, state.query_id)
 
 
-async def _faq(update: Update, context: Context) -> None:
+async def _faq(update: Update, context: Context, query_id: int | None = None) -> None:
     """An exporter's text nothing claimed is answered from the FAQ and stops there;
     anything else goes on to the features' handlers (staff texts too: an officer's reply
-    to a ticket card in private is the tickets' to take, not a question)."""
+    to a ticket card in private is the tickets' to take, not a question). `query_id`: the
+    question-log id the conversation lookup reserved (PostgreSQL)."""
     if context.person.role in STAFF:
         return
     if update.message is not None and update.message.text:
-        await question(update, context)
+        await question(update, context, query_id)
         raise ApplicationHandlerStop
 
 
-async def question(update: Update, context: Context) -> None:
+async def question(update: Update, context: Context, query_id: int | None = None) -> None:
     """Any text in a private chat that nothing claimed is a question for the FAQ."""
     text = update.message.text if update.message is not None else None
-    if not await exporter.answer_question(update, context, text or ""):
+    if not await exporter.answer_question(update, context, text or "", query_id):
         await tickets_exporter.escalate(update, context)
 
 

@@ -15,8 +15,8 @@ from bot.config import Settings
 from bot.models import ProcessedUpdate, QueryLog
 from bot.services import Services
 from bot.services.updates import UpdateLog
-from bot.testing import FakeBotAPI, FakeRequest
-from tests.conftest import BotHarness, make_settings
+from bot.testing import Call, FakeBotAPI, FakeRequest
+from tests.conftest import BotHarness, buttons_of, make_settings
 
 
 @pytest.fixture
@@ -46,6 +46,64 @@ async def test_a_redelivered_update_is_answered_once(live_bot: BotHarness) -> No
     # a new update with the same text is a new question
     assert len(await live_bot.say("dokumen apa aja utk ajukan ska", user_id=3003)) == 1
     assert questions(live_bot) == 2
+
+
+def feedback_id(calls: list[Call]) -> int:
+    """The question-log id the 👍 button under the reply names."""
+    data = next(d for _, d in buttons_of(calls) if d.startswith("f:") and d.endswith(":1"))
+    return int(data.split(":")[1])
+
+
+@pytest.mark.parametrize("dedupe", [True, False])
+async def test_the_buttons_name_the_logged_question_and_rate_it(
+    settings: Settings, services: Services, dedupe: bool
+) -> None:
+    # on PostgreSQL the row's id is reserved before the reply and the row written after
+    # it (with the update id when duplicates are filtered); on SQLite written at once
+    api = FakeBotAPI()
+    app = build_application(settings, request=FakeRequest(api), services=services, dedupe_updates=dedupe)
+    await app.initialize()
+    await post_init(app)
+    bot = BotHarness(app, api, services)
+    try:
+        first = feedback_id(await bot.say("biaya ska berapa", user_id=3010))
+        second = feedback_id(await bot.say("berapa lama proses ska", user_id=3010))
+        assert second > first
+        with services.db.session() as s:
+            rows = {r.id: r for r in s.scalars(select(QueryLog))}
+        assert set(rows) == {first, second}
+        assert (rows[first].user_id, rows[first].text) == (3010, "biaya ska berapa")
+        assert rows[second].text == "berapa lama proses ska" and rows[second].outcome == "answer"
+        await bot.press(f"f:{first}:1", user_id=3010)
+        with services.db.session() as s:
+            assert s.get(QueryLog, first).feedback == 1  # type: ignore[union-attr]
+    finally:
+        await app.shutdown()
+
+
+async def test_on_postgresql_the_question_row_goes_with_the_update_id(
+    live_bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log: UpdateLog = live_bot.app.bot_data["update_log"]
+    if not log.records_questions:
+        pytest.skip("SQLite writes the question at once (no round trip to save)")
+    seen: list[tuple[int, int]] = []
+    real = log.first_time
+
+    def first_time(update_id: int, question: dict[str, object] | None = None) -> bool:
+        before = questions(live_bot)
+        assert question is not None and question["text"] == "biaya ska berapa"
+        recorded = real(update_id, question)
+        seen.append((before, questions(live_bot)))
+        return recorded
+
+    monkeypatch.setattr(log, "first_time", first_time)
+    update = live_bot.api.message(3011, "biaya ska berapa")
+    sent = await live_bot.feed(dict(update))
+    # the reply went out before the row existed; one statement wrote it with the id
+    assert seen == [(0, 1)] and len(sent) == 1
+    # a redelivery is skipped and logs nothing more
+    assert await live_bot.feed(dict(update)) == [] and questions(live_bot) == 1
 
 
 async def test_a_redelivered_button_press_acts_once(live_bot: BotHarness) -> None:

@@ -5,9 +5,10 @@ the knowledge base meanwhile is not undone by the late build."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
-from bot.app import build_application, finish_start_up
+from bot.app import build_application, finish_start_up, post_shutdown
 from bot.services import build_services
 from bot.services.pending import PendingMatcher
 from bot.testing import FakeBotAPI, FakeRequest
@@ -63,3 +64,16 @@ def test_starting_the_application_builds_it(tmp_path: Path) -> None:
         assert isinstance(svc.answers.matcher, Matcher)
     finally:
         svc.close()
+
+
+def test_the_start_up_heap_leaves_the_collectors_sight_until_shutdown(tmp_path: Path) -> None:
+    gc.unfreeze()
+    settings = make_settings(f"sqlite:///{tmp_path / 'ska.db'}")
+    svc = build_services(settings, matcher_later=True)
+    app = build_application(settings, request=FakeRequest(FakeBotAPI()), services=svc)
+    try:
+        asyncio.run(finish_start_up(svc))
+        assert gc.get_freeze_count() > 100_000  # the knowledge base, the matcher, modules
+    finally:
+        asyncio.run(post_shutdown(app))  # closes the services too
+    assert gc.get_freeze_count() == 0

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, cast
 
@@ -43,6 +46,34 @@ class Reply:
 
 
 _LOG_COLUMNS = ("user_id", "text", "language", "matched_id", "score", "outcome", "feedback", "created_at")
+QueryLogRow = dict[str, Any]  # the values of one query_log row, its id included
+
+
+class DeferredLog:
+    """The question-log rows of the update being handled, to be written after it together
+    with its update id (bot.app.HelpDeskApplication, UpdateLog.first_time): on PostgreSQL
+    one round trip instead of two. Only a row whose id was reserved beforehand (by
+    ConversationLookup, in the read it makes anyway) waits here; its 👍/👎 buttons can
+    name it before it is written, and the sender's next update, which is the earliest
+    that could press them, is handled only after this one."""
+
+    def __init__(self) -> None:
+        self.rows: list[QueryLogRow] = []
+
+
+_DEFERRED: ContextVar[DeferredLog | None] = ContextVar("deferred_query_log", default=None)
+
+
+@contextmanager
+def deferring_log() -> Iterator[DeferredLog]:
+    """Within it (one update's handling), a question with a reserved id is not written
+    at once but kept in the DeferredLog yielded."""
+    deferred = DeferredLog()
+    token = _DEFERRED.set(deferred)
+    try:
+        yield deferred
+    finally:
+        _DEFERRED.reset(token)
 
 
 class AnswerService:
@@ -57,6 +88,12 @@ class AnswerService:
                 insert(QueryLog).values(**{c: bindparam(c) for c in _LOG_COLUMNS}).returning(QueryLog.id)
             )
             if db is not None
+            else None
+        )
+        # a deferred row comes with its id (only PostgreSQL reserves ids: a sequence)
+        self._insert_log_row = (
+            db.prepare(insert(QueryLog).values(**{c: bindparam(c) for c in ("id", *_LOG_COLUMNS)}))
+            if db is not None and not db.local
             else None
         )
         self.settings = settings
@@ -77,14 +114,22 @@ class AnswerService:
     def classify(self, text: str) -> Verdict:
         return classify(self.matcher.match(text), self.limits)
 
-    def ask(self, text: str, preferred_lang: str, user_id: int | None = None, log: bool = True) -> Reply:
-        """Answer one question; every question is logged with its outcome."""
+    def ask(
+        self,
+        text: str,
+        preferred_lang: str,
+        user_id: int | None = None,
+        log: bool = True,
+        query_id: int | None = None,
+    ) -> Reply:
+        """Answer one question; every question is logged with its outcome (with the id
+        `query_id` when one was reserved for it)."""
         match = self.matcher.match(text)
         verdict = classify(match, self.limits)
         lang = verdict.lang or preferred_lang
         reply = self._reply(verdict, lang)
         if log:
-            reply = self._log(reply, text, user_id)
+            reply = self._log(reply, text, user_id, query_id)
         return reply
 
     def _reply(self, v: Verdict, lang: str) -> Reply:
@@ -149,22 +194,34 @@ class AnswerService:
             )
         return Reply("no_match", None, v.score, lang, t("no_match", lang), candidates=cands)
 
-    def _log(self, reply: Reply, text: str, user_id: int | None) -> Reply:
+    def _log(self, reply: Reply, text: str, user_id: int | None, query_id: int | None) -> Reply:
         if self._insert_log is None:
             return reply
+        values = {
+            "user_id": user_id,
+            "text": text[:MAX_QUESTION_CHARS],
+            "language": reply.lang,
+            "matched_id": reply.topic_id,
+            "score": reply.score,
+            "outcome": reply.outcome,
+            "feedback": None,
+            "created_at": utcnow(),
+        }
+        deferred = _DEFERRED.get()
+        if query_id is not None and deferred is not None and self._insert_log_row is not None:
+            deferred.rows.append({"id": query_id, **values})
+            return replace(reply, query_id=query_id)
         # one statement on its own: every question pays for this write
-        row = self._insert_log.one(
-            user_id=user_id,
-            text=text[:MAX_QUESTION_CHARS],
-            language=reply.lang,
-            matched_id=reply.topic_id,
-            score=reply.score,
-            outcome=reply.outcome,
-            feedback=None,
-            created_at=utcnow(),
-        )
+        row = self._insert_log.one(**values)
         assert row is not None  # INSERT ... RETURNING gives the new row's id
-        return Reply(**{**reply.__dict__, "query_id": row[0]})
+        return replace(reply, query_id=row[0])
+
+    def write_log(self, rows: Sequence[QueryLogRow]) -> None:
+        """Write deferred question-log rows (each with its reserved id)."""
+        if self._insert_log_row is None:
+            return
+        for row in rows:
+            self._insert_log_row.one(**row)
 
     def record_feedback(self, query_id: int, user_id: int, helpful: bool) -> bool:
         """Store 👍/👎 on the user's own query once; False if not theirs or already rated."""

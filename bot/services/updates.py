@@ -1,6 +1,7 @@
 """Telegram delivers updates at least once: remember handled update ids for a while.
 
-An id is checked before the handlers (`seen`) and recorded after them (`first_time`).
+An id is checked before the handlers (`seen`) and recorded after them (`first_time`), on
+PostgreSQL together with the update's question-log row (one round trip for both).
 Telegram learns that an update arrived only once it was handled (a polled batch is
 confirmed then, a webhook request answered then), so an update cut off by a crash comes
 again and is handled again, and a copy of a handled one is skipped. See
@@ -10,13 +11,13 @@ bot.app.HelpDeskApplication.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, delete, func, select
+from sqlalchemy import CursorResult, bindparam, delete, func, insert, select
 
 from bot.db import Database
-from bot.models import ProcessedUpdate, utcnow
+from bot.models import ProcessedUpdate, QueryLog, utcnow
 
 # Telegram keeps an unconfirmed update for 24 hours; twice that is safely past redelivery
 KEEP = dt.timedelta(hours=48)
@@ -27,20 +28,40 @@ class UpdateLog:
         self.db = db
         self.clock = clock
         # built once, run for every update (building it cost more than running it)
-        self._record = db.prepare(
+        record = (
             db.insert(ProcessedUpdate)
             .values(update_id=bindparam("update_id"), at=bindparam("at"))
             .on_conflict_do_nothing(index_elements=["update_id"])
             .returning(ProcessedUpdate.update_id)
         )
+        self._record = db.prepare(record)
+        # PostgreSQL: the update's question-log row in the same statement (a data-modifying
+        # CTE), so an FAQ question costs one write round trip, not two
+        self._record_with_question = None
+        if not db.local:
+            columns = QueryLog.__table__.c
+            logged = insert(QueryLog).values(**{c.name: bindparam(f"q_{c.name}") for c in columns})
+            self._record_with_question = db.prepare(record.add_cte(logged.cte("logged")))
         # Telegram's update ids only grow: an id above the highest this process has seen
         # recorded cannot be a duplicate, which spares one query for nearly every update
         self._highest: int | None = None
 
-    def first_time(self, update_id: int) -> bool:
-        """Record the id; False if it was recorded before (a duplicate delivery)."""
+    @property
+    def records_questions(self) -> bool:
+        """Whether first_time can write a question-log row with the id."""
+        return self._record_with_question is not None
+
+    def first_time(self, update_id: int, question: Mapping[str, Any] | None = None) -> bool:
+        """Record the id, and with it (records_questions) the update's question-log row,
+        written whether or not the id was new; False if the id was recorded before (a
+        duplicate delivery)."""
         # RETURNING, not rowcount: psycopg reports -1 for this INSERT on PostgreSQL
-        inserted = self._record.one(update_id=update_id, at=self.clock())
+        if question is not None:
+            assert self._record_with_question is not None
+            values = {f"q_{name}": value for name, value in question.items()}
+            inserted = self._record_with_question.one(update_id=update_id, at=self.clock(), **values)
+        else:
+            inserted = self._record.one(update_id=update_id, at=self.clock())
         if inserted is not None and self._highest is not None:
             self._highest = max(self._highest, update_id)
         return inserted is not None

@@ -19,7 +19,6 @@ from bot.testing.fakeapi.state import (
     SimulatedTimeout,
     TelegramState,
     bad_request,
-    copy_json,
     norm_chat_id,
 )
 from bot.testing.fakeapi.updates import UpdateBuilders, UpdateQueue
@@ -274,7 +273,7 @@ class FakeBotAPI(UpdateBuilders, CallLog):
     def _finish(self, call: Call, status: int, body: JSONDict) -> tuple[int, JSONDict]:
         with self.state.lock:
             call.status = status
-            call.result = copy_json(body.get("result") if body.get("ok") else body)
+            call.answered(body.get("result") if body.get("ok") else body)
         return status, body
 
     def _execute(

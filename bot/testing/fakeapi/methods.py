@@ -34,6 +34,29 @@ from bot.testing.fakeapi.updates import UpdateQueue
 CALLBACK_ANSWER_LIMIT = 200
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
 
+# texts parsed lately, with what parse_html made of them (or its error): the bot sends
+# the same FAQ answers over and over, and parsing one took a fifth of a fake call
+_PARSED: dict[str, tuple[str, list[JSONDict]] | HTMLParseError] = {}
+_PARSED_KEEP = 512
+
+
+def parsed_html(text: str) -> tuple[str, list[JSONDict]]:
+    """parse_html(text), remembered: each call gets entities of its own to keep."""
+    found = _PARSED.get(text)
+    if found is None:
+        try:
+            found = parse_html(text)
+        except HTMLParseError as error:
+            found = error
+        if len(_PARSED) >= _PARSED_KEEP:
+            _PARSED.clear()
+        _PARSED[text] = found
+    if isinstance(found, HTMLParseError):
+        raise HTMLParseError(found.problem)  # a new one: no traceback piles up on the cached one
+    plain, entities = found
+    return plain, [dict(entity) for entity in entities]  # flat dicts: a shallow copy suffices
+
+
 Method = Callable[[dict[str, Any], dict[str, bytes]], Any]
 """A method's implementation: (parameters, uploaded files by part name) -> result."""
 
@@ -128,7 +151,7 @@ class BotMethods:
         parse_mode = str(params.get("parse_mode") or "")
         if parse_mode.lower() == "html":
             try:
-                return parse_html(text)
+                return parsed_html(text)
             except HTMLParseError as error:
                 raise bad_request(f"can't parse entities: {error}") from None
         entities = params.get(entities_key)

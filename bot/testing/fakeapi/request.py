@@ -123,11 +123,14 @@ class FakeRequest(BaseRequest):
         params: dict[str, Any] = {}
         uploads: dict[str, bytes] = {}
         if request_data is not None:
-            params = decode_params(dict(request_data.parameters))
+            params = dict(request_data.parameters)
             parts = {}
             for part, field_tuple in request_data.multipart_data.items():
                 parts[part], uploads[part] = upload_info(part, field_tuple)
-            attach_uploads(params, parts)
+            if parts:  # without uploads there is nothing to attach
+                params = decode_params(params)  # attach:// may hide in a JSON value
+                attach_uploads(params, parts)
+        # the API decodes the parameters (once) as it records the call
         try:
             status, body = await self.api.handle_async(url.rsplit("/", 1)[-1], params, uploads)
         except SimulatedTimeout as timeout:

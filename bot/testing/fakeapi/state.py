@@ -9,7 +9,7 @@ import re
 import threading
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 JSONDict = dict[str, Any]
@@ -77,14 +77,33 @@ class Call:
     """One request received by the fake API.
 
     ``status`` is 0 while the request is pending or when it timed out without an answer;
-    ``result`` holds the ``result`` of a successful answer or the error body otherwise.
+    ``result`` holds the ``result`` of a successful answer or the error body otherwise,
+    as it was when the call was answered.
     """
 
     method: str
     params: dict[str, Any]
     time: float
     status: int = 0
-    result: Any = None
+    _result: Any = field(default=None, repr=False)
+    # the answer as pickled when the call was answered, unpickled on first read: most
+    # calls' results are never read, and the unpickling was most of the copy's cost
+    _frozen: bytes | None = field(default=None, repr=False)
+
+    @property
+    def result(self) -> Any:
+        frozen = self._frozen
+        if frozen is not None:
+            self._result, self._frozen = pickle.loads(frozen), None
+        return self._result
+
+    @result.setter
+    def result(self, value: Any) -> None:
+        self._result, self._frozen = value, None
+
+    def answered(self, result: Any) -> None:
+        """Keep a copy of ``result`` as it is now (later changes to it are not seen)."""
+        self._result, self._frozen = None, pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
 
     @property
     def ok(self) -> bool:
