@@ -157,7 +157,8 @@ class SkaApplication(Base):
     # when an issued SKA counts as issued: its last 'issued' status event, or its last
     # change when it has none; NULL unless the status is 'issued'. Written by the database
     # only (triggers of migration 0012), never from Python: after a write, an object in
-    # the session may hold the old value.
+    # the session may hold the old value. A migration that rebuilds this table or
+    # status_events on SQLite (batch mode) must create the triggers again.
     issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     # what /report reads of an issued SKA, on SQLite only (see migration 0012)
