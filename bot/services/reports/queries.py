@@ -72,8 +72,8 @@ def _issued_between(lo: dt.datetime, hi: dt.datetime, commodity: Commodity) -> S
 
     The issue moment is the last 'issued' event, or the last change of an application
     issued before events were recorded: `applications.issued_at`, which the database keeps
-    (migration 0012). Its index holds every column read here, so a period is one range of
-    the index."""
+    (migration 0012). On SQLite its index holds every column read here, so a period is one
+    range of the index."""
     app = SkaApplication
     q = select(
         app.id,
@@ -145,9 +145,10 @@ def export_sums(
     as 0.
 
     One statement that groups the SKAs of the period both ways: PostgreSQL in one pass
-    (GROUPING SETS); SQLite, which has none and groups by sorting, reads the period's
-    range of the index once per exporter, commodity and destination and once per month,
-    a range each, already in order (a longer period than RANGED_MONTHS groups by month)."""
+    (GROUPING SETS). SQLite, which has none and groups by sorting, sorts the period's
+    range of the index for the exporter, commodity and destination groups, and sums each
+    month from that month's own range, which needs no sort (a period longer than
+    RANGED_MONTHS groups by month)."""
     lo, hi = period.bounds(tz)
     issued = _issued_between(lo, hi, commodity)
     # month of the office calendar: the last month start at or before the moment
