@@ -156,6 +156,26 @@ class SkaApplication(Base):
     shipment_date: Mapped[dt.date | None] = mapped_column(Date)
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # when an issued SKA counts as issued: its last 'issued' status event, or its last
+    # change when it has none; NULL unless the status is 'issued'. Written by the database
+    # only (triggers of migration 0013), never from Python: after a write, an object in
+    # the session may hold the old value. A migration that rebuilds this table or
+    # status_events on SQLite (batch mode) must create the triggers again.
+    issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    # what /report reads of an issued SKA, on SQLite only (see migration 0013)
+    __table_args__ = (
+        Index(
+            "ix_applications_issued",
+            "status",
+            "issued_at",
+            "company_id",
+            "commodity",
+            "destination",
+            "volume_tonnes",
+            "value_usd",
+        ).ddl_if(dialect="sqlite"),
+    )
 
 
 class StatusEvent(Base):

@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    CTE,
     BigInteger,
     ColumnElement,
     CompoundSelect,
@@ -43,7 +42,6 @@ from bot.models import (
     QueryLog,
     Reminder,
     SkaApplication,
-    StatusEvent,
     Ticket,
 )
 from bot.services.applications import ISSUED
@@ -57,39 +55,35 @@ from bot.services.reports.period import Period
 SENT_DOCUMENTS = (RECEIVED, ACCEPTED, REJECTED)
 # decimal places of applications.volume_tonnes NUMERIC(14, 3) and value_usd NUMERIC(16, 2)
 PLACES = (3, 2)
+# SQLite sums a period of up to this many months month by month, each a range of the index
+# (a longer one groups its SKAs by month, which sorts them)
+RANGED_MONTHS = 36
 
 Commodity = str | Sequence[str] | None
 
 
 def _issued(period: Period, tz: ZoneInfo, commodity: Commodity) -> Subquery:
-    """One row per SKA issued in the period: its columns and `at`, when it was issued.
+    """One row per SKA issued in the period: its columns and `at`, when it was issued."""
+    return _issued_between(*period.bounds(tz), commodity)
+
+
+def _issued_between(lo: dt.datetime, hi: dt.datetime, commodity: Commodity) -> Subquery:
+    """One row per SKA issued from `lo` until before `hi`.
 
     The issue moment is the last 'issued' event, or the last change of an application
-    issued before events were recorded. The last events are found in one pass over the
-    'issued' events grouped by application, joined to the applications by their key (on
-    PostgreSQL two hashes, where grouping each application's joined row needed a sort)."""
-    lo, hi = period.bounds(tz)
-    app, event = SkaApplication, StatusEvent
-    last = (
-        select(event.application_id, func.max(event.at).label("at"))
-        .where(event.to_status == ISSUED)
-        .group_by(event.application_id)
-        .subquery("last_issued")
-    )
-    at = func.coalesce(last.c.at, app.updated_at)
-    q = (
-        select(
-            app.id,
-            app.company_id,
-            app.commodity,
-            app.destination,
-            app.volume_tonnes,
-            app.value_usd,
-            at.label("at"),
-        )
-        .outerjoin(last, last.c.application_id == app.id)
-        .where(app.status == ISSUED, at >= lo, at < hi)
-    )
+    issued before events were recorded: `applications.issued_at`, which the database keeps
+    (migration 0013). On SQLite its index holds every column read here, so a period is one
+    range of the index."""
+    app = SkaApplication
+    q = select(
+        app.id,
+        app.company_id,
+        app.commodity,
+        app.destination,
+        app.volume_tonnes,
+        app.value_usd,
+        app.issued_at.label("at"),
+    ).where(app.status == ISSUED, app.issued_at >= lo, app.issued_at < hi)
     if isinstance(commodity, str):
         q = q.where(func.lower(app.commodity) == commodity.casefold())
     elif commodity is not None:
@@ -99,7 +93,7 @@ def _issued(period: Period, tz: ZoneInfo, commodity: Commodity) -> Subquery:
 
 
 def issued_records(s: Session, period: Period, tz: ZoneInfo, commodity: Commodity = None) -> list[Issued]:
-    """Every SKA issued in the period, one record each."""
+    """Every SKA issued in the period, one record each, in the order they were recorded."""
     issued = _issued(period, tz, commodity)
     rows = s.execute(
         select(
@@ -109,7 +103,10 @@ def issued_records(s: Session, period: Period, tz: ZoneInfo, commodity: Commodit
             issued.c.volume_tonnes,
             issued.c.value_usd,
             issued.c.at,
-        ).join(Company, Company.id == issued.c.company_id)
+        )
+        .join(Company, Company.id == issued.c.company_id)
+        # in the order they were recorded: a commodity is named as its first SKA spells it
+        .order_by(issued.c.id)
     )
     return [Issued(*row) for row in rows]
 
@@ -147,37 +144,49 @@ def export_sums(
     and per month of the office calendar, in whole units of PLACES; missing figures count
     as 0.
 
-    One statement that reads the SKAs of the period once and groups them both ways:
-    PostgreSQL in one pass (GROUPING SETS), SQLite, which has none, from a CTE that it
-    materialises and groups twice."""
-    issued = _issued(period, tz, commodity)
-    rows = select(
-        issued.c.id,
-        issued.c.company_id,
-        issued.c.commodity,
-        issued.c.destination,
-        _units(issued.c.volume_tonnes, PLACES[0]).label("volume"),
-        _units(issued.c.value_usd, PLACES[1]).label("value"),
-        case((or_(issued.c.volume_tonnes.is_(None), issued.c.value_usd.is_(None)), 1), else_=0).label(
-            "missing"
-        ),
-        # month of the office calendar: the last month start at or before the moment
-        _month(issued.c.at, period.month_starts(tz)[1:]).label("month"),
-    )
+    One statement that groups the SKAs of the period both ways: PostgreSQL in one pass
+    (GROUPING SETS). SQLite, which has none and groups by sorting, sorts the period's
+    range of the index for the exporter, commodity and destination groups, and sums each
+    month from that month's own range, which needs no sort (a period longer than
+    RANGED_MONTHS groups by month)."""
+    lo, hi = period.bounds(tz)
+    issued = _issued_between(lo, hi, commodity)
+    # month of the office calendar: the last month start at or before the moment
+    starts = period.month_starts(tz)
+    month = _month(issued.c.at, starts[1:])
     statement: Select[Any] | CompoundSelect[Any]
     if s.get_bind().dialect.name == "postgresql":
-        one = rows.subquery("rows")
+        volume, value, missing = _figures(issued)
+        one = select(
+            issued.c.id,
+            issued.c.company_id,
+            issued.c.commodity,
+            issued.c.destination,
+            volume.label("volume"),
+            value.label("value"),
+            missing.label("missing"),
+            month.label("month"),
+        ).subquery("rows")
         keys = (one.c.company_id, one.c.commodity, one.c.destination)
-        statement = select(one.c.month, *keys, *_sums(one), func.min(one.c.id)).group_by(
-            func.grouping_sets(tuple_(*keys), tuple_(one.c.month))
-        )
+        statement = select(
+            one.c.month, *keys, *_sums(one.c.volume, one.c.value, one.c.missing), func.min(one.c.id)
+        ).group_by(func.grouping_sets(tuple_(*keys), tuple_(one.c.month)))
     else:
-        cte = rows.cte("rows")
-        keys = (cte.c.company_id, cte.c.commodity, cte.c.destination)
-        statement = union_all(
-            select(null(), *keys, *_sums(cte), func.min(cte.c.id)).group_by(*keys),
-            select(cte.c.month, null(), null(), null(), *_sums(cte), null()).group_by(cte.c.month),
-        )
+        keys = (issued.c.company_id, issued.c.commodity, issued.c.destination)
+        per_key = select(null(), *keys, *_sums(*_figures(issued)), func.min(issued.c.id)).group_by(*keys)
+        per_month: list[Select[*tuple[Any, ...]]]
+        if len(starts) <= RANGED_MONTHS:
+            # each month its own range (SQLite would keep to one range of several on a
+            # column); an aggregate without GROUP BY: a row even for an empty month, dropped
+            # below
+            per_month = []
+            for i, (start, end) in enumerate(zip(starts, [*starts[1:], hi], strict=True)):
+                days = _issued_between(max(lo, start), end, commodity)
+                per_month.append(select(literal(i), null(), null(), null(), *_sums(*_figures(days)), null()))
+        else:
+            figures = _figures(issued)
+            per_month = [select(month, null(), null(), null(), *_sums(*figures), null()).group_by(month)]
+        statement = union_all(per_key, *per_month)
     # (month, company, commodity, destination, volume, value, count, missing, first): a
     # month's row has no company, a company's row no month. Run as Core: through the ORM
     # session every one of tens of thousands of rows would pass an entity loader.
@@ -193,18 +202,30 @@ def export_sums(
         [
             (month, volume, value, count)
             for month, _, _, _, volume, value, count, _, _ in found
-            if month is not None
+            if month is not None and count
         ],
     )
 
 
-def _sums(rows: Subquery | CTE) -> tuple[ColumnElement[int], ...]:
-    """Volume, value, count and SKAs with a missing figure of a group of `rows`."""
+def _figures(issued: Subquery) -> tuple[ColumnElement[int], ColumnElement[int], ColumnElement[int]]:
+    """Volume and value of each of `issued` in whole units of PLACES, and 1 when either
+    is missing."""
     return (
-        _total(rows.c.volume).label("volume"),
-        _total(rows.c.value).label("value"),
+        _units(issued.c.volume_tonnes, PLACES[0]),
+        _units(issued.c.value_usd, PLACES[1]),
+        case((or_(issued.c.volume_tonnes.is_(None), issued.c.value_usd.is_(None)), 1), else_=0),
+    )
+
+
+def _sums(
+    volume: ColumnElement[int], value: ColumnElement[int], missing: ColumnElement[int]
+) -> tuple[ColumnElement[int], ...]:
+    """Volume, value, count and SKAs with a missing figure of a group of rows."""
+    return (
+        _total(volume).label("volume"),
+        _total(value).label("value"),
         func.count().label("count"),
-        _total(rows.c.missing).label("missing"),
+        _total(missing).label("missing"),
     )
 
 
