@@ -35,43 +35,53 @@ MOMENT = """CASE WHEN {a}.status = 'issued' THEN coalesce(
     (SELECT max(e.at) FROM status_events e WHERE e.application_id = {a}.id AND e.to_status = 'issued'),
     {a}.updated_at) END"""
 
+
+def _sqlite_trigger(name: str, event: str, when: str, which: str) -> str:
+    """A trigger that sets issued_at again on the applications `which` names."""
+    return f"""
+        CREATE TRIGGER {name} {event}
+        WHEN {when}
+        BEGIN
+            UPDATE applications SET issued_at = {MOMENT.format(a="applications")} WHERE {which};
+        END"""
+
+
+# AFTER triggers update the row: SQLite triggers cannot assign NEW. The inner UPDATEs set
+# only issued_at, which no trigger listens to.
 SQLITE_TRIGGERS = {
-    # AFTER triggers update the row: SQLite triggers cannot assign NEW. The inner UPDATEs
-    # set only issued_at, which no trigger listens to.
-    "applications_issued_at_insert": f"""
-        CREATE TRIGGER applications_issued_at_insert AFTER INSERT ON applications
-        WHEN NEW.status = 'issued'
-        BEGIN
-            UPDATE applications SET issued_at = {MOMENT.format(a="applications")} WHERE id = NEW.id;
-        END""",
-    "applications_issued_at_update": f"""
-        CREATE TRIGGER applications_issued_at_update AFTER UPDATE OF status, updated_at ON applications
-        WHEN NEW.status = 'issued' OR OLD.status = 'issued'
-        BEGIN
-            UPDATE applications SET issued_at = {MOMENT.format(a="applications")} WHERE id = NEW.id;
-        END""",
-    "status_events_issued_at_insert": f"""
-        CREATE TRIGGER status_events_issued_at_insert AFTER INSERT ON status_events
-        WHEN NEW.to_status = 'issued'
-        BEGIN
-            UPDATE applications SET issued_at = {MOMENT.format(a="applications")}
-            WHERE id = NEW.application_id;
-        END""",
-    "status_events_issued_at_update": f"""
-        CREATE TRIGGER status_events_issued_at_update
-        AFTER UPDATE OF application_id, to_status, at ON status_events
-        WHEN NEW.to_status = 'issued' OR OLD.to_status = 'issued'
-        BEGIN
-            UPDATE applications SET issued_at = {MOMENT.format(a="applications")}
-            WHERE id IN (OLD.application_id, NEW.application_id);
-        END""",
-    "status_events_issued_at_delete": f"""
-        CREATE TRIGGER status_events_issued_at_delete AFTER DELETE ON status_events
-        WHEN OLD.to_status = 'issued'
-        BEGIN
-            UPDATE applications SET issued_at = {MOMENT.format(a="applications")}
-            WHERE id = OLD.application_id;
-        END""",
+    name: _sqlite_trigger(name, event, when, which)
+    for name, event, when, which in (
+        (
+            "applications_issued_at_insert",
+            "AFTER INSERT ON applications",
+            "NEW.status = 'issued'",
+            "id = NEW.id",
+        ),
+        (
+            "applications_issued_at_update",
+            "AFTER UPDATE OF status, updated_at ON applications",
+            "NEW.status = 'issued' OR OLD.status = 'issued'",
+            "id = NEW.id",
+        ),
+        (
+            "status_events_issued_at_insert",
+            "AFTER INSERT ON status_events",
+            "NEW.to_status = 'issued'",
+            "id = NEW.application_id",
+        ),
+        (
+            "status_events_issued_at_update",
+            "AFTER UPDATE OF application_id, to_status, at ON status_events",
+            "NEW.to_status = 'issued' OR OLD.to_status = 'issued'",
+            "id IN (OLD.application_id, NEW.application_id)",
+        ),
+        (
+            "status_events_issued_at_delete",
+            "AFTER DELETE ON status_events",
+            "OLD.to_status = 'issued'",
+            "id = OLD.application_id",
+        ),
+    )
 }
 
 POSTGRES_FUNCTIONS = {
