@@ -46,8 +46,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.testing.matcher_quality import Quality, evaluate  # noqa: E402
 from knowledge.loader import load_knowledge  # noqa: E402
-from knowledge.matcher import Match, Matcher, Thresholds  # noqa: E402
+from knowledge.matcher import Matcher  # noqa: E402
 from knowledge.training import Trainer, labelled  # noqa: E402
+from knowledge.verdict import Match, Thresholds  # noqa: E402
 
 DATA_SETS = (
     "questions",

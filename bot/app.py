@@ -12,6 +12,7 @@ from typing import Any
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram._utils.types import ODVInput
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -29,7 +30,7 @@ from bot.config import Settings
 from bot.services import Services, build_services
 from bot.services.answers import QueryLogRow, deferring_log
 from bot.services.updates import UpdateLog
-from bot.startup import retry_startup
+from bot.startup import StartupError, retry_startup
 from bot.telegram import keyboards
 from bot.telegram.context import HelpDeskContext, services_of
 from bot.telegram.request import PooledRequest
@@ -205,6 +206,7 @@ class HelpDeskApplication(
     """
 
     startup_retry_seconds: float = 0.0
+    _menus: asyncio.Task[None] | None = None
 
     async def initialize(self) -> None:
         # getMe: Telegram may be unreachable for a moment while the server boots
@@ -216,6 +218,13 @@ class HelpDeskApplication(
         if svc is not None and svc.pending_matcher is not None:
             # `run`: updates are being fetched now; what start-up left is done beside them
             self.create_task(finish_start_up(svc), name="finish-start-up")
+            # not create_task: stop() waits for those, and this may be retrying for minutes
+            self._menus = asyncio.create_task(set_menus_later(self), name="command-menus")
+
+    async def stop(self) -> None:
+        if self._menus is not None:
+            self._menus.cancel()
+        await super().stop()
 
     async def process_update(self, update: object) -> None:
         try:
@@ -336,6 +345,17 @@ async def finish_start_up(svc: Services) -> None:
     settle_heap()
 
 
+async def set_menus_later(app: HelpDeskApplication) -> None:
+    """`run`'s command menus, set while updates are already being answered: each scope is
+    two round trips to Telegram (one per language), two more per officer and admin, and
+    nobody needs a menu to be answered. Telegram unreachable is retried as at start-up;
+    what still fails leaves the menus as they were, with a warning."""
+    try:
+        await menus.set_menus(app, app.startup_retry_seconds)
+    except (StartupError, TelegramError) as exc:
+        log.warning("command menus not set: %s", exc)
+
+
 async def reload_learned(context: HelpDeskContext) -> None:
     """Job: entries an admin approved through another process sharing the database."""
     svc = context.services
@@ -370,9 +390,10 @@ async def post_init(app: Application) -> None:
     recovered = svc.outbox.recover()
     if recovered:
         log.info("outbox: %d message(s) interrupted by the last stop will be sent again", recovered)
-    await menus.set_menus(app, getattr(app, "startup_retry_seconds", 0.0))
-    if svc.pending_matcher is None:  # `run` builds the matcher later: settled then
+    if svc.pending_matcher is None:
+        await menus.set_menus(app, getattr(app, "startup_retry_seconds", 0.0))
         settle_heap()
+    # else `run`: both once updates are being fetched (HelpDeskApplication.start)
 
 
 async def post_shutdown(app: Application) -> None:

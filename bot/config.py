@@ -15,7 +15,7 @@ from pydantic import SecretStr, ValidationError
 
 from bot import config_schema as schema
 from bot.safeload import InputFileError, load_file
-from knowledge.matcher import Thresholds
+from knowledge.verdict import Thresholds
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 DATABASE_ENV = "SKA_DATABASE_URL"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import threading
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -11,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from knowledge.opinion import MODEL_FILE, TextClassifier
+if TYPE_CHECKING:
+    from knowledge.opinion import TextClassifier
+
 
 LANGS = ("id", "en")
 CATEGORIES = ("basics", "account", "application", "forms", "after", "help")
@@ -95,6 +98,37 @@ class ExportRow:
     destinations: tuple[str, ...]
 
 
+# the second opinion's model (knowledge/opinion.py), trained by `python -m bot kb train`
+MODEL_FILE = "opinion.npz"
+
+
+class StoredModel:
+    """The second opinion's model file, read on first use.
+
+    Reading it imports numpy; `run` does that in the thread that builds the matcher,
+    after its first getUpdates, instead of before it (bot/services/pending.py)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._model: TextClassifier | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "model": self._model}  # a lock does not pickle
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.path, self._model = state["path"], state["model"]
+        self._lock = threading.Lock()
+
+    def load(self) -> TextClassifier:
+        with self._lock:
+            if self._model is None:
+                from knowledge.opinion import TextClassifier  # numpy: see the class
+
+                self._model = TextClassifier.load(self.path)
+            return self._model
+
+
 @dataclass(frozen=True)
 class Knowledge:
     entries: dict[str, Entry]
@@ -103,7 +137,13 @@ class Knowledge:
     normalize: dict[str, Any]
     exports: tuple[ExportRow, ...]
     places: dict[str, Place] = field(default_factory=dict)
-    opinion: TextClassifier | None = None  # the second opinion (knowledge/opinion.py)
+    # the second opinion (knowledge/opinion.py): a model, or its file until first used
+    opinion: TextClassifier | StoredModel | None = None
+
+    @property
+    def classifier(self) -> TextClassifier | None:
+        """The second opinion's model (read from its file now if not yet)."""
+        return self.opinion.load() if isinstance(self.opinion, StoredModel) else self.opinion
 
 
 # libyaml's parser where PyYAML was built with it: the knowledge files load in a tenth of
@@ -409,5 +449,5 @@ def load_knowledge(
         normalize=normalize,
         exports=exports,
         places=places,
-        opinion=TextClassifier.load(model) if model.exists() else None,
+        opinion=StoredModel(model) if model.exists() else None,
     )

@@ -7,7 +7,7 @@ it is strong on short questions and weak where the wording is far from every sam
 from every labelled question we have (the sample questions and the question sets of
 tests/data), including the messages the office does not answer, so it reads such
 wording better, but it can only name topics it was trained on. Matcher.match asks it
-once per message; `classify` in knowledge/matcher.py decides how the two opinions
+once per message; `classify` in knowledge/verdict.py decides how the two opinions
 combine (measured leaving one question set out at a time, and on a fresh blind set).
 
 The model is trained offline by `python -m bot kb train` (scikit-learn, a dev
@@ -21,16 +21,14 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-MODEL_FILE = "opinion.npz"
-# the label of a message the office does not answer (the question sets' out_of_scope)
-OUT_OF_SCOPE = "-"
+from knowledge.verdict import Opinion
+
 # a feature seen in fewer training texts says more about one writer than about a topic
 MIN_DF = 2
 # the regularisation of the logistic regression (scikit-learn's C), chosen with one
@@ -70,18 +68,6 @@ def fingerprint(pairs: Iterable[tuple[str, str]]) -> str:
 def sample_pairs(entries: Iterable[Any]) -> list[tuple[str, str]]:
     """The knowledge base's own labelled texts: every entry's sample questions."""
     return [(q, e.id) for e in entries for q in e.questions]
-
-
-@dataclass(frozen=True)
-class Opinion:
-    """The classifier's view of one message."""
-
-    best: str  # a topic id, or OUT_OF_SCOPE
-    probability: float
-    probabilities: dict[str, float]
-
-    def of(self, topic: str) -> float:
-        return self.probabilities.get(topic, 0.0)
 
 
 class Vectorizer:

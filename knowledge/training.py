@@ -12,7 +12,8 @@ import yaml
 
 from knowledge.loader import LEARNED_PREFIX, Knowledge
 from knowledge.matcher import Matcher
-from knowledge.opinion import OUT_OF_SCOPE, TextClassifier, fingerprint, sample_pairs, train
+from knowledge.opinion import TextClassifier, fingerprint, sample_pairs, train
+from knowledge.verdict import OUT_OF_SCOPE
 
 
 def curated_samples(kb: Knowledge) -> list[tuple[str, str]]:

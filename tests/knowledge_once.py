@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+import bot.services.pending
 import knowledge.loader
 import knowledge.matcher
 from knowledge.loader import Knowledge
@@ -74,11 +75,13 @@ class _Once:
 
         return load_knowledge
 
-    def matcher(self, build: type[Matcher]) -> Callable[..., Matcher]:
+    def matcher(self, build: Callable[..., Matcher]) -> Callable[..., Matcher]:
         def prepared(kb: Knowledge, normalizer: Normalizer | None = None) -> Matcher:
             key = self.key_of.get(id(kb))
-            if normalizer is not None or key is None:
-                return build(kb, normalizer)
+            if normalizer is not None:
+                return Matcher(kb, normalizer)
+            if key is None:
+                return build(kb)
             if key not in self.matchers:
                 self.matchers[key] = build(kb)
             return self.matchers[key]
@@ -100,6 +103,7 @@ def knowledge_once() -> Iterator[None]:
     once = _Once()
     patch = pytest.MonkeyPatch()
     loader, matcher = knowledge.loader.load_knowledge, knowledge.matcher.Matcher
+    builder = bot.services.pending.build_matcher
     try:
         for name, module in list(sys.modules.items()):
             if getattr(module, "load_knowledge", None) is loader:
@@ -111,6 +115,8 @@ def knowledge_once() -> Iterator[None]:
                 and name.startswith(("bot.", "handlers."))
             ):
                 patch.setattr(module, "Matcher", once.matcher(matcher))
+            if getattr(module, "build_matcher", None) is builder and name.startswith(("bot.", "handlers.")):
+                patch.setattr(module, "build_matcher", once.matcher(builder))
         yield
         once.check_unchanged()
     finally:

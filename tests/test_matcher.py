@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from knowledge.loader import load_knowledge
-from knowledge.matcher import Candidate, Match, Matcher, Normalized, Thresholds, classify
+from knowledge.matcher import Matcher
+from knowledge.verdict import Candidate, Match, Normalized, Thresholds, classify
 from tests.conftest import ROOT
 
 

@@ -77,3 +77,63 @@ def test_the_start_up_heap_leaves_the_collectors_sight_until_shutdown(tmp_path: 
     finally:
         asyncio.run(post_shutdown(app))  # closes the services too
     assert gc.get_freeze_count() == 0
+
+
+def test_run_sets_the_command_menus_once_updates_are_being_fetched(tmp_path: Path) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path / 'ska.db'}")
+    svc = build_services(settings, matcher_later=True)
+    api = FakeBotAPI()
+    app = build_application(settings, request=FakeRequest(api), services=svc)
+
+    def menus() -> set[tuple[str | None, str | None]]:
+        return {
+            (str(c.params.get("scope")), c.params.get("language_code"))
+            for c in api.calls
+            if c.method == "setMyCommands"
+        }
+
+    async def start_and_stop() -> None:
+        async with app:
+            assert app.post_init is not None
+            await app.post_init(app)
+            assert not menus()  # a round trip each: none before polling starts
+            await app.start()
+            for _ in range(500):
+                # everyone's, the group's, the officer's, the admin's alone and in the group
+                if len(menus()) >= 5 * 3:  # without a language, in Indonesian, in English
+                    break
+                await asyncio.sleep(0.01)
+            await app.stop()
+
+    try:
+        asyncio.run(start_and_stop())
+    finally:
+        svc.close()
+    assert len(menus()) == 5 * 3
+
+
+def test_stopping_does_not_wait_for_menus_telegram_keeps_refusing(tmp_path: Path) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path / 'ska.db'}")
+    svc = build_services(settings, matcher_later=True)
+    api = FakeBotAPI()
+    api.fail_next("setMyCommands", 502, count=1000)
+    app = build_application(settings, request=FakeRequest(api), services=svc)
+
+    async def start_and_stop() -> float:
+        async with app:
+            await app.start()
+            for _ in range(500):
+                if any(c.method == "setMyCommands" for c in api.calls):
+                    break
+                await asyncio.sleep(0.01)
+            # retried for telegram.startup_retry_seconds (300 s): stop cuts that short
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            await asyncio.wait_for(app.stop(), timeout=30)
+            return loop.time() - started
+
+    try:
+        assert asyncio.run(start_and_stop()) < 5
+    finally:
+        svc.close()
+    assert any(c.method == "setMyCommands" for c in api.calls)

@@ -10,7 +10,8 @@ import yaml
 from bot.config import parse_settings
 from bot.testing.matcher_quality import evaluate
 from knowledge.loader import load_knowledge
-from knowledge.matcher import Matcher, Thresholds
+from knowledge.matcher import Matcher
+from knowledge.verdict import Thresholds
 from tests.conftest import ROOT
 
 

@@ -1,5 +1,5 @@
 """The second opinion: the text classifier (knowledge/opinion.py) and how its view and
-the matcher's combine (knowledge/matcher.py classify)."""
+the matcher's combine (knowledge/verdict.py classify)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.loader import load_knowledge
-from knowledge.matcher import Candidate, Match, Matcher, Normalized, Thresholds, classify
-from knowledge.opinion import (
-    MODEL_FILE,
-    OUT_OF_SCOPE,
-    Opinion,
-    TextClassifier,
-    features,
-    fingerprint,
-    train,
-)
+from knowledge.loader import MODEL_FILE, load_knowledge
+from knowledge.matcher import Matcher
+from knowledge.opinion import TextClassifier, features, fingerprint, train
 from knowledge.training import curated_samples
+from knowledge.verdict import OUT_OF_SCOPE, Candidate, Match, Normalized, Opinion, Thresholds, classify
 from tests.conftest import ROOT, BotHarness, buttons_of, text_of
 
 LIMITS = Thresholds()
@@ -103,11 +96,12 @@ def test_a_trained_model_answers_and_survives_saving(tmp_path: Path) -> None:
 
 def test_the_shipped_model_knows_today_s_sample_questions() -> None:
     kb = load_knowledge(ROOT / "knowledge")
-    assert kb.opinion is not None, f"knowledge/{MODEL_FILE} is missing: python -m bot kb train"
-    assert kb.opinion.trained_on == fingerprint(curated_samples(kb)), (
+    model = kb.classifier
+    assert model is not None, f"knowledge/{MODEL_FILE} is missing: python -m bot kb train"
+    assert model.trained_on == fingerprint(curated_samples(kb)), (
         "the sample questions changed since the second opinion was trained: python -m bot kb train"
     )
-    assert set(kb.entries) | {OUT_OF_SCOPE} == set(kb.opinion.classes)
+    assert set(kb.entries) | {OUT_OF_SCOPE} == set(model.classes)
 
 
 def test_without_a_model_the_matcher_decides_alone() -> None:

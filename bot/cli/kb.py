@@ -49,8 +49,7 @@ def cmd_kb_gaps(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_kb_train(settings: Settings, args: argparse.Namespace) -> int:
     """Fit the classifier on the sample questions and the question sets; write the model."""
-    from knowledge.loader import load_knowledge
-    from knowledge.opinion import MODEL_FILE
+    from knowledge.loader import MODEL_FILE, load_knowledge
     from knowledge.training import Trainer, curated_samples, question_sets
 
     try:

@@ -27,11 +27,11 @@ from bot.services.spikes import SpikeService
 from bot.services.tickets import TicketService
 from bot.services.users import UserService
 from knowledge.loader import load_knowledge
-from knowledge.matcher import Matcher
 
 if TYPE_CHECKING:
     from bot.services.importer import Importer
     from bot.services.reports import CommodityNames, ReportService
+    from knowledge.matcher import Matcher
 
 
 @dataclass
@@ -101,7 +101,7 @@ def build_services(settings: Settings, migrate: bool = True, matcher_later: bool
     kb = proposals.load() if migrate else load_knowledge(settings.knowledge_dir)
     pending = PendingMatcher(kb) if matcher_later else None
     # the stand-in answers for the Matcher until it is built
-    answers = AnswerService(kb, db, settings, cast(Matcher, pending))
+    answers = AnswerService(kb, db, settings, cast("Matcher", pending))
     proposals.on_reload = answers.reload
     proposals.words = dict(kb.normalize.get("words") or {})
     proposals.detect = lambda text: answers.classify(text).lang

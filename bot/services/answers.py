@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from rapidfuzz import fuzz
 from sqlalchemy import CursorResult, bindparam, insert, or_, select, update
@@ -17,9 +17,13 @@ from bot.config import Settings
 from bot.db import Database
 from bot.i18n import t
 from bot.models import QueryLog, utcnow
+from bot.services.pending import build_matcher
 from bot.text import escape, format_number
 from knowledge.loader import CATEGORIES, Knowledge
-from knowledge.matcher import Matcher, Verdict, classify
+from knowledge.verdict import Verdict, classify
+
+if TYPE_CHECKING:
+    from knowledge.matcher import Matcher
 
 MAX_QUESTION_CHARS = 1000
 FORM_TOPIC = "form-by-destination"
@@ -97,7 +101,7 @@ class AnswerService:
             else None
         )
         self.settings = settings
-        self.matcher = matcher or Matcher(kb)
+        self.matcher = matcher or build_matcher(kb)
         self.limits = settings.matcher.thresholds()
         self._country_by_name = {alias: c for c in kb.countries.values() for alias in c.aliases}
         self._rendered: dict[tuple[str, str], str] = {}
@@ -105,7 +109,7 @@ class AnswerService:
     def reload(self, kb: Knowledge) -> None:
         """Swap in an updated knowledge base (approved FAQ proposals) without a restart."""
         self.kb = kb
-        self.matcher = Matcher(kb)
+        self.matcher = build_matcher(kb)
         self._country_by_name = {alias: c for c in kb.countries.values() for alias in c.aliases}
         self._rendered = {}
 

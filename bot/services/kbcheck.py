@@ -9,9 +9,9 @@ import yaml
 from bot.config import Settings
 from bot.services.answers import AnswerService
 from bot.telegram_html import problems as problems_in_html
-from knowledge.loader import LEARNED_PREFIX, Knowledge, KnowledgeError, load_knowledge
+from knowledge.loader import LEARNED_PREFIX, MODEL_FILE, Knowledge, KnowledgeError, load_knowledge
 from knowledge.matcher import Matcher
-from knowledge.opinion import MODEL_FILE, fingerprint
+from knowledge.opinion import fingerprint
 from knowledge.training import curated_samples
 
 MAX_ANSWER_CHARS = 1200
@@ -137,8 +137,9 @@ def _opinion_note(kb: Knowledge) -> str:
     """Whether the second opinion was trained on today's sample questions. Not a problem:
     an older model still answers (the matcher alone decides for topics it does not know),
     but `kb train` (a developer's tool, with scikit-learn) should be run."""
-    if kb.opinion is None:
+    model = kb.classifier
+    if model is None:
         return f"no second opinion ({MODEL_FILE} missing: python -m bot kb train)"
-    if kb.opinion.trained_on != fingerprint(curated_samples(kb)):
+    if model.trained_on != fingerprint(curated_samples(kb)):
         return "second opinion trained on other sample questions (python -m bot kb train)"
     return "second opinion trained on these sample questions"

@@ -10,10 +10,21 @@ before.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowledge.loader import Knowledge
-from knowledge.matcher import Matcher
+
+if TYPE_CHECKING:
+    from knowledge.matcher import Matcher
+
+
+def build_matcher(kb: Knowledge) -> Matcher:
+    """The Matcher of `kb`, the one place the services build one. The matcher brings
+    numpy (tens of milliseconds to import): imported here, `run` imports it in the
+    thread that builds the matcher, after its first getUpdates."""
+    from knowledge.matcher import Matcher
+
+    return Matcher(kb)
 
 
 class PendingMatcher:
@@ -28,7 +39,7 @@ class PendingMatcher:
     def build(self) -> Matcher:
         with self._lock:
             if self._matcher is None:
-                self._matcher = Matcher(self.kb)
+                self._matcher = build_matcher(self.kb)
             return self._matcher
 
     def __getattr__(self, name: str) -> Any:

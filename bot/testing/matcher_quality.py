@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from knowledge.matcher import Match, Matcher, Thresholds, classify
+from knowledge.matcher import Matcher
+from knowledge.verdict import Match, Thresholds, classify
 
 
 @dataclass(frozen=True)
