@@ -401,3 +401,32 @@ def test_webhook_delivery_retries_until_answered_200(api: FakeBotAPI) -> None:
     # refused once, so delivered again; in order; confirmed only when answered 200
     assert received == [(first, "s3cret"), (first, "s3cret"), (second, "s3cret")]
     assert api.pending_updates == 0
+
+
+def test_the_server_takes_many_connections_opened_at_once() -> None:
+    # a bot answering many exporters at once opens a connection per reply under way;
+    # Telegram takes them all, and so must the fake (a backlog of 5 reset some of them)
+    api = FakeBotAPI()
+    server, base_url = serve_http(api)
+    start = threading.Barrier(64)
+    answers: list[bool] = []
+
+    def call(i: int) -> None:
+        body = json.dumps({"chat_id": 1000 + i, "text": f"halo {i}"}).encode()
+        request = urllib.request.Request(
+            f"{base_url}424242:token/sendMessage", body, {"Content-Type": "application/json"}
+        )
+        start.wait()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answers.append(json.loads(response.read())["ok"])
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(64)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        server.stop()
+    assert answers == [True] * 64
+    assert sorted(c.params["chat_id"] for c in api.calls) == list(range(1000, 1064))

@@ -28,6 +28,11 @@ class FakeTelegramServer(ThreadingHTTPServer):
     """ThreadingHTTPServer bound to one FakeBotAPI."""
 
     daemon_threads = True
+    # socketserver's default backlog is 5: a bot opening dozens of connections at once
+    # (one per reply under way, bot/telegram/request.py) had some reset before they were
+    # accepted, and the replies on them went to the outbox (httpx.ReadError). Telegram
+    # accepts them all.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], api: FakeBotAPI) -> None:
         super().__init__(address, _Handler)
