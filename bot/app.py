@@ -58,7 +58,7 @@ OFFLINE_TOKEN = "123456:OFFLINE-CHAT"
 PRUNE_INTERVAL = 3600
 # FAQ entries approved in another process are answered with within this many seconds
 LEARNED_INTERVAL = 30
-# seconds between polling's start and the thread that builds the matcher (finish_start_up)
+# seconds between polling's start and what start-up left for later (finish_start_up, the menus)
 SEND_FIRST = 0.05
 # every message the bot sends is Telegram HTML, without link previews
 DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
@@ -350,6 +350,7 @@ async def set_menus_later(app: HelpDeskApplication) -> None:
     two round trips to Telegram (one per language), two more per officer and admin, and
     nobody needs a menu to be answered. Telegram unreachable is retried as at start-up;
     what still fails leaves the menus as they were, with a warning."""
+    await asyncio.sleep(SEND_FIRST)  # the first getUpdates goes out first
     try:
         await menus.set_menus(app, app.startup_retry_seconds)
     except (StartupError, TelegramError) as exc:
