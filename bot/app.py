@@ -218,10 +218,10 @@ class HelpDeskApplication(
         if svc is not None and svc.pending_matcher is not None:
             # `run`: updates are being fetched now; what start-up left is done beside them
             self.create_task(finish_start_up(svc), name="finish-start-up")
-            # not create_task: stop() waits for those, and this may be retrying for minutes
-            self._menus = asyncio.create_task(set_menus_later(self), name="command-menus")
+            self._menus = self.create_task(set_menus_later(self), name="command-menus")
 
     async def stop(self) -> None:
+        # stop() waits for every create_task, and the menus may be retrying for minutes
         if self._menus is not None:
             self._menus.cancel()
         await super().stop()
