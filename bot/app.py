@@ -243,33 +243,32 @@ class HelpDeskApplication(
         if not isinstance(update, Update):
             await super().process_update(update)
             return
-        if log_ is None:
-            with deferring_log() as deferred:
-                await super().process_update(update)
-            await self._write_questions(deferred.rows)
-            return
         # The duplicate filter must not stop the bot: an exception leaving process_update
         # ends PTB's update fetcher for good. When the database fails the check, the update
         # is handled anyway (a possible duplicate, never a loss; its handlers report the
         # failure to the user themselves).
         try:
-            seen = log_.seen(update.update_id)
+            seen = log_ is not None and log_.seen(update.update_id)
         except Exception:
             log.exception("duplicate check failed for update %d; handling it", update.update_id)
             seen = False
         if seen:
             log.info("update %d was delivered again; skipped", update.update_id)
             return
-        # the question's log row (PostgreSQL) is written with the update id, one round trip
         with deferring_log() as deferred:
             await super().process_update(update)
         rows = deferred.rows
-        question = rows[0] if rows and log_.records_questions else None
-        try:
-            await log_.db.run(log_.first_time, update.update_id, question)
-        except Exception:
-            log.exception("update %d was handled but could not be recorded", update.update_id)
-        await self._write_questions(rows[1:] if question is not None else rows)
+        if log_ is not None:
+            # the question's log row (PostgreSQL) is written with the update id, one round trip
+            if rows and log_.records_questions:
+                question, rows = rows[0], rows[1:]
+            else:
+                question = None
+            try:
+                await log_.db.run(log_.first_time, update.update_id, question)
+            except Exception:
+                log.exception("update %d was handled but could not be recorded", update.update_id)
+        await self._write_questions(rows)
 
     async def _write_questions(self, rows: list[QueryLogRow]) -> None:
         """Deferred question-log rows that did not go with the update id."""
@@ -346,8 +345,8 @@ async def finish_start_up(svc: Services) -> None:
 
 
 async def set_menus_later(app: HelpDeskApplication) -> None:
-    """`run`'s command menus, set while updates are already being answered: each scope is
-    two round trips to Telegram (one per language), two more per officer and admin, and
+    """`run`'s command menus, set while updates are already being answered: three round
+    trips to Telegram per scope (default, id, en), three more per officer and admin, and
     nobody needs a menu to be answered. Telegram unreachable is retried as at start-up;
     what still fails leaves the menus as they were, with a warning."""
     await asyncio.sleep(SEND_FIRST)  # the first getUpdates goes out first
