@@ -68,6 +68,7 @@ DATA_SETS = (
     "questions_final11",
     "questions_final12",
     "questions_final13",
+    "questions_final14",
     "questions_train_a",
     "questions_train_b",
 )

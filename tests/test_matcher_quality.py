@@ -53,6 +53,9 @@ PASS_MARKS = {
     "questions_final12": (0.98, 0.92, 0.99, 0.02),
     # the matcher alone: 88.8 % / 97.5 % / 93.0 % / 1.7 % at the set's first look
     "questions_final13": (0.88, 0.97, 0.92, 0.02),
+    # the matcher alone: 93.9 % / 100 % / 100 % / 0.2 % at the set's first look (the second
+    # opinion was not trained on it: its test below holds it to the same marks anyway)
+    "questions_final14": (0.93, 0.99, 0.96, 0.006),
 }
 
 
