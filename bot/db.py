@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
@@ -235,14 +235,23 @@ class HeldConnections:
             connection.invalidate(exc)
             if kept:
                 self._drop(connection, None)
-            # the server went away (a restart, an outage): the other threads' connections
-            # date from before it and are most likely dead too. Each is pinged by its own
-            # thread before its next statement (closing it from here could cut a statement
-            # under way), so no exporter gets an error for a connection already known dead.
-            with self._lock:
-                for _kept, used in self._held.values():
-                    used[0] = -math.inf
+            self._suspect_all()
         return gone
+
+    def on_error(self, context: ExceptionContext) -> None:
+        """SQLAlchemy's own execute path (a session's statement, say) met a dead
+        connection: the kept ones are as suspect as after one of their own failed."""
+        if context.is_disconnect:
+            self._suspect_all()
+
+    def _suspect_all(self) -> None:
+        # the server went away (a restart, an outage): the other threads' connections
+        # date from before it and are most likely dead too. Each is pinged by its own
+        # thread before its next statement (closing it from here could cut a statement
+        # under way), so no exporter gets an error for a connection already known dead.
+        with self._lock:
+            for _kept, used in self._held.values():
+                used[0] = -math.inf
 
     def _keep(self) -> tuple[PoolProxiedConnection, list[float]] | None:
         if len(self._held) >= self._limit:
@@ -396,6 +405,9 @@ class Database:
         self._held = HeldConnections(
             self._autocommit, ping=not self.local, limit=size() if callable(size) else 1
         )
+        # a dead server met by any statement, not only the hot path's own
+        for engine in (self.engine, self._autocommit):
+            event.listen(engine, "handle_error", self._held.on_error)
         self._checkpoints = (
             WalCheckpoints(self._autocommit)
             if self.local and _sqlite_file(self._autocommit.url.database)

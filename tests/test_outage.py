@@ -106,3 +106,24 @@ def _run(probe: Prepared) -> str:
         return "ok"
     except DBAPIError:
         return "failed"
+
+
+def test_a_dead_server_met_by_a_session_is_known_to_the_kept_connections(
+    outage_db: tuple[str, psycopg.Connection],
+) -> None:
+    # an update's first statement may be an ORM session's (who is writing); after the
+    # outage, the hot path's kept connection must not be the one to tell an exporter
+    url, admin = outage_db
+    db = Database(url)
+    try:
+        probe = db.prepare(select(literal(1)))
+        assert probe.one() == (1,)  # this thread keeps a connection now
+        with db.session() as session:
+            assert session.execute(select(literal(1))).scalar() == 1
+        _down(admin, url, True)
+        with pytest.raises(DBAPIError), db.session() as session:
+            session.execute(select(literal(1)))
+        _down(admin, url, False)
+        assert probe.one() == (1,)
+    finally:
+        db.dispose()
