@@ -78,26 +78,35 @@ async def test_an_outage_gets_one_apology_keeps_roles_and_heals(
         services.close()
 
 
-def test_after_an_outage_no_thread_uses_a_connection_known_dead(
+@pytest.fixture
+def outage_database(
     outage_db: tuple[str, psycopg.Connection],
-) -> None:
-    # the hot path's statements run on worker threads, each keeping a connection; the
-    # first statement to meet the dead server says so for all of them
+) -> Iterator[tuple[Database, str, psycopg.Connection]]:
+    """The hot path's side of an outage: a Database on the database the test closes."""
     url, admin = outage_db
     db = Database(url)
     try:
-        probe = db.prepare(select(literal(1)))
-        with ThreadPoolExecutor(1) as a, ThreadPoolExecutor(1) as b:
-            assert a.submit(_run, probe).result() == b.submit(_run, probe).result() == "ok"
-            _down(admin, url, True)  # the server closes every connection
-            _down(admin, url, False)
-            # the first statement meets a dead connection: that cannot be helped
-            assert a.submit(_run, probe).result() == "failed"
-            # the other thread's connection is as dead, and now known to be
-            assert b.submit(_run, probe).result() == "ok"
-            assert a.submit(_run, probe).result() == "ok"
+        yield db, url, admin
     finally:
         db.dispose()
+
+
+def test_after_an_outage_no_thread_uses_a_connection_known_dead(
+    outage_database: tuple[Database, str, psycopg.Connection],
+) -> None:
+    # the hot path's statements run on worker threads, each keeping a connection; the
+    # first statement to meet the dead server says so for all of them
+    db, url, admin = outage_database
+    probe = db.prepare(select(literal(1)))
+    with ThreadPoolExecutor(1) as a, ThreadPoolExecutor(1) as b:
+        assert a.submit(_run, probe).result() == b.submit(_run, probe).result() == "ok"
+        _down(admin, url, True)  # the server closes every connection
+        _down(admin, url, False)
+        # the first statement meets a dead connection: that cannot be helped
+        assert a.submit(_run, probe).result() == "failed"
+        # the other thread's connection is as dead, and now known to be
+        assert b.submit(_run, probe).result() == "ok"
+        assert a.submit(_run, probe).result() == "ok"
 
 
 def _run(probe: Prepared) -> str:
@@ -109,21 +118,17 @@ def _run(probe: Prepared) -> str:
 
 
 def test_a_dead_server_met_by_a_session_is_known_to_the_kept_connections(
-    outage_db: tuple[str, psycopg.Connection],
+    outage_database: tuple[Database, str, psycopg.Connection],
 ) -> None:
     # an update's first statement may be an ORM session's (who is writing); after the
     # outage, the hot path's kept connection must not be the one to tell an exporter
-    url, admin = outage_db
-    db = Database(url)
-    try:
-        probe = db.prepare(select(literal(1)))
-        assert probe.one() == (1,)  # this thread keeps a connection now
-        with db.session() as session:
-            assert session.execute(select(literal(1))).scalar() == 1
-        _down(admin, url, True)
-        with pytest.raises(DBAPIError), db.session() as session:
-            session.execute(select(literal(1)))
-        _down(admin, url, False)
-        assert probe.one() == (1,)
-    finally:
-        db.dispose()
+    db, url, admin = outage_database
+    probe = db.prepare(select(literal(1)))
+    assert probe.one() == (1,)  # this thread keeps a connection now
+    with db.session() as session:
+        assert session.execute(select(literal(1))).scalar() == 1
+    _down(admin, url, True)
+    with pytest.raises(DBAPIError), db.session() as session:
+        session.execute(select(literal(1)))
+    _down(admin, url, False)
+    assert probe.one() == (1,)
