@@ -99,6 +99,17 @@ def cpu(run: Run) -> None:
         run.note(
             f"full path / bare PTB ({kind})", f"{ours:.0f} / {theirs:.0f} updates/s = {ratio:.1%}", target
         )
+
+        def known(full: Callable[[], float] = full) -> float:
+            with tp.matches_known():
+                return full()
+
+        # where the gap is: the same path with every question's match known beforehand
+        ours, theirs, ratio = median_pair(runs, known, bare)
+        run.note(
+            f"  the same, each match known beforehand ({kind})",
+            f"{ours:.0f} / {theirs:.0f} updates/s = {ratio:.1%}",
+        )
     ours, theirs, ratio = median_pair(runs, lambda: tp.matcher_only(updates)[0], bare)
     run.note(
         "matcher alone (no Telegram, no database) / bare PTB",
