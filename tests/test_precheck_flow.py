@@ -197,3 +197,42 @@ async def test_retroactive_mark_is_checked_against_the_day_of_issuance(bot: BotH
     await bot.press("pc:e:application_date")
     summary = text_of(await bot.say("31-03-2025"))
     assert "Hasil cek" in summary and "ISSUED RETROACTIVELY" not in summary
+
+
+async def test_a_country_outside_the_forms_table_is_accepted_and_flagged(bot: BotHarness) -> None:
+    await bot.say("/cek")
+    await bot.press("pc:a:commodity:plywood")
+    sent = await bot.say("4412.31")
+    # a way out for a destination that has no button of its own
+    assert ("Negara lain", "pc:a:destination:other") in buttons_of(sent)
+    sent = await bot.say("narnia")
+    assert "tidak saya kenali" in text_of(sent) and "Negara lain" in text_of(sent)
+    sent = await bot.say("hongkong")
+    assert "Form SKA apa" in text_of(sent)  # accepted: the next question
+    await bot.press("pc:a:form:Form B")
+    for value in TYPED.values():
+        await bot.say(value)
+    await bot.press("pc:a:currency:USD")
+    await bot.say("240.795,83")
+    await bot.say("27-03-2025")
+    summary = text_of(await bot.say("03-04-2025"))
+    assert "Negara tujuan: Hong Kong" in summary
+    assert "Negara <b>Hong Kong</b> tidak ada di tabel form saya" in summary
+    assert "hongkong" not in summary
+
+
+async def test_other_country_button_finishes_the_check_with_a_warning(bot: BotHarness) -> None:
+    await bot.say("/cek")
+    await bot.press("pc:a:commodity:plywood")
+    await bot.say("4412.31")
+    sent = await bot.press("pc:a:destination:other")
+    assert "Form SKA apa" in text_of(sent)
+    await bot.press("pc:a:form:Form B")
+    for value in TYPED.values():
+        await bot.say(value)
+    await bot.press("pc:a:currency:USD")
+    await bot.say("240.795,83")
+    await bot.say("27-03-2025")
+    summary = text_of(await bot.say("03-04-2025"))
+    assert "Negara tujuan: Negara lain" in summary
+    assert "di luar tabel form saya; form tidak diperiksa" in summary

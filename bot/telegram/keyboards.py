@@ -362,7 +362,9 @@ def precheck_question(step: str, kb: PrecheckKB, lang: str) -> InlineKeyboardMar
         buttons.append(choice(t("pc_commodity_other", lang), OTHER))
         return InlineKeyboardMarkup(rows(buttons, 2))
     if step == "destination":
-        return InlineKeyboardMarkup(rows([choice(c.name[lang], c.iso) for c in kb.countries.values()], 3))
+        buttons = [choice(c.name[lang], c.iso) for c in kb.countries.values()]
+        buttons.append(choice(t("pc_destination_other", lang), OTHER))
+        return InlineKeyboardMarkup(rows(buttons, 3))
     if step == "form":
         return InlineKeyboardMarkup(rows([choice(f, f) for f in kb.forms()], 2))
     if step == "currency":

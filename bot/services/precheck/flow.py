@@ -19,9 +19,9 @@ def next_step(answers: Mapping[str, Any]) -> str:
     return next((s for s in STEPS if not answer_text(answers, s)), SUMMARY)
 
 
-def _choice(find: Callable[[str], str | None]) -> Callable[[str], str | Msg]:
+def _choice(find: Callable[[str], str | None], unknown: str = "pc_bad_choice") -> Callable[[str], str | Msg]:
     def accept(text: str) -> str | Msg:
-        return find(text) or Msg("pc_bad_choice")
+        return find(text) or Msg(unknown)
 
     return accept
 
@@ -59,7 +59,7 @@ def accept(step: str, text: str, kb: PrecheckKB, today: dt.date) -> str | Msg:
         return day.isoformat() if day else Msg("pc_bad_date", {"text": text})
     accepts: dict[str, Callable[[str], str | Msg]] = {
         "commodity": _choice(kb.find_commodity),
-        "destination": _choice(kb.find_country),
+        "destination": _choice(kb.find_destination, "pc_bad_destination"),
         "form": _choice(kb.find_form),
         "hs_code": _hs,
         "currency": _currency,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from knowledge.loader import Country, KnowledgeError, load_knowledge
+from knowledge.loader import Country, KnowledgeError, Place, load_knowledge
 
-OTHER = "other"  # a commodity the check has no headings for
+OTHER = "other"  # a commodity the check has no headings for, a country outside the table
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class PrecheckKB:
     countries: dict[str, Country]
     commodities: dict[str, Commodity]
     tropical_species: dict[str, str]
+    # countries the forms table does not cover (Australia, Hong Kong, ...): an exporter
+    # shipping there can still finish the check; its form is not checked
+    places: dict[str, Place] = field(default_factory=dict)
 
     def forms(self) -> tuple[str, ...]:
         """Every form the destinations table names, Form B first."""
@@ -59,6 +62,31 @@ class PrecheckKB:
                 return c.iso
         return None
 
+    def find_destination(self, text: str) -> str | None:
+        """A table country's ISO code; a known country outside the table (its ISO code
+        too); OTHER for "another country"; None for a name the check does not know."""
+        iso = self.find_country(text)
+        if iso is not None:
+            return iso
+        key = " ".join(text.lower().split())
+        if key in (OTHER, "other country", "lainnya", "lain", "negara lain", "negara lainnya"):
+            return OTHER
+        for p in self.places.values():
+            if (
+                key.upper() == p.iso
+                or text.strip() in p.aliases_exact
+                or key in p.aliases
+                or key in p.aliases_cued
+                or key in (n.lower() for n in p.name.values())
+            ):
+                return p.iso
+        return None
+
+    def destination_name(self, value: str) -> dict[str, str] | None:
+        """The name (per language) of a stored destination, when the check knows it."""
+        known = self.countries.get(value) or self.places.get(value)
+        return known.name if known is not None else None
+
     def find_form(self, text: str) -> str | None:
         key = " ".join(text.lower().split())
         for form in self.forms():
@@ -68,10 +96,13 @@ class PrecheckKB:
         return None
 
 
-def load_precheck_kb(directory: Path, countries: dict[str, Country] | None = None) -> PrecheckKB:
+def load_precheck_kb(
+    directory: Path, countries: dict[str, Country] | None = None, places: dict[str, Place] | None = None
+) -> PrecheckKB:
     """hs_codes.yaml plus the destinations table (reused when already loaded)."""
     if countries is None:
-        countries = load_knowledge(directory).countries
+        kb = load_knowledge(directory)
+        countries, places = kb.countries, kb.places
     path = directory / "hs_codes.yaml"
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -97,4 +128,4 @@ def load_precheck_kb(directory: Path, countries: dict[str, Country] | None = Non
         problems.append("hs_codes.yaml: no commodities")
     if problems:
         raise KnowledgeError(problems)
-    return PrecheckKB(countries, commodities, dict(raw.get("tropical_species") or {}))
+    return PrecheckKB(countries, commodities, dict(raw.get("tropical_species") or {}), places or {})

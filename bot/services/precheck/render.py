@@ -61,8 +61,12 @@ def answer_display(step: str, value: str, kb: PrecheckKB, lang: str) -> str:
             return t("pc_commodity_other", lang)
         if value in kb.commodities:
             return kb.commodities[value].name[lang]
-    if step == "destination" and value in kb.countries:
-        return kb.countries[value].name[lang]
+    if step == "destination":
+        if value == OTHER:
+            return t("pc_destination_other", lang)
+        name = kb.destination_name(value)
+        if name is not None:
+            return name[lang]
     return escape(value)
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.services.calendar import OfficeCalendar
-from bot.services.precheck.knowledge import Commodity, PrecheckKB
+from bot.services.precheck.knowledge import OTHER, Commodity, PrecheckKB
 from bot.services.precheck.model import (
     ERROR,
     INFO,
@@ -294,12 +294,15 @@ def run_precheck(
         found += [check_hs_format(a["hs_code"]), check_hs_heading(a["hs_code"], commodity)]
         found += note_hs(commodity, kb.tropical_species)
 
-    iso = kb.find_country(a["destination"]) if a["destination"] else None
+    iso = kb.find_destination(a["destination"]) if a["destination"] else None
     country = kb.countries.get(iso or "")
     if a["destination"] and country is None:
-        found.append(
-            Finding(WARNING, "destination_unknown", "pc_f_destination_unknown", {"text": a["destination"]})
-        )
+        name = kb.destination_name(iso or "")
+        if iso == OTHER:
+            found.append(Finding(WARNING, "destination_unknown", "pc_f_destination_other", {}))
+        else:
+            shown: Any = Local(name) if name is not None else a["destination"]
+            found.append(Finding(WARNING, "destination_unknown", "pc_f_destination_unknown", {"text": shown}))
     form = kb.find_form(a["form"]) or a["form"]
     if country is not None:
         if form:
