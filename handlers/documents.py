@@ -344,11 +344,18 @@ async def verdict_button(update: Update, context: Context) -> None:
         log.warning("could not update the document card: %s", exc)
 
 
+# the words exporters type for off and on, in both languages
+REMINDER_SWITCH = {
+    **dict.fromkeys(("off", "stop", "mati", "matikan", "nonaktif", "nonaktifkan", "berhenti"), False),
+    **dict.fromkeys(("on", "start", "nyala", "nyalakan", "hidupkan", "aktif", "aktifkan"), True),
+}
+
+
 async def reminders_command(update: Update, context: Context) -> None:
     """/reminders off|on: this person's missing-document reminders."""
     lang = context.lang
     arg = (context.args or [""])[0].lower() if context.args else ""
-    choice = {"off": False, "mati": False, "on": True, "nyala": True}.get(arg)
+    choice = REMINDER_SWITCH.get(arg)
     if choice is None:
         await send(update, context, t("rem_usage", lang))
         return

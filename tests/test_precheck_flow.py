@@ -191,8 +191,8 @@ async def test_retroactive_mark_is_checked_against_the_day_of_issuance(bot: BotH
     await bot.press("pc:e:application_date")
     summary = text_of(await bot.say("01-04-2025"))
     assert "Pengajuan 3 hari kerja setelah pengapalan" in summary
-    assert "terbit 4 hari kerja setelah pengapalan (2025-04-02)" in summary
-    assert "ISSUED RETROACTIVELY" in summary and "paling lambat 2025-03-31" in summary
+    assert "terbit 4 hari kerja setelah pengapalan (02-04-2025)" in summary
+    assert "ISSUED RETROACTIVELY" in summary and "paling lambat 31-03-2025" in summary
     # applying on working day 2: issued by working day 3, no mark needed
     await bot.press("pc:e:application_date")
     summary = text_of(await bot.say("31-03-2025"))
@@ -219,6 +219,8 @@ async def test_a_country_outside_the_forms_table_is_accepted_and_flagged(bot: Bo
     assert "Negara tujuan: Hong Kong" in summary
     assert "Negara <b>Hong Kong</b> tidak ada di tabel form saya" in summary
     assert "hongkong" not in summary
+    # dates read day first, as everywhere else the bot shows one
+    assert "27-03-2025" in summary and "2025-03-27" not in summary
 
 
 async def test_other_country_button_finishes_the_check_with_a_warning(bot: BotHarness) -> None:

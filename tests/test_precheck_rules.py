@@ -263,9 +263,9 @@ def test_applying_on_day_three_warns_that_issuance_on_day_four_needs_the_mark() 
     found = check_dates(THU, dt.date(2025, 4, 2), "Form E (ACFTA)", CAL, TODAY)
     assert [(f.code, f.severity) for f in found] == [("retroactive_risk", WARNING)]
     en, id_ = text(found[0]), text(found[0], "id")
-    assert "issued 4 working days after shipment (2025-04-03)" in en
-    assert "ISSUED RETROACTIVELY" in en and "by 2025-04-01" in en
-    assert "terbit 4 hari kerja setelah pengapalan (2025-04-03)" in id_
+    assert "issued 4 working days after shipment (03-04-2025)" in en
+    assert "ISSUED RETROACTIVELY" in en and "by 01-04-2025" in en
+    assert "terbit 4 hari kerja setelah pengapalan (03-04-2025)" in id_
 
 
 def test_four_working_days_needs_issued_retroactively_with_the_limit() -> None:
@@ -358,6 +358,11 @@ def test_missing_answers_are_listed_not_guessed() -> None:
         ("form", "form e", "Form E (ACFTA)"),
         ("hs_code", " 4412.31 ", "4412.31"),
         ("currency", "usd", "USD"),
+        ("currency", "Rp.", "IDR"),
+        ("currency", "rupiah", "IDR"),
+        ("currency", "yen", "JPY"),
+        ("destination", "hongkong", "HK"),
+        ("destination", "Negara lain", "other"),
         ("shipment_date", "27/03/2025", "2025-03-27"),
         ("application_date", "hari ini", TODAY.isoformat()),
         ("gross_weight", "25.400  kg", "25.400 kg"),
@@ -379,6 +384,8 @@ def test_answers_accepted_in_the_flow(step: str, raw: str, stored: str) -> None:
         ("invoice_value", "a lot", "pc_bad_number"),
         ("exporter_peb", "1234", "pc_bad_name"),
         ("currency", "dollar", "pc_bad_currency"),
+        ("currency", "RPS", "pc_bad_currency"),
+        ("destination", "narnia", "pc_bad_destination"),
         ("exporter_invoice", "x" * 201, "pc_bad_long"),
         ("consignee_bl", "   ", "pc_bad_empty"),
     ],

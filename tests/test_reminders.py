@@ -310,6 +310,16 @@ async def test_reply_to_a_reminder_with_a_file(bot: BotHarness) -> None:
     assert "dimatikan" in sent[-1].params["text"]
     with bot.services.db.session() as s:
         assert s.get(User, 1001).reminders_enabled is False
+    # and in the exporter's own words
+    sent = await bot.say("/pengingat nyalakan")
+    assert "/pengingat" not in sent[-1].params["text"]
+    with bot.services.db.session() as s:
+        assert s.get(User, 1001).reminders_enabled is True
+    sent = await bot.say("/pengingat matikan")
+    with bot.services.db.session() as s:
+        assert s.get(User, 1001).reminders_enabled is False
+    sent = await bot.say("/pengingat kapan")
+    assert "/pengingat mati" in sent[-1].params["text"]  # the usage, in the exporter's words
     assert bot.app.job_queue.get_jobs_by_name("reminders")
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from bot.services.precheck.knowledge import PrecheckKB
@@ -43,9 +43,29 @@ def _money(text: str) -> str | Msg:
     return text.strip() if parse_money(text) is not None else Msg("pc_bad_number")
 
 
+# what exporters type instead of the code
+CURRENCY_WORDS = {
+    **dict.fromkeys(("rp", "rupiah", "idr"), "IDR"),
+    # a bare "dollar" stays a question: Singapore, Australian, US?
+    **dict.fromkeys(("us$", "usd", "dollar as", "dolar as", "us dollar", "dolar amerika"), "USD"),
+    **dict.fromkeys(("€", "euro", "eur"), "EUR"),
+    **dict.fromkeys(("¥", "yen", "jpy"), "JPY"),
+    **dict.fromkeys(("yuan", "rmb", "renminbi", "cny"), "CNY"),
+}
+
+
 def _currency(text: str) -> str | Msg:
-    code = text.strip().upper()
-    return code if re.fullmatch(r"[A-Z]{3}", code) else Msg("pc_bad_currency")
+    word = " ".join(text.lower().replace(".", " ").split())
+    code = CURRENCY_WORDS.get(word) or word.upper()
+    # ISO 4217 codes only (Babel's list): "YEN" or "RPS" is no currency a document carries
+    return code if code in _iso_currencies() else Msg("pc_bad_currency")
+
+
+@cache
+def _iso_currencies() -> frozenset[str]:
+    from babel.numbers import list_currencies
+
+    return frozenset(list_currencies())
 
 
 def accept(step: str, text: str, kb: PrecheckKB, today: dt.date) -> str | Msg:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,6 +62,12 @@ def answer_display(step: str, value: str, kb: PrecheckKB, lang: str) -> str:
             return t("pc_commodity_other", lang)
         if value in kb.commodities:
             return kb.commodities[value].name[lang]
+    if step in ("shipment_date", "application_date"):
+        try:
+            # stored as ISO; shown as every other date the bot shows (day first)
+            return f"{dt.date.fromisoformat(value):%d-%m-%Y}"
+        except ValueError:
+            return escape(value)
     if step == "destination":
         if value == OTHER:
             return t("pc_destination_other", lang)

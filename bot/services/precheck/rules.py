@@ -76,6 +76,11 @@ def note_hs(commodity: Commodity | None, species: Mapping[str, str]) -> list[Fin
     return notes
 
 
+def _day(day: dt.date) -> str:
+    """A date as the bot writes every date (day first, as Indonesian documents do)."""
+    return f"{day:%d-%m-%Y}"
+
+
 def _in_sentence(country: Country) -> dict[str, str]:
     """The country's name as it reads inside a sentence ("for the Netherlands")."""
     return {lang: country.name_in_sentence(lang) for lang in country.name}
@@ -219,16 +224,14 @@ def check_dates(
 ) -> list[Finding]:
     found = []
     if shipment > today:
-        found.append(
-            Finding(WARNING, "shipment_future", "pc_f_shipment_future", {"date": shipment.isoformat()})
-        )
+        found.append(Finding(WARNING, "shipment_future", "pc_f_shipment_future", {"date": _day(shipment)}))
     if application < shipment:
         found.append(
             Finding(
                 ERROR,
                 "application_before_shipment",
                 "pc_f_application_early",
-                {"shipment": shipment.isoformat(), "application": application.isoformat()},
+                {"shipment": _day(shipment), "application": _day(application)},
             )
         )
         return found
@@ -243,8 +246,8 @@ def check_dates(
     values = {
         "days": str(applied),
         "issue_days": str(days),
-        "issued_by": issued_by.isoformat(),
-        "deadline": calendar.add_working_days(shipment, RETROACTIVE_AFTER - PROCESSING_DAYS).isoformat(),
+        "issued_by": _day(issued_by),
+        "deadline": _day(calendar.add_working_days(shipment, RETROACTIVE_AFTER - PROCESSING_DAYS)),
         "limit": limit,
         "form": form or "-",
     }
