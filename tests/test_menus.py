@@ -41,6 +41,8 @@ async def test_menus_by_role_and_language(bot: BotHarness) -> None:
 async def test_help_by_role(bot: BotHarness) -> None:
     body = text_of(await bot.say("/help"))
     assert "/petugas" in body and "/setstatus" not in body
+    # every exporter command is findable: the documents ones too
+    assert "/upload NOMOR" in body and "/pengingat mati" in body
     body = text_of(await bot.say("/help", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT))
     assert "Perintah petugas" in body and "/setstatus DEMO-OPEN-002 dikembalikan" in body
     assert "/report 2025 kayu lapis" in body and "/proposals" not in body
