@@ -75,7 +75,7 @@ async def setstatus(update: Update, context: Context) -> None:
         )
         return
     ref = args[0][:64]
-    note = " ".join(args[1 + taken :])[:1000]
+    note = _rest(update, 2 + taken)
     who = context.person
     try:
         view = svc.applications.set_status(ref, status, note, actor=f"officer:{who.id}")
@@ -88,6 +88,13 @@ async def setstatus(update: Update, context: Context) -> None:
         context,
         t("setstatus_ok", lang, ref=escape(view.ref), status=label(status, lang), count=count),
     )
+
+
+def _rest(update: Update, skip: int) -> str:
+    """The command's text after `skip` words, line breaks kept (context.args loses them)."""
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    parts = text.split(maxsplit=skip)
+    return parts[skip].strip() if len(parts) > skip else ""
 
 
 async def app_command(update: Update, context: Context) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.db import Database
 from bot.i18n import t
 from bot.models import Company, SkaApplication, StatusEvent, User, utcnow
+from bot.services.notemarks import marked_internal
 from bot.services.outbox import enqueue
 from bot.text import escape
 
@@ -30,6 +31,12 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     REJECTED: (),
     CANCELLED: (),
 }
+
+
+# the exporter is told to follow the officer's note on these: there must be one
+REASON_REQUIRED = (RETURNED, REJECTED)
+# as the import's note column; with it the push stays short enough to read on a phone
+NOTE_MAX = 1000
 
 
 class TransitionError(ValueError):
@@ -101,7 +108,12 @@ def split_status(words: list[str]) -> tuple[str | None, int]:
 
 def status_list(lang: str) -> str:
     """The statuses as an officer may type them, in the reader's language."""
-    return ", ".join(s if lang == "en" else STATUS_HINTS[s] for s in STATUSES)
+    return ", ".join(typed(s, lang) for s in STATUSES)
+
+
+def typed(status: str, lang: str) -> str:
+    """A status as an officer types it: the code in English, one Indonesian word."""
+    return status if lang == "en" else STATUS_HINTS[status]
 
 
 # the one-word Indonesian form shown in usage lines
@@ -122,6 +134,8 @@ def transition_text(exc: TransitionError, lang: str) -> str:
     for key in ("old", "new", "status"):
         if exc.values.get(key) in STATUSES:
             values[key] = label(exc.values[key], lang)
+    if exc.values.get("word") in STATUSES:
+        values["word"] = typed(exc.values["word"], lang)
     if "allowed" in exc.values:
         codes = [c for c in exc.values["allowed"].split(", ") if c in STATUSES]
         values["allowed"] = ", ".join(label(c, lang) for c in codes) or "-"
@@ -284,14 +298,30 @@ class ApplicationService:
     # -- changes -------------------------------------------------------------------------
 
     def set_status(self, ref: str, status: str, note: str, actor: str) -> AppView:
-        """Validate and apply a status change; every linked exporter is notified."""
+        """Validate and apply an officer's status change; every linked exporter is notified.
+        The note goes to the exporter as it is: it must fit, carry nothing marked internal,
+        and be there when the exporter is told to follow it."""
+        note = note.strip()
+        if len(note) > NOTE_MAX:
+            raise TransitionError("desk_note_too_long", length=str(len(note)), limit=str(NOTE_MAX))
+        if marked_internal(note):
+            raise TransitionError("desk_note_internal")
         with self.db.session() as s:
             app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip()).with_for_update())
             if app is None:
                 raise TransitionError("app_not_found", ref=ref)
-            return self.change(s, app, status, note, actor)
+            return self.change(s, app, status, note, actor, reason_required=True)
 
-    def change(self, s: Session, app: SkaApplication, status: str, note: str, actor: str) -> AppView:
+    def change(
+        self,
+        s: Session,
+        app: SkaApplication,
+        status: str,
+        note: str,
+        actor: str,
+        *,
+        reason_required: bool = False,
+    ) -> AppView:
         """Apply a change inside the caller's transaction (officer command or import)."""
         if status not in STATUSES:
             raise TransitionError("status_unknown", status=status)
@@ -301,6 +331,8 @@ class ApplicationService:
         if status not in TRANSITIONS[old]:
             allowed = ", ".join(TRANSITIONS[old]) or "-"
             raise TransitionError("status_illegal", old=old, new=status, allowed=allowed)
+        if reason_required and status in REASON_REQUIRED and not note.strip():
+            raise TransitionError("desk_reason_required", status=status, ref=app.ref, word=status)
         app.status = status
         app.note = note
         app.updated_at = utcnow()
