@@ -125,3 +125,27 @@ async def test_returned_and_rejected_need_a_reason(bot: BotHarness) -> None:
     assert "Status pengajuan" not in exporter_texts(bot)
     # other statuses still need none
     assert "SKA-001 is now" in await officer(bot, "/setstatus SKA-001 in_review")
+
+
+async def test_references_are_found_in_any_case_the_exact_one_first(bot: BotHarness) -> None:
+    await linked(bot)
+    assert "SKA-001 sekarang Sedang diverifikasi" in await officer(bot, "/setstatus ska-001 diverifikasi")
+    assert "<b>SKA-001</b> - Sedang diverifikasi" in await officer(bot, "/app ska-001")
+    assert "<b>SKA-001</b>" in text_of(await bot.say("/status ska-001", user_id=EXPORTER))
+    assert "<b>SKA-001</b>" in text_of(await bot.say("/upload Ska-001", user_id=EXPORTER))
+    # another company's stays unknown to the exporter in any case
+    assert "tidak ditemukan" in text_of(await bot.say("/status ska-900", user_id=EXPORTER))
+    # two refs that differ only by case: the exact spelling wins
+    row = "ska-001,3333333333333,UD Tiga,Rotan,4602.12,JP,IJEPA,submitted,,2026-11-24,,\n"
+    assert bot.services.importer.import_text(HEADER + row).created == 1
+    assert "UD Tiga" in await officer(bot, "/app ska-001")
+    assert "PT Kayu Lapis Satu" in await officer(bot, "/app SKA-001")
+
+
+async def test_a_forged_upload_button_gets_a_clean_refusal(bot: BotHarness) -> None:
+    await linked(bot)
+    with bot.services.db.session() as s:
+        other = s.scalars(select(SkaApplication.id).where(SkaApplication.ref == "SKA-900")).one()
+    await bot.press(f"up:{other}", user_id=EXPORTER)
+    refusal = bot.answers_to_callbacks()[-1].params.get("text")
+    assert refusal == "Tombol ini sudah tidak berlaku."

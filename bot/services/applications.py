@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -170,6 +170,21 @@ class EventView:
     at: dt.datetime
 
 
+def by_ref(s: Session, ref: str, *where: ColumnElement[bool], lock: bool = False) -> SkaApplication | None:
+    """The application with this reference as typed in any case (people type e-SKA refs in
+    lower case); the exact spelling wins when stored refs differ only by case, and two
+    such refs without an exact match are found as none rather than guessed."""
+    wanted = ref.strip()
+    query = select(SkaApplication).where(*where)
+    if lock:
+        query = query.with_for_update()
+    exact = s.scalar(query.where(SkaApplication.ref == wanted))
+    if exact is not None:
+        return exact
+    alike = s.scalars(query.where(func.lower(SkaApplication.ref) == wanted.lower()).limit(2)).all()
+    return alike[0] if len(alike) == 1 else None
+
+
 def _view(app: SkaApplication, company: Company) -> AppView:
     return AppView(
         app.ref,
@@ -258,11 +273,7 @@ class ApplicationService:
     def one_for_company(self, company_id: int, ref: str) -> tuple[AppView, list[EventView]] | None:
         """One application with its history, only if it belongs to that company."""
         with self.db.session() as s:
-            app = s.scalar(
-                select(SkaApplication).where(
-                    SkaApplication.ref == ref.strip(), SkaApplication.company_id == company_id
-                )
-            )
+            app = by_ref(s, ref, SkaApplication.company_id == company_id)
             if app is None:
                 return None
             return _view(app, s.get_one(Company, app.company_id)), self._history(s, app.id)
@@ -271,7 +282,7 @@ class ApplicationService:
 
     def find(self, ref: str) -> tuple[AppView, list[EventView]] | None:
         with self.db.session() as s:
-            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip()))
+            app = by_ref(s, ref)
             if app is None:
                 return None
             return _view(app, s.get_one(Company, app.company_id)), self._history(s, app.id)
@@ -307,7 +318,7 @@ class ApplicationService:
         if marked_internal(note):
             raise TransitionError("desk_note_internal")
         with self.db.session() as s:
-            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip()).with_for_update())
+            app = by_ref(s, ref, lock=True)
             if app is None:
                 raise TransitionError("app_not_found", ref=ref)
             return self.change(s, app, status, note, actor, reason_required=True)
