@@ -15,11 +15,14 @@ from bot.services.applications import (
     split_status,
     status_list,
     transition_text,
+    typed,
 )
 from handlers.common import Context, escape, send
 
 # every command here is refused to non-officers by the guard in handlers.common
 OFFICER_COMMANDS = frozenset({"invite", "setstatus", "app", "apps", "unreachable"})
+# a page of /apps: long company names still fit one message
+APPS_PAGE = 30
 
 
 def _statuses(lang: str) -> str:
@@ -118,26 +121,45 @@ async def app_command(update: Update, context: Context) -> None:
 
 
 async def apps(update: Update, context: Context) -> None:
-    """/apps [status]: open applications, or those with one status."""
+    """/apps [status] [page]: open applications, or those with one status, a page at a time."""
     svc = context.services
     lang = context.lang
+    words = list(context.args or [])
+    page = int(words.pop()) if words and words[-1].isdecimal() and len(words[-1]) <= 6 else 1
     status = None
-    if context.args:
-        status = parse_status(" ".join(context.args))
+    if words:
+        status = parse_status(" ".join(words))
         if status is None:
-            await send(update, context, t("apps_usage", lang, statuses=_statuses(lang)))
+            await send(
+                update,
+                context,
+                t("status_unknown", lang, status=escape(" ".join(words)[:32]))
+                + "\n"
+                + t("desk_apps_usage", lang, statuses=_statuses(lang)),
+            )
             return
-    rows = svc.applications.list(status)
     header = t("apps_header", lang, filter=label(status, lang) if status else t("apps_open", lang))
-    if not rows:
+    total = svc.applications.count(status)
+    if not total:
         await send(update, context, f"{header}\n{t('apps_none', lang)}")
         return
+    pages = -(-total // APPS_PAGE)
+    if not 1 <= page <= pages:
+        await send(update, context, t("desk_apps_past_end", lang, page=page, pages=pages))
+        return
+    first = (page - 1) * APPS_PAGE
+    rows = svc.applications.list(status, limit=APPS_PAGE, offset=first)
     country = svc.presenter.country
     lines = [
         f"• <b>{escape(a.ref)}</b> {escape(a.company)} · {escape(a.commodity)} · "
         f"{escape(country(a.destination, lang))} · {label(a.status, lang)}"
         for a in rows
     ]
+    if total > len(rows):
+        header += " · " + t("desk_apps_page", lang, first=first + 1, last=first + len(rows), total=total)
+    if page < pages:
+        word = typed(status, lang) + " " if status else ""
+        lines.append(t("desk_apps_more", lang, filter=word, page=page + 1))
     await send(update, context, header + "\n" + "\n".join(lines))
 
 

@@ -169,7 +169,10 @@ def numbered(action: str) -> Command:
         args = context.args or []
         ticket_id = ticket_number(args[0]) if args else None
         if ticket_id is None:
-            await send(update, context, t("tk_number_usage", context.lang, command=action))
+            if action == TicketAction.CLOSE:
+                await send(update, context, t("desk_close_usage", context.lang))
+            else:
+                await send(update, context, t("tk_number_usage", context.lang, command=action))
             return
         await act(update, context, action, ticket_id, " ".join(args[1:]))
 
@@ -184,7 +187,15 @@ async def queue(update: Update, context: Context) -> None:
 
 async def mine(update: Update, context: Context) -> None:
     """/mine: the officer's own open tickets."""
-    await _list(update, context, context.services.tickets.mine(context.person.id), "tk_mine_header")
+    tickets = context.services.tickets
+    own = tickets.mine(context.person.id)
+    if not own:
+        # "no open tickets" would hide the colleagues' ones still waiting
+        waiting = len(tickets.queue())
+        if waiting:
+            await send(update, context, t("desk_mine_none", context.lang, count=waiting))
+            return
+    await _list(update, context, own, "tk_mine_header")
 
 
 async def _list(update: Update, context: Context, views: list[TicketView], header: str) -> None:

@@ -149,3 +149,37 @@ async def test_a_forged_upload_button_gets_a_clean_refusal(bot: BotHarness) -> N
     await bot.press(f"up:{other}", user_id=EXPORTER)
     refusal = bot.answers_to_callbacks()[-1].params.get("text")
     assert refusal == "Tombol ini sudah tidak berlaku."
+
+
+async def test_apps_says_how_many_and_pages_through_them(bot: BotHarness) -> None:
+    rows = "".join(
+        f"SKA-{n:03d},1111111111111,PT Kayu Lapis Satu,Plywood,4412.31,JP,IJEPA,submitted,,2026-11-20,,\n"
+        for n in range(1, 66)
+    )
+    assert bot.services.importer.import_text(HEADER + rows).created == 65
+    body = await officer(bot, "/apps")
+    assert "1–30 dari 65" in body and body.count("• <b>SKA-") == 30
+    assert "Berikutnya: <code>/apps 2</code>" in body
+    body = await officer(bot, "/apps diajukan 3")
+    assert "61–65 dari 65" in body and body.count("• <b>SKA-") == 5 and "Berikutnya" not in body
+    assert "/apps diajukan 2" in await officer(bot, "/apps diajukan")
+    assert "Halaman 4 kosong: hanya ada 3 halaman" in await officer(bot, "/apps 4")
+    shown = set()
+    for page in (1, 2, 3):
+        shown |= {line.split("</b>")[0] for line in (await officer(bot, f"/apps {page}")).split("\n")}
+    assert {f"• <b>SKA-{n:03d}" for n in range(1, 66)} <= shown
+
+
+async def test_usage_lines_say_what_is_wrong_and_mine_counts_the_others(bot: BotHarness) -> None:
+    body = await officer(bot, "/close abc")
+    assert "/close NOMOR [ringkasan]" in body
+    body = await officer(bot, "/apps foo")
+    assert "Status foo tidak dikenal" in body and "/apps [status]" in body
+    assert "Tidak ada tiket terbuka. 🎉" in await officer(bot, "/mine")
+    ticket = await open_ticket(bot)
+    await bot.press(
+        f"tk:c:{ticket}", user_id=COLLEAGUE, chat_id=OFFICERS_CHAT, message_id=card_id(bot, ticket)
+    )
+    await open_ticket(bot, user_id=1002)
+    body = await officer(bot, "/mine")
+    assert "Tidak ada tiket terbuka atas nama Anda" in body and "ada 2 tiket terbuka" in body

@@ -287,15 +287,27 @@ class ApplicationService:
                 return None
             return _view(app, s.get_one(Company, app.company_id)), self._history(s, app.id)
 
-    def list(self, status: str | None = None, limit: int = 30) -> list[AppView]:
+    def list(self, status: str | None = None, limit: int = 30, offset: int = 0) -> list[AppView]:
+        """One page of the open applications, or of those with one status, newest change first."""
         with self.db.session() as s:
-            query = select(SkaApplication, Company).join(Company)
-            if status is not None:
-                query = query.where(SkaApplication.status == status)
-            else:
-                query = query.where(SkaApplication.status.in_(OPEN_STATUSES))
-            query = query.order_by(SkaApplication.updated_at.desc()).limit(limit)
+            query = select(SkaApplication, Company).join(Company).where(self._listed(status))
+            query = (
+                query.order_by(SkaApplication.updated_at.desc(), SkaApplication.id.desc())
+                .offset(offset)
+                .limit(limit)
+            )
             return [_view(a, c) for a, c in s.execute(query)]
+
+    def count(self, status: str | None = None) -> int:
+        """How many applications `list` pages through."""
+        with self.db.session() as s:
+            return int(s.scalar(select(func.count(SkaApplication.id)).where(self._listed(status))) or 0)
+
+    @staticmethod
+    def _listed(status: str | None) -> ColumnElement[bool]:
+        if status is not None:
+            return SkaApplication.status == status
+        return SkaApplication.status.in_(OPEN_STATUSES)
 
     @staticmethod
     def _history(s: Session, app_id: int) -> builtins.list[EventView]:  # list: the method
