@@ -17,7 +17,7 @@ from telegram.ext import (
 )
 
 from bot.i18n import t
-from bot.services.notemarks import near_miss
+from bot.services.notemarks import marked_line
 from bot.services.tickets import TicketError, TicketService, TicketView, internal_note
 from bot.telegram.buttons import TicketAction
 from bot.telegram.context import services_of
@@ -64,8 +64,9 @@ async def act(update: Update, context: Context, action: str, ticket_id: int, tex
         if note is not None:
             # // and /note keep it inside the office, on every way an officer answers
             action, text = "note", note
-        elif (start := near_miss(text)) is not None:
-            # meant for the office, typed wrong: relayed it would leak word for word
+        elif (start := marked_line(text)) is not None:
+            # a mistyped note or command, or a note line inside an answer: meant for the
+            # office, relayed it would leak word for word
             await send(update, context, t("desk_reply_not_sent", lang, start=escape(start), id=ticket_id))
             return
     if action in ("reply", "note") and not text.strip():

@@ -71,6 +71,7 @@ async def test_a_status_note_marked_internal_is_refused_and_nothing_changes(
         "\\\\ rahasia F",
         "／／ rahasia E",
         "/catatan rahasia",
+        "Baik, sudah kami cek.\n// rahasia: direktur diperiksa",
     ],
 )
 async def test_a_mistyped_note_in_a_ticket_reply_is_not_relayed(bot: BotHarness, typed: str) -> None:

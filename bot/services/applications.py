@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.db import Database
 from bot.i18n import t
 from bot.models import Company, SkaApplication, StatusEvent, User, utcnow
-from bot.services.notemarks import marked_internal
+from bot.services.notemarks import marked_line
 from bot.services.outbox import enqueue
 from bot.text import escape
 
@@ -327,7 +327,7 @@ class ApplicationService:
         note = note.strip()
         if len(note) > NOTE_MAX:
             raise TransitionError("desk_note_too_long", length=str(len(note)), limit=str(NOTE_MAX))
-        if marked_internal(note):
+        if marked_line(note) is not None:
             raise TransitionError("desk_note_internal")
         with self.db.session() as s:
             app = by_ref(s, ref, lock=True)

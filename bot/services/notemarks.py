@@ -28,18 +28,13 @@ def _normal(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lstrip()
 
 
-def near_miss(text: str) -> str | None:
-    """The start of a text that reads as a mistyped note mark or an unknown command, as
-    typed (cut short), else None. Exact internal marks are the caller's to check first."""
-    found = _NEAR_MISS.match(_normal(text))
-    if found is None:
-        return None
-    return text.lstrip().split(maxsplit=1)[0][:32] if text.strip() else None
-
-
-def marked_internal(text: str) -> bool:
-    """Whether any line of a text starts with an internal mark or a near miss of one: a
-    text that goes to the exporter must not carry what an officer meant to keep inside."""
-    return any(
-        _INTERNAL.match(_normal(line)) or _NEAR_MISS.match(_normal(line)) for line in text.splitlines()
-    )
+def marked_line(text: str) -> str | None:
+    """The mark (as typed, cut short) that starts a line of the text, if any line starts
+    with an internal mark or a near miss of one, else None: a text that goes to the
+    exporter must not carry what an officer meant to keep inside. An answer that is
+    wholly a note is the caller's to take apart first (tickets.internal_note)."""
+    for line in text.splitlines():
+        normal = _normal(line)
+        if _INTERNAL.match(normal) or _NEAR_MISS.match(normal):
+            return line.split(maxsplit=1)[0][:32]
+    return None
