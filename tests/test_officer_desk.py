@@ -165,6 +165,10 @@ async def test_apps_says_how_many_and_pages_through_them(bot: BotHarness) -> Non
     assert "61–65 dari 65" in body and body.count("• <b>SKA-") == 5 and "Berikutnya" not in body
     assert "/apps diajukan 2" in await officer(bot, "/apps diajukan")
     assert "Halaman 4 kosong: hanya ada 3 halaman" in await officer(bot, "/apps 4")
+    await bot.say("/lang en", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    assert "SKA-065 is now" in await officer(bot, "/setstatus SKA-065 in_review")
+    assert "Page 2 is empty: there is only 1 page." in await officer(bot, "/apps in_review 2")
+    await bot.say("/lang id", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
     shown = set()
     for page in (1, 2, 3):
         shown |= {line.split("</b>")[0] for line in (await officer(bot, f"/apps {page}")).split("\n")}
