@@ -83,7 +83,10 @@ async def setstatus(update: Update, context: Context) -> None:
     try:
         view = svc.applications.set_status(ref, status, note, actor=f"officer:{who.id}")
     except TransitionError as exc:
-        await send(update, context, transition_text(exc, lang))
+        if exc.key == "app_not_found":
+            await send(update, context, _not_found(context, ref))
+        else:
+            await send(update, context, transition_text(exc, lang))
         return
     count = svc.links.linked_count_by_ref(view.ref)
     await send(
@@ -100,6 +103,15 @@ def _rest(update: Update, skip: int) -> str:
     return parts[skip].strip() if len(parts) > skip else ""
 
 
+def _not_found(context: Context, ref: str) -> str:
+    """Unknown, or several refs that differ only by case (imports keep refs as written)."""
+    alike = context.services.applications.refs_alike(ref)
+    if len(alike) > 1:
+        refs = ", ".join(f"<code>{escape(r)}</code>" for r in alike)
+        return t("desk_ref_ambiguous", context.lang, ref=escape(ref), refs=refs)
+    return t("app_not_found", context.lang, ref=escape(ref))
+
+
 async def app_command(update: Update, context: Context) -> None:
     """/app REF: one application with company and history."""
     svc = context.services
@@ -110,7 +122,7 @@ async def app_command(update: Update, context: Context) -> None:
     ref = " ".join(context.args)[:64]
     found = svc.applications.find(ref)
     if found is None:
-        await send(update, context, t("app_not_found", lang, ref=escape(ref)))
+        await send(update, context, _not_found(context, ref))
         return
     app, history = found
     await send(

@@ -141,6 +141,9 @@ async def test_references_are_found_in_any_case_the_exact_one_first(bot: BotHarn
     assert bot.services.importer.import_text(HEADER + row).created == 1
     assert "UD Tiga" in await officer(bot, "/app ska-001")
     assert "PT Kayu Lapis Satu" in await officer(bot, "/app SKA-001")
+    for command in ("/app Ska-001", "/setstatus Ska-001 diverifikasi"):
+        body = await officer(bot, command)
+        assert "<code>SKA-001</code>, <code>ska-001</code>. Tulis nomornya persis" in body
 
 
 async def test_a_forged_upload_button_gets_a_clean_refusal(bot: BotHarness) -> None:

@@ -287,6 +287,17 @@ class ApplicationService:
                 return None
             return _view(app, s.get_one(Company, app.company_id)), self._history(s, app.id)
 
+    def refs_alike(self, ref: str, limit: int = 5) -> builtins.list[str]:
+        """The stored refs that differ from `ref` only by case (what by_ref declines to guess)."""
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(SkaApplication.ref)
+                .where(func.lower(SkaApplication.ref) == ref.strip().lower())
+                .limit(limit)
+            )
+            # sorted here: a database's collation may order case either way
+            return sorted(rows)
+
     def list(self, status: str | None = None, limit: int = 30, offset: int = 0) -> list[AppView]:
         """One page of the open applications, or of those with one status, newest change first."""
         with self.db.session() as s:
