@@ -21,7 +21,7 @@ from handlers.common import Context, escape, send
 
 # every command here is refused to non-officers by the guard in handlers.common
 OFFICER_COMMANDS = frozenset({"invite", "setstatus", "app", "apps", "unreachable"})
-# a page of /apps: long company names still fit one message
+# a page of /apps: thirty usual lines fit one message (send() splits a longer page)
 APPS_PAGE = 30
 
 
