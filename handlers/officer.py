@@ -15,11 +15,14 @@ from bot.services.applications import (
     split_status,
     status_list,
     transition_text,
+    typed,
 )
 from handlers.common import Context, escape, send
 
 # every command here is refused to non-officers by the guard in handlers.common
 OFFICER_COMMANDS = frozenset({"invite", "setstatus", "app", "apps", "unreachable"})
+# a page of /apps: thirty usual lines fit one message (send() splits a longer page)
+APPS_PAGE = 30
 
 
 def _statuses(lang: str) -> str:
@@ -75,12 +78,15 @@ async def setstatus(update: Update, context: Context) -> None:
         )
         return
     ref = args[0][:64]
-    note = " ".join(args[1 + taken :])[:1000]
+    note = _rest(update, 2 + taken)
     who = context.person
     try:
         view = svc.applications.set_status(ref, status, note, actor=f"officer:{who.id}")
     except TransitionError as exc:
-        await send(update, context, transition_text(exc, lang))
+        if exc.key == "app_not_found":
+            await send(update, context, _not_found(context, ref))
+        else:
+            await send(update, context, transition_text(exc, lang))
         return
     count = svc.links.linked_count_by_ref(view.ref)
     await send(
@@ -88,6 +94,22 @@ async def setstatus(update: Update, context: Context) -> None:
         context,
         t("setstatus_ok", lang, ref=escape(view.ref), status=label(status, lang), count=count),
     )
+
+
+def _rest(update: Update, skip: int) -> str:
+    """The command's text after `skip` words, line breaks kept (context.args loses them)."""
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    parts = text.split(maxsplit=skip)
+    return parts[skip].strip() if len(parts) > skip else ""
+
+
+def _not_found(context: Context, ref: str) -> str:
+    """Unknown, or several refs that differ only by case (imports keep refs as written)."""
+    alike = context.services.applications.refs_alike(ref)
+    if len(alike) > 1:
+        refs = ", ".join(f"<code>{escape(r)}</code>" for r in alike)
+        return t("desk_ref_ambiguous", context.lang, ref=escape(ref), refs=refs)
+    return t("app_not_found", context.lang, ref=escape(ref))
 
 
 async def app_command(update: Update, context: Context) -> None:
@@ -100,7 +122,7 @@ async def app_command(update: Update, context: Context) -> None:
     ref = " ".join(context.args)[:64]
     found = svc.applications.find(ref)
     if found is None:
-        await send(update, context, t("app_not_found", lang, ref=escape(ref)))
+        await send(update, context, _not_found(context, ref))
         return
     app, history = found
     await send(
@@ -111,26 +133,45 @@ async def app_command(update: Update, context: Context) -> None:
 
 
 async def apps(update: Update, context: Context) -> None:
-    """/apps [status]: open applications, or those with one status."""
+    """/apps [status] [page]: open applications, or those with one status, a page at a time."""
     svc = context.services
     lang = context.lang
+    words = list(context.args or [])
+    page = int(words.pop()) if words and words[-1].isdecimal() and len(words[-1]) <= 6 else 1
     status = None
-    if context.args:
-        status = parse_status(" ".join(context.args))
+    if words:
+        status = parse_status(" ".join(words))
         if status is None:
-            await send(update, context, t("apps_usage", lang, statuses=_statuses(lang)))
+            await send(
+                update,
+                context,
+                t("status_unknown", lang, status=escape(" ".join(words)[:32]))
+                + "\n"
+                + t("desk_apps_usage", lang, statuses=_statuses(lang)),
+            )
             return
-    rows = svc.applications.list(status)
     header = t("apps_header", lang, filter=label(status, lang) if status else t("apps_open", lang))
-    if not rows:
+    total = svc.applications.count(status)
+    if not total:
         await send(update, context, f"{header}\n{t('apps_none', lang)}")
         return
+    pages = -(-total // APPS_PAGE)
+    if not 1 <= page <= pages:
+        await send(update, context, t("desk_apps_past_end", lang, page=page, pages=pages))
+        return
+    first = (page - 1) * APPS_PAGE
+    rows = svc.applications.list(status, limit=APPS_PAGE, offset=first)
     country = svc.presenter.country
     lines = [
         f"• <b>{escape(a.ref)}</b> {escape(a.company)} · {escape(a.commodity)} · "
         f"{escape(country(a.destination, lang))} · {label(a.status, lang)}"
         for a in rows
     ]
+    if total > len(rows):
+        header += " · " + t("desk_apps_page", lang, first=first + 1, last=first + len(rows), total=total)
+    if page < pages:
+        word = typed(status, lang) + " " if status else ""
+        lines.append(t("desk_apps_more", lang, filter=word, page=page + 1))
     await send(update, context, header + "\n" + "\n".join(lines))
 
 

@@ -17,6 +17,7 @@ from telegram.ext import (
 )
 
 from bot.i18n import t
+from bot.services.notemarks import marked_line
 from bot.services.tickets import TicketError, TicketService, TicketView, internal_note
 from bot.telegram.buttons import TicketAction
 from bot.telegram.context import services_of
@@ -63,6 +64,11 @@ async def act(update: Update, context: Context, action: str, ticket_id: int, tex
         if note is not None:
             # // and /note keep it inside the office, on every way an officer answers
             action, text = "note", note
+        elif (start := marked_line(text)) is not None:
+            # a mistyped note or command, or a note line inside an answer: meant for the
+            # office, relayed it would leak word for word
+            await send(update, context, t("desk_reply_not_sent", lang, start=escape(start), id=ticket_id))
+            return
     if action in ("reply", "note") and not text.strip():
         await send(update, context, t("tk_reply_usage", lang))
         return
@@ -164,7 +170,10 @@ def numbered(action: str) -> Command:
         args = context.args or []
         ticket_id = ticket_number(args[0]) if args else None
         if ticket_id is None:
-            await send(update, context, t("tk_number_usage", context.lang, command=action))
+            if action == TicketAction.CLOSE:
+                await send(update, context, t("desk_close_usage", context.lang))
+            else:
+                await send(update, context, t("tk_number_usage", context.lang, command=action))
             return
         await act(update, context, action, ticket_id, " ".join(args[1:]))
 
@@ -179,7 +188,15 @@ async def queue(update: Update, context: Context) -> None:
 
 async def mine(update: Update, context: Context) -> None:
     """/mine: the officer's own open tickets."""
-    await _list(update, context, context.services.tickets.mine(context.person.id), "tk_mine_header")
+    tickets = context.services.tickets
+    own = tickets.mine(context.person.id)
+    if not own:
+        # "no open tickets" would hide the colleagues' ones still waiting
+        waiting = len(tickets.queue())
+        if waiting:
+            await send(update, context, t("desk_mine_none", context.lang, count=waiting))
+            return
+    await _list(update, context, own, "tk_mine_header")
 
 
 async def _list(update: Update, context: Context, views: list[TicketView], header: str) -> None:

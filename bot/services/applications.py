@@ -7,12 +7,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.i18n import t
 from bot.models import Company, SkaApplication, StatusEvent, User, utcnow
+from bot.services.notemarks import marked_line
 from bot.services.outbox import enqueue
 from bot.text import escape
 
@@ -30,6 +31,12 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     REJECTED: (),
     CANCELLED: (),
 }
+
+
+# the exporter is told to follow the officer's note on these: there must be one
+REASON_REQUIRED = (RETURNED, REJECTED)
+# as the import's note column; with it the push stays short enough to read on a phone
+NOTE_MAX = 1000
 
 
 class TransitionError(ValueError):
@@ -101,7 +108,12 @@ def split_status(words: list[str]) -> tuple[str | None, int]:
 
 def status_list(lang: str) -> str:
     """The statuses as an officer may type them, in the reader's language."""
-    return ", ".join(s if lang == "en" else STATUS_HINTS[s] for s in STATUSES)
+    return ", ".join(typed(s, lang) for s in STATUSES)
+
+
+def typed(status: str, lang: str) -> str:
+    """A status as an officer types it: the code in English, one Indonesian word."""
+    return status if lang == "en" else STATUS_HINTS[status]
 
 
 # the one-word Indonesian form shown in usage lines
@@ -122,6 +134,8 @@ def transition_text(exc: TransitionError, lang: str) -> str:
     for key in ("old", "new", "status"):
         if exc.values.get(key) in STATUSES:
             values[key] = label(exc.values[key], lang)
+    if exc.values.get("word") in STATUSES:
+        values["word"] = typed(exc.values["word"], lang)
     if "allowed" in exc.values:
         codes = [c for c in exc.values["allowed"].split(", ") if c in STATUSES]
         values["allowed"] = ", ".join(label(c, lang) for c in codes) or "-"
@@ -154,6 +168,21 @@ class EventView:
     note: str
     actor: str
     at: dt.datetime
+
+
+def by_ref(s: Session, ref: str, *where: ColumnElement[bool], lock: bool = False) -> SkaApplication | None:
+    """The application with this reference as typed in any case (people type e-SKA refs in
+    lower case); the exact spelling wins when stored refs differ only by case, and two
+    such refs without an exact match are found as none rather than guessed."""
+    wanted = ref.strip()
+    query = select(SkaApplication).where(*where)
+    if lock:
+        query = query.with_for_update()
+    exact = s.scalar(query.where(SkaApplication.ref == wanted))
+    if exact is not None:
+        return exact
+    alike = s.scalars(query.where(func.lower(SkaApplication.ref) == wanted.lower()).limit(2)).all()
+    return alike[0] if len(alike) == 1 else None
 
 
 def _view(app: SkaApplication, company: Company) -> AppView:
@@ -244,11 +273,7 @@ class ApplicationService:
     def one_for_company(self, company_id: int, ref: str) -> tuple[AppView, list[EventView]] | None:
         """One application with its history, only if it belongs to that company."""
         with self.db.session() as s:
-            app = s.scalar(
-                select(SkaApplication).where(
-                    SkaApplication.ref == ref.strip(), SkaApplication.company_id == company_id
-                )
-            )
+            app = by_ref(s, ref, SkaApplication.company_id == company_id)
             if app is None:
                 return None
             return _view(app, s.get_one(Company, app.company_id)), self._history(s, app.id)
@@ -257,20 +282,43 @@ class ApplicationService:
 
     def find(self, ref: str) -> tuple[AppView, list[EventView]] | None:
         with self.db.session() as s:
-            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip()))
+            app = by_ref(s, ref)
             if app is None:
                 return None
             return _view(app, s.get_one(Company, app.company_id)), self._history(s, app.id)
 
-    def list(self, status: str | None = None, limit: int = 30) -> list[AppView]:
+    def refs_alike(self, ref: str, limit: int = 5) -> builtins.list[str]:
+        """The stored refs that differ from `ref` only by case (what by_ref declines to guess)."""
         with self.db.session() as s:
-            query = select(SkaApplication, Company).join(Company)
-            if status is not None:
-                query = query.where(SkaApplication.status == status)
-            else:
-                query = query.where(SkaApplication.status.in_(OPEN_STATUSES))
-            query = query.order_by(SkaApplication.updated_at.desc()).limit(limit)
+            rows = s.scalars(
+                select(SkaApplication.ref)
+                .where(func.lower(SkaApplication.ref) == ref.strip().lower())
+                .limit(limit)
+            )
+            # sorted here: a database's collation may order case either way
+            return sorted(rows)
+
+    def list(self, status: str | None = None, limit: int = 30, offset: int = 0) -> list[AppView]:
+        """One page of the open applications, or of those with one status, newest change first."""
+        with self.db.session() as s:
+            query = select(SkaApplication, Company).join(Company).where(self._listed(status))
+            query = (
+                query.order_by(SkaApplication.updated_at.desc(), SkaApplication.id.desc())
+                .offset(offset)
+                .limit(limit)
+            )
             return [_view(a, c) for a, c in s.execute(query)]
+
+    def count(self, status: str | None = None) -> int:
+        """How many applications `list` pages through."""
+        with self.db.session() as s:
+            return int(s.scalar(select(func.count(SkaApplication.id)).where(self._listed(status))) or 0)
+
+    @staticmethod
+    def _listed(status: str | None) -> ColumnElement[bool]:
+        if status is not None:
+            return SkaApplication.status == status
+        return SkaApplication.status.in_(OPEN_STATUSES)
 
     @staticmethod
     def _history(s: Session, app_id: int) -> builtins.list[EventView]:  # list: the method
@@ -284,14 +332,30 @@ class ApplicationService:
     # -- changes -------------------------------------------------------------------------
 
     def set_status(self, ref: str, status: str, note: str, actor: str) -> AppView:
-        """Validate and apply a status change; every linked exporter is notified."""
+        """Validate and apply an officer's status change; every linked exporter is notified.
+        The note goes to the exporter as it is: it must fit, carry nothing marked internal,
+        and be there when the exporter is told to follow it."""
+        note = note.strip()
+        if len(note) > NOTE_MAX:
+            raise TransitionError("desk_note_too_long", length=str(len(note)), limit=str(NOTE_MAX))
+        if marked_line(note) is not None:
+            raise TransitionError("desk_note_internal")
         with self.db.session() as s:
-            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip()).with_for_update())
+            app = by_ref(s, ref, lock=True)
             if app is None:
                 raise TransitionError("app_not_found", ref=ref)
-            return self.change(s, app, status, note, actor)
+            return self.change(s, app, status, note, actor, reason_required=True)
 
-    def change(self, s: Session, app: SkaApplication, status: str, note: str, actor: str) -> AppView:
+    def change(
+        self,
+        s: Session,
+        app: SkaApplication,
+        status: str,
+        note: str,
+        actor: str,
+        *,
+        reason_required: bool = False,
+    ) -> AppView:
         """Apply a change inside the caller's transaction (officer command or import)."""
         if status not in STATUSES:
             raise TransitionError("status_unknown", status=status)
@@ -301,6 +365,8 @@ class ApplicationService:
         if status not in TRANSITIONS[old]:
             allowed = ", ".join(TRANSITIONS[old]) or "-"
             raise TransitionError("status_illegal", old=old, new=status, allowed=allowed)
+        if reason_required and status in REASON_REQUIRED and not note.strip():
+            raise TransitionError("desk_reason_required", status=status, ref=app.ref, word=status)
         app.status = status
         app.note = note
         app.updated_at = utcnow()

@@ -26,6 +26,7 @@ from bot.models import (
     utcnow,
 )
 from bot.models import as_utc as _aware
+from bot.services.applications import by_ref
 from bot.services.filetypes import ALLOWED, detect, safe_name
 from bot.services.outbox import Keyboard, enqueue
 from bot.services.users import ADMIN, OFFICER
@@ -259,7 +260,7 @@ class DocumentService:
 
     def checklist(self, ref: str) -> ChecklistView | None:
         with self.db.session() as s:
-            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip()))
+            app = by_ref(s, ref)
             return self._view(s, app) if app is not None else None
 
     def outstanding_for_company(self, company_id: int) -> dict[str, tuple[ItemView, ...]]:
@@ -294,7 +295,7 @@ class DocumentService:
         if status not in OFFICER_STATUSES:
             raise DocError("doc_status_invalid", status=status[:32])
         with self.db.session() as s:
-            app = s.scalar(select(SkaApplication).where(SkaApplication.ref == ref.strip()).with_for_update())
+            app = by_ref(s, ref, lock=True)
             if app is None:
                 raise DocError("doc_app_not_found", ref=ref[:64])
             if not self.has_checklist(s, app.id):
@@ -370,16 +371,17 @@ class DocumentService:
         user = s.get(User, user_id)
         if user is None or user.company_id is None:
             raise DocError("not_linked")
-        query = select(SkaApplication).where(SkaApplication.company_id == user.company_id)
-        query = (
-            query.where(SkaApplication.ref == ref.strip())
-            if ref is not None
-            else query.where(SkaApplication.id == app_id)
-        )
-        app = s.scalar(query)
+        mine = SkaApplication.company_id == user.company_id
+        if ref is None:
+            app = s.scalar(select(SkaApplication).where(mine, SkaApplication.id == app_id))
+            if app is None:
+                # a button of another company's (or a deleted) application says no more
+                raise DocError("doc_button_invalid")
+            return user, app
+        app = by_ref(s, ref, mine)
         if app is None:
             # the same words for another company's and an unknown ref: no existence leak
-            raise DocError("doc_upload_not_found", ref=(ref or "")[:64])
+            raise DocError("doc_upload_not_found", ref=ref[:64])
         return user, app
 
     def start_upload(

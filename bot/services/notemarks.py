@@ -1,0 +1,40 @@
+"""Marks that make an officer's text internal, and near misses of them.
+
+Officers learn on tickets that `//` and `/note` keep a text inside the office. A text
+that only looks like such a mark (`/notes`, `/ /`, `#note`, a full-width `／／`) or that
+starts with a command the bot does not know was meant for the office, not for the
+exporter: relaying it word for word would leak it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# slash-like characters that NFKC leaves alone
+_SLASHES = "\u2044\u2215\u29f8\u2571\u29f9\u2572"
+_NEAR_MISS = re.compile(
+    rf"""
+    (?: [/\\{_SLASHES}] \S*         # any command-like or slash-like start: /notes, / /, \\
+      | \#\s*(?:notes?|catatan|internal|intern)\b   # a hashtag 'note'
+    )
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_INTERNAL = re.compile(r"(?://|/note(?![^\s@]))", re.IGNORECASE)
+
+
+def _normal(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lstrip()
+
+
+def marked_line(text: str) -> str | None:
+    """The mark (as typed, cut short) that starts a line of the text, if any line starts
+    with an internal mark or a near miss of one, else None: a text that goes to the
+    exporter must not carry what an officer meant to keep inside. An answer that is
+    wholly a note is the caller's to take apart first (tickets.internal_note)."""
+    for line in text.splitlines():
+        normal = _normal(line)
+        if _INTERNAL.match(normal) or _NEAR_MISS.match(normal):
+            return line.split(maxsplit=1)[0][:32]
+    return None
