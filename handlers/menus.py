@@ -40,6 +40,7 @@ OFFICER_MENU = (
     "note",
     "close",
     "reopen",
+    "ticket",
     "setstatus",
     "app",
     "apps",

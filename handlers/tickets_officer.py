@@ -34,7 +34,9 @@ from handlers.common import (
     send,
 )
 
-OFFICER_COMMANDS = frozenset({"reply", "note", "queue", "mine", "claim", "close", "reopen"})
+OFFICER_COMMANDS = frozenset(
+    {"reply", "note", "queue", "mine", "claim", "close", "reopen", "ticket", "tiket"}
+)
 Command = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
@@ -199,6 +201,43 @@ async def mine(update: Update, context: Context) -> None:
     await _list(update, context, own, "tk_mine_header")
 
 
+async def history(update: Update, context: Context) -> None:
+    """/ticket N: the ticket's messages, replies and internal notes, oldest first."""
+    lang = context.lang
+    args = context.args or []
+    ticket_id = ticket_number(args[0]) if len(args) == 1 else None
+    if ticket_id is None:
+        await send(update, context, t("tk_history_usage", lang))
+        return
+    tickets = context.services.tickets
+    found = tickets.history(ticket_id)
+    if found is None:
+        await send(update, context, t("tk_history_none", lang, id=ticket_id))
+        return
+    view, entries = found
+    lines = [
+        t(
+            "tk_history_header",
+            lang,
+            id=view.id,
+            status=tickets.status_line(view),
+            who=escape(view.company or view.exporter),
+        )
+    ]
+    for entry in entries:
+        lines.append(
+            t(
+                f"tk_history_{entry.direction}",
+                lang,
+                when=tickets.presenter.when(entry.at),
+                author=escape(entry.author),
+                text=escape(entry.text),
+            )
+        )
+    # send() splits a long conversation into parts of valid HTML
+    await send(update, context, "\n\n".join(lines))
+
+
 async def _list(update: Update, context: Context, views: list[TicketView], header: str) -> None:
     tickets = context.services.tickets
     lang = context.lang
@@ -261,6 +300,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("note", note_command))
     app.add_handler(CommandHandler("queue", queue))
     app.add_handler(CommandHandler("mine", mine))
+    app.add_handler(CommandHandler(["ticket", "tiket"], history))
     for action in (TicketAction.CLAIM, TicketAction.CLOSE, TicketAction.REOPEN):
         app.add_handler(CommandHandler(action, numbered(action)))
     app.add_handler(CallbackQueryHandler(on_card_button, pattern=TicketAction.prefix_pattern()))

@@ -316,3 +316,30 @@ async def test_photos_and_documents_of_an_open_ticket_reach_the_group(bot: BotHa
             )
         ]
     assert texts[1] == "foto error e-SKA"
+
+
+async def test_officers_read_a_whole_ticket_back_with_its_notes(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    await bot.say(f"/claim {ticket}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT, first_name="Sari")
+    await bot.say(f"/note {ticket} cek dulu <ke> kabid", user_id=ADMIN_ID, first_name="Andi")
+    await bot.say(f"/reply {ticket} Bisa, maksimal 3 hari.", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await bot.say("terima kasih, kalau seminggu?", user_id=EXPORTER)
+    sent = await bot.say(f"/ticket {ticket}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    body = "\n".join(c.params["text"] for c in sent if c.method == "sendMessage")
+    parts = [
+        "kontainer",
+        "(catatan internal)",
+        "cek dulu &lt;ke&gt; kabid",
+        "(balasan)",
+        "Bisa, maksimal 3 hari.",
+        "kalau seminggu?",
+    ]
+    # every message, in the order it was written, the note marked as internal
+    assert [body.index(p) for p in parts] == sorted(body.index(p) for p in parts)
+    assert "Andi" in body and "Sari" in body and "WIB" in body
+    # only officers read it; wrong arguments get the usage, a missing ticket says so
+    assert "hanya untuk petugas" in text_of(await bot.say(f"/ticket {ticket}", user_id=EXPORTER))
+    assert "/ticket 12" in text_of(await bot.say("/ticket dua", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT))
+    assert "Tiket #999 tidak ada" in text_of(
+        await bot.say("/tiket 999", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    )
