@@ -14,6 +14,8 @@ from handlers.common import Context, escape, pressed, refuse_button, send
 # a phone shows about three cards without scrolling far
 CARDS_PER_MESSAGE = 3
 PAGE = 10
+# open applications per page: two messages of cards (each card is long: documents, next step)
+OPEN_PAGE = 6
 FINAL_ORDER = (ISSUED, REJECTED, CANCELLED)
 FINAL_BY_LETTER = {status[0]: status for status in FINAL_ORDER}
 
@@ -81,37 +83,53 @@ async def status(update: Update, context: Context) -> None:
 
 
 async def overview(update: Update, context: Context, company_id: int, name: str) -> None:
-    """Fit for a phone: the open applications as cards (a few per message), then one short
-    line per final status with a button that lists them."""
+    """Fit for a phone: the open applications as cards (a few per message, a page of them
+    with a button for the next), then one short line per final status with a button
+    that lists them."""
     svc = context.services
     lang = context.lang
-    open_apps = svc.applications.open_for_company(company_id)
+    total = svc.applications.open_count(company_id)
     closed = svc.applications.closed_counts(company_id)
-    if not open_apps and not closed:
+    if not total and not closed:
         await send(update, context, t("status_none", lang, company=escape(name)))
         return
     header = t("status_header", lang, company=escape(name))
-    missing = svc.documents.outstanding_for_company(company_id)
-    cards = [
-        svc.presenter.card(a, lang, documents=svc.documents.card_lines(missing.get(a.ref, ()), lang))
-        for a in open_apps
-    ]
-    if not cards:
-        cards_text = [header + "\n" + t("status_no_open", lang)]
+    if not total:
+        await send(update, context, header + "\n" + t("status_no_open", lang))
     else:
-        groups = [cards[i : i + CARDS_PER_MESSAGE] for i in range(0, len(cards), CARDS_PER_MESSAGE)]
-        cards_text = ["\n\n".join(g) for g in groups]
-        cards_text[0] = (
-            header + "\n" + t("status_open_count", lang, count=len(cards)) + "\n\n" + cards_text[0]
-        )
-    for text in cards_text:
-        await send(update, context, text)
+        await open_cards(update, context, company_id, 0, total, header)
     if closed:
         counts = [(status, closed[status]) for status in FINAL_ORDER if closed.get(status)]
         lines = [
             t("status_closed_line", lang, status=label(status, lang), count=count) for status, count in counts
         ]
         await send(update, context, "\n".join(lines), keyboards.closed_lists(counts, lang))
+
+
+async def open_cards(
+    update: Update, context: Context, company_id: int, offset: int, total: int, header: str = ""
+) -> None:
+    """One page of open applications' cards; its last message carries "Next" when more wait."""
+    svc = context.services
+    lang = context.lang
+    apps = svc.applications.open_for_company(company_id, offset, OPEN_PAGE)
+    if not apps:
+        await send(update, context, t("status_list_empty", lang, status=t("status_open_word", lang)))
+        return
+    missing = svc.documents.outstanding_for_company(company_id)
+    cards = [
+        svc.presenter.card(a, lang, documents=svc.documents.card_lines(missing.get(a.ref, ()), lang))
+        for a in apps
+    ]
+    groups = ["\n\n".join(cards[i : i + CARDS_PER_MESSAGE]) for i in range(0, len(cards), CARDS_PER_MESSAGE)]
+    last = offset + len(apps)
+    counted = t("status_open_count", lang, count=total)
+    if total > OPEN_PAGE:
+        counted = t("status_open_page", lang, first=offset + 1, last=last, count=total)
+    groups[0] = (header + "\n" if header else "") + counted + "\n\n" + groups[0]
+    keyboard = keyboards.closed_more(StatusPage("o", last), lang) if last < total else None
+    for i, text in enumerate(groups):
+        await send(update, context, text, keyboard if i == len(groups) - 1 else None)
 
 
 async def on_status_button(update: Update, context: Context) -> None:
@@ -124,6 +142,9 @@ async def on_status_button(update: Update, context: Context) -> None:
         await refuse_button(update, context)
         return
     await query.answer()
+    if page_.letter == "o":
+        await open_cards(update, context, company.id, page_.offset, svc.applications.open_count(company.id))
+        return
     status, offset = FINAL_BY_LETTER[page_.letter], page_.offset
     page = svc.applications.closed_for_company(company.id, status, offset, PAGE + 1)
     total = svc.applications.closed_counts(company.id).get(status, 0)

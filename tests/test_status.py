@@ -197,3 +197,30 @@ async def test_status_on_a_phone_open_first_issued_summarised(bot: BotHarness) -
     assert "belum terhubung" in text_of(
         await bot.press("st:i:0", user_id=4444)
     ) or bot.answers_to_callbacks()[-1].params.get("show_alert")
+
+
+async def test_many_open_applications_come_a_page_at_a_time(bot: BotHarness) -> None:
+    header = CSV.splitlines()[0]
+    rows = [
+        f"SKA-2{n:02d},1111111111111,PT Kayu Lapis Satu,Plywood,4412.31,KR,Form AK,in_review,,"
+        f'2026-10-{n + 1:02d},"10,00","1.000,00"'
+        for n in range(14)
+    ]
+    returned = "SKA-299,1111111111111,PT Kayu Lapis Satu,Veneer,4408.39,India,Form AI,returned,Foto buram,2026-09-01,1,1"
+    report = bot.services.importer.import_text(header + "\n" + "\n".join(rows) + "\n" + returned + "\n")
+    assert report.errors == []
+    await bot.say(f"/link {await invite(bot)}")
+    sent = await bot.say("/status")
+    texts = [str(c.params["text"]) for c in sent]
+    # a page of six cards in two messages, not fifteen cards in a burst
+    assert len(texts) == 2 and "1-6 dari 15" in texts[0]
+    assert "SKA-299" in texts[0]  # the returned one, oldest as it is, leads: it waits on the exporter
+    assert ("Berikutnya ▶", "st:o:6") in buttons_of(sent)
+    shown = set(re.findall(r"SKA-2\d\d", text_of(sent)))
+    page = await bot.press("st:o:6")
+    assert "7-12 dari 15" in text_of(page) and ("Berikutnya ▶", "st:o:12") in buttons_of(page)
+    shown |= set(re.findall(r"SKA-2\d\d", text_of(page)))
+    page = await bot.press("st:o:12")
+    assert "13-15 dari 15" in text_of(page) and buttons_of(page) == []
+    shown |= set(re.findall(r"SKA-2\d\d", text_of(page)))
+    assert len(shown) == 15  # every open one once, none lost between pages

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -229,21 +229,36 @@ class ApplicationService:
             )
             return [_view(a, company) for a in rows] if company else []
 
-    def open_for_company(self, company_id: int, limit: int = 20) -> list[AppView]:
-        """The applications still in progress, the ones waiting on the exporter first."""
+    def open_for_company(self, company_id: int, offset: int = 0, limit: int = 20) -> list[AppView]:
+        """The applications still in progress, the ones waiting on the exporter first
+        (returned needs their action), then the newest; a page of them."""
         with self.db.session() as s:
             company = s.get(Company, company_id)
-            rows = list(
-                s.scalars(
-                    select(SkaApplication)
-                    .where(SkaApplication.company_id == company_id, SkaApplication.status.in_(OPEN_STATUSES))
-                    .order_by(SkaApplication.submitted_at.desc(), SkaApplication.id.desc())
-                    .limit(limit)
+            if company is None:
+                return []
+            rows = s.scalars(
+                select(SkaApplication)
+                .where(SkaApplication.company_id == company_id, SkaApplication.status.in_(OPEN_STATUSES))
+                .order_by(
+                    case((SkaApplication.status == RETURNED, 0), else_=1),
+                    SkaApplication.submitted_at.desc(),
+                    SkaApplication.id.desc(),
                 )
+                .offset(offset)
+                .limit(limit)
             )
-            # "returned" needs the exporter's action: it leads
-            rows.sort(key=lambda a: a.status != RETURNED)
-            return [_view(a, company) for a in rows] if company else []
+            return [_view(a, company) for a in rows]
+
+    def open_count(self, company_id: int) -> int:
+        with self.db.session() as s:
+            return int(
+                s.scalar(
+                    select(func.count(SkaApplication.id)).where(
+                        SkaApplication.company_id == company_id, SkaApplication.status.in_(OPEN_STATUSES)
+                    )
+                )
+                or 0
+            )
 
     def closed_counts(self, company_id: int) -> dict[str, int]:
         """How many applications ended in each final status (issued, rejected, cancelled)."""

@@ -325,10 +325,11 @@ class BroadcastChoice(Button):
 
 @dataclass(frozen=True)
 class StatusPage(Button):
-    """One page of the company's issued (i), rejected (r) or cancelled (c) applications."""
+    """One page of the company's open (o), issued (i), rejected (r) or cancelled (c)
+    applications."""
 
     prefixes = ("st",)
-    pattern = _pattern(r"st:([irc]):([0-9]{1,6})")
+    pattern = _pattern(r"st:([oirc]):([0-9]{1,6})")
     letter: str
     offset: int = 0
 
