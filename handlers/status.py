@@ -24,8 +24,9 @@ async def link_with_code(update: Update, context: Context, code: str) -> None:
     svc = context.services
     lang = context.lang
     result = svc.links.redeem(context.person.id, code)
-    if result.outcome == "linked":
-        await send(update, context, t("link_ok", lang, company=escape(result.company or "")))
+    if result.outcome in ("linked", "already"):
+        key = "link_ok" if result.outcome == "linked" else "link_already"
+        await send(update, context, t(key, lang, company=escape(result.company or "")))
     elif result.locked_until is not None:
         await send(update, context, t("link_locked", lang, until=svc.presenter.when(result.locked_until)))
     else:

@@ -57,8 +57,15 @@ async def test_deep_link_start_links_the_account(bot: BotHarness) -> None:
     code = await invite(bot)
     sent = await bot.say(f"/start {code}", language_code="en")
     assert "linked to <b>PT Kayu Lapis Satu</b>" in text_of(sent)
+    # opening the same invitation again: already linked, not a failed attempt
+    sent = await bot.say(f"/start {code}", language_code="en")
+    assert "already linked to <b>PT Kayu Lapis Satu</b>" in text_of(sent)
+    # someone else with the same (forwarded) link: the code is spent
+    assert "sudah dipakai" in text_of(await bot.say(f"/start {code}", user_id=1002))
     sent = await bot.say("/unlink", language_code="en")
     assert "no longer linked" in text_of(sent)
+    # after unlinking, the spent code links nothing again
+    assert "has been used" in text_of(await bot.say(f"/start {code}", language_code="en"))
 
 
 async def test_expired_code_is_refused(bot: BotHarness) -> None:

@@ -88,6 +88,11 @@ class LinkService:
                 if _aware(row.expires_at) <= now
                 else "linked"
             )
+            if outcome == "used" and row is not None and row.used_by == user_id:
+                # the exporter opened their own invitation again: no failed attempt
+                user = s.get(User, user_id)
+                if user is not None and user.company_id == row.company_id:
+                    return LinkResult("already", company=s.get_one(Company, row.company_id).name)
             if outcome != "linked":
                 s.add(LinkAttempt(user_id=user_id, at=now))
             else:
