@@ -177,7 +177,7 @@ def numbered(action: str) -> Command:
             else:
                 await send(update, context, t("tk_number_usage", context.lang, command=action))
             return
-        await act(update, context, action, ticket_id, " ".join(args[1:]))
+        await act(update, context, action, ticket_id, _rest(update, 2))
 
     handler.__doc__ = f"/{action} N"
     return handler

@@ -94,9 +94,13 @@ async def test_the_whole_loop_survives_a_restart_between_every_step(bot: BotHarn
     assert "nomor telepon bagian umum" in group_texts(bot)
 
     bot = await restarted(bot)
-    await bot.say(f"/close {ticket} dijawab", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await bot.say(
+        f"/close {ticket} dijawab:\n1. nomor bagian umum", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT
+    )
     await drain(bot)
     assert "ditutup" in bot.api.texts(EXPORTER)[-1]
+    with bot.services.db.session() as s:
+        assert s.get(Ticket, ticket).summary == "dijawab:\n1. nomor bagian umum"  # lines kept
     rating = [d for _, d in bot.api.buttons(bot.api.last(EXPORTER))]
     assert rating == [f"r:{ticket}:{n}" for n in range(1, 6)]
 
