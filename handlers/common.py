@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Context = HelpDeskContext
+# user_state: when this person's last message went to an open ticket (see throttle)
+IN_TICKET = "in_ticket_at"
 B = TypeVar("B", bound=Button)
 
 

@@ -1,0 +1,92 @@
+"""What an exporter sends is never lost, and nothing internal leaks: ticket files, group
+commands, floods, edits, forged webhook ids, masked URLs, FAQ drafts."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import TicketMessage
+from tests import samples
+from tests.conftest import OFFICERS_CHAT, BotHarness, text_of
+from tests.test_tickets import EXPORTER, drain, open_ticket
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def ticket_texts(bot: BotHarness, ticket: int) -> list[str]:
+    with bot.services.db.session() as s:
+        return list(
+            s.scalars(
+                select(TicketMessage.text).where(TicketMessage.ticket_id == ticket).order_by(TicketMessage.id)
+            )
+        )
+
+
+def group_copies(bot: BotHarness) -> list[dict]:
+    return [
+        c.params for c in bot.api.calls if c.method == "copyMessage" and c.params["chat_id"] == OFFICERS_CHAT
+    ]
+
+
+# -- 1. files in a ticket pass the checks an /upload passes ------------------------------------
+
+
+async def test_a_disguised_executable_in_a_ticket_is_refused_and_never_reaches_the_group(
+    bot: BotHarness,
+) -> None:
+    ticket = await open_ticket(bot)
+    before = ticket_texts(bot, ticket)
+    sent = await bot.feed(
+        bot.api.document(
+            EXPORTER,
+            "invoice.pdf.exe",
+            "application/pdf",
+            content=samples.EXE,
+            caption="<b>buka ini</b> segera",
+        )
+    )
+    await drain(bot)
+    text = text_of(sent)
+    assert "tidak diteruskan" in text and "PDF" in text and "Diteruskan ke petugas" not in text
+    assert group_copies(bot) == []
+    assert ticket_texts(bot, ticket) == before
+
+
+async def test_an_oversized_or_unreadable_file_is_refused_with_what_is_accepted(bot: BotHarness) -> None:
+    await open_ticket(bot)
+    sent = await bot.feed(bot.api.document(EXPORTER, "scan.pdf", "application/pdf", 2_000_000_000))
+    assert "terlalu besar" in text_of(sent) and "20 MB" in text_of(sent)
+    sent = await bot.feed(bot.api.voice(EXPORTER))
+    assert "tidak diteruskan" in text_of(sent) and "foto" in text_of(sent)
+    await drain(bot)
+    assert group_copies(bot) == []
+
+
+async def test_a_real_pdf_is_copied_under_our_own_escaped_caption(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    sent = await bot.feed(
+        bot.api.document(
+            EXPORTER,
+            "invoice.exe",
+            "application/octet-stream",
+            content=samples.PDF,
+            caption="<b>buka ini</b> segera",
+        )
+    )
+    assert "Diteruskan ke petugas" in text_of(sent)
+    await drain(bot)
+    (copy,) = group_copies(bot)
+    caption = copy["caption"]
+    # whose file it is, what it really is, and the sender's words as plain text
+    assert f"#{ticket}" in caption and "Budi" in caption and "PDF" in caption and "invoice.pdf" in caption
+    assert "&lt;b&gt;buka ini&lt;/b&gt; segera" in caption
+    assert ticket_texts(bot, ticket)[-1] == "<b>buka ini</b> segera"
+
+
+async def test_a_photo_is_copied_with_a_label_instead_of_its_caption(bot: BotHarness) -> None:
+    await open_ticket(bot)
+    await bot.feed(bot.api.photo(EXPORTER, caption="<i>foto</i> error"))
+    await drain(bot)
+    (copy,) = group_copies(bot)
+    assert "Budi" in copy["caption"] and "&lt;i&gt;foto&lt;/i&gt; error" in copy["caption"]
