@@ -63,6 +63,31 @@ SEND_FIRST = 0.05
 # every message the bot sends is Telegram HTML, without link previews
 DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
 CONTEXT_TYPES = ContextTypes(context=HelpDeskContext)
+# the exporters' commands (with their Indonesian names): in a group only the private-only
+# message answers them; staff keep the two their own menu offers there (/lang, /help)
+EXPORTER_COMMANDS = frozenset(
+    {
+        "start",
+        "help",
+        "link",
+        "unlink",
+        "status",
+        "topics",
+        "topik",
+        "lang",
+        "bahasa",
+        "officer",
+        "petugas",
+        "upload",
+        "unggah",
+        "reminders",
+        "pengingat",
+        "cek",
+        "check",
+        "batal",
+        "cancel",
+    }
+)
 
 
 def command_menu(lang: str) -> list[BotCommand]:
@@ -474,6 +499,7 @@ def build_application(
     # a private text none claims is answered from the FAQ there
     router.register_claims(app, group=-1)
     common.restrict(app, officer.OFFICER_COMMANDS, common.STAFF)
+    common.private_only(app, EXPORTER_COMMANDS, staff_too=frozenset({"help", "lang", "bahasa"}))
     precheck.register(app)
     # before exporter.py: /start with a link code is caught here
     status.register(app)

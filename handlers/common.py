@@ -189,6 +189,16 @@ def restrict(app: Application, commands: frozenset[str], roles: tuple[str, ...])
         table[name] = roles
 
 
+def private_only(app: Application, commands: frozenset[str], staff_too: frozenset[str] = frozenset()) -> None:
+    """Declare the exporters' commands: in a group role_guard answers them with the
+    private-only message (a group is no place for a company's data, a link code or a
+    ticket whose follow-ups only a private chat relays); `staff_too`: staff may still use
+    these there (their /help)."""
+    table: dict[str, bool] = app.bot_data.setdefault("private_commands", {})
+    for name in commands:
+        table[name] = name in staff_too
+
+
 def command_of(update: Update) -> str | None:
     # every kind of message: PTB's CommandHandler also runs commands in edited messages
     message = None if update.callback_query else update.effective_message
@@ -201,11 +211,16 @@ def command_of(update: Update) -> str | None:
 async def role_guard(update: Update, context: Context) -> None:
     """The one role check: staff commands from anyone else are refused and stop here."""
     name = command_of(update)
+    chat = update.effective_chat
+    who = context.person
+    in_group = chat is not None and chat.type != "private"
+    staff_may = context.bot_data.get("private_commands", {}).get(name) if name and in_group else None
+    if staff_may is not None and not (staff_may and who.role in STAFF):
+        await send(update, context, t("group_private_only", who.lang))
+        raise ApplicationHandlerStop
     roles = context.bot_data.get("restricted_commands", {}).get(name) if name else None
     if roles is None:
         return
-    who = context.person
-    chat = update.effective_chat
     if who.role not in roles:
         key = "admin_only" if roles == (ADMIN,) else "officer_only"
         await send(update, context, t(key, who.lang))

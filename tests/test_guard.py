@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.models import TicketMessage
+from bot.models import Ticket, TicketMessage, User
 from tests import samples
-from tests.conftest import OFFICERS_CHAT, BotHarness, text_of
+from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, text_of
+from tests.test_hostile import CSV
 from tests.test_tickets import EXPORTER, drain, open_ticket
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -90,3 +91,47 @@ async def test_a_photo_is_copied_with_a_label_instead_of_its_caption(bot: BotHar
     await drain(bot)
     (copy,) = group_copies(bot)
     assert "Budi" in copy["caption"] and "&lt;i&gt;foto&lt;/i&gt; error" in copy["caption"]
+
+
+# -- 2. exporters' commands in the officers' group -----------------------------------------------
+
+
+GROUP_MEMBER = 4242  # in the officers' group, but no officer
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/status",
+        "/status SKA-001",
+        "/unlink",
+        "/lang en",
+        "/topics",
+        "/help",
+        "/petugas tolong bantu",
+        "/link",
+    ],
+)
+async def test_exporter_commands_in_the_group_get_the_private_only_message(
+    bot: BotHarness, command: str
+) -> None:
+    sent = await bot.say(command, user_id=GROUP_MEMBER, chat_id=OFFICERS_CHAT)
+    assert text_of(sent) == "Untuk bertanya, silakan kirim pesan pribadi ke bot ini."
+    assert [c.params["chat_id"] for c in sent] == [OFFICERS_CHAT]
+
+
+async def test_commands_in_the_group_change_nothing_and_officers_keep_theirs(bot: BotHarness) -> None:
+    assert bot.services.importer.import_text(CSV).errors == []
+    code, _ = bot.services.links.create_code("1111111111111", OFFICER_ID)
+    for command in (f"/link {code}", f"/start {code}", "/petugas tolong bantu", "/lang en"):
+        sent = await bot.say(command, user_id=GROUP_MEMBER, chat_id=OFFICERS_CHAT)
+        assert "pesan pribadi" in text_of(sent)
+    with bot.services.db.session() as s:
+        assert s.scalars(select(Ticket)).all() == []
+        user = s.get(User, GROUP_MEMBER)
+        assert user is not None and user.language == "id" and user.company_id is None
+    # the code was not spent: it still links in private
+    assert "PT Kayu Lapis Satu" in text_of(await bot.say(f"/link {code}", user_id=GROUP_MEMBER))
+    # an officer's own commands keep working there
+    sent = await bot.say("/help", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    assert "pesan pribadi" not in text_of(sent) and "/queue" in text_of(sent)
