@@ -90,30 +90,54 @@ async def ignore_foreign(update: Update, context: Context) -> None:
 
 
 class Throttle:
-    """At most `limit` updates per user in any `window` seconds (a sliding window).
+    """At most `limit` messages per user in any `window` seconds (a sliding window).
 
-    Kept in memory: a restart forgets it, which only lets a flooder start afresh.
+    An album (one media_group_id: Telegram delivers each photo as an update of its own)
+    counts once. Messages over the limit that go to an open ticket are still let through
+    up to `ceiling` in the window (`trusted`): an exporter sending the pages of a document
+    must not lose the last ones. Past that ceiling, or over the limit outside a ticket,
+    one "slow down", then silence. Kept in memory: a restart forgets it, which only lets
+    a flooder start afresh.
     """
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        clock: Callable[[], float] = time.monotonic,
+        ceiling: int | None = None,
+    ) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock
+        # every message let through counts here, an album's photos each
+        self.ceiling = ceiling if ceiling is not None else CEILING_FACTOR * limit
         self._seen: dict[int, deque[float]] = {}
+        self._all: dict[int, deque[float]] = {}
+        self._albums: dict[int, dict[str, float]] = {}
         self._warned: set[int] = set()
 
-    def check(self, user_id: int) -> str:
+    def check(self, user_id: int, album: str | None = None, trusted: bool = False) -> str:
         """'ok' (count it and go on), 'warn' (first one over the limit) or 'drop'."""
         now = self.clock()
         if len(self._seen) > 10_000:
             self._forget(now)
-        seen = self._seen.get(user_id)
-        if seen is None:
-            seen = self._seen[user_id] = deque()
-        while seen and seen[0] <= now - self.window:
-            seen.popleft()
-        if len(seen) < self.limit:
-            seen.append(now)
+        cutoff = now - self.window
+        seen = self._seen.setdefault(user_id, deque())
+        every = self._all.setdefault(user_id, deque())
+        albums = self._albums.setdefault(user_id, {})
+        for stamps in (seen, every):
+            while stamps and stamps[0] <= cutoff:
+                stamps.popleft()
+        for old in [a for a, at in albums.items() if at <= cutoff]:
+            del albums[old]
+        counted = album is None or album not in albums
+        if len(every) < self.ceiling and (not counted or trusted or len(seen) < self.limit):
+            every.append(now)
+            if album is not None:
+                albums[album] = now
+            if counted and len(seen) < self.limit:
+                seen.append(now)
             self._warned.discard(user_id)
             return "ok"
         if user_id in self._warned:
@@ -124,7 +148,25 @@ class Throttle:
     def _forget(self, now: float) -> None:
         for user_id in [u for u, seen in self._seen.items() if not seen or seen[-1] <= now - self.window]:
             del self._seen[user_id]
+            self._all.pop(user_id, None)
+            self._albums.pop(user_id, None)
             self._warned.discard(user_id)
+
+
+# a real flood is stopped even inside a ticket: this many times the limit in the window
+CEILING_FACTOR = 5
+# a burst right after a message went to an open ticket is that ticket's (no database read)
+IN_TICKET_SECONDS = 600.0
+
+
+def _in_ticket(context: Context) -> bool:
+    state = context.user_data
+    if not state:
+        return False
+    at = state.get(IN_TICKET)
+    return bool(state.get("ticket_question_pending")) or (
+        isinstance(at, float) and time.monotonic() - at < IN_TICKET_SECONDS
+    )
 
 
 async def throttle(update: Update, context: Context) -> None:
@@ -133,7 +175,9 @@ async def throttle(update: Update, context: Context) -> None:
     limiter: Throttle | None = context.bot_data.get("throttle")
     if user is None or limiter is None or context.services.users.role_of(user.id) in STAFF:
         return
-    verdict = limiter.check(user.id)
+    message = update.message
+    album = message.media_group_id if message is not None else None
+    verdict = limiter.check(user.id, album, trusted=message is not None and _in_ticket(context))
     if verdict == "ok":
         return
     if verdict == "warn":

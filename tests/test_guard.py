@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.i18n import t
 from bot.models import Ticket, TicketMessage, User
 from tests import samples
 from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, text_of
@@ -135,3 +136,58 @@ async def test_commands_in_the_group_change_nothing_and_officers_keep_theirs(bot
     # an officer's own commands keep working there
     sent = await bot.say("/help", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
     assert "pesan pribadi" not in text_of(sent) and "/queue" in text_of(sent)
+
+
+# -- 3. the flood throttle loses no ticket message -------------------------------------------------
+
+
+def album(bot: BotHarness, group: str, size: int) -> list[dict]:
+    updates = []
+    for _ in range(size):
+        update = bot.api.photo(EXPORTER, content=samples.JPEG)
+        update["message"]["media_group_id"] = group
+        updates.append(update)
+    return updates
+
+
+def frozen_clock(bot: BotHarness) -> None:
+    bot.app.bot_data["throttle"].clock = lambda: 1000.0
+
+
+async def test_a_burst_into_an_open_ticket_is_relayed_whole(bot: BotHarness) -> None:
+    """24 photos in three albums, then as many texts as the limit allows and more, all in
+    the same instant: every one is stored in the ticket and confirmed, none is refused."""
+    limit = bot.services.settings.throttle.messages
+    frozen_clock(bot)
+    ticket = await open_ticket(bot)
+    replies: list[str] = []
+    for update in album(bot, "a1", 10) + album(bot, "a2", 10) + album(bot, "a3", 4):
+        replies.append(text_of(await bot.feed(update)))
+    for i in range(limit + 5):
+        replies.append(text_of(await bot.say(f"halaman {i} sudah saya kirim", user_id=EXPORTER)))
+    assert all("Diteruskan ke petugas" in r for r in replies), [r for r in replies if "Diteruskan" not in r]
+    stored = ticket_texts(bot, ticket)
+    assert stored.count("[photo]") == 24
+    assert stored[-1] == f"halaman {limit + 4} sudah saya kirim"
+
+
+async def test_an_album_counts_once_outside_a_ticket_too(bot: BotHarness) -> None:
+    limit = bot.services.settings.throttle.messages
+    frozen_clock(bot)
+    sent = []
+    for update in album(bot, "b1", 10) + album(bot, "b2", 10) + album(bot, "b3", 10):
+        sent += await bot.feed(update)
+    sent += await bot.say("berapa lama ska terbit", user_id=EXPORTER)
+    assert t("hd_slow_down", "id") not in [c.params.get("text") for c in sent]
+    assert limit > 4  # three albums and a question stay well within it
+
+
+async def test_a_real_flood_inside_a_ticket_is_still_stopped(bot: BotHarness) -> None:
+    throttle = bot.app.bot_data["throttle"]
+    frozen_clock(bot)
+    ticket = await open_ticket(bot)
+    replies = [text_of(await bot.say(f"spam {i}", user_id=EXPORTER)) for i in range(throttle.ceiling + 10)]
+    assert replies.count(t("hd_slow_down", "id")) == 1
+    # the question and the press that opened the ticket count too
+    assert sum("Diteruskan" in r for r in replies) == throttle.ceiling - 2
+    assert len(ticket_texts(bot, ticket)) == 1 + throttle.ceiling - 2
