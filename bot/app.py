@@ -29,7 +29,7 @@ from bot import logsafe
 from bot.config import Settings
 from bot.services import Services, build_services
 from bot.services.answers import QueryLogRow, deferring_log
-from bot.services.updates import UpdateLog
+from bot.services.updates import UpdateLog, valid_id
 from bot.startup import StartupError, retry_startup
 from bot.telegram import keyboards
 from bot.telegram.context import HelpDeskContext, services_of
@@ -267,6 +267,10 @@ class HelpDeskApplication(
         log_: UpdateLog | None = self.bot_data.get("update_log")
         if not isinstance(update, Update):
             await super().process_update(update)
+            return
+        if not valid_id(update.update_id):
+            # only a forged webhook body has one; Telegram never sends it again
+            log.warning("update with an invalid id %.40r ignored", update.update_id)
             return
         # The duplicate filter must not stop the bot: an exception leaving process_update
         # ends PTB's update fetcher for good. When the database fails the check, the update

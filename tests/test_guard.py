@@ -3,11 +3,17 @@ commands, floods, edits, forged webhook ids, masked URLs, FAQ drafts."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+from collections.abc import AsyncIterator
 
+import pytest
+from sqlalchemy import select, text
+
+from bot.app import build_application, post_init
+from bot.config import Settings
 from bot.i18n import t
-from bot.models import Ticket, TicketMessage, User
+from bot.models import ProcessedUpdate, Ticket, TicketMessage, User
+from bot.services import Services
+from bot.testing import FakeBotAPI, FakeRequest
 from tests import samples
 from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, text_of
 from tests.test_hostile import CSV
@@ -191,3 +197,48 @@ async def test_a_real_flood_inside_a_ticket_is_still_stopped(bot: BotHarness) ->
     # the question and the press that opened the ticket count too
     assert sum("Diteruskan" in r for r in replies) == throttle.ceiling - 2
     assert len(ticket_texts(bot, ticket)) == 1 + throttle.ceiling - 2
+
+
+# -- 5. a forged update id never breaks the duplicate filter ------------------------------------
+
+
+@pytest.fixture
+async def deduping(settings: Settings, services: Services) -> AsyncIterator[BotHarness]:
+    """The Application as `run` builds it: duplicate updates are filtered."""
+    api = FakeBotAPI()
+    app = build_application(settings, request=FakeRequest(api), services=services, dedupe_updates=True)
+    await app.initialize()
+    await post_init(app)
+    try:
+        yield BotHarness(app, api, services)
+    finally:
+        await app.shutdown()
+
+
+async def answered_once(bot: BotHarness, user_id: int) -> None:
+    update = bot.api.message(user_id, "berapa lama proses ska")
+    assert len(await bot.feed(dict(update))) == 1
+    assert await bot.feed(dict(update)) == []  # the redelivery is recognised
+
+
+@pytest.mark.parametrize("forged", ["abc", 2**70, -5, True, 1.5])
+async def test_an_update_with_a_forged_id_is_ignored_and_never_stored(
+    deduping: BotHarness, forged: object
+) -> None:
+    update = {**deduping.api.message(3010, "berapa lama proses ska"), "update_id": forged}
+    assert await deduping.feed(update) == []
+    with deduping.services.db.session() as s:
+        assert [u for u in s.scalars(select(ProcessedUpdate.update_id)) if not isinstance(u, int)] == []
+    await answered_once(deduping, 3011)
+
+
+async def test_a_bad_id_stored_by_an_earlier_version_does_not_break_the_filter(
+    deduping: BotHarness, database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("only SQLite could store a text in the BIGINT column")
+    with deduping.services.db.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO processed_updates (update_id, at) VALUES ('abc', '2026-12-07 10:00:00')")
+        )
+    await answered_once(deduping, 3012)
