@@ -21,7 +21,9 @@ from telegram.ext import (
     Defaults,
     ExtBot,
     JobQueue,
+    MessageHandler,
     TypeHandler,
+    filters,
 )
 from telegram.request import BaseRequest, RequestData
 
@@ -489,14 +491,21 @@ def build_application(
         app.bot_data["update_log"] = UpdateLog(svc.db)
 
     # groups -5..-1 run before every handler, in this order: drop what the bot must not act
-    # on (channels, other groups, edits), the flood throttle (both before any database
-    # work), who is talking, the one role check, then an exporter's open ticket (or pending
-    # ticket question) claims the message
+    # on (channels, other groups, edits outside a private chat), the flood throttle (both
+    # before any database work), who is talking, the one role check, then an exporter's
+    # edit, open ticket (or pending ticket question) claims the message
     app.bot_data["throttle"] = common.Throttle(settings.throttle.messages, settings.throttle.window_seconds)
     app.add_handler(TypeHandler(Update, common.ignore_foreign), group=-5)
     app.add_handler(TypeHandler(Update, common.throttle), group=-4)
     app.add_handler(TypeHandler(Update, common.remember_user), group=-3)
     app.add_handler(TypeHandler(Update, common.role_guard), group=-2)
+    # an edited private message: relayed to an open ticket, and every edit stops there
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE, tickets_exporter.on_edit
+        ),
+        group=-1,
+    )
     # an admin's reply to an FAQ edit prompt, before the exporter router of the same group
     knowledge_admin.register_edit_replies(app, group=-1)
     # an open /cek check, ticket question, rating comment or ticket claims the message;

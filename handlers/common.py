@@ -73,10 +73,13 @@ async def ignore_foreign(update: Update, context: Context) -> None:
 
     Channel posts, and anything from a group other than the officers' group, would make
     the bot talk where nobody asked it to (and store who wrote there). An edited message
-    is not a new request: answering it again would repeat an answer or, for a command,
-    re-run it past the role guard, which reads only new messages.
+    is not a new request: answering it again would repeat an answer or re-run a command.
+    Only an edit in a private chat goes on, to one handler that relays it to an open
+    ticket and stops every edit there (tickets_exporter.on_edit).
     """
-    if update.channel_post or update.edited_channel_post or update.edited_message:
+    if update.channel_post or update.edited_channel_post:
+        raise ApplicationHandlerStop
+    if update.edited_message is not None and update.edited_message.chat.type != "private":
         raise ApplicationHandlerStop
     chat = update.effective_chat
     if chat is None or chat.type == "private" or chat.id == context.services.settings.officers_chat_id:
@@ -177,7 +180,7 @@ async def throttle(update: Update, context: Context) -> None:
         return
     message = update.message
     album = message.media_group_id if message is not None else None
-    verdict = limiter.check(user.id, album, trusted=message is not None and _in_ticket(context))
+    verdict = limiter.check(user.id, album, trusted=update.callback_query is None and _in_ticket(context))
     if verdict == "ok":
         return
     if verdict == "warn":
@@ -266,8 +269,9 @@ async def role_guard(update: Update, context: Context) -> None:
     if roles is None:
         return
     if who.role not in roles:
-        key = "admin_only" if roles == (ADMIN,) else "officer_only"
-        await send(update, context, t(key, who.lang))
+        if update.edited_message is None:  # an edit is never run: no refusal to explain
+            key = "admin_only" if roles == (ADMIN,) else "officer_only"
+            await send(update, context, t(key, who.lang))
         raise ApplicationHandlerStop
     officers_chat = context.services.settings.officers_chat_id
     if chat is not None and chat.type != "private" and chat.id != officers_chat:

@@ -7,15 +7,15 @@ import time
 
 from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import t
 from bot.services import filetypes
 from bot.services.documents import MAX_BYTES
-from bot.services.tickets import Attachment
+from bot.services.tickets import GROUP_LANG, Attachment
 from bot.telegram import keyboards
 from bot.telegram.buttons import LeaveTicket, Rating, RatingComment
-from handlers.common import IN_TICKET, Context, escape, flush_officers, pressed, refuse_button, send
+from handlers.common import IN_TICKET, STAFF, Context, escape, flush_officers, pressed, refuse_button, send
 
 log = logging.getLogger(__name__)
 RECENT_QUESTION_MINUTES = 30
@@ -90,7 +90,14 @@ async def follow_up(update: Update, context: Context, ticket_id: int, message: M
     context.user_state[IN_TICKET] = time.monotonic()
     media = None
     attachment = None
-    if not message.text:
+    edited = update.edited_message is not None
+    if edited:
+        # the officers may have read the first version already: they see the new one,
+        # marked, as text (an edited caption does not send its file again)
+        label = (
+            t("gd_edit_mark", GROUP_LANG) + " " + (message.text or message.caption or f"[{_kind(message)}]")
+        )
+    elif not message.text:
         # a file reaches the officers' group only past the checks an /upload passes
         checked = await _checked_file(context, message)
         if isinstance(checked, str):
@@ -99,7 +106,8 @@ async def follow_up(update: Update, context: Context, ticket_id: int, message: M
             )
             return True
         media, attachment = (message.chat_id, message.message_id), checked
-    label = message.text or message.caption or f"[{_kind(message)}]"
+    if not edited:
+        label = message.text or message.caption or f"[{_kind(message)}]"
     # stored and queued for the officers in one transaction before the exporter hears
     # "forwarded": text is re-rendered (escaped) for them, a file copied under our caption
     view = svc.tickets.add_exporter_message(view.id, who.id, label, media, attachment)
@@ -135,6 +143,19 @@ async def _checked_file(context: Context, message: Message) -> Attachment | str:
     if found is None:
         return "gd_file_refused"
     return Attachment("document", _TYPE_LABELS[found.mime_type], filetypes.safe_name(name, found), caption)
+
+
+async def on_edit(update: Update, context: Context) -> None:
+    """An exporter edited a private message: while a ticket is open the officers get the
+    new text, marked as an edit; otherwise the edit is not read (answering it again
+    would repeat an answer). Every edit stops here: no command runs from an edit."""
+    message = update.edited_message
+    svc = context.services
+    if message is not None and context.person.role not in STAFF:
+        state = await svc.db.run(svc.conversations.of, context.person.id)
+        if state.open_ticket is not None:
+            await follow_up(update, context, state.open_ticket, message)
+    raise ApplicationHandlerStop
 
 
 def _kind(message: Message) -> str:

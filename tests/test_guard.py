@@ -242,3 +242,35 @@ async def test_a_bad_id_stored_by_an_earlier_version_does_not_break_the_filter(
             text("INSERT INTO processed_updates (update_id, at) VALUES ('abc', '2026-12-07 10:00:00')")
         )
     await answered_once(deduping, 3012)
+
+
+# -- 4. an edit inside an open ticket reaches the officers ----------------------------------------
+
+
+async def test_an_edit_reaches_the_officers_only_inside_an_open_ticket_and_never_runs(
+    bot: BotHarness,
+) -> None:
+    # without a ticket an edit is not answered again, and an edited command does not run
+    first = bot.api.message(EXPORTER, "berapa lama proses ska")
+    assert len(await bot.feed(first)) == 1
+    msg_id = first["message"]["message_id"]
+    assert await bot.feed(bot.api.edited_message(EXPORTER, "berapa biaya ska", message_id=msg_id)) == []
+    first = bot.api.message(OFFICER_ID, "/queue")
+    await bot.feed(first)
+    edited = bot.api.edited_message(OFFICER_ID, "/mine", message_id=first["message"]["message_id"])
+    edited["edited_message"]["entities"] = [{"type": "bot_command", "offset": 0, "length": 5}]
+    assert await bot.feed(edited) == []
+    # inside an open ticket the officers get the new text, marked as an edit
+    ticket = await open_ticket(bot)
+    first = bot.api.message(EXPORTER, "nomor pengajuan saya DEMO-OPEN-0001")
+    await bot.feed(first)
+    sent = await bot.feed(
+        bot.api.edited_message(
+            EXPORTER, "nomor pengajuan saya DEMO-OPEN-001 (ralat)", message_id=first["message"]["message_id"]
+        )
+    )
+    assert "Diteruskan ke petugas" in text_of(sent)
+    await drain(bot)
+    relayed = bot.api.texts(OFFICERS_CHAT)[-1]
+    assert "DEMO-OPEN-001 (ralat)" in relayed and "✏️" in relayed and "ralat pesan sebelumnya" in relayed
+    assert ticket_texts(bot, ticket)[-1].endswith("DEMO-OPEN-001 (ralat)")
