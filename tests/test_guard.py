@@ -4,6 +4,7 @@ commands, floods, edits, forged webhook ids, masked URLs, FAQ drafts."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -16,6 +17,7 @@ from bot.services import Services
 from bot.testing import FakeBotAPI, FakeRequest
 from tests import samples
 from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, text_of
+from tests.test_cli import run_cli
 from tests.test_hostile import CSV
 from tests.test_tickets import EXPORTER, drain, open_ticket
 
@@ -274,3 +276,17 @@ async def test_an_edit_reaches_the_officers_only_inside_an_open_ticket_and_never
     relayed = bot.api.texts(OFFICERS_CHAT)[-1]
     assert "DEMO-OPEN-001 (ralat)" in relayed and "✏️" in relayed and "ralat pesan sebelumnya" in relayed
     assert ticket_texts(bot, ticket)[-1].endswith("DEMO-OPEN-001 (ralat)")
+
+
+# -- 6. a password in the database URL's query is masked too --------------------------------------
+
+
+def test_a_password_given_as_a_url_parameter_is_never_printed(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://ska@127.0.0.1:1/ska?password=hunter2&sslmode=disable&sslpassword=k3y"
+    out = run_cli("link-code", "123", env={"SKA_DATABASE_URL": url}, cwd=tmp_path)
+    assert out.returncode == 2
+    assert (
+        "cannot use postgresql+psycopg://ska@127.0.0.1:1/ska?password=***&sslmode=disable&sslpassword=***"
+        in (out.stderr)
+    )
+    assert "hunter2" not in out.stdout + out.stderr and "k3y" not in out.stdout + out.stderr
