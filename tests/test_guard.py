@@ -16,7 +16,7 @@ from bot.models import ProcessedUpdate, Ticket, TicketMessage, User
 from bot.services import Services
 from bot.testing import FakeBotAPI, FakeRequest
 from tests import samples
-from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, text_of
+from tests.conftest import ADMIN_ID, OFFICER_ID, OFFICERS_CHAT, BotHarness, text_of
 from tests.test_cli import run_cli
 from tests.test_hostile import CSV
 from tests.test_tickets import EXPORTER, drain, open_ticket
@@ -290,3 +290,28 @@ def test_a_password_given_as_a_url_parameter_is_never_printed(tmp_path: Path) ->
         in (out.stderr)
     )
     assert "hunter2" not in out.stdout + out.stderr and "k3y" not in out.stdout + out.stderr
+
+
+# -- 7. an FAQ draft keeps no personal details ---------------------------------------------------
+
+PERSONAL_QUESTION = (
+    "Selamat pagi, saya Sari dari PT Kayu Lapis Satu, NIB 1111111111111, HP 0812-3456-7890, "
+    "email sari@kayulapis.co.id. Pengajuan SKA-002 kenapa dikembalikan?"
+)
+PERSONAL_ANSWER = "Karena lampiran invoice belum ada. Hubungi saya di 0812 9999 8888 (Rina)"
+
+
+async def test_an_faq_draft_shows_the_admin_no_ids_phones_emails_or_refs(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot, question=PERSONAL_QUESTION)
+    await bot.say(f"/reply {ticket} {PERSONAL_ANSWER}", user_id=OFFICER_ID)
+    await bot.say(f"/close {ticket}", user_id=OFFICER_ID)
+    await bot.press(f"pf:{ticket}:new", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    proposal = bot.services.proposals.pending()[-1]
+    draft = proposal.draft_question + "\n" + proposal.answer_id
+    for secret in ("1111111111111", "0812-3456-7890", "sari@kayulapis.co.id", "SKA-002", "0812 9999 8888"):
+        assert secret not in draft
+    assert "[telepon]" in proposal.answer_id and "[email]" in proposal.draft_question
+    body = text_of(await bot.say("/proposals", user_id=ADMIN_ID))
+    # what was taken out is listed for the admin, the officer's phone number included
+    assert "nomor telepon «0812 9999 8888»" in body and "email «sari@kayulapis.co.id»" in body
+    assert "NIB/NPWP «NIB 1111111111111»" in body and "nomor pengajuan «SKA-002»" in body
