@@ -88,15 +88,12 @@ async def follow_up(update: Update, context: Context, ticket_id: int, message: M
         context.user_state.pop(IN_TICKET, None)
         return False
     context.user_state[IN_TICKET] = time.monotonic()
-    media = None
-    attachment = None
-    edited = update.edited_message is not None
-    if edited:
+    label = message.text or message.caption or f"[{_kind(message)}]"
+    media = attachment = None
+    if update.edited_message is not None:
         # the officers may have read the first version already: they see the new one,
         # marked, as text (an edited caption does not send its file again)
-        label = (
-            t("gd_edit_mark", GROUP_LANG) + " " + (message.text or message.caption or f"[{_kind(message)}]")
-        )
+        label = t("gd_edit_mark", GROUP_LANG) + " " + label
     elif not message.text:
         # a file reaches the officers' group only past the checks an /upload passes
         checked = await _checked_file(context, message)
@@ -106,8 +103,6 @@ async def follow_up(update: Update, context: Context, ticket_id: int, message: M
             )
             return True
         media, attachment = (message.chat_id, message.message_id), checked
-    if not edited:
-        label = message.text or message.caption or f"[{_kind(message)}]"
     # stored and queued for the officers in one transaction before the exporter hears
     # "forwarded": text is re-rendered (escaped) for them, a file copied under our caption
     view = svc.tickets.add_exporter_message(view.id, who.id, label, media, attachment)
