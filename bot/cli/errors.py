@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from bot.db import safe_url as safe_url  # re-exported: the URL as it may be shown
+from bot.db import url_secrets
 
 log = logging.getLogger("bot")
 DEBUG_HINT = "details: SKA_LOG_LEVEL=DEBUG"
@@ -37,20 +39,6 @@ _DATABASE_REASONS = (
 )
 
 
-# a query parameter that carries a secret (libpq reads password= and sslpassword= there)
-_SECRET_PARAM = re.compile(r"([?&][^=&#]*(?:password|passwd|pwd|secret|token)[^=&#]*=)[^&#]*", re.IGNORECASE)
-
-
-def safe_url(url: str) -> str:
-    """The URL as it can be shown: the password replaced by ***, in the user part and in
-    the query alike (`?password=...` works as well as `user:pass@`)."""
-    try:
-        shown = make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        shown = re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url)
-    return _SECRET_PARAM.sub(r"\1***", shown)
-
-
 def database_problem(exc: SQLAlchemyError, url: str) -> str:
     """One line: which database could not be used and why, without the password."""
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
@@ -65,22 +53,9 @@ def database_problem(exc: SQLAlchemyError, url: str) -> str:
         first = message.strip().splitlines()[0] if message.strip() else type(orig).__name__
         reason = first[:200]
     # a driver may quote the connection string; never show its password
-    for password in _passwords(url):
+    for password in url_secrets(url):
         reason = reason.replace(password, "***")
     return f"database error: cannot use {safe_url(url)}: {reason}; check database.url (or SKA_DATABASE_URL)"
-
-
-def _passwords(url: str) -> list[str]:
-    """Every secret the URL carries: the user part's password and secret query values."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return []
-    found = [parsed.password] if parsed.password else []
-    for key, value in parsed.query.items():
-        if _SECRET_PARAM.match(f"?{key}="):
-            found += [value] if isinstance(value, str) else list(value)
-    return [str(p) for p in found if p]
 
 
 def unexpected(exc: BaseException, command: str) -> str:
