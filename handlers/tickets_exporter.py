@@ -125,7 +125,7 @@ async def _checked_file(context: Context, message: Message) -> Attachment | str:
         return Attachment("photo", caption=caption)
     doc = message.document
     if doc is None:
-        return "gd_file_refused"
+        return "gd_message_refused"
     if doc.file_size is None or doc.file_size > MAX_BYTES:
         return "gd_file_too_large"
     name, mime = doc.file_name or "", doc.mime_type or ""

@@ -68,7 +68,7 @@ async def test_an_oversized_or_unreadable_file_is_refused_with_what_is_accepted(
     sent = await bot.feed(bot.api.document(EXPORTER, "scan.pdf", "application/pdf", 2_000_000_000))
     assert "terlalu besar" in text_of(sent) and "20 MB" in text_of(sent)
     sent = await bot.feed(bot.api.voice(EXPORTER))
-    assert "tidak diteruskan" in text_of(sent) and "foto" in text_of(sent)
+    assert "tidak diteruskan" in text_of(sent) and "tuliskan isinya sebagai teks" in text_of(sent)
     await drain(bot)
     assert group_copies(bot) == []
 
