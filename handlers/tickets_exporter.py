@@ -20,6 +20,7 @@ from handlers.common import IN_TICKET, STAFF, Context, escape, flush_officers, p
 log = logging.getLogger(__name__)
 RECENT_QUESTION_MINUTES = 30
 _MB = str(MAX_BYTES // (1024 * 1024))
+_CONFIRMED_ALBUM = "ticket_album_confirmed"
 _TYPE_LABELS = {
     filetypes.PDF: "PDF",
     filetypes.JPEG: "JPG",
@@ -106,8 +107,13 @@ async def follow_up(update: Update, context: Context, ticket_id: int, message: M
     # stored and queued for the officers in one transaction before the exporter hears
     # "forwarded": text is re-rendered (escaped) for them, a file copied under our caption
     view = svc.tickets.add_exporter_message(view.id, who.id, label, media, attachment)
-    key = "tk_followup_ok" if svc.tickets.officer_chats() else "tk_followup_stored"
-    await send(update, context, t(key, who.lang, id=view.id), keyboards.back_to_faq(who.lang))
+    # an album arrives as one update per photo: one confirmation says it for all of them
+    # (ten would take ten seconds at Telegram's pace in a private chat)
+    album = message.media_group_id if update.edited_message is None else None
+    if album is None or context.user_state.get(_CONFIRMED_ALBUM) != album:
+        context.user_state[_CONFIRMED_ALBUM] = album
+        key = "tk_followup_ok" if svc.tickets.officer_chats() else "tk_followup_stored"
+        await send(update, context, t(key, who.lang, id=view.id), keyboards.back_to_faq(who.lang))
     await flush_officers(context)
     return True
 

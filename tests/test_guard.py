@@ -184,11 +184,15 @@ async def test_a_burst_into_an_open_ticket_is_relayed_whole(bot: BotHarness) -> 
     limit = bot.services.settings.throttle.messages
     frozen_clock(bot)
     ticket = await open_ticket(bot)
-    replies: list[str] = []
+    photos: list[str] = []
     for update in album(bot, "a1", 10) + album(bot, "a2", 10) + album(bot, "a3", 4):
-        replies.append(text_of(await bot.feed(update)))
-    for i in range(limit + 5):
-        replies.append(text_of(await bot.say(f"halaman {i} sudah saya kirim", user_id=EXPORTER)))
+        photos.append(text_of(await bot.feed(update)))
+    # one confirmation per album, nothing refused
+    assert [i for i, r in enumerate(photos) if r] == [0, 10, 20]
+    assert all("Diteruskan ke petugas" in r for r in photos if r)
+    replies = [
+        text_of(await bot.say(f"halaman {i} sudah saya kirim", user_id=EXPORTER)) for i in range(limit + 5)
+    ]
     assert all("Diteruskan ke petugas" in r for r in replies), [r for r in replies if "Diteruskan" not in r]
     stored = ticket_texts(bot, ticket)
     assert stored.count("[photo]") == 24
