@@ -73,6 +73,16 @@ async def test_an_oversized_or_unreadable_file_is_refused_with_what_is_accepted(
     assert group_copies(bot) == []
 
 
+async def test_the_refusal_speaks_the_exporters_language(bot: BotHarness) -> None:
+    assert "ticket #" in text_of(
+        await bot.say("/officer please check my file", user_id=3030, language_code="en")
+    )
+    sent = await bot.feed(
+        bot.api.document(3030, "invoice.pdf.exe", "application/pdf", content=samples.EXE, language_code="en")
+    )
+    assert "not passed to the officer" in text_of(sent) and "Excel (.xlsx)" in text_of(sent)
+
+
 async def test_a_real_pdf_is_copied_under_our_own_escaped_caption(bot: BotHarness) -> None:
     ticket = await open_ticket(bot)
     sent = await bot.feed(
