@@ -21,7 +21,9 @@ from telegram.ext import (
     Defaults,
     ExtBot,
     JobQueue,
+    MessageHandler,
     TypeHandler,
+    filters,
 )
 from telegram.request import BaseRequest, RequestData
 
@@ -29,7 +31,7 @@ from bot import logsafe
 from bot.config import Settings
 from bot.services import Services, build_services
 from bot.services.answers import QueryLogRow, deferring_log
-from bot.services.updates import UpdateLog
+from bot.services.updates import UpdateLog, valid_id
 from bot.startup import StartupError, retry_startup
 from bot.telegram import keyboards
 from bot.telegram.context import HelpDeskContext, services_of
@@ -63,6 +65,31 @@ SEND_FIRST = 0.05
 # every message the bot sends is Telegram HTML, without link previews
 DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
 CONTEXT_TYPES = ContextTypes(context=HelpDeskContext)
+# the exporters' commands (with their Indonesian names): in a group only the private-only
+# message answers them; staff keep the two their own menu offers there (/lang, /help)
+EXPORTER_COMMANDS = frozenset(
+    {
+        "start",
+        "help",
+        "link",
+        "unlink",
+        "status",
+        "topics",
+        "topik",
+        "lang",
+        "bahasa",
+        "officer",
+        "petugas",
+        "upload",
+        "unggah",
+        "reminders",
+        "pengingat",
+        "cek",
+        "check",
+        "batal",
+        "cancel",
+    }
+)
 
 
 def command_menu(lang: str) -> list[BotCommand]:
@@ -242,6 +269,10 @@ class HelpDeskApplication(
         log_: UpdateLog | None = self.bot_data.get("update_log")
         if not isinstance(update, Update):
             await super().process_update(update)
+            return
+        if not valid_id(update.update_id):
+            # only a forged webhook body has one; Telegram never sends it again
+            log.warning("update with an invalid id %.40r ignored", update.update_id)
             return
         # The duplicate filter must not stop the bot: an exception leaving process_update
         # ends PTB's update fetcher for good. When the database fails the check, the update
@@ -460,20 +491,28 @@ def build_application(
         app.bot_data["update_log"] = UpdateLog(svc.db)
 
     # groups -5..-1 run before every handler, in this order: drop what the bot must not act
-    # on (channels, other groups, edits), the flood throttle (both before any database
-    # work), who is talking, the one role check, then an exporter's open ticket (or pending
-    # ticket question) claims the message
+    # on (channels, other groups, edits outside a private chat), the flood throttle (both
+    # before any database work), who is talking, the one role check, then an exporter's
+    # edit, open ticket (or pending ticket question) claims the message
     app.bot_data["throttle"] = common.Throttle(settings.throttle.messages, settings.throttle.window_seconds)
     app.add_handler(TypeHandler(Update, common.ignore_foreign), group=-5)
     app.add_handler(TypeHandler(Update, common.throttle), group=-4)
     app.add_handler(TypeHandler(Update, common.remember_user), group=-3)
     app.add_handler(TypeHandler(Update, common.role_guard), group=-2)
+    # an edited private message: relayed to an open ticket, and every edit stops there
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE, tickets_exporter.on_edit
+        ),
+        group=-1,
+    )
     # an admin's reply to an FAQ edit prompt, before the exporter router of the same group
     knowledge_admin.register_edit_replies(app, group=-1)
     # an open /cek check, ticket question, rating comment or ticket claims the message;
     # a private text none claims is answered from the FAQ there
     router.register_claims(app, group=-1)
     common.restrict(app, officer.OFFICER_COMMANDS, common.STAFF)
+    common.private_only(app, EXPORTER_COMMANDS, staff_too=frozenset({"help", "lang", "bahasa"}))
     precheck.register(app)
     # before exporter.py: /start with a link code is caught here
     status.register(app)

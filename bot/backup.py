@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.db import Database
+from bot.db import Database, safe_url
 
 
 class BackupError(Exception):
@@ -22,7 +22,9 @@ class BackupError(Exception):
 def _sqlite_path(url: str, verb: str) -> Path:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        libpq = parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
+        libpq = safe_url(
+            parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=False)
+        )
         raise BackupError(
             f"{verb}: only for SQLite; this database is {parsed.get_backend_name()}. Use:\n"
             f"  pg_dump --format=custom --file=FILE '{libpq}'\n"

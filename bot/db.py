@@ -153,11 +153,38 @@ class WalCheckpoints:
             self._thread = None
 
 
+# a query parameter that carries a secret (libpq reads password= and sslpassword= there)
+_SECRET_PARAM = re.compile(r"([?&][^=&#]*(?:password|passwd|pwd|secret|token)[^=&#]*=)[^&#]*", re.IGNORECASE)
+
+
+def safe_url(url: str) -> str:
+    """The URL as it can be shown: the password replaced by ***, in the user part and in
+    the query alike (`?password=...` works as well as `user:pass@`)."""
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url)
+    return _SECRET_PARAM.sub(r"\1***", shown)
+
+
+def url_secrets(url: str) -> list[str]:
+    """Every secret the URL carries: the user part's password and secret query values."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return []
+    found = [parsed.password] if parsed.password else []
+    for key, value in parsed.query.items():
+        if _SECRET_PARAM.match(f"?{key}="):
+            found += [value] if isinstance(value, str) else list(value)
+    return [str(p) for p in found if p]
+
+
 def make_engine(url: str, autocommit: bool = False) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError(f"database.url: {url!r} is not a database URL") from None
+        raise ConfigError(f"database.url: {safe_url(url)!r} is not a database URL") from None
     # an engine of its own for autocommit, rather than switching a pooled connection in and
     # out of it: the switch and its reset cost as much as the statement on SQLite
     options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Context = HelpDeskContext
+# user_state: when this person's last message went to an open ticket (see throttle)
+IN_TICKET = "in_ticket_at"
 B = TypeVar("B", bound=Button)
 
 
@@ -71,10 +73,13 @@ async def ignore_foreign(update: Update, context: Context) -> None:
 
     Channel posts, and anything from a group other than the officers' group, would make
     the bot talk where nobody asked it to (and store who wrote there). An edited message
-    is not a new request: answering it again would repeat an answer or, for a command,
-    re-run it past the role guard, which reads only new messages.
+    is not a new request: answering it again would repeat an answer or re-run a command.
+    Only an edit in a private chat goes on, to one handler that relays it to an open
+    ticket and stops every edit there (tickets_exporter.on_edit).
     """
-    if update.channel_post or update.edited_channel_post or update.edited_message:
+    if update.channel_post or update.edited_channel_post:
+        raise ApplicationHandlerStop
+    if update.edited_message is not None and update.edited_message.chat.type != "private":
         raise ApplicationHandlerStop
     chat = update.effective_chat
     if chat is None or chat.type == "private" or chat.id == context.services.settings.officers_chat_id:
@@ -88,30 +93,54 @@ async def ignore_foreign(update: Update, context: Context) -> None:
 
 
 class Throttle:
-    """At most `limit` updates per user in any `window` seconds (a sliding window).
+    """At most `limit` messages per user in any `window` seconds (a sliding window).
 
-    Kept in memory: a restart forgets it, which only lets a flooder start afresh.
+    An album (one media_group_id: Telegram delivers each photo as an update of its own)
+    counts once. Messages over the limit that go to an open ticket are still let through
+    up to `ceiling` in the window (`trusted`): an exporter sending the pages of a document
+    must not lose the last ones. Past that ceiling, or over the limit outside a ticket,
+    one "slow down", then silence. Kept in memory: a restart forgets it, which only lets
+    a flooder start afresh.
     """
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        clock: Callable[[], float] = time.monotonic,
+        ceiling: int | None = None,
+    ) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock
+        # every message let through counts here, an album's photos each
+        self.ceiling = ceiling if ceiling is not None else CEILING_FACTOR * limit
         self._seen: dict[int, deque[float]] = {}
+        self._all: dict[int, deque[float]] = {}
+        self._albums: dict[int, dict[str, float]] = {}
         self._warned: set[int] = set()
 
-    def check(self, user_id: int) -> str:
+    def check(self, user_id: int, album: str | None = None, trusted: bool = False) -> str:
         """'ok' (count it and go on), 'warn' (first one over the limit) or 'drop'."""
         now = self.clock()
         if len(self._seen) > 10_000:
             self._forget(now)
-        seen = self._seen.get(user_id)
-        if seen is None:
-            seen = self._seen[user_id] = deque()
-        while seen and seen[0] <= now - self.window:
-            seen.popleft()
-        if len(seen) < self.limit:
-            seen.append(now)
+        cutoff = now - self.window
+        seen = self._seen.setdefault(user_id, deque())
+        every = self._all.setdefault(user_id, deque())
+        albums = self._albums.setdefault(user_id, {})
+        for stamps in (seen, every):
+            while stamps and stamps[0] <= cutoff:
+                stamps.popleft()
+        for old in [a for a, at in albums.items() if at <= cutoff]:
+            del albums[old]
+        counted = album is None or album not in albums
+        if len(every) < self.ceiling and (not counted or trusted or len(seen) < self.limit):
+            every.append(now)
+            if album is not None:
+                albums[album] = now
+            if counted and len(seen) < self.limit:
+                seen.append(now)
             self._warned.discard(user_id)
             return "ok"
         if user_id in self._warned:
@@ -122,7 +151,25 @@ class Throttle:
     def _forget(self, now: float) -> None:
         for user_id in [u for u, seen in self._seen.items() if not seen or seen[-1] <= now - self.window]:
             del self._seen[user_id]
+            self._all.pop(user_id, None)
+            self._albums.pop(user_id, None)
             self._warned.discard(user_id)
+
+
+# a real flood is stopped even inside a ticket: this many times the limit in the window
+CEILING_FACTOR = 5
+# a burst right after a message went to an open ticket is that ticket's (no database read)
+IN_TICKET_SECONDS = 600.0
+
+
+def _in_ticket(context: Context) -> bool:
+    state = context.user_data
+    if not state:
+        return False
+    at = state.get(IN_TICKET)
+    return bool(state.get("ticket_question_pending")) or (
+        isinstance(at, float) and time.monotonic() - at < IN_TICKET_SECONDS
+    )
 
 
 async def throttle(update: Update, context: Context) -> None:
@@ -131,7 +178,9 @@ async def throttle(update: Update, context: Context) -> None:
     limiter: Throttle | None = context.bot_data.get("throttle")
     if user is None or limiter is None or context.services.users.role_of(user.id) in STAFF:
         return
-    verdict = limiter.check(user.id)
+    message = update.message
+    album = message.media_group_id if message is not None else None
+    verdict = limiter.check(user.id, album, trusted=update.callback_query is None and _in_ticket(context))
     if verdict == "ok":
         return
     if verdict == "warn":
@@ -187,6 +236,16 @@ def restrict(app: Application, commands: frozenset[str], roles: tuple[str, ...])
         table[name] = roles
 
 
+def private_only(app: Application, commands: frozenset[str], staff_too: frozenset[str] = frozenset()) -> None:
+    """Declare the exporters' commands: in a group role_guard answers them with the
+    private-only message (a group is no place for a company's data, a link code or a
+    ticket whose follow-ups only a private chat relays); `staff_too`: staff may still use
+    these there (their /help)."""
+    table: dict[str, bool] = app.bot_data.setdefault("private_commands", {})
+    for name in commands:
+        table[name] = name in staff_too
+
+
 def command_of(update: Update) -> str | None:
     # every kind of message: PTB's CommandHandler also runs commands in edited messages
     message = None if update.callback_query else update.effective_message
@@ -199,14 +258,20 @@ def command_of(update: Update) -> str | None:
 async def role_guard(update: Update, context: Context) -> None:
     """The one role check: staff commands from anyone else are refused and stop here."""
     name = command_of(update)
+    chat = update.effective_chat
+    who = context.person
+    in_group = chat is not None and chat.type != "private"
+    staff_may = context.bot_data.get("private_commands", {}).get(name) if name and in_group else None
+    if staff_may is not None and not (staff_may and who.role in STAFF):
+        await send(update, context, t("group_private_only", who.lang))
+        raise ApplicationHandlerStop
     roles = context.bot_data.get("restricted_commands", {}).get(name) if name else None
     if roles is None:
         return
-    who = context.person
-    chat = update.effective_chat
     if who.role not in roles:
-        key = "admin_only" if roles == (ADMIN,) else "officer_only"
-        await send(update, context, t(key, who.lang))
+        if update.edited_message is None:  # an edit is never run: no refusal to explain
+            key = "admin_only" if roles == (ADMIN,) else "officer_only"
+            await send(update, context, t(key, who.lang))
         raise ApplicationHandlerStop
     officers_chat = context.services.settings.officers_chat_id
     if chat is not None and chat.type != "private" and chat.id != officers_chat:

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import t
+from bot.services import filetypes
+from bot.services.documents import MAX_BYTES
+from bot.services.tickets import GROUP_LANG, Attachment
 from bot.telegram import keyboards
 from bot.telegram.buttons import LeaveTicket, Rating, RatingComment
-from handlers.common import Context, escape, flush_officers, pressed, refuse_button, send
+from handlers.common import IN_TICKET, STAFF, Context, escape, flush_officers, pressed, refuse_button, send
 
+log = logging.getLogger(__name__)
 RECENT_QUESTION_MINUTES = 30
+_MB = str(MAX_BYTES // (1024 * 1024))
+_CONFIRMED_ALBUM = "ticket_album_confirmed"
+_TYPE_LABELS = {
+    filetypes.PDF: "PDF",
+    filetypes.JPEG: "JPG",
+    filetypes.PNG: "PNG",
+    filetypes.XLSX: "Excel",
+    filetypes.DOCX: "Word",
+}
 
 
 async def escalate(update: Update, context: Context, question: str | None = None) -> None:
@@ -69,16 +86,77 @@ async def follow_up(update: Update, context: Context, ticket_id: int, message: M
     who = context.person
     view = svc.tickets.get(ticket_id)
     if view is None:
+        context.user_state.pop(IN_TICKET, None)
         return False
+    context.user_state[IN_TICKET] = time.monotonic()
     label = message.text or message.caption or f"[{_kind(message)}]"
+    media = attachment = None
+    if update.edited_message is not None:
+        # the officers may have read the first version already: they see the new one,
+        # marked, as text (an edited caption does not send its file again)
+        label = t("gd_edit_mark", GROUP_LANG) + " " + label
+    elif not message.text:
+        # a file reaches the officers' group only past the checks an /upload passes
+        checked = await _checked_file(context, message)
+        if isinstance(checked, str):
+            await send(
+                update, context, t(checked, who.lang, id=view.id, mb=_MB), keyboards.back_to_faq(who.lang)
+            )
+            return True
+        media, attachment = (message.chat_id, message.message_id), checked
     # stored and queued for the officers in one transaction before the exporter hears
-    # "forwarded": text is re-rendered (escaped) for them, media is copied as it is
-    media = None if message.text else (message.chat_id, message.message_id)
-    view = svc.tickets.add_exporter_message(view.id, who.id, label, media)
-    key = "tk_followup_ok" if svc.tickets.officer_chats() else "tk_followup_stored"
-    await send(update, context, t(key, who.lang, id=view.id), keyboards.back_to_faq(who.lang))
+    # "forwarded": text is re-rendered (escaped) for them, a file copied under our caption
+    view = svc.tickets.add_exporter_message(view.id, who.id, label, media, attachment)
+    # an album arrives as one update per photo: one confirmation says it for all of them
+    # (ten would take ten seconds at Telegram's pace in a private chat)
+    album = message.media_group_id if update.edited_message is None else None
+    if album is None or context.user_state.get(_CONFIRMED_ALBUM) != album:
+        context.user_state[_CONFIRMED_ALBUM] = album
+        key = "tk_followup_ok" if svc.tickets.officer_chats() else "tk_followup_stored"
+        await send(update, context, t(key, who.lang, id=view.id), keyboards.back_to_faq(who.lang))
     await flush_officers(context)
     return True
+
+
+async def _checked_file(context: Context, message: Message) -> Attachment | str:
+    """The file as the ticket may relay it, or the catalog key of its refusal. A photo is
+    Telegram's own re-encoded JPEG; a document's type is read from its bytes (the same
+    signatures as /upload), from its declared type and name only when it cannot be
+    fetched; anything else (voice, video, sticker, ...) is not taken."""
+    caption = message.caption or ""
+    if message.photo:
+        size = message.photo[-1].file_size
+        if size is not None and size > MAX_BYTES:
+            return "gd_file_too_large"
+        return Attachment("photo", caption=caption)
+    doc = message.document
+    if doc is None:
+        return "gd_message_refused"
+    if doc.file_size is None or doc.file_size > MAX_BYTES:
+        return "gd_file_too_large"
+    name, mime = doc.file_name or "", doc.mime_type or ""
+    try:
+        file = await context.bot.get_file(doc.file_id)
+        found = filetypes.detect(bytes(await file.download_as_bytearray()))
+    except TelegramError as exc:
+        log.warning("could not fetch a ticket file (%s); judged by its declared type", exc)
+        found = filetypes.declared(name, mime)
+    if found is None:
+        return "gd_file_refused"
+    return Attachment("document", _TYPE_LABELS[found.mime_type], filetypes.safe_name(name, found), caption)
+
+
+async def on_edit(update: Update, context: Context) -> None:
+    """An exporter edited a private message: while a ticket is open the officers get the
+    new text, marked as an edit; otherwise the edit is not read (answering it again
+    would repeat an answer). Every edit stops here: no command runs from an edit."""
+    message = update.edited_message
+    svc = context.services
+    if message is not None and context.person.role not in STAFF:
+        state = await svc.db.run(svc.conversations.of, context.person.id)
+        if state.open_ticket is not None:
+            await follow_up(update, context, state.open_ticket, message)
+    raise ApplicationHandlerStop
 
 
 def _kind(message: Message) -> str:

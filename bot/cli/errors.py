@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from bot.db import safe_url as safe_url  # re-exported: the URL as it may be shown
+from bot.db import url_secrets
 
 log = logging.getLogger("bot")
 DEBUG_HINT = "details: SKA_LOG_LEVEL=DEBUG"
@@ -37,14 +39,6 @@ _DATABASE_REASONS = (
 )
 
 
-def safe_url(url: str) -> str:
-    """The URL as it can be shown: the password replaced by ***."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url)
-
-
 def database_problem(exc: SQLAlchemyError, url: str) -> str:
     """One line: which database could not be used and why, without the password."""
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
@@ -59,17 +53,9 @@ def database_problem(exc: SQLAlchemyError, url: str) -> str:
         first = message.strip().splitlines()[0] if message.strip() else type(orig).__name__
         reason = first[:200]
     # a driver may quote the connection string; never show its password
-    password = _password(url)
-    if password:
+    for password in url_secrets(url):
         reason = reason.replace(password, "***")
     return f"database error: cannot use {safe_url(url)}: {reason}; check database.url (or SKA_DATABASE_URL)"
-
-
-def _password(url: str) -> str | None:
-    try:
-        return make_url(url).password
-    except ArgumentError:
-        return None
 
 
 def unexpected(exc: BaseException, command: str) -> str:

@@ -2,7 +2,9 @@
 
 A ticket is one conversation: "Selamat pagi pak, PT Korindo mau tanya ..." and "Baik Bu
 Sari, ...". An FAQ entry answers everyone, so greetings, "pak/bu" with the name after
-them, and the names of companies and people are taken out; each removal is listed
+them, and the names of companies and people are taken out; so are the details that
+identify a company or a person (NIB and NPWP numbers, phone numbers, e-mail addresses,
+application refs), each replaced by a neutral word in brackets. Each removal is listed
 (flagged) for the admin, who reviews the draft before anything is approved.
 """
 
@@ -16,6 +18,10 @@ GREETING = "greeting"
 HONORIFIC = "honorific"
 COMPANY = "company"
 PERSON = "person"
+TAX_ID = "tax_id"
+PHONE = "phone"
+EMAIL = "email"
+REF = "ref"
 
 _OPENINGS = re.compile(
     r"^\s*(?:(?:selamat\s+(?:pagi|siang|sore|malam)|assalamu['’]?\s*alaikum(?:\s+wr\.?\s*wb\.?)?"
@@ -39,6 +45,36 @@ _COMPANY = re.compile(
     r"\b(?:PT|CV|UD|PD|Koperasi|Kop)\.?\s+(?:[A-Z0-9][\w&'-]*)(?:\s+[A-Z0-9][\w&'-]*)*"
     r"(?:,?\s+Tbk\.?)?"
 )
+# personal and company details, in the order they are taken out (an address's digits
+# or an NPWP's are never read as a phone number), each with its neutral word
+_DETAILS = (
+    (EMAIL, re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
+    # NPWP: 15 digits written 01.234.567.8-901.000 (16 since 2024), with or without its label
+    (
+        TAX_ID,
+        re.compile(
+            r"(?:\bNPWP\b\s*[:.]?\s*)?\b\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}\b"
+            r"|\b(?:NPWP|NIB)\b\s*[:.]?\s*(?:no\.?\s*)?\d[\d.\s-]{8,22}\d",
+            re.IGNORECASE,
+        ),
+        "[NIB/NPWP]",
+    ),
+    # Indonesian phone numbers: 08.., +62 8.., 62.., or an area code (0536 ...); spaces
+    # or dashes between the groups, not dots (HS codes use those)
+    (
+        PHONE,
+        re.compile(r"(?<![\w+(])\(?(?:\+62[\s-]?|62|0)\d{2,4}\)?(?:[\s-]?\d){6,10}(?![\w-])"),
+        "[telepon]",
+    ),
+    # a NIB without its label: 13 digits
+    (TAX_ID, re.compile(r"(?<![\w.-])\d{13}(?![\w.-])"), "[NIB/NPWP]"),
+    # e-SKA application refs: SKA-002, DEMO-OPEN-0001, 0012/SKA/KT/2025
+    (
+        REF,
+        re.compile(r"\b[A-Z]{2,}(?:-[A-Z]+)*-\d{3,}\b|\b\d{2,}/[A-Z]{2,}(?:/[A-Z0-9.-]+)+"),
+        "[nomor pengajuan]",
+    ),
+)
 _SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_PUNCT = re.compile(r"\s+([,.!?;:])")
 
@@ -58,7 +94,8 @@ def _note(flags: list[tuple[str, str]], kind: str, text: str) -> None:
 def clean(
     text: str, companies: Iterable[str] = (), people: Iterable[str] = (), replacement: str = "perusahaan"
 ) -> Cleaned:
-    """Remove greetings, honorifics with names, company and people's names; list them."""
+    """Remove greetings, honorifics with names, company and people's names, and replace
+    NIB/NPWP numbers, phone numbers, e-mail addresses and application refs; list them."""
     flags: list[tuple[str, str]] = []
     out = text.strip()
     m = _OPENINGS.match(out)
@@ -84,6 +121,10 @@ def clean(
     for m in list(_COMPANY.finditer(out)):
         _note(flags, COMPANY, m.group(0))
     out = _COMPANY.sub(replacement, out)
+    for kind, pattern, word in _DETAILS:
+        for m in list(pattern.finditer(out)):
+            _note(flags, kind, m.group(0))
+        out = pattern.sub(word, out)
     for m in list(_HONORIFIC.finditer(out)):
         _note(flags, HONORIFIC, m.group(0))
     out = _HONORIFIC.sub("", out)

@@ -48,3 +48,15 @@ def safe_name(declared: str, detected: Detected, fallback: str = "dokumen") -> s
     name = _UNSAFE.sub("_", name).strip(" ._")
     stem = name.rsplit(".", 1)[0].strip(" ._") if "." in name else name
     return f"{stem[:120] or fallback}{detected.extension}"
+
+
+def declared(file_name: str, mime_type: str) -> Detected | None:
+    """The allowed type a file claims to be, when its bytes cannot be read: both the
+    declared MIME type and the name's extension must say so ('x.pdf.exe' declared as a
+    PDF is refused). Weaker than `detect`; only for files that cannot be fetched."""
+    extension = ALLOWED.get(mime_type)
+    if extension is None:
+        return None
+    suffix = "." + file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    same = {extension, ".jpeg"} if mime_type == JPEG else {extension}
+    return Detected(mime_type, extension) if suffix in same else None

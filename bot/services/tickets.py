@@ -34,7 +34,7 @@ from bot.services.outbox import (
     replace_pending,
 )
 from bot.services.presenters import Presenter, esc
-from bot.textsplit import split_html
+from bot.textsplit import fit_caption, split_html
 
 OPEN, CLAIMED, WAITING, CLOSED = "open", "claimed", "waiting", "closed"
 ACTIVE = (OPEN, CLAIMED, WAITING)
@@ -78,6 +78,18 @@ class HistoryEntry:
     author: str
     text: str
     at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file an exporter sent to a ticket, as its checks found it: `kind` photo or
+    document, `type` what its content is (PDF, ...), `file_name` a safe name, `caption`
+    the sender's caption as plain text."""
+
+    kind: str
+    type: str = ""
+    file_name: str = ""
+    caption: str = ""
 
 
 @dataclass(frozen=True)
@@ -352,10 +364,16 @@ class TicketService:
             ticket.status = CLAIMED if ticket.claimed_by else OPEN
 
     def add_exporter_message(
-        self, ticket_id: int, user_id: int, text: str, media: tuple[int, int] | None = None
+        self,
+        ticket_id: int,
+        user_id: int,
+        text: str,
+        media: tuple[int, int] | None = None,
+        attachment: Attachment | None = None,
     ) -> TicketView:
         """A follow-up: stored, and queued for the officers in the same transaction (a
-        text re-rendered and escaped; media, given as (chat id, message id), copied)."""
+        text re-rendered and escaped; media, given as (chat id, message id), copied under
+        our own caption, described by `attachment`)."""
         with self.db.session() as s:
             ticket = s.get(Ticket, ticket_id)
             if ticket is None or ticket.user_id != user_id or ticket.status == CLOSED:
@@ -368,7 +386,7 @@ class TicketService:
                 )
             )
             view = self._view(s, ticket)
-            self._relay(s, view, None if media else text, media)
+            self._relay(s, view, text, media, attachment)
             if ticket.status != before:  # the card shows the status, not the messages
                 self._queue_card(s, view)
             return view
@@ -427,20 +445,30 @@ class TicketService:
                 )
 
     def _relay(
-        self, s: Session, view: TicketView, text: str | None, media: tuple[int, int] | None = None
+        self,
+        s: Session,
+        view: TicketView,
+        text: str | None,
+        media: tuple[int, int] | None = None,
+        attachment: Attachment | None = None,
     ) -> None:
         ref = f"ticket:{view.id}"
         for chat_id in self.officer_chats():
             if media is not None:
+                # a copy keeps the sender's caption and its formatting, shown as the bot's
+                # own words: the copy carries our caption, saying whose file it is
+                caption, rest = fit_caption(self._file_caption(view, attachment))
                 enqueue(
                     s,
                     chat_id,
-                    "",
+                    caption,
                     kind="relay",
                     method="copyMessage",
                     ref=ref,
                     payload={"from_chat_id": media[0], "message_id": media[1], "reply_to": {"card": view.id}},
                 )
+                for part in rest:
+                    enqueue(s, chat_id, part, kind="relay", ref=ref, payload={"reply_to": {"card": view.id}})
             elif text is not None:
                 enqueue(
                     s,
@@ -456,6 +484,20 @@ class TicketService:
                     ref=ref,
                     payload={"reply_to": {"card": view.id}},
                 )
+
+    @staticmethod
+    def _file_caption(view: TicketView, attachment: Attachment | None) -> str:
+        caption = attachment.caption if attachment is not None else ""
+        if attachment is None or attachment.kind == "photo":
+            what = t("gd_what_photo", GROUP_LANG)
+        else:
+            what = t(
+                "gd_what_document", GROUP_LANG, type=esc(attachment.type), file=esc(attachment.file_name)
+            )
+        values = {"id": view.id, "name": esc(view.exporter), "what": what}
+        if not caption:
+            return t("gd_file_in_group", GROUP_LANG, **values)
+        return t("gd_file_in_group_caption", GROUP_LANG, text=esc(caption), **values)
 
     def tell_officers(self, s: Session, view: TicketView, text: str, kind: str) -> None:
         for chat_id in self.officer_chats():

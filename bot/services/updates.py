@@ -21,6 +21,15 @@ from bot.models import ProcessedUpdate, QueryLog, utcnow
 
 # Telegram keeps an unconfirmed update for 24 hours; twice that is safely past redelivery
 KEEP = dt.timedelta(hours=48)
+# the column is a BIGINT; Telegram's ids are positive and far below this
+MAX_ID = 2**63 - 1
+
+
+def valid_id(update_id: object) -> bool:
+    """Whether an update id is what Telegram sends: a whole number in the column's range.
+    A forged webhook body may say "abc" or 2**70; stored, the first broke every later
+    duplicate check (text compared with numbers), the second could not be stored."""
+    return isinstance(update_id, int) and not isinstance(update_id, bool) and 0 <= update_id <= MAX_ID
 
 
 class UpdateLog:
@@ -72,7 +81,13 @@ class UpdateLog:
             return False  # no connection needed: nearly every update leaves here
         with self.db.session() as s:
             if self._highest is None:
-                self._highest = s.scalar(select(func.max(ProcessedUpdate.update_id))) or 0
+                # a row an earlier version stored from a forged body ("abc": on SQLite a
+                # text sorts above every number) must not stand as the highest id
+                highest = select(func.max(ProcessedUpdate.update_id)).where(
+                    ProcessedUpdate.update_id.between(0, MAX_ID)
+                )
+                found = s.scalar(highest)
+                self._highest = found if isinstance(found, int) else 0
             if update_id > self._highest:
                 return False
             return s.get(ProcessedUpdate, update_id) is not None

@@ -314,8 +314,14 @@ class OutboxSender:
             )
             return message.message_id
         if row.method == "copyMessage":
+            # our own caption (HTML) replaces the sender's, which would read as the bot's words
             copied = await bot.copy_message(
-                row.chat_id, payload["from_chat_id"], payload["message_id"], reply_parameters=reply
+                row.chat_id,
+                payload["from_chat_id"],
+                payload["message_id"],
+                caption=row.text or None,
+                parse_mode=ParseMode.HTML,
+                reply_parameters=reply,
             )
             return copied.message_id
         # Telegram's answer is read for the message id only (see bot/telegram/api.py)
