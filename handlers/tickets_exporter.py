@@ -59,6 +59,8 @@ async def escalate(
     text, outcome, tried = asked
     # the whole question is kept: the card shows its start, the rest follows the card
     view, state = svc.tickets.open(who.id, text, tried, outcome, also)
+    # a question /petugas asked for earlier is not wanted any more: the ticket is open
+    drop_pending_question(context)
     keyboard = keyboards.back_to_faq(lang)
     if state == ALREADY:
         await send(update, context, t("tk_already_in_ticket", lang, id=view.id), keyboard)

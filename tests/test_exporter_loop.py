@@ -83,6 +83,10 @@ async def test_a_request_for_an_officer_without_an_earlier_question_is_the_quest
     await drain(bot)
     assert any("ulin wood to Korea" in card for card in group_texts(bot))
     assert [t.question for t in tickets(bot)] == [text]
+    # one word beyond the request is what it is about
+    sent = await bot.say("petugas, ulin?", user_id=2002)
+    assert "tiket #2" in text_of(sent)
+    assert tickets(bot)[1].question == "petugas, ulin?"
 
 
 async def test_a_handled_question_is_not_sent_again_after_the_ticket_closed(bot: BotHarness) -> None:

@@ -36,8 +36,9 @@ OFFICE_TOPIC = "office-contact"
 ESCALATE_TOPIC = "talk-to-officer"
 SMALLTALK = ("greeting", "thanks")
 ASKED = ("answer", "suggest", "no_match", "ask_destination")
-# a request for an officer that says this little more than its own words asks nothing yet
-OFFICER_REQUEST_EXTRA_WORDS = 2
+# words that add nothing to a request for an officer ("petugas saja", "sekarang juga"):
+# with any other word beyond the request's own, the message says what it is about
+REQUEST_FILLERS = frozenset(("saja", "sekarang", "segera", "langsung", "juga", "just", "now", "only"))
 _SENTENCE_END = re.compile(r"(?<=[.?!\n])\s+")
 _WORDS = re.compile(r"[a-z0-9_]+")
 # (text, outcome, what the exporter was shown): a logged question as a ticket needs it
@@ -288,8 +289,8 @@ class AnswerService:
             entry = self.kb.entries.get(ESCALATE_TOPIC)
             samples = [*entry.questions, *entry.keywords] if entry is not None else []
             self._officer_words = frozenset(w for q in samples for w in self._words(q))
-        extra = set(self._words(text[:MAX_QUESTION_CHARS])) - self._officer_words
-        return len(extra) < OFFICER_REQUEST_EXTRA_WORDS
+        extra = set(self._words(text[:MAX_QUESTION_CHARS])) - self._officer_words - REQUEST_FILLERS
+        return not extra
 
     def _words(self, text: str) -> tuple[str, ...]:
         return self.matcher.words(self.matcher.normalize(text))
