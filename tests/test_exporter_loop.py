@@ -3,11 +3,16 @@ meant, nothing they wrote is dropped on the way, and nothing reaches the officer
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import select
 
-from bot.models import QueryLog, Ticket
-from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, buttons_of, text_of
+from bot.models import OutboxMessage, QueryLog, Ticket
+from bot.services import build_services
+from bot.services.tickets import TicketService
+from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, buttons_of, make_settings, text_of
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 EXPORTER = 1001
@@ -139,6 +144,34 @@ async def test_asking_twice_posts_the_question_once(bot: BotHarness) -> None:
     await drain(bot)
     assert group_texts(bot)[before:] == []
     assert len(tickets(bot)) == 1
+
+
+def test_two_processes_asked_at_once_post_one_card(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = (build_services(make_settings(postgres_url)) for _ in range(2))
+    view = TicketService._view
+
+    def slow_view(self: TicketService, *args: object) -> object:
+        # the first process is slow between finding no ticket and storing its own
+        if self is first.tickets:
+            time.sleep(0.5)
+        return view(self, *args)
+
+    monkeypatch.setattr(TicketService, "_view", slow_view)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            one = pool.submit(first.tickets.open, EXPORTER, "ska sy dikembalikan, gmn?", [])
+            time.sleep(0.2)
+            other = pool.submit(second.tickets.open, EXPORTER, "ska sy dikembalikan, gmn?", [])
+            states = sorted(state for _, state in (one.result(), other.result()))
+        assert states == ["already", "opened"]
+        with first.db.session() as s:
+            cards = s.scalars(select(OutboxMessage.text).where(OutboxMessage.chat_id == OFFICERS_CHAT)).all()
+        assert len(cards) == 1 and "ska sy dikembalikan" in cards[0]
+    finally:
+        first.close()
+        second.close()
 
 
 async def test_a_long_question_is_answered_logged_whole_and_can_reach_an_officer(bot: BotHarness) -> None:

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import String, cast, exists, select
+from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -293,11 +293,14 @@ class TicketService:
         and ..."), added after it. What the active ticket already holds is not posted
         again: nothing new is ALREADY."""
         with self.db.session() as s:
+            if not self.db.local:
+                # two processes handling one exporter's two presses at once: the second
+                # waits for the first one's ticket rather than opening another
+                s.execute(select(func.pg_advisory_xact_lock(user_id)))
             ticket = s.scalars(
                 select(Ticket)
                 .where(Ticket.user_id == user_id, Ticket.status.in_(ACTIVE))
                 .order_by(Ticket.id.desc())
-                .with_for_update()
             ).first()
             texts = [question] + ([also] if also and also != question else [])
             if ticket is not None:
