@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from bot.models import OutboxMessage, QueryLog, Ticket
 from bot.services import build_services
 from bot.services.tickets import TicketService
+from handlers import tickets_exporter
 from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, buttons_of, make_settings, text_of
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -126,6 +128,18 @@ async def test_a_question_request_from_before_a_check_goes_stale(bot: BotHarness
     await bot.press("pc:a:commodity:plywood")
     await bot.say("4412.31")  # the check's answer, not a question for the officers
     await bot.say("/batal")
+    sent = await bot.say("halo")
+    assert "tiket" not in text_of(sent).lower()
+    assert tickets(bot) == []
+
+
+async def test_a_question_request_left_unanswered_goes_stale(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "Tulis pertanyaan" in text_of(await bot.say("/petugas"))
+    later = time.monotonic() + 31 * 60
+    clock = SimpleNamespace(monotonic=lambda: later)
+    monkeypatch.setattr(tickets_exporter, "time", clock, raising=False)
     sent = await bot.say("halo")
     assert "tiket" not in text_of(sent).lower()
     assert tickets(bot) == []
