@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import LANGS, t
-from bot.services.answers import ESCALATE_TOPIC, MAX_QUESTION_CHARS
+from bot.services.answers import ESCALATE_TOPIC, MAX_MESSAGE_CHARS
 from bot.services.feedback import alternatives
 from bot.telegram import keyboards
 from bot.telegram.buttons import Category, Destination, Feedback, Language, Topic
@@ -66,8 +66,9 @@ async def answer_question(update: Update, context: Context, text: str, query_id:
     (the router then opens a ticket). `query_id`: an id reserved for its log row."""
     lang = context.lang
     text = text.strip()
-    if len(text) > MAX_QUESTION_CHARS:
-        await send(update, context, t("too_long", lang, limit=MAX_QUESTION_CHARS))
+    if len(text) > MAX_MESSAGE_CHARS:
+        # more than Telegram lets anyone send: not from a chat
+        await send(update, context, t("too_long", lang, limit=MAX_MESSAGE_CHARS))
         return True
     if not any(ch.isalnum() for ch in text):
         await send(update, context, t("please_type", lang))
@@ -182,7 +183,7 @@ async def offer_after_thumbs_down(update: Update, context: Context, query_id: in
     who = context.person
     others = await svc.db.run(alternatives, svc.db, svc.answers, query_id, who.id, who.lang)
     key = "feedback_down_offer" if others else "feedback_down_officer"
-    await send(update, context, t(key, who.lang), keyboards.after_thumbs_down(others, who.lang))
+    await send(update, context, t(key, who.lang), keyboards.after_thumbs_down(others, who.lang, query_id))
 
 
 def register(app: Application) -> None:

@@ -37,11 +37,13 @@ async def route_exporter_message(update: Update, context: Context) -> None:
         return
     svc = context.services
     who = context.person
-    pending_question = bool(context.user_state.get("ticket_question_pending")) and bool(message.text)
+    pending_question = tickets_exporter.pending_question(context) and bool(message.text)
     # one query decides; most messages are FAQ questions and leave right here
     state = await svc.db.run(svc.conversations.of, who.id)
     if state.check_step is not None:
-        # the /cek flow is asking this user something: it claims the message first
+        # the /cek flow is asking this user something: it claims the message first, and
+        # a /petugas request from before the check is stale (else it catches a later text)
+        tickets_exporter.drop_pending_question(context)
         if not filters.StatusUpdate.ALL.check_update(update):
             await precheck.on_text(update, context)
             raise ApplicationHandlerStop
@@ -54,7 +56,7 @@ async def route_exporter_message(update: Update, context: Context) -> None:
     if (message.document or message.photo) and svc.documents.expects_file(who.id, reply_to):
         return  # an upload for an application's checklist, not a ticket attachment
     if pending_question and message.text:
-        context.user_state.pop("ticket_question_pending", None)
+        tickets_exporter.drop_pending_question(context)
         await tickets_exporter.escalate(update, context, message.text.strip())
         raise ApplicationHandlerStop
     if (
@@ -82,14 +84,15 @@ async def _faq(update: Update, context: Context, query_id: int | None = None) ->
 
 async def question(update: Update, context: Context, query_id: int | None = None) -> None:
     """Any text in a private chat that nothing claimed is a question for the FAQ."""
-    text = update.message.text if update.message is not None else None
-    if not await exporter.answer_question(update, context, text or "", query_id):
-        await tickets_exporter.escalate(update, context)
+    text = (update.message.text if update.message is not None else None) or ""
+    if not await exporter.answer_question(update, context, text, query_id):
+        # the request itself reaches the officers, whatever else it says
+        await tickets_exporter.escalate(update, context, request=text.strip())
 
 
 async def ask_officer(update: Update, context: Context) -> None:
-    """o:ask under an answer: the last question goes to an officer; o:cek under the /cek
-    summary: the check's answers do."""
+    """o:ask:ID under an answer: that question goes to an officer (plain o:ask, from
+    before the id: the last question); o:cek under the /cek summary: the check's answers do."""
     query, button = pressed(update, AskOfficer)
     await query.answer()
     answers = (
@@ -97,7 +100,8 @@ async def ask_officer(update: Update, context: Context) -> None:
         if button is not None and button.with_check
         else None
     )
-    await tickets_exporter.escalate(update, context, answers)
+    query_id = button.query_id if button is not None else None
+    await tickets_exporter.escalate(update, context, answers, query_id=query_id)
 
 
 def register_claims(app: Application, group: int) -> None:

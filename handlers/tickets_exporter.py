@@ -11,8 +11,9 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandl
 
 from bot.i18n import t
 from bot.services import filetypes
+from bot.services.answers import Asked
 from bot.services.documents import MAX_BYTES
-from bot.services.tickets import GROUP_LANG, Attachment
+from bot.services.tickets import ALREADY, GROUP_LANG, OPENED, Attachment
 from bot.telegram import keyboards
 from bot.telegram.buttons import LeaveTicket, Rating, RatingComment
 from handlers.common import IN_TICKET, STAFF, Context, escape, flush_officers, pressed, refuse_button, send
@@ -28,26 +29,56 @@ _TYPE_LABELS = {
     filetypes.XLSX: "Excel",
     filetypes.DOCX: "Word",
 }
+# user_state key: when /petugas asked for the question the next text is
+PENDING_QUESTION = "ticket_question_pending"
 
 
-async def escalate(update: Update, context: Context, question: str | None = None) -> None:
-    """Open (or reuse) a ticket with this question, or the last one asked recently."""
+async def escalate(
+    update: Update,
+    context: Context,
+    question: str | None = None,
+    *,
+    query_id: int | None = None,
+    request: str | None = None,
+) -> None:
+    """Open (or reuse) a ticket with `question` (typed for the officers), else the logged
+    question `query_id` (the answer 🙋 was under), else the last one asked recently.
+    `request`: a message that asked for an officer; it goes to the ticket too, or is the
+    question itself when it says more than that and nothing was asked before."""
     svc = context.services
     who = context.person
     lang = who.lang
-    tried: list[tuple[str, float]] = []
-    outcome = "direct"  # /petugas TEXT: the bot showed nothing for it
-    if question is None:
-        last = svc.answers.last_question(who.id, RECENT_QUESTION_MINUTES)
-        if last is None:
-            context.user_state["ticket_question_pending"] = True
+    also = None
+    asked: Asked | None = None
+    if question is not None:
+        asked = (question, "direct", [])  # the bot showed nothing for it
+    elif query_id is not None:
+        asked = svc.answers.question_of(query_id, who.id)
+    if asked is None:
+        # the card tells officers exactly what the exporter was shown
+        asked = svc.answers.last_question(who.id, RECENT_QUESTION_MINUTES)
+    if request is not None:
+        if asked is not None:
+            also = request
+        elif not svc.answers.asks_only_for_officer(request):
+            asked = (request, "direct", [])
+    if asked is None:
+        active = svc.tickets.active_for(who.id, attached_only=False)
+        if active is None:
+            context.user_state[PENDING_QUESTION] = time.monotonic()
             await send(update, context, t("tk_need_question", lang))
             return
-        # the card tells officers exactly what the exporter was shown
-        question, outcome, tried = last
+        # nothing new to ask: back into the open ticket, without posting it again
+        asked = (active.question, "direct", [])
+    text, outcome, tried = asked
     # the whole question is kept: the card shows its start, the rest follows the card
-    view, created = svc.tickets.open(who.id, question, tried, outcome)
+    view, state = svc.tickets.open(who.id, text, tried, outcome, also)
+    # a question /petugas asked for earlier is not wanted any more: the ticket is open
+    drop_pending_question(context)
     keyboard = keyboards.back_to_faq(lang)
+    if state == ALREADY:
+        await send(update, context, t("tk_already_in_ticket", lang, id=view.id), keyboard)
+        return
     if not svc.tickets.officer_chats():
         # stored for /queue, but no officer is reachable through the bot: say so
         phone = svc.settings.office.phone
@@ -59,17 +90,37 @@ async def escalate(update: Update, context: Context, question: str | None = None
         await send(update, context, text, keyboard)
         return
     expect = svc.tickets.expectation(lang)
-    key = "tk_opened" if created else "tk_added"
+    key = "tk_opened" if state == OPENED else "tk_added"
     # stored with its card already: the exporter hears it first, then the card goes
     await send(update, context, t(key, lang, id=view.id, expect=expect), keyboard)
     await flush_officers(context)
+
+
+def pending_question(context: Context) -> bool:
+    """Whether the exporter's next text is the question /petugas asked for (and not a
+    stale request: after a while it is a question for the FAQ again)."""
+    since = context.user_state.get(PENDING_QUESTION)
+    fresh = isinstance(since, float) and time.monotonic() - since < RECENT_QUESTION_MINUTES * 60
+    if not fresh:
+        context.user_state.pop(PENDING_QUESTION, None)
+    return fresh
+
+
+def drop_pending_question(context: Context) -> None:
+    context.user_state.pop(PENDING_QUESTION, None)
 
 
 async def officer_command(update: Update, context: Context) -> None:
     """/officer, /petugas: talk to a human."""
     text = " ".join(context.args or []).strip()
     # zero-width or symbol-only "questions" would open a ticket no officer can read
-    await escalate(update, context, text if any(ch.isalnum() for ch in text) else None)
+    question = text if any(ch.isalnum() for ch in text) else None
+    svc = context.services
+    if question is None and (await svc.db.run(svc.conversations.of, context.person.id)).check_step:
+        # the open /cek check takes the next text: it would swallow the question
+        await send(update, context, t("tk_finish_check_first", context.lang))
+        return
+    await escalate(update, context, question)
 
 
 async def take_comment(update: Update, context: Context, text: str) -> bool:

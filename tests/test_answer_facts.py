@@ -24,8 +24,8 @@ from tests.test_cli import run_cli
 from tests.test_status import invite, seed
 
 EN = 2002  # an exporter whose Telegram speaks English
-OFFICER_BUTTON = ("🙋 Tanya petugas", "o:ask")
-OFFICER_BUTTON_EN = ("🙋 Ask an officer", "o:ask")
+OFFICER_BUTTON = "🙋 Tanya petugas"
+OFFICER_BUTTON_EN = "🙋 Ask an officer"
 CONFIRM_NOTE = "Sebagian informasi di atas perlu dikonfirmasi ke petugas IPSKA."
 CONFIRM_NOTE_EN = "Part of the information above must be confirmed with the IPSKA office."
 
@@ -78,7 +78,7 @@ async def test_contact_answer_gives_the_configured_address_phone_and_hours(confi
     assert "• Jam layanan loket: Senin-Selasa 07:30-15:00, Jumat 08:00-11:00 WIB" in body
     # the office's own settings are stated as they are: nothing to confirm, no fragments
     assert "konfirmasi" not in body and CONFIRM_NOTE not in body
-    assert "tanyakan ke kantor" not in body and OFFICER_BUTTON not in buttons
+    assert "tanyakan ke kantor" not in body and OFFICER_BUTTON not in dict(buttons)
     body, _ = await ask(configured, "what are your office hours", en=True)
     assert "• Counter hours: Monday-Tuesday 07:30-15:00, Friday 08:00-11:00 WIB" in body
     assert "• Address: Jl. Contoh 1 &amp; 2, Palangka Raya" in body and "confirm" not in body
@@ -94,7 +94,7 @@ async def test_contact_answer_without_configured_hours_marks_them_confirm(bot: B
     assert "mohon konfirmasi ke petugas sebelum datang" in body
     assert "Senin–Jumat, mulai 07:30 WIB (08:00 saat Ramadan), Perpres 21/2023" in body
     assert ": (konfirmasi ke petugas)" not in body
-    assert CONFIRM_NOTE in body and OFFICER_BUTTON in buttons
+    assert CONFIRM_NOTE in body and OFFICER_BUTTON in dict(buttons)
 
 
 def test_contact_answer_says_plainly_that_address_and_phone_are_not_set(tmp_path: Path) -> None:
@@ -172,14 +172,14 @@ async def test_confirm_facts_say_so_and_offer_an_officer(
 ) -> None:
     body, buttons = await topic(bot, topic_id)
     assert confirm_text in body
-    assert CONFIRM_NOTE in body and OFFICER_BUTTON in buttons
+    assert CONFIRM_NOTE in body and OFFICER_BUTTON in dict(buttons)
 
 
 async def test_confirm_facts_in_english_too(bot: BotHarness) -> None:
     body, buttons = await ask(bot, "how long does e-ska account activation take", en=True)
     assert "another province's service standard is <b>1 working day</b>" in body
     assert "please confirm with the office" in body
-    assert CONFIRM_NOTE_EN in body and OFFICER_BUTTON_EN in buttons
+    assert CONFIRM_NOTE_EN in body and OFFICER_BUTTON_EN in dict(buttons)
     body, _ = await topic(bot, "ska-types", en=True)
     assert "IUAE-CEPA (for its form name, confirm with the office)" in body
 
@@ -208,7 +208,7 @@ async def test_refusal_is_not_answered_like_a_return(bot: BotHarness) -> None:
     refusal = rejected.split("\n")[0]
     assert "berbeda dengan dikembalikan untuk perbaikan" in refusal
     assert "kirim ulang" not in refusal and "perbaiki" not in refusal.lower()
-    assert OFFICER_BUTTON in buttons
+    assert OFFICER_BUTTON in dict(buttons)
 
 
 async def test_retroactive_answer_counts_from_issuance(bot: BotHarness) -> None:

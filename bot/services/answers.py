@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,12 +12,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from rapidfuzz import fuzz
-from sqlalchemy import CursorResult, bindparam, insert, or_, select, update
+from sqlalchemy import CursorResult, bindparam, exists, insert, or_, select, update
 
 from bot.config import Settings
 from bot.db import Database
 from bot.i18n import t
-from bot.models import QueryLog, utcnow
+from bot.models import QueryLog, TicketMessage, utcnow
 from bot.services.pending import build_matcher
 from bot.text import escape, format_number
 from knowledge.loader import CATEGORIES, Knowledge
@@ -25,11 +26,23 @@ from knowledge.verdict import Verdict, classify
 if TYPE_CHECKING:
     from knowledge.matcher import Matcher
 
+# the longest part of a message the matcher reads; a longer message is answered from
+# its sentences that ask, and kept whole for the log and an officer
 MAX_QUESTION_CHARS = 1000
+# Telegram's own limit on a text: nothing longer comes from a chat
+MAX_MESSAGE_CHARS = 4096
 FORM_TOPIC = "form-by-destination"
 OFFICE_TOPIC = "office-contact"
 ESCALATE_TOPIC = "talk-to-officer"
 SMALLTALK = ("greeting", "thanks")
+ASKED = ("answer", "suggest", "no_match", "ask_destination")
+# words that add nothing to a request for an officer ("petugas saja", "sekarang juga"):
+# with any other word beyond the request's own, the message says what it is about
+REQUEST_FILLERS = frozenset(("saja", "sekarang", "segera", "langsung", "juga", "just", "now", "only"))
+_SENTENCE_END = re.compile(r"(?<=[.?!\n])\s+")
+_WORDS = re.compile(r"[a-z0-9_]+")
+# (text, outcome, what the exporter was shown): a logged question as a ticket needs it
+Asked = tuple[str, str, list[tuple[str, float]]]
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,7 @@ class AnswerService:
         self.limits = settings.matcher.thresholds()
         self._country_by_name = {alias: c for c in kb.countries.values() for alias in c.aliases}
         self._rendered: dict[tuple[str, str], str] = {}
+        self._officer_words: frozenset[str] | None = None
 
     def reload(self, kb: Knowledge) -> None:
         """Swap in an updated knowledge base (approved FAQ proposals) without a restart."""
@@ -112,6 +126,7 @@ class AnswerService:
         self.matcher = build_matcher(kb)
         self._country_by_name = {alias: c for c in kb.countries.values() for alias in c.aliases}
         self._rendered = {}
+        self._officer_words = None
 
     # -- questions -----------------------------------------------------------------------
 
@@ -128,10 +143,15 @@ class AnswerService:
     ) -> Reply:
         """Answer one question; every question is logged with its outcome (with the id
         `query_id` when one was reserved for it)."""
-        match = self.matcher.match(text)
+        long = len(text) > MAX_QUESTION_CHARS
+        match = self.matcher.match(self.asking_part(text) if long else text)
         verdict = classify(match, self.limits)
         lang = verdict.lang or preferred_lang
         reply = self._reply(verdict, lang)
+        if long and reply.topic_id != ESCALATE_TOPIC:
+            # only part of it was read: the whole message can still go to an officer
+            text_ = f"{reply.text}\n\n{t('long_question_note', lang)}"
+            reply = replace(reply, text=text_, offer_officer=True)
         if log:
             reply = self._log(reply, text, user_id, query_id)
         return reply
@@ -203,7 +223,7 @@ class AnswerService:
             return reply
         values = {
             "user_id": user_id,
-            "text": text[:MAX_QUESTION_CHARS],
+            "text": text[:MAX_MESSAGE_CHARS],
             "language": reply.lang,
             "matched_id": reply.topic_id,
             "score": reply.score,
@@ -241,9 +261,63 @@ class AnswerService:
             )
             return result.rowcount == 1
 
-    def last_question(self, user_id: int, minutes: int) -> tuple[str, str, list[tuple[str, float]]] | None:
+    def asking_part(self, text: str) -> str:
+        """At most MAX_QUESTION_CHARS of a long message for the matcher: its last
+        sentences that ask (a question mark or a question word), else its end."""
+        from knowledge.matcher import QUESTION_WORDS  # brings numpy: not at start-up
+
+        sentences = [p for p in _SENTENCE_END.split(text) if p.strip()]
+        words = self.matcher.normalize.words
+        asking = [
+            p
+            for p in sentences
+            if "?" in p or not QUESTION_WORDS.isdisjoint(words.get(w, w) for w in _WORDS.findall(p.lower()))
+        ]
+        picked: list[str] = []
+        size = 0
+        for part in reversed(asking):
+            if size + len(part) > MAX_QUESTION_CHARS:
+                break
+            picked.append(part)
+            size += len(part) + 1
+        return " ".join(reversed(picked)) or text[-MAX_QUESTION_CHARS:]
+
+    def asks_only_for_officer(self, text: str) -> bool:
+        """Whether a message the matcher read as "let me talk to an officer" says little
+        else ("mau bicara dengan petugas"), unlike "... about my ulin shipment to Korea"."""
+        if self._officer_words is None:
+            entry = self.kb.entries.get(ESCALATE_TOPIC)
+            samples = [*entry.questions, *entry.keywords] if entry is not None else []
+            self._officer_words = frozenset(w for q in samples for w in self._words(q))
+        extra = set(self._words(text[:MAX_QUESTION_CHARS])) - self._officer_words - REQUEST_FILLERS
+        return not extra
+
+    def _words(self, text: str) -> tuple[str, ...]:
+        return self.matcher.words(self.matcher.normalize(text))
+
+    def question_of(self, query_id: int, user_id: int) -> Asked | None:
+        """The user's own logged question `query_id` (None for someone else's: a forged
+        button must not hand another exporter's words to an officer)."""
+        assert self.db is not None
+        with self.db.session() as s:
+            row = s.scalars(
+                select(QueryLog).where(QueryLog.id == query_id, QueryLog.user_id == user_id)
+            ).first()
+            if row is None:
+                return None
+            text, lang, outcome, matched, score = (
+                row.text,
+                row.language,
+                row.outcome,
+                row.matched_id,
+                row.score,
+            )
+        return self._asked(text, lang, outcome, matched, score)
+
+    def last_question(self, user_id: int, minutes: int) -> Asked | None:
         """The user's latest real question of the last minutes: its text, the outcome
-        and what the exporter was shown (the answer's topic, or each suggestion)."""
+        and what the exporter was shown (the answer's topic, or each suggestion). None
+        when that question already went to a ticket: it is not sent twice."""
         assert self.db is not None
         since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
         with self.db.session() as s:
@@ -252,15 +326,35 @@ class AnswerService:
                 .where(
                     QueryLog.user_id == user_id,
                     QueryLog.created_at >= since,
-                    QueryLog.outcome.in_(("answer", "suggest", "no_match", "ask_destination")),
+                    QueryLog.outcome.in_(ASKED),
                     or_(QueryLog.matched_id.is_(None), QueryLog.matched_id != ESCALATE_TOPIC),
                 )
                 .order_by(QueryLog.id.desc())
             ).first()
             if row is None:
                 return None
-            text, lang, outcome = row.text, row.language, row.outcome
-            matched, score = row.matched_id, row.score
+            handed = s.scalar(
+                select(
+                    exists().where(
+                        TicketMessage.author_id == user_id,
+                        TicketMessage.direction == "in",
+                        TicketMessage.text == row.text,
+                        TicketMessage.created_at >= row.created_at,
+                    )
+                )
+            )
+            if handed:
+                return None
+            text, lang, outcome, matched, score = (
+                row.text,
+                row.language,
+                row.outcome,
+                row.matched_id,
+                row.score,
+            )
+        return self._asked(text, lang, outcome, matched, score)
+
+    def _asked(self, text: str, lang: str, outcome: str, matched: str | None, score: float) -> Asked:
         if outcome == "answer" and matched:
             return text, outcome, [(matched, score)]
         if outcome == "suggest":
@@ -268,6 +362,9 @@ class AnswerService:
             reply = self.ask(text, lang, log=False)
             scores = dict(reply.candidates)
             return text, outcome, [(tid, scores.get(tid, 0.0)) for tid, _ in reply.suggestions]
+        if outcome not in ASKED:
+            # smalltalk (a long one offers 🙋 too): the bot showed no answer to it
+            return text, "no_match", []
         return text, outcome, []
 
     def gaps(self, days: int, limit: int = 50) -> list[tuple[str, int]]:

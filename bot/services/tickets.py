@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import String, cast, exists, select
+from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -38,6 +38,8 @@ from bot.textsplit import fit_caption, split_html
 
 OPEN, CLAIMED, WAITING, CLOSED = "open", "claimed", "waiting", "closed"
 ACTIVE = (OPEN, CLAIMED, WAITING)
+# what TicketService.open did with a question
+OPENED, ADDED, ALREADY = "opened", "added", "already"
 # longer than the opening handler's own attempts to post a card (three, with timeouts)
 CARD_GRACE = dt.timedelta(seconds=30)
 GROUP_LANG = "id"  # the officers' group works in Indonesian
@@ -301,25 +303,51 @@ class TicketService:
     # -- the exporter's side ---------------------------------------------------------------
 
     def open(
-        self, user_id: int, question: str, bot_tried: list[tuple[str, float]], outcome: str = "direct"
-    ) -> tuple[TicketView, bool]:
-        """A new ticket, or the exporter's active one with the question added to it."""
+        self,
+        user_id: int,
+        question: str,
+        bot_tried: list[tuple[str, float]],
+        outcome: str = "direct",
+        also: str | None = None,
+    ) -> tuple[TicketView, str]:
+        """A new ticket (OPENED), or the exporter's active one with the question added to
+        it (ADDED); `also`: the exporter's words beside the question ("I want an officer,
+        and ..."), added after it. What the active ticket already holds is not posted
+        again: nothing new is ALREADY."""
         with self.db.session() as s:
+            if not self.db.local:
+                # two processes handling one exporter's two presses at once: the second
+                # waits for the first one's ticket rather than opening another
+                s.execute(select(func.pg_advisory_xact_lock(user_id)))
             ticket = s.scalars(
                 select(Ticket)
                 .where(Ticket.user_id == user_id, Ticket.status.in_(ACTIVE))
                 .order_by(Ticket.id.desc())
             ).first()
+            texts = [question] + ([also] if also and also != question else [])
             if ticket is not None:
                 ticket.exporter_attached = True
+                held = set(
+                    s.scalars(
+                        select(TicketMessage.text).where(
+                            TicketMessage.ticket_id == ticket.id,
+                            TicketMessage.direction == "in",
+                            TicketMessage.text.in_(texts),
+                        )
+                    )
+                )
+                new = [text for text in texts if text not in held]
+                if not new:
+                    return self._view(s, ticket), ALREADY
                 before = ticket.status
                 self._resume(ticket)
-                s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id, text=question))
                 view = self._view(s, ticket)
-                self._relay(s, view, question)
+                for text in new:
+                    s.add(TicketMessage(ticket_id=ticket.id, direction="in", author_id=user_id, text=text))
+                    self._relay(s, view, text)
                 if ticket.status != before:
                     self._queue_card(s, view)
-                return view, False
+                return view, ADDED
             user = s.get(User, user_id)
             ticket = Ticket(
                 user_id=user_id,
@@ -332,20 +360,23 @@ class TicketService:
             )
             s.add(ticket)
             s.flush()
-            s.add(
-                TicketMessage(
-                    ticket_id=ticket.id,
-                    direction="in",
-                    author_id=user_id,
-                    text=question,
-                    created_at=self.clock(),
+            for text in texts:
+                s.add(
+                    TicketMessage(
+                        ticket_id=ticket.id,
+                        direction="in",
+                        author_id=user_id,
+                        text=text,
+                        created_at=self.clock(),
+                    )
                 )
-            )
             view = self._view(s, ticket)
             self._queue_card(s, view)
             if len(question) > CARD_QUESTION_CHARS:
                 self._relay(s, view, question)
-            return view, True
+            for text in texts[1:]:
+                self._relay(s, view, text)
+            return view, OPENED
 
     def expectation(self, lang: str) -> str:
         """Honest: soon inside office hours, else the next opening time."""

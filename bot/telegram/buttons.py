@@ -147,18 +147,23 @@ class Feedback(Button):
 
 @dataclass(frozen=True)
 class AskOfficer(Button):
-    """Hand the last question to an officer; `with_check`: the open /cek answers instead."""
+    """Hand a question to an officer: the one logged as `query_id` (the answer the button
+    is under), else the last one; `with_check`: the open /cek answers instead. Plain
+    "o:ask" is what buttons sent before the id was added carry."""
 
     prefixes = ("o",)
-    pattern = _pattern(r"o:(ask|cek)")
+    pattern = _pattern(rf"o:(?:ask(?::{_ID})?|(cek))")
     with_check: bool = False
+    query_id: int | None = None
 
     def _data(self) -> str:
-        return "o:cek" if self.with_check else "o:ask"
+        if self.with_check:
+            return "o:cek"
+        return "o:ask" if self.query_id is None else f"o:ask:{self.query_id}"
 
     @classmethod
     def _read(cls, found: re.Match[str]) -> Self:
-        return cls(found[1] == "cek")
+        return cls(found[2] is not None, int(found[1]) if found[1] else None)
 
 
 @dataclass(frozen=True)

@@ -104,11 +104,16 @@ class _ReplyRows:
 
 
 _REPLY_ROWS = _ReplyRows()
+# the cached rows carry 🙋 without a question; each reply names its own in the JSON
+_ASK_ANY = json.dumps(AskOfficer().pack())
 
 
 def reply_keyboard(reply: Reply, answers: AnswerService) -> Serialized | None:
     """Buttons under a reply: helpful?, did-you-mean topics, destinations, topic menu."""
     rows_ = _REPLY_ROWS.get(reply, answers)
+    if reply.query_id is not None and _ASK_ANY in rows_:
+        # 🙋 hands over the question it is under, not whatever was asked last
+        rows_ = rows_.replace(_ASK_ANY, json.dumps(AskOfficer(query_id=reply.query_id).pack()))
     if reply.outcome == "answer" and reply.query_id is not None:
         feedback = _feedback_row(reply.lang, reply.query_id)
         rows_ = f"{rows_},{feedback}" if rows_ else feedback
@@ -187,10 +192,13 @@ def languages() -> InlineKeyboardMarkup:
     )
 
 
-def after_thumbs_down(topics: Iterable[tuple[str, str]], lang: str) -> InlineKeyboardMarkup:
-    """👎: the topics the question was also close to, and the way to an officer."""
+def after_thumbs_down(
+    topics: Iterable[tuple[str, str]], lang: str, query_id: int | None = None
+) -> InlineKeyboardMarkup:
+    """👎: the topics the question was also close to, and the way to an officer with the
+    question 👎 was given to."""
     lines = [[button(title, Topic(tid))] for tid, title in topics]
-    lines.append([button(t("tk_ask_officer", lang), AskOfficer())])
+    lines.append([button(t("tk_ask_officer", lang), AskOfficer(query_id=query_id))])
     return InlineKeyboardMarkup(lines)
 
 

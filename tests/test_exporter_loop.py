@@ -1,0 +1,204 @@
+"""The exporter's way to an officer: the question a ticket gets is the one the exporter
+meant, nothing they wrote is dropped on the way, and nothing reaches the officers twice."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import OutboxMessage, QueryLog, Ticket
+from bot.services import build_services
+from bot.services.tickets import TicketService
+from handlers import tickets_exporter
+from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, buttons_of, make_settings, text_of
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+EXPORTER = 1001
+ASK = "🙋 Tanya petugas"
+
+
+async def drain(bot: BotHarness) -> None:
+    await bot.sender.drain(bot.app.bot, budget_seconds=5)
+
+
+def group_texts(bot: BotHarness) -> list[str]:
+    return bot.api.texts(OFFICERS_CHAT)
+
+
+def tickets(bot: BotHarness) -> list[Ticket]:
+    with bot.services.db.session() as s:
+        return list(s.scalars(select(Ticket).order_by(Ticket.id)))
+
+
+async def test_ask_officer_under_an_earlier_answer_sends_that_question(bot: BotHarness) -> None:
+    first = await bot.say("brp biaya ska? ada PNBP gak di kalteng?")
+    ask_first = dict(buttons_of(first))[ASK]
+    await bot.say("jam buka kantor ipska")
+    await bot.say("makasih")
+    sent = await bot.press(ask_first, message_id=first[0].result["message_id"])
+    assert "tiket #" in text_of(sent)
+    await drain(bot)
+    card = "\n".join(group_texts(bot))
+    assert "brp biaya ska? ada PNBP gak di kalteng?" in card
+    assert "jam buka kantor ipska" not in card
+
+
+async def test_a_forged_question_id_does_not_hand_over_someone_elses_words(bot: BotHarness) -> None:
+    await bot.say("brp biaya ska? ada PNBP gak di kalteng?")
+    with bot.services.db.session() as s:
+        someone_elses = f"o:ask:{s.scalars(select(QueryLog.id)).one()}"
+    await bot.say("jam buka kantor ipska", user_id=2002)
+    sent = await bot.press(someone_elses, user_id=2002)
+    # the presser's own question goes, never the other exporter's
+    assert "tiket #1" in text_of(sent)
+    await drain(bot)
+    assert not any("PNBP" in text for text in group_texts(bot))
+    assert [(t.user_id, t.question) for t in tickets(bot)] == [(2002, "jam buka kantor ipska")]
+
+
+async def test_thumbs_down_then_ask_officer_sends_the_rated_question(bot: BotHarness) -> None:
+    first = await bot.say("berapa biaya ska")
+    down = next(d for label, d in buttons_of(first) if label == "👎")
+    offer = await bot.press(down)
+    ask = dict(buttons_of(offer))[ASK]
+    await bot.say("jam buka kantor ipska")
+    await bot.press(ask)
+    await drain(bot)
+    card = "\n".join(group_texts(bot))
+    assert "berapa biaya ska" in card and "jam buka kantor" not in card
+
+
+async def test_a_request_for_an_officer_keeps_its_own_question(bot: BotHarness) -> None:
+    await bot.say("brp biaya ska?")
+    sent = await bot.say("sy mau bicara dgn petugas aja, kayu ulin boleh diekspor gak?")
+    assert "tiket #" in text_of(sent)
+    await drain(bot)
+    group = "\n".join(group_texts(bot))
+    assert "brp biaya ska?" in group and "kayu ulin boleh diekspor" in group
+
+
+async def test_a_request_for_an_officer_without_an_earlier_question_is_the_question(
+    bot: BotHarness,
+) -> None:
+    text = "I want to talk to a human officer about my shipment of ulin wood to Korea"
+    sent = await bot.say(text, language_code="en")
+    assert "ticket #" in text_of(sent)
+    await drain(bot)
+    assert any("ulin wood to Korea" in card for card in group_texts(bot))
+    assert [t.question for t in tickets(bot)] == [text]
+    # one word beyond the request is what it is about
+    sent = await bot.say("petugas, ulin?", user_id=2002)
+    assert "tiket #2" in text_of(sent)
+    assert tickets(bot)[1].question == "petugas, ulin?"
+
+
+async def test_a_handled_question_is_not_sent_again_after_the_ticket_closed(bot: BotHarness) -> None:
+    question = "apakah kontainer saya bisa dititipkan di gudang dinas selama seminggu"
+    sent = await bot.say(question)
+    await bot.press(dict(buttons_of(sent))[ASK])
+    await bot.say("/close 1 dijawab", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await drain(bot)
+    before = len(group_texts(bot))
+    sent = await bot.say("petugasnya lambat bls")
+    assert "tiket #2" in text_of(sent)
+    await drain(bot)
+    new = "\n".join(group_texts(bot)[before:])
+    assert "petugasnya lambat bls" in new and "kontainer" not in new
+    assert tickets(bot)[1].question == "petugasnya lambat bls"
+
+
+async def test_officer_command_during_a_check_loses_nothing(bot: BotHarness) -> None:
+    await bot.say("/cek")
+    await bot.press("pc:a:commodity:plywood")
+    sent = await bot.say("/petugas")
+    assert "/batal" in text_of(sent) and "Tulis pertanyaan" not in text_of(sent)
+    await bot.say("/batal")
+    sent = await bot.say("halo")
+    assert "tiket" not in text_of(sent).lower()
+    assert tickets(bot) == []
+
+
+async def test_a_question_request_from_before_a_check_goes_stale(bot: BotHarness) -> None:
+    assert "Tulis pertanyaan" in text_of(await bot.say("/petugas"))
+    await bot.say("/cek")
+    await bot.press("pc:a:commodity:plywood")
+    await bot.say("4412.31")  # the check's answer, not a question for the officers
+    await bot.say("/batal")
+    sent = await bot.say("halo")
+    assert "tiket" not in text_of(sent).lower()
+    assert tickets(bot) == []
+
+
+async def test_a_question_request_left_unanswered_goes_stale(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "Tulis pertanyaan" in text_of(await bot.say("/petugas"))
+    later = time.monotonic() + 31 * 60
+    clock = SimpleNamespace(monotonic=lambda: later)
+    monkeypatch.setattr(tickets_exporter, "time", clock, raising=False)
+    sent = await bot.say("halo")
+    assert "tiket" not in text_of(sent).lower()
+    assert tickets(bot) == []
+
+
+async def test_asking_twice_posts_the_question_once(bot: BotHarness) -> None:
+    sent = await bot.say("ska sy dikembalikan 3x krn beda berat, gmn solusinya pak?")
+    ask = dict(buttons_of(sent))[ASK]
+    await bot.press(ask)
+    await drain(bot)
+    before = len(group_texts(bot))
+    again = await bot.press(ask)
+    assert "sudah ada di tiket #1" in text_of(again)
+    command = await bot.say("/petugas")
+    assert "sudah ada di tiket #1" in text_of(command)
+    await drain(bot)
+    assert group_texts(bot)[before:] == []
+    assert len(tickets(bot)) == 1
+
+
+def test_two_processes_asked_at_once_post_one_card(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = (build_services(make_settings(postgres_url)) for _ in range(2))
+    view = TicketService._view
+
+    def slow_view(self: TicketService, *args: object) -> object:
+        # the first process is slow between finding no ticket and storing its own
+        if self is first.tickets:
+            time.sleep(0.5)
+        return view(self, *args)
+
+    monkeypatch.setattr(TicketService, "_view", slow_view)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            one = pool.submit(first.tickets.open, EXPORTER, "ska sy dikembalikan, gmn?", [])
+            time.sleep(0.2)
+            other = pool.submit(second.tickets.open, EXPORTER, "ska sy dikembalikan, gmn?", [])
+            states = sorted(state for _, state in (one.result(), other.result()))
+        assert states == ["already", "opened"]
+        with first.db.session() as s:
+            cards = s.scalars(select(OutboxMessage.text).where(OutboxMessage.chat_id == OFFICERS_CHAT)).all()
+        assert len(cards) == 1 and "ska sy dikembalikan" in cards[0]
+    finally:
+        first.close()
+        second.close()
+
+
+async def test_a_long_question_is_answered_logged_whole_and_can_reach_an_officer(bot: BotHarness) -> None:
+    story = "Kami baru pertama kali ekspor moulding meranti, buyer minta dokumen lengkap. " * 14
+    text = story + "Dokumen perusahaan apa saja yang harus dibawa untuk registrasi akun e-SKA?"
+    assert 1000 < len(text) < 4096
+    sent = await bot.say(text)
+    assert "terlalu panjang" not in text_of(sent)
+    assert "Dokumen registrasi akun e-SKA" in text_of(sent) and "Pesan Anda panjang" in text_of(sent)
+    with bot.services.db.session() as s:
+        assert s.scalars(select(QueryLog.text)).one() == text
+    await bot.press(dict(buttons_of(sent))[ASK])
+    await drain(bot)
+    assert [t.question for t in tickets(bot)] == [text]
+    group = "\n".join(group_texts(bot))
+    assert "registrasi akun e-SKA?" in group
