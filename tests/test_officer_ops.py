@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
+import io
+from pathlib import Path
 
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from bot.cli import main
+from bot.models import Company, SkaApplication
 from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, buttons_of, text_of
 from tests.test_broadcast import people
 
@@ -41,3 +49,132 @@ async def test_long_broadcast_preview_is_posted_once_and_presses_edit_only_its_s
     assert "antrean untuk 8 eksportir" in text_of(edited) and "A&amp;B" not in text_of(edited)
     assert buttons_of(edited) == []
     assert len(bot.api.sent(OFFICERS_CHAT, "sendMessage")) == 4
+
+
+HEADER = (
+    "ref,company_nib,company_name,commodity,hs_code,destination,form,status,note,"
+    "submitted_at,volume_tonnes,value_usd\n"
+)
+
+
+def run_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: str | bytes
+) -> list[str]:
+    """`applications import FILE` as the admin runs it: what it prints."""
+    config = tmp_path / "config.yaml"
+    if not config.exists():
+        config.write_text(f"database: {{url: 'sqlite:///{tmp_path / 'c.db'}'}}\n")
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    main(["--config", str(config), "applications", "import", str(path)])
+    return capsys.readouterr().out.splitlines()
+
+
+def stored(tmp_path: Path) -> dict[str, tuple[str, str, str, str]]:
+    """ref -> (HS code, destination, form, company name) as the database holds them."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    try:
+        with Session(engine) as s:
+            rows = s.execute(
+                select(
+                    SkaApplication.ref,
+                    SkaApplication.hs_code,
+                    SkaApplication.destination,
+                    SkaApplication.form,
+                    Company.name,
+                ).join(Company, Company.id == SkaApplication.company_id)
+            )
+            return {ref: (hs, dest, form, company) for ref, hs, dest, form, company in rows}
+    finally:
+        engine.dispose()
+
+
+def test_unknown_destination_or_form_and_a_malformed_hs_code_are_refused_with_their_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [
+        "I-1,111,PT Satu,Plywood,4412.31,Jepang,IJEPA,submitted,,2026-11-01,10,100",
+        "I-2,111,PT Satu,Veneer,4408.39,Narnia,Form B,submitted,,2026-11-01,10,100",
+        "I-3,111,PT Satu,Veneer,4408.39,India,Form Z,submitted,,2026-11-01,10,100",
+        "I-4,111,PT Satu,Veneer,44.08.39.ABC,India,AIFTA,submitted,,2026-11-01,10,100",
+        "I-5,111,PT Satu,Veneer,4408.39.10,Jepun,RCEP,submitted,,2026-11-01,10,100",
+        "I-6,111,PT Satu,Moulding,440929,Australia,Form B,submitted,,2026-11-01,10,100",
+        "I-7,111,PT Satu,Moulding,4409.29,Polandia,IJEPA,submitted,,2026-11-01,10,100",
+        "I-8,111,PT Satu,Veneer,4408.39,Indai,AIFTA,submitted,,2026-11-01,10,100",
+    ]
+    out = run_import(tmp_path, capsys, "apps.csv", HEADER + "\n".join(rows) + "\n")
+    assert out[0].startswith("8 rows: created 4,") and "rejected rows 4, warnings 1" in out[0], out
+    assert "line 3, destination: 'Narnia' is not a country the office knows" in "\n".join(out)
+    assert "line 4, form: 'Form Z' is not a form the office knows" in "\n".join(out)
+    assert "line 5, hs_code: '44.08.39.ABC' is not an HS code" in "\n".join(out)
+    # a known form the knowledge base does not give that destination: imported, flagged
+    assert "line 8, warning, form: 'IJEPA' is not among the forms for Poland" in out
+    assert "line 9, destination: 'Indai' is not a country the office knows" in "\n".join(out)
+    assert (
+        "'Indai' is not a country the office knows (ISO code or name: JP, Jepang, Japan); did you mean 'India'?"
+        in out[-1]
+    )
+    apps = stored(tmp_path)
+    assert sorted(apps) == ["I-1", "I-5", "I-6", "I-7"]
+    assert apps["I-1"][:3] == ("4412.31", "Japan", "IJEPA")
+    assert apps["I-5"][:3] == ("4408.39.10", "Japan", "RCEP")
+    assert apps["I-6"][:3] == ("440929", "Australia", "Form B")
+
+
+def workbook(rows: list[list[object]], formats: dict[str, str] | None = None) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(HEADER.strip().split(","))
+    for row in rows:
+        ws.append(row)
+    for cell, number_format in (formats or {}).items():
+        ws[cell].number_format = number_format
+    data = io.BytesIO()
+    wb.save(data)
+    return data.getvalue()
+
+
+def test_an_hs_code_in_a_number_cell_is_kept_as_shown_or_refused_when_a_digit_may_be_lost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    when = dt.date(2026, 11, 2)
+    base = ["PT Satu", "Plywood", None, "JP", "IJEPA", "submitted", None, when, 10, 100]
+    rows = [
+        ["X-1", "111", *base[:2], 4412.31, *base[3:]],
+        ["X-2", "111", *base[:2], 4412.10, *base[3:]],  # General format: Excel keeps 4412.1
+        ["X-3", "111", *base[:2], 4412.10, *base[3:]],  # formatted 0.00: shown as 4412.10
+        ["X-4", "111", *base[:2], 44123110, *base[3:]],
+        ["X-5", "111", *base[:2], "4412.10", *base[3:]],
+    ]
+    out = run_import(tmp_path, capsys, "apps.xlsx", workbook(rows, {"E4": "0.00"}))
+    assert out[0].startswith("5 rows: created 4,") and "rejected rows 1" in out[0], out
+    assert out[-1] == (
+        "line 3, hs_code: read as the number 4412.1: a number cell drops trailing zeros "
+        "(4412.10 becomes 4412.1); format the column as Text in Excel and type the code again"
+    )
+    hs = {ref: row[0] for ref, row in stored(tmp_path).items()}
+    assert hs == {"X-1": "4412.31", "X-3": "4412.10", "X-4": "44123110", "X-5": "4412.10"}
+
+
+def test_another_company_name_for_a_known_nib_is_a_warning_and_the_stored_name_stays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = "N-1,111,PT. Kayu Lapis Satu,Plywood,4412.31,JP,IJEPA,submitted,,2026-11-01,10,100\n"
+    assert run_import(tmp_path, capsys, "one.csv", HEADER + first)[0].startswith("1 rows: created 1,")
+    rows = (
+        first.replace("PT. Kayu Lapis Satu", "PT KAYU LAPIS SATU")  # the same name, typed otherwise
+        + "N-2,111,PT Kayu Lapis Dua,Plywood,4412.31,JP,IJEPA,submitted,,2026-11-01,10,100\n"
+    )
+    out = run_import(tmp_path, capsys, "two.csv", HEADER + rows)
+    assert out[0].startswith("2 rows: created 1, updated 0, unchanged 1,") and "warnings 1" in out[0], out
+    assert out[-1] == (
+        "line 3, warning, company_name: 'PT Kayu Lapis Dua' differs from 'PT. Kayu Lapis Satu', "
+        "the name already stored for NIB 111; the stored name is kept"
+    )
+    assert {row[3] for row in stored(tmp_path).values()} == {"PT. Kayu Lapis Satu"}

@@ -10,6 +10,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ MAX_ROWS = 200_000
 # would otherwise abort the whole file at the first such cell
 MAX_CELL_CHARS = 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
+# a number format with a fixed count of decimals ("0.00", "#,##0.00")
+_FIXED_DECIMALS = re.compile(r"[#,0]*0\.(0+)")
 
 Cell = str | Decimal | dt.datetime | dt.date
 
@@ -97,7 +100,7 @@ def _numbered(reader: csv._reader) -> Iterator[tuple[int, list[str]]]:  # type: 
         last = reader.line_num
 
 
-def _xlsx_cell(value: object) -> Cell:
+def _xlsx_cell(value: object, number_format: str | None = None) -> Cell:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -106,7 +109,15 @@ def _xlsx_cell(value: object) -> Cell:
         return Decimal(value)
     if isinstance(value, float):
         # repr is the shortest text that reads back as the same float: 12.5, not 12.4999...
-        return Decimal(repr(value))
+        number = Decimal(repr(value))
+        # a cell formatted with fixed decimals shows 4412.10 where the float is 4412.1:
+        # keep the zeros the officer sees (the same amount; an HS code needs them)
+        fixed = _FIXED_DECIMALS.fullmatch(number_format or "")
+        if fixed is not None:
+            shown = number.quantize(Decimal(1).scaleb(-len(fixed.group(1))))
+            if shown == number:
+                return shown
+        return number
     if isinstance(value, dt.datetime | dt.date):
         return value
     if isinstance(value, dt.time):
@@ -129,8 +140,8 @@ def read_xlsx(data: bytes) -> Table:
             raise ImportFileError("the workbook has no sheet")
         header: list[str] | None = None
         body: list[tuple[int, dict[str, Cell], int]] = []
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = [_xlsx_cell(v) for v in values]
+        for number, row in enumerate(ws.iter_rows(), start=1):
+            cells = [_xlsx_cell(c.value, getattr(c, "number_format", None)) for c in row]
             while cells and cells[-1] == "":
                 cells.pop()
             if header is None:
