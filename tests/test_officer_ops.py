@@ -178,3 +178,54 @@ def test_another_company_name_for_a_known_nib_is_a_warning_and_the_stored_name_s
         "the name already stored for NIB 111; the stored name is kept"
     )
     assert {row[3] for row in stored(tmp_path).values()} == {"PT. Kayu Lapis Satu"}
+
+
+def test_header_problems_are_named_and_a_title_row_or_other_spelling_is_accepted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    row = "H-1,111,PT Satu,Plywood,4412.31,JP,IJEPA,submitted,,2026-11-01,10,100"
+    # capitals and spaces for underscores name the same columns; 'volume' names none
+    header = (
+        "Ref,COMPANY NIB,company_name,commodity,hs code,destination,form,status,note,"
+        "submitted_at,volume,value_usd,remarks\n"
+    )
+    out = run_import(tmp_path, capsys, "cols.csv", header + row + ",hello\n")
+    assert out[-1] == (
+        "line 1, missing columns: volume_tonnes; columns not recognised: "
+        "'volume' (did you mean volume_tonnes?), 'remarks'"
+    )
+    upper = HEADER.upper().replace("_", " ")
+    assert run_import(tmp_path, capsys, "upper.csv", upper + row + "\n")[0].startswith("1 rows: created 1,")
+    # a title and a blank row above the header, as officers' workbooks have
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["DAFTAR PENGAJUAN SKA DESEMBER 2026"])
+    ws.append([])
+    ws.append(HEADER.strip().split(","))
+    ws.append(["H-2", *row.split(",")[1:]])
+    data = io.BytesIO()
+    wb.save(data)
+    out = run_import(tmp_path, capsys, "title.xlsx", data.getvalue())
+    assert out[0].startswith("1 rows: created 1,") and len(out) == 1, out
+    assert set(stored(tmp_path)) == {"H-1", "H-2"}
+    out = run_import(tmp_path, capsys, "fake.xlsx", "not a workbook")
+    assert out[-1].startswith(
+        "line 1, the file is named like an Excel workbook but is not one (it holds text), "
+        "and no header row found in the first 10 rows"
+    )
+    out = run_import(tmp_path, capsys, "old.xls", b"\xd0\xcf\x11\xe0" + bytes(600))
+    assert "an Excel 97-2003 workbook (.xls)" in out[-1] and "Save As" in out[-1]
+
+
+def test_the_report_says_in_words_how_amounts_were_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    row = 'A-1,111,PT Satu,Plywood,4412.31,JP,IJEPA,submitted,,2026-11-01,"1.234,5","25.000,00"\n'
+    out = run_import(tmp_path, capsys, "id.csv", HEADER + row)
+    assert out[1] == "amounts read as 1.234,56 (comma = decimal point)"
+    plain = "A-2,111,PT Satu,Plywood,4412.31,JP,IJEPA,submitted,,2026-11-01,10,100\n"
+    out = run_import(tmp_path, capsys, "plain.csv", HEADER + plain)
+    assert not [line for line in out if "format" in line], out

@@ -30,7 +30,14 @@ from bot.services.applications import (
     ApplicationService,
     parse_status,
 )
-from bot.services.import_files import Cell, ImportFileError, Table, read_csv_text, read_table
+from bot.services.import_files import (
+    HEADER_SEARCH_ROWS,
+    Cell,
+    ImportFileError,
+    Table,
+    read_csv_text,
+    read_table,
+)
 from bot.text import parse_number
 from knowledge.loader import Country, Place
 
@@ -401,7 +408,7 @@ class Importer:
     def import_file(self, path: Path | str, actor: str = "import", check: bool = False) -> ImportReport:
         """A CSV or .xlsx file (told apart by content). OSError when it cannot be opened."""
         try:
-            table = read_table(path)
+            table = read_table(path, REQUIRED + OPTIONAL)
         except ImportFileError as exc:
             return _file_problem(exc, check)
         return self.import_table(table, actor, check)
@@ -410,20 +417,20 @@ class Importer:
 
     def import_text(self, raw: str, actor: str = "import", check: bool = False) -> ImportReport:
         try:
-            table = read_csv_text(raw)
+            table = read_csv_text(raw, REQUIRED + OPTIONAL)
         except ImportFileError as exc:
             return _file_problem(exc, check)
         return self.import_table(table, actor, check)
 
     def import_table(self, table: Table, actor: str = "import", check: bool = False) -> ImportReport:
         report = ImportReport(check=check, rows=len(table.rows))
-        missing = [c for c in REQUIRED if c not in table.header]
-        if missing:
-            report.problems.append(RowProblem(1, None, f"missing columns: {', '.join(missing)}"))
+        problem = _header_problem(table)
+        if problem is not None:
+            report.problems.append(RowProblem(table.header_line, None, problem))
             return report
-        unknown = [c for c in table.header if c and c not in REQUIRED + OPTIONAL]
+        unknown = _unknown_columns(table, REQUIRED + OPTIONAL)
         if unknown:
-            report.notes.append(f"ignored columns: {', '.join(unknown)}")
+            report.notes.append(f"ignored columns: {unknown}")
         texts = [v for _, r, _ in table.rows for c in NUMBER_COLUMNS if isinstance(v := r.get(c) or "", str)]
         style, note = detect_number_style(texts)
         if style == "mixed":
@@ -756,6 +763,37 @@ class _Known:
             obj = table.get(key)
             if obj is not None and not instance_state(obj).persistent:
                 del table[key]
+
+
+def _unknown_columns(table: Table, wanted: tuple[str, ...]) -> str:
+    """The columns not recognised, as written, each with the closest wanted one."""
+    out = []
+    for key, written in zip(table.header, table.written or table.header, strict=False):
+        if not key or key in REQUIRED + OPTIONAL:
+            continue
+        close = difflib.get_close_matches(key, wanted, n=1, cutoff=0.6)
+        out.append(f"{written[:40]!r}" + (f" (did you mean {close[0]}?)" if close else ""))
+    return ", ".join(out)
+
+
+def _header_problem(table: Table) -> str | None:
+    """What is wrong with the header, in words an officer can act on; None when it is fine."""
+    missing = tuple(c for c in REQUIRED if c not in table.header)
+    if not missing:
+        return None
+    if len(missing) == len(REQUIRED):
+        what = (
+            "the file is named like an Excel workbook but is not one (it holds text), and "
+            if table.named_workbook
+            else ""
+        )
+        return (
+            f"{what}no header row found in the first {HEADER_SEARCH_ROWS} rows: the header names "
+            f"the columns {', '.join(REQUIRED)} (see README, 'Application import format')"
+        )
+    text = f"missing columns: {', '.join(missing)}"
+    unknown = _unknown_columns(table, missing)
+    return text + (f"; columns not recognised: {unknown}" if unknown else "")
 
 
 def _file_problem(exc: ImportFileError, check: bool) -> ImportReport:
