@@ -374,10 +374,13 @@ class Importer:
         return self._country.get(key, text.strip())
 
     def _destination_and_form(self, text: dict[str, str]) -> tuple[str, list[RowProblem]]:
-        """The destination's English name; a destination or form the knowledge base does
-        not know is refused, a known form it does not give that destination is a warning."""
+        """The destination's English name; a destination the knowledge base does not know
+        is refused. A form is only flagged: the knowledge base names forms its own way
+        (Form AJCEP, where e-SKA may say Form AJ), and a good row must not be lost."""
         written = text["destination"]
         destination = self.destination(written)
+        if not self._forms_of:  # no knowledge base to check against
+            return destination, []
         if written and destination not in self._forms_of:
             raise RowError(
                 "destination",
@@ -386,20 +389,18 @@ class Importer:
             )
         form = text["form"]
         key = _form_key(form)
-        if not form or not self._forms_of:
+        if not form:
             return destination, []
         forms = self._forms_of.get(destination)
         if key not in self._form:
             if forms is None and destination:
                 why = f"{form[:40]!r}: the office's forms table has no row for {destination}"
-                return destination, [RowProblem(0, "form", why)]
-            raise RowError(
-                "form",
-                f"{form[:40]!r} is not a form the office knows{_suggest(key, self._form)}",
-            )
+            else:
+                why = f"{form[:40]!r} is not a form the office knows{_suggest(key, self._form)}"
+            return destination, [RowProblem(0, "form", why + "; imported as written, please check")]
         if forms is not None and key not in forms:
             return destination, [
-                RowProblem(0, "form", f"{form[:40]!r} is not among the forms for {destination}")
+                RowProblem(0, "form", f"{form[:40]!r} is not among the forms for {destination}; please check")
             ]
         return destination, []
 
