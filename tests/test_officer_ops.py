@@ -32,7 +32,7 @@ async def test_long_broadcast_preview_is_posted_once_and_presses_edit_only_its_s
     assert "&lt;b&gt;gangguan&lt;/b&gt; &amp; antrean" in text_of(body)
     assert all(buttons_of([c]) == [] for c in body)
     assert len(text_of([status])) < 400
-    assert "3 pesan" in text_of([status]) and "10 eksportir" in text_of([status])
+    assert "dalam 3 pesan" in text_of([status]) and "10 eksportir" in text_of([status])
     labels = dict(buttons_of([status]))
     status_id = status.result["message_id"]
 
