@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.constants import MessageLimit
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, JobQueue
 
 from bot.i18n import t
@@ -25,6 +26,9 @@ from handlers.common import (
 
 STAFF_COMMANDS = frozenset({"broadcast"})
 FINISH_INTERVAL = 5.0
+# what a preview adds to the text: its title, the audience (a commodity name) and a
+# trailer such as "queued"; a text that leaves less room is shown apart from the buttons
+PREVIEW_ROOM = 600
 
 
 def preview(view: BroadcastView, lang: str) -> str:
@@ -49,6 +53,38 @@ def preview(view: BroadcastView, lang: str) -> str:
     return text
 
 
+def _outgoing(view: BroadcastView, lang: str) -> str:
+    return f"{t('bc_header', lang)}\n\n{escape(view.text)}"
+
+
+def text_apart(view: BroadcastView) -> bool:
+    """Whether the preview shows the text in messages of its own, above a short status
+    that carries the buttons. A button press edits only that status, so the long text is
+    posted once, not again on every press. Decided by the text alone: a press finds the
+    layout the draft was posted with, whatever audience or language is chosen since."""
+    return len(chunks(escape(view.text), MessageLimit.MAX_TEXT_LENGTH - PREVIEW_ROOM)) > 1
+
+
+def status(view: BroadcastView, lang: str) -> str:
+    """The part of the preview a button press changes (the whole preview if it is short)."""
+    if not text_apart(view):
+        return preview(view, lang)
+    audience = t(
+        f"bc_audience_{view.audience}",
+        lang,
+        **({"commodity": escape(view.commodity or "")} if view.audience == COMMODITY else {}),
+    )
+    return t(
+        "ops_bc_status",
+        lang,
+        id=view.id,
+        audience=audience,
+        count=view.reachable,
+        blocked=view.blocked,
+        parts=len(chunks(_outgoing(view, lang))),
+    )
+
+
 async def broadcast_command(update: Update, context: Context) -> None:
     """/broadcast TEXT: a draft with its preview; nothing is sent before [Send]."""
     lang = context.lang
@@ -59,7 +95,11 @@ async def broadcast_command(update: Update, context: Context) -> None:
     except BroadcastError as exc:
         await send(update, context, t(exc.key, lang, **exc.values))
         return
-    await send(update, context, preview(view, lang), keyboards.broadcast_draft(view, lang))
+    if text_apart(view):
+        # the parts exactly as each exporter gets them
+        for part in chunks(_outgoing(view, lang)):
+            await send(update, context, part)
+    await send(update, context, status(view, lang), keyboards.broadcast_draft(view, lang))
 
 
 async def broadcast_button(update: Update, context: Context) -> None:
@@ -78,18 +118,21 @@ async def broadcast_button(update: Update, context: Context) -> None:
         elif action == "cancel":
             view = svc.cancel(bid, who)
         else:
-            view = svc.choose(bid, who, action)
+            view, changed = svc.choose(bid, who, action)
+            if not changed:
+                await query.answer()
+                return
     except BroadcastError as exc:
         await query.answer(t(exc.key, lang, **exc.values), show_alert=True)
         return
     await query.answer()
     keyboard = None
     if action == "send":
-        text = preview(view, lang) + "\n\n" + t("bc_queued", lang, id=view.id, count=view.reachable)
+        text = status(view, lang) + "\n\n" + t("bc_queued", lang, id=view.id, count=view.reachable)
     elif action == "cancel":
         text = t("bc_cancelled", lang, id=view.id)
     else:
-        text, keyboard = preview(view, lang), keyboards.broadcast_draft(view, lang)
+        text, keyboard = status(view, lang), keyboards.broadcast_draft(view, lang)
     await show_result(update, context, text, keyboard)
 
 

@@ -37,7 +37,7 @@ async def test_a_strangers_formula_is_text_in_the_stats_workbook(bot: BotHarness
 async def test_imported_values_are_text_in_the_report_and_labels_are_not_mathtext(bot: BotHarness) -> None:
     rows = [
         "H-1,111,=1+1,Plywood $\\undefinedmacro$,4412,JP,IJEPA,issued,,2026-11-02,10,1000",
-        "H-2,222,PT Dua,-2+3,4412,@evil,IJEPA,issued,,2026-11-03,5,500",
+        "H-2,222,@evil,-2+3,4412,JP,IJEPA,issued,,2026-11-03,5,500",
         "H-3,333,PT Tiga,\tTab,4412,CN,ACFTA,issued,,2026-11-04,1,100",
     ]
     report = bot.services.importer.import_text(HEADER + "\n".join(rows) + "\n")

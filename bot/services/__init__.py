@@ -64,7 +64,9 @@ class Services:
         """Applications from CSV and .xlsx files (`applications import`), built on first use."""
         from bot.services.importer import Importer  # here: `run` never imports a file
 
-        return Importer(self.applications, self.answers.kb.countries, self.settings.timezone, self.documents)
+        kb = self.answers.kb
+        tz = self.settings.timezone
+        return Importer(self.applications, kb.countries, tz, self.documents, places=kb.places)
 
     @cached_property
     def reports(self) -> ReportService:

@@ -138,11 +138,13 @@ class BroadcastService:
             s.flush()
             return self._view(s, b)
 
-    def choose(self, broadcast_id: int, author_id: int, choice: str) -> BroadcastView:
-        """choice: 'all', 'open' or 'c<index of the commodity button>'."""
+    def choose(self, broadcast_id: int, author_id: int, choice: str) -> tuple[BroadcastView, bool]:
+        """choice: 'all', 'open' or 'c<index of the commodity button>'; with whether the
+        audience changed (the option already chosen changes nothing)."""
         with self.db.session() as s:
             b = self._own(s, broadcast_id, author_id)
             commodities = json.loads(b.commodities)
+            before = (b.audience, b.commodity)
             if choice in (ALL, OPEN):
                 b.audience, b.commodity = choice, None
             elif choice[:1] == "c" and choice[1:].isdecimal() and int(choice[1:]) < len(commodities):
@@ -150,7 +152,7 @@ class BroadcastService:
             else:
                 raise BroadcastError("bc_button_invalid")
             s.flush()
-            return self._view(s, b)
+            return self._view(s, b), (b.audience, b.commodity) != before
 
     def cancel(self, broadcast_id: int, author_id: int) -> BroadcastView:
         with self.db.session() as s:

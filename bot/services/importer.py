@@ -8,6 +8,8 @@ run that reports the same and writes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,9 +30,16 @@ from bot.services.applications import (
     ApplicationService,
     parse_status,
 )
-from bot.services.import_files import Cell, ImportFileError, Table, read_csv_text, read_table
+from bot.services.import_files import (
+    HEADER_SEARCH_ROWS,
+    Cell,
+    ImportFileError,
+    Table,
+    read_csv_text,
+    read_table,
+)
 from bot.text import parse_number
-from knowledge.loader import Country
+from knowledge.loader import Country, Place
 
 if TYPE_CHECKING:
     from bot.services.documents import DocumentService
@@ -70,6 +79,8 @@ NUMBER_LIMITS = {
     "value_usd": (Decimal("99999999999999.99"), Decimal("0.01")),
 }
 EARLIEST = dt.date(2000, 1, 1)  # e-SKA is younger; earlier dates are typing slips
+# 4 to 10 digits in pairs after the heading, dots optional: 4412, 4412.31, 4412.31.10
+HS_CODE = re.compile(r"\d{4}(?:\.?\d{2}){0,3}")
 ROWS_PER_TRANSACTION = 200
 
 
@@ -99,6 +110,8 @@ class ImportReport:
     check: bool = False  # a dry run: nothing was written
     notes: list[str] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+    # imported, but something in the row deserves a look
+    warnings: list[RowProblem] = field(default_factory=list)
 
     @property
     def errors(self) -> list[tuple[int, str]]:
@@ -108,10 +121,15 @@ class ImportReport:
     def counts(self) -> tuple[int, int, int, int]:
         return self.created, self.updated, self.unchanged, self.status_changes
 
-    def restore(self, counts: tuple[int, int, int, int], problems: int) -> None:
+    def mark(self) -> tuple[tuple[int, int, int, int], int, int]:
+        return self.counts(), len(self.problems), len(self.warnings)
+
+    def restore(self, counts: tuple[int, int, int, int], problems: int, warnings: int | None = None) -> None:
         """Back to an earlier state (its rows were rolled back)."""
         self.created, self.updated, self.unchanged, self.status_changes = counts
         del self.problems[problems:]
+        if warnings is not None:
+            del self.warnings[warnings:]
 
     @property
     def bad_rows(self) -> int:
@@ -123,12 +141,22 @@ class ImportReport:
         out = [
             first + f"{verb}created {self.created}, {verb}updated {self.updated}, "
             f"unchanged {self.unchanged}, status changes {self.status_changes} "
-            f"({verb}notified), rejected rows {self.bad_rows}",
-            f"number format: {self.number_style}",
+            f"({verb}notified), rejected rows {self.bad_rows}"
+            + (f", warnings {len(self.warnings)}" if self.warnings else ""),
         ]
+        if self.number_style in NUMBER_STYLE_WORDS:
+            out.append(NUMBER_STYLE_WORDS[self.number_style])
         out += [f"note: {n}" for n in self.notes]
-        out += [str(p) for p in sorted(self.problems, key=lambda p: p.line)]
+        listed = [(p.line, str(p)) for p in self.problems]
+        listed += [(w.line, f"line {w.line}, warning, {w.text()}") for w in self.warnings]
+        out += [text for _, text in sorted(listed, key=lambda item: item[0])]
         return out
+
+
+NUMBER_STYLE_WORDS = {
+    "id": "amounts read as 1.234,56 (comma = decimal point)",
+    "en": "amounts read as 1,234.56 (point = decimal point)",
+}
 
 
 class RowError(ValueError):
@@ -154,6 +182,7 @@ class CleanRow:
     submitted: dt.datetime
     fields: dict[str, object]
     missing: list[str]
+    warnings: tuple[RowProblem, ...] = ()
 
 
 def _cell_style(text: str) -> str | None:
@@ -258,6 +287,48 @@ def clean_text(value: Cell, column: str, required: bool = False) -> str:
     return text
 
 
+def hs_code(cell: Cell) -> str:
+    """An HS code as the officer wrote it; refused when it is not one, or when a number
+    cell may have lost a digit (Excel keeps 4412.10 as the number 4412.1)."""
+    if isinstance(cell, Decimal):
+        exponent = cell.as_tuple().exponent
+        decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        text = f"{cell:f}"
+        if decimals not in (0, 2) or not HS_CODE.fullmatch(text):
+            raise RowError(
+                "hs_code",
+                f"read as the number {text}: a number cell drops trailing zeros (4412.10 "
+                "becomes 4412.1); format the column as Text in Excel and type the code again",
+            )
+        return text
+    text = clean_text(cell, "hs_code")
+    if text and not HS_CODE.fullmatch(text):
+        raise RowError("hs_code", f"{text[:40]!r} is not an HS code (4 to 10 digits: 4412.31 or 4412.31.10)")
+    return text
+
+
+def _same_name(name: str) -> str:
+    """A company name without the differences nobody means: case, dots, spaces."""
+    return " ".join(re.sub(r"[\W_]+", " ", name).casefold().split())
+
+
+def _form_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower().removeprefix("form "))
+
+
+def _form_keys(form: str) -> set[str]:
+    """How a form may be written: 'Form E (ACFTA)' as Form E, E, ACFTA or the whole."""
+    match = re.fullmatch(r"(.*?)\s*\(([^()]*)\)", form.strip())
+    names = [form] if match is None else [form, match.group(1), match.group(2)]
+    return {key for name in names if (key := _form_key(name))}
+
+
+def _suggest(key: str, known: dict[str, str]) -> str:
+    """'; did you mean X?' with the known name closest to how `key` was written."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.75)
+    return f"; did you mean {known[close[0]]!r}?" if close else ""
+
+
 class _DryRun(Exception):
     """Raised inside the check run's transaction so that it is rolled back."""
 
@@ -270,6 +341,7 @@ class Importer:
         tz: ZoneInfo,
         documents: DocumentService | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        places: dict[str, Place] | None = None,
     ) -> None:
         self.applications = applications
         self.tz = tz
@@ -277,21 +349,67 @@ class Importer:
         self.documents = documents
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._country: dict[str, str] = {}
+        # the forms the knowledge base gives each destination (none for a place it knows
+        # only by name), and every way a known form may be written
+        self._forms_of: dict[str, set[str] | None] = {}
+        self._form: dict[str, str] = {}
         for c in countries.values():
             for name in (*c.aliases, c.iso.lower(), c.name["en"].lower(), c.name["id"].lower()):
                 self._country.setdefault(name, c.name["en"])
+            keys: set[str] = set()
+            for form in (*c.preferential, c.non_preferential):
+                keys |= _form_keys(form)
+                for key in _form_keys(form):
+                    self._form.setdefault(key, form)
+            self._forms_of[c.name["en"]] = keys
+        for p in (places or {}).values():
+            name = p.name["en"].removeprefix("the ")
+            for alias in (*p.aliases, *p.aliases_exact, *p.aliases_cued, p.iso, p.name["en"], p.name["id"]):
+                self._country.setdefault(alias.lower(), name)
+            self._forms_of.setdefault(name, None)
 
     def destination(self, text: str) -> str:
         """ISO code or a name in Indonesian or English -> the English country name."""
         key = text.strip().lower()
         return self._country.get(key, text.strip())
 
+    def _destination_and_form(self, text: dict[str, str]) -> tuple[str, list[RowProblem]]:
+        """The destination's English name; a destination the knowledge base does not know
+        is refused. A form is only flagged: the knowledge base names forms its own way
+        (Form AJCEP, where e-SKA may say Form AJ), and a good row must not be lost."""
+        written = text["destination"]
+        destination = self.destination(written)
+        if not self._forms_of:  # no knowledge base to check against
+            return destination, []
+        if written and destination not in self._forms_of:
+            raise RowError(
+                "destination",
+                f"{written[:40]!r} is not a country the office knows (ISO code or name: JP, Jepang, "
+                f"Japan){_suggest(written.strip().lower(), self._country)}",
+            )
+        form = text["form"]
+        key = _form_key(form)
+        if not form:
+            return destination, []
+        forms = self._forms_of.get(destination)
+        if key not in self._form:
+            if forms is None and destination:
+                why = f"{form[:40]!r}: the office's forms table has no row for {destination}"
+            else:
+                why = f"{form[:40]!r} is not a form the office knows{_suggest(key, self._form)}"
+            return destination, [RowProblem(0, "form", why + "; imported as written, please check")]
+        if forms is not None and key not in forms:
+            return destination, [
+                RowProblem(0, "form", f"{form[:40]!r} is not among the forms for {destination}; please check")
+            ]
+        return destination, []
+
     # -- entry points ----------------------------------------------------------------------
 
     def import_file(self, path: Path | str, actor: str = "import", check: bool = False) -> ImportReport:
         """A CSV or .xlsx file (told apart by content). OSError when it cannot be opened."""
         try:
-            table = read_table(path)
+            table = read_table(path, REQUIRED + OPTIONAL)
         except ImportFileError as exc:
             return _file_problem(exc, check)
         return self.import_table(table, actor, check)
@@ -300,20 +418,20 @@ class Importer:
 
     def import_text(self, raw: str, actor: str = "import", check: bool = False) -> ImportReport:
         try:
-            table = read_csv_text(raw)
+            table = read_csv_text(raw, REQUIRED + OPTIONAL)
         except ImportFileError as exc:
             return _file_problem(exc, check)
         return self.import_table(table, actor, check)
 
     def import_table(self, table: Table, actor: str = "import", check: bool = False) -> ImportReport:
         report = ImportReport(check=check, rows=len(table.rows))
-        missing = [c for c in REQUIRED if c not in table.header]
-        if missing:
-            report.problems.append(RowProblem(1, None, f"missing columns: {', '.join(missing)}"))
+        problem = _header_problem(table)
+        if problem is not None:
+            report.problems.append(RowProblem(table.header_line, None, problem))
             return report
-        unknown = [c for c in table.header if c and c not in REQUIRED + OPTIONAL]
+        unknown = _unknown_columns(table, REQUIRED + OPTIONAL)
         if unknown:
-            report.notes.append(f"ignored columns: {', '.join(unknown)}")
+            report.notes.append(f"ignored columns: {unknown}")
         texts = [v for _, r, _ in table.rows for c in NUMBER_COLUMNS if isinstance(v := r.get(c) or "", str)]
         style, note = detect_number_style(texts)
         if style == "mixed":
@@ -385,7 +503,8 @@ class Importer:
             submitted = parse_when(row.get("submitted_at") or "", self.tz, latest)
         except ValueError as exc:
             raise RowError("submitted_at", str(exc)) from None
-        destination = self.destination(text["destination"])
+        hs = hs_code(row.get("hs_code") or "")
+        destination, warnings = self._destination_and_form(text)
         if len(destination) > TEXT_LIMITS["destination"]:
             raise RowError("destination", "too long")
         try:
@@ -407,12 +526,13 @@ class Importer:
             submitted=submitted,
             fields={
                 "commodity": text["commodity"],
-                "hs_code": text["hs_code"],
+                "hs_code": hs,
                 "destination": destination,
                 "form": text["form"],
                 **numbers,
             },
             missing=missing,
+            warnings=tuple(RowProblem(line, w.column, w.reason) for w in warnings),
         )
 
     # -- writing ---------------------------------------------------------------------------
@@ -425,7 +545,7 @@ class Importer:
         size = len(rows) if check else ROWS_PER_TRANSACTION
         for i in range(0, len(rows), size or 1):
             batch = rows[i : i + size]
-            before = report.counts(), len(report.problems)
+            before = report.mark()
             try:
                 self._batch(batch, actor, report, check, savepoints=False)
             except SQLAlchemyError:
@@ -464,13 +584,13 @@ class Importer:
             report.problems.append(RowProblem(row.line, exc.column, exc.reason))
 
     def _saved_row(self, s: Session, row: CleanRow, actor: str, report: ImportReport, known: _Known) -> None:
-        counts = report.counts()
+        counts, _, warnings = report.mark()
         try:
             with s.begin_nested():
                 self._checked_row(s, row, actor, report, known)
                 s.flush()
         except SQLAlchemyError as exc:
-            report.restore(counts, len(report.problems))
+            report.restore(counts, len(report.problems), warnings)
             known.forget(row)
             # nothing above should leave the database anything to refuse; if it does,
             # say so in a line rather than lose the rest of the file
@@ -485,7 +605,7 @@ class Importer:
         pending: list[tuple[CleanRow, Company, SkaApplication | None]] = []
         for row in batch:
             try:
-                company, app = self._check(row, known)
+                company, app = self._check(row, known, report)
             except RowError as exc:
                 report.problems.append(RowProblem(row.line, exc.column, exc.reason))
                 continue
@@ -507,7 +627,7 @@ class Importer:
 
     def _row(self, s: Session, row: CleanRow, actor: str, report: ImportReport, known: _Known) -> None:
         """One row on its own (the careful path, inside a savepoint)."""
-        company, app = self._check(row, known)
+        company, app = self._check(row, known, report)
         if company is None:
             company = Company(nib=row.nib, name=row.company_name, npwp=row.npwp)
             s.add(company)
@@ -521,9 +641,11 @@ class Importer:
             self._update(s, row, app, actor, report, known)
 
     @staticmethod
-    def _check(row: CleanRow, known: _Known) -> tuple[Company | None, SkaApplication | None]:
+    def _check(
+        row: CleanRow, known: _Known, report: ImportReport
+    ) -> tuple[Company | None, SkaApplication | None]:
         """Every rule that needs the database, before anything changes: a row refused here
-        has changed nothing."""
+        has changed nothing. The row's warnings are reported once it passes."""
         company = known.companies.get(row.nib)
         if company is None and not row.company_name:
             raise RowError("company_name", "empty for a new company")
@@ -533,6 +655,18 @@ class Importer:
                 raise RowError("company_nib", f"ref {row.ref} belongs to another company")
             if row.status != app.status and row.status not in TRANSITIONS[app.status]:
                 raise RowError("status", f"status change {app.status} -> {row.status} is not allowed")
+        report.warnings.extend(row.warnings)
+        renamed = company is not None and _same_name(company.name) != _same_name(row.company_name)
+        if company is not None and row.company_name and renamed:
+            # the NIB identifies the company; a name typed another way must not rename it
+            report.warnings.append(
+                RowProblem(
+                    row.line,
+                    "company_name",
+                    f"{row.company_name[:60]!r} differs from {company.name[:60]!r}, the name "
+                    f"already stored for NIB {row.nib}; the stored name is kept",
+                )
+            )
         return company, app
 
     @staticmethod
@@ -630,6 +764,37 @@ class _Known:
             obj = table.get(key)
             if obj is not None and not instance_state(obj).persistent:
                 del table[key]
+
+
+def _unknown_columns(table: Table, wanted: tuple[str, ...]) -> str:
+    """The columns not recognised, as written, each with the closest wanted one."""
+    out = []
+    for key, written in zip(table.header, table.written or table.header, strict=False):
+        if not key or key in REQUIRED + OPTIONAL:
+            continue
+        close = difflib.get_close_matches(key, wanted, n=1, cutoff=0.6)
+        out.append(f"{written[:40]!r}" + (f" (did you mean {close[0]}?)" if close else ""))
+    return ", ".join(out)
+
+
+def _header_problem(table: Table) -> str | None:
+    """What is wrong with the header, in words an officer can act on; None when it is fine."""
+    missing = tuple(c for c in REQUIRED if c not in table.header)
+    if not missing:
+        return None
+    if len(missing) == len(REQUIRED):
+        what = (
+            "the file is named like an Excel workbook but is not one (it holds text), and "
+            if table.named_workbook
+            else ""
+        )
+        return (
+            f"{what}no header row found in the first {HEADER_SEARCH_ROWS} rows: the header names "
+            f"the columns {', '.join(REQUIRED)} (see README, 'Application import format')"
+        )
+    text = f"missing columns: {', '.join(missing)}"
+    unknown = _unknown_columns(table, missing)
+    return text + (f"; columns not recognised: {unknown}" if unknown else "")
 
 
 def _file_problem(exc: ImportFileError, check: bool) -> ImportReport:
