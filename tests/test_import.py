@@ -82,6 +82,20 @@ def test_bad_rows_are_reported_with_line_and_reason(services: Services) -> None:
     assert dict(report.errors)[2] == "status: status change submitted -> issued is not allowed"
 
 
+def test_a_note_marked_internal_never_reaches_the_exporter(services: Services) -> None:
+    report = services.importer.import_text(
+        HEADER
+        + 'B-1,123,PT Satu,Plywood,4412,JP,IJEPA,returned,"Foto buram\n// direktur diperiksa",2026-11-01,10,100\n'
+        + "B-2,123,PT Satu,Plywood,4412,JP,IJEPA,returned,Foto invoice buram,2026-11-01,10,100\n"
+    )
+    assert report.created == 1
+    assert dict(report.errors)[2].startswith("note: a line starts with '//', an internal mark")
+    with services.db.session() as s:
+        assert (
+            s.scalar(select(func.count()).select_from(SkaApplication).where(SkaApplication.ref == "B-1")) == 0
+        )
+
+
 def test_missing_columns_are_named(services: Services) -> None:
     report = services.importer.import_text("ref,status\nA,submitted\n")
     assert report.errors[0][0] == 1 and "company_nib" in report.errors[0][1]

@@ -38,6 +38,7 @@ from bot.services.import_files import (
     read_csv_text,
     read_table,
 )
+from bot.services.notemarks import marked_line
 from bot.text import parse_number
 from knowledge.loader import Country, Place
 
@@ -504,6 +505,12 @@ class Importer:
         except ValueError as exc:
             raise RowError("submitted_at", str(exc)) from None
         hs = hs_code(row.get("hs_code") or "")
+        mark = marked_line(text["note"])
+        if mark is not None:
+            # the note is pushed to the exporter: what an officer marked internal stays out
+            raise RowError(
+                "note", f"a line starts with {mark!r}, an internal mark; the note reaches the exporter"
+            )
         destination, warnings = self._destination_and_form(text)
         if len(destination) > TEXT_LIMITS["destination"]:
             raise RowError("destination", "too long")
