@@ -30,6 +30,8 @@ from bot.testing import pg_schema  # noqa: E402
 
 COMMODITIES = ("Plywood", "Veneer", "Sawn timber", "Wood pellet", "Moulding")
 DESTINATIONS = ("JP", "Jepang", "China", "KR", "Australia", "US", "Vietnam")
+# a form each destination's row of the table lists: the bad rows are the only problems
+FORMS = ("IJEPA", "IJEPA", "Form E", "Form AK", "Form B", "Form B", "Form D")
 # (column, bad value) per kind of bad row
 BAD = (
     ("volume_tonnes", "NaN"),
@@ -57,7 +59,7 @@ def rows(n: int, bad_every: int) -> tuple[list[list[str]], set[int]]:
             "commodity": COMMODITIES[i % 5],
             "hs_code": "4412.31",
             "destination": DESTINATIONS[i % 7],
-            "form": "IJEPA",
+            "form": FORMS[i % 7],
             "status": "submitted",
             "note": "",
             "submitted_at": f"2026-{1 + i % 10:02d}-{day:02d}",
