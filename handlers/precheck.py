@@ -171,7 +171,7 @@ def register(app: Application) -> None:
     (handlers.router), which reads the check's state together with the user's tickets in
     one query."""
     svc = services_of(app)
-    app.bot_data["precheck"] = Precheck(store=PrecheckStore(svc.db), kb=svc.precheck, calendar=svc.calendar)
+    app.bot_data["precheck"] = Precheck(store=svc.precheck_store, kb=svc.precheck, calendar=svc.calendar)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler(["cek", "check"], start_check))
     app.add_handler(CommandHandler(["batal", "cancel"], cancel, filters=private))

@@ -73,8 +73,12 @@ async def escalate(
     text, outcome, tried = asked
     # the whole question is kept: the card shows its start, the rest follows the card
     view, state = svc.tickets.open(who.id, text, tried, outcome, also)
-    # a question /petugas asked for earlier is not wanted any more: the ticket is open
+    # a question /petugas asked for earlier is not wanted any more: the ticket is open;
+    # an open /cek check would take the next texts, which are the ticket's now (/cek
+    # resumes it)
     drop_pending_question(context)
+    if svc.precheck_store.pause(who.id):
+        await send(update, context, t("tk_check_paused", lang))
     keyboard = keyboards.back_to_faq(lang)
     if state == ALREADY:
         await send(update, context, t("tk_already_in_ticket", lang, id=view.id), keyboard)

@@ -202,3 +202,48 @@ async def test_a_long_question_is_answered_logged_whole_and_can_reach_an_officer
     assert [t.question for t in tickets(bot)] == [text]
     group = "\n".join(group_texts(bot))
     assert "registrasi akun e-SKA?" in group
+
+
+async def test_a_ticket_opened_during_a_check_takes_the_next_messages(bot: BotHarness) -> None:
+    await bot.say("/cek")
+    await bot.press("pc:a:commodity:plywood")
+    sent = await bot.say("/petugas plywood meranti ke Jepang pakai form apa?")
+    assert "tiket #1" in text_of(sent) and "dijeda" in text_of(sent)
+    await drain(bot)
+    before = len(group_texts(bot))
+    sent = await bot.say("baik pak, kalau ke Korea?")
+    assert "bukan kode HS" not in text_of(sent) and "tiket #1" in text_of(sent)
+    await drain(bot)
+    assert "kalau ke Korea?" in "\n".join(group_texts(bot)[before:])
+    # the check waits where it was
+    sent = await bot.say("/cek")
+    assert "(2/15)" in text_of(sent) and "kode HS" in text_of(sent)
+
+
+async def test_a_new_ticket_is_not_taken_for_the_last_ratings_comment(bot: BotHarness) -> None:
+    sent = await bot.say("apakah kontainer saya bisa dititipkan di gudang dinas selama seminggu")
+    await bot.press(dict(buttons_of(sent))[ASK])
+    await bot.say("/close 1 dijawab", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await drain(bot)
+    await bot.press("r:1:5")
+    await bot.press("o:comment:1")
+    sent = await bot.say("/petugas pertanyaan baru soal HS plywood")
+    assert "tiket #2" in text_of(sent)
+    await drain(bot)
+    before = len(group_texts(bot))
+    sent = await bot.say("HS-nya 4412.31, meranti, tujuan Jepang")
+    assert "Komentar" not in text_of(sent)
+    await drain(bot)
+    assert "HS-nya 4412.31" in "\n".join(group_texts(bot)[before:])
+    assert tickets(bot)[0].rating_comment is None
+
+
+async def test_the_talk_to_an_officer_topic_opens_a_ticket_rather_than_promising_one(bot: BotHarness) -> None:
+    question = "apakah kontainer saya bisa dititipkan di gudang dinas selama seminggu"
+    await bot.say(question)
+    sent = await bot.press("c:help")
+    data = dict(buttons_of(sent))["Bicara dengan petugas"]
+    assert data.startswith("o:ask")
+    sent = await bot.press(data)
+    assert "tiket #1" in text_of(sent)
+    assert tickets(bot)[0].question == question

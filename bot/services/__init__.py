@@ -19,7 +19,7 @@ from bot.services.documents import DocumentCatalog, DocumentService
 from bot.services.linking import LinkService
 from bot.services.outbox import Outbox, RateLimits
 from bot.services.pending import PendingMatcher
-from bot.services.precheck import PrecheckKB, load_precheck_kb
+from bot.services.precheck import PrecheckKB, PrecheckStore, load_precheck_kb
 from bot.services.presenters import Presenter
 from bot.services.proposals import ProposalService
 from bot.services.reminders import REMINDER_KIND, ReminderService
@@ -58,6 +58,11 @@ class Services:
 
     def close(self) -> None:
         self.db.dispose()
+
+    @cached_property
+    def precheck_store(self) -> PrecheckStore:
+        """The open /cek checks (one per exporter); tickets pause one when they open."""
+        return PrecheckStore(self.db)
 
     @cached_property
     def importer(self) -> Importer:

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import String, cast, exists, func, select
+from sqlalchemy import String, cast, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -319,6 +319,12 @@ class TicketService:
                 # two processes handling one exporter's two presses at once: the second
                 # waits for the first one's ticket rather than opening another
                 s.execute(select(func.pg_advisory_xact_lock(user_id)))
+            # a rating comment still awaited would take the ticket's next text
+            s.execute(
+                update(Ticket)
+                .where(Ticket.user_id == user_id, Ticket.rating_comment == "")
+                .values(rating_comment=None)
+            )
             ticket = s.scalars(
                 select(Ticket)
                 .where(Ticket.user_id == user_id, Ticket.status.in_(ACTIVE))

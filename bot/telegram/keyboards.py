@@ -19,7 +19,7 @@ from bot.i18n import t
 from bot.services import documents as document_rules
 from bot.services import spikes as spike_rules
 from bot.services import tickets as ticket_rules
-from bot.services.answers import AnswerService, Reply
+from bot.services.answers import ESCALATE_TOPIC, AnswerService, Reply
 from bot.services.applications import label
 from bot.services.broadcasts import ALL, OPEN, BroadcastView
 from bot.services.documents import REJECT_REASONS, ItemView
@@ -126,7 +126,7 @@ def _fixed_rows(reply: Reply, answers: AnswerService) -> Rows:
     if reply.outcome == "ask_destination":
         lines += destination_rows(answers, lang)
     if reply.outcome == "suggest":
-        lines += [[button(title, Topic(tid))] for tid, title in reply.suggestions]
+        lines += [[topic_button(tid, title)] for tid, title in reply.suggestions]
     if reply.outcome in ("suggest", "no_match") or reply.confirm or reply.offer_officer:
         lines.append([button(t("tk_ask_officer", lang), AskOfficer())])
     if reply.outcome in ("suggest", "no_match"):
@@ -148,6 +148,14 @@ def _feedback_row(lang: str, query_id: int) -> str:
         f'[{{"text":{_helpful_label(lang)},"callback_data":{up}}},'
         f'{{"text":{json.dumps("👎")},"callback_data":{down}}}]'
     )
+
+
+def topic_button(topic_id: str, title: str) -> InlineKeyboardButton:
+    """A topic of the FAQ; "talk to an officer" opens a ticket instead of showing its text
+    (which says the question is being passed on)."""
+    if topic_id == ESCALATE_TOPIC:
+        return button(title, AskOfficer())
+    return button(title, Topic(topic_id))
 
 
 def destination_rows(answers: AnswerService, lang: str) -> Rows:
@@ -180,7 +188,7 @@ def category_topics(topics: Iterable[tuple[str, str]], lang: str) -> InlineKeybo
 @lru_cache(maxsize=256)
 def _category_topics(topics: tuple[tuple[str, str], ...], lang: str) -> InlineKeyboardMarkup:
     # keyed by the topics themselves: an approved FAQ entry changes the key, not the cache
-    lines = [[button(title, Topic(tid))] for tid, title in topics]
+    lines = [[topic_button(tid, title)] for tid, title in topics]
     lines.append([button(t("back", lang), Category())])
     return InlineKeyboardMarkup(lines)
 
@@ -197,7 +205,7 @@ def after_thumbs_down(
 ) -> InlineKeyboardMarkup:
     """👎: the topics the question was also close to, and the way to an officer with the
     question 👎 was given to."""
-    lines = [[button(title, Topic(tid))] for tid, title in topics]
+    lines = [[topic_button(tid, title)] for tid, title in topics]
     lines.append([button(t("tk_ask_officer", lang), AskOfficer(query_id=query_id))])
     return InlineKeyboardMarkup(lines)
 

@@ -59,6 +59,16 @@ class PrecheckStore:
             row.answers = json.dumps(dict(answers), ensure_ascii=False)
             row.updated_at = utcnow()
 
+    def pause(self, user_id: int) -> bool:
+        """Stop an open check from taking the chat's texts, as an idle one does: /cek
+        resumes it where it was. Used when a ticket opens, whose messages come first."""
+        with self.db.session() as s:
+            row = s.get(PrecheckSession, user_id)
+            if row is None or row.step == SUMMARY:
+                return False
+            row.updated_at = utcnow() - IDLE_LIMIT - dt.timedelta(minutes=1)
+            return True
+
     def delete(self, user_id: int) -> bool:
         with self.db.session() as s:
             # a DELETE's result is a cursor result, which SQLAlchemy's stubs do not infer
