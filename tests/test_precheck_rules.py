@@ -342,6 +342,18 @@ def test_findings_come_most_serious_first() -> None:
     assert {"form_alternatives", "quantity_unit"} <= set(codes)
 
 
+def test_a_currency_written_with_the_value_must_be_the_chosen_one() -> None:
+    found = run_precheck(
+        {**GOOD, "currency": "JPY", "invoice_value": "Rp 1.500.000.000"}, CAL, KB, today=TODAY
+    )
+    mismatch = next(f for f in found if f.code == "currency_mismatch")
+    assert "IDR" in text(mismatch) and "JPY" in text(mismatch)
+    found = run_precheck(
+        {**GOOD, "currency": "IDR", "invoice_value": "Rp 1.500.000.000"}, CAL, KB, today=TODAY
+    )
+    assert "currency_mismatch" not in {f.code for f in found}
+
+
 def test_missing_answers_are_listed_not_guessed() -> None:
     found = run_precheck({"commodity": "veneer", "hs_code": "4408.39"}, CAL, KB, today=TODAY)
     missing = next(f for f in found if f.code == "not_answered")
@@ -367,6 +379,8 @@ def test_missing_answers_are_listed_not_guessed() -> None:
         ("application_date", "hari ini", TODAY.isoformat()),
         ("gross_weight", "25.400  kg", "25.400 kg"),
         ("invoice_value", "USD 1.500,00", "USD 1.500,00"),
+        ("invoice_value", "Rp. 1.500.000", "Rp. 1.500.000"),
+        ("invoice_value", "$1,500.00", "$1,500.00"),
     ],
 )
 def test_answers_accepted_in_the_flow(step: str, raw: str, stored: str) -> None:
@@ -382,6 +396,8 @@ def test_answers_accepted_in_the_flow(step: str, raw: str, stored: str) -> None:
         ("shipment_date", "next week", "pc_bad_date"),
         ("gross_weight", "heavy", "pc_bad_measure"),
         ("invoice_value", "a lot", "pc_bad_number"),
+        ("invoice_value", "Rp 1,5 juta", "pc_bad_number"),
+        ("invoice_value", "1e6", "pc_bad_number"),
         ("exporter_peb", "1234", "pc_bad_name"),
         ("currency", "dollar", "pc_bad_currency"),
         ("currency", "RPS", "pc_bad_currency"),

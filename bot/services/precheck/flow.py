@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.services.precheck.knowledge import PrecheckKB
 from bot.services.precheck.model import STEPS, SUMMARY, Msg, answer_text
-from bot.services.precheck.parsing import hs_digits, parse_date, parse_measure, parse_money
+from bot.services.precheck.parsing import CURRENCY_WORDS, hs_digits, parse_date, parse_measure, parse_money
 
 MAX_ANSWER_CHARS = 200
 CURRENCIES = ("USD", "EUR", "JPY", "CNY", "IDR")
@@ -41,17 +41,6 @@ def _measure(text: str) -> str | Msg:
 
 def _money(text: str) -> str | Msg:
     return text.strip() if parse_money(text) is not None else Msg("pc_bad_number")
-
-
-# what exporters type instead of the code
-CURRENCY_WORDS = {
-    **dict.fromkeys(("rp", "rupiah", "idr"), "IDR"),
-    # a bare "dollar" stays a question: Singapore, Australian, US?
-    **dict.fromkeys(("us$", "usd", "dollar as", "dolar as", "us dollar", "dolar amerika"), "USD"),
-    **dict.fromkeys(("€", "euro", "eur"), "EUR"),
-    **dict.fromkeys(("¥", "yen", "jpy"), "JPY"),
-    **dict.fromkeys(("yuan", "rmb", "renminbi", "cny"), "CNY"),
-}
 
 
 def _currency(text: str) -> str | Msg:

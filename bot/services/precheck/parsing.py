@@ -14,7 +14,21 @@ from bot.text import Number, month_numbers, parse_number
 LEGAL_FORMS = frozenset({"PT", "CV", "UD", "CO", "LTD"})
 # a number inside a measure; no exponent: "1e5 kg" is not how weights are typed
 _MEASURE_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_MONEY_SIGNS = re.compile(r"[A-Za-z$€¥]")
+# an amount as an invoice shows it, with at most a currency before or after it: any
+# other letter ("1,5 juta", "1e6") means the amount is not the invoice's figure
+_MONEY = re.compile(
+    r"(?P<before>[A-Za-z]{1,3}\$|Rp\.?|[A-Za-z]{3}|[$€¥])?\s*(?P<amount>\d[\d.,\s]*?)\s*(?P<after>[A-Za-z]{3}|[$€¥])?",
+    re.IGNORECASE,
+)
+# what exporters type instead of the currency's code
+CURRENCY_WORDS = {
+    **dict.fromkeys(("rp", "rp.", "rupiah", "idr"), "IDR"),
+    # a bare "dollar" or "$" stays a question: Singapore, Australian, US?
+    **dict.fromkeys(("us$", "usd", "dollar as", "dolar as", "us dollar", "dolar amerika"), "USD"),
+    **dict.fromkeys(("€", "euro", "eur"), "EUR"),
+    **dict.fromkeys(("¥", "yen", "jpy"), "JPY"),
+    **dict.fromkeys(("yuan", "rmb", "renminbi", "cny"), "CNY"),
+}
 
 
 def parse_measure(text: str) -> tuple[Number | None, str]:
@@ -27,8 +41,18 @@ def parse_measure(text: str) -> tuple[Number | None, str]:
 
 
 def parse_money(text: str) -> Number | None:
-    """'USD 240.795,83' -> 240795.83: currency codes and signs are not part of it."""
-    return parse_number(_MONEY_SIGNS.sub("", text))
+    """'USD 240.795,83' -> 240795.83: a currency code or sign beside it is not part of it."""
+    m = _MONEY.fullmatch(text.strip())
+    return parse_number(m["amount"]) if m else None
+
+
+def money_currency(text: str) -> str | None:
+    """The currency written with an amount ('Rp 1.500.000' -> 'IDR'; '$' -> '$'), if any."""
+    m = _MONEY.fullmatch(text.strip())
+    written = (m["before"] or m["after"]) if m else None
+    if written is None:
+        return None
+    return CURRENCY_WORDS.get(written.lower(), written.upper())
 
 
 KG_PER_UNIT: dict[str, int | Decimal] = {

@@ -27,6 +27,7 @@ from bot.services.precheck.parsing import (
     format_heading,
     hs_digits,
     mark_differences,
+    money_currency,
     name_words,
     normalise_name,
     parse_date,
@@ -330,6 +331,16 @@ def run_precheck(
         found += check_weights(a["gross_weight"], a["net_weight"])
     if a["invoice_value"]:
         found.append(value_to_type(a["invoice_value"], a["currency"]))
+        written = money_currency(a["invoice_value"])
+        if written is not None and a["currency"] and written != a["currency"]:
+            found.append(
+                Finding(
+                    WARNING,
+                    "currency_mismatch",
+                    "pc_f_currency_mismatch",
+                    {"written": written, "currency": a["currency"]},
+                )
+            )
 
     for key in ("shipment_date", "application_date"):
         if a[key] and parse_date(answers.get(key)) is None:
