@@ -225,8 +225,8 @@ async def on_leave(update: Update, context: Context) -> None:
     """o:back: the exporter's next messages are questions for the FAQ again."""
     query, _ = pressed(update, LeaveTicket)
     await query.answer()
-    context.services.tickets.detach(context.person.id)
-    await send(update, context, t("tk_detached", context.lang))
+    had = context.services.tickets.detach(context.person.id)
+    await send(update, context, t("tk_detached" if had else "tk_detached_none", context.lang))
 
 
 async def on_rating(update: Update, context: Context) -> None:

@@ -316,6 +316,7 @@ async def test_reply_to_a_reminder_with_a_file(bot: BotHarness) -> None:
     with bot.services.db.session() as s:
         assert s.get(User, 1001).reminders_enabled is True
     sent = await bot.say("/pengingat matikan")
+    assert "/pengingat nyala" in sent[-1].params["text"]  # the way back, in the same words
     with bot.services.db.session() as s:
         assert s.get(User, 1001).reminders_enabled is False
     sent = await bot.say("/pengingat kapan")
