@@ -349,3 +349,13 @@ async def test_officers_read_a_whole_ticket_back_with_its_notes(bot: BotHarness)
     assert "Tiket #999 tidak ada" in text_of(
         await bot.say("/tiket 999", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
     )
+
+
+async def test_a_reopened_ticket_tells_the_exporter(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    await bot.say(f"/close {ticket} dijawab", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await drain(bot)
+    await bot.say(f"/reopen {ticket}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await drain(bot)
+    assert f"Tiket #{ticket} dibuka lagi" in bot.api.texts(EXPORTER)[-1]
+    assert [d for _, d in bot.api.buttons(bot.api.last(EXPORTER))] == ["o:back"]

@@ -718,6 +718,17 @@ class TicketService:
             ticket.status = CLAIMED if ticket.claimed_by else OPEN
             ticket.closed_at = ticket.closed_by = None
             ticket.exporter_attached = True
+            # the exporter's next messages go to it again: they must know, and the stars
+            # of the closing message no longer apply
+            user = s.get(User, ticket.user_id)
+            lang = user.language if user else "id"
+            enqueue(
+                s,
+                ticket.user_id,
+                t("tk_reopened_exporter", lang, id=ticket.id),
+                kind="ticket_reopened",
+                markup=back_keyboard(lang),
+            )
             return self._changed(s, ticket)
 
     def history(self, ticket_id: int) -> tuple[TicketView, list[HistoryEntry]] | None:
