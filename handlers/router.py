@@ -37,7 +37,10 @@ async def route_exporter_message(update: Update, context: Context) -> None:
         return
     svc = context.services
     who = context.person
-    pending_question = tickets_exporter.pending_question(context) and bool(message.text)
+    # /petugas asked for the question: a text, or a screenshot or file with the question
+    # in its caption (the file goes to the ticket with it)
+    asked = message.text or message.caption
+    pending_question = bool(asked and asked.strip()) and tickets_exporter.pending_question(context)
     # one query decides; most messages are FAQ questions and leave right here
     state = await svc.db.run(svc.conversations.of, who.id)
     if state.check_step is not None:
@@ -55,9 +58,13 @@ async def route_exporter_message(update: Update, context: Context) -> None:
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     if (message.document or message.photo) and svc.documents.expects_file(who.id, reply_to):
         return  # an upload for an application's checklist, not a ticket attachment
-    if pending_question and message.text:
+    if pending_question and asked:
         tickets_exporter.drop_pending_question(context)
-        await tickets_exporter.escalate(update, context, message.text.strip())
+        await tickets_exporter.escalate(update, context, asked.strip())
+        if not message.text:
+            opened = svc.tickets.active_for(who.id)
+            if opened is not None:
+                await tickets_exporter.follow_up(update, context, opened.id, message)
         raise ApplicationHandlerStop
     if (
         comment_pending

@@ -247,3 +247,13 @@ async def test_the_talk_to_an_officer_topic_opens_a_ticket_rather_than_promising
     sent = await bot.press(data)
     assert "tiket #1" in text_of(sent)
     assert tickets(bot)[0].question == question
+
+
+async def test_a_question_sent_as_a_captioned_screenshot_opens_the_ticket_with_it(bot: BotHarness) -> None:
+    assert "Tulis pertanyaan" in text_of(await bot.say("/petugas"))
+    sent = await bot.feed(bot.api.photo(EXPORTER, caption="ini error di eska waktu upload PEB"))
+    assert "tiket #1" in text_of(sent)
+    assert tickets(bot)[0].question == "ini error di eska waktu upload PEB"
+    await drain(bot)
+    copies = [c for c in bot.api.calls if c.method == "copyMessage"]
+    assert len(copies) == 1 and copies[0].params["chat_id"] == OFFICERS_CHAT
