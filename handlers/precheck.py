@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.i18n import t
 from bot.services.calendar import OfficeCalendar
 from bot.services.precheck import (
+    OTHER,
     STEPS,
     SUMMARY,
     CheckState,
@@ -30,6 +31,10 @@ from bot.telegram import keyboards
 from bot.telegram.buttons import PrecheckAnswer, PrecheckEdit
 from bot.telegram.context import services_of
 from handlers.common import Context, is_private, pressed, refuse_button, send
+
+# user_state key: «Other country» was chosen, the next text names it
+OTHER_COUNTRY = "precheck_other_country"
+MAX_COUNTRY_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,18 @@ async def take_answer(update: Update, context: Context, state: CheckState, text:
     """Store a valid answer and move on; a bad one is explained and asked again."""
     pc = _pc(context)
     result = accept(state.step, text, pc.kb, pc.today())
+    if state.step == "destination":
+        if result == OTHER:
+            # which country is what the officer needs: the next text is its name
+            context.user_state[OTHER_COUNTRY] = True
+            await ask(update, context, state.step, state.answers, t("pc_type_country", context.lang))
+            return
+        if context.user_state.pop(OTHER_COUNTRY, False) and isinstance(result, Msg):
+            # a country the check does not know, named after «Other country»: kept as typed
+            # (the summary says its form was not checked)
+            name = " ".join(text.split())
+            if any(ch.isalpha() for ch in name) and len(name) <= MAX_COUNTRY_CHARS:
+                result = name
     if isinstance(result, Msg):
         await ask(update, context, state.step, state.answers, render_value(result, context.lang))
         return

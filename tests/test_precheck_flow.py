@@ -223,11 +223,13 @@ async def test_a_country_outside_the_forms_table_is_accepted_and_flagged(bot: Bo
     assert "27-03-2025" in summary and "2025-03-27" not in summary
 
 
-async def test_other_country_button_finishes_the_check_with_a_warning(bot: BotHarness) -> None:
+async def test_other_country_button_asks_for_the_name_and_keeps_it(bot: BotHarness) -> None:
     await bot.say("/cek")
     await bot.press("pc:a:commodity:plywood")
     await bot.say("4412.31")
     sent = await bot.press("pc:a:destination:other")
+    assert "Negara mana? Ketik namanya" in text_of(sent)
+    sent = await bot.say("Republik Seychelles")
     assert "Form SKA apa" in text_of(sent)
     await bot.press("pc:a:form:Form B")
     for value in TYPED.values():
@@ -236,5 +238,6 @@ async def test_other_country_button_finishes_the_check_with_a_warning(bot: BotHa
     await bot.say("240.795,83")
     await bot.say("27-03-2025")
     summary = text_of(await bot.say("03-04-2025"))
-    assert "Negara tujuan: Negara lain" in summary
-    assert "di luar tabel form saya; form tidak diperiksa" in summary
+    # the officer a 🙋 reaches can see where it goes
+    assert "Negara tujuan: Republik Seychelles" in summary
+    assert "Negara <b>Republik Seychelles</b> tidak ada di tabel form saya" in summary
