@@ -92,6 +92,21 @@ async def ignore_foreign(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+def repeated_in_album(update: Update, context: Context, answer: str) -> bool:
+    """Whether this update is a later photo of an album already given this same answer:
+    Telegram delivers an album as one update per photo, and five identical refusals in a
+    row (at a second each in a private chat) say nothing the first did not."""
+    message = update.effective_message
+    album = message.media_group_id if message is not None else None
+    if album is None:
+        return False
+    key = (album, answer)
+    if context.user_state.get("answered_album") == key:
+        return True
+    context.user_state["answered_album"] = key
+    return False
+
+
 class Throttle:
     """At most `limit` messages per user in any `window` seconds (a sliding window).
 

@@ -42,6 +42,7 @@ from handlers.common import (
     flush_officers,
     message_of,
     pressed,
+    repeated_in_album,
     restrict,
     send,
     set_keyboard,
@@ -58,7 +59,7 @@ async def _refuse(update: Update, context: Context, exc: DocError) -> None:
     values = {k: escape(v) for k, v in exc.values.items()}
     if update.callback_query is not None:
         await update.callback_query.answer(t(exc.key, lang, **values), show_alert=True)
-    else:
+    elif not repeated_in_album(update, context, exc.key):
         await send(update, context, t(exc.key, lang, **values))
 
 

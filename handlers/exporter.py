@@ -16,6 +16,7 @@ from handlers.common import (
     is_private,
     pressed,
     refuse_button,
+    repeated_in_album,
     send,
     send_reply,
     set_keyboard,
@@ -86,7 +87,8 @@ async def answer_question(update: Update, context: Context, text: str, query_id:
 
 async def not_text(update: Update, context: Context) -> None:
     """Stickers, photos, voice, files: ask for a typed question."""
-    await send(update, context, t("please_type", context.lang))
+    if not repeated_in_album(update, context, "please_type"):
+        await send(update, context, t("please_type", context.lang))
 
 
 async def unknown_command(update: Update, context: Context) -> None:

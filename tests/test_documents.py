@@ -317,3 +317,13 @@ async def test_a_file_telegram_cannot_hand_over_is_asked_again(bot: BotHarness) 
     # the /upload is still open: sending it again works
     sent = await bot.feed(bot.api.document(1001, "inv.pdf", "application/pdf", content=samples.PDF))
     assert "Dokumen apa ini?" in text_of(sent) and uploads(bot) == 1
+
+
+async def test_an_album_without_upload_is_refused_once(bot: BotHarness) -> None:
+    photos = [bot.api.photo(1001, caption="dokumen" if i == 0 else None) for i in range(5)]
+    for update in photos:
+        update["message"]["media_group_id"] = "album-1"
+    sent = []
+    for update in photos:
+        sent += [c for c in await bot.feed(update) if c.method == "sendMessage"]
+    assert len(sent) == 1  # one answer for the album, not one per photo
