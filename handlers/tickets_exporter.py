@@ -149,7 +149,8 @@ async def follow_up(update: Update, context: Context, ticket_id: int, message: M
     if update.edited_message is not None:
         # the officers may have read the first version already: they see the new one,
         # marked, as text (an edited caption does not send its file again)
-        label = t("gd_edit_mark", GROUP_LANG) + " " + label
+        shown = message.text or message.caption or t("gd_caption_removed", GROUP_LANG)
+        label = t("gd_edit_mark", GROUP_LANG) + " " + shown
     elif not message.text:
         # a file reaches the officers' group only past the checks an /upload passes
         checked = await _checked_file(context, message)

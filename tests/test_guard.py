@@ -306,6 +306,17 @@ async def test_an_edit_reaches_the_officers_only_inside_an_open_ticket_and_never
     relayed = bot.api.texts(OFFICERS_CHAT)[-1]
     assert "DEMO-OPEN-001 (ralat)" in relayed and "✏️" in relayed and "ralat pesan sebelumnya" in relayed
     assert ticket_texts(bot, ticket)[-1].endswith("DEMO-OPEN-001 (ralat)")
+    # a photo whose caption was taken away: said in words, not as a placeholder
+    photo = bot.api.photo(EXPORTER, caption="invoice lama")
+    await bot.feed(photo)
+    edit = bot.api.edited_message(EXPORTER, "x", message_id=photo["message"]["message_id"])
+    edited = edit["edited_message"]
+    edited.pop("text", None)
+    edited.pop("caption", None)
+    edited["photo"] = photo["message"]["photo"]
+    await bot.feed(edit)
+    await drain(bot)
+    assert ticket_texts(bot, ticket)[-1].endswith("(keterangan file dihapus)")
 
 
 # -- 6. a password in the database URL's query is masked too --------------------------------------
