@@ -48,6 +48,9 @@ def exporter_texts(bot: BotHarness) -> str:
         "/note jangan diproses dulu",
         "foto buram\n// jangan diproses dulu, direktur diperiksa",
         "／／ jangan diproses dulu",
+        # pasted from WhatsApp or Word: a zero-width character in front hides nothing
+        "Perbaiki.\n\u200b/note jangan diproses dulu",
+        "\ufeff// jangan diproses dulu",
     ],
 )
 async def test_a_status_note_marked_internal_is_refused_and_nothing_changes(
@@ -122,6 +125,8 @@ async def test_returned_and_rejected_need_a_reason(bot: BotHarness) -> None:
     body = await officer(bot, "/setstatus SKA-001 rejected   ")
     assert "needs a reason" in body and "Example: <code>/setstatus SKA-001 rejected " in body
     assert status_of(bot, "SKA-001")[0] == "submitted"
+    body = await officer(bot, "/setstatus SKA-001 rejected \u200b\u2060")  # invisible is no reason
+    assert "needs a reason" in body and status_of(bot, "SKA-001")[0] == "submitted"
     await drain(bot)
     assert "Status pengajuan" not in exporter_texts(bot)
     # other statuses still need none
@@ -191,3 +196,20 @@ async def test_usage_lines_say_what_is_wrong_and_mine_counts_the_others(bot: Bot
     await open_ticket(bot, user_id=1002)
     body = await officer(bot, "/mine")
     assert "Tidak ada tiket terbuka atas nama Anda" in body and "ada 2 tiket terbuka" in body
+
+
+async def test_a_pasted_note_stays_internal_and_exporters_commands_go_out(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    card = card_id(bot, ticket)
+    sent = await bot.say(
+        "\u200b// rahasia C", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT, reply_to_message_id=card
+    )
+    assert "Catatan internal" in text_of(sent)
+    # an answer may tell the exporter which of their commands to type, or a path
+    answer = (
+        "Cek status dengan:\n/status SKA-001\nlalu kirim file lewat\n/upload SKA-001\n/ska/2026/SKA-001.pdf"
+    )
+    await bot.say(answer, user_id=OFFICER_ID, chat_id=OFFICERS_CHAT, reply_to_message_id=card)
+    await drain(bot)
+    assert "rahasia" not in exporter_texts(bot)
+    assert "/upload SKA-001" in bot.api.texts(EXPORTER)[-1]

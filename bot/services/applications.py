@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.db import Database
 from bot.i18n import t
 from bot.models import Company, SkaApplication, StatusEvent, User, utcnow
-from bot.services.notemarks import marked_line
+from bot.services.notemarks import marked_line, visible
 from bot.services.outbox import enqueue
 from bot.text import escape
 
@@ -380,7 +380,7 @@ class ApplicationService:
         if status not in TRANSITIONS[old]:
             allowed = ", ".join(TRANSITIONS[old]) or "-"
             raise TransitionError("status_illegal", old=old, new=status, allowed=allowed)
-        if reason_required and status in REASON_REQUIRED and not note.strip():
+        if reason_required and status in REASON_REQUIRED and not visible(note).strip():
             raise TransitionError("desk_reason_required", status=status, ref=app.ref, word=status)
         app.status = status
         app.note = note

@@ -24,8 +24,33 @@ _NEAR_MISS = re.compile(
 _INTERNAL = re.compile(r"(?://|/note(?![^\s@]))", re.IGNORECASE)
 
 
+# the exporters' own commands: an answer may tell them to type one on its own line
+EXPORTER_COMMANDS = frozenset(
+    {
+        "start", "help", "topics", "lang", "status", "link", "unlink", "cek", "check", "batal",
+        "cancel", "petugas", "officer", "upload", "reminders", "pengingat",
+    }
+)  # fmt: skip
+
+
+def visible(text: str) -> str:
+    """The text without format characters (zero-width spaces, joiners, direction marks,
+    BOMs: Unicode category Cf), which copy and paste from WhatsApp or Word brings along
+    and which would hide a mark at the start of a line."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
 def _normal(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lstrip()
+    return unicodedata.normalize("NFKC", visible(text)).lstrip()
+
+
+def _exporters_own(normal: str) -> bool:
+    """A line that starts with an exporter's command ("/status SKA-001") or a path
+    ("/ska/2026/..."): meant for the exporter, not a mistyped note."""
+    token = normal.split(maxsplit=1)[0] if normal.strip() else ""
+    if token.count("/") > 1:
+        return True
+    return token[:1] == "/" and token[1:].split("@", 1)[0].lower() in EXPORTER_COMMANDS
 
 
 def marked_line(text: str) -> str | None:
@@ -35,6 +60,6 @@ def marked_line(text: str) -> str | None:
     wholly a note is the caller's to take apart first (tickets.internal_note)."""
     for line in text.splitlines():
         normal = _normal(line)
-        if _INTERNAL.match(normal) or _NEAR_MISS.match(normal):
+        if _INTERNAL.match(normal) or (_NEAR_MISS.match(normal) and not _exporters_own(normal)):
             return line.split(maxsplit=1)[0][:32]
     return None

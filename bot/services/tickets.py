@@ -24,6 +24,7 @@ from bot.models import Company, OutboxMessage, SkaApplication, Ticket, TicketMes
 from bot.models import as_utc as _aware
 from bot.services.applications import OPEN_STATUSES, label
 from bot.services.calendar import OfficeCalendar
+from bot.services.notemarks import visible
 from bot.services.outbox import (
     PENDING,
     SENDING,
@@ -53,7 +54,8 @@ CARD_KEYBOARD, BACK_KEYBOARD, RATING_KEYBOARD = "ticket_card", "ticket_back", "t
 
 def internal_note(text: str) -> str | None:
     """The note of an officer's answer that starts with // or /note, else None."""
-    stripped = text.strip()
+    # a zero-width character in front (pasted text) must not hide the mark
+    stripped = visible(text).strip()
     for prefix in NOTE_PREFIXES:
         if stripped[: len(prefix)].lower() == prefix:
             rest = stripped[len(prefix) :]
