@@ -361,3 +361,51 @@ def test_one_row_in_the_other_number_style_is_refused_alone(services: Services) 
         (4, "value_usd: '1,234.56' is written in the other number style; this file uses 1.234,56")
     ]
     assert "read as 1.234,56 (most numbers)" in report.notes[0]
+
+
+def test_returned_or_rejected_without_a_reason_is_refused(services: Services) -> None:
+    report = services.importer.import_text(
+        HEADER
+        + "C-1,123,PT Satu,Plywood,4412,JP,IJEPA,returned,,2026-11-01,10,100\n"
+        + "C-2,123,PT Satu,Plywood,4412,JP,IJEPA,rejected,\u200b ,2026-11-01,10,100\n"
+        + "C-3,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100\n"
+    )
+    errors = dict(report.errors)
+    assert errors[2] == "note: a reason is required when the status is returned"
+    assert errors[3] == "note: a reason is required when the status is rejected"
+    assert report.created == 1
+    report = services.importer.import_text(
+        HEADER + "C-3,123,PT Satu,Plywood,4412,JP,IJEPA,returned,,2026-11-01,10,100\n"
+    )
+    assert dict(report.errors)[2].startswith("note: a reason is required")
+    with services.db.session() as s:
+        assert s.scalar(select(SkaApplication.status).where(SkaApplication.ref == "C-3")) == "submitted"
+
+
+def test_a_ref_differing_only_by_case_is_refused_not_a_second_application(services: Services) -> None:
+    services.importer.import_text(
+        HEADER + "SKA-7,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100\n"
+    )
+    report = services.importer.import_text(
+        HEADER
+        + "Ska-7,123,PT Satu,Plywood,4412,JP,IJEPA,in_review,,2026-11-01,10,100\n"
+        + "D-1,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100\n"
+        + "d-1,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100\n"
+    )
+    errors = dict(report.errors)
+    assert errors[2].startswith("ref: 'Ska-7' differs from the stored 'SKA-7' only by case")
+    assert errors[4] == "ref: d-1 is already on line 3"  # the same ref twice in one file, in any case
+    with services.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(SkaApplication)) == 2
+
+
+def test_a_column_given_twice_is_refused(services: Services) -> None:
+    header = HEADER.rstrip("\n") + ",Status\n"
+    report = services.importer.import_text(
+        header + "E-1,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100,issued\n"
+    )
+    assert "columns given twice: status" in report.lines()[-1] or any(
+        "columns given twice: status" in reason for _, reason in report.errors
+    )
+    with services.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(SkaApplication)) == 0

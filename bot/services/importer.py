@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state
 
 from bot.models import ChecklistItem, Company, SkaApplication, StatusEvent
 from bot.services.applications import (
+    REASON_REQUIRED,
     STATUSES,
     TRANSITIONS,
     ApplicationService,
@@ -38,7 +39,7 @@ from bot.services.import_files import (
     read_csv_text,
     read_table,
 )
-from bot.services.notemarks import marked_line
+from bot.services.notemarks import marked_line, visible
 from bot.text import parse_number
 from knowledge.loader import Country, Place
 
@@ -467,12 +468,13 @@ class Importer:
             except RowError as exc:
                 report.problems.append(RowProblem(line, exc.column, exc.reason))
                 continue
-            if parsed.ref in seen:
+            # "D-1" and "d-1" in one file would be two applications of one shipment
+            if parsed.ref.lower() in seen:
                 report.problems.append(
-                    RowProblem(line, "ref", f"{parsed.ref} is already on line {seen[parsed.ref]}")
+                    RowProblem(line, "ref", f"{parsed.ref} is already on line {seen[parsed.ref.lower()]}")
                 )
                 continue
-            seen[parsed.ref] = line
+            seen[parsed.ref.lower()] = line
             clean.append(parsed)
         return clean
 
@@ -657,6 +659,16 @@ class Importer:
         if company is None and not row.company_name:
             raise RowError("company_name", "empty for a new company")
         app = known.apps.get(row.ref)
+        stored = known.alike.get(row.ref.lower())
+        if app is None and stored is not None and stored != row.ref:
+            # a second application that differs only by case would split one shipment
+            raise RowError(
+                "ref", f"{row.ref!r} differs from the stored {stored!r} only by case: write it as stored"
+            )
+        changes = app is None or app.status != row.status
+        if row.status in REASON_REQUIRED and changes and not visible(row.note).strip():
+            # the exporter is told to act on the officer's note: there must be one
+            raise RowError("note", f"a reason is required when the status is {row.status}")
         if app is not None:
             if company is None or app.company_id != company.id:
                 raise RowError("company_nib", f"ref {row.ref} belongs to another company")
@@ -689,6 +701,7 @@ class Importer:
         )
         s.add(app)
         known.apps[row.ref] = app
+        known.alike.setdefault(row.ref.lower(), row.ref)
         return app
 
     def _history(
@@ -740,6 +753,7 @@ class _Known:
     companies: dict[str, Company]
     apps: dict[str, SkaApplication]
     with_checklist: set[int]
+    alike: dict[str, str] = field(default_factory=dict)  # lower-case ref -> the stored one
 
     @classmethod
     def load(cls, s: Session, batch: list[CleanRow]) -> _Known:
@@ -751,6 +765,16 @@ class _Known:
             a.ref: a
             for a in s.scalars(select(SkaApplication).where(SkaApplication.ref.in_(refs)).with_for_update())
         }
+        # new refs that a stored one differs from only by case (one query a batch)
+        fresh = sorted({r.lower() for r in refs if r not in apps})
+        alike = {a.lower(): a for a in apps}
+        if fresh:
+            alike |= {
+                ref.lower(): ref
+                for ref in s.scalars(
+                    select(SkaApplication.ref).where(func.lower(SkaApplication.ref).in_(fresh))
+                )
+            }
         ids = [a.id for a in apps.values()]
         with_checklist = (
             set(
@@ -763,7 +787,7 @@ class _Known:
             if ids
             else set()
         )
-        return cls(companies, apps, with_checklist)
+        return cls(companies, apps, with_checklist, alike)
 
     def forget(self, row: CleanRow) -> None:
         """A row rolled back to its savepoint: what it created is gone again."""
@@ -786,6 +810,11 @@ def _unknown_columns(table: Table, wanted: tuple[str, ...]) -> str:
 
 def _header_problem(table: Table) -> str | None:
     """What is wrong with the header, in words an officer can act on; None when it is fine."""
+    known = [key for key in table.header if key in REQUIRED + OPTIONAL]
+    twice = sorted({key for key in known if known.count(key) > 1})
+    if twice:
+        # which one would win is a guess: the officer decides (`Status` beside `status`)
+        return f"columns given twice: {', '.join(twice)} (keep one of each)"
     missing = tuple(c for c in REQUIRED if c not in table.header)
     if not missing:
         return None
