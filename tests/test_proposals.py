@@ -140,3 +140,11 @@ async def test_only_admins_edit_and_bad_buttons_change_nothing(bot: BotHarness) 
     sent = await bot.say("berapa biaya ska", user_id=ADMIN_ID, reply_to_message_id=1)
     assert "Biaya" in text_of(sent) or "biaya" in text_of(sent)
     assert bot.services.proposals.get(proposal) == before
+
+
+def test_drafts_scrub_dotted_phone_numbers_and_refs_in_any_case() -> None:
+    from bot.services.faqdraft import clean
+
+    cleaned = clean("pengajuan ska-002 dikembalikan, hubungi 0812.3456.7890; HS 0901.11.00.00", [], [])
+    assert cleaned.text == "pengajuan [nomor pengajuan] dikembalikan, hubungi [telepon]; HS 0901.11.00.00"
+    assert ("ref", "ska-002") in cleaned.flags and ("phone", "0812.3456.7890") in cleaned.flags

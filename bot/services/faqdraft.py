@@ -66,12 +66,20 @@ _DETAILS = (
         re.compile(r"(?<![\w+(])\(?(?:\+62[\s-]?|62|0)\d{2,4}\)?(?:[\s-]?\d){6,10}(?![\w-])"),
         "[telepon]",
     ),
+    # a mobile number in dotted groups of three or four (0812.3456.7890): an HS code's
+    # groups after the first have two digits (0901.11.00)
+    (
+        PHONE,
+        re.compile(r"(?<![\w+(.])(?:\+62[.\s-]?|62|0)8\d{1,2}(?:\.\d{3,4}){2,3}(?![\w.-])"),
+        "[telepon]",
+    ),
     # a NIB without its label: 13 digits
     (TAX_ID, re.compile(r"(?<![\w.-])\d{13}(?![\w.-])"), "[NIB/NPWP]"),
     # e-SKA application refs: SKA-002, DEMO-OPEN-0001, 0012/SKA/KT/2025
     (
         REF,
-        re.compile(r"\b[A-Z]{2,}(?:-[A-Z]+)*-\d{3,}\b|\b\d{2,}/[A-Z]{2,}(?:/[A-Z0-9.-]+)+"),
+        # in any case: refs are typed as they come ("ska-002")
+        re.compile(r"\b[A-Z]{2,}(?:-[A-Z]+)*-\d{3,}\b|\b\d{2,}/[A-Z]{2,}(?:/[A-Z0-9.-]+)+", re.IGNORECASE),
         "[nomor pengajuan]",
     ),
 )
