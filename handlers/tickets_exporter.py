@@ -155,9 +155,16 @@ async def follow_up(update: Update, context: Context, ticket_id: int, message: M
         # a file reaches the officers' group only past the checks an /upload passes
         checked = await _checked_file(context, message)
         if isinstance(checked, str):
+            # the file stays out, but not what the exporter wrote with it, nor the fact
+            # that they tried: the officers may need to ask for it another way
+            said = t("gd_refused_for_officers", GROUP_LANG, kind=_kind(message))
+            if message.caption:
+                said += " " + message.caption
+            svc.tickets.add_exporter_message(view.id, who.id, said, None, None)
             await send(
                 update, context, t(checked, who.lang, id=view.id, mb=_MB), keyboards.back_to_faq(who.lang)
             )
+            await flush_officers(context)
             return True
         media, attachment = (message.chat_id, message.message_id), checked
     # stored and queued for the officers in one transaction before the exporter hears

@@ -60,7 +60,10 @@ async def test_a_disguised_executable_in_a_ticket_is_refused_and_never_reaches_t
     text = text_of(sent)
     assert "tidak diteruskan" in text and "PDF" in text and "Diteruskan ke petugas" not in text
     assert group_copies(bot) == []
-    assert ticket_texts(bot, ticket) == before
+    # the officers learn that a file was refused, and read what was written with it
+    added = ticket_texts(bot, ticket)[len(before) :]
+    assert len(added) == 1 and "ditolak bot" in added[0] and added[0].endswith("<b>buka ini</b> segera")
+    assert "&lt;b&gt;buka ini&lt;/b&gt; segera" in bot.api.texts(OFFICERS_CHAT)[-1]
 
 
 async def test_an_oversized_or_unreadable_file_is_refused_with_what_is_accepted(bot: BotHarness) -> None:
