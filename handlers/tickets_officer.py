@@ -201,12 +201,21 @@ async def mine(update: Update, context: Context) -> None:
     await _list(update, context, own, "tk_mine_header")
 
 
+# a page of /ticket: the group takes about 20 messages a minute, and new cards must not
+# wait behind a long history
+HISTORY_PAGE = 10
+HISTORY_CHARS = 600
+
+
 async def history(update: Update, context: Context) -> None:
-    """/ticket N: the ticket's messages, replies and internal notes, oldest first."""
+    """/ticket N [page]: the ticket's messages, replies and internal notes, the newest
+    page first, oldest first within it."""
     lang = context.lang
     args = context.args or []
-    ticket_id = ticket_number(args[0]) if len(args) == 1 else None
-    if ticket_id is None:
+    ticket_id = ticket_number(args[0]) if 1 <= len(args) <= 2 else None
+    page_arg = args[1] if len(args) == 2 else "1"
+    page = int(page_arg) if page_arg.isascii() and page_arg.isdecimal() and len(page_arg) < 6 else 0
+    if ticket_id is None or page < 1:
         await send(update, context, t("tk_history_usage", lang))
         return
     tickets = context.services.tickets
@@ -215,6 +224,12 @@ async def history(update: Update, context: Context) -> None:
         await send(update, context, t("tk_history_none", lang, id=ticket_id))
         return
     view, entries = found
+    pages = max(1, -(-len(entries) // HISTORY_PAGE))
+    if page > pages:
+        await send(update, context, t("tk_history_past_end", lang, id=view.id, pages=pages))
+        return
+    end = len(entries) - (page - 1) * HISTORY_PAGE
+    start = max(0, end - HISTORY_PAGE)
     lines = [
         t(
             "tk_history_header",
@@ -224,17 +239,22 @@ async def history(update: Update, context: Context) -> None:
             who=escape(view.company or view.exporter),
         )
     ]
-    for entry in entries:
+    if pages > 1:
+        lines[0] += "\n" + t("tk_history_page", lang, first=start + 1, last=end, count=len(entries))
+    for entry in entries[start:end]:
+        text = entry.text if len(entry.text) <= HISTORY_CHARS else entry.text[:HISTORY_CHARS] + " …"
         lines.append(
             t(
                 f"tk_history_{entry.direction}",
                 lang,
                 when=tickets.presenter.when(entry.at),
                 author=escape(entry.author),
-                text=escape(entry.text),
+                text=escape(text),
             )
         )
-    # send() splits a long conversation into parts of valid HTML
+    if page < pages:
+        lines.append(t("tk_history_older", lang, id=view.id, page=page + 1))
+    # send() splits what is still longer than one message into parts of valid HTML
     await send(update, context, "\n\n".join(lines))
 
 

@@ -359,3 +359,19 @@ async def test_a_reopened_ticket_tells_the_exporter(bot: BotHarness) -> None:
     await drain(bot)
     assert f"Tiket #{ticket} dibuka lagi" in bot.api.texts(EXPORTER)[-1]
     assert [d for _, d in bot.api.buttons(bot.api.last(EXPORTER))] == ["o:back"]
+
+
+async def test_a_long_ticket_is_read_back_a_page_at_a_time(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    for n in range(24):
+        await bot.say(f"tambahan {n:02d} " + "x" * 900, user_id=EXPORTER)
+    await drain(bot)
+    before = len(bot.api.calls)
+    sent = await bot.say(f"/ticket {ticket}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    body = text_of(sent)
+    # the newest ten, each cut short, in a few messages rather than one per entry
+    assert "Pesan 16-25 dari 25" in body and "tambahan 23" in body and "tambahan 13" not in body
+    assert len([c for c in bot.api.calls[before:] if c.method == "sendMessage"]) <= 3
+    assert f"/ticket {ticket} 2" in body
+    body = text_of(await bot.say(f"/ticket {ticket} 3", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT))
+    assert "Pesan 1-5 dari 25" in body and "kontainer" in body and "Lebih lama" not in body
