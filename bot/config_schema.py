@@ -211,7 +211,8 @@ def _database_url(value: str) -> str:
         raise PydanticCustomError(
             "db_url",
             "{got} is not a database URL (e.g. sqlite:///ska.db or postgresql+psycopg://user@host/db)",
-            {"got": repr(value)},
+            # a password in it must not reach the terminal or a log
+            {"got": repr(re.sub(r"(//[^:/@]*:).*@", r"\1***@", value))},
         )
     return value
 

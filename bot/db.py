@@ -160,20 +160,41 @@ _SECRET_PARAM = re.compile(r"([?&][^=&#]*(?:password|passwd|pwd|secret|token)[^=
 def safe_url(url: str) -> str:
     """The URL as it can be shown: the password replaced by ***, in the user part and in
     the query alike (`?password=...` works as well as `user:pass@`)."""
-    try:
-        shown = make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        shown = re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url)
+    raw = _raw_password(url)
+    if raw:
+        # by hand: a password with an unescaped "@" or ":" is parsed as part of the host
+        # (and then shown) by SQLAlchemy
+        start = url.index("//") + 2
+        user_end = url.index(":", start)
+        shown = url[: user_end + 1] + "***" + url[user_end + 1 + len(raw) :]
+    else:
+        try:
+            shown = make_url(url).render_as_string(hide_password=True)
+        except (ArgumentError, ValueError):
+            shown = url
     return _SECRET_PARAM.sub(r"\1***", shown)
+
+
+def _raw_password(url: str) -> str:
+    """The password of `user:password@host` as written: everything from the user's ":"
+    to the last "@" before the path."""
+    if "//" not in url:
+        return ""
+    netloc = url.split("//", 1)[1].split("/", 1)[0].split("?", 1)[0]
+    if "@" not in netloc:
+        return ""
+    userinfo = netloc.rsplit("@", 1)[0]
+    return userinfo.split(":", 1)[1] if ":" in userinfo else ""
 
 
 def url_secrets(url: str) -> list[str]:
     """Every secret the URL carries: the user part's password and secret query values."""
+    raw = _raw_password(url)
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        return []
-    found = [parsed.password] if parsed.password else []
+    except (ArgumentError, ValueError):
+        return [raw] if raw else []
+    found = [p for p in (parsed.password, raw) if p]
     for key, value in parsed.query.items():
         if _SECRET_PARAM.match(f"?{key}="):
             found += [value] if isinstance(value, str) else list(value)
@@ -183,8 +204,13 @@ def url_secrets(url: str) -> list[str]:
 def make_engine(url: str, autocommit: bool = False) -> Engine:
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise ConfigError(f"database.url: {safe_url(url)!r} is not a database URL") from None
+    except (ArgumentError, ValueError):
+        # ValueError: a password with an unescaped "@" or ":" read as a port; the driver's
+        # message would show part of it
+        raise ConfigError(
+            f"database.url: {safe_url(url)!r} is not a database URL"
+            " (in a password, write @ as %40 and : as %3A)"
+        ) from None
     # an engine of its own for autocommit, rather than switching a pooled connection in and
     # out of it: the switch and its reset cost as much as the statement on SQLite
     options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}

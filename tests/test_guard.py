@@ -357,3 +357,20 @@ async def test_an_faq_draft_shows_the_admin_no_ids_phones_emails_or_refs(bot: Bo
     # what was taken out is listed for the admin, the officer's phone number included
     assert "nomor telepon «0812 9999 8888»" in body and "email «sari@kayulapis.co.id»" in body
     assert "NIB/NPWP «NIB 1111111111111»" in body and "nomor pengajuan «SKA-002»" in body
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://ska:Kalteng@2026@127.0.0.1:1/ska",
+        "postgresql+psycopg://ska:p@ss:w0rdX@127.0.0.1:1/ska",
+        "postgres//ska:hunter2@127.0.0.1/ska",
+    ],
+)
+def test_a_password_with_an_at_sign_or_a_bad_url_is_never_printed(tmp_path: Path, url: str) -> None:
+    out = run_cli("link-code", "123", env={"SKA_DATABASE_URL": url}, cwd=tmp_path)
+    assert out.returncode == 2
+    shown = out.stdout + out.stderr
+    assert "***" in shown
+    for secret in ("Kalteng", "2026@", "p@ss", "w0rdX", "hunter2"):
+        assert secret not in shown
