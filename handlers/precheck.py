@@ -30,7 +30,7 @@ from bot.services.tickets import GROUP_LANG
 from bot.telegram import keyboards
 from bot.telegram.buttons import PrecheckAnswer, PrecheckEdit
 from bot.telegram.context import services_of
-from handlers.common import Context, is_private, pressed, refuse_button, send
+from handlers.common import Context, is_private, pressed, refuse_button, repeated_in_album, send
 
 # user_state key: «Other country» was chosen, the next text names it
 OTHER_COUNTRY = "precheck_other_country"
@@ -152,7 +152,8 @@ async def on_text(update: Update, context: Context) -> None:
         return
     message = update.effective_message
     if message is None or message.text is None:
-        await ask(update, context, state.step, state.answers, t("pc_bad_not_text", context.lang))
+        if not repeated_in_album(update, context, "pc_bad_not_text"):
+            await ask(update, context, state.step, state.answers, t("pc_bad_not_text", context.lang))
         return
     await take_answer(update, context, state, message.text)
 

@@ -93,6 +93,9 @@ async def act(update: Update, context: Context, action: str, ticket_id: int, tex
             done = t("tk_closed_group", lang, id=view.id)
         else:
             view = tickets.reopen(ticket_id, who.id)
+            # the exporter is told their next messages go to the ticket: an open /cek
+            # check must not take them first
+            context.services.precheck_store.pause(view.user_id)
             done = t("tk_reopened", lang, id=view.id)
     except TicketError as exc:
         values = {k: escape(str(v)) for k, v in exc.values.items()}

@@ -394,6 +394,12 @@ def test_a_ref_differing_only_by_case_is_refused_not_a_second_application(servic
     )
     errors = dict(report.errors)
     assert errors[2].startswith("ref: 'Ska-7' differs from the stored 'SKA-7' only by case")
+    # pasted with a zero-width character, or typed in full-width letters: the same ref
+    again = services.importer.import_text(
+        HEADER + "SKA\u200b-7,123,PT Satu,Plywood,4412,JP,IJEPA,in_review,,2026-11-01,10,100\n"
+        "ＳＫＡ-7,123,PT Satu,Plywood,4412,JP,IJEPA,in_review,,2026-11-01,10,100\n"
+    )
+    assert again.updated == 1 and dict(again.errors)[3] == "ref: SKA-7 is already on line 2"
     assert errors[4] == "ref: d-1 is already on line 3"  # the same ref twice in one file, in any case
     with services.db.session() as s:
         assert s.scalar(select(func.count()).select_from(SkaApplication)) == 2

@@ -75,6 +75,7 @@ async def test_a_status_note_marked_internal_is_refused_and_nothing_changes(
         "／／ rahasia E",
         "/catatan rahasia",
         "Baik, sudah kami cek.\n// rahasia: direktur diperiksa",
+        "/internal/ rahasia jangan kasih tau",
     ],
 )
 async def test_a_mistyped_note_in_a_ticket_reply_is_not_relayed(bot: BotHarness, typed: str) -> None:
@@ -202,10 +203,9 @@ async def test_usage_lines_say_what_is_wrong_and_mine_counts_the_others(bot: Bot
 async def test_a_pasted_note_stays_internal_and_exporters_commands_go_out(bot: BotHarness) -> None:
     ticket = await open_ticket(bot)
     card = card_id(bot, ticket)
-    sent = await bot.say(
-        "\u200b// rahasia C", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT, reply_to_message_id=card
-    )
-    assert "Catatan internal" in text_of(sent)
+    for pasted in ("\u200b// rahasia C", "\u034f// rahasia C", "\u3164// rahasia C", "/note/ rahasia C"):
+        sent = await bot.say(pasted, user_id=OFFICER_ID, chat_id=OFFICERS_CHAT, reply_to_message_id=card)
+        assert "Catatan internal" in text_of(sent)
     # an answer may tell the exporter which of their commands to type, or a path
     answer = (
         "Cek status dengan:\n/status SKA-001\nlalu kirim file lewat\n/upload SKA-001\n/ska/2026/SKA-001.pdf"

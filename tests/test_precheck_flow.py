@@ -241,3 +241,13 @@ async def test_other_country_button_asks_for_the_name_and_keeps_it(bot: BotHarne
     # the officer a 🙋 reaches can see where it goes
     assert "Negara tujuan: Republik Seychelles" in summary
     assert "Negara <b>Republik Seychelles</b> tidak ada di tabel form saya" in summary
+
+
+async def test_an_album_during_the_check_gets_one_answer(bot: BotHarness) -> None:
+    await bot.say("/cek")
+    photos = [bot.api.photo(1001) for _ in range(4)]
+    replies = []
+    for update in photos:
+        update["message"]["media_group_id"] = "album-cek"
+        replies += [c for c in await bot.feed(update) if c.method == "sendMessage"]
+    assert len(replies) == 1

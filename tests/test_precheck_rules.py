@@ -352,6 +352,9 @@ def test_a_currency_written_with_the_value_must_be_the_chosen_one() -> None:
         {**GOOD, "currency": "IDR", "invoice_value": "Rp 1.500.000.000"}, CAL, KB, today=TODAY
     )
     assert "currency_mismatch" not in {f.code for f in found}
+    # a bare sign may be any dollar: not compared
+    found = run_precheck({**GOOD, "currency": "USD", "invoice_value": "$12,500"}, CAL, KB, today=TODAY)
+    assert "currency_mismatch" not in {f.code for f in found}
 
 
 def test_missing_answers_are_listed_not_guessed() -> None:

@@ -361,6 +361,20 @@ async def test_a_reopened_ticket_tells_the_exporter(bot: BotHarness) -> None:
     assert [d for _, d in bot.api.buttons(bot.api.last(EXPORTER))] == ["o:back"]
 
 
+async def test_after_a_reopen_the_exporters_text_reaches_the_ticket_not_a_comment(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    await bot.say(f"/close {ticket} dijawab", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await drain(bot)
+    await bot.press(f"r:{ticket}:2", user_id=EXPORTER)
+    await bot.press(f"o:comment:{ticket}", user_id=EXPORTER)
+    await bot.say(f"/reopen {ticket}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await drain(bot)
+    sent = await bot.say("ternyata masih ditolak pak", user_id=EXPORTER)
+    assert "Komentar" not in text_of(sent)
+    await drain(bot)
+    assert "ternyata masih ditolak pak" in group_texts(bot)
+
+
 async def test_a_long_ticket_is_read_back_a_page_at_a_time(bot: BotHarness) -> None:
     ticket = await open_ticket(bot)
     for n in range(24):

@@ -480,6 +480,8 @@ class Importer:
 
     def _clean(self, line: int, row: dict[str, Cell], style: str, latest: dt.datetime) -> CleanRow:
         text = {c: clean_text(row.get(c) or "", c) for c in TEXT_LIMITS}
+        # a ref pasted with a zero-width character or in full-width letters is the same ref
+        text["ref"] = unicodedata.normalize("NFKC", visible(text["ref"]))
         for column in ("ref", "company_nib"):
             if not text[column]:
                 raise RowError(column, "empty")

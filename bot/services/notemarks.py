@@ -24,6 +24,7 @@ _NEAR_MISS = re.compile(
 _INTERNAL = re.compile(r"(?://|/note(?![^\s@]))", re.IGNORECASE)
 
 
+_NOTE_WORDS = frozenset({"note", "notes", "catatan", "internal", "intern"})
 # the exporters' own commands: an answer may tell them to type one on its own line
 EXPORTER_COMMANDS = frozenset(
     {
@@ -33,11 +34,18 @@ EXPORTER_COMMANDS = frozenset(
 )  # fmt: skip
 
 
+# blank or joining characters outside category Cf (Unicode's default ignorables): the
+# combining grapheme joiner, Hangul and Khmer fillers, Mongolian and variation selectors
+_IGNORABLE = frozenset(
+    [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10)]
+)
+
+
 def visible(text: str) -> str:
     """The text without format characters (zero-width spaces, joiners, direction marks,
-    BOMs: Unicode category Cf), which copy and paste from WhatsApp or Word brings along
-    and which would hide a mark at the start of a line."""
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    BOMs: Unicode category Cf) and other default-ignorable ones, which copy and paste
+    from WhatsApp or Word brings along and which would hide a mark at a line's start."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf" and ord(ch) not in _IGNORABLE)
 
 
 def _normal(text: str) -> str:
@@ -48,8 +56,10 @@ def _exporters_own(normal: str) -> bool:
     """A line that starts with an exporter's command ("/status SKA-001") or a path
     ("/ska/2026/..."): meant for the exporter, not a mistyped note."""
     token = normal.split(maxsplit=1)[0] if normal.strip() else ""
-    if token.count("/") > 1:
-        return True
+    segments = token.strip("/").split("/")
+    if token.startswith("/") and len(segments) > 1 and all(segments):
+        # a path ("/ska/2026/SKA-001.pdf"), unless it starts like a note ("/note/x")
+        return segments[0].lower() not in _NOTE_WORDS
     return token[:1] == "/" and token[1:].split("@", 1)[0].lower() in EXPORTER_COMMANDS
 
 

@@ -720,6 +720,12 @@ class TicketService:
             ticket.status = CLAIMED if ticket.claimed_by else OPEN
             ticket.closed_at = ticket.closed_by = None
             ticket.exporter_attached = True
+            # a rating comment still awaited would take the text meant for the ticket
+            s.execute(
+                update(Ticket)
+                .where(Ticket.user_id == ticket.user_id, Ticket.rating_comment == "")
+                .values(rating_comment=None)
+            )
             # the exporter's next messages go to it again: they must know, and the stars
             # of the closing message no longer apply
             user = s.get(User, ticket.user_id)

@@ -127,7 +127,8 @@ def _fixed_rows(reply: Reply, answers: AnswerService) -> Rows:
         lines += destination_rows(answers, lang)
     if reply.outcome == "suggest":
         lines += [[topic_button(tid, title)] for tid, title in reply.suggestions]
-    if reply.outcome in ("suggest", "no_match") or reply.confirm or reply.offer_officer:
+    offered = any(tid == ESCALATE_TOPIC for tid, _ in reply.suggestions)
+    if (reply.outcome in ("suggest", "no_match") or reply.confirm or reply.offer_officer) and not offered:
         lines.append([button(t("tk_ask_officer", lang), AskOfficer())])
     if reply.outcome in ("suggest", "no_match"):
         lines.append([button(t("cmd_topics", lang), Category())])

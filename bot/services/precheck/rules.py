@@ -332,7 +332,8 @@ def run_precheck(
     if a["invoice_value"]:
         found.append(value_to_type(a["invoice_value"], a["currency"]))
         written = money_currency(a["invoice_value"])
-        if written is not None and a["currency"] and written != a["currency"]:
+        # a bare sign ("$", "¥") may be any dollar or yen: only a written code is compared
+        if written is not None and written.isalpha() and a["currency"] and written != a["currency"]:
             found.append(
                 Finding(
                     WARNING,
