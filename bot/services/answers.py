@@ -305,14 +305,8 @@ class AnswerService:
             ).first()
             if row is None:
                 return None
-            text, lang, outcome, matched, score = (
-                row.text,
-                row.language,
-                row.outcome,
-                row.matched_id,
-                row.score,
-            )
-        return self._asked(text, lang, outcome, matched, score)
+            fields = _asked_fields(row)
+        return self._asked(*fields)
 
     def last_question(self, user_id: int, minutes: int) -> Asked | None:
         """The user's latest real question of the last minutes: its text, the outcome
@@ -345,14 +339,8 @@ class AnswerService:
             )
             if handed:
                 return None
-            text, lang, outcome, matched, score = (
-                row.text,
-                row.language,
-                row.outcome,
-                row.matched_id,
-                row.score,
-            )
-        return self._asked(text, lang, outcome, matched, score)
+            fields = _asked_fields(row)
+        return self._asked(*fields)
 
     def _asked(self, text: str, lang: str, outcome: str, matched: str | None, score: float) -> Asked:
         if outcome == "answer" and matched:
@@ -582,3 +570,8 @@ class AnswerService:
             for e in self.kb.entries.values()
             if e.category == category and e.id not in SMALLTALK
         ]
+
+
+def _asked_fields(row: QueryLog) -> tuple[str, str, str, str | None, float]:
+    """What AnswerService._asked needs of a logged question, read inside its session."""
+    return row.text, row.language, row.outcome, row.matched_id, row.score
