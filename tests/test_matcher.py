@@ -151,9 +151,13 @@ def test_the_asking_clause_of_a_long_message_decides(matcher: Matcher) -> None:
         ("berapa lama ska terbit", "id"),
         ("gmn cara daftar akun eska", "id"),
         ("what documents do I need", "en"),
+        # "status" is as Indonesian as it is English; "cek" and "tiket" are Indonesian
+        ("cek status ska", "id"),
+        ("status ditolak, alasannya liat dmn", None),
+        ("what is the status of my application", "en"),
     ],
 )
-def test_language_of_the_question(matcher: Matcher, text: str, lang: str) -> None:
+def test_language_of_the_question(matcher: Matcher, text: str, lang: str | None) -> None:
     assert matcher.normalize(text).lang == lang
 
 
