@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 Context = HelpDeskContext
 # user_state: when this person's last message went to an open ticket (see throttle)
 IN_TICKET = "in_ticket_at"
+# user_state key: when /petugas asked for the question the next text is
+PENDING_QUESTION = "ticket_question_pending"
 B = TypeVar("B", bound=Button)
 
 
@@ -182,7 +184,7 @@ def _in_ticket(context: Context) -> bool:
     if not state:
         return False
     at = state.get(IN_TICKET)
-    return bool(state.get("ticket_question_pending")) or (
+    return bool(state.get(PENDING_QUESTION)) or (
         isinstance(at, float) and time.monotonic() - at < IN_TICKET_SECONDS
     )
 

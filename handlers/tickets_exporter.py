@@ -16,12 +16,22 @@ from bot.services.documents import MAX_BYTES
 from bot.services.tickets import ALREADY, GROUP_LANG, OPENED, Attachment
 from bot.telegram import keyboards
 from bot.telegram.buttons import LeaveTicket, Rating, RatingComment
-from handlers.common import IN_TICKET, STAFF, Context, escape, flush_officers, pressed, refuse_button, send
+from handlers.common import (
+    IN_TICKET,
+    PENDING_QUESTION,
+    STAFF,
+    Context,
+    escape,
+    flush_officers,
+    pressed,
+    refuse_button,
+    repeated_in_album,
+    send,
+)
 
 log = logging.getLogger(__name__)
 RECENT_QUESTION_MINUTES = 30
 _MB = str(MAX_BYTES // (1024 * 1024))
-_CONFIRMED_ALBUM = "ticket_album_confirmed"
 _TYPE_LABELS = {
     filetypes.PDF: "PDF",
     filetypes.JPEG: "JPG",
@@ -29,8 +39,6 @@ _TYPE_LABELS = {
     filetypes.XLSX: "Excel",
     filetypes.DOCX: "Word",
 }
-# user_state key: when /petugas asked for the question the next text is
-PENDING_QUESTION = "ticket_question_pending"
 
 
 async def escalate(
@@ -172,9 +180,7 @@ async def follow_up(update: Update, context: Context, ticket_id: int, message: M
     view = svc.tickets.add_exporter_message(view.id, who.id, label, media, attachment)
     # an album arrives as one update per photo: one confirmation says it for all of them
     # (ten would take ten seconds at Telegram's pace in a private chat)
-    album = message.media_group_id if update.edited_message is None else None
-    if album is None or context.user_state.get(_CONFIRMED_ALBUM) != album:
-        context.user_state[_CONFIRMED_ALBUM] = album
+    if update.edited_message is not None or not repeated_in_album(update, context, "tk_followup"):
         key = "tk_followup_ok" if svc.tickets.officer_chats() else "tk_followup_stored"
         await send(update, context, t(key, who.lang, id=view.id), keyboards.back_to_faq(who.lang))
     await flush_officers(context)

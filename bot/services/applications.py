@@ -77,6 +77,12 @@ STATUS_WORDS: dict[str, str] = {
 # imports and commands written with them are still read
 
 
+def lacks_reason(status: str, note: str) -> bool:
+    """Returned and rejected tell the exporter to act on the officer's note: one that is
+    empty (or only invisible characters) leaves them nothing to act on."""
+    return status in REASON_REQUIRED and not visible(note).strip()
+
+
 def label(status: str, lang: str) -> str:
     return t(f"status_{status}", lang)
 
@@ -380,7 +386,7 @@ class ApplicationService:
         if status not in TRANSITIONS[old]:
             allowed = ", ".join(TRANSITIONS[old]) or "-"
             raise TransitionError("status_illegal", old=old, new=status, allowed=allowed)
-        if reason_required and status in REASON_REQUIRED and not visible(note).strip():
+        if reason_required and lacks_reason(status, note):
             raise TransitionError("desk_reason_required", status=status, ref=app.ref, word=status)
         app.status = status
         app.note = note

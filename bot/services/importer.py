@@ -25,10 +25,10 @@ from sqlalchemy.orm.attributes import instance_state
 
 from bot.models import ChecklistItem, Company, SkaApplication, StatusEvent
 from bot.services.applications import (
-    REASON_REQUIRED,
     STATUSES,
     TRANSITIONS,
     ApplicationService,
+    lacks_reason,
     parse_status,
 )
 from bot.services.import_files import (
@@ -668,7 +668,7 @@ class Importer:
                 "ref", f"{row.ref!r} differs from the stored {stored!r} only by case: write it as stored"
             )
         changes = app is None or app.status != row.status
-        if row.status in REASON_REQUIRED and changes and not visible(row.note).strip():
+        if changes and lacks_reason(row.status, row.note):
             # the exporter is told to act on the officer's note: there must be one
             raise RowError("note", f"a reason is required when the status is {row.status}")
         if app is not None:
