@@ -69,6 +69,7 @@ DATA_SETS = (
     "questions_final12",
     "questions_final13",
     "questions_final14",
+    "questions_final15",
     "questions_train_a",
     "questions_train_b",
 )

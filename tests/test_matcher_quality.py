@@ -56,6 +56,9 @@ PASS_MARKS = {
     # the matcher alone: 93.9 % / 100 % / 100 % / 0.2 % at the set's first look (the second
     # opinion was not trained on it: its test below holds it to the same marks anyway)
     "questions_final14": (0.93, 0.99, 0.96, 0.006),
+    # the matcher alone: 98.1 % / 97.5 % / 91.7 % / 0.5 % at the set's first look (not
+    # trained on either)
+    "questions_final15": (0.975, 0.97, 0.91, 0.006),
 }
 
 
