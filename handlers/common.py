@@ -355,13 +355,15 @@ async def send_or_queue(context: Context, chat_id: int, text: str, keyboard: key
     """A direct reply gets one try; what Telegram does not take now (429, a server error,
     a lost connection) goes to the outbox, which paces and retries it. One try, not
     several: a reply whose answer was lost on the way back is sent at most twice.
-    In a group, a reply waits its turn in the outbox when the group's allowance is
-    spent. Only a reply Telegram rejects for good (400, 403) raises."""
+    A reply to a chat with a message still waiting in the outbox queues behind it. In a
+    group, a reply waits its turn in the outbox when the group's allowance is spent.
+    Only a reply Telegram rejects for good (400, 403) raises."""
     svc = context.services
     pacer = svc.outbox.pacer
     delay = 0.0
     stamp = time.monotonic()
-    if chat_id >= 0 or pacer.try_take(chat_id, stamp, overall=False):
+    # an earlier message to this chat that waits for a retry goes first: this one queues
+    if not svc.outbox.behind(chat_id) and (chat_id >= 0 or pacer.try_take(chat_id, stamp, overall=False)):
         try:
             # HTML, no link previews; Telegram's answer is not read (see bot/telegram/api.py)
             await api.send_text(context.bot, chat_id, text, keyboard)
@@ -385,6 +387,7 @@ async def send_or_queue(context: Context, chat_id: int, text: str, keyboard: key
             markup=keyboards.stored(keyboard) if keyboard is not None else None,
             not_before=utcnow() + dt.timedelta(seconds=delay),
         )
+    svc.outbox.fell_behind(chat_id)
     log.info("reply to %s queued in the outbox", chat_id)
 
 

@@ -20,6 +20,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.i18n import t
+from bot.services.tickets import GROUP_LANG
 from bot.telegram.buttons import AskOfficer
 from handlers import exporter, precheck, tickets_exporter
 from handlers.common import STAFF, Context, is_private, pressed
@@ -37,10 +39,12 @@ async def route_exporter_message(update: Update, context: Context) -> None:
         return
     svc = context.services
     who = context.person
-    # /petugas asked for the question: a text, or a screenshot or file with the question
-    # in its caption (the file goes to the ticket with it)
-    asked = message.text or message.caption
-    pending_question = bool(asked and asked.strip()) and tickets_exporter.pending_question(context)
+    # /petugas asked for the question: a text, or a screenshot or file (the question in
+    # its caption, or in the picture itself), which goes to the ticket
+    asked = (message.text or message.caption or "").strip()
+    pending_question = bool(asked or message.photo or message.document) and tickets_exporter.pending_question(
+        context
+    )
     # one query decides; most messages are FAQ questions and leave right here
     state = await svc.db.run(svc.conversations.of, who.id)
     if state.check_step is not None:
@@ -58,9 +62,11 @@ async def route_exporter_message(update: Update, context: Context) -> None:
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     if (message.document or message.photo) and svc.documents.expects_file(who.id, reply_to):
         return  # an upload for an application's checklist, not a ticket attachment
-    if pending_question and asked:
+    if pending_question:
         tickets_exporter.drop_pending_question(context)
-        await tickets_exporter.escalate(update, context, asked.strip())
+        # an album's first photo may come without the caption a later one carries: it
+        # opens the ticket all the same, and the rest of the album follows into it
+        await tickets_exporter.escalate(update, context, asked or t("gd_question_in_file", GROUP_LANG))
         if not message.text:
             opened = svc.tickets.active_for(who.id)
             if opened is not None:

@@ -257,3 +257,66 @@ async def test_a_question_sent_as_a_captioned_screenshot_opens_the_ticket_with_i
     await drain(bot)
     copies = [c for c in bot.api.calls if c.method == "copyMessage"]
     assert len(copies) == 1 and copies[0].params["chat_id"] == OFFICERS_CHAT
+
+
+async def test_an_album_after_petugas_reaches_the_officers_whole_wherever_its_caption_is(
+    bot: BotHarness,
+) -> None:
+    assert "Tulis pertanyaan" in text_of(await bot.say("/petugas"))
+    photos = [
+        bot.api.photo(EXPORTER, caption="error waktu upload PEB, mohon dibantu" if i == 2 else None)
+        for i in range(3)
+    ]
+    for update in photos:
+        update["message"]["media_group_id"] = "album-petugas"
+    answers = []
+    for update in photos:
+        answers += [c for c in await bot.feed(update) if c.params.get("chat_id") == EXPORTER]
+    said = "\n".join(text_of([c]) for c in answers)
+    assert "tiket #1" in said and "Kirim foto" not in said and "ketik" not in said.lower()
+    assert len(answers) == 2  # "ticket opened" and one "forwarded" for the whole album
+    await drain(bot)
+    copies = [c for c in bot.api.calls if c.method == "copyMessage" and c.ok]
+    assert [c.params["chat_id"] for c in copies] == [OFFICERS_CHAT] * 3
+    assert "error waktu upload PEB" in copies[2].params["caption"]
+    assert "pertanyaannya ada di file berikut" in tickets(bot)[0].question
+
+
+async def test_a_sticker_after_petugas_opens_no_ticket(bot: BotHarness) -> None:
+    await bot.say("/petugas")
+    update = bot.api.photo(EXPORTER)
+    update["message"].pop("photo")
+    update["message"]["sticker"] = {
+        "file_id": "st1",
+        "file_unique_id": "st1u",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
+    await bot.feed(update)
+    assert tickets(bot) == []
+    # the question still opens the ticket
+    sent = await bot.say("bagaimana cara koreksi data SKA yang salah ketik?")
+    assert "tiket #1" in text_of(sent)
+
+
+async def test_a_long_message_that_opens_asking_for_an_officer_opens_a_ticket_with_all_of_it(
+    bot: BotHarness,
+) -> None:
+    story = "Kontainer kami sudah di pelabuhan Sampit tetapi data invoice di e-SKA berbeda dengan PEB. " * 14
+    text = "Selamat siang, saya mau bicara dengan petugas. " + story + "Bagaimana cara koreksi data SKA?"
+    assert 1000 < len(text) < 4096
+    sent = await bot.say(text)
+    assert "tiket #1" in text_of(sent)
+    await drain(bot)
+    assert [t.question for t in tickets(bot)] == [text]
+    assert "Sampit" in "\n".join(group_texts(bot))
+
+
+async def test_a_long_message_that_only_mentions_an_officer_is_answered(bot: BotHarness) -> None:
+    story = "Kemarin petugas di kantor sudah menjelaskan bahwa berkas kami lengkap. " * 14
+    text = story + "Dokumen perusahaan apa saja yang harus dibawa untuk registrasi akun e-SKA?"
+    sent = await bot.say(text)
+    assert "Dokumen registrasi akun e-SKA" in text_of(sent) and tickets(bot) == []

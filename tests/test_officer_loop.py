@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from bot.models import OutboxMessage, SkaApplication, Ticket, TicketMessage, utcnow
 from bot.services.outbox import Outbox, RateLimits, enqueue
+from bot.services.reminders import REMINDER_KIND
 from bot.telegram.sender import OutboxSender
 from bot.telegram_html import parse_html
 from bot.textsplit import CAPTION_LIMIT, TEXT_LIMIT, split_html, utf16_len
@@ -385,3 +386,51 @@ async def test_an_edit_waits_for_its_card_however_long_the_card_takes(bot: BotHa
     await drain(bot, 4.0)
     edits = [c for c in bot.api.calls if c.method == "editMessageText" and c.ok]
     assert edits and "ditangani" in edits[-1].params["text"]
+
+
+# -- order after a failure ---------------------------------------------------------------------
+
+
+async def test_a_follow_up_never_overtakes_its_card_after_a_failure(bot: BotHarness) -> None:
+    bot.api.fail_next("sendMessage", 502, chat_id=OFFICERS_CHAT)
+    await open_ticket(bot)  # the card's post failed: it waits for a retry
+    await bot.say("nomor PEB saya 123456, mohon dicek", user_id=EXPORTER)
+    assert group(bot) == []  # the follow-up waits behind its card
+    # another exporter's ticket is a line of its own: the failure holds nothing of it
+    await open_ticket(bot, user_id=1002)
+    assert any("Tiket #2" in text for text in group(bot))
+    await drain(bot, 4.0)
+    texts = group(bot)
+    card = next(i for i, text in enumerate(texts) if "Tiket #1" in text)
+    follow = next(i for i, text in enumerate(texts) if "123456" in text)
+    assert card < follow
+    follow_up = next(
+        c for c in bot.api.sent(OFFICERS_CHAT, "sendMessage") if c.ok and "123456" in c.params["text"]
+    )
+    assert follow_up.params["reply_parameters"]["message_id"] == card_of(bot, 1)
+
+
+async def test_an_exporter_hears_of_the_ticket_before_its_follow_up_after_a_failure(bot: BotHarness) -> None:
+    await bot.say("apakah kontainer saya bisa dititipkan di gudang dinas selama seminggu", user_id=EXPORTER)
+    bot.api.fail_next("sendMessage", 502, chat_id=EXPORTER)
+    await bot.press("o:ask", user_id=EXPORTER)  # "ticket opened" fails: queued
+    assert not any("tiket #1" in text for text in exporter_texts(bot))
+    sent = await bot.say("nomor PEB saya 123456", user_id=EXPORTER)
+    assert [c for c in sent if c.params.get("chat_id") == EXPORTER] == []  # queued behind, not past it
+    await drain(bot, 4.0)
+    texts = exporter_texts(bot)
+    opened = next(i for i, text in enumerate(texts) if "Pertanyaan Anda diteruskan" in text)
+    forwarded = next(i for i, text in enumerate(texts) if "✔️ Diteruskan ke petugas" in text)
+    assert opened < forwarded
+    # once the backlog is gone, replies go straight out again
+    sent = await bot.say("terima kasih", user_id=EXPORTER)
+    assert any(c.method == "sendMessage" and c.ok for c in sent)
+
+
+async def test_a_reminder_held_for_the_night_holds_back_no_broadcast(bot: BotHarness) -> None:
+    night = utcnow() + dt.timedelta(hours=8)
+    with bot.services.db.session() as s:
+        enqueue(s, EXPORTER, "pengingat dokumen", kind=REMINDER_KIND, not_before=night)
+        enqueue(s, EXPORTER, "pengumuman kantor", kind="broadcast")
+    await bot.sender.drain(bot.app.bot, budget_seconds=0.5)
+    assert exporter_texts(bot) == ["pengumuman kantor"]

@@ -119,6 +119,7 @@ class AnswerService:
         self._country_by_name = {alias: c for c in kb.countries.values() for alias in c.aliases}
         self._rendered: dict[tuple[str, str], str] = {}
         self._officer_words: frozenset[str] | None = None
+        self._officer_cues: frozenset[str] | None = None
 
     def reload(self, kb: Knowledge) -> None:
         """Swap in an updated knowledge base (approved FAQ proposals) without a restart."""
@@ -127,6 +128,7 @@ class AnswerService:
         self._country_by_name = {alias: c for c in kb.countries.values() for alias in c.aliases}
         self._rendered = {}
         self._officer_words = None
+        self._officer_cues = None
 
     # -- questions -----------------------------------------------------------------------
 
@@ -144,8 +146,9 @@ class AnswerService:
         """Answer one question; every question is logged with its outcome (with the id
         `query_id` when one was reserved for it)."""
         long = len(text) > MAX_QUESTION_CHARS
-        match = self.matcher.match(self.asking_part(text) if long else text)
-        verdict = classify(match, self.limits)
+        verdict = self._officer_request_in(text) if long else None
+        if verdict is None:
+            verdict = classify(self.matcher.match(self.asking_part(text) if long else text), self.limits)
         lang = verdict.lang or preferred_lang
         reply = self._reply(verdict, lang)
         if long and reply.topic_id != ESCALATE_TOPIC:
@@ -281,6 +284,26 @@ class AnswerService:
             picked.append(part)
             size += len(part) + 1
         return " ".join(reversed(picked)) or text[-MAX_QUESTION_CHARS:]
+
+    def _officer_request_in(self, text: str) -> Verdict | None:
+        """The verdict of a sentence of a long message that asks for an officer, if one
+        does: "Selamat pagi, saya mau bicara dengan petugas. (two thousand characters of
+        the case)" is a request for a person, wherever it stands. Only sentences with
+        one of the topic's own keywords are read: most long messages have none."""
+        if self._officer_cues is None:
+            entry = self.kb.entries.get(ESCALATE_TOPIC)
+            keywords = entry.keywords if entry is not None else []
+            self._officer_cues = frozenset(w for k in keywords for w in self._words(k))
+        cues = self._officer_cues
+        if not cues:
+            return None
+        for sentence in _SENTENCE_END.split(text):
+            if len(sentence) > MAX_QUESTION_CHARS or cues.isdisjoint(self._words(sentence)):
+                continue
+            verdict = classify(self.matcher.match(sentence), self.limits)
+            if verdict.outcome == "answer" and verdict.id == ESCALATE_TOPIC:
+                return verdict
+        return None
 
     def asks_only_for_officer(self, text: str) -> bool:
         """Whether a message the matcher read as "let me talk to an officer" says little

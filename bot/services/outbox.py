@@ -12,10 +12,12 @@ Telegram's limits when it is queued), a document or photo with its caption, a co
 exporter's message, or the edit of a ticket card. Rows with the same `coalesce_key` that
 are still pending are one message: the newest text replaces the older.
 
-Fairness: a claim takes at most one row per chat, the oldest of its highest priority,
-and skips the chats that may not receive a message yet. One chat's backlog therefore
-never holds up another chat's message, and the pace is Telegram's: overall
-`rate_per_second`, one message a second per chat, `group_per_minute` in a group.
+Order and fairness: a claim takes at most one row per chat, the oldest of its highest
+priority, and only when that row is due: messages leave in the order they were queued,
+a retry included (per private chat and per ticket in a group, see `Outbox.claim`). It
+skips the chats that may not receive a message yet. One chat's backlog therefore never
+holds up another chat's message, and the pace is Telegram's: overall `rate_per_second`,
+one message a second per chat, `group_per_minute` in a group.
 
 Several processes may drain one PostgreSQL outbox: a claim is a conditional UPDATE of
 rows still due, so a row is claimed by exactly one of them. A claim lasts CLAIM_SECONDS
@@ -41,7 +43,20 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, event, exists, func, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    String,
+    and_,
+    case,
+    event,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -422,6 +437,9 @@ class Outbox:
         # users this process just found blocked: their next message (which means they
         # unblocked the bot) refreshes their account at once
         self.marked_blocked: set[int] = set()
+        # chats with a message of theirs waiting here for a retry: a direct reply to them
+        # queues behind it rather than overtake it (see `behind`)
+        self._lagging: set[int] = set()
 
     # -- the table -------------------------------------------------------------------------
 
@@ -461,24 +479,53 @@ class Outbox:
     def claim(
         self, limit: int, exclude: Iterable[int] = (), only: Iterable[int] | None = None
     ) -> list[OutboxMessage]:
-        """Take up to `limit` due rows, at most one per chat (its first in line)."""
+        """Take up to `limit` due rows, at most one per chat: the first of a line, and
+        only when that one is due.
+
+        Messages leave in the order they were queued, a retry included: a row waiting to
+        be tried again (or in flight in another process) holds back the rows behind it in
+        its line, so a follow-up never overtakes its ticket card after a Telegram
+        failure. A private chat is one line (the exporter reads one conversation); in a
+        group each ticket is a line of its own (`ref`), so one failing message does not
+        stall the officers' whole group, and a row without a ref waits for nobody. Bulk
+        rows (broadcasts, reminders) hold back nothing while they wait: a reminder held
+        for the night must not hold back an officer's broadcast."""
         now = self.clock()
-        due = self._due(now)
-        where = [due]
+        where = [
+            OutboxMessage.status.in_((PENDING, SENDING)),
+            or_(OutboxMessage.priority == 0, OutboxMessage.next_attempt_at <= now),
+        ]
         excluded = list(exclude)
         if excluded:
             where.append(OutboxMessage.chat_id.not_in(excluded))
         if only is not None:
             where.append(OutboxMessage.chat_id.in_(list(only)))
-        place = func.row_number().over(
-            partition_by=OutboxMessage.chat_id, order_by=(OutboxMessage.priority, OutboxMessage.id)
+        line = case(
+            (OutboxMessage.chat_id > 0, literal("")),
+            else_=func.coalesce(OutboxMessage.ref, sql_cast(OutboxMessage.id, String)),
         )
+        order = (OutboxMessage.priority, OutboxMessage.id)
+        place = func.row_number().over(partition_by=(OutboxMessage.chat_id, line), order_by=order)
         lined = (
-            select(OutboxMessage.id, OutboxMessage.priority, place.label("place")).where(*where).subquery()
+            select(
+                OutboxMessage.id,
+                OutboxMessage.chat_id,
+                OutboxMessage.priority,
+                OutboxMessage.next_attempt_at,
+                place.label("place"),
+            )
+            .where(*where)
+            .subquery()
         )
-        pick = (
-            select(lined.c.id).where(lined.c.place == 1).order_by(lined.c.priority, lined.c.id).limit(limit)
+        # the heads of the lines that may go now, then the first of them in each chat
+        turn = func.row_number().over(partition_by=lined.c.chat_id, order_by=(lined.c.priority, lined.c.id))
+        heads = (
+            select(lined.c.id, lined.c.priority, turn.label("turn"))
+            .where(lined.c.place == 1, lined.c.next_attempt_at <= now)
+            .subquery()
         )
+        pick = select(heads.c.id).where(heads.c.turn == 1).order_by(heads.c.priority, heads.c.id).limit(limit)
+        due = self._due(now)
         with self.db.session() as s:
             ids = list(s.scalars(pick))
             if not ids:
@@ -578,6 +625,32 @@ class Outbox:
                 return resolver(s, row, value)
         return None
 
+    def fell_behind(self, chat_id: int) -> None:
+        """A message to this private chat waits here for a retry (in a group, a direct
+        reply answers an officer's command: it is in no ticket's line)."""
+        if chat_id > 0 and len(self._lagging) < 100_000:
+            self._lagging.add(chat_id)
+
+    def behind(self, chat_id: int) -> bool:
+        """Whether a message to this chat still waits here (queued, retried or in flight),
+        so that the next one must queue behind it to arrive in order. Asks the database
+        only for chats this process saw fall behind: a reply to anyone else costs nothing."""
+        if chat_id not in self._lagging:
+            return False
+        with self.db.session() as s:
+            waiting = s.scalar(
+                select(
+                    exists().where(
+                        OutboxMessage.chat_id == chat_id,
+                        OutboxMessage.status.in_((PENDING, SENDING)),
+                        OutboxMessage.priority == 0,
+                    )
+                )
+            )
+        if not waiting:
+            self._lagging.discard(chat_id)
+        return bool(waiting)
+
     # -- what became of a row ----------------------------------------------------------------
 
     def sent(self, row: OutboxMessage, message_id: int | None, payload: Mapping[str, Any]) -> None:
@@ -596,6 +669,8 @@ class Outbox:
     def retry_after(self, row: OutboxMessage, seconds: float) -> None:
         """Telegram asked to wait: the row waits as long, without using up a try."""
         self._finish(row.id, PENDING, error=f"retry after {seconds:g}s", delay=seconds, count_attempt=False)
+        if row.priority == 0:
+            self.fell_behind(row.chat_id)
 
     def unreachable(self, row: OutboxMessage, error: str) -> None:
         """The chat blocked the bot (or is gone): the row ends, the user is marked."""
@@ -621,6 +696,8 @@ class Outbox:
             self._finish(row.id, FAILED, error=error)
             return False
         self._finish(row.id, PENDING, error=error, delay=min(2.0**attempts, 300.0))
+        if row.priority == 0:
+            self.fell_behind(row.chat_id)
         return True
 
     def edit_target_missing(self, row: OutboxMessage) -> bool:
