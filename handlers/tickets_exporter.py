@@ -10,9 +10,8 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import t
-from bot.services import filetypes
-from bot.services.answers import Asked
 from bot.services.documents import MAX_BYTES
+from bot.services.intake import RECENT_QUESTION_MINUTES, TicketFile, TicketIntake
 from bot.services.tickets import ALREADY, GROUP_LANG, OPENED, Attachment
 from bot.telegram import keyboards
 from bot.telegram.buttons import LeaveTicket, Rating, RatingComment
@@ -30,15 +29,7 @@ from handlers.common import (
 )
 
 log = logging.getLogger(__name__)
-RECENT_QUESTION_MINUTES = 30
 _MB = str(MAX_BYTES // (1024 * 1024))
-_TYPE_LABELS = {
-    filetypes.PDF: "PDF",
-    filetypes.JPEG: "JPG",
-    filetypes.PNG: "PNG",
-    filetypes.XLSX: "Excel",
-    filetypes.DOCX: "Word",
-}
 
 
 async def escalate(
@@ -49,36 +40,17 @@ async def escalate(
     query_id: int | None = None,
     request: str | None = None,
 ) -> None:
-    """Open (or reuse) a ticket with `question` (typed for the officers), else the logged
-    question `query_id` (the answer 🙋 was under), else the last one asked recently.
-    `request`: a message that asked for an officer; it goes to the ticket too, or is the
-    question itself when it says more than that and nothing was asked before."""
+    """Open (or reuse) a ticket with the question `TicketIntake.question` picks from
+    these; with nothing to ask, ask the exporter for the question."""
     svc = context.services
     who = context.person
     lang = who.lang
-    also = None
-    asked: Asked | None = None
-    if question is not None:
-        asked = (question, "direct", [])  # the bot showed nothing for it
-    elif query_id is not None:
-        asked = svc.answers.question_of(query_id, who.id)
-    if asked is None:
-        # the card tells officers exactly what the exporter was shown
-        asked = svc.answers.last_question(who.id, RECENT_QUESTION_MINUTES)
-    if request is not None:
-        if asked is not None:
-            also = request
-        elif not svc.answers.asks_only_for_officer(request):
-            asked = (request, "direct", [])
-    if asked is None:
-        active = svc.tickets.active_for(who.id, attached_only=False)
-        if active is None:
-            context.user_state[PENDING_QUESTION] = time.monotonic()
-            await send(update, context, t("tk_need_question", lang))
-            return
-        # nothing new to ask: back into the open ticket, without posting it again
-        asked = (active.question, "direct", [])
-    text, outcome, tried = asked
+    handover = svc.intake.question(who.id, question, query_id=query_id, request=request)
+    if handover is None:
+        context.user_state[PENDING_QUESTION] = time.monotonic()
+        await send(update, context, t("tk_need_question", lang))
+        return
+    (text, outcome, tried), also = handover.asked, handover.also
     # the whole question is kept: the card shows its start, the rest follows the card
     view, state = svc.tickets.open(who.id, text, tried, outcome, also)
     # a question /petugas asked for earlier is not wanted any more: the ticket is open;
@@ -188,31 +160,24 @@ async def follow_up(update: Update, context: Context, ticket_id: int, message: M
 
 
 async def _checked_file(context: Context, message: Message) -> Attachment | str:
-    """The file as the ticket may relay it, or the catalog key of its refusal. A photo is
-    Telegram's own re-encoded JPEG; a document's type is read from its bytes (the same
-    signatures as /upload), from its declared type and name only when it cannot be
-    fetched; anything else (voice, video, sticker, ...) is not taken."""
-    caption = message.caption or ""
-    if message.photo:
-        size = message.photo[-1].file_size
-        if size is not None and size > MAX_BYTES:
-            return "gd_file_too_large"
-        return Attachment("photo", caption=caption)
-    doc = message.document
-    if doc is None:
+    """The file as the ticket may relay it, or the catalog key of its refusal
+    (`TicketIntake.attachment`); anything but a photo or a document is not taken."""
+    photo, doc = message.photo[-1] if message.photo else None, message.document
+    if photo is not None:
+        file = TicketFile(True, photo.file_size, caption=message.caption or "")
+    elif doc is not None:
+        file = TicketFile(
+            False, doc.file_size, doc.file_name or "", doc.mime_type or "", message.caption or ""
+        )
+    else:
         return "gd_message_refused"
-    if doc.file_size is None or doc.file_size > MAX_BYTES:
-        return "gd_file_too_large"
-    name, mime = doc.file_name or "", doc.mime_type or ""
-    try:
-        file = await context.bot.get_file(doc.file_id)
-        found = filetypes.detect(bytes(await file.download_as_bytearray()))
-    except TelegramError as exc:
-        log.warning("could not fetch a ticket file (%s); judged by its declared type", exc)
-        found = filetypes.declared(name, mime)
-    if found is None:
-        return "gd_file_refused"
-    return Attachment("document", _TYPE_LABELS[found.mime_type], filetypes.safe_name(name, found), caption)
+    content = None
+    if doc is not None and TicketIntake.needs_content(file):
+        try:
+            content = bytes(await (await context.bot.get_file(doc.file_id)).download_as_bytearray())
+        except TelegramError as exc:
+            log.warning("could not fetch a ticket file (%s); judged by its declared type", exc)
+    return TicketIntake.attachment(file, content)
 
 
 async def on_edit(update: Update, context: Context) -> None:

@@ -16,6 +16,7 @@ from bot.services.calendar import OfficeCalendar
 from bot.services.conversations import ConversationLookup
 from bot.services.countries import CountryNames
 from bot.services.documents import DocumentCatalog, DocumentService
+from bot.services.intake import TicketIntake
 from bot.services.linking import LinkService
 from bot.services.outbox import Outbox, RateLimits
 from bot.services.pending import PendingMatcher
@@ -63,6 +64,11 @@ class Services:
     def precheck_store(self) -> PrecheckStore:
         """The open /cek checks (one per exporter); tickets pause one when they open."""
         return PrecheckStore(self.db)
+
+    @cached_property
+    def intake(self) -> TicketIntake:
+        """What an exporter hands to the officers: a ticket's question, its files."""
+        return TicketIntake(self.answers, self.tickets)
 
     @cached_property
     def importer(self) -> Importer:
