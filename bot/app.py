@@ -62,6 +62,8 @@ PRUNE_INTERVAL = 3600
 LEARNED_INTERVAL = 30
 # seconds between polling's start and what start-up left for later (finish_start_up, the menus)
 SEND_FIRST = 0.05
+# at most this long at shutdown for what the last updates queued (paced: 1 a second a chat)
+FINAL_DRAIN_SECONDS = 3.0
 # every message the bot sends is Telegram HTML, without link previews
 DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
 CONTEXT_TYPES = ContextTypes(context=HelpDeskContext)
@@ -252,6 +254,15 @@ class HelpDeskApplication(
         if self._menus is not None:
             self._menus.cancel()
         await super().stop()
+        sender = self.bot_data.get("sender")
+        if isinstance(sender, OutboxSender):
+            # the sender stopped with `running`, before the last updates were handled:
+            # what they queued (a reply behind its chat's backlog, a group at its pace)
+            # leaves now rather than at the next start
+            try:
+                await sender.drain(self.bot, budget_seconds=FINAL_DRAIN_SECONDS)
+            except Exception:
+                log.exception("outbox: the last drain failed; the rows wait for the next start")
 
     async def process_update(self, update: object) -> None:
         try:
@@ -531,6 +542,7 @@ def build_application(
     router.register_questions(app)
     # last: the refusal of unknown buttons, the answer to files and unknown commands
     exporter.register_fallbacks(app)
+    router.register_fallbacks(app)
     app.add_error_handler(common.on_error)
     if app.job_queue is not None:
         schedule_jobs(app.job_queue, svc, with_prune="update_log" in app.bot_data)

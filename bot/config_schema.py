@@ -208,11 +208,11 @@ def _zone(value: str) -> str:
 
 def _database_url(value: str) -> str:
     if value and "://" not in value:
+        # a malformed URL may still carry a password ("ska:pw@host", "postgresql:/ska:pw@"),
+        # which must not reach the terminal or a log: it is not quoted back
         raise PydanticCustomError(
             "db_url",
-            "{got} is not a database URL (e.g. sqlite:///ska.db or postgresql+psycopg://user@host/db)",
-            # a password in it must not reach the terminal or a log
-            {"got": repr(re.sub(r"(//[^:/@]*:).*@", r"\1***@", value))},
+            "the value is not a database URL (e.g. sqlite:///ska.db or postgresql+psycopg://user@host/db)",
         )
     return value
 
@@ -511,7 +511,12 @@ def problems(exc: ValidationError, renamed: dict[str, str]) -> list[str]:
         if kind in _PLAIN:
             msg = _PLAIN[kind]
             got = _shown(err.get("input"))
-            secret = "token" in path or "SECRET" in path
+            # the telegram and database sections hold the token, the webhook secret and
+            # the database password: a value there (or one written in their place) is
+            # never quoted back, whatever its key
+            secret = loc[:1] in (("telegram",), ("database",)) or any(
+                word in path.lower() for word in ("token", "secret", "password", "url")
+            )
             if got is not None and not secret:
                 msg += f", got {got}"
         lines.append(f"{path}: {msg}")

@@ -108,6 +108,11 @@ async def broadcast_button(update: Update, context: Context) -> None:
     lang = context.lang
     svc = context.services.broadcasts
     who = context.person.id
+    if context.person.role not in STAFF:
+        # the author of a draft who is no officer any more (removed from the config)
+        # must not send it in the office's name
+        await query.answer(t("officer_only", lang), show_alert=True)
+        return
     if button is None:
         await query.answer(t("bc_button_invalid", lang), show_alert=True)
         return

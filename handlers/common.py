@@ -263,6 +263,14 @@ def private_only(app: Application, commands: frozenset[str], staff_too: frozense
         table[name] = name in staff_too
 
 
+def text_after(update: Update, skip: int) -> str:
+    """The command's text after `skip` words, line breaks kept (context.args loses them:
+    a note's second line starting with // must still be seen as one)."""
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    parts = text.split(maxsplit=skip)
+    return parts[skip] if len(parts) > skip else ""
+
+
 def command_of(update: Update) -> str | None:
     # every kind of message: PTB's CommandHandler also runs commands in edited messages
     message = None if update.callback_query else update.effective_message

@@ -46,6 +46,7 @@ from handlers.common import (
     restrict,
     send,
     set_keyboard,
+    text_after,
 )
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ async def doc_command(update: Update, context: Context) -> None:
         return
     try:
         view, count = svc.documents.set_item(
-            args[0][:64], args[1][:32], status, " ".join(args[3:])[:1000], context.person.id
+            args[0][:64], args[1][:32], status, text_after(update, 4)[:1000], context.person.id
         )
     except DocError as exc:
         await _refuse(update, context, exc)

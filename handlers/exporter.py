@@ -91,11 +91,6 @@ async def not_text(update: Update, context: Context) -> None:
         await send(update, context, t("please_type", context.lang))
 
 
-async def unknown_command(update: Update, context: Context) -> None:
-    """A command nobody registered."""
-    await send(update, context, t("unknown_command", context.lang))
-
-
 # -- buttons ------------------------------------------------------------------------------------
 
 
@@ -210,4 +205,3 @@ def register_fallbacks(app: Application) -> None:
             private & ~filters.TEXT & ~filters.StatusUpdate.ALL & filters.UpdateType.MESSAGE, not_text
         )
     )
-    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))

@@ -17,7 +17,7 @@ from bot.services.applications import (
     transition_text,
     typed,
 )
-from handlers.common import Context, escape, send
+from handlers.common import Context, escape, send, text_after
 
 # every command here is refused to non-officers by the guard in handlers.common
 OFFICER_COMMANDS = frozenset({"invite", "setstatus", "app", "apps", "unreachable"})
@@ -78,7 +78,7 @@ async def setstatus(update: Update, context: Context) -> None:
         )
         return
     ref = args[0][:64]
-    note = _rest(update, 2 + taken)
+    note = text_after(update, 2 + taken).strip()
     who = context.person
     try:
         view = svc.applications.set_status(ref, status, note, actor=f"officer:{who.id}")
@@ -94,13 +94,6 @@ async def setstatus(update: Update, context: Context) -> None:
         context,
         t("setstatus_ok", lang, ref=escape(view.ref), status=label(status, lang), count=count),
     )
-
-
-def _rest(update: Update, skip: int) -> str:
-    """The command's text after `skip` words, line breaks kept (context.args loses them)."""
-    text = (update.effective_message.text or "") if update.effective_message else ""
-    parts = text.split(maxsplit=skip)
-    return parts[skip].strip() if len(parts) > skip else ""
 
 
 def _not_found(context: Context, ref: str) -> str:

@@ -11,11 +11,14 @@ that asks for a person opens a ticket. The features never call each other.
 
 from __future__ import annotations
 
+import difflib
+
 from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
+    CommandHandler,
     MessageHandler,
     filters,
 )
@@ -24,7 +27,7 @@ from bot.i18n import t
 from bot.services.tickets import GROUP_LANG
 from bot.telegram.buttons import AskOfficer
 from handlers import exporter, precheck, tickets_exporter
-from handlers.common import STAFF, Context, is_private, pressed
+from handlers.common import STAFF, Context, command_of, escape, is_private, pressed, send
 
 
 async def route_exporter_message(update: Update, context: Context) -> None:
@@ -33,16 +36,14 @@ async def route_exporter_message(update: Update, context: Context) -> None:
     message = update.message
     if not is_private(update) or message is None:
         return
-    if message.text and message.text.startswith("/"):
-        # "/" without a command after it (the filter leaves commands to their handlers)
-        await _faq(update, context)
-        return
     svc = context.services
     who = context.person
     # /petugas asked for the question: a text, or a screenshot or file (the question in
-    # its caption, or in the picture itself), which goes to the ticket
+    # its caption, or in the picture itself), which goes to the ticket; "// ..." and
+    # "/ ..." are texts like any other (the filter leaves commands to their handlers)
     asked = (message.text or message.caption or "").strip()
-    pending_question = bool(asked or message.photo or message.document) and tickets_exporter.pending_question(
+    says = any(ch.isalnum() for ch in asked)
+    pending_question = bool(says or message.photo or message.document) and tickets_exporter.pending_question(
         context
     )
     # one query decides; most messages are FAQ questions and leave right here
@@ -103,6 +104,57 @@ async def question(update: Update, context: Context, query_id: int | None = None
         await tickets_exporter.escalate(update, context, request=text.strip())
 
 
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command no handler took. With a ticket open it is something the exporter wrote
+    for the officer ("/tolong pak"): it goes to the ticket. Otherwise the user hears it
+    is unknown, with the nearest command they may use: in the officers' group too, where
+    a typo (/replay) would otherwise leave an exporter unanswered while the officer
+    believes the reply went. A command for another bot, or from a non-officer in the
+    group, is not answered."""
+    message = update.message
+    name = command_of(update)
+    if message is None or name is None:
+        return
+    head = (message.text or message.caption or "").split(maxsplit=1)[0]
+    if "@" in head and head.split("@", 1)[1].lower() != (context.bot.username or "").lower():
+        return
+    who = context.person
+    svc = context.services
+    if is_private(update):
+        if who.role not in STAFF:
+            state = await svc.db.run(svc.conversations.of, who.id)
+            if state.open_ticket is not None and await tickets_exporter.follow_up(
+                update, context, state.open_ticket, message
+            ):
+                return
+    elif who.role not in STAFF:
+        return
+    nearest = _nearest_command(context, name, group=not is_private(update))
+    if nearest is None:
+        await send(update, context, t("unknown_command", who.lang))
+    else:
+        await send(update, context, t("unknown_command_near", who.lang, typed=escape(name), command=nearest))
+
+
+def _nearest_command(context: Context, name: str, group: bool) -> str | None:
+    """The registered command closest to a mistyped one among those this user may use
+    here (difflib: "replay" -> "reply", "cliam" -> "claim")."""
+    restricted: dict[str, tuple[str, ...]] = context.bot_data.get("restricted_commands", {})
+    private_only: dict[str, bool] = context.bot_data.get("private_commands", {})
+    role = context.person.role
+    usable = {
+        command
+        for handlers in context.application.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+        if role in restricted.get(command, (role,))
+        and not (group and command in private_only and not (private_only[command] and role in STAFF))
+    }
+    found = difflib.get_close_matches(name, sorted(usable), n=1, cutoff=0.7)
+    return found[0] if found else None
+
+
 async def ask_officer(update: Update, context: Context) -> None:
     """o:ask:ID under an answer: that question goes to an officer (plain o:ask, from
     before the id: the last question); o:cek under the /cek summary: the check's answers do."""
@@ -125,6 +177,11 @@ def register_claims(app: Application, group: int) -> None:
         ),
         group=group,
     )
+
+
+def register_fallbacks(app: Application) -> None:
+    """Last of all: a command nothing took, in a private chat or the officers' group."""
+    app.add_handler(MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, unknown_command))
 
 
 def register_questions(app: Application) -> None:

@@ -193,11 +193,16 @@ async def on_edit(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+_KINDS = (
+    "photo", "document", "voice", "video_note", "video", "animation", "sticker", "audio",
+    "contact", "venue", "location", "poll", "dice",
+)  # fmt: skip
+
+
 def _kind(message: Message) -> str:
-    for kind in ("photo", "document", "voice", "video", "sticker", "audio", "location"):
-        if getattr(message, kind, None):
-            return kind
-    return "message"
+    """What the exporter sent, named for the officers (in the group's language)."""
+    found = next((kind for kind in _KINDS if getattr(message, kind, None)), "message")
+    return t(f"gd_kind_{found}", GROUP_LANG)
 
 
 async def on_leave(update: Update, context: Context) -> None:

@@ -32,10 +32,13 @@ from handlers.common import (
     pressed,
     restrict,
     send,
+    text_after,
 )
 
+# the Indonesian words officers say (and read on the card's buttons) work as commands too
+ALIASES = {"reply": "balas", TicketAction.CLAIM: "ambil", TicketAction.CLOSE: "tutup"}
 OFFICER_COMMANDS = frozenset(
-    {"reply", "note", "queue", "mine", "claim", "close", "reopen", "ticket", "tiket"}
+    {"reply", "note", "queue", "mine", "claim", "close", "reopen", "ticket", "tiket", *ALIASES.values()}
 )
 Command = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
@@ -140,7 +143,7 @@ async def reply_command(update: Update, context: Context) -> None:
     if ticket_id is None:
         await send(update, context, t("tk_reply_usage", context.lang))
         return
-    await act(update, context, "reply", ticket_id, _rest(update, 2))
+    await act(update, context, "reply", ticket_id, text_after(update, 2))
 
 
 async def note_command(update: Update, context: Context) -> None:
@@ -152,20 +155,13 @@ async def note_command(update: Update, context: Context) -> None:
     if target is not None:
         ticket_id = context.services.tickets.ticket_of_message(target.message_id, message.chat_id)
         if ticket_id is not None and not (args and _numbered(args[0])):
-            await act(update, context, "note", ticket_id, _rest(update, 1))
+            await act(update, context, "note", ticket_id, text_after(update, 1))
             return
     ticket_id = ticket_number(args[0]) if len(args) >= 2 else None
     if ticket_id is None:
         await send(update, context, t("tk_note_usage", context.lang))
         return
-    await act(update, context, "note", ticket_id, _rest(update, 2))
-
-
-def _rest(update: Update, skip: int) -> str:
-    """The command's text after `skip` words, line breaks kept (context.args loses them)."""
-    text = (update.effective_message.text or "") if update.effective_message else ""
-    parts = text.split(maxsplit=skip)
-    return parts[skip] if len(parts) > skip else ""
+    await act(update, context, "note", ticket_id, text_after(update, 2))
 
 
 def numbered(action: str) -> Command:
@@ -180,7 +176,7 @@ def numbered(action: str) -> Command:
             else:
                 await send(update, context, t("tk_number_usage", context.lang, command=action))
             return
-        await act(update, context, action, ticket_id, _rest(update, 2))
+        await act(update, context, action, ticket_id, text_after(update, 2))
 
     handler.__doc__ = f"/{action} N"
     return handler
@@ -319,13 +315,14 @@ class _TicketReply(filters.MessageFilter):
 
 def register(app: Application) -> None:
     restrict(app, OFFICER_COMMANDS, STAFF)
-    app.add_handler(CommandHandler("reply", reply_command))
+    app.add_handler(CommandHandler(["reply", ALIASES["reply"]], reply_command))
     app.add_handler(CommandHandler("note", note_command))
     app.add_handler(CommandHandler("queue", queue))
     app.add_handler(CommandHandler("mine", mine))
     app.add_handler(CommandHandler(["ticket", "tiket"], history))
     for action in (TicketAction.CLAIM, TicketAction.CLOSE, TicketAction.REOPEN):
-        app.add_handler(CommandHandler(action, numbered(action)))
+        names = [action, ALIASES[action]] if action in ALIASES else [action]
+        app.add_handler(CommandHandler(names, numbered(action)))
     app.add_handler(CallbackQueryHandler(on_card_button, pattern=TicketAction.prefix_pattern()))
     app.add_handler(
         MessageHandler(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import select
 
 from bot.models import Broadcast, Company, OutboxMessage, User, utcnow
+from bot.services import build_services
 from bot.services.outbox import Outbox
 from bot.telegram.sender import OutboxSender
-from tests.conftest import ADMIN_ID, OFFICER_ID, BotHarness, buttons_of, text_of
+from tests.conftest import ADMIN_ID, OFFICER_ID, BotHarness, buttons_of, start_harness, text_of
 from tests.test_documents import CSV
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -135,3 +138,31 @@ async def test_sent_even_when_the_preview_cannot_be_edited(bot: BotHarness) -> N
     assert "antrean untuk 10 eksportir" in text_of(sent[1:])
     with bot.services.db.session() as s:
         assert len(s.scalars(select(OutboxMessage)).all()) == 10
+
+
+async def test_an_announcement_with_an_internal_line_is_refused(bot: BotHarness) -> None:
+    people(bot)
+    sent = await bot.say(
+        "/broadcast Pemeliharaan e-SKA Sabtu\n// jangan kirim ke yang nunggak", user_id=OFFICER_ID
+    )
+    assert "<code>//</code>" in text_of(sent) and "Tidak ada yang dikirim" in text_of(sent)
+    assert buttons_of(sent) == []
+    with bot.services.db.session() as s:
+        assert s.scalars(select(Broadcast)).all() == []
+
+
+async def test_an_officer_removed_from_the_config_cannot_send_their_old_draft(bot: BotHarness) -> None:
+    people(bot)
+    bid, _ = await draft(bot)
+    await bot.app.shutdown()
+    bot.services.close()
+    settings = dataclasses.replace(bot.services.settings, officer_ids=frozenset())
+    services = build_services(settings)
+    app, api = await start_harness(settings, services, bot.api)
+    later = BotHarness(app, api, services)
+    for choice in ("send", "open", "all"):
+        await later.press(f"bc:{bid}:{choice}", user_id=OFFICER_ID)
+        assert "hanya untuk petugas" in later.answers_to_callbacks()[-1].params["text"]
+    with later.services.db.session() as s:
+        assert s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "broadcast")).all() == []
+        assert s.get(Broadcast, bid).status == "draft"

@@ -108,8 +108,24 @@ def test_the_database_url_from_the_environment_overrides_the_file() -> None:
     )
     assert settings.database_url == "sqlite:///env.db"
     assert problems({}, {"SKA_DATABASE_URL": "ska.db"})[0].startswith(
-        "SKA_DATABASE_URL: 'ska.db' is not a database URL"
+        "SKA_DATABASE_URL: the value is not a database URL"
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "env", "secret"),
+    [
+        ({"telegram": TOKEN}, {}, TOKEN),  # the section written as the token itself
+        ({"database": "postgresql+psycopg://ska:Sup3rS3cret@127.0.0.1/ska"}, {}, "Sup3rS3cret"),
+        ({"telegram": {"webhook": "SECRETWEBHOOKabc"}}, {}, "SECRETWEBHOOKabc"),
+        ({}, {"SKA_DATABASE_URL": "postgresql+psycopg:/ska:Sup3rS3cret@127.0.0.1/ska"}, "Sup3rS3cret"),
+        ({"database": {"url": "ska:Sup3rS3cret@127.0.0.1:5432/ska"}}, {}, "Sup3rS3cret"),
+        ({"database": {"url": 12345}}, {}, "12345"),
+    ],
+)
+def test_a_config_error_never_quotes_a_secret(raw: object, env: dict[str, str], secret: str) -> None:
+    found = problems(raw, env)
+    assert found and not any(secret in line for line in found), found
 
 
 def test_a_billion_laughs_config_is_refused_quickly(tmp_path: Path) -> None:

@@ -327,3 +327,24 @@ async def test_an_album_without_upload_is_refused_once(bot: BotHarness) -> None:
     for update in photos:
         sent += [c for c in await bot.feed(update) if c.method == "sendMessage"]
     assert len(sent) == 1  # one answer for the album, not one per photo
+
+
+@pytest.mark.parametrize(
+    ("reason", "refusal"),
+    [
+        ("// eksportir ini ngeyel", "<code>//</code>"),
+        ("salah format\n// eksportir ini ngeyel", "<code>//</code>"),
+        ("", "perlu alasan"),
+    ],
+)
+async def test_a_rejection_reason_with_an_internal_line_or_none_changes_nothing(
+    bot: BotHarness, reason: str, refusal: str
+) -> None:
+    await linked(bot)
+    sent = await bot.say(
+        f"/doc SKA-001 packing-list ditolak {reason}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT
+    )
+    assert refusal in text_of(sent) and "Tidak ada yang diubah" in text_of(sent)
+    assert checklist(bot.services, "SKA-001")["packing-list"] != "rejected"
+    await bot.sender.drain(bot.app.bot, budget_seconds=1)
+    assert not any("ngeyel" in text or "ditolak" in text for text in bot.api.texts(1001))

@@ -320,3 +320,36 @@ async def test_a_long_message_that_only_mentions_an_officer_is_answered(bot: Bot
     text = story + "Dokumen perusahaan apa saja yang harus dibawa untuk registrasi akun e-SKA?"
     sent = await bot.say(text)
     assert "Dokumen registrasi akun e-SKA" in text_of(sent) and tickets(bot) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["// penting: kontainer saya tertahan", "/ saya sudah kirim kemarin", "/tolong pak dibantu"]
+)
+async def test_what_an_exporter_writes_starting_with_a_slash_reaches_the_open_ticket(
+    bot: BotHarness, text: str
+) -> None:
+    await bot.say("/petugas koreksi data invoice di e-SKA")
+    await drain(bot)
+    sent = await bot.say(text)
+    assert "Diteruskan ke petugas" in text_of(sent)
+    await drain(bot)
+    assert text.lstrip("/ ").split()[0] in "\n".join(group_texts(bot))
+
+
+async def test_an_unknown_command_outside_a_ticket_suggests_the_nearest(bot: BotHarness) -> None:
+    said = text_of(await bot.say("/statsu"))
+    assert "Maksud Anda /status?" in said
+    # an officer's command is not suggested to an exporter
+    assert "/setstatus" not in text_of(await bot.say("/setstatsu SKA-1"))
+
+
+async def test_officers_hear_in_indonesian_what_kind_of_message_was_refused(bot: BotHarness) -> None:
+    await bot.say("/petugas koreksi data invoice di e-SKA")
+    await drain(bot)
+    update = bot.api.photo(EXPORTER)
+    update["message"].pop("photo")
+    update["message"]["contact"] = {"phone_number": "+62811000000", "first_name": "Budi"}
+    await bot.feed(update)
+    await drain(bot)
+    notice = group_texts(bot)[-1]
+    assert "mengirim kontak yang ditolak" in notice and "message" not in notice

@@ -208,7 +208,7 @@ async def test_a_burst_into_an_open_ticket_is_relayed_whole(bot: BotHarness) -> 
     ]
     assert all("Diteruskan ke petugas" in r for r in replies), [r for r in replies if "Diteruskan" not in r]
     stored = ticket_texts(bot, ticket)
-    assert stored.count("[photo]") == 24
+    assert stored.count("[foto]") == 24
     assert stored[-1] == f"halaman {limit + 4} sudah saya kirim"
 
 

@@ -214,3 +214,33 @@ async def test_a_pasted_note_stays_internal_and_exporters_commands_go_out(bot: B
     await drain(bot)
     assert "rahasia" not in exporter_texts(bot)
     assert "/upload SKA-001" in bot.api.texts(EXPORTER)[-1]
+
+
+async def test_a_mistyped_command_in_the_group_is_answered_with_the_nearest_one(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    for typed, meant in (
+        ("replay", "reply"),
+        ("cliam", "claim"),
+        ("clsoe", "close"),
+        ("setstatsu", "setstatus"),
+    ):
+        said = await officer(bot, f"/{typed} {ticket} Silakan datang ke loket")
+        assert f"/{typed}" in said and f"Maksud Anda /{meant}?" in said
+    # nothing happened to the ticket, and the exporter heard nothing
+    assert "Silakan datang" not in exporter_texts(bot)
+    # a command for another bot, and a non-officer's typo, get no answer in the group
+    assert text_of(await bot.say("/replay@OtherBot 1 x", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)) == ""
+    assert text_of(await bot.say("/replay 1 x", user_id=EXPORTER, chat_id=OFFICERS_CHAT)) == ""
+
+
+async def test_the_card_buttons_words_work_as_commands(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    assert f"Tiket #{ticket} diambil oleh" in await officer(bot, f"/ambil {ticket}")
+    await officer(bot, f"/balas {ticket} Silakan lampirkan invoice asli")
+    await drain(bot)
+    assert "Silakan lampirkan invoice asli" in exporter_texts(bot)
+    await officer(bot, f"/tutup {ticket} selesai")
+    await drain(bot)
+    assert "ditutup" in exporter_texts(bot)
+    # an exporter cannot use them
+    assert "hanya untuk petugas" in text_of(await bot.say(f"/tutup {ticket}", user_id=EXPORTER))

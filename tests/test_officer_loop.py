@@ -434,3 +434,29 @@ async def test_a_reminder_held_for_the_night_holds_back_no_broadcast(bot: BotHar
         enqueue(s, EXPORTER, "pengumuman kantor", kind="broadcast")
     await bot.sender.drain(bot.app.bot, budget_seconds=0.5)
     assert exporter_texts(bot) == ["pengumuman kantor"]
+
+
+async def test_a_card_the_group_refuses_for_good_is_logged_for_the_admin(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.api.fail_next("sendMessage", 400, description="Bad Request: chat not found", chat_id=OFFICERS_CHAT)
+    with caplog.at_level("ERROR", logger="bot.telegram.sender"):
+        await open_ticket(bot)
+    assert any(
+        str(OFFICERS_CHAT) in r.getMessage() and "Chat not found" in r.getMessage() for r in caplog.records
+    )
+
+
+async def test_a_group_upgraded_to_a_supergroup_names_its_new_id(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.api.fail_next(
+        "sendMessage",
+        400,
+        description="Bad Request: group chat was upgraded to a supergroup chat",
+        chat_id=OFFICERS_CHAT,
+        migrate_to_chat_id=-1001234567890,
+    )
+    with caplog.at_level("ERROR", logger="bot.telegram.sender"):
+        await open_ticket(bot)
+    assert any("officers.chat_id to -1001234567890" in r.getMessage() for r in caplog.records)

@@ -16,6 +16,7 @@ from bot.db import Database
 from bot.i18n import t
 from bot.models import Broadcast, OutboxMessage, SkaApplication, User, utcnow
 from bot.services.applications import OPEN_STATUSES
+from bot.services.notemarks import marked_line
 from bot.services.outbox import FAILED, PENDING, SENDING, SENT, UNREACHABLE, enqueue
 from bot.services.users import EXPORTER
 from bot.text import escape as esc
@@ -114,6 +115,10 @@ class BroadcastService:
         # invisible characters alone (zero-width, direction marks) would go out as a blank
         if not any(unicodedata.category(ch)[0] in "LNPS" for ch in text):
             raise BroadcastError("bc_usage")
+        if marked_line(text) is not None:
+            # officers learn on tickets that // keeps a line in the office: here it would
+            # reach every exporter
+            raise BroadcastError("bc_internal")
         if len(text) > MAX_TEXT:
             raise BroadcastError("bc_too_long", limit=str(MAX_TEXT), length=str(len(text)))
         with self.db.session() as s:

@@ -28,6 +28,7 @@ from bot.models import (
 from bot.models import as_utc as _aware
 from bot.services.applications import by_ref
 from bot.services.filetypes import ALLOWED, detect, safe_name
+from bot.services.notemarks import marked_line
 from bot.services.outbox import Keyboard, enqueue
 from bot.services.users import ADMIN, OFFICER
 from bot.text import escape as esc
@@ -294,6 +295,13 @@ class DocumentService:
             raise DocError("doc_unknown", doc=doc_id[:32], known=", ".join(self.catalog.specs))
         if status not in OFFICER_STATUSES:
             raise DocError("doc_status_invalid", status=status[:32])
+        reason = reason.strip()
+        if status == REJECTED:
+            # the reason goes to the exporter word for word, as a /setstatus note does
+            if not any(ch.isalnum() for ch in reason):
+                raise DocError("doc_reason_required", ref=ref[:64], doc=doc_id)
+            if marked_line(reason) is not None:
+                raise DocError("doc_reason_internal")
         with self.db.session() as s:
             app = by_ref(s, ref, lock=True)
             if app is None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.models import OutboxMessage
 from bot.services.outbox import MEDIA_METHODS, WAKEUPS, Keyboard, Outbox, Pacer
@@ -346,21 +346,46 @@ class OutboxSender:
             outbox.retry_after(row, delay)
             self.pacer.paused_until = outbox.monotonic() + delay
             result.retried += 1
+        except ChatMigrated as exc:
+            # a group upgraded to a supergroup has a new id: nothing reaches the old one
+            outbox.failed(row, str(exc))
+            result.failed += 1
+            log.error(
+                "the group %d is now the supergroup %d: set officers.chat_id to %d and restart;"
+                " outbox row %d not sent",
+                row.chat_id,
+                exc.new_chat_id,
+                exc.new_chat_id,
+                row.id,
+            )
         except Forbidden as exc:
             outbox.unreachable(row, str(exc))
             result.unreachable += 1
+            _lost_in_group(row, str(exc))
         except BadRequest as exc:  # before NetworkError: BadRequest subclasses it
             outbox.failed(row, str(exc))
             result.failed += 1
             result.errors.append(str(exc))
+            _lost_in_group(row, str(exc))
         except (NetworkError, TelegramError) as exc:
             if outbox.retry_later(row, str(exc)):
                 result.retried += 1
             else:
                 result.failed += 1
+                _lost_in_group(row, str(exc))
         else:
             outbox.sent(row, message_id, payload)
             result.sent += 1
+
+
+def _lost_in_group(row: OutboxMessage, error: str) -> None:
+    """A message to a group that Telegram refused for good: the officers' group is where
+    tickets are worked, and a wrong officers.chat_id, or a bot removed from the group,
+    would otherwise silence the help desk without a word to the admin."""
+    if row.chat_id < 0:
+        log.error(
+            "outbox row %d (%s) to the group %d failed for good: %s", row.id, row.kind, row.chat_id, error
+        )
 
 
 def max_in_flight(overall_per_second: float) -> int:

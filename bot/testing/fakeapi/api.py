@@ -44,6 +44,7 @@ class _Fault:
     delay: float = 0.0
     delivered: bool = False
     chat_id: int | None = None  # only calls to this chat
+    migrate_to_chat_id: int | None = None  # a group upgraded to a supergroup
 
     def error(self) -> ApiError:
         if self.status == 429:
@@ -53,6 +54,8 @@ class _Fault:
                 {"retry_after": self.retry_after},
             )
         params = {"retry_after": self.retry_after} if self.retry_after else None
+        if self.migrate_to_chat_id is not None:
+            params = {"migrate_to_chat_id": self.migrate_to_chat_id}
         return ApiError(
             self.status, self.description or _ERRORS.get(self.status, f"Error {self.status}"), params
         )
@@ -166,9 +169,10 @@ class FakeBotAPI(UpdateBuilders, CallLog):
         count: int = 1,
         description: str | None = None,
         chat_id: int | None = None,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
         """Make the next ``count`` calls of ``method`` (to ``chat_id``, if given) fail with
-        ``status``.
+        ``status`` (and, as for a group upgraded to a supergroup, ``migrate_to_chat_id``).
 
         ``method=None`` matches any method except getUpdates (a polling updater would
         otherwise swallow the fault).
@@ -177,7 +181,16 @@ class FakeBotAPI(UpdateBuilders, CallLog):
             retry_after = 1
         with self.state.lock:
             for _ in range(count):
-                self._faults.append(_Fault(method, status, retry_after, description, chat_id=chat_id))
+                self._faults.append(
+                    _Fault(
+                        method,
+                        status,
+                        retry_after,
+                        description,
+                        chat_id=chat_id,
+                        migrate_to_chat_id=migrate_to_chat_id,
+                    )
+                )
 
     def timeout_next(
         self,
