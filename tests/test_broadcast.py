@@ -135,3 +135,13 @@ async def test_sent_even_when_the_preview_cannot_be_edited(bot: BotHarness) -> N
     assert "antrean untuk 10 eksportir" in text_of(sent[1:])
     with bot.services.db.session() as s:
         assert len(s.scalars(select(OutboxMessage)).all()) == 10
+
+
+async def test_an_overlong_text_is_refused_with_counts_written_the_readers_way(bot: BotHarness) -> None:
+    body = text_of(await bot.say("/broadcast " + "x" * 5999, user_id=OFFICER_ID))
+    assert "5.999 karakter, maksimal 3.500" in body
+    await bot.say("/lang en", user_id=OFFICER_ID)
+    body = text_of(await bot.say("/broadcast " + "x" * 5999, user_id=OFFICER_ID))
+    assert "5,999 characters, at most 3,500" in body
+    with bot.services.db.session() as s:
+        assert s.scalars(select(Broadcast)).all() == []

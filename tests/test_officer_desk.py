@@ -102,9 +102,13 @@ async def test_a_status_note_keeps_its_line_breaks_and_a_too_long_one_is_refused
     await drain(bot)
     assert "Mohon perbaiki:\n1. invoice\n2. packing list" in bot.api.texts(EXPORTER)[-1]
 
-    body = await officer(bot, "/setstatus SKA-001 diajukan " + "x" * 1001)
-    assert "1001 karakter, paling banyak 1000" in body and "Tidak ada yang diubah" in body
+    body = await officer(bot, "/setstatus SKA-001 diajukan " + "x" * 7199)
+    assert "7.199 karakter, paling banyak 1.000" in body and "Tidak ada yang diubah" in body
     assert status_of(bot, "SKA-001")[0] == "returned"
+    await bot.say("/lang en", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    body = await officer(bot, "/setstatus SKA-001 diajukan " + "x" * 1001)
+    assert "1,001 characters, at most 1,000" in body
+    await bot.say("/lang id", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
 
     note = ("<b>&amp; PEB</b> & <asli> " * 40)[:1000]
     assert "sekarang Diajukan" in await officer(bot, f"/setstatus SKA-001 diajukan {note}")

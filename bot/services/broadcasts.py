@@ -19,6 +19,7 @@ from bot.services.applications import OPEN_STATUSES
 from bot.services.outbox import FAILED, PENDING, SENDING, SENT, UNREACHABLE, enqueue
 from bot.services.users import EXPORTER
 from bot.text import escape as esc
+from bot.text import format_number
 
 ALL, OPEN, COMMODITY = "all", "open", "commodity"
 DRAFT, QUEUED, DONE, CANCELLED = "draft", "queued", "done", "cancelled"
@@ -27,10 +28,18 @@ MAX_COMMODITIES = 8
 
 
 class BroadcastError(Exception):
-    def __init__(self, key: str, **values: str) -> None:
+    """A refusal; `key`/`values` render it from the catalog, an int is a count (see text)."""
+
+    def __init__(self, key: str, **values: str | int) -> None:
         super().__init__(key)
         self.key = key
         self.values = values
+
+    def text(self, lang: str) -> str:
+        """The refusal in the reader's language, its counts written that language's way
+        (7.199 / 7,199)."""
+        values = {k: format_number(v, lang, 0) if isinstance(v, int) else v for k, v in self.values.items()}
+        return t(self.key, lang, **values)
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,7 @@ class BroadcastService:
         if not any(unicodedata.category(ch)[0] in "LNPS" for ch in text):
             raise BroadcastError("bc_usage")
         if len(text) > MAX_TEXT:
-            raise BroadcastError("bc_too_long", limit=str(MAX_TEXT), length=str(len(text)))
+            raise BroadcastError("bc_too_long", limit=MAX_TEXT, length=len(text))
         with self.db.session() as s:
             # the most frequent commodities become buttons; frozen here so a button's index
             # means the same commodity however the data changes before it is pressed
