@@ -204,6 +204,19 @@ async def test_usage_lines_say_what_is_wrong_and_mine_counts_the_others(bot: Bot
     assert "Tidak ada tiket terbuka atas nama Anda" in body and "ada 2 tiket terbuka" in body
 
 
+async def test_docs_doc_and_note_usage_lines_name_a_ref_and_show_the_command_as_code(bot: BotHarness) -> None:
+    body = await officer(bot, "/docs")
+    assert "<code>/docs REF</code>" in body and "NOMOR" not in body
+    body = await officer(bot, "/doc SKA-001")
+    assert "<code>/doc REF DOKUMEN sesuai|ditolak|kurang [alasan]</code>" in body and "NOMOR" not in body
+    body = await officer(bot, "/note")
+    assert "<code>/note NOMOR catatan</code>" in body and "<code>/note 12 cek dulu ke kabid</code>" in body
+    await bot.say("/lang en", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    assert "<code>/docs REF</code>" in await officer(bot, "/docs")
+    assert "<code>/doc REF DOCUMENT " in await officer(bot, "/doc")
+    assert "<code>/note NUMBER text</code>" in await officer(bot, "/note")
+
+
 async def test_a_pasted_note_stays_internal_and_exporters_commands_go_out(bot: BotHarness) -> None:
     ticket = await open_ticket(bot)
     card = card_id(bot, ticket)
