@@ -37,8 +37,9 @@ def plain(text: str) -> str:
 # -- numbers ------------------------------------------------------------------------------
 
 
-def format_number(value: Decimal, lang: str, places: int = 2) -> str:
-    """240795.83 -> '240.795,83' (id) or '240,795.83' (en), rounded half to even."""
+def format_number(value: Decimal | int, lang: str, places: int = 2) -> str:
+    """240795.83 -> '240.795,83' (id) or '240,795.83' (en), rounded half to even; a count
+    with places=0: 7199 -> '7.199' (id) or '7,199' (en)."""
     pattern = "#,##0" + ("." + "0" * places if places > 0 else "")
     return format_decimal(value, format=pattern, locale=lang)
 

@@ -93,7 +93,7 @@ async def broadcast_command(update: Update, context: Context) -> None:
     try:
         view = context.services.broadcasts.draft(context.person.id, chat_id_of(update), text)
     except BroadcastError as exc:
-        await send(update, context, t(exc.key, lang, **exc.values))
+        await send(update, context, exc.text(lang))
         return
     if text_apart(view):
         # the parts exactly as each exporter gets them
@@ -128,7 +128,7 @@ async def broadcast_button(update: Update, context: Context) -> None:
                 await query.answer()
                 return
     except BroadcastError as exc:
-        await query.answer(t(exc.key, lang, **exc.values), show_alert=True)
+        await query.answer(exc.text(lang), show_alert=True)
         return
     await query.answer()
     keyboard = None

@@ -10,6 +10,7 @@ from bot.services.answers import ESCALATE_TOPIC, MAX_MESSAGE_CHARS
 from bot.services.feedback import alternatives
 from bot.telegram import keyboards
 from bot.telegram.buttons import Category, Destination, Feedback, Language, Topic
+from bot.text import format_number
 from handlers.common import (
     Context,
     escape,
@@ -69,7 +70,7 @@ async def answer_question(update: Update, context: Context, text: str, query_id:
     text = text.strip()
     if len(text) > MAX_MESSAGE_CHARS:
         # more than Telegram lets anyone send: not from a chat
-        await send(update, context, t("too_long", lang, limit=MAX_MESSAGE_CHARS))
+        await send(update, context, t("too_long", lang, limit=format_number(MAX_MESSAGE_CHARS, lang, 0)))
         return True
     if not any(ch.isalnum() for ch in text):
         await send(update, context, t("please_type", lang))

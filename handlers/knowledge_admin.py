@@ -23,11 +23,12 @@ from telegram.ext import (
 )
 
 from bot.i18n import t
-from bot.services.proposals import FIELDS, ProposalView
+from bot.services.proposals import FIELDS, MAX_ANSWER, MAX_TITLE, ProposalView
 from bot.services.users import ADMIN
 from bot.telegram import keyboards
 from bot.telegram.buttons import FaqChoice, ProposalDecision, ProposalEdit
 from bot.telegram.context import services_of
+from bot.text import format_number
 from handlers.common import STAFF, Context, chat_id_of, escape, pressed, restrict, send
 
 ADMIN_COMMANDS = frozenset({"proposals"})
@@ -194,7 +195,12 @@ async def on_edit_reply(update: Update, context: Context) -> None:
     lang = context.lang
     result = svc.proposals.set_field(view.id, field, message.text)
     if isinstance(result, str):
-        await send(update, context, t(result, lang, id=view.id))
+        # the limits of prop_edit_too_long, written the reader's way (1.000 / 1,000)
+        limits = {
+            "title_max": format_number(MAX_TITLE, lang, 0),
+            "answer_max": format_number(MAX_ANSWER, lang, 0),
+        }
+        await send(update, context, t(result, lang, id=view.id, **limits))
     else:
         await send(update, context, t("prop_edit_saved", lang, id=view.id))
         await show(update, context, result, lang)

@@ -48,7 +48,7 @@ async def on_draft_button(update: Update, context: Context) -> None:
     try:
         view = svc.broadcasts.draft(who.id, chat_id_of(update), svc.spikes.draft(alert))
     except BroadcastError as exc:
-        await query.answer(t(exc.key, who.lang, **exc.values), show_alert=True)
+        await query.answer(exc.text(who.lang), show_alert=True)
         return
     await query.answer()
     await send(

@@ -166,3 +166,13 @@ async def test_an_officer_removed_from_the_config_cannot_send_their_old_draft(bo
     with later.services.db.session() as s:
         assert s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "broadcast")).all() == []
         assert s.get(Broadcast, bid).status == "draft"
+
+
+async def test_an_overlong_text_is_refused_with_counts_written_the_readers_way(bot: BotHarness) -> None:
+    body = text_of(await bot.say("/broadcast " + "x" * 5999, user_id=OFFICER_ID))
+    assert "5.999 karakter, maksimal 3.500" in body
+    await bot.say("/lang en", user_id=OFFICER_ID)
+    body = text_of(await bot.say("/broadcast " + "x" * 5999, user_id=OFFICER_ID))
+    assert "5,999 characters, at most 3,500" in body
+    with bot.services.db.session() as s:
+        assert s.scalars(select(Broadcast)).all() == []

@@ -232,3 +232,9 @@ async def test_thumbs_down_offers_close_topics_and_an_officer(bot: BotHarness) -
     sent = await bot.say("gimana cara login eska", user_id=1077)
     up = next(d for _, d in buttons_of(sent) if d.startswith("f:") and d.endswith(":1"))
     assert not buttons_of(await bot.press(up, user_id=1077))
+
+
+async def test_an_overlong_question_names_the_limit_the_readers_way(bot: BotHarness) -> None:
+    assert "maksimal 4.096 karakter" in text_of(await bot.say("a" * 10_000))
+    await bot.say("/lang en")
+    assert "at most 4,096 characters" in text_of(await bot.say("a" * 10_000))

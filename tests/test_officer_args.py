@@ -8,8 +8,8 @@ import pytest
 
 from bot.services.applications import parse_status, split_status
 from bot.services.demo import load_demo
-from bot.services.reports.args import ArgsError, read_period, read_report, read_stats
-from tests.conftest import OFFICER_ID, BotHarness, text_of
+from bot.services.reports.args import ArgsError, Reading, read_period, read_report, read_stats
+from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, text_of
 from tests.test_reports_flow import by_method, methods
 from tests.test_status import seed
 
@@ -90,6 +90,93 @@ def test_periods(words: str, start: dt.date, end: dt.date) -> None:
 
 
 @pytest.mark.parametrize(
+    ("words", "spaced", "start", "end"),
+    [
+        ("januari-maret 2026", "januari - maret 2026", dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        ("jan-mar 2026", "jan - mar 2026", dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        ("Januari–Maret 2026", "januari – maret 2026", dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        ("jan—mar 2026", "jan — mar 2026", dt.date(2026, 1, 1), dt.date(2026, 3, 31)),  # a phone's "--"
+        ("januari- maret 2026", "januari - maret 2026", dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        ("januari -maret 2026", "januari - maret 2026", dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        ("jan-mar-2026", "jan - mar 2026", dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        ("jan 2025-mar 2026", "jan 2025 - mar 2026", dt.date(2025, 1, 1), dt.date(2026, 3, 31)),
+        ("des 2025-mar-2026", "des 2025 - mar 2026", dt.date(2025, 12, 1), dt.date(2026, 3, 31)),
+        ("2025-01-2025-06", "2025-01 - 2025-06", dt.date(2025, 1, 1), dt.date(2025, 6, 30)),
+        ("2025-01-2025-06-15", "2025-01 - 2025-06-15", dt.date(2025, 1, 1), dt.date(2025, 6, 15)),
+        ("2025-q1-2025-q2", "2025-q1 - 2025-q2", dt.date(2025, 1, 1), dt.date(2025, 6, 30)),
+        ("q1-2025-q2-2025", "q1 2025 - q2 2025", dt.date(2025, 1, 1), dt.date(2025, 6, 30)),
+        ("2024-2025", "2024 - 2025", dt.date(2024, 1, 1), dt.date(2025, 12, 31)),
+        ("01/01/2026-31/03/2026", "01/01/2026 - 31/03/2026", dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        ("2026-maret", "2026 s/d maret", dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+    ],
+)
+def test_a_range_written_as_one_word_reads_as_the_spaced_one(
+    words: str, spaced: str, start: dt.date, end: dt.date
+) -> None:
+    reading = read_period(words.split(), TODAY)
+    assert reading == read_period(spaced.split(), TODAY)
+    assert reading.span is not None and reading.rest == ()
+    assert (reading.span.start, reading.span.end) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("words", "start", "end"),
+    [
+        ("2026-01-15", dt.date(2026, 1, 15), dt.date(2026, 1, 15)),
+        ("2026-03", dt.date(2026, 3, 1), dt.date(2026, 3, 31)),
+        ("2026-3-7", dt.date(2026, 3, 7), dt.date(2026, 3, 7)),
+        ("2025-q1", dt.date(2025, 1, 1), dt.date(2025, 3, 31)),
+        ("q1-2025", dt.date(2025, 1, 1), dt.date(2025, 3, 31)),
+        # a month of a year as spreadsheets write it, not March to the end of 2026
+        ("mar-2026", dt.date(2026, 3, 1), dt.date(2026, 3, 31)),
+        ("Maret-2026", dt.date(2026, 3, 1), dt.date(2026, 3, 31)),
+    ],
+)
+def test_a_word_with_a_dash_that_is_one_period_is_not_cut(words: str, start: dt.date, end: dt.date) -> None:
+    reading = read_period(words.split(), TODAY)
+    assert reading.span is not None and reading.rest == ()
+    assert (reading.span.start, reading.span.end) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("words", "rest"),
+    [
+        ("finger-joint", ("finger-joint",)),
+        ("2025-13", ("2025-13",)),
+        ("2025-02-30", ("2025-02-30",)),
+        ("-5", ("-5",)),
+        ("-", ("-",)),
+    ],
+)
+def test_a_word_with_a_dash_that_holds_no_period_is_kept_as_typed(words: str, rest: tuple[str, ...]) -> None:
+    assert read_period(words.split(), TODAY) == Reading(None, rest)
+
+
+@pytest.mark.parametrize(
+    ("words", "key", "word"),
+    [
+        ("maret-januari 2026", "rep_bad_period", ""),  # the start after the end, as spaced
+        ("jan-mar-2026-2027", "args_not_understood", "jan-mar-2026-2027"),  # named as typed
+    ],
+)
+def test_a_range_word_that_cannot_be_read_is_refused(
+    bot: BotHarness, words: str, key: str, word: str
+) -> None:
+    with pytest.raises(ArgsError) as caught:
+        read_report(words.split(), TODAY, bot.services.reports.commodity_names, RECORDED)
+    assert (caught.value.key, caught.value.word) == (key, word)
+
+
+def test_stats_reads_a_range_written_as_one_word() -> None:
+    q = read_stats("januari-maret 2026 grafik".split(), TODAY, 30, 366)
+    assert q.span is not None and (q.span.start, q.span.end, q.chart) == (
+        dt.date(2026, 1, 1),
+        dt.date(2026, 3, 31),
+        True,
+    )
+
+
+@pytest.mark.parametrize(
     ("words", "label", "names"),
     [
         ("2025 Kayu lapis", "Plywood", ("Plywood",)),
@@ -162,3 +249,15 @@ def test_period_labels_in_the_readers_language() -> None:
     assert Period(dt.date(2026, 8, 17), dt.date(2026, 8, 17)).label("en") == "17 August 2026"
     assert Period(dt.date(2025, 1, 1), dt.date(2025, 3, 31)).label("id") == "Triwulan 1 2025"
     assert Period(dt.date(2025, 10, 1), dt.date(2025, 12, 31)).label("en") == "Q4 2025"
+
+
+@pytest.mark.parametrize("typed", ["januari-maret 2025", "jan-mar 2025", "januari–maret 2025"])
+async def test_report_of_a_range_written_as_one_word(bot: BotHarness, typed: str) -> None:
+    load_demo(bot.services.db, bot.services.answers.kb.exports)
+    calls = await bot.say(f"/report {typed}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    summary = text_of(by_method(calls, "sendMessage"))
+    assert "tidak mengerti" not in summary, summary[:200]
+    assert methods(calls) == ["sendMessage", "sendPhoto", "sendDocument"]
+    assert "penerbitan SKA</b>: Triwulan 1 2025" in summary
+    spaced = await bot.say("/report januari - maret 2025", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    assert summary == text_of(by_method(spaced, "sendMessage"))

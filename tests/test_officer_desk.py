@@ -102,9 +102,13 @@ async def test_a_status_note_keeps_its_line_breaks_and_a_too_long_one_is_refused
     await drain(bot)
     assert "Mohon perbaiki:\n1. invoice\n2. packing list" in bot.api.texts(EXPORTER)[-1]
 
-    body = await officer(bot, "/setstatus SKA-001 diajukan " + "x" * 1001)
-    assert "1001 karakter, paling banyak 1000" in body and "Tidak ada yang diubah" in body
+    body = await officer(bot, "/setstatus SKA-001 diajukan " + "x" * 7199)
+    assert "7.199 karakter, paling banyak 1.000" in body and "Tidak ada yang diubah" in body
     assert status_of(bot, "SKA-001")[0] == "returned"
+    await bot.say("/lang en", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    body = await officer(bot, "/setstatus SKA-001 diajukan " + "x" * 1001)
+    assert "1,001 characters, at most 1,000" in body
+    await bot.say("/lang id", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
 
     note = ("<b>&amp; PEB</b> & <asli> " * 40)[:1000]
     assert "sekarang Diajukan" in await officer(bot, f"/setstatus SKA-001 diajukan {note}")
@@ -198,6 +202,19 @@ async def test_usage_lines_say_what_is_wrong_and_mine_counts_the_others(bot: Bot
     await open_ticket(bot, user_id=1002)
     body = await officer(bot, "/mine")
     assert "Tidak ada tiket terbuka atas nama Anda" in body and "ada 2 tiket terbuka" in body
+
+
+async def test_docs_doc_and_note_usage_lines_name_a_ref_and_show_the_command_as_code(bot: BotHarness) -> None:
+    body = await officer(bot, "/docs")
+    assert "<code>/docs REF</code>" in body and "NOMOR" not in body
+    body = await officer(bot, "/doc SKA-001")
+    assert "<code>/doc REF DOKUMEN sesuai|ditolak|kurang [alasan]</code>" in body and "NOMOR" not in body
+    body = await officer(bot, "/note")
+    assert "<code>/note NOMOR catatan</code>" in body and "<code>/note 12 cek dulu ke kabid</code>" in body
+    await bot.say("/lang en", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    assert "<code>/docs REF</code>" in await officer(bot, "/docs")
+    assert "<code>/doc REF DOCUMENT " in await officer(bot, "/doc")
+    assert "<code>/note NUMBER text</code>" in await officer(bot, "/note")
 
 
 async def test_a_pasted_note_stays_internal_and_exporters_commands_go_out(bot: BotHarness) -> None:

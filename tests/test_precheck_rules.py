@@ -34,6 +34,7 @@ from bot.services.precheck import (
     note_hs,
     parse_date,
     render_finding,
+    render_value,
     run_precheck,
     value_to_type,
 )
@@ -412,6 +413,14 @@ def test_answers_accepted_in_the_flow(step: str, raw: str, stored: str) -> None:
 def test_bad_answers_are_refused_with_a_reason(step: str, raw: str, key: str) -> None:
     result = accept(step, raw, KB, TODAY)
     assert not isinstance(result, str) and result.key == key
+
+
+def test_an_overlong_answer_names_the_limit_the_readers_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.services.precheck.flow.MAX_ANSWER_CHARS", 1200)
+    refused = accept("exporter_invoice", "x" * 1201, KB, TODAY)
+    assert not isinstance(refused, str)
+    assert "maksimal 1.200 karakter" in render_value(refused, "id")
+    assert "at most 1,200 characters" in render_value(refused, "en")
 
 
 def test_next_step_is_the_first_unanswered() -> None:

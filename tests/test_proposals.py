@@ -97,7 +97,8 @@ async def test_indonesian_only_entry_answers_in_indonesian_with_a_note(bot: BotH
 async def test_empty_or_overlong_edits_change_nothing(bot: BotHarness) -> None:
     proposal = await propose(bot)
     before = bot.services.proposals.get(proposal)
-    assert "terlalu panjang" in (await edit(bot, proposal, "ti", "x" * 200)).lower()
+    body = await edit(bot, proposal, "ti", "x" * 200)
+    assert "terlalu panjang" in body.lower() and "judul maks. 120, jawaban maks. 1.000 karakter" in body
     assert bot.services.proposals.get(proposal) == before
 
 

@@ -15,7 +15,7 @@ from bot.i18n import t
 from bot.models import Company, SkaApplication, StatusEvent, User, utcnow
 from bot.services.notemarks import marked_line, visible
 from bot.services.outbox import enqueue
-from bot.text import escape
+from bot.text import escape, format_number
 
 SUBMITTED, IN_REVIEW, RETURNED = "submitted", "in_review", "returned"
 APPROVED, ISSUED, REJECTED, CANCELLED = "approved", "issued", "rejected", "cancelled"
@@ -40,9 +40,10 @@ NOTE_MAX = 1000
 
 
 class TransitionError(ValueError):
-    """An illegal status change; `key`/`values` render the reason from the catalog."""
+    """An illegal status change; `key`/`values` render the reason from the catalog, an
+    int is a count (see transition_text)."""
 
-    def __init__(self, key: str, **values: str) -> None:
+    def __init__(self, key: str, **values: str | int) -> None:
         super().__init__(key)
         self.key = key
         self.values = values
@@ -135,15 +136,18 @@ STATUS_HINTS = {
 
 
 def transition_text(exc: TransitionError, lang: str) -> str:
-    """The refusal in the reader's language: status codes become their labels."""
-    values = {k: escape(v) for k, v in exc.values.items()}
+    """The refusal in the reader's language: status codes become their labels, counts are
+    written its way (1.001 / 1,001)."""
+    words = {k: v for k, v in exc.values.items() if isinstance(v, str)}
+    values = {k: escape(v) for k, v in words.items()}
+    values.update({k: format_number(v, lang, 0) for k, v in exc.values.items() if isinstance(v, int)})
     for key in ("old", "new", "status"):
-        if exc.values.get(key) in STATUSES:
-            values[key] = label(exc.values[key], lang)
-    if exc.values.get("word") in STATUSES:
-        values["word"] = typed(exc.values["word"], lang)
-    if "allowed" in exc.values:
-        codes = [c for c in exc.values["allowed"].split(", ") if c in STATUSES]
+        if words.get(key) in STATUSES:
+            values[key] = label(words[key], lang)
+    if words.get("word") in STATUSES:
+        values["word"] = typed(words["word"], lang)
+    if "allowed" in words:
+        codes = [c for c in words["allowed"].split(", ") if c in STATUSES]
         values["allowed"] = ", ".join(label(c, lang) for c in codes) or "-"
     return t(exc.key, lang, **values)
 
@@ -358,7 +362,7 @@ class ApplicationService:
         and be there when the exporter is told to follow it."""
         note = note.strip()
         if len(note) > NOTE_MAX:
-            raise TransitionError("desk_note_too_long", length=str(len(note)), limit=str(NOTE_MAX))
+            raise TransitionError("desk_note_too_long", length=len(note), limit=NOTE_MAX)
         if marked_line(note) is not None:
             raise TransitionError("desk_note_internal")
         with self.db.session() as s:

@@ -20,6 +20,7 @@ from bot.services.notemarks import marked_line
 from bot.services.outbox import FAILED, PENDING, SENDING, SENT, UNREACHABLE, enqueue
 from bot.services.users import EXPORTER
 from bot.text import escape as esc
+from bot.text import format_number
 
 ALL, OPEN, COMMODITY = "all", "open", "commodity"
 DRAFT, QUEUED, DONE, CANCELLED = "draft", "queued", "done", "cancelled"
@@ -28,10 +29,18 @@ MAX_COMMODITIES = 8
 
 
 class BroadcastError(Exception):
-    def __init__(self, key: str, **values: str) -> None:
+    """A refusal; `key`/`values` render it from the catalog, an int is a count (see text)."""
+
+    def __init__(self, key: str, **values: str | int) -> None:
         super().__init__(key)
         self.key = key
         self.values = values
+
+    def text(self, lang: str) -> str:
+        """The refusal in the reader's language, its counts written that language's way
+        (7.199 / 7,199)."""
+        values = {k: format_number(v, lang, 0) if isinstance(v, int) else v for k, v in self.values.items()}
+        return t(self.key, lang, **values)
 
 
 @dataclass(frozen=True)
@@ -120,7 +129,7 @@ class BroadcastService:
             # reach every exporter
             raise BroadcastError("bc_internal")
         if len(text) > MAX_TEXT:
-            raise BroadcastError("bc_too_long", limit=str(MAX_TEXT), length=str(len(text)))
+            raise BroadcastError("bc_too_long", limit=MAX_TEXT, length=len(text))
         with self.db.session() as s:
             # the most frequent commodities become buttons; frozen here so a button's index
             # means the same commodity however the data changes before it is pressed

@@ -60,7 +60,7 @@ def _iso_currencies() -> frozenset[str]:
 def accept(step: str, text: str, kb: PrecheckKB, today: dt.date) -> str | Msg:
     """The value to store for an answer, or the message that asks again."""
     if len(text) > MAX_ANSWER_CHARS:
-        return Msg("pc_bad_long", {"limit": str(MAX_ANSWER_CHARS)})
+        return Msg("pc_bad_long", {"limit": MAX_ANSWER_CHARS})
     if not text.strip():
         return Msg("pc_bad_empty")
     if step in ("shipment_date", "application_date"):

@@ -18,7 +18,7 @@ from bot.services.precheck.model import (
     Msg,
     answer_text,
 )
-from bot.text import escape, plain
+from bot.text import escape, format_number, plain
 
 _SAYS_CONFIRM = {"id": "konfirmasi ke petugas", "en": "confirm with the office"}
 
@@ -40,6 +40,9 @@ def render_value(value: Any, lang: str, markup: bool = True) -> str:
         return "".join(f"\n• {render_value(v, lang, markup)}" for v in value.items)
     if isinstance(value, tuple):
         return ", ".join(render_value(v, lang, markup) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        # a count or a limit of ours (what the exporter typed stays a str): 1.200 / 1,200
+        return format_number(value, lang, 0)
     # anything else came from the exporter: never rendered as HTML
     return escape(str(value)) if markup else str(value)
 

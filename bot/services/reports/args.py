@@ -19,10 +19,13 @@ from rapidfuzz import fuzz, process
 from bot.text import month_numbers
 
 ONE_DAY = dt.timedelta(days=1)
-# joins two periods into one range: "2025-01 sampai 2025-06", "jan - jun 2025"
+# joins two periods into one range: "2025-01 sampai 2025-06", "jan - jun 2025"; the em
+# dash is what phones make of "--"
 RANGE_WORDS = frozenset(
-    {"-", "–", "s.d.", "s.d", "sd", "s/d", "sampai", "hingga", "to", "until", "till", "ke"}
+    {"-", "–", "—", "s.d.", "s.d", "sd", "s/d", "sampai", "hingga", "to", "until", "till", "ke"}
 )
+# the dashes of RANGE_WORDS, also written between two periods without spaces: "jan-mar"
+_DASHES = frozenset("-–—")
 # words that say nothing: "/report untuk bulan lalu", "/report for plywood"
 FILLER = frozenset(
     {"untuk", "for", "periode", "period", "komoditas", "commodity", "di", "in", "pada", "of", "the"}
@@ -193,6 +196,51 @@ def period_at(words: Sequence[str], i: int, today: dt.date) -> tuple[Span, int] 
     return None
 
 
+def _one_period(word: str, today: dt.date) -> list[str] | None:
+    """A word that is one period: as it stands (2026-01-15, 2026-03, 2025-q1), or a month
+    and its year joined by a dash; None otherwise."""
+    if period_at([word], 0, today) is not None:
+        return [word]
+    # "mar-2026" is a month of a year as spreadsheets write it, not March to the end of
+    # 2026; "2026-mar" stays a range, the second half of "jan 2025-mar 2026"
+    for dash in _DASHES:
+        month, cut, year = word.partition(dash)
+        if cut and month in month_numbers() and _year(year):
+            return [month, year]
+    return None
+
+
+def _joined(word: str, today: dt.date) -> list[str] | None:
+    """One word as the words of a period or of a range written without spaces, or None.
+
+    Offices write ranges as one word: "januari-maret", "jan–mar", "2025-01-2025-06". A word
+    that is a period as it stands is never cut; otherwise it is cut at the dash whose two
+    sides are periods (or at a dash at one end: "januari- maret").
+    """
+    if word in RANGE_WORDS:
+        return [word]
+    whole = _one_period(word, today)
+    if whole is not None:
+        return whole
+    for at, ch in enumerate(word):
+        if ch not in _DASHES:
+            continue
+        left, right = word[:at], word[at + 1 :]
+        a = _one_period(left, today) if left else []
+        b = _one_period(right, today) if right else []
+        if a is not None and b is not None:
+            return [*a, "-", *b]
+    return None
+
+
+def _ranges(words: list[str], today: dt.date) -> list[str]:
+    """The words with ranges written as one word ("januari-maret") spelled out."""
+    out: list[str] = []
+    for word in words:
+        out.extend(_joined(word, today) or [word])
+    return out
+
+
 def _tokens(args: Iterable[str]) -> list[str]:
     words: list[str] = []
     for arg in args:
@@ -213,9 +261,9 @@ def read_period(args: Sequence[str], today: dt.date) -> Reading:
     """Find one period (or a range of two) anywhere among the words; the rest is returned.
 
     A range "A sampai B" (or two periods side by side) runs from the start of A to the end
-    of B; "jan - jun 2025" takes the year of B for A too.
+    of B; "jan - jun 2025" (or "jan-jun 2025") takes the year of B for A too.
     """
-    words = _tokens(args)
+    words = _ranges(_tokens(args), today)
     spans: list[tuple[Span, int, int]] = []  # span, first word, words taken
     rest: list[str] = []
     i = 0
