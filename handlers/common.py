@@ -34,6 +34,8 @@ Context = HelpDeskContext
 IN_TICKET = "in_ticket_at"
 # user_state key: when /petugas asked for the question the next text is
 PENDING_QUESTION = "ticket_question_pending"
+# (update id, time) of the 💬 press whose next text is the rating's comment
+COMMENT_PROMPT = "rating_comment_prompt"
 B = TypeVar("B", bound=Button)
 
 
@@ -223,6 +225,9 @@ async def remember_user(update: Update, context: Context) -> None:
         return
     svc = context.services
     state = context.user_state
+    # which update came just before this one: a prompt ("write your comment") is
+    # answered only by the very next message
+    state["previous_update"], state["this_update"] = state.get("this_update"), update.update_id
     cached = state.get("person")
     seen = (user.first_name, user.username)
     now = time.monotonic()

@@ -56,7 +56,13 @@ async def route_exporter_message(update: Update, context: Context) -> None:
             await precheck.on_text(update, context)
             raise ApplicationHandlerStop
         return
-    active_id, comment_pending = state.open_ticket, state.comment_pending
+    active_id, comment_pending = state.open_ticket, state.comment_closed_at is not None
+    if state.comment_closed_at is not None and not tickets_exporter.comment_wanted(
+        context, state.comment_closed_at
+    ):
+        # the prompt lapsed: this is a question (or a follow-up), not the comment
+        svc.tickets.drop_comment(who.id)
+        comment_pending = False
     if not (pending_question or comment_pending or active_id):
         await _faq(update, context, state.query_id)
         return

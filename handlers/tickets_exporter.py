@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
@@ -10,12 +11,14 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import t
+from bot.models import utcnow
 from bot.services.documents import MAX_BYTES
 from bot.services.intake import RECENT_QUESTION_MINUTES, TicketFile, TicketIntake
 from bot.services.tickets import ALREADY, GROUP_LANG, OPENED, Attachment
 from bot.telegram import keyboards
 from bot.telegram.buttons import LeaveTicket, Rating, RatingComment
 from handlers.common import (
+    COMMENT_PROMPT,
     IN_TICKET,
     PENDING_QUESTION,
     STAFF,
@@ -26,6 +29,7 @@ from handlers.common import (
     refuse_button,
     repeated_in_album,
     send,
+    set_keyboard,
 )
 
 log = logging.getLogger(__name__)
@@ -105,6 +109,22 @@ async def officer_command(update: Update, context: Context) -> None:
         await send(update, context, t("tk_finish_check_first", context.lang))
         return
     await escalate(update, context, question)
+
+
+def comment_wanted(context: Context, closed_at: dt.datetime) -> bool:
+    """Whether this message answers the 💬 prompt: it comes right after the press (a
+    command or a button in between means the exporter moved on) and within the
+    minutes of a question still "recent"; a later question must not be taken for it.
+    A restart forgets the press: then the ticket must have closed within those minutes."""
+    prompt = context.user_state.pop(COMMENT_PROMPT, None)
+    window = RECENT_QUESTION_MINUTES * 60
+    if prompt is None:
+        return (utcnow() - closed_at).total_seconds() < window
+    return (
+        isinstance(prompt, tuple)
+        and prompt[0] == context.user_state.get("previous_update")
+        and time.monotonic() - prompt[1] < window
+    )
 
 
 async def take_comment(update: Update, context: Context, text: str) -> bool:
@@ -217,10 +237,18 @@ async def on_rating(update: Update, context: Context) -> None:
     """r:TICKET:STARS under a closed ticket."""
     query, rating = pressed(update, Rating)
     lang = context.lang
-    if rating is None or not context.services.tickets.rate(rating.ticket, context.person.id, rating.stars):
+    tickets = context.services.tickets
+    if rating is None or not tickets.rate(rating.ticket, context.person.id, rating.stars):
+        if rating is not None and tickets.rated(rating.ticket, context.person.id):
+            # a second star pressed under the same question: the first one counts
+            await query.answer(t("tk_rated_already", lang), show_alert=True)
+            await set_keyboard(update, None)
+            return
         await refuse_button(update, context)
         return
     await query.answer(t("tk_rated", lang))
+    # the stars have done their work: left there, they invite a second press
+    await set_keyboard(update, None)
     await send(update, context, t("tk_rated", lang), keyboards.rating_comment(rating.ticket, lang))
     await flush_officers(context)
 
@@ -232,6 +260,7 @@ async def on_comment(update: Update, context: Context) -> None:
         await refuse_button(update, context)
         return
     await query.answer()
+    context.user_state[COMMENT_PROMPT] = (update.update_id, time.monotonic())
     await send(update, context, t("tk_comment_prompt", context.lang))
 
 

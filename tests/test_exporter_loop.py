@@ -353,3 +353,38 @@ async def test_officers_hear_in_indonesian_what_kind_of_message_was_refused(bot:
     await drain(bot)
     notice = group_texts(bot)[-1]
     assert "mengirim kontak yang ditolak" in notice and "message" not in notice
+
+
+async def closed_and_rated(bot: BotHarness) -> None:
+    sent = await bot.say("apakah kontainer saya bisa dititipkan di gudang dinas selama seminggu")
+    await bot.press(dict(buttons_of(sent))[ASK])
+    await bot.say("/close 1 dijawab", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await drain(bot)
+    await bot.press("r:1:4")
+
+
+async def test_a_comment_prompt_the_exporter_moved_on_from_does_not_swallow_a_question(
+    bot: BotHarness,
+) -> None:
+    await closed_and_rated(bot)
+    assert "komentar" in text_of(await bot.press("o:comment:1")).lower()
+    await bot.say("/status")  # moved on
+    sent = await bot.say("berapa lama ska terbit?")
+    assert "Komentar Anda tersimpan" not in text_of(sent) and "hari kerja" in text_of(sent)
+    assert tickets(bot)[0].rating_comment is None
+
+
+async def test_the_text_right_after_the_comment_prompt_is_the_comment(bot: BotHarness) -> None:
+    await closed_and_rated(bot)
+    await bot.press("o:comment:1")
+    sent = await bot.say("petugasnya ramah dan cepat")
+    assert "Komentar Anda tersimpan" in text_of(sent)
+    assert tickets(bot)[0].rating_comment == "petugasnya ramah dan cepat"
+
+
+async def test_the_stars_go_once_a_rating_is_given(bot: BotHarness) -> None:
+    await closed_and_rated(bot)
+    assert any(c.method == "editMessageReplyMarkup" for c in bot.api.calls)
+    await bot.press("r:1:1")  # a stale star under the same message
+    answer = bot.answers_to_callbacks()[-1].params["text"]
+    assert "sudah Anda nilai" in answer and tickets(bot)[0].rating == 4

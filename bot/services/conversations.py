@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Sequence, bindparam, exists, select
+from sqlalchemy import BigInteger, Sequence, bindparam, func, select
 
 from bot.db import Database
 from bot.models import PrecheckSession, QueryLog, Ticket, as_utc, utcnow
@@ -25,7 +25,8 @@ from bot.services.tickets import ACTIVE
 class Conversation:
     check_step: str | None  # the question an open /cek check waits on
     open_ticket: int | None  # the exporter's open ticket that takes follow-ups
-    comment_pending: bool  # a rated ticket waits for the optional comment
+    # a rated ticket waits for the optional comment: when that ticket was closed
+    comment_closed_at: dt.datetime | None
     # PostgreSQL: a query_log id reserved for the message, should it be a question (its
     # row is then written with the update id, after the reply: AnswerService._log)
     query_id: int | None = None
@@ -43,7 +44,11 @@ class ConversationLookup:
             .limit(1)
             .scalar_subquery()
         )
-        comment = exists().where(Ticket.user_id == user, Ticket.rating_comment == "")
+        comment = (
+            select(func.max(Ticket.closed_at))
+            .where(Ticket.user_id == user, Ticket.rating_comment == "")
+            .scalar_subquery()
+        )
         check = (
             select(PrecheckSession.step, PrecheckSession.updated_at)
             .where(PrecheckSession.user_id == user)
@@ -68,4 +73,4 @@ class ConversationLookup:
         assert row is not None  # a SELECT of scalar subqueries always has its one row
         ticket, comment, step, step_at = row[:4]
         waiting = waiting_step(step, as_utc(step_at), self.clock()) if step else None
-        return Conversation(waiting, ticket, bool(comment), row[4] if len(row) > 4 else None)
+        return Conversation(waiting, ticket, as_utc(comment), row[4] if len(row) > 4 else None)

@@ -592,6 +592,12 @@ class TicketService:
             self._changed(s, ticket)
             return True
 
+    def rated(self, ticket_id: int, user_id: int) -> bool:
+        """Whether the user's own ticket has its rating already."""
+        with self.db.session() as s:
+            ticket = s.get(Ticket, ticket_id)
+            return ticket is not None and ticket.user_id == user_id and ticket.rating is not None
+
     def start_comment(self, ticket_id: int, user_id: int) -> bool:
         with self.db.session() as s:
             ticket = s.get(Ticket, ticket_id)
@@ -599,6 +605,15 @@ class TicketService:
                 return False
             ticket.rating_comment = ""  # empty: the next text is the comment
             return True
+
+    def drop_comment(self, user_id: int) -> None:
+        """The comment the exporter was asked for is not coming: no text waits for it."""
+        with self.db.session() as s:
+            s.execute(
+                update(Ticket)
+                .where(Ticket.user_id == user_id, Ticket.rating_comment == "")
+                .values(rating_comment=None)
+            )
 
     def take_comment(self, user_id: int, text: str) -> bool:
         """Store text as the comment of a ticket waiting for one; False if none waits."""
