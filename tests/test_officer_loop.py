@@ -460,3 +460,13 @@ async def test_a_group_upgraded_to_a_supergroup_names_its_new_id(
     with caplog.at_level("ERROR", logger="bot.telegram.sender"):
         await open_ticket(bot)
     assert any("officers.chat_id to -1001234567890" in r.getMessage() for r in caplog.records)
+
+
+async def test_one_exporters_flood_does_not_hold_another_tickets_card(bot: BotHarness) -> None:
+    flooded = await open_ticket(bot)
+    await drain(bot)
+    for i in range(40):  # queued faster than the group's 20 a minute can take them
+        bot.services.tickets.add_exporter_message(flooded, EXPORTER, f"pesan banjir {i}", None, None)
+    await open_ticket(bot, user_id=1002)
+    assert any("Tiket #2" in text for text in group(bot))  # at once, not after the flood
+    assert sum("pesan banjir" in text for text in group(bot)) < 40

@@ -104,3 +104,14 @@ async def test_stats_summary_then_chart_and_workbook_on_request(bot: BotHarness)
         io.BytesIO(await download(bot, by_method(calls, "sendDocument")[0].result["document"]["file_id"]))
     )
     assert wb.sheetnames == ["Summary", "Topics", "Unanswered"]
+
+
+async def test_a_question_with_a_control_character_does_not_break_the_workbook(bot: BotHarness) -> None:
+    await bot.say("kontainer\x1b gudang dinas bisa dititipkan?", user_id=1002)
+    calls = await bot.say("/stats 7 excel", user_id=OFFICER_ID)
+    assert methods(calls) == ["sendMessage", "sendDocument"]
+    wb = load_workbook(
+        io.BytesIO(await download(bot, by_method(calls, "sendDocument")[0].result["document"]["file_id"]))
+    )
+    cells = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value]
+    assert any("kontainer\ufffd gudang dinas" in v for v in cells)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -46,7 +46,11 @@ def _first_sheet(wb: Workbook) -> Worksheet:
 
 
 def text_cell(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
-    """ws.cell(), but a string is always a string: openpyxl stores '=...' as a formula."""
+    """ws.cell(), but a string is always a string: openpyxl stores '=...' as a formula.
+    Control characters a cell cannot hold (an exporter's question may carry one) become
+    U+FFFD: one such question must not break the whole workbook."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     cell = ws.cell(row, column, value)
     if isinstance(value, str):
         cell.data_type = "s"
