@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import get_month_names
-from babel.numbers import format_decimal
+from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 
 # -- HTML ---------------------------------------------------------------------------------
 
@@ -127,6 +127,46 @@ def _detected(digits: str) -> Number | None:
     if read is None:
         return None
     return Number(read[0], style, read[1])
+
+
+@dataclass(frozen=True)
+class Written:
+    """A number as written in a file, read in each convention where it is well formed.
+
+    Babel reads it with CLDR's Indonesian and English symbols and checks the grouping
+    (strict), so '1.500' is 1500 in one and 1.5 in the other, '1,5' only Indonesian and
+    '1,500.25' only English."""
+
+    text: str
+    readings: dict[str, Decimal]  # lang -> value; empty when it is no number at all
+
+    @property
+    def style(self) -> str | None:
+        """'id' or 'en' when only that convention reads it, 'plain' when both read the
+        same value (1500, 12, NaN), 'ambiguous' when they differ (1.500), None: no number."""
+        if not self.readings:
+            return None
+        if len(self.readings) == 1:
+            return next(iter(self.readings))
+        first, second = self.readings.values()
+        # NaN is no evidence of a style (and compares unequal even to itself)
+        if not (first.is_finite() and second.is_finite()) or first == second:
+            return "plain"
+        return "ambiguous"
+
+
+def read_written(text: str) -> Written:
+    """A cell's number in the conventions of both languages (spaces dropped: 12 500)."""
+    s = text.strip().replace("\u00a0", "").replace(" ", "")
+    if s.isascii() and s.isdigit():  # the common case, and the same in every convention
+        return Written(s, dict.fromkeys(_DECIMAL_SEP, Decimal(s)))
+    readings: dict[str, Decimal] = {}
+    for lang in _DECIMAL_SEP:
+        try:
+            readings[lang] = parse_decimal(s, locale=lang, strict=True)
+        except NumberFormatError:
+            continue
+    return Written(s, readings)
 
 
 # -- moments -----------------------------------------------------------------------------

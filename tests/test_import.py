@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.cli import main
 from bot.models import Company, OutboxMessage, SkaApplication, User
 from bot.services import Services
-from bot.services.importer import detect_number_style, parse_amount
+from bot.services.importer import AmbiguousNumber, detect_number_style, parse_amount
 
 HEADER = (
     "ref,company_nib,company_name,commodity,hs_code,destination,form,status,note,"
@@ -21,13 +21,22 @@ HEADER = (
 
 
 def test_number_styles() -> None:
-    assert detect_number_style(["240.795,83", "12,5"]) == ("id", None)
-    assert detect_number_style(["240,795.83", "12.5"]) == ("en", None)
-    style, note = detect_number_style(["1.234", "5"])
-    assert style == "en" and "both ways" in note
-    assert detect_number_style(["1.234,5", "1,234.5"])[0] == "mixed"
+    # the evidence: numbers that only one style reads, and a ';' separator
+    assert detect_number_style(["240.795,83", "12,5"]) == ("id", "id")
+    assert detect_number_style(["1.500.000", "10"]) == ("id", "id")
+    assert detect_number_style(["240,795.83", "12.5"]) == ("en", "en")
+    assert detect_number_style(["1,500,000", "10"]) == ("en", "en")
+    assert detect_number_style(["1.234", "5"]) == ("none", "none")
+    assert detect_number_style(["1.234", "5"], ";") == ("id", "id")
+    assert detect_number_style(["1.234,5", "1,234.5"]) == ("mixed", "id")
+    assert detect_number_style(["1,234.5", "2,000.5"], ";") == ("mixed", "en")
     assert parse_amount("240.795,83", "id") == Decimal("240795.83")
     assert parse_amount("240,795.83", "en") == Decimal("240795.83")
+    # 1.500 is read only in a decided style; undecided, it is refused, not guessed
+    assert (parse_amount("1.500", "id"), parse_amount("1.500", "en")) == (Decimal(1500), Decimal("1.5"))
+    assert parse_amount("1500", None) == Decimal(1500) and parse_amount("1,5", None) == Decimal("1.5")
+    with pytest.raises(AmbiguousNumber):
+        parse_amount("25.000", None)
 
 
 def test_reimport_updates_instead_of_duplicating(services: Services) -> None:
@@ -331,7 +340,7 @@ def test_the_row_by_row_path_gives_the_same_result(services: Services) -> None:
     """The path taken when the database refuses something in a batch: each row in a
     savepoint. Same rows in, same report and data out as the batched path."""
     from bot.services.import_files import read_csv_text
-    from bot.services.importer import ImportReport
+    from bot.services.importer import ImportReport, _Reading
 
     text = (
         HEADER
@@ -341,7 +350,7 @@ def test_the_row_by_row_path_gives_the_same_result(services: Services) -> None:
     )
     importer = services.importer
     report = ImportReport()
-    clean = importer._validate(read_csv_text(text), "en", report)
+    clean = importer._validate(read_csv_text(text), _Reading("en", True, "en"), report)
     importer._batch(clean, "import", report, check=False, savepoints=True)
     assert (report.created, report.errors) == (2, [(3, "value_usd: 'NaN' is not a number")])
     assert set(_apps(services)) == {"A-1", "A-3"}
@@ -415,3 +424,124 @@ def test_a_column_given_twice_is_refused(services: Services) -> None:
     )
     with services.db.session() as s:
         assert s.scalar(select(func.count()).select_from(SkaApplication)) == 0
+
+
+# -- the number style is the file's, decided from its evidence ---------------------------
+
+AMBIGUOUS = 'A-1,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,"1.500","25.000"\n'
+
+
+def test_a_semicolon_csv_reads_1_500_as_one_thousand_five_hundred(services: Services) -> None:
+    # as Excel saves CSV in an Indonesian locale: the ';' says the comma is the decimal mark
+    report = services.importer.import_text(
+        HEADER.replace(",", ";")
+        + "C-1;123;PT Satu;Plywood;4412.31;Jepang;IJEPA;diajukan;;01/12/2026;1.500;25.000\n"
+    )
+    assert (report.created, report.errors, report.notes, report.number_style) == (1, [], [], "id")
+    app = _apps(services)["C-1"]
+    assert (app.volume_tonnes, app.value_usd) == (Decimal(1500), Decimal(25000))
+
+
+@pytest.mark.parametrize(
+    "evidence, volume, value",
+    [
+        ("2,5", "1500", "25000"),  # a decimal comma
+        ("1.500.000", "1500", "25000"),  # points that group thousands
+        ("1.500,25", "1500", "25000"),
+        ("1,500.25", "1.5", "25"),
+        ("1,500,000", "1.5", "25"),
+        ("2.5", "1.5", "25"),  # a decimal point
+    ],
+)
+def test_one_number_that_only_one_style_reads_decides_the_file(
+    services: Services, evidence: str, volume: str, value: str
+) -> None:
+    report = services.importer.import_text(
+        HEADER + AMBIGUOUS + f'A-2,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,"{evidence}",100\n'
+    )
+    assert (report.created, report.errors) == (2, []), report.lines()
+    app = _apps(services)["A-1"]
+    assert (app.volume_tonnes, app.value_usd) == (Decimal(volume), Decimal(value))
+
+
+def test_an_ambiguous_number_in_a_file_without_evidence_is_refused_saying_how_to_write_it(
+    services: Services,
+) -> None:
+    text = HEADER + AMBIGUOUS + "A-2,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,100\n"
+    report = services.importer.import_text(text)  # in the office's language
+    assert set(_apps(services)) == {"A-2"}  # nothing guessed; the good row is kept
+    assert (report.created, report.bad_rows, report.number_style) == (1, 1, "none")
+    (line, volume), (_, value) = report.errors  # every ambiguous cell of the row
+    assert line == 2 and volume.startswith("volume_tonnes: '1.500' ambigu: 1500 atau 1,50?")
+    assert "Tulis 1500 (tanpa pemisah ribuan) atau 1,50 (dengan desimal)" in volume
+    assert value.startswith("value_usd: '25.000' ambigu: 25000 atau 25,00?")
+    english = services.importer.import_text(text, check=True, lang="en")
+    assert english.errors[0][1] == (
+        "volume_tonnes: '1.500' is ambiguous: 1500 or 1.50? The file does not show one number "
+        "style (a decimal comma as in 1,5 or a decimal point as in 1.5), so the row was not "
+        "imported. Write 1500 (no thousands separator) or 1.50 (with decimals)."
+    )
+    # three decimals would read both ways again: the hint gets a fourth
+    tonnes = services.importer.import_text(HEADER + AMBIGUOUS.replace('"1.500"', '"1.234"'), lang="en")
+    assert "Write 1234 (no thousands separator) or 1.2340 (with decimals)" in tonnes.errors[0][1]
+
+
+def test_a_file_mixing_styles_refuses_its_ambiguous_numbers(services: Services) -> None:
+    report = services.importer.import_text(
+        HEADER
+        + 'A-1,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,"1.000,5","20.000,00"\n'
+        + 'A-2,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,"12,5","7.000,00"\n'
+        + 'A-3,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,10,"1,234.56"\n'
+        + 'A-4,123,PT Satu,Plywood,4412,JP,IJEPA,submitted,,2026-11-01,"1.500",100\n'
+    )
+    assert set(_apps(services)) == {"A-1", "A-2"} and report.number_style == "id"
+    (three, other), (four, ambiguous) = report.errors
+    assert (three, four) == (4, 5)
+    assert other == "value_usd: '1,234.56' is written in the other number style; this file uses 1.234,56"
+    assert ambiguous.startswith("volume_tonnes: '1.500' ambigu: 1500 atau 1,50?")
+    # a ';' file written with English numbers shows both styles too
+    report = services.importer.import_text(
+        HEADER.replace(",", ";")
+        + "B-1;123;PT Satu;Plywood;4412;JP;IJEPA;submitted;;2026-11-01;1,500.5;2,000.25\n"
+        + "B-2;123;PT Satu;Plywood;4412;JP;IJEPA;submitted;;2026-11-01;1.500;100\n"
+    )
+    assert report.created == 1 and [line for line, _ in report.errors] == [3]
+    assert _apps(services)["B-1"].volume_tonnes == Decimal("1500.5")
+
+
+def test_cli_refuses_an_ambiguous_number_in_the_officers_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: {{url: 'sqlite:///{tmp_path / 'c.db'}'}}\n")
+    path = tmp_path / "apps.csv"
+    path.write_text(HEADER + AMBIGUOUS)
+    args = ["--config", str(config), "applications", "import", "--check"]
+    assert main([*args, str(path)]) == 1
+    assert capsys.readouterr().out.splitlines()[1].startswith("line 2, volume_tonnes: '1.500' ambigu:")
+    assert main([*args, "--lang", "en", str(path)]) == 1
+    assert capsys.readouterr().out.splitlines()[1].startswith("line 2, volume_tonnes: '1.500' is ambiguous:")
+    # the same numbers as Excel writes them in an Indonesian locale: read, not refused
+    path.write_text((HEADER + AMBIGUOUS).replace(",", ";").replace('"', ""))
+    assert main([*args, str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "amounts read as 1.234,56 (comma = decimal point)"
+
+
+# -- destinations ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "written", ["US", "us", "USA", "United States", "Amerika Serikat", "the United States"]
+)
+def test_a_destination_is_stored_one_way_and_read_in_each_language(services: Services, written: str) -> None:
+    report = services.importer.import_text(
+        HEADER + f"A-1,123,PT Satu,Furniture,9403.60,{written},Form B,submitted,,2026-11-01,10,100\n"
+    )
+    assert (report.created, report.errors, report.warnings) == (1, [], [])
+    stored = _apps(services)["A-1"].destination
+    # the label, as for every other country ("Netherlands", "United Kingdom")
+    assert stored == "United States"
+    country = services.presenter.country
+    assert (country(stored, "id"), country(stored, "en")) == ("Amerika Serikat", "the United States")
+    # what imports before this one stored reads in the reader's language too
+    assert country("the United States", "id") == "Amerika Serikat"

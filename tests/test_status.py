@@ -160,6 +160,34 @@ async def test_officer_views(bot: BotHarness) -> None:
     assert "Format" in text_of(await bot.say("/setstatus", user_id=OFFICER_ID))
 
 
+async def test_a_destination_imported_as_us_reads_in_each_readers_language(bot: BotHarness) -> None:
+    report = bot.services.importer.import_text(CSV.replace(",India,Form AI,", ",US,Form B,"))
+    assert report.errors == [] and report.created == 3
+    body = text_of(await bot.say("/apps", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT))
+    assert "Veneer · Amerika Serikat · Dikembalikan" in body and "United States" not in body
+    body = text_of(await bot.say("/app SKA-002", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT))
+    assert "Veneer · Amerika Serikat · Form B" in body and "United States" not in body
+    await bot.say(f"/link {await invite(bot)}", user_id=1001)
+    await bot.say(f"/link {await invite(bot)}", user_id=1002, language_code="en")
+    body = text_of(await bot.say("/status SKA-002", user_id=1001))
+    assert "Amerika Serikat" in body and "United States" not in body
+    # the status push, rendered for each exporter in their language
+    await bot.say("/setstatus SKA-002 in_review", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await bot.sender.drain(bot.app.bot, budget_seconds=5)
+    indo, eng = bot.api.texts(1001)[-1], bot.api.texts(1002)[-1]
+    assert "Status pengajuan SKA-002 berubah" in indo and "Veneer · Amerika Serikat · Form B" in indo
+    assert "Application SKA-002 has a new status" in eng and "Veneer · the United States · Form B" in eng
+    # an application an earlier import stored with the English in-sentence name
+    with bot.services.db.session() as s:
+        s.execute(
+            update(SkaApplication)
+            .where(SkaApplication.ref == "SKA-002")
+            .values(destination="the United States")
+        )
+    body = text_of(await bot.say("/app SKA-002", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT))
+    assert "Veneer · Amerika Serikat · Form B" in body and "United States" not in body
+
+
 async def test_blocked_exporter_is_marked_and_listed(bot: BotHarness) -> None:
     seed(bot)
     await bot.say(f"/link {await invite(bot)}", first_name="Dewi")

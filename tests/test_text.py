@@ -16,6 +16,7 @@ from bot.text import (
     parse_number,
     plain,
     plural_category,
+    read_written,
 )
 
 
@@ -71,6 +72,34 @@ def test_parse_number_in_a_given_style(raw: str, style: str | None, value: str) 
 )
 def test_parse_number_refuses_what_does_not_fit(raw: str, style: str | None) -> None:
     assert parse_number(raw, style) is None
+
+
+@pytest.mark.parametrize(
+    "raw, style, id_value, en_value",
+    [
+        ("1.500", "ambiguous", "1500", "1.5"),
+        ("25.000", "ambiguous", "25000", "25"),
+        ("1,500", "ambiguous", "1.5", "1500"),
+        ("1,5", "id", "1.5", None),
+        ("1.500.000", "id", "1500000", None),
+        ("1.500,25", "id", "1500.25", None),
+        ("1.5", "en", None, "1.5"),
+        ("1,500.25", "en", None, "1500.25"),
+        ("1,500,000", "en", None, "1500000"),
+        ("1234.567", "en", None, "1234.567"),  # 1234 is no group of thousands
+        ("12 500", "plain", "12500", "12500"),
+        ("1500", "plain", "1500", "1500"),
+        ("ten", None, None, None),
+        ("12,34.5", None, None, None),
+    ],
+)
+def test_a_written_number_is_read_in_each_convention_it_fits(
+    raw: str, style: str | None, id_value: str | None, en_value: str | None
+) -> None:
+    written = read_written(raw)
+    assert written.style == style
+    expected = {lang: Decimal(v) for lang, v in (("id", id_value), ("en", en_value)) if v is not None}
+    assert written.readings == expected
 
 
 def test_month_names_and_words_come_from_cldr() -> None:

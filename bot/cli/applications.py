@@ -17,6 +17,8 @@ def register(sub: Subcommands) -> None:
     p.add_argument(
         "--check", action="store_true", help="validate every row and print the report; write nothing"
     )
+    # the reasons that tell how to write a cell (an ambiguous number) come in this language
+    p.add_argument("--lang", choices=["id", "en"], default="id", help="language of the how-to-fix reasons")
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
@@ -27,7 +29,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     with services(settings) as svc:
         try:
-            report = svc.importer.import_file(args.file, check=args.check)
+            report = svc.importer.import_file(args.file, check=args.check, lang=args.lang)
         except OSError as exc:
             print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
             return 1

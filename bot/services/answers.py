@@ -20,7 +20,7 @@ from bot.i18n import t
 from bot.models import QueryLog, TicketMessage, utcnow
 from bot.services.pending import build_matcher
 from bot.text import escape, format_number
-from knowledge.loader import CATEGORIES, Knowledge
+from knowledge.loader import CATEGORIES, Country, Knowledge
 from knowledge.verdict import Verdict, classify
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ class AnswerService:
         self.settings = settings
         self.matcher = matcher or build_matcher(kb)
         self.limits = settings.matcher.thresholds()
-        self._country_by_name = {alias: c for c in kb.countries.values() for alias in c.aliases}
+        self._country_by_name = _countries_by_name(kb)
         self._rendered: dict[tuple[str, str], str] = {}
         self._officer_words: frozenset[str] | None = None
         self._officer_cues: frozenset[str] | None = None
@@ -125,7 +125,7 @@ class AnswerService:
         """Swap in an updated knowledge base (approved FAQ proposals) without a restart."""
         self.kb = kb
         self.matcher = build_matcher(kb)
-        self._country_by_name = {alias: c for c in kb.countries.values() for alias in c.aliases}
+        self._country_by_name = _countries_by_name(kb)
         self._rendered = {}
         self._officer_words = None
         self._officer_cues = None
@@ -523,7 +523,8 @@ class AnswerService:
         }
 
     def country_name(self, name: str, lang: str) -> str:
-        country = self._country_by_name.get(name.lower())
+        """A stored or tabled destination in `lang`, as it reads in a sentence."""
+        country = self._country_by_name.get(name.strip().lower())
         return country.name_in_sentence(lang) if country else name
 
     def destination_text(self, iso: str, lang: str) -> str:
@@ -598,3 +599,16 @@ class AnswerService:
 def _asked_fields(row: QueryLog) -> tuple[str, str, str, str | None, float]:
     """What AnswerService._asked needs of a logged question, read inside its session."""
     return row.text, row.language, row.outcome, row.matched_id, row.score
+
+
+def _countries_by_name(kb: Knowledge) -> dict[str, Country]:
+    """Every way a destination is recorded -> its country: the aliases (the export table
+    writes "USA"), and the country's own names, its ISO code, its names in both
+    languages, in a sentence and without "the". Applications imported before the label
+    was stored say "the United States"; they read in the reader's language too."""
+    table = {alias: c for c in kb.countries.values() for alias in c.aliases}
+    for c in kb.countries.values():
+        for name in (c.iso, *c.name.values(), *c.in_sentence.values()):
+            for form in (name, name.removeprefix("the ")):
+                table.setdefault(form.lower(), c)
+    return table

@@ -1,8 +1,8 @@
 """Country names in the reader's language: the knowledge base first, then Babel (CLDR).
 
 Applications and the export table record destinations in English ("Japan", "Republic of
-Korea", "Netherlands"); an Indonesian reader must not see them in English. The knowledge
-base names the countries the office talks about; CLDR names every other one.
+Korea", "Netherlands", "United States"); an Indonesian reader must not see them in English.
+The knowledge base names the countries the office talks about; CLDR names every other one.
 """
 
 from __future__ import annotations
@@ -13,6 +13,14 @@ from functools import lru_cache
 from babel import Locale
 
 KnownName = Callable[[str, str], str]  # (stored name, lang) -> name, or the name itself
+
+
+def stored_name(english: str) -> str:
+    """What an application records for a country: its English name as a label, without
+    the article a sentence needs ("the United States" -> "United States"; see
+    `in_sentence` in knowledge/destinations.yaml). Readers get their own language from
+    CountryNames."""
+    return english.removeprefix("the ")
 
 
 @lru_cache(maxsize=1)

@@ -51,6 +51,8 @@ class Table:
     written: list[str] = field(default_factory=list)  # the header as the file writes it
     # a text file whose name says workbook: worth saying when its header is not found
     named_workbook: bool = False
+    # a CSV's separator (None for a workbook): ';' tells how its numbers are written
+    delimiter: str | None = None
 
 
 def column_key(name: object) -> str:
@@ -104,8 +106,8 @@ def _delimiter(first_line: str) -> str:
 
 
 def read_csv_text(text: str, expected: Collection[str] = ()) -> Table:
-    first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first))
+    delimiter = _delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     previous = csv.field_size_limit()
     csv.field_size_limit(max(previous, MAX_CELL_CHARS))
     try:
@@ -119,7 +121,9 @@ def read_csv_text(text: str, expected: Collection[str] = ()) -> Table:
     ]
     if not filled:
         raise ImportFileError("the file is empty", 1)
-    return _table(filled, "csv", expected)
+    table = _table(filled, "csv", expected)
+    table.delimiter = delimiter
+    return table
 
 
 def _numbered(reader: csv._reader) -> Iterator[tuple[int, list[str]]]:  # type: ignore[name-defined]

@@ -11,7 +11,8 @@ import datetime as dt
 import difflib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state
 
+from bot.i18n import DEFAULT_LANG, lang_or_default, t
 from bot.models import ChecklistItem, Company, SkaApplication, StatusEvent
 from bot.services.applications import (
     STATUSES,
@@ -31,6 +33,7 @@ from bot.services.applications import (
     lacks_reason,
     parse_status,
 )
+from bot.services.countries import stored_name
 from bot.services.import_files import (
     HEADER_SEARCH_ROWS,
     Cell,
@@ -40,7 +43,7 @@ from bot.services.import_files import (
     read_table,
 )
 from bot.services.notemarks import marked_line, visible
-from bot.text import parse_number
+from bot.text import Written, format_number, plain, read_written
 from knowledge.loader import Country, Place
 
 if TYPE_CHECKING:
@@ -161,13 +164,52 @@ NUMBER_STYLE_WORDS = {
 }
 
 
-class RowError(ValueError):
-    """One bad cell of a row."""
+@dataclass(frozen=True)
+class _Reading:
+    """How a file's amounts are read: the style, whether the file's evidence decided it
+    (else a number such as 1.500 is refused), the language the officer reads reasons in."""
 
-    def __init__(self, column: str | None, reason: str) -> None:
+    style: str  # id | en | none
+    decided: bool
+    lang: str
+    # each number cell's text read once for the whole file (Babel's strict reading is
+    # ten times the cost of a regular expression)
+    cells: dict[str, Written] = field(default_factory=dict)
+
+    def read(self, text: str) -> Written:
+        written = self.cells.get(text)
+        return written if written is not None else read_written(text)
+
+
+def ambiguous_reason(written: Written, lang: str) -> str:
+    """Why a number is refused and how to write it: both readings, each written so that
+    it reads one way only (the whole number without a separator, the other with decimals
+    in the officer's style)."""
+    whole, fraction = sorted(written.readings.values(), reverse=True)
+    exponent = fraction.normalize().as_tuple().exponent
+    decimals = max(2, -exponent if isinstance(exponent, int) else 0)
+    # three decimals (1,234) would read both ways again
+    decimals += decimals == 3
+    return plain(
+        t(
+            "imp_number_ambiguous",
+            lang,
+            text=written.text[:40],
+            whole=f"{whole:f}",
+            fraction=format_number(fraction, lang, decimals),
+        )
+    )
+
+
+class RowError(ValueError):
+    """One bad cell of a row; `also`: more cells refused for the same cause, reported
+    together so that the officer fixes them in one go."""
+
+    def __init__(self, column: str | None, reason: str, also: tuple[RowError, ...] = ()) -> None:
         super().__init__(reason)
         self.column = column
         self.reason = reason
+        self.also = also
 
 
 @dataclass(frozen=True)
@@ -187,47 +229,65 @@ class CleanRow:
     warnings: tuple[RowProblem, ...] = ()
 
 
-def _cell_style(text: str) -> str | None:
-    """'id', 'en', 'ambiguous' (1.234) or None (a plain or unreadable number) as written."""
-    number = parse_number(text)
-    return None if number is None or number.style == "plain" else number.style
+def _cell_style(cell: str | Written) -> str | None:
+    """'id', 'en', 'ambiguous' (1.500) or None (a plain or unreadable number) as written."""
+    style = (read_written(cell) if isinstance(cell, str) else cell).style
+    return None if style in (None, "plain") else style
 
 
-def detect_number_style(values: list[str]) -> tuple[str, str | None]:
-    """The file's style and, when the file cannot tell for sure, a note saying so."""
-    styles = {_cell_style(v) for v in values if v.strip()}
-    styles.discard(None)
-    decided = {s for s in styles if s in ("id", "en")}
-    if decided == {"id", "en"}:
-        return "mixed", "numbers mix 1.234,56 and 1,234.56 styles; fix the file"
-    if decided:
-        return decided.pop(), None
-    if "ambiguous" in styles:
-        return "en", (
-            "numbers such as 1.234 or 1,234 can be read both ways; read as "
-            "1,234.56 style (point = decimal). Write decimals to make it clear"
-        )
-    return "none", None
+def detect_number_style(values: Iterable[str | Written], delimiter: str | None = None) -> tuple[str, str]:
+    """What the file shows of its number style, and the style its amounts are read in.
+
+    The evidence: a ';' separator (Excel writes one where the comma is the decimal mark,
+    as in an Indonesian locale) and every number that only one style reads (1,5 or
+    1.500.000 or 1.500,25; 1.5 or 1,500.25 or 1,500,000). It is 'id' or 'en' when it all
+    agrees, 'mixed' when it does not (read in the style most of it shows, a tie in the
+    office's own), 'none' when the file shows nothing. Only a decided style reads a
+    number such as 1.500; see parse_amount."""
+    votes = Counter(style for v in values if (style := _cell_style(v)) in ("id", "en"))
+    if delimiter == ";":
+        votes["id"] += 1
+    if not votes:
+        return "none", "none"
+    read = "id" if votes["id"] >= votes["en"] else "en"
+    return ("mixed" if len(votes) == 2 else read), read
+
+
+class AmbiguousNumber(ValueError):
+    """A number that reads differently in the two styles (1.500: 1500 or 1.5) in a file
+    whose style is not decided: refused rather than guessed."""
+
+    def __init__(self, written: Written) -> None:
+        super().__init__(f"{written.text[:40]!r} reads {' or '.join(map(str, written.readings.values()))}")
+        self.written = written
 
 
 def parse_amount(
-    cell: str | Decimal, style: str, limit: tuple[Decimal, Decimal] | None = None
+    cell: str | Written | Decimal, style: str | None, limit: tuple[Decimal, Decimal] | None = None
 ) -> Decimal | None:
     """A cell as written in the file's style (or an Excel number) -> Decimal; finite, not
-    negative, in range. None for an empty cell."""
+    negative, in range. None for an empty cell. `style` 'id' or 'en' when the file decided
+    it; otherwise a number the two styles read differently raises AmbiguousNumber."""
     if isinstance(cell, Decimal):
         value, shown = cell, str(cell)
     else:
-        shown = cell.strip().replace(" ", "")[:40]
+        written = read_written(cell) if isinstance(cell, str) else cell
+        shown = written.text[:40]
         if not shown:
             return None
-        # the file's style decides 1.234; one with no style of its own reads as 1,234.56
-        number = parse_number(cell.strip().removeprefix("-"), "id" if style == "id" else "en")
-        if number is None:
+        readings = written.readings
+        if not readings:
             raise ValueError(f"{shown!r} is not a number")
-        if cell.strip().startswith("-"):
+        if any(v.is_finite() and v < 0 for v in readings.values()):
             raise ValueError("negative amount")
-        value = number.value
+        if style in ("id", "en"):
+            if style not in readings:  # well formed only in the other style
+                raise ValueError(f"{shown!r} is not a number")
+            value = readings[style]
+        elif written.style == "ambiguous":
+            raise AmbiguousNumber(written)
+        else:  # one reading, or two that agree
+            value = next(iter(readings.values()))
     # Decimal reads NaN and Infinity (and Excel may hand one over); neither is an amount
     if not value.is_finite():
         raise ValueError(f"{shown!r} is not a number")
@@ -356,27 +416,31 @@ class Importer:
         self._forms_of: dict[str, set[str] | None] = {}
         self._form: dict[str, str] = {}
         for c in countries.values():
-            for name in (*c.aliases, c.iso.lower(), c.name["en"].lower(), c.name["id"].lower()):
-                self._country.setdefault(name, c.name["en"])
+            # stored as the English label, which every reader's CountryNames maps to their
+            # language: the in-sentence "the United States" was shown as is in Indonesian
+            stored = stored_name(c.name["en"])
+            for name in (*c.aliases, c.iso, c.name["en"], stored, c.name["id"]):
+                self._country.setdefault(name.lower(), stored)
             keys: set[str] = set()
             for form in (*c.preferential, c.non_preferential):
                 keys |= _form_keys(form)
                 for key in _form_keys(form):
                     self._form.setdefault(key, form)
-            self._forms_of[c.name["en"]] = keys
+            self._forms_of[stored] = keys
         for p in (places or {}).values():
-            name = p.name["en"].removeprefix("the ")
+            name = stored_name(p.name["en"])
             for alias in (*p.aliases, *p.aliases_exact, *p.aliases_cued, p.iso, p.name["en"], p.name["id"]):
                 self._country.setdefault(alias.lower(), name)
             self._forms_of.setdefault(name, None)
 
     def destination(self, text: str) -> str:
-        """ISO code or a name in Indonesian or English -> the English country name."""
+        """ISO code or a name in Indonesian or English -> the name applications record
+        (the English label: "United States", "Japan")."""
         key = text.strip().lower()
         return self._country.get(key, text.strip())
 
     def _destination_and_form(self, text: dict[str, str]) -> tuple[str, list[RowProblem]]:
-        """The destination's English name; a destination the knowledge base does not know
+        """The destination's stored name; a destination the knowledge base does not know
         is refused. A form is only flagged: the knowledge base names forms its own way
         (Form AJCEP, where e-SKA may say Form AJ), and a good row must not be lost."""
         written = text["destination"]
@@ -408,24 +472,31 @@ class Importer:
 
     # -- entry points ----------------------------------------------------------------------
 
-    def import_file(self, path: Path | str, actor: str = "import", check: bool = False) -> ImportReport:
-        """A CSV or .xlsx file (told apart by content). OSError when it cannot be opened."""
+    def import_file(
+        self, path: Path | str, actor: str = "import", check: bool = False, lang: str = DEFAULT_LANG
+    ) -> ImportReport:
+        """A CSV or .xlsx file (told apart by content). OSError when it cannot be opened.
+        `lang`: the officer's language, for the reasons that tell how to write a cell."""
         try:
             table = read_table(path, REQUIRED + OPTIONAL)
         except ImportFileError as exc:
             return _file_problem(exc, check)
-        return self.import_table(table, actor, check)
+        return self.import_table(table, actor, check, lang)
 
     import_csv = import_file
 
-    def import_text(self, raw: str, actor: str = "import", check: bool = False) -> ImportReport:
+    def import_text(
+        self, raw: str, actor: str = "import", check: bool = False, lang: str = DEFAULT_LANG
+    ) -> ImportReport:
         try:
             table = read_csv_text(raw, REQUIRED + OPTIONAL)
         except ImportFileError as exc:
             return _file_problem(exc, check)
-        return self.import_table(table, actor, check)
+        return self.import_table(table, actor, check, lang)
 
-    def import_table(self, table: Table, actor: str = "import", check: bool = False) -> ImportReport:
+    def import_table(
+        self, table: Table, actor: str = "import", check: bool = False, lang: str = DEFAULT_LANG
+    ) -> ImportReport:
         report = ImportReport(check=check, rows=len(table.rows))
         problem = _header_problem(table)
         if problem is not None:
@@ -434,28 +505,33 @@ class Importer:
         unknown = _unknown_columns(table, REQUIRED + OPTIONAL)
         if unknown:
             report.notes.append(f"ignored columns: {unknown}")
-        texts = [v for _, r, _ in table.rows for c in NUMBER_COLUMNS if isinstance(v := r.get(c) or "", str)]
-        style, note = detect_number_style(texts)
-        if style == "mixed":
+        cells: dict[str, Written] = {}
+        written: list[Written] = []  # every cell: a value in many rows counts as often
+        for _, row, _ in table.rows:
+            for column in NUMBER_COLUMNS:
+                if isinstance(text := row.get(column) or "", str):
+                    if text not in cells:
+                        cells[text] = read_written(text)
+                    written.append(cells[text])
+        evidence, style = detect_number_style(written, table.delimiter)
+        if evidence == "mixed":
             # one row typed the other way must not cost the whole file: the style most
-            # numbers use wins, the rows written the other way are refused
-            styles = [_cell_style(v) for v in texts]
-            style = "id" if styles.count("id") >= styles.count("en") else "en"
-            note = (
+            # numbers use wins, the rows written the other way are refused, and so is a
+            # number that reads both ways (the file does not settle it)
+            report.notes.append(
                 f"numbers mix 1.234,56 and 1,234.56 styles; read as "
                 f"{'1.234,56' if style == 'id' else '1,234.56'} (most numbers), rows "
-                "written the other way are refused"
+                "written the other way or with a number that reads both ways (1.500) are refused"
             )
         report.number_style = style
-        if note:
-            report.notes.append(note)
-        clean = self._validate(table, style, report)
+        reading = _Reading(style, evidence in ("id", "en"), lang_or_default(lang), cells)
+        clean = self._validate(table, reading, report)
         self._write(clean, actor, report, check)
         return report
 
     # -- validation (no database) ----------------------------------------------------------
 
-    def _validate(self, table: Table, style: str, report: ImportReport) -> list[CleanRow]:
+    def _validate(self, table: Table, reading: _Reading, report: ImportReport) -> list[CleanRow]:
         clean: list[CleanRow] = []
         seen: dict[str, int] = {}
         latest = self.clock() + dt.timedelta(days=1)
@@ -464,9 +540,9 @@ class Importer:
             try:
                 if count > width:
                     raise RowError(None, f"{count} cells, but the header has {width} columns")
-                parsed = self._clean(line, row, style, latest)
+                parsed = self._clean(line, row, reading, latest)
             except RowError as exc:
-                report.problems.append(RowProblem(line, exc.column, exc.reason))
+                report.problems += [RowProblem(line, e.column, e.reason) for e in (exc, *exc.also)]
                 continue
             # "D-1" and "d-1" in one file would be two applications of one shipment
             if parsed.ref.lower() in seen:
@@ -478,7 +554,7 @@ class Importer:
             clean.append(parsed)
         return clean
 
-    def _clean(self, line: int, row: dict[str, Cell], style: str, latest: dt.datetime) -> CleanRow:
+    def _clean(self, line: int, row: dict[str, Cell], reading: _Reading, latest: dt.datetime) -> CleanRow:
         text = {c: clean_text(row.get(c) or "", c) for c in TEXT_LIMITS}
         # a ref pasted with a zero-width character or in full-width letters is the same ref
         text["ref"] = unicodedata.normalize("NFKC", visible(text["ref"]))
@@ -489,21 +565,30 @@ class Importer:
         if status is None:
             raise RowError("status", f"{text_status[:40]!r} is not one of {', '.join(STATUSES)}")
         numbers: dict[str, Decimal | None] = {}
+        style = reading.style
+        ambiguous: list[RowError] = []
         for column in NUMBER_COLUMNS:
             cell = row.get(column) or ""
-            written = _cell_style(cell) if isinstance(cell, str) else None
-            if isinstance(cell, str) and written in ("id", "en") and written != style:
+            written = reading.read(cell) if isinstance(cell, str) else cell
+            as_written = _cell_style(written) if isinstance(written, Written) else None
+            if as_written in ("id", "en") and as_written != style:
                 raise RowError(
                     column,
-                    f"{cell[:40]!r} is written in the other number style; "
+                    f"{str(cell)[:40]!r} is written in the other number style; "
                     f"this file uses {'1.234,56' if style == 'id' else '1,234.56'}",
                 )
             try:
                 numbers[column] = parse_amount(
-                    cell if isinstance(cell, Decimal) else str(cell), style, NUMBER_LIMITS[column]
+                    written if isinstance(written, Written | Decimal) else str(written),
+                    style if reading.decided else None,
+                    NUMBER_LIMITS[column],
                 )
+            except AmbiguousNumber as exc:
+                ambiguous.append(RowError(column, ambiguous_reason(exc.written, reading.lang)))
             except ValueError as exc:
                 raise RowError(column, str(exc)) from None
+        if ambiguous:
+            raise RowError(ambiguous[0].column, ambiguous[0].reason, tuple(ambiguous[1:]))
         try:
             submitted = parse_when(row.get("submitted_at") or "", self.tz, latest)
         except ValueError as exc:
