@@ -63,10 +63,18 @@ async def route_exporter_message(update: Update, context: Context) -> None:
         # the prompt lapsed: this is a question (or a follow-up), not the comment
         svc.tickets.drop_comment(who.id)
         comment_pending = False
+    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     if not (pending_question or comment_pending or active_id):
+        if says and message.text and reply_to is not None and who.role not in STAFF:
+            ref = svc.documents.reminder_ref(who.id, reply_to)
+            if ref is not None:
+                # an answer to a document reminder ("packing list menyusul besok") is a
+                # word to the office, not a question for the FAQ
+                question = t("tk_reminder_reply", GROUP_LANG, ref=ref, text=asked)
+                await tickets_exporter.escalate(update, context, question)
+                raise ApplicationHandlerStop
         await _faq(update, context, state.query_id)
         return
-    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     if (message.document or message.photo) and svc.documents.expects_file(who.id, reply_to):
         return  # an upload for an application's checklist, not a ticket attachment
     if pending_question:

@@ -362,3 +362,23 @@ async def test_a_reminder_delayed_into_the_night_waits_for_07_00(bot: BotHarness
     outbox.clock = lambda: night + dt.timedelta(hours=9, minutes=30)  # 07:00 WIB
     assert (await sender.drain(bot.app.bot, budget_seconds=2)).sent == 1
     assert "packing list" in bot.api.sent(1001)[-1].params["text"]
+
+
+async def test_a_text_reply_to_a_reminder_reaches_the_officers(bot: BotHarness) -> None:
+    clock = Clock("2026-12-07 10:00")
+    prepare(bot.services, clock)
+    bot.services.reminders.run_pass(force=True)
+    bot.services.outbox.clock = clock
+    await bot.sender.drain(bot.app.bot, budget_seconds=3)
+    reminder = bot.api.last(1001, "sendMessage")
+    sent = await bot.say(
+        "packing list nya menyusul besok pak", reply_to_message_id=reminder.result["message_id"]
+    )
+    assert "tiket #1" in " ".join(str(c.params.get("text")) for c in sent)
+    bot.services.outbox.clock = utcnow  # the card is queued now, in real time
+    await bot.sender.drain(bot.app.bot, budget_seconds=3)
+    card = "\n".join(bot.api.texts(OFFICERS_CHAT))
+    assert "pengingat dokumen SKA-001" in card and "packing list nya menyusul besok pak" in card
+    # a reply to any other message of the bot is still a question for the FAQ
+    sent = await bot.say("berapa lama ska terbit?", reply_to_message_id=sent[-1].result["message_id"])
+    assert "tiket #2" not in " ".join(str(c.params.get("text")) for c in sent)

@@ -470,6 +470,16 @@ class DocumentService:
         with self.db.session() as s:
             return self._target(s, user_id, reply_to_message_id) is not None
 
+    def reminder_ref(self, user_id: int, reply_to: int) -> str | None:
+        """The application ref of the user's own reminder message `reply_to`, if it is one."""
+        with self.db.session() as s:
+            return s.scalar(
+                select(SkaApplication.ref)
+                .join(Reminder, Reminder.application_id == SkaApplication.id)
+                .join(OutboxMessage, OutboxMessage.id == Reminder.outbox_id)
+                .where(OutboxMessage.chat_id == user_id, OutboxMessage.telegram_message_id == reply_to)
+            )
+
     def _target(self, s: Session, user_id: int, reply_to: int | None) -> int | None:
         """The application a file is for: the reminder it replies to, else the open /upload."""
         if reply_to is not None:
