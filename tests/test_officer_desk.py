@@ -76,6 +76,9 @@ async def test_a_status_note_marked_internal_is_refused_and_nothing_changes(
         "/catatan rahasia",
         "Baik, sudah kami cek.\n// rahasia: direktur diperiksa",
         "/internal/ rahasia jangan kasih tau",
+        "Catatan internal: rahasia, jangan diberitahu",
+        "[note] rahasia cek ulang",
+        "(internal) rahasia abaikan",
     ],
 )
 async def test_a_mistyped_note_in_a_ticket_reply_is_not_relayed(bot: BotHarness, typed: str) -> None:

@@ -1,7 +1,8 @@
 """Marks that make an officer's text internal, and near misses of them.
 
 Officers learn on tickets that `//` and `/note` keep a text inside the office. A text
-that only looks like such a mark (`/notes`, `/ /`, `#note`, a full-width `／／`) or that
+that only looks like such a mark (`/notes`, `/ /`, `#note`, a full-width `／／`), that
+says it is internal at a line's start (`Catatan internal:`, `[note]`, `(internal)`) or that
 starts with a command the bot does not know was meant for the office, not for the
 exporter: relaying it word for word would leak it.
 """
@@ -17,6 +18,8 @@ _NEAR_MISS = re.compile(
     rf"""
     (?: [/\\{_SLASHES}] \S*         # any command-like or slash-like start: /notes, / /, \\
       | \#\s*(?:notes?|catatan|internal|intern)\b   # a hashtag 'note'
+      | [\[(]\s*(?:notes?|catatan|internal|intern)\s*[\])]   # [note], (internal)
+      | (?:catatan\s+|note\s+)?(?:internal|intern)\s*[:\-]   # "Catatan internal:", "internal -"
     )
     """,
     re.IGNORECASE | re.VERBOSE,
