@@ -234,6 +234,8 @@ class PrecheckSession(Base):
     __tablename__ = "precheck_sessions"
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # a step, or a step and its follow-up question ("destination:other_country"; see
+    # bot/services/precheck/store.py)
     step: Mapped[str] = mapped_column(String(32))
     answers: Mapped[str] = mapped_column(Text, default="{}")  # JSON object
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -10,9 +10,11 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import t
+from bot.services.answers import ESCALATE_TOPIC
 from bot.services.calendar import OfficeCalendar
 from bot.services.precheck import (
     OTHER,
+    OTHER_COUNTRY,
     STEPS,
     SUMMARY,
     CheckState,
@@ -21,6 +23,7 @@ from bot.services.precheck import (
     PrecheckStore,
     accept,
     answer_display,
+    named_country,
     next_step,
     render_summary,
     render_value,
@@ -30,11 +33,7 @@ from bot.services.tickets import GROUP_LANG
 from bot.telegram import keyboards
 from bot.telegram.buttons import PrecheckAnswer, PrecheckEdit
 from bot.telegram.context import services_of
-from handlers.common import Context, is_private, pressed, refuse_button, repeated_in_album, send
-
-# user_state key: «Other country» was chosen, the next text names it
-OTHER_COUNTRY = "precheck_other_country"
-MAX_COUNTRY_CHARS = 60
+from handlers.common import Context, is_private, pressed, refuse_button, repeated_in_album, send, send_reply
 
 
 @dataclass(frozen=True)
@@ -68,11 +67,21 @@ def answers_for_officer(context: Context, user_id: int) -> str | None:
     return "\n".join(lines)
 
 
-async def ask(update: Update, context: Context, step: str, answers: dict[str, str], prefix: str = "") -> None:
-    """Send one question (with its current answer when the exporter is changing it)."""
+async def ask(
+    update: Update,
+    context: Context,
+    step: str,
+    answers: dict[str, str],
+    prefix: str = "",
+    follow_up: str | None = None,
+) -> None:
+    """Send one question (with its current answer when the exporter is changing it, and
+    the follow-up question the check waits on)."""
     pc = _pc(context)
     lang = context.lang
     text = f"{t('pc_progress', lang, n=STEPS.index(step) + 1, count=len(STEPS))} {t(f'pc_q_{step}', lang)}"
+    if follow_up == OTHER_COUNTRY:
+        text += "\n" + t("pc_type_country", lang)
     if answers.get(step):
         text += "\n" + t("pc_current", lang, value=answer_display(step, answers[step], pc.kb, lang))
     await send(
@@ -117,24 +126,27 @@ async def cancel(update: Update, context: Context) -> None:
     await send(update, context, t("pc_cancelled" if removed else "pc_nothing_to_cancel", context.lang))
 
 
-async def take_answer(update: Update, context: Context, state: CheckState, text: str) -> None:
-    """Store a valid answer and move on; a bad one is explained and asked again."""
+async def take_answer(
+    update: Update, context: Context, state: CheckState, text: str, query_id: int | None = None
+) -> None:
+    """Store a valid answer and move on; a bad one is explained and asked again, unless
+    it is a question the FAQ answers. `query_id`: an id reserved for its log row."""
     pc = _pc(context)
     result = accept(state.step, text, pc.kb, pc.today())
-    if state.step == "destination":
-        if result == OTHER:
-            # which country is what the officer needs: the next text is its name
-            context.user_state[OTHER_COUNTRY] = True
-            await ask(update, context, state.step, state.answers, t("pc_type_country", context.lang))
-            return
-        if context.user_state.pop(OTHER_COUNTRY, False) and isinstance(result, Msg):
-            # a country the check does not know, named after «Other country»: kept as typed
-            # (the summary says its form was not checked)
-            name = " ".join(text.split())
-            if any(ch.isalpha() for ch in name) and len(name) <= MAX_COUNTRY_CHARS:
-                result = name
+    if state.step == "destination" and result == OTHER:
+        # which country is what the officer needs: the next text names it, for as long
+        # as the check waits on this step (the store keeps the follow-up with the step)
+        pc.store.save(context.person.id, state.step, state.answers, follow_up=OTHER_COUNTRY)
+        await ask(update, context, state.step, state.answers, follow_up=OTHER_COUNTRY)
+        return
     if isinstance(result, Msg):
-        await ask(update, context, state.step, state.answers, render_value(result, context.lang))
+        if await answer_question(update, context, state, text, query_id):
+            return
+        if state.follow_up == OTHER_COUNTRY:
+            result = named_country(text) or result
+    if isinstance(result, Msg):
+        prefix = render_value(result, context.lang)
+        await ask(update, context, state.step, state.answers, prefix, state.follow_up)
         return
     answers = {**state.answers, state.step: result}
     step = next_step(answers)
@@ -145,8 +157,30 @@ async def take_answer(update: Update, context: Context, state: CheckState, text:
         await ask(update, context, step, answers)
 
 
-async def on_text(update: Update, context: Context) -> None:
-    """A message while a check waits on an answer."""
+async def answer_question(
+    update: Update, context: Context, state: CheckState, text: str, query_id: int | None
+) -> bool:
+    """A text the step refused that asks what the FAQ answers ("brp lama ska terbit
+    ya?") gets that answer, then the step's question again: the check waits where it
+    was. False for anything else, which the step refuses as before."""
+    svc = context.services
+    who = context.person
+    reply = await svc.db.run(svc.answers.answer_if_asked, text, who.lang, who.id, query_id)
+    if reply is None:
+        return False
+    if reply.topic_id == ESCALATE_TOPIC:
+        # asking for a person: /petugas with the question opens the ticket and pauses
+        # the check; the topic's own text would say the question is being forwarded
+        await send(update, context, t("pc_officer_in_check", context.lang))
+    else:
+        await send_reply(update, context, reply)
+    await ask(update, context, state.step, state.answers, follow_up=state.follow_up)
+    return True
+
+
+async def on_text(update: Update, context: Context, query_id: int | None = None) -> None:
+    """A message while a check waits on an answer. `query_id`: the question-log id the
+    conversation lookup reserved, should the message be a question for the FAQ."""
     state = _pc(context).store.get(context.person.id)
     if state is None or state.step == SUMMARY:
         return
@@ -155,7 +189,7 @@ async def on_text(update: Update, context: Context) -> None:
         if not repeated_in_album(update, context, "pc_bad_not_text"):
             await ask(update, context, state.step, state.answers, t("pc_bad_not_text", context.lang))
         return
-    await take_answer(update, context, state, message.text)
+    await take_answer(update, context, state, message.text, query_id)
 
 
 async def on_answer_button(update: Update, context: Context) -> None:

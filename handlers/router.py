@@ -53,7 +53,7 @@ async def route_exporter_message(update: Update, context: Context) -> None:
         # a /petugas request from before the check is stale (else it catches a later text)
         tickets_exporter.drop_pending_question(context)
         if not filters.StatusUpdate.ALL.check_update(update):
-            await precheck.on_text(update, context)
+            await precheck.on_text(update, context, state.query_id)
             raise ApplicationHandlerStop
         return
     active_id, comment_pending = state.open_ticket, state.comment_closed_at is not None

@@ -35,3 +35,17 @@ def test_every_key_used_in_code_exists() -> None:
 
 def test_unknown_language_falls_back_to_indonesian() -> None:
     assert t("cmd_help", "fr") == t("cmd_help", "id")
+
+
+# the exporters' commands each language names (both spellings work everywhere)
+_OWN_COMMANDS = {"id": ("batal", "cek", "petugas"), "en": ("cancel", "check", "officer")}
+
+
+def test_each_language_names_its_own_commands() -> None:
+    """An English reader is told /cancel, /check, /officer; an Indonesian one /batal,
+    /cek, /petugas: never the other language's, even where both would work."""
+    for key, texts in catalog().items():
+        for lang, other in (("id", "en"), ("en", "id")):
+            named = set(re.findall(r"(?<![\w/])/([a-z]+)\b", texts[lang]))
+            wrong = named & set(_OWN_COMMANDS[other])
+            assert not wrong, f"{key} ({lang}) names /{', /'.join(sorted(wrong))}"

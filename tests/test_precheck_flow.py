@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.models import PrecheckSession, QueryLog
-from tests.conftest import OFFICERS_CHAT, BotHarness, buttons_of, start_harness, text_of
+from bot.services import build_services
+from bot.testing import Call
+from tests.conftest import OFFICERS_CHAT, BotHarness, buttons_of, make_settings, start_harness, text_of
 
 TYPED = {
     "exporter_invoice": "PT. Kayu Jaya Abadi",
@@ -251,3 +255,168 @@ async def test_an_album_during_the_check_gets_one_answer(bot: BotHarness) -> Non
         update["message"]["media_group_id"] = "album-cek"
         replies += [c for c in await bot.feed(update) if c.method == "sendMessage"]
     assert len(replies) == 1
+
+
+@pytest.fixture
+async def unthrottled(database_url: str) -> AsyncIterator[BotHarness]:
+    """Several checks in a row would trip the flood throttle."""
+    services = build_services(make_settings(database_url, throttle={"messages": 1000}))
+    app, api = await start_harness(services.settings, services)
+    try:
+        yield BotHarness(app, api, services)
+    finally:
+        await app.shutdown()
+        services.close()
+
+
+async def to_destination(bot: BotHarness) -> list[Call]:
+    await bot.say("/cek")
+    await bot.press("pc:a:commodity:plywood")
+    return await bot.say("4412.31")
+
+
+async def test_other_country_ends_with_its_step(unthrottled: BotHarness) -> None:
+    """«Negara lain» lets the next text name any country, for that step only: a
+    misspelt country after a cancelled, resumed, idle or moved-on check is refused."""
+    bot = unthrottled
+    refused = "Negara itu tidak saya kenali"
+    # cancelled, then a new check
+    await to_destination(bot)
+    await bot.press("pc:a:destination:other")
+    await bot.say("/batal")
+    await to_destination(bot)
+    sent = await bot.say("kucing")
+    assert refused in text_of(sent) and "(3/15)" in text_of(sent)
+    # resumed with /cek: the step asks its own question again
+    await bot.press("pc:a:destination:other")
+    assert "Negara mana?" not in text_of(await bot.say("/cek"))
+    assert refused in text_of(await bot.say("kucing"))
+    # left for a day, then resumed
+    await bot.press("pc:a:destination:other")
+    with bot.services.db.session() as s:
+        row = s.get(PrecheckSession, 1001)
+        assert row is not None
+        row.updated_at = row.updated_at - timedelta(hours=25)
+    await bot.say("/cek")
+    assert refused in text_of(await bot.say("kucing"))
+    # another step answered, then the destination changed from the summary
+    await bot.press("pc:a:destination:other")
+    await bot.press("pc:a:destination:JP")
+    for value in ("Form B", *TYPED.values(), "USD", "240.795,83", "27-03-2025", "03-04-2025"):
+        await bot.say(value)
+    await bot.press("pc:e:destination")
+    assert refused in text_of(await bot.say("kucing"))
+
+
+async def test_other_country_waits_past_a_bad_name_and_a_restart(bot: BotHarness) -> None:
+    await to_destination(bot)
+    sent = await bot.press("pc:a:destination:other")
+    assert "Negara mana? Ketik namanya" in text_of(sent)
+    sent = await bot.say("123")  # no name: asked again, still for a country's name
+    assert "Negara mana?" in text_of(sent)
+    # the follow-up is kept with the check, not in the process
+    app, api = await start_harness(bot.services.settings, bot.services)
+    try:
+        sent = await BotHarness(app, api, bot.services).say("Republik Seychelles")
+        assert "Form SKA apa" in text_of(sent)
+    finally:
+        await app.shutdown()
+    with bot.services.db.session() as s:
+        row = s.get(PrecheckSession, 1001)
+        assert row is not None and row.step == "form"
+
+
+def log_rows(bot: BotHarness) -> list[QueryLog]:
+    with bot.services.db.session() as s:
+        rows = list(s.scalars(select(QueryLog)))
+        s.expunge_all()
+        return rows
+
+
+async def test_a_question_at_a_step_gets_the_faq_answer_then_the_step_again(bot: BotHarness) -> None:
+    await bot.say("/cek")
+    await bot.press("pc:a:commodity:plywood")
+    sent = await bot.say("eh bentar, brp lama ska terbit ya?")
+    answer, prompt = (c.params["text"] for c in sent if c.method == "sendMessage")
+    assert "1 hari kerja" in answer and "bukan kode HS" not in text_of(sent)
+    assert any(data.startswith("f:") for _, data in buttons_of(sent[:1]))  # 👍/👎 as for any answer
+    assert prompt.startswith("(2/15) Berapa kode HS")
+    # logged as the question it is, for the 👍/👎 and the gap report
+    assert [(r.text, r.matched_id, r.outcome) for r in log_rows(bot)] == [
+        ("eh bentar, brp lama ska terbit ya?", "processing-time", "answer")
+    ]
+    # the check waited where it was
+    assert "Negara tujuan" in text_of(await bot.say("4412.31"))
+    # after «Negara lain» too: the answer, then "which country?" again
+    await bot.press("pc:a:destination:other")
+    sent = await bot.say("berapa biaya ska?")
+    assert "Rp" in text_of(sent[:1]) and "Negara mana?" in text_of(sent[1:])
+    assert "Form SKA apa" in text_of(await bot.say("Republik Seychelles"))
+
+
+async def test_what_does_not_ask_keeps_the_steps_refusal(bot: BotHarness) -> None:
+    await to_destination(bot)
+    # a question mark alone does not make a question
+    sent = await bot.say("kucing?")
+    assert "tidak saya kenali" in text_of(sent) and len(sent) == 1
+    await bot.press("pc:a:destination:JP")
+    await bot.press("pc:a:form:Form B")
+    for value in (*TYPED.values(), "USD", "240.795,83"):
+        await bot.say(value)
+    # a mistyped date the matcher alone would answer (the export figures of 2025)
+    sent = await bot.say("30-02-2025")
+    assert "tidak bisa saya baca sebagai tanggal" in text_of(sent) and len(sent) == 1
+    assert log_rows(bot) == []
+
+
+async def test_asking_for_an_officer_at_a_step_says_how(bot: BotHarness) -> None:
+    await bot.say("/cek")
+    sent = await bot.say("bisa bicara dengan petugas?")
+    assert "ketik /petugas lalu pertanyaan Anda" in text_of(sent)
+    assert "diteruskan" not in text_of(sent)  # nothing was forwarded
+    assert "(1/15)" in text_of(sent[-1:])
+    assert bot.api.sent(OFFICERS_CHAT) == []
+
+
+async def test_an_english_question_at_a_step_is_answered_in_english(bot: BotHarness) -> None:
+    en = {"user_id": 1002, "language_code": "en"}
+    await bot.say("/check", **en)
+    await bot.press("pc:a:commodity:plywood", **en)
+    sent = await bot.say("how long does issuance take?", **en)
+    assert "working day" in text_of(sent[:1])
+    assert text_of(sent[-1:]).startswith("(2/15) What is the HS code")
+
+
+async def test_amounts_of_zero_or_less_are_asked_again(unthrottled: BotHarness) -> None:
+    bot = unthrottled
+    await bot.say("/cek")
+    for value in ("plywood", "4412.31", "JP", "Form IJEPA", "PT A", "PT A", "B Ltd", "B Ltd"):
+        await bot.say(value)
+    for bad, good, question in (
+        ("-100 pcs", "100 pcs", "Jumlah barang"),
+        ("−5 kg", "5 kg", "Berat kotor"),  # the minus sign a keyboard may type
+        ("0 kg", "4 kg", "Berat bersih"),
+    ):
+        sent = await bot.say(bad)
+        assert f"<b>{bad}</b>: angkanya harus lebih dari nol" in text_of(sent), bad
+        assert question in text_of(sent)
+        await bot.say(good)
+    await bot.press("pc:a:currency:USD")
+    for bad in ("0", "USD -100", "0,00"):
+        sent = await bot.say(bad)
+        assert "harus lebih dari nol" in text_of(sent) and "Nilai invoice" in text_of(sent), bad
+    await bot.say("1000")
+    await bot.say("27-03-2025")
+    summary = text_of(await bot.say("03-04-2025"))
+    assert "Jumlah: 100 pcs" in summary and "Berat kotor: 5 kg" in summary
+    assert "USD 1,000.00" in summary and "USD 0.00" not in summary
+
+
+async def test_english_messages_name_the_english_commands(bot: BotHarness) -> None:
+    en = {"user_id": 1002, "language_code": "en"}
+    await bot.say("/check", **en)
+    sent = await bot.say("/officer", **en)
+    assert "/cancel" in text_of(sent) and "/check" in text_of(sent)
+    assert not {"/batal", "/cek", "/petugas"} & set(text_of(sent).replace("(", " ").replace(")", " ").split())
+    sent = await bot.say("/officer is my HS code right?", **en)
+    assert "Resume the check any time with /check." in text_of(sent)

@@ -28,16 +28,19 @@ from bot.services.precheck import (
     documents,
     load_precheck_kb,
     mark_differences,
+    named_country,
     next_step,
     normalise_name,
     note_destination,
     note_hs,
     parse_date,
+    parse_measure,
     render_finding,
     render_value,
     run_precheck,
     value_to_type,
 )
+from bot.services.precheck.parsing import parse_money
 from bot.text import parse_number
 from tests.conftest import ROOT
 
@@ -113,6 +116,56 @@ def test_net_above_gross_compares_across_units() -> None:
     found = check_weights("25400", "24100 kg")
     assert [f.code for f in found] == ["gross_weight_unit"]
     assert "no unit" in text(found[0])
+
+
+@pytest.mark.parametrize(
+    "raw, value, unit",
+    [
+        ("-100 pcs", "-100", "pcs"),
+        ("- 100 pcs", "-100", "pcs"),
+        ("\u22125 kg", "-5", "kg"),  # the minus sign
+        ("\u20135 kg", "-5", "kg"),  # the dash a phone's keyboard makes of a hyphen
+        ("kg -5", "-5", "kg"),
+        ("PCS-100", "100", "PCS"),  # a hyphen joining a unit is no sign
+        ("0 kg", "0", "kg"),
+    ],
+)
+def test_a_minus_before_a_measure_is_read(raw: str, value: str, unit: str) -> None:
+    number, found_unit = parse_measure(raw)
+    assert number is not None and number.value == Decimal(value) and found_unit == unit
+
+
+@pytest.mark.parametrize(
+    "raw, value",
+    [("-100", "-100"), ("USD -1.500,00", "-1500.00"), ("$-5", "-5"), ("Rp \u22121.500.000", "-1500000")],
+)
+def test_a_minus_before_an_amount_is_read(raw: str, value: str) -> None:
+    number = parse_money(raw)
+    assert number is not None and number.value == Decimal(value)
+
+
+def test_amounts_of_zero_or_less_are_errors_in_the_summary() -> None:
+    """The bot refuses them at their step; a file of answers (`precheck FILE`) is judged."""
+    answers = {
+        **GOOD,
+        "quantity": "-100 pcs",
+        "gross_weight": "-5 kg",
+        "net_weight": "0 kg",
+        "invoice_value": "0",
+    }
+    found = run_precheck(answers, CAL, KB, today=TODAY)
+    wrong = [f for f in found if f.code.endswith("_not_positive")]
+    assert [f.code for f in wrong] == [
+        "quantity_not_positive",
+        "gross_weight_not_positive",
+        "net_weight_not_positive",
+        "invoice_value_not_positive",
+    ]
+    assert {f.severity for f in wrong} == {ERROR}
+    assert text(wrong[1]) == "Gross weight: -5 kg must be more than zero."
+    # nothing to type for a value of zero, no comparison of weights that cannot be
+    assert not {"value_to_type", "net_above_gross"} & {f.code for f in found}
+    assert check_number("quantity", "0.5 M3") is None
 
 
 # -- HS codes ----------------------------------------------------------------------------
@@ -385,6 +438,8 @@ def test_missing_answers_are_listed_not_guessed() -> None:
         ("invoice_value", "USD 1.500,00", "USD 1.500,00"),
         ("invoice_value", "Rp. 1.500.000", "Rp. 1.500.000"),
         ("invoice_value", "$1,500.00", "$1,500.00"),
+        ("quantity", "PCS-100", "PCS-100"),
+        ("net_weight", "0,5 ton", "0,5 ton"),
     ],
 )
 def test_answers_accepted_in_the_flow(step: str, raw: str, stored: str) -> None:
@@ -408,6 +463,13 @@ def test_answers_accepted_in_the_flow(step: str, raw: str, stored: str) -> None:
         ("destination", "narnia", "pc_bad_destination"),
         ("exporter_invoice", "x" * 201, "pc_bad_long"),
         ("consignee_bl", "   ", "pc_bad_empty"),
+        ("quantity", "-100 pcs", "pc_bad_not_positive"),
+        ("quantity", "0", "pc_bad_not_positive"),
+        ("gross_weight", "\u22125 kg", "pc_bad_not_positive"),
+        ("net_weight", "0,00 kg", "pc_bad_not_positive"),
+        ("invoice_value", "0", "pc_bad_not_positive"),
+        ("invoice_value", "USD -100", "pc_bad_not_positive"),
+        ("invoice_value", "-240.795,83", "pc_bad_not_positive"),
     ],
 )
 def test_bad_answers_are_refused_with_a_reason(step: str, raw: str, key: str) -> None:
@@ -427,3 +489,19 @@ def test_next_step_is_the_first_unanswered() -> None:
     assert next_step({}) == "commodity"
     assert next_step({**GOOD, "form": ""}) == "form"
     assert next_step(GOOD) == "summary"
+
+
+def test_an_amount_of_zero_or_less_is_refused_in_the_readers_language() -> None:
+    refused = accept("gross_weight", " -5   kg ", KB, TODAY)
+    assert not isinstance(refused, str)
+    assert (
+        render_value(refused, "en")
+        == "<b>-5 kg</b>: the number must be more than zero. Please write it as on the document."
+    )
+    assert "harus lebih dari nol" in render_value(refused, "id")
+
+
+def test_a_country_named_after_other_country_is_kept_as_typed() -> None:
+    assert named_country("  Republik   Seychelles ") == "Republik Seychelles"
+    assert named_country("123") is None
+    assert named_country("x" * 61) is None

@@ -36,6 +36,9 @@ OFFICE_TOPIC = "office-contact"
 ESCALATE_TOPIC = "talk-to-officer"
 SMALLTALK = ("greeting", "thanks")
 ASKED = ("answer", "suggest", "no_match", "ask_destination")
+# the replies to a confident match (the verdict "answer"): a topic's answer, or the
+# forms topic asking for the destination
+CONFIDENT = ("answer", "ask_destination")
 # words that add nothing to a request for an officer ("petugas saja", "sekarang juga"):
 # with any other word beyond the request's own, the message says what it is about
 REQUEST_FILLERS = frozenset(("saja", "sekarang", "segera", "langsung", "juga", "just", "now", "only"))
@@ -158,6 +161,34 @@ class AnswerService:
         if log:
             reply = self._log(reply, text, user_id, query_id)
         return reply
+
+    def answer_if_asked(
+        self, text: str, preferred_lang: str, user_id: int | None = None, query_id: int | None = None
+    ) -> Reply | None:
+        """The answer to a text another conversation could not take (a /cek answer that
+        does not fit its question), when the text is put as a question and the matcher
+        answers it confidently; None otherwise. Only an answer is logged: a mistyped
+        answer to the check is no question for the gap report."""
+        if not self.asks(text):
+            return None
+        reply = self.ask(text, preferred_lang, log=False)
+        if reply.outcome not in CONFIDENT:
+            return None
+        return self._log(reply, text, user_id, query_id)
+
+    def asks(self, text: str) -> bool:
+        """Whether a text is put as a question: a question mark or a question word (after
+        the word map, as the matcher tells a long message's asking clauses), and at
+        least two words that are not figures. The matcher answers some answers
+        confidently too ("senin", "30-02-2025" for the export figures of a year); these
+        do not ask, and "2025?" is no question either."""
+        from knowledge.matcher import QUESTION_WORDS  # brings numpy: not at start-up
+
+        words = _WORDS.findall(text.lower())
+        if sum(1 for w in words if not w.isdigit()) < 2:
+            return False
+        mapped = self.matcher.normalize.words
+        return "?" in text or not QUESTION_WORDS.isdisjoint(mapped.get(w, w) for w in words)
 
     def _reply(self, v: Verdict, lang: str) -> Reply:
         cands = tuple((c.id, c.score) for c in v.suggestions)

@@ -12,7 +12,15 @@ Each module imports only from the ones above it in this list, never from this fi
 which gathers the names the handlers, the command line and the tests use.
 """
 
-from bot.services.precheck.flow import CURRENCIES, MAX_ANSWER_CHARS, accept, next_step
+from bot.services.precheck.flow import (
+    CURRENCIES,
+    MAX_ANSWER_CHARS,
+    MAX_COUNTRY_CHARS,
+    OTHER_COUNTRY,
+    accept,
+    named_country,
+    next_step,
+)
 from bot.services.precheck.knowledge import OTHER, Commodity, PrecheckKB, load_precheck_kb
 from bot.services.precheck.model import (
     ERROR,
@@ -62,7 +70,9 @@ __all__ = [
     "ERROR",
     "INFO",
     "MAX_ANSWER_CHARS",
+    "MAX_COUNTRY_CHARS",
     "OTHER",
+    "OTHER_COUNTRY",
     "RANK",
     "STEPS",
     "SUMMARY",
@@ -90,6 +100,7 @@ __all__ = [
     "documents",
     "load_precheck_kb",
     "mark_differences",
+    "named_country",
     "next_step",
     "normalise_name",
     "note_destination",

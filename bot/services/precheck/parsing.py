@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +15,17 @@ from bot.text import Number, month_numbers, parse_number
 LEGAL_FORMS = frozenset({"PT", "CV", "UD", "CO", "LTD"})
 # a number inside a measure; no exponent: "1e5 kg" is not how weights are typed
 _MEASURE_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# the minus signs typed before an amount: the hyphen, the minus sign, and the dash a
+# phone's keyboard may turn a hyphen into. Read as one, so "-5 kg" is not taken for 5 kg
+MINUS_SIGNS = "-\u2212\u2013"
+# a sign before the number, at the start or after a space: in "PCS-100" the hyphen
+# joins a unit to the number, it is no sign
+_SIGN_BEFORE = re.compile(rf"(?:^|\s)[{MINUS_SIGNS}]\s*$")
 # an amount as an invoice shows it, with at most a currency before or after it: any
 # other letter ("1,5 juta", "1e6") means the amount is not the invoice's figure
 _MONEY = re.compile(
-    r"(?P<before>[A-Za-z]{1,3}\$|Rp\.?|[A-Za-z]{3}|[$€¥])?\s*(?P<amount>\d[\d.,\s]*?)\s*(?P<after>[A-Za-z]{3}|[$€¥])?",
+    rf"(?P<before>[A-Za-z]{{1,3}}\$|Rp\.?|[A-Za-z]{{3}}|[$€¥])?\s*(?P<sign>[{MINUS_SIGNS}])?\s*"
+    r"(?P<amount>\d[\d.,\s]*?)\s*(?P<after>[A-Za-z]{3}|[$€¥])?",
     re.IGNORECASE,
 )
 # what exporters type instead of the currency's code
@@ -31,19 +39,35 @@ CURRENCY_WORDS = {
 }
 
 
+def _negative(number: Number | None) -> Number | None:
+    if number is None:
+        return None
+    alternative = None if number.alternative is None else -number.alternative
+    return replace(number, value=-number.value, alternative=alternative)
+
+
 def parse_measure(text: str) -> tuple[Number | None, str]:
-    """'25.400 kg' -> (25400, 'kg'); the unit is what remains around the number."""
+    """'25.400 kg' -> (25400, 'kg'); the unit is what remains around the number;
+    '-5 kg' -> (-5, 'kg')."""
     m = _MEASURE_NUMBER.search(text)
     if m is None:
         return None, ""
-    unit = (text[: m.start()] + " " + text[m.end() :]).strip(" .,:;()-")
-    return parse_number(m.group()), " ".join(unit.split())
+    before = text[: m.start()]
+    number = parse_number(m.group())
+    if _SIGN_BEFORE.search(before):
+        number = _negative(number)
+    unit = (before + " " + text[m.end() :]).strip(" .,:;()" + MINUS_SIGNS)
+    return number, " ".join(unit.split())
 
 
 def parse_money(text: str) -> Number | None:
-    """'USD 240.795,83' -> 240795.83: a currency code or sign beside it is not part of it."""
+    """'USD 240.795,83' -> 240795.83: a currency code or sign beside it is not part of it;
+    'USD -100' -> -100."""
     m = _MONEY.fullmatch(text.strip())
-    return parse_number(m["amount"]) if m else None
+    if m is None:
+        return None
+    number = parse_number(m["amount"])
+    return _negative(number) if m["sign"] else number
 
 
 def money_currency(text: str) -> str | None:

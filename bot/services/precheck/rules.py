@@ -155,6 +155,10 @@ def check_number(label: str, text: str) -> Finding | None:
     values: dict[str, Any] = {"field": Msg(f"pc_label_{label}"), "text": text}
     if number is None:
         return Finding(ERROR, f"{label}_unreadable", "pc_f_number_unreadable", values)
+    # the bot refuses these at their step; answers from a file (`precheck FILE`) or
+    # stored before that come here unchecked
+    if number.value <= 0:
+        return Finding(ERROR, f"{label}_not_positive", "pc_f_number_not_positive", values)
     if number.style == "ambiguous":
         assert number.alternative is not None  # an ambiguous number has both readings
         values.update(grouped=number.english(), decimal=format_number(number.alternative, "en", 3))
@@ -167,8 +171,8 @@ def check_number(label: str, text: str) -> Finding | None:
 
 def value_to_type(value: str, currency: str) -> Finding | None:
     number = parse_money(value)
-    if number is None:
-        return None
+    if number is None or number.value <= 0:
+        return None  # nothing to type: check_number says what is wrong with it
     return Finding(
         INFO, "value_to_type", "pc_f_value_to_type", {"value": number.english(2), "currency": currency or ""}
     )
@@ -197,7 +201,8 @@ def check_weights(gross: str, net: str) -> list[Finding]:
                 Finding(WARNING, f"{label}_unit", key, {"field": Msg(f"pc_label_{label}"), "text": text})
             )
     g, n = weight_kg(gross), weight_kg(net)
-    if g is not None and n is not None and n > g:
+    # a weight of zero or less is an error of its own (check_number), not a comparison
+    if g is not None and n is not None and 0 < g < n:
         found.insert(
             0, Finding(ERROR, "net_above_gross", "pc_f_net_above_gross", {"gross": gross, "net": net})
         )
