@@ -470,3 +470,14 @@ async def test_one_exporters_flood_does_not_hold_another_tickets_card(bot: BotHa
     await open_ticket(bot, user_id=1002)
     assert any("Tiket #2" in text for text in group(bot))  # at once, not after the flood
     assert sum("pesan banjir" in text for text in group(bot)) < 40
+
+
+async def test_a_change_the_card_does_not_show_spends_no_edit(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    await bot.say(f"/claim {ticket}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+    await drain(bot)
+    for text in ("Silakan lampirkan invoice.", "Dan packing list juga."):
+        await bot.say(f"/reply {ticket} {text}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT)
+        await drain(bot)
+    edits = [c for c in bot.api.calls if c.method == "editMessageText"]
+    assert edits and all(c.ok for c in edits)  # none refused as "not modified"

@@ -459,6 +459,10 @@ class TicketService:
                     )
                 )
             )
+            if posted and self._card_shows(s, key, text, markup):
+                # an edit to the same text is refused by Telegram ("not modified") and
+                # still spends one of the group's 20 messages a minute
+                continue
             if posted:
                 enqueue(
                     s,
@@ -482,6 +486,18 @@ class TicketService:
                     coalesce_key=key,
                     ref=ref,
                 )
+
+    @staticmethod
+    def _card_shows(s: Session, key: str, text: str, markup: Keyboard | None) -> bool:
+        """Whether the card as last sent (posted or edited) shows this text and buttons."""
+        last = s.execute(
+            select(OutboxMessage.text, OutboxMessage.reply_markup)
+            .where(OutboxMessage.coalesce_key == key, OutboxMessage.status == SENT)
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        ).first()
+        stored = markup.to_json() if markup is not None else None
+        return last is not None and last.text == split_html(text)[0] and last.reply_markup == stored
 
     def _relay(
         self,
