@@ -123,10 +123,17 @@ class WebhookFile(Section):
         return self
 
 
+def _http_url(value: str) -> str:
+    if value and not re.match(r"https?://[^/\s]+", value):
+        # else every getMe fails for startup_retry_seconds before one line says why
+        raise PydanticCustomError("http_url", "must start with http:// or https:// and a host")
+    return value
+
+
 class TelegramFile(Section):
     token: Annotated[SecretStr | None, AfterValidator(_token)] = None
-    base_url: Text = ""
-    base_file_url: Text = ""
+    base_url: Annotated[Text, AfterValidator(_http_url)] = ""
+    base_file_url: Annotated[Text, AfterValidator(_http_url)] = ""
     bot_username: Text = ""
     webhook: WebhookFile = WebhookFile()
     concurrent_updates: Annotated[Whole, between(1, 256)] = DEFAULT_CONCURRENT_UPDATES
@@ -214,6 +221,17 @@ def _database_url(value: str) -> str:
             "db_url",
             "the value is not a database URL (e.g. sqlite:///ska.db or postgresql+psycopg://user@host/db)",
         )
+    if value:
+        from sqlalchemy.engine import make_url  # here: `ask` and `kb` read the config without a database
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value).port  # noqa: B018 (reading it parses host and port)
+        except (ValueError, ArgumentError):
+            # "[::1/ska", "host:port5432": unreadable here rather than a ValueError at start-up
+            raise PydanticCustomError(
+                "db_url", "the value is not a valid database URL (its host or port cannot be read)"
+            ) from None
     return value
 
 

@@ -157,3 +157,26 @@ def test_the_command_line_prints_one_line_per_problem(
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 3 and all(line.startswith("config error: ") for line in lines)
     assert "config error: databse: unknown key; did you mean `database`?" in lines
+
+
+@pytest.mark.parametrize(
+    ("raw", "line"),
+    [
+        ({"telegram": {"base_url": "api.telegram.org/bot"}}, "telegram.base_url: must start with http://"),
+        ({"telegram": {"base_url": 5}}, "telegram.base_url: must start with http://"),
+        (
+            {"database": {"url": "postgresql+psycopg://ska:pw@[::1/ska"}},
+            "database.url: the value is not a valid database URL",
+        ),
+    ],
+)
+def test_an_address_that_cannot_work_is_refused_when_the_config_is_read(raw: object, line: str) -> None:
+    found = problems(raw)
+    assert len(found) == 1 and found[0].startswith(line)
+
+
+def test_working_addresses_pass() -> None:
+    settings = parse_settings(
+        {"telegram": {"base_url": "http://127.0.0.1:8081/bot"}, "database": {"url": "sqlite:///x.db"}}, env={}
+    )
+    assert settings.database_url == "sqlite:///x.db"
