@@ -285,13 +285,18 @@ def test_cli_run_now_prints_what_it_queued(
     assert "queued 0 reminder" in capsys.readouterr().out
 
 
-async def test_reply_to_a_reminder_with_a_file(bot: BotHarness) -> None:
+async def reminded(bot: BotHarness) -> Any:
+    """Exporter 1001's reminder of SKA-001's missing documents, as Telegram took it."""
     clock = Clock("2026-12-07 10:00")
     prepare(bot.services, clock)
     bot.services.reminders.run_pass(force=True)
     bot.services.outbox.clock = clock
     await bot.sender.drain(bot.app.bot, budget_seconds=3)
-    reminder = bot.api.last(1001, "sendMessage")
+    return bot.api.last(1001, "sendMessage")
+
+
+async def test_reply_to_a_reminder_with_a_file(bot: BotHarness) -> None:
+    reminder = await reminded(bot)
     assert "belum lengkap" in reminder.params["text"]
     sent = await bot.feed(
         bot.api.document(
@@ -365,12 +370,7 @@ async def test_a_reminder_delayed_into_the_night_waits_for_07_00(bot: BotHarness
 
 
 async def test_a_text_reply_to_a_reminder_reaches_the_officers(bot: BotHarness) -> None:
-    clock = Clock("2026-12-07 10:00")
-    prepare(bot.services, clock)
-    bot.services.reminders.run_pass(force=True)
-    bot.services.outbox.clock = clock
-    await bot.sender.drain(bot.app.bot, budget_seconds=3)
-    reminder = bot.api.last(1001, "sendMessage")
+    reminder = await reminded(bot)
     sent = await bot.say(
         "packing list nya menyusul besok pak", reply_to_message_id=reminder.result["message_id"]
     )
