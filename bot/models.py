@@ -125,6 +125,11 @@ class LinkCode(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     used_by: Mapped[int | None] = mapped_column(BigInteger)
+    # the account asked whether to move from its company to this code's: only its press
+    # of the button (which carries this row's id) can spend the code that way
+    offered_to: Mapped[int | None] = mapped_column(BigInteger)
+    # the company the account left when it used this code (NULL: it had none, or the same)
+    replaced_company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
 
 
 class LinkAttempt(Base):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import t
 from bot.services.applications import CANCELLED, ISSUED, REJECTED, label
+from bot.services.linking import LinkResult, looks_like_code, normalize_code
 from bot.telegram import keyboards
-from bot.telegram.buttons import StatusPage
-from handlers.common import Context, escape, pressed, refuse_button, send
+from bot.telegram.buttons import LinkMove, StatusPage
+from handlers.common import Context, escape, pressed, refuse_button, send, show_result
 
 # a phone shows about three cards without scrolling far
 CARDS_PER_MESSAGE = 3
@@ -18,32 +19,83 @@ PAGE = 10
 OPEN_PAGE = 6
 FINAL_ORDER = (ISSUED, REJECTED, CANCELLED)
 FINAL_BY_LETTER = {status[0]: status for status in FINAL_ORDER}
+# a code is ten characters; with separators between them a few more. Longer than this
+# is not a code typed after /link: the usage, not a failed attempt
+MAX_CODE_TEXT = 64
+
+
+def link_reply(result: LinkResult, context: Context) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What the exporter reads about a link code (and the move buttons, when asked)."""
+    lang = context.lang
+    company = escape(result.company or "")
+    previous = escape(result.previous or "")
+    if result.outcome in ("linked", "already"):
+        return t("link_ok" if result.outcome == "linked" else "link_already", lang, company=company), None
+    if result.outcome == "confirm" and result.code_id is not None:
+        text = t("link_move_confirm", lang, company=company, previous=previous)
+        return text, keyboards.link_move(result.code_id, lang)
+    if result.outcome == "moved":
+        return t("link_moved", lang, company=company, previous=previous), None
+    if result.outcome == "kept":
+        return (
+            t("link_move_kept", lang, previous=previous) if previous else t("link_move_dropped", lang)
+        ), None
+    if result.locked_until is not None:
+        return t("link_locked", lang, until=context.services.presenter.when(result.locked_until)), None
+    return t(f"link_{result.outcome}", lang), None
 
 
 async def link_with_code(update: Update, context: Context, code: str) -> None:
-    svc = context.services
-    lang = context.lang
-    result = svc.links.redeem(context.person.id, code)
-    if result.outcome in ("linked", "already"):
-        key = "link_ok" if result.outcome == "linked" else "link_already"
-        await send(update, context, t(key, lang, company=escape(result.company or "")))
-    elif result.locked_until is not None:
-        await send(update, context, t("link_locked", lang, until=svc.presenter.when(result.locked_until)))
-    else:
-        await send(update, context, t(f"link_{result.outcome}", lang))
+    result = context.services.links.redeem(context.person.id, code)
+    await send(update, context, *link_reply(result, context))
 
 
 async def start_with_code(update: Update, context: Context) -> None:
-    """Deep link t.me/<bot>?start=<code>: link the account."""
+    """Deep link t.me/<bot>?start=<code>: link the account. The payload is read as /link
+    reads a code (small letters, dots and dashes); a /start with several words is the
+    greeting's (exporter.py), as it was."""
     await link_with_code(update, context, (context.args or [""])[0])
 
 
 async def link(update: Update, context: Context) -> None:
-    """/link CODE"""
-    if not context.args or len(context.args) != 1 or len(context.args[0]) > 64:
+    """/link CODE: the code from all the words after the command (88V3F AMCNV, in
+    groups as typed or copied from a chat, is one code; see normalize_code)."""
+    typed = " ".join(context.args or [])
+    if not normalize_code(typed) or len(typed) > MAX_CODE_TEXT:
         await send(update, context, t("link_usage", context.lang))
         return
-    await link_with_code(update, context, context.args[0])
+    await link_with_code(update, context, typed)
+
+
+async def on_link_move(update: Update, context: Context) -> None:
+    """lk:CODE_ID:y|n under the question whether to move the account to another company."""
+    query, button = pressed(update, LinkMove)
+    links = context.services.links
+    who = context.person.id
+    if button is None:
+        await refuse_button(update, context)
+        return
+    if button.move:
+        result = links.confirm_move(who, button.code_id)
+    else:
+        result = links.cancel_move(who, button.code_id)
+    if result.outcome == "invalid":
+        # not offered to this account (forged), or declined before: the button is dead
+        await refuse_button(update, context)
+        return
+    await query.answer()
+    text, _ = link_reply(result, context)
+    await show_result(update, context, text)
+
+
+async def answer_bare_code(update: Update, context: Context, text: str) -> bool:
+    """A message that is a link code and nothing else (pasted without /link): tell the
+    exporter to send it with /link, instead of an FAQ answer; False for any other text.
+    Nothing is redeemed or logged: the FAQ's question log would keep the code in clear."""
+    if not looks_like_code(text):
+        return False
+    await send(update, context, t("link_code_alone", context.lang, code=escape(normalize_code(text))))
+    return True
 
 
 async def unlink(update: Update, context: Context) -> None:
@@ -177,3 +229,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("unlink", unlink))
     app.add_handler(CommandHandler("status", status))
     app.add_handler(CallbackQueryHandler(on_status_button, pattern=StatusPage.pattern))
+    app.add_handler(CallbackQueryHandler(on_link_move, pattern=LinkMove.pattern))

@@ -347,6 +347,24 @@ class StatusPage(Button):
 
 
 @dataclass(frozen=True)
+class LinkMove(Button):
+    """Move the account to a link code's company (y) or keep it where it is (n). Only the
+    code's row id travels: the service checks it was offered to the account pressing."""
+
+    prefixes = ("lk",)
+    pattern = _pattern(rf"lk:{_ID}:([yn])")
+    code_id: int
+    move: bool
+
+    def _data(self) -> str:
+        return f"lk:{self.code_id}:{'y' if self.move else 'n'}"
+
+    @classmethod
+    def _read(cls, found: re.Match[str]) -> Self:
+        return cls(int(found[1]), found[2] == "y")
+
+
+@dataclass(frozen=True)
 class UploadStart(Button):
     """A reminder's [Send a document]: the next file is for this application."""
 

@@ -37,6 +37,7 @@ from bot.telegram.buttons import (
     Feedback,
     Language,
     LeaveTicket,
+    LinkMove,
     PrecheckAnswer,
     PrecheckEdit,
     ProposalDecision,
@@ -327,6 +328,16 @@ def closed_lists(closed: Iterable[tuple[str, int]], lang: str) -> InlineKeyboard
 
 def closed_more(page: StatusPage, lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button(t("status_list_more", lang), page)]])
+
+
+def link_move(code_id: int, lang: str) -> InlineKeyboardMarkup:
+    """Under the question whether to move a linked account to another company."""
+    return InlineKeyboardMarkup(
+        [
+            [button(t("link_move_yes", lang), LinkMove(code_id, True))],
+            [button(t("link_move_no", lang), LinkMove(code_id, False))],
+        ]
+    )
 
 
 def upload(application_id: int, lang: str) -> InlineKeyboardMarkup:
