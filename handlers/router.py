@@ -26,7 +26,7 @@ from telegram.ext import (
 from bot.i18n import t
 from bot.services.tickets import GROUP_LANG
 from bot.telegram.buttons import AskOfficer
-from handlers import exporter, precheck, tickets_exporter
+from handlers import exporter, precheck, status, tickets_exporter
 from handlers.common import STAFF, Context, command_of, escape, is_private, pressed, send
 
 
@@ -113,6 +113,10 @@ async def _faq(update: Update, context: Context, query_id: int | None = None) ->
 async def question(update: Update, context: Context, query_id: int | None = None) -> None:
     """Any text in a private chat that nothing claimed is a question for the FAQ."""
     text = (update.message.text if update.message is not None else None) or ""
+    # a link code pasted without /link: never matched, never logged (it would sit in
+    # the question log in clear)
+    if len(text) <= 40 and await status.answer_bare_code(update, context, text):
+        return
     if not await exporter.answer_question(update, context, text, query_id):
         # the request itself reaches the officers, whatever else it says
         await tickets_exporter.escalate(update, context, request=text.strip())
@@ -130,8 +134,9 @@ async def unknown_command(update: Update, context: Context) -> None:
     if message is None or name is None:
         return
     head = (message.text or message.caption or "").split(maxsplit=1)[0]
-    if "@" in head and head.split("@", 1)[1].lower() != (context.bot.username or "").lower():
-        return
+    for_another = "@" in head and head.split("@", 1)[1].lower() != (context.bot.username or "").lower()
+    if for_another and not is_private(update):
+        return  # the group has other bots
     who = context.person
     svc = context.services
     if is_private(update):
@@ -144,7 +149,7 @@ async def unknown_command(update: Update, context: Context) -> None:
     elif who.role not in STAFF:
         return
     nearest = _nearest_command(context, name, group=not is_private(update))
-    if nearest is None:
+    if nearest is None or nearest == name:  # "/start@other_bot": ours, but not addressed to us
         await send(update, context, t("unknown_command", who.lang))
     else:
         await send(update, context, t("unknown_command_near", who.lang, typed=escape(name), command=nearest))

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 
-import pytest
 from sqlalchemy import func, select, update
-from telegram import Update
 
 from bot.i18n import t
 from bot.models import Company, LinkCode, OutboxMessage, QueryLog, SkaApplication, StatusEvent, User
 from bot.services.linking import hash_code
-from handlers import router
-from handlers import status as status_handlers
-from handlers.common import Context
 from tests.conftest import OFFICER_ID, OFFICERS_CHAT, BotHarness, buttons_of, text_of
 
 CSV = """ref,company_nib,company_name,commodity,hs_code,destination,form,status,note,submitted_at,volume_tonnes,value_usd
@@ -166,17 +160,6 @@ async def test_link_codes_in_near_miss_forms(bot: BotHarness) -> None:
     assert "Terlalu banyak" in text_of(await bot.say("/link 22222-33333.", user_id=1200))
 
 
-async def _question_with_the_hook(update: Update, context: Context, query_id: int | None = None) -> None:
-    """handlers/router.question with the two lines it is to get (see answer_bare_code)."""
-    text = (update.message.text if update.message is not None else None) or ""
-    if await status_handlers.answer_bare_code(update, context, text):
-        return
-    await _plain_question(update, context, query_id)
-
-
-_plain_question = router.question
-
-
 async def _bare_code(bot: BotHarness) -> None:
     seed(bot)
     code = await invite(bot)
@@ -193,18 +176,6 @@ async def _bare_code(bot: BotHarness) -> None:
     assert "kode tautan" not in text_of(await bot.say("PEMBAYARAN"))
 
 
-async def test_a_bare_code_is_told_to_send_link_once_the_router_calls_the_hook(
-    bot: BotHarness, monkeypatch: Any
-) -> None:
-    monkeypatch.setattr(router, "question", _question_with_the_hook)
-    await _bare_code(bot)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/router.question does not call status.answer_bare_code yet (fix-link's report); "
-    "when it does, drop this mark and the test above",
-)
 async def test_a_bare_code_is_told_to_send_link(bot: BotHarness) -> None:
     await _bare_code(bot)
 
