@@ -372,6 +372,6 @@ def test_a_password_with_an_at_sign_or_a_bad_url_is_never_printed(tmp_path: Path
     assert out.returncode == 2
     shown = out.stdout + out.stderr
     # a URL is shown masked, a malformed one not at all
-    assert "***" in shown or "the value is not a database URL" in shown
+    assert "***" in shown or "the value is not a" in shown
     for secret in ("Kalteng", "2026@", "p@ss", "w0rdX", "hunter2"):
         assert secret not in shown
