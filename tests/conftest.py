@@ -188,6 +188,19 @@ async def bot(settings: Settings, services: Services) -> AsyncIterator[BotHarnes
         await app.shutdown()
 
 
+@pytest.fixture
+async def unthrottled(database_url: str) -> AsyncIterator[BotHarness]:
+    """The harness with the flood throttle out of the way: a test that opens every page,
+    or runs several checks in a row, would trip it."""
+    services = build_services(make_settings(database_url, throttle={"messages": 1000}))
+    app, api = await start_harness(services.settings, services)
+    try:
+        yield BotHarness(app, api, services)
+    finally:
+        await app.shutdown()
+        services.close()
+
+
 async def restarted(bot: BotHarness) -> BotHarness:
     """The same database and Telegram, a new process: new services, new Application."""
     await bot.app.shutdown()

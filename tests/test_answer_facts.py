@@ -257,18 +257,6 @@ async def test_form_table_has_one_bullet_per_line(bot: BotHarness) -> None:
         assert "semua negara" not in body and "every country" not in body
 
 
-@pytest.fixture
-async def unthrottled(database_url: str) -> AsyncIterator[BotHarness]:
-    """Opening every page in a row would trip the flood throttle."""
-    services = build_services(make_settings(database_url, throttle={"messages": 1000}))
-    app, api = await start_harness(services.settings, services)
-    try:
-        yield BotHarness(app, api, services)
-    finally:
-        await app.shutdown()
-        services.close()
-
-
 async def test_no_answer_has_a_bare_confirm_fragment(unthrottled: BotHarness) -> None:
     """Every topic and every destination, in both languages, as a user opens them."""
     bot = unthrottled

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.models import PrecheckSession, QueryLog
-from bot.services import build_services
 from bot.testing import Call
-from tests.conftest import OFFICERS_CHAT, BotHarness, buttons_of, make_settings, start_harness, text_of
+from tests.conftest import OFFICERS_CHAT, BotHarness, buttons_of, start_harness, text_of
 
 TYPED = {
     "exporter_invoice": "PT. Kayu Jaya Abadi",
@@ -255,18 +252,6 @@ async def test_an_album_during_the_check_gets_one_answer(bot: BotHarness) -> Non
         update["message"]["media_group_id"] = "album-cek"
         replies += [c for c in await bot.feed(update) if c.method == "sendMessage"]
     assert len(replies) == 1
-
-
-@pytest.fixture
-async def unthrottled(database_url: str) -> AsyncIterator[BotHarness]:
-    """Several checks in a row would trip the flood throttle."""
-    services = build_services(make_settings(database_url, throttle={"messages": 1000}))
-    app, api = await start_harness(services.settings, services)
-    try:
-        yield BotHarness(app, api, services)
-    finally:
-        await app.shutdown()
-        services.close()
 
 
 async def to_destination(bot: BotHarness) -> list[Call]:
