@@ -94,6 +94,10 @@ async def act(update: Update, context: Context, action: str, ticket_id: int, tex
         elif action == TicketAction.CLOSE:
             view = tickets.close(ticket_id, who.id, text)
             done = t("tk_closed_group", lang, id=view.id)
+            if view.claimed_by is not None and view.claimed_by != who.id:
+                # a colleague's ticket: named, so that the group (where they read) sees
+                # it was closed under them, not only when their reply is refused
+                done = t("tk_closed_claimed", lang, id=view.id, name=escape(view.claimed_by_name or ""))
         else:
             view = tickets.reopen(ticket_id, who.id)
             # the exporter is told their next messages go to the ticket: an open /cek

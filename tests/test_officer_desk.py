@@ -264,3 +264,14 @@ async def test_the_card_buttons_words_work_as_commands(bot: BotHarness) -> None:
     assert "ditutup" in exporter_texts(bot)
     # an exporter cannot use them
     assert "hanya untuk petugas" in text_of(await bot.say(f"/tutup {ticket}", user_id=EXPORTER))
+
+
+async def test_closing_a_colleagues_ticket_names_the_colleague(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    await bot.say(f"/claim {ticket}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT, first_name="Sari")
+    said = await officer(bot, f"/close {ticket} sudah dijawab", user_id=ADMIN_ID)
+    assert f"Tiket #{ticket} ditutup" in said and "diambil oleh Sari" in said
+    # closing one's own says no more than that
+    other = await open_ticket(bot, user_id=1002)
+    await bot.say(f"/claim {other}", user_id=OFFICER_ID, chat_id=OFFICERS_CHAT, first_name="Sari")
+    assert "diambil oleh" not in await officer(bot, f"/close {other} selesai")
