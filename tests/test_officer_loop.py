@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from bot.models import OutboxMessage, SkaApplication, Ticket, TicketMessage, utcnow
 from bot.services.outbox import Outbox, RateLimits, enqueue
 from bot.services.reminders import REMINDER_KIND
+from bot.services.tickets import Attachment
 from bot.telegram.sender import OutboxSender
 from bot.telegram_html import parse_html
 from bot.textsplit import CAPTION_LIMIT, TEXT_LIMIT, split_html, utf16_len
@@ -465,11 +466,17 @@ async def test_a_group_upgraded_to_a_supergroup_names_its_new_id(
 async def test_one_exporters_flood_does_not_hold_another_tickets_card(bot: BotHarness) -> None:
     flooded = await open_ticket(bot)
     await drain(bot)
-    for i in range(40):  # queued faster than the group's 20 a minute can take them
-        bot.services.tickets.add_exporter_message(flooded, EXPORTER, f"pesan banjir {i}", None, None)
+    for i in range(40):  # photos (no two make one message), faster than the group takes them
+        bot.services.tickets.add_exporter_message(
+            flooded,
+            EXPORTER,
+            f"foto banjir {i}",
+            (EXPORTER, 500 + i),
+            Attachment("photo", caption=f"foto {i}"),
+        )
     await open_ticket(bot, user_id=1002)
     assert any("Tiket #2" in text for text in group(bot))  # at once, not after the flood
-    assert sum("pesan banjir" in text for text in group(bot)) < 40
+    assert len([c for c in bot.api.calls if c.method == "copyMessage"]) < 40
 
 
 async def test_a_change_the_card_does_not_show_spends_no_edit(bot: BotHarness) -> None:
@@ -481,3 +488,33 @@ async def test_a_change_the_card_does_not_show_spends_no_edit(bot: BotHarness) -
         await drain(bot)
     edits = [c for c in bot.api.calls if c.method == "editMessageText"]
     assert edits and all(c.ok for c in edits)  # none refused as "not modified"
+
+
+async def test_a_burst_of_follow_ups_waiting_for_the_group_leaves_as_one_message(bot: BotHarness) -> None:
+    ticket = await open_ticket(bot)
+    await drain(bot)
+    before = len(group(bot))
+    # the group's allowance is spent: what the exporter writes waits in the outbox
+    bot.services.outbox.pacer.limits.group_per_minute = 1
+    bot.services.outbox.pacer._chats.clear()
+    bot.services.outbox.pacer.record(OFFICERS_CHAT, 0.0)
+    bot.services.outbox.pacer._chats[OFFICERS_CHAT][0].times[-1] = 1e12
+    for i in range(5):
+        await bot.say(f"tambahan nomor {i}", user_id=EXPORTER)
+    with bot.services.db.session() as s:
+        waiting = s.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "relay", OutboxMessage.status == "pending")
+        ).all()
+    assert len(waiting) == 1
+    assert [f"tambahan nomor {i}" in waiting[0].text for i in range(5)] == [True] * 5
+    assert waiting[0].text.index("nomor 0") < waiting[0].text.index("nomor 4")
+    with bot.services.db.session() as s:
+        stored = s.scalars(select(TicketMessage.text).where(TicketMessage.ticket_id == ticket)).all()
+    assert sum("tambahan nomor" in text for text in stored) == 5  # the history keeps each one
+    assert len(group(bot)) == before
+    # the group's minute comes round: one message carries all five, in order
+    bot.services.outbox.pacer.limits.group_per_minute = 600
+    bot.services.outbox.pacer._chats.clear()
+    await drain(bot)
+    assert len(group(bot)) == before + 1
+    assert group(bot)[-1].count("tambahan nomor") == 5
