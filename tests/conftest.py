@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -188,17 +189,24 @@ async def bot(settings: Settings, services: Services) -> AsyncIterator[BotHarnes
         await app.shutdown()
 
 
-@pytest.fixture
-async def unthrottled(database_url: str) -> AsyncIterator[BotHarness]:
-    """The harness with the flood throttle out of the way: a test that opens every page,
-    or runs several checks in a row, would trip it."""
-    services = build_services(make_settings(database_url, throttle={"messages": 1000}))
+@contextlib.asynccontextmanager
+async def harness_with(database_url: str, **overrides: Any) -> AsyncIterator[BotHarness]:
+    """A harness on settings with these overrides (make_settings), shut down afterwards."""
+    services = build_services(make_settings(database_url, **overrides))
     app, api = await start_harness(services.settings, services)
     try:
         yield BotHarness(app, api, services)
     finally:
         await app.shutdown()
         services.close()
+
+
+@pytest.fixture
+async def unthrottled(database_url: str) -> AsyncIterator[BotHarness]:
+    """The harness with the flood throttle out of the way: a test that opens every page,
+    or runs several checks in a row, would trip it."""
+    async with harness_with(database_url, throttle={"messages": 1000}) as bot:
+        yield bot
 
 
 async def restarted(bot: BotHarness) -> BotHarness:

@@ -10,14 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.services import build_services
 from tests.conftest import (
     OFFICER_ID,
     OFFICERS_CHAT,
     BotHarness,
     buttons_of,
-    make_settings,
-    start_harness,
+    harness_with,
     text_of,
 )
 from tests.test_cli import run_cli
@@ -62,13 +60,8 @@ OFFICE = {
 @pytest.fixture
 async def configured(database_url: str) -> AsyncIterator[BotHarness]:
     """An office that has set its address, phone and counter hours."""
-    services = build_services(make_settings(database_url, office=OFFICE))
-    app, api = await start_harness(services.settings, services)
-    try:
-        yield BotHarness(app, api, services)
-    finally:
-        await app.shutdown()
-        services.close()
+    async with harness_with(database_url, office=OFFICE) as bot:
+        yield bot
 
 
 async def test_contact_answer_gives_the_configured_address_phone_and_hours(configured: BotHarness) -> None:
