@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
@@ -13,6 +14,7 @@ import yaml
 from telegram.error import InvalidToken
 
 from bot.app import build_application, post_init
+from bot.cli import setup_logging
 from bot.config import TOKEN_ENV, ConfigError, parse_settings
 from bot.testing import FakeBotAPI, serve_http
 from tests.conftest import ROOT, make_settings
@@ -171,3 +173,26 @@ def test_process_config_error_does_not_echo_the_token(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert TOKEN_ENV in done.stderr
     assert SECRET not in done.stdout + done.stderr
+
+
+def test_a_job_cancelled_at_shutdown_leaves_one_line_and_no_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    setup_logging("INFO")
+    log = logging.getLogger("apscheduler.executors.default")
+    with caplog.at_level(logging.INFO):
+        try:
+            raise asyncio.CancelledError
+        except asyncio.CancelledError:
+            log.exception('Job "spike-alert (trigger: interval[0:01:00])" raised an exception')
+        try:
+            raise ValueError("a real failure")
+        except ValueError:
+            log.exception('Job "learned-faq" raised an exception')
+    cancelled, failed = caplog.records[-2:]
+    assert (cancelled.levelname, cancelled.exc_info) == ("INFO", None)
+    assert (
+        cancelled.getMessage()
+        == 'Job "spike-alert (trigger: interval[0:01:00])": cancelled, the bot is stopping'
+    )
+    assert failed.levelname == "ERROR" and failed.exc_info is not None  # a real failure keeps its traceback

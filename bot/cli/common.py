@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,6 +58,24 @@ def setup_logging(level: str = "INFO") -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # APScheduler logs every run of every job at INFO: two lines a second at idle
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.executors.default").addFilter(_cancelled_at_shutdown)
+
+
+def _cancelled_at_shutdown(record: logging.LogRecord) -> bool:
+    """A job still running when the bot stops is cancelled by APScheduler, which logs it
+    as an error with a traceback. It is no error: PTB shields the job's work, and every
+    job of ours may be cut short (it runs again from the database at the next start). One
+    plain line says it; no traceback reaches the admin's terminal."""
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, asyncio.CancelledError):
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.msg, record.args, record.exc_info, record.exc_text = (
+            "%s: cancelled, the bot is stopping",
+            (record.getMessage().split(" raised")[0],),
+            None,
+            None,
+        )
+    return True
 
 
 @contextmanager
