@@ -32,11 +32,7 @@ PREVIEW_ROOM = 600
 
 
 def preview(view: BroadcastView, lang: str) -> str:
-    audience = t(
-        f"bc_audience_{view.audience}",
-        lang,
-        **({"commodity": escape(view.commodity or "")} if view.audience == COMMODITY else {}),
-    )
+    audience = _audience(view, lang)
     text = t(
         "bc_preview",
         lang,
@@ -47,10 +43,15 @@ def preview(view: BroadcastView, lang: str) -> str:
         text=escape(view.text),
     )
     # what each exporter gets: the header and the escaped text, split where it must be
-    parts = len(chunks(f"{t('bc_header', lang)}\n\n{escape(view.text)}"))
+    parts = len(chunks(_outgoing(view, lang)))
     if parts > 1:
         text += "\n\n" + t("bc_parts", lang, parts=parts)
     return text
+
+
+def _audience(view: BroadcastView, lang: str) -> str:
+    values = {"commodity": escape(view.commodity or "")} if view.audience == COMMODITY else {}
+    return t(f"bc_audience_{view.audience}", lang, **values)
 
 
 def _outgoing(view: BroadcastView, lang: str) -> str:
@@ -69,11 +70,7 @@ def status(view: BroadcastView, lang: str) -> str:
     """The part of the preview a button press changes (the whole preview if it is short)."""
     if not text_apart(view):
         return preview(view, lang)
-    audience = t(
-        f"bc_audience_{view.audience}",
-        lang,
-        **({"commodity": escape(view.commodity or "")} if view.audience == COMMODITY else {}),
-    )
+    audience = _audience(view, lang)
     return t(
         "ops_bc_status",
         lang,

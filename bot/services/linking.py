@@ -169,25 +169,32 @@ class LinkService:
         button); pressed again once done (its answer lost on the way), the same answer."""
         now = self.clock()
         with self.db.session() as s:
-            row = s.get(LinkCode, code_id, with_for_update=True)
-            if row is None or row.offered_to != user_id:
-                return LinkResult("invalid")
-            if row.used_at is not None:
-                return self._done_before(s, row, user_id)
+            row = self._offered(s, code_id, user_id)
+            if isinstance(row, LinkResult):
+                return row
             if _aware(row.expires_at) <= now:
                 return LinkResult("expired")
             return self._link(s, row, user_id, now)
+
+    def _offered(self, s: Session, code_id: int, user_id: int) -> LinkCode | LinkResult:
+        """The code offered to this account as a move (locked), or the answer when the
+        press decides nothing: "invalid" for a forged or stale button, the move's own
+        outcome when it was done already (a second press after a lost answer)."""
+        row = s.get(LinkCode, code_id, with_for_update=True)
+        if row is None or row.offered_to != user_id:
+            return LinkResult("invalid")
+        if row.used_at is not None:
+            return self._done_before(s, row, user_id)
+        return row
 
     def cancel_move(self, user_id: int, code_id: int) -> LinkResult:
         """The exporter declined the move: nothing changes, the code stays unused (and
         its move button no longer works)."""
         with self.db.session() as s:
-            row = s.get(LinkCode, code_id, with_for_update=True)
-            if row is None or row.offered_to != user_id:
-                return LinkResult("invalid")
-            if row.used_at is not None:
-                # "move" was pressed first: say what happened rather than "nothing changed"
-                return self._done_before(s, row, user_id)
+            # "move" pressed first: what happened is said rather than "nothing changed"
+            row = self._offered(s, code_id, user_id)
+            if isinstance(row, LinkResult):
+                return row
             row.offered_to = None
             user = s.get(User, user_id)
             current = s.get(Company, user.company_id) if user is not None and user.company_id else None

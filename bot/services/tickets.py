@@ -131,6 +131,12 @@ def rating_keyboard(ticket_id: int) -> Keyboard:
     return Keyboard(RATING_KEYBOARD, {"ticket": ticket_id})
 
 
+def _no_comment_awaited(s: Session, user_id: int) -> None:
+    """The exporter's next text is no rating comment any more ("" marks one awaited)."""
+    awaited = (Ticket.user_id == user_id, Ticket.rating_comment == "")
+    s.execute(update(Ticket).where(*awaited).values(rating_comment=None))
+
+
 class TicketService:
     def __init__(
         self,
@@ -322,11 +328,7 @@ class TicketService:
                 # waits for the first one's ticket rather than opening another
                 s.execute(select(func.pg_advisory_xact_lock(user_id)))
             # a rating comment still awaited would take the ticket's next text
-            s.execute(
-                update(Ticket)
-                .where(Ticket.user_id == user_id, Ticket.rating_comment == "")
-                .values(rating_comment=None)
-            )
+            _no_comment_awaited(s, user_id)
             ticket = s.scalars(
                 select(Ticket)
                 .where(Ticket.user_id == user_id, Ticket.status.in_(ACTIVE))
@@ -649,11 +651,7 @@ class TicketService:
     def drop_comment(self, user_id: int) -> None:
         """The comment the exporter was asked for is not coming: no text waits for it."""
         with self.db.session() as s:
-            s.execute(
-                update(Ticket)
-                .where(Ticket.user_id == user_id, Ticket.rating_comment == "")
-                .values(rating_comment=None)
-            )
+            _no_comment_awaited(s, user_id)
 
     def take_comment(self, user_id: int, text: str) -> bool:
         """Store text as the comment of a ticket waiting for one; False if none waits."""
@@ -776,11 +774,7 @@ class TicketService:
             ticket.closed_at = ticket.closed_by = None
             ticket.exporter_attached = True
             # a rating comment still awaited would take the text meant for the ticket
-            s.execute(
-                update(Ticket)
-                .where(Ticket.user_id == ticket.user_id, Ticket.rating_comment == "")
-                .values(rating_comment=None)
-            )
+            _no_comment_awaited(s, ticket.user_id)
             # the exporter's next messages go to it again: they must know, and the stars
             # of the closing message no longer apply
             user = s.get(User, ticket.user_id)
